@@ -1,0 +1,27 @@
+#pragma once
+// Each satiq command lives in its own cmd_<name>.cpp and registers itself on the CLI11 app.
+// A command's callback stores the function that main() runs after parsing; that function
+// returns the exit code (0 all good, 1 some item failed; usage errors are 2, from CLI11).
+// Library errors (satiq::Error) thrown out of it are printed by main() as one line on stderr.
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace satiq::cli {
+
+using Runner = std::function<int()>;
+
+/// Options shared by every command (set by main before the runner is called).
+struct GlobalOptions {
+    int threads = 0;     ///< 0 = all cores
+    bool quiet = false;  ///< no progress on stderr
+};
+const GlobalOptions& global_options();
+
+void add_info_command(CLI::App& app, Runner& run);
+void add_synth_command(CLI::App& app, Runner& run);
+void add_predict_command(CLI::App& app, Runner& run);
+void add_degrade_command(CLI::App& app, Runner& run);
+void add_assess_command(CLI::App& app, Runner& run);
+
+}  // namespace satiq::cli

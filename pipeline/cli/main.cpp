@@ -1,0 +1,61 @@
+// satiq: parse flags, call the library, print. Nothing else lives here.
+#include <cstdio>
+#include <memory>
+#include <optional>
+
+#include <fmt/format.h>
+#include <tbb/global_control.h>
+
+#include "commands.hpp"
+#include "satiq/kernels/error.hpp"
+
+namespace satiq::cli {
+
+namespace {
+GlobalOptions g_options;
+}
+
+const GlobalOptions& global_options() { return g_options; }
+
+}  // namespace satiq::cli
+
+int main(int argc, char** argv) {
+    using namespace satiq::cli;
+    CLI::App app{"satiq: what a satellite image is worth for observation (GSD, edge response, MTF, noise, "
+                 "NIIRS) and what another sensor would record of it"};
+    app.set_version_flag("--version", std::string("satiq ") + SATIQ_VERSION);
+    GlobalOptions opts;
+    app.add_option("--threads", opts.threads, "Worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+    app.add_flag("-q,--quiet", opts.quiet, "No progress or log lines on stderr");
+    app.require_subcommand(1);
+    app.fallthrough();
+
+    Runner run;
+    add_info_command(app, run);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "satiq: %s (see satiq --help)\n", e.what());
+        return 2;
+    }
+    const_cast<GlobalOptions&>(global_options()) = opts;
+    std::optional<tbb::global_control> limit;
+    if (opts.threads > 0) limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(opts.threads));
+    if (!run) return 2;
+    try {
+        return run();
+    } catch (const satiq::Error& e) {
+        std::fprintf(stderr, "satiq: %s\n", e.what());
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "satiq: internal error: %s\n", e.what());
+        return 1;
+    }
+}
