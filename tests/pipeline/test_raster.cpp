@@ -1,0 +1,225 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <random>
+
+#include <ogr_spatialref.h>
+
+#include "satiq/pipeline/gsd.hpp"
+#include "satiq/pipeline/info.hpp"
+#include "satiq/pipeline/raster.hpp"
+#include "test_support.hpp"
+
+using namespace satiq;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string wkt_of_epsg(int epsg) {
+    OGRSpatialReference srs;
+    srs.importFromEPSG(epsg);
+    char* w = nullptr;
+    srs.exportToWkt(&w);
+    std::string s = w;
+    CPLFree(w);
+    return s;
+}
+
+std::pair<double, double> type_range(DataType t) {
+    switch (t) {
+        case DataType::Byte: return {0, 255};
+        case DataType::UInt16: return {0, 65535};
+        case DataType::Int16: return {-32768, 32767};
+        case DataType::UInt32: return {0, 4294967295.0};
+        case DataType::Int32: return {-2147483648.0, 2147483647.0};
+        default: return {-1e6, 1e6};
+    }
+}
+
+}  // namespace
+
+class RoundTrip : public ::testing::TestWithParam<DataType> {};
+
+TEST_P(RoundTrip, PreservesPixelsCrsGeotransformNodata) {
+    const DataType type = GetParam();
+    const fs::path dir = test::temp_dir("roundtrip");
+    const fs::path path = dir / "out.tif";
+    Image a(173, 91), b(173, 91);
+    std::mt19937 rng(11);
+    auto [lo, hi] = type_range(type);
+    // Values a float holds exactly: integers up to 2^24 for 32-bit types.
+    const double span_lo = std::max(lo, -16777216.0), span_hi = std::min(hi, 16777216.0);
+    std::uniform_real_distribution<double> d(span_lo, span_hi);
+    for (auto* img : {&a, &b})
+        for (auto& v : img->pixels()) {
+            double x = d(rng);
+            if (type != DataType::Float32 && type != DataType::Float64) x = std::round(x);
+            v = static_cast<float>(x);
+        }
+    GeoReference geo;
+    geo.crs_wkt = wkt_of_epsg(32631);
+    geo.geotransform = std::array<double, 6>{594000.25, 0.5, 0, 5748000.75, 0, -0.5};
+    WriteOptions opt;
+    opt.type = type;
+    opt.nodata = type == DataType::Byte ? 0.0 : 1.0;
+    opt.metadata["SATIQ_TEST"] = "yes";
+    write_raster(path, {a.view(), b.view()}, geo, opt);
+
+    Raster r = Raster::open(path);
+    ASSERT_EQ(r.width(), 173);
+    ASSERT_EQ(r.height(), 91);
+    ASSERT_EQ(r.band_count(), 2);
+    EXPECT_EQ(r.info().bands[0].type, type);
+    ASSERT_TRUE(r.info().bands[1].nodata.has_value());
+    EXPECT_EQ(*r.info().bands[1].nodata, *opt.nodata);
+    ASSERT_TRUE(r.info().geo.geotransform.has_value());
+    EXPECT_EQ(*r.info().geo.geotransform, *geo.geotransform);
+    OGRSpatialReference got;
+    got.importFromWkt(r.info().geo.crs_wkt.c_str());
+    EXPECT_STREQ(got.GetAuthorityCode(nullptr), "32631");
+    EXPECT_EQ(r.info().metadata.at("").at("SATIQ_TEST"), "yes");
+    EXPECT_EQ(r.info().bands[0].block_x, 256 > 173 ? r.info().bands[0].block_x : 256);
+    for (int band = 1; band <= 2; ++band) {
+        const Image back = r.read(band);
+        const Image& want = band == 1 ? a : b;
+        for (std::size_t i = 0; i < want.pixels().size(); ++i) ASSERT_EQ(back.pixels()[i], want.pixels()[i]) << i;
+    }
+    // Nodata becomes a mask.
+    const MaskedImage m = r.read_masked(1, {0, 0, 173, 91});
+    for (std::int64_t y = 0; y < 91; ++y)
+        for (std::int64_t x = 0; x < 173; ++x) EXPECT_EQ(m.valid(x, y), a.at(x, y) != static_cast<float>(*opt.nodata));
+    fs::remove_all(dir);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllTypes, RoundTrip,
+                         ::testing::Values(DataType::Byte, DataType::UInt16, DataType::Int16, DataType::UInt32,
+                                           DataType::Int32, DataType::Float32, DataType::Float64),
+                         [](const auto& p) { return to_string(p.param); });
+
+TEST(Raster, WindowedReadsAndBlockAlignedWindows) {
+    const fs::path dir = test::temp_dir("window");
+    Image a(600, 500);
+    for (std::int64_t y = 0; y < 500; ++y)
+        for (std::int64_t x = 0; x < 600; ++x) a.at(x, y) = static_cast<float>(x + 1000 * (y % 50));
+    GeoReference geo;
+    write_raster(dir / "w.tif", {a.view()}, geo, {});
+    Raster r = Raster::open(dir / "w.tif");
+    const Image w = r.read(1, {37, 41, 100, 60});
+    for (std::int64_t y = 0; y < 60; ++y)
+        for (std::int64_t x = 0; x < 100; ++x) ASSERT_EQ(w.at(x, y), a.at(x + 37, y + 41));
+    EXPECT_THROW((void)r.read(1, {550, 0, 100, 10}), Error);
+    EXPECT_THROW((void)r.read(2, {0, 0, 10, 10}), Error);
+    const auto windows = r.block_aligned_windows(256 * 256 * 4);
+    std::int64_t covered = 0;
+    for (const auto& win : windows) {
+        EXPECT_EQ(win.x % 256, 0);
+        EXPECT_EQ(win.y % 256, 0);
+        covered += win.width * win.height;
+    }
+    EXPECT_EQ(covered, 600 * 500);
+    fs::remove_all(dir);
+}
+
+TEST(Raster, IntegerOutputRoundsAndClamps) {
+    const fs::path dir = test::temp_dir("clamp");
+    Image a(4, 1);
+    a.at(0, 0) = -5.f;
+    a.at(1, 0) = 2.5f;
+    a.at(2, 0) = 3.49f;
+    a.at(3, 0) = 300.f;
+    WriteOptions opt;
+    opt.type = DataType::Byte;
+    write_raster(dir / "c.tif", {a.view()}, {}, opt);
+    const Image back = Raster::open(dir / "c.tif").read(1);
+    EXPECT_EQ(back.at(0, 0), 0.f);
+    EXPECT_EQ(back.at(1, 0), 2.f);  // round half to even (nearbyint)
+    EXPECT_EQ(back.at(2, 0), 3.f);
+    EXPECT_EQ(back.at(3, 0), 255.f);
+    fs::remove_all(dir);
+}
+
+TEST(Raster, UncommittedWriterLeavesNothingBehind) {
+    const fs::path dir = test::temp_dir("atomic");
+    {
+        RasterWriter w(dir / "half.tif", 64, 64, 1, {}, {});
+        Image a(64, 32, 1.f);
+        w.write(1, 0, 0, a.view());
+        // destroyed without commit: as after an error mid-way
+    }
+    EXPECT_TRUE(fs::is_empty(dir)) << "temporary or partial file left behind";
+    EXPECT_THROW(RasterWriter(dir / "nofolder" / "x.tif", 8, 8, 1, {}, {}), Error);
+    WriteOptions lossy;
+    lossy.compression = "JPEG";
+    EXPECT_THROW(RasterWriter(dir / "x.tif", 8, 8, 1, {}, lossy), Error);
+    EXPECT_TRUE(fs::is_empty(dir));
+    fs::remove_all(dir);
+}
+
+TEST(Raster, CloudOptimizedOption) {
+    const fs::path dir = test::temp_dir("cog");
+    Image a(700, 650, 7.f);
+    GeoReference geo;
+    geo.crs_wkt = wkt_of_epsg(32616);
+    geo.geotransform = std::array<double, 6>{733601, 0.5, 0, 3725139, 0, -0.5};
+    WriteOptions opt;
+    opt.type = DataType::UInt16;
+    opt.cloud_optimized = true;
+    opt.nodata = 0;
+    write_raster(dir / "cog.tif", {a.view()}, geo, opt);
+    Raster r = Raster::open(dir / "cog.tif");
+    EXPECT_EQ(r.info().metadata.at("IMAGE_STRUCTURE").at("LAYOUT"), "COG");
+    EXPECT_EQ(*r.info().geo.geotransform, *geo.geotransform);
+    EXPECT_EQ(r.read(1).at(699, 649), 7.f);
+    int files = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir)) ++files;
+    EXPECT_EQ(files, 1) << "intermediate files left behind";
+    fs::remove_all(dir);
+}
+
+TEST(Raster, OpenErrorsNameTheFileAndReason) {
+    const fs::path dir = test::temp_dir("bad");
+    auto expect_error = [](const fs::path& p, const std::string& reason) {
+        try {
+            (void)Raster::open(p);
+            ADD_FAILURE() << "no error for " << p;
+        } catch (const Error& e) {
+            const std::string msg = e.what();
+            EXPECT_NE(msg.find(p.string()), std::string::npos) << msg;
+            EXPECT_NE(msg.find(reason), std::string::npos) << msg;
+            EXPECT_EQ(msg.find('\n'), std::string::npos) << "error is not one line: " << msg;
+        }
+    };
+    expect_error(dir / "missing.tif", "no such file");
+    expect_error(dir, "is a directory");
+    std::ofstream(dir / "empty.tif").close();
+    expect_error(dir / "empty.tif", "empty file");
+    std::ofstream(dir / "text.tif") << "this is not an image\n";
+    expect_error(dir / "text.tif", "not a raster");
+    // A truncated GeoTIFF: write a valid one, then cut it.
+    Image a(512, 512);
+    for (std::size_t i = 0; i < a.pixels().size(); ++i) a.pixels()[i] = static_cast<float>((i * 7919) % 65521);
+    WriteOptions opt;
+    opt.type = DataType::UInt16;
+    opt.compression = "NONE";
+    write_raster(dir / "full.tif", {a.view()}, {}, opt);
+    fs::copy_file(dir / "full.tif", dir / "cut.tif");
+    fs::resize_file(dir / "cut.tif", fs::file_size(dir / "full.tif") / 2);
+    expect_error(dir / "cut.tif", "truncated");
+    fs::remove_all(dir);
+}
+
+TEST(RealData, OpensByContentAndReportsNodata) {
+    if (!test::have_real_data()) GTEST_SKIP() << "../shared/data/real is absent";
+    const fs::path d = test::real_data_dir();
+    Raster jp2 = Raster::open(d / "s2_B8A.jp2");
+    EXPECT_EQ(jp2.info().driver, "GTiff");
+    Raster s = Raster::open(d / "sample_geotiff.tif");
+    ASSERT_TRUE(s.info().bands[0].nodata.has_value());
+    EXPECT_EQ(*s.info().bands[0].nodata, 0.0);
+    const MaskedImage m = s.read_masked(1, {0, 0, 50, 50});
+    EXPECT_FALSE(m.mask.empty());
+    Raster rgb = Raster::open(d / "hro_colorado_rgb_0p15m.tif");
+    EXPECT_EQ(rgb.band_count(), 3);
+    EXPECT_EQ(rgb.info().bands[0].type, DataType::Byte);
+}

@@ -49,4 +49,12 @@ CommandResult run_command(const std::string& command) {
 
 std::string satiq_binary() { return SATIQ_BINARY; }
 
+CommandResult run_satiq(const std::string& args) { return run_command(shell_quote(satiq_binary()) + " " + args); }
+
+std::string shell_quote(const fs::path& p) {
+    std::string out = "'";
+    for (char c : p.string()) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
 }  // namespace satiq::test

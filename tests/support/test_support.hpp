@@ -26,4 +26,10 @@ CommandResult run_command(const std::string& command);
 /// Path of the built satiq executable.
 std::string satiq_binary();
 
+/// Runs `satiq ARGS` (ARGS already shell-quoted where needed).
+CommandResult run_satiq(const std::string& args);
+
+/// Single-quotes a path for the shell.
+std::string shell_quote(const std::filesystem::path& p);
+
 }  // namespace satiq::test
