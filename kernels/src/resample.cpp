@@ -104,10 +104,7 @@ std::pair<std::int64_t, std::int64_t> axis_span(const AxisTaps& t) {
     return {lo, hi};
 }
 
-std::string num(double v) {
-    std::string s = std::to_string(v);
-    return s;
-}
+std::string num(double v) { return std::to_string(v); }
 
 struct Checked {
     std::int64_t image_w = 0, image_h = 0;
@@ -222,9 +219,48 @@ void resample_area(const ResampleAreaInput& in, const ResampleAreaOutput& out, c
     const std::int64_t col_in_tile = gx0 - in.x0;
     const double work_w = static_cast<double>(buf_w) * std::ceil(p.in_px_per_out_px_y) + static_cast<double>(out_w);
 
+    // Horizontal taps padded to a fixed count kx and stored tap-major, so that the horizontal
+    // pass vectorizes over output columns (gathers). A padding tap repeats the last real tap with
+    // weight 0, which adds exactly +0 to a finite sum (so values equal the unpadded sums; an
+    // infinite input may turn inf into NaN). Columns without taps read buffer column 0 with
+    // weight 0. Everything depends on global columns only: tiles stay bit-identical.
+    std::int32_t kx = 1;
+    for (std::int32_t n : tx.count) kx = std::max(kx, n);
+    const auto plane = static_cast<std::size_t>(out_w);
+    std::vector<std::int32_t> hidx(static_cast<std::size_t>(kx) * plane, 0);
+    std::vector<float> hw(static_cast<std::size_t>(kx) * plane, 0.0f);
+    bool all_columns_full = true;
+    for (std::size_t x = 0; x < plane; ++x) {
+        const std::int32_t n = tx.count[x];
+        all_columns_full = all_columns_full && tx.coverage[x] == 1.0;
+        if (n == 0) continue;
+        const auto b0 = static_cast<std::int32_t>(tx.start[x] - gx0);
+        for (std::int32_t k = 0; k < kx; ++k) {
+            const auto i = static_cast<std::size_t>(k) * plane + x;
+            hidx[i] = b0 + std::min(k, n - 1);
+            hw[i] = k < n ? tx.weights[static_cast<std::size_t>(tx.offset[x] + k)] : 0.0f;
+        }
+    }
+    // Fully covered rows of fully covered columns are valid whatever min_coverage is.
+    const bool fast_rows = all_columns_full && !c.has_mask;
+
+    // out[x] = sum_k w[k][x] buf[idx[k][x]], k ascending (fixed order).
+    auto horizontal = [&](const float* __restrict buf, float* __restrict acc) {
+        const std::int32_t* __restrict id0 = hidx.data();
+        const float* __restrict w0 = hw.data();
+        for (std::int64_t x = 0; x < out_w; ++x) acc[x] = w0[x] * buf[id0[x]];
+        for (std::int32_t k = 1; k < kx; ++k) {
+            const std::int32_t* __restrict id = hidx.data() + static_cast<std::size_t>(k) * plane;
+            const float* __restrict w = hw.data() + static_cast<std::size_t>(k) * plane;
+            for (std::int64_t x = 0; x < out_w; ++x) acc[x] += w[x] * buf[id[x]];
+        }
+    };
+
     parallel_rows(c.out_window.height(), static_cast<std::int64_t>(work_w), [&](std::int64_t r0, std::int64_t r1) {
         std::vector<float> vnum(static_cast<std::size_t>(buf_w));
         std::vector<float> vden(c.has_mask ? static_cast<std::size_t>(buf_w) : 0);
+        std::vector<float> hnum(plane);
+        std::vector<float> hden(c.has_mask ? plane : 0);
         for (std::int64_t r = r0; r < r1; ++r) {
             const auto ri = static_cast<std::size_t>(r);
             const std::int32_t ny = ty.count[ri];
@@ -256,32 +292,38 @@ void resample_area(const ResampleAreaInput& in, const ResampleAreaOutput& out, c
                     const std::uint8_t* __restrict msk = in.mask.row(row0 + j) + col_in_tile;
                     const float wj = wy[j];
                     for (std::int64_t b = 0; b < buf_w; ++b) {
+                        // Select before the multiply: an invalid NaN never enters the sum, and the
+                        // multiply-add has the same (contractible) form in vector and scalar code.
                         const bool valid = msk[b] != 0;
-                        num_b[b] += valid ? wj * src[b] : 0.0f;
+                        const float v = valid ? src[b] : 0.0f;
+                        num_b[b] += wj * v;
                         den_b[b] += valid ? wj : 0.0f;
                     }
                 }
             }
-            // Horizontal pass.
+            // Horizontal pass, then validity and coverage per output pixel.
+            horizontal(vnum.data(), hnum.data());
             const double cov_y = ty.coverage[ri];
+            if (fast_rows && cov_y == 1.0) {
+                std::copy(hnum.begin(), hnum.end(), out.pixels.row(r));
+                if (out.mask.data) std::fill_n(out.mask.row(r), out_w, std::uint8_t{1});
+                if (out.coverage.data) std::fill_n(out.coverage.row(r), out_w, 1.0f);
+                continue;
+            }
+            if (c.has_mask) horizontal(vden.data(), hden.data());
             for (std::int64_t x = 0; x < out_w; ++x) {
                 const auto xi = static_cast<std::size_t>(x);
-                const std::int32_t nx = tx.count[xi];
-                if (nx == 0) {
+                if (tx.count[xi] == 0) {
                     write_pixel(out, x, r, 0.0f, 0.0, p);
                     continue;
                 }
-                const float* wx = tx.weights.data() + tx.offset[xi];
-                const std::int64_t b0 = tx.start[xi] - gx0;
-                float s = 0.0f;
-                for (std::int32_t k = 0; k < nx; ++k) s += wx[k] * vnum[static_cast<std::size_t>(b0 + k)];
+                const float sum = hnum[xi];
                 const double cov_xy = tx.coverage[xi] * cov_y;
                 if (!c.has_mask) {
-                    write_pixel(out, x, r, s, cov_xy, p);
+                    write_pixel(out, x, r, sum, cov_xy, p);
                 } else {
-                    float d = 0.0f;
-                    for (std::int32_t k = 0; k < nx; ++k) d += wx[k] * vden[static_cast<std::size_t>(b0 + k)];
-                    const float value = d > 0.0f ? s / d : 0.0f;
+                    const float d = hden[xi];
+                    const float value = d > 0.0f ? sum / d : 0.0f;
                     // d is the valid fraction of the in-image footprint, up to float rounding
                     // (about 1e-6): snap a fully valid footprint to exactly 1.
                     const double valid = d > 1.0f - 2e-6f ? 1.0 : static_cast<double>(d);

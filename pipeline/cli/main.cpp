@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
 
     Runner run;
     add_info_command(app, run);
+    add_predict_command(app, run);
+    add_degrade_command(app, run);
 
     try {
         app.parse(argc, argv);

@@ -294,6 +294,34 @@ MaskedImage Raster::read_masked(int band, const Window& w) const {
     return m;
 }
 
+Image Raster::read_decimated(int band, std::int64_t max_side_px) const {
+    if (band < 1 || band > band_count())
+        throw Error(fmt::format("{}: band {} does not exist (the file has {})", m_info.path.string(), band, band_count()));
+    const std::int64_t w = m_info.width, h = m_info.height;
+    const double f = std::max(1.0, static_cast<double>(std::max(w, h)) / static_cast<double>(std::max<std::int64_t>(1, max_side_px)));
+    const std::int64_t ow = std::max<std::int64_t>(1, static_cast<std::int64_t>(w / f));
+    const std::int64_t oh = std::max<std::int64_t>(1, static_cast<std::int64_t>(h / f));
+    Image img(ow, oh);
+    std::vector<std::uint8_t> mask;
+    GDALRasterBand* rb = m_impl->ds->GetRasterBand(band);
+    GDALRasterIOExtraArg extra;
+    INIT_RASTERIO_EXTRA_ARG(extra);
+    extra.eResampleAlg = GRIORA_NearestNeighbour;
+    CPLErrorReset();
+    if (rb->RasterIO(GF_Read, 0, 0, static_cast<int>(w), static_cast<int>(h), img.data(), static_cast<int>(ow),
+                     static_cast<int>(oh), GDT_Float32, 0, 0, &extra) != CE_None)
+        fail(m_info.path, fmt::format("read error in band {}", band));
+    if (!(rb->GetMaskFlags() & GMF_ALL_VALID)) {
+        mask.resize(static_cast<std::size_t>(ow * oh));
+        if (rb->GetMaskBand()->RasterIO(GF_Read, 0, 0, static_cast<int>(w), static_cast<int>(h), mask.data(),
+                                        static_cast<int>(ow), static_cast<int>(oh), GDT_Byte, 0, 0, &extra) != CE_None)
+            fail(m_info.path, fmt::format("read error in the mask of band {}", band));
+        for (std::size_t i = 0; i < mask.size(); ++i)
+            if (!mask[i]) img.data()[i] = std::numeric_limits<float>::quiet_NaN();
+    }
+    return img;
+}
+
 std::vector<Window> Raster::block_aligned_windows(std::int64_t target_pixels) const {
     const auto& b = m_info.bands.front();
     const std::int64_t bx = std::max(1, b.block_x), by = std::max(1, b.block_y);

@@ -129,7 +129,9 @@ void validate_kernel(const Kernel2d& kernel, const char* operation);
 
 enum class Convolve2dMethod {
     Auto,     ///< cheapest by the cost model among the eligible methods
-    Direct,   ///< sum over all taps, vectorized (exact up to float rounding)
+    Direct,   ///< sum over all taps, vectorized (exact up to float rounding); kernels symmetric
+              ///< under x and y flips (all radially symmetric PSFs) fold mirrored rows and
+              ///< columns first, about 4x fewer multiplies (see Convolve2dPlan::folded())
     LowRank,  ///< PSF = sum of R separable terms from its SVD (error bounded by the tolerance)
     Fft,      ///< overlap-save FFT blocks (cv::dft)
 };
@@ -178,6 +180,9 @@ public:
     [[nodiscard]] std::int64_t fft_block_x_px() const { return m_fft_size - 2 * m_halo.x_px; }
     [[nodiscard]] std::int64_t fft_block_y_px() const { return m_fft_size - 2 * m_halo.y_px; }
     [[nodiscard]] const Convolve2dParams& params() const { return m_params; }
+    /// True when the direct path uses the folded form (kernel exactly symmetric under x and y
+    /// flips, at least 5x5).
+    [[nodiscard]] bool folded() const { return m_folded; }
 
     /// Whole image; out has the size of in.
     void apply(ConstImageView<float> in, ImageView<float> out) const;
@@ -186,13 +191,16 @@ public:
     /// Valid form: in_with_halo = out grown by halo() on each side. No border rule applied.
     void apply_valid(ConstImageView<float> in_with_halo, ImageView<float> out) const;
 
+    /// One low-rank term: K(i, j) ~= sum over terms of taps_x[i] * taps_y[j] (convolution order).
     struct SeparableTerm {
-        std::vector<float> taps_x;  ///< correlation order (already flipped)
+        std::vector<float> taps_x;
         std::vector<float> taps_y;
     };
+    [[nodiscard]] const std::vector<SeparableTerm>& terms() const { return m_terms; }
 
 private:
     void apply_direct(const ConvolveInput& in, const ConvolveOutput& out) const;
+    void apply_direct_folded(const ConvolveInput& in, const ConvolveOutput& out) const;
     void apply_low_rank(const ConvolveInput& in, const ConvolveOutput& out) const;
     void apply_fft(const ConvolveInput& in, const ConvolveOutput& out) const;
 
@@ -202,6 +210,9 @@ private:
     Convolve2dCosts m_costs;
     Kernel2d m_kernel;                     ///< as given
     std::vector<float> m_correlation;      ///< kernel flipped in x and y (direct path)
+    bool m_folded = false;
+    std::int64_t m_quadrant_rows = 0;      ///< ry + 1 rounded up to a multiple of 8
+    std::vector<float> m_quadrant;         ///< folded taps q(i, j), i in [0, rx], j padded
     std::vector<SeparableTerm> m_terms;    ///< low-rank terms
     std::int64_t m_rank = 0;
     double m_low_rank_error = 0.0;

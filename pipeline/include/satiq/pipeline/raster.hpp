@@ -110,6 +110,11 @@ public:
     /// Whole band.
     [[nodiscard]] Image read(int band) const { return read(band, {0, 0, m_info.width, m_info.height}); }
 
+    /// The whole band reduced by nearest-neighbour decimation so that neither side exceeds
+    /// `max_side_px` (the full band when it already fits): a cheap, deterministic sample for
+    /// statistics. Nodata and non-finite pixels are NaN.
+    [[nodiscard]] Image read_decimated(int band, std::int64_t max_side_px) const;
+
     /// Windows aligned to the file's block grid covering the raster, each at most about
     /// `target_pixels` pixels (whole blocks, whole block rows when blocks are strips).
     [[nodiscard]] std::vector<Window> block_aligned_windows(std::int64_t target_pixels) const;

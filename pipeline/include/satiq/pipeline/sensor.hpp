@@ -211,8 +211,14 @@ ViewGeometry view_from_elevation(double altitude_m, double elevation_deg);
 /// a fixed grid (step <= 1e-4 cy/px and <= 1/(200 (1+|x|))), with the f -> 0 limit 2 pi x T(0).
 /// T must be zero (or negligible) beyond f_max.
 double edge_response(const TransferFunction1d& t, double f_max_cyc_per_px, double x_px);
+/// Which transfer function the edge integral uses.
+enum class EdgeConvention {
+    signed_transfer,  ///< the physical edge (default; domain.md §7)
+    modulus,          ///< |T| as pyBSM does; equal to signed for Q >= 1 (Q 0.5 ideal: RER 0.739 vs 0.755)
+};
 /// All edge figures of a 1-D transfer function (RER, H, MTF at Nyquist, MTF50, FWHM).
-EdgeFigures edge_figures(const TransferFunction1d& t, double f_max_cyc_per_px);
+EdgeFigures edge_figures(const TransferFunction1d& t, double f_max_cyc_per_px,
+                         EdgeConvention convention = EdgeConvention::signed_transfer);
 /// Analytic edge of a Gaussian PSF (sigma px) integrated over a unit square pixel:
 /// ER(x) = int_{x-1/2}^{x+1/2} Phi(t/sigma) dt. sigma = 0 gives the pure box edge.
 double gaussian_box_edge_response(double sigma_px, double x_px);

@@ -1,0 +1,159 @@
+// Area reduction and noise kernels beside their OpenCV baselines (same binary, same sizes).
+// items = input pixels; UseRealTime because the kernels are TBB-parallel.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <random>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "satiq/kernels/noise.hpp"
+#include "satiq/kernels/resample.hpp"
+
+namespace {
+
+using satiq::Image;
+
+Image random_image(std::int64_t n, float lo, float hi) {
+    Image img(n, n);
+    std::mt19937 gen(1);
+    std::uniform_real_distribution<float> dist(lo, hi);
+    for (auto& v : img.pixels()) v = dist(gen);
+    return img;
+}
+
+constexpr double kRatio = 3.3;
+
+satiq::ResampleAreaParams ratio_params() {
+    satiq::ResampleAreaParams p;
+    p.in_px_per_out_px_x = kRatio;
+    p.in_px_per_out_px_y = kRatio;
+    return p;
+}
+
+void BM_resample_area(benchmark::State& state) {
+    const std::int64_t n = state.range(0);
+    const Image in = random_image(n, 0.0f, 4095.0f);
+    const satiq::ResampleAreaParams p = ratio_params();
+    const satiq::ResampleWindow size = satiq::resample_area_output_size(n, n, p);
+    Image out(size.width(), size.height());
+    satiq::ResampleAreaInput src;
+    src.pixels = in.view();
+    satiq::ResampleAreaOutput dst;
+    dst.pixels = out.view();
+    for (auto _ : state) {
+        satiq::resample_area(src, dst, p);
+        benchmark::DoNotOptimize(out.data());
+        benchmark::ClobberMemory();
+    }
+    state.SetItemsProcessed(state.iterations() * n * n);
+}
+
+void BM_resample_area_masked(benchmark::State& state) {
+    const std::int64_t n = state.range(0);
+    const Image in = random_image(n, 0.0f, 4095.0f);
+    std::vector<std::uint8_t> mask(static_cast<std::size_t>(n * n), 1);
+    for (std::size_t i = 0; i < mask.size(); i += 97) mask[i] = 0;
+    const satiq::ResampleAreaParams p = ratio_params();
+    const satiq::ResampleWindow size = satiq::resample_area_output_size(n, n, p);
+    Image out(size.width(), size.height()), cov(size.width(), size.height());
+    std::vector<std::uint8_t> out_mask(static_cast<std::size_t>(size.width() * size.height()));
+    satiq::ResampleAreaInput src;
+    src.pixels = in.view();
+    src.mask = satiq::ConstImageView<std::uint8_t>(mask.data(), n, n);
+    satiq::ResampleAreaOutput dst;
+    dst.pixels = out.view();
+    dst.mask = satiq::ImageView<std::uint8_t>(out_mask.data(), size.width(), size.height());
+    dst.coverage = cov.view();
+    for (auto _ : state) {
+        satiq::resample_area(src, dst, p);
+        benchmark::DoNotOptimize(out.data());
+        benchmark::ClobberMemory();
+    }
+    state.SetItemsProcessed(state.iterations() * n * n);
+}
+
+void BM_cv_resize_inter_area(benchmark::State& state) {
+    const std::int64_t n = state.range(0);
+    Image in = random_image(n, 0.0f, 4095.0f);
+    const satiq::ResampleWindow size = satiq::resample_area_output_size(n, n, ratio_params());
+    cv::Mat src(static_cast<int>(n), static_cast<int>(n), CV_32F, in.data());
+    cv::Mat dst(static_cast<int>(size.height()), static_cast<int>(size.width()), CV_32F);
+    for (auto _ : state) {
+        cv::resize(src, dst, dst.size(), 0, 0, cv::INTER_AREA);
+        benchmark::DoNotOptimize(dst.data);
+        benchmark::ClobberMemory();
+    }
+    state.SetItemsProcessed(state.iterations() * n * n);
+}
+
+// Shot noise in the Gaussian regime (1000 e-) + read noise, 12-bit quantization.
+void BM_sensor_noise(benchmark::State& state) {
+    const std::int64_t n = state.range(0);
+    const Image in = random_image(n, 800.0f, 3000.0f);
+    Image out(n, n);
+    satiq::SensorNoiseParams p;
+    p.read_noise_e = 8.0;
+    p.gain_dn_per_e = 1.0;
+    p.bits = 12;
+    p.quantize = state.range(1) != 0;
+    for (auto _ : state) {
+        satiq::add_sensor_noise(in.view(), out.view(), 0, 0, p);
+        benchmark::DoNotOptimize(out.data());
+        benchmark::ClobberMemory();
+    }
+    state.SetItemsProcessed(state.iterations() * n * n);
+}
+
+// Dark scene (3..45 e-): every pixel takes the exact Poisson path (worst case).
+void BM_sensor_noise_exact_poisson(benchmark::State& state) {
+    const std::int64_t n = state.range(0);
+    const Image in = random_image(n, 3.0f, 45.0f);
+    Image out(n, n);
+    satiq::SensorNoiseParams p;
+    p.read_noise_e = 3.0;
+    for (auto _ : state) {
+        satiq::add_sensor_noise(in.view(), out.view(), 0, 0, p);
+        benchmark::DoNotOptimize(out.data());
+        benchmark::ClobberMemory();
+    }
+    state.SetItemsProcessed(state.iterations() * n * n);
+}
+
+void BM_gaussian_noise(benchmark::State& state) {
+    const std::int64_t n = state.range(0);
+    const Image in = random_image(n, 0.0f, 4095.0f);
+    Image out(n, n);
+    satiq::GaussianNoiseParams p;
+    p.sigma_dn = 5.0;
+    for (auto _ : state) {
+        satiq::add_gaussian_noise(in.view(), out.view(), 0, 0, p);
+        benchmark::DoNotOptimize(out.data());
+        benchmark::ClobberMemory();
+    }
+    state.SetItemsProcessed(state.iterations() * n * n);
+}
+
+void BM_cv_randn(benchmark::State& state) {
+    const std::int64_t n = state.range(0);
+    cv::Mat buf(static_cast<int>(n), static_cast<int>(n), CV_32F, cv::Scalar(0));
+    for (auto _ : state) {
+        cv::randn(buf, 0.0, 5.0);
+        benchmark::DoNotOptimize(buf.data);
+        benchmark::ClobberMemory();
+    }
+    state.SetItemsProcessed(state.iterations() * n * n);
+}
+
+}  // namespace
+
+BENCHMARK(BM_resample_area)->Arg(2048)->Arg(8192)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_resample_area_masked)->Arg(2048)->Arg(8192)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_cv_resize_inter_area)->Arg(2048)->Arg(8192)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_sensor_noise)->Args({2048, 1})->Args({8192, 1})->Args({8192, 0})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_sensor_noise_exact_poisson)->Arg(2048)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_gaussian_noise)->Arg(2048)->Arg(8192)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_cv_randn)->Arg(2048)->Arg(8192)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+BENCHMARK_MAIN();

@@ -1,0 +1,240 @@
+#pragma once
+/// Slanted-edge measurement from the image itself: automatic edge finding, per-edge ESF / LSF /
+/// MTF / RER analysis (ISO 12233 e-SFR as in P. Burns' sfrmat and MTF Mapper; domain.md
+/// section 6) and per-axis aggregation for the GIQE.
+///
+/// Coordinates (GDAL's convention, as synth.hpp): pixel (i, j) covers [i, i+1) x [j, j+1) in
+/// continuous pixel coordinates, its centre is (i + 0.5, j + 0.5); x grows to the right
+/// (columns), y downwards (rows). Segment endpoints are in these coordinates; rectangles are
+/// integer pixel indices.
+///
+/// Axis convention (as sfrmat): an edge whose normal is closer to the x axis (a near-vertical
+/// edge) measures the response along x; it is located per row. A near-horizontal edge
+/// measures y and is located per column. Every pixel of the region of interest is projected
+/// onto the fitted edge *normal* and binned at 4x oversampling: distances, the ESF abscissa and
+/// all frequencies are in units of the pixel pitch measured along the normal (sfrmat3 gets the
+/// same by binning along the pixel row and scaling the sampling interval by cos(slant), its
+/// `delfac`). Cycles per metre use the GSD of the axis the normal is closest to.
+///
+/// What that measures for a slanted edge: the pixel's square aperture seen along a normal at
+/// slant angle a is a unit box only for a = 0; in general it is the convolution of boxes of
+/// widths cos(a) and sin(a) (a trapezoid; its transfer function sinc(f cos a) sinc(f sin a)).
+/// For a <= 10 deg the difference from the 1-D unit box is below 0.003 in RER; near 45 deg it is
+/// larger (see the tests, which check against the exact trapezoid truth and report both).
+///
+/// Quality: every analysed edge gets a verdict. `ok` and `near_axis_angle` (slant within
+/// `axis_margin_deg` of 0 or 45 deg: usable, quality score halved) count as usable; every other
+/// verdict is a rejection reason. Nothing returns NaN or infinity: undefined figures are 0 and
+/// the verdict says why.
+///
+/// Threading and determinism: `find_edges` runs TBB-parallel over fixed tiles; the candidates
+/// are sorted by a deterministic key, and each edge is analysed independently
+/// (`parallel_items`) into its own slot: the output is identical for any thread count.
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "satiq/kernels/image.hpp"
+#include "satiq/kernels/noise_estimate.hpp"
+
+namespace satiq {
+
+/// The pixel axis an edge measures (the one its normal is closest to).
+enum class EdgeAxis { x, y };
+
+enum class EdgeVerdict {
+    ok,               ///< usable
+    near_axis_angle,  ///< usable, rated lower: slant within axis_margin_deg of 0 or 45 deg
+    too_short,        ///< fewer than min_length_px usable rows/columns inside the image
+    outside_image,    ///< the region of interest does not fit in the image
+    nodata,           ///< a nodata or non-finite pixel in the region of interest
+    clipped,          ///< a saturated pixel (>= saturation_dn) in the region of interest
+    no_edge,          ///< no consistent edge crossing found (line fit or 50 % crossing failed)
+    low_contrast,     ///< plateau difference below min_contrast_to_noise x noise sigma
+    noisy_plateau,    ///< plateaus not flat: texture or a slope instead of a uniform area
+    curved,           ///< edge not straight: sagitta or line-fit residual too large
+    sparse_sampling,  ///< too many empty oversampling bins near the edge (angle too close to 0/45)
+};
+inline constexpr std::size_t kEdgeVerdictCount = 11;
+
+[[nodiscard]] const char* to_string(EdgeVerdict v);
+[[nodiscard]] const char* to_string(EdgeAxis a);
+[[nodiscard]] constexpr bool is_usable(EdgeVerdict v) {
+    return v == EdgeVerdict::ok || v == EdgeVerdict::near_axis_angle;
+}
+
+/// An approximately located straight edge: endpoints in pixel coordinates.
+struct EdgeSegment {
+    double x0_px = 0.0, y0_px = 0.0, x1_px = 0.0, y1_px = 0.0;
+    double score = 0.0;  ///< finder's ranking (length x gradient / noise); 0 for user segments
+};
+
+/// A user-given region: either a pixel rectangle holding one edge (as sfrmat takes), or a line
+/// segment with a half-width across it.
+struct EdgeRoi {
+    enum class Kind { rectangle, segment };
+    Kind kind = Kind::rectangle;
+    // rectangle: [x_px, x_px + width_px) x [y_px, y_px + height_px)
+    std::int64_t x_px = 0, y_px = 0, width_px = 0, height_px = 0;
+    // segment
+    EdgeSegment segment;
+    double half_width_px = 0.0;  ///< segment: half-width across the edge (0: EdgeSfrParams default)
+
+    static EdgeRoi rectangle(std::int64_t x, std::int64_t y, std::int64_t w, std::int64_t h) {
+        EdgeRoi r;
+        r.kind = Kind::rectangle;
+        r.x_px = x;
+        r.y_px = y;
+        r.width_px = w;
+        r.height_px = h;
+        return r;
+    }
+    static EdgeRoi line(double x0, double y0, double x1, double y1, double half_width_px = 0.0) {
+        EdgeRoi r;
+        r.kind = Kind::segment;
+        r.segment = {x0, y0, x1, y1, 0.0};
+        r.half_width_px = half_width_px;
+        return r;
+    }
+};
+
+/// Per-edge analysis parameters.
+struct EdgeSfrParams {
+    double roi_half_width_px = 10.0;      ///< ROI half-width across the edge, along the normal (>= 4)
+    int oversampling = 4;                 ///< ESF bins per pixel (ISO 12233: 4)
+    double noise_sigma_dn = 0.0;          ///< image noise; <= 0: taken from the plateaus of each edge
+    double saturation_dn = 3.0e38;        ///< pixels >= this are saturated (clipped verdict)
+    double min_length_px = 20.0;          ///< minimum usable edge length (rows/columns)
+    double end_trim_px = 2.0;             ///< trimmed from each end of a found segment (corners)
+    double min_contrast_to_noise = 10.0;  ///< plateau difference / noise sigma
+    double max_plateau_noise_ratio = 3.0; ///< plateau robust std / noise sigma (only when noise given)
+    double max_plateau_slope = 0.12;      ///< plateau inner-outer difference / contrast
+    double max_sagitta_px = 0.5;          ///< quadratic-fit bow over the edge length
+    double max_line_rms_px = 0.6;         ///< rms residual of the per-row edge positions
+    double axis_margin_deg = 2.0;         ///< slant within this of 0 or 45 deg: near_axis_angle
+    double max_empty_bin_fraction = 0.25; ///< within +-3 px of the edge
+    double gsd_x_m = 0.0;                 ///< ground sample distance along x; 0: unknown
+    double gsd_y_m = 0.0;                 ///< ground sample distance along y; 0: unknown
+    bool keep_profiles = false;           ///< store ESF, LSF and MTF curves in each measurement
+};
+
+void validate(const EdgeSfrParams& p);
+
+/// The result for one edge. Figures are 0 when the verdict is not usable and the stage that
+/// produces them was not reached.
+struct EdgeMeasurement {
+    EdgeSegment segment;         ///< the analysed part of the edge (fitted line, trimmed)
+    EdgeVerdict verdict = EdgeVerdict::no_edge;
+    std::string reason;          ///< human-readable detail of the verdict
+    EdgeAxis axis = EdgeAxis::x;
+    double angle_deg = 0.0;      ///< orientation of the edge line, [0, 180), from +x towards +y
+    double slant_deg = 0.0;      ///< angle between the edge and the nearest pixel axis, [0, 45]
+    double length_px = 0.0;      ///< rows (axis x) or columns (axis y) used
+    double dark_dn = 0.0;        ///< dark plateau level
+    double bright_dn = 0.0;      ///< bright plateau level
+    double contrast_dn = 0.0;    ///< bright - dark
+    double plateau_noise_dn = 0.0;       ///< robust std of the plateau samples
+    double contrast_to_noise = 0.0;      ///< contrast / noise sigma (capped at 1e6)
+    double line_rms_px = 0.0;            ///< rms residual of the per-row positions about the line
+    double sagitta_px = 0.0;             ///< bow of a quadratic fit over the length
+    double inlier_fraction = 0.0;        ///< rows kept by the line fit's outlier rejection
+    double empty_bin_fraction = 0.0;     ///< empty bins within +-3 px before filling
+    double rer = 0.0;                    ///< ESF(c+0.5) - ESF(c-0.5), c = 50 % crossing
+    double overshoot_h = 0.0;            ///< max ESF over c+1..c+3 (0.25 steps), or ESF(c+1.25) if monotonic
+    double fwhm_px = 0.0;                ///< full width at half maximum of the LSF
+    double mtf50_cyc_per_px = 0.0;       ///< along the normal
+    double mtf_nyquist = 0.0;            ///< MTF at 0.5 cycles per pixel
+    double mtf50_cyc_per_m = 0.0;        ///< mtf50_cyc_per_px / gsd of the axis; 0 when the gsd is unknown
+    double quality = 0.0;                ///< 0..1 rating (length, contrast, straightness, angle)
+    // Only with keep_profiles:
+    std::vector<float> esf;              ///< normalized, bins of 1/oversampling px from -half_width
+    std::vector<float> lsf;              ///< derivative of esf (per px)
+    std::vector<float> mtf;              ///< at k/64 cycles per pixel, k = 0..64 (0..1 cy/px)
+};
+
+/// Measures one edge given an approximate segment (from the finder or the user).
+/// `valid_mask` may be empty. Never throws for image content; throws satiq::Error for invalid
+/// parameters or a mask of the wrong size.
+[[nodiscard]] EdgeMeasurement measure_edge(ConstImageView<float> image, ConstImageView<std::uint8_t> valid_mask,
+                                           const EdgeSegment& segment, const EdgeSfrParams& params);
+
+/// Robust summary of one figure: quartiles by linear interpolation (Hyndman-Fan type 7).
+struct EdgeStatistic {
+    double median = 0.0;
+    double q1 = 0.0;
+    double q3 = 0.0;
+    double iqr = 0.0;
+};
+
+struct EdgeAxisSummary {
+    std::int64_t count = 0;  ///< usable edges measuring this axis
+    EdgeStatistic rer, mtf50_cyc_per_px, mtf_nyquist, fwhm_px, overshoot_h;
+    double mtf50_cyc_per_m = 0.0;  ///< median; 0 when the gsd is unknown
+};
+
+struct EdgeAggregate {
+    bool usable = false;       ///< at least one usable edge
+    std::string message;       ///< "no usable edges: ..." with the main rejection reasons
+    EdgeAxisSummary x, y;
+    std::int64_t analysed = 0;
+    std::int64_t usable_count = 0;
+    std::array<std::int64_t, kEdgeVerdictCount> verdict_counts{};  ///< indexed by EdgeVerdict
+    /// GIQE 3/4: geometric mean of the two axes' median RER; GIQE 5 (NGA 2015):
+    /// (RER_hi * RER_lo^2)^(1/3). When only one axis has edges, that axis stands for both and
+    /// `single_axis` is true.
+    double rer_gm = 0.0;
+    double rer_weighted = 0.0;
+    double overshoot_h_gm = 0.0;  ///< geometric mean of the two axes' median H
+    bool single_axis = false;
+};
+
+/// Aggregates the usable measurements per axis (median and interquartile range).
+[[nodiscard]] EdgeAggregate aggregate_edges(std::span<const EdgeMeasurement> edges);
+
+/// Automatic edge search parameters.
+struct EdgeFindParams {
+    double noise_sigma_dn = 0.0;         ///< <= 0: estimated with estimate_noise()
+    double saturation_dn = 3.0e38;       ///< pixels >= this are never part of an edge
+    double min_length_px = 20.0;         ///< shorter regions are dropped
+    double gradient_threshold_noise = 1.5;  ///< Sobel magnitude (normalized, /8) threshold x noise sigma
+    double min_gradient_dn = 0.0;        ///< absolute floor of that threshold
+    double angle_tolerance_deg = 22.5;   ///< region growing tolerance on the gradient direction (LSD)
+    std::int64_t tile_px = 512;          ///< fixed tiles (independent of the thread count)
+    std::int64_t max_segments = 4000;    ///< keep the best-scored ones
+};
+
+void validate(const EdgeFindParams& p);
+
+/// Border margin the finder needs (Sobel): 1 px.
+[[nodiscard]] constexpr int halo(const EdgeFindParams&) { return 1; }
+
+/// Finds straight edge candidates: Sobel gradient, then LSD-style region growing of pixels with
+/// coherent gradient direction (R. Grompone von Gioi et al., LSD, IEEE PAMI 32(4), 2010;
+/// without the a-contrario validation), each region's principal axis giving a segment. Growing
+/// stays inside its tile, so an edge crossing a tile border yields two segments. Output sorted by
+/// score (descending), ties by position: deterministic.
+[[nodiscard]] std::vector<EdgeSegment> find_edges(ConstImageView<float> image, ConstImageView<std::uint8_t> valid_mask,
+                                                  const EdgeFindParams& params);
+
+/// Everything `satiq assess` needs from the edges.
+struct EdgeAnalysis {
+    std::vector<EdgeMeasurement> edges;  ///< one per candidate, in candidate order
+    EdgeAggregate aggregate;
+    std::int64_t candidates = 0;
+    double noise_sigma_dn = 0.0;         ///< the noise used for the contrast tests
+};
+
+/// find_edges + measure_edge on each candidate (parallel) + aggregate_edges. The noise sigma,
+/// when not given, comes from estimate_noise() and is used by both stages.
+[[nodiscard]] EdgeAnalysis analyse_edges(ConstImageView<float> image, ConstImageView<std::uint8_t> valid_mask,
+                                         const EdgeFindParams& find_params, const EdgeSfrParams& sfr_params);
+
+/// Analyses user-given regions instead of searching. A rectangle is scanned as sfrmat does
+/// (edge located per row or column inside it, half-width limited by the rectangle); a segment
+/// uses its half-width (or sfr_params.roi_half_width_px when 0). end_trim_px is not applied.
+[[nodiscard]] EdgeAnalysis analyse_edge_rois(ConstImageView<float> image, ConstImageView<std::uint8_t> valid_mask,
+                                             std::span<const EdgeRoi> rois, const EdgeSfrParams& sfr_params);
+
+}  // namespace satiq

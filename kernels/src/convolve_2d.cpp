@@ -1,0 +1,624 @@
+// General 2-D convolution: direct, low-rank separable (SVD) and FFT overlap-save paths, the
+// cost model that picks one, sharpening, and the naive double-precision references.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include <opencv2/core.hpp>
+
+#include "convolve_detail.hpp"
+#include "satiq/kernels/convolve.hpp"
+#include "satiq/kernels/parallel.hpp"
+
+namespace satiq {
+
+using namespace conv_detail;
+
+void validate_kernel(const Kernel2d& k, const char* operation) {
+    const std::string op(operation);
+    if (k.width < 1 || k.height < 1 || k.width % 2 == 0 || k.height % 2 == 0)
+        throw Error(op + ": kernel width and height must be odd and >= 1 (got " + std::to_string(k.width) + "x" +
+                    std::to_string(k.height) + ")");
+    if (static_cast<std::int64_t>(k.taps.size()) != k.width * k.height)
+        throw Error(op + ": kernel taps hold " + std::to_string(k.taps.size()) + " values, expected width * height = " +
+                    std::to_string(k.width * k.height));
+    for (float t : k.taps)
+        if (!std::isfinite(t)) throw Error(op + ": kernel holds a non-finite tap");
+}
+
+ConvolveHalo halo(const Kernel2d& kernel) {
+    validate_kernel(kernel, "halo(Kernel2d)");
+    return {(kernel.width - 1) / 2, (kernel.height - 1) / 2};
+}
+
+namespace {
+
+// Cost model, nanoseconds per output pixel on one core, calibrated on the project machine
+// (2-core Xeon, AVX-512, single thread, 1024^2 with a 31x31 obscured-aperture PSF): the direct
+// path costs one vector FMA per tap (26.9 ns/px for 961 taps); the folded direct path one FMA
+// per quadrant tap, rows padded to 8 (7.9 ns/px for 16 x 16); a low-rank term a vertical and a
+// horizontal 1-D pass plus the border fill and accumulation (31.8 ns/px for 16 terms of 31+31
+// taps); one cv::dft of a real N x N tile about kFftNsPerUnit * N^2 log2(N^2) (0.32 ns measured
+// for 256^2 and 512^2, 0.50 for 1024^2), two per block plus mulSpectrums and the tile copies.
+constexpr double kDirectNsPerTap = 0.028;
+constexpr double kFoldedNsPerTap = 0.031;
+constexpr double kFoldedNsPerPixel = 0.5;
+constexpr double kLowRankNsPerTap = 0.031;
+constexpr double kLowRankNsPerTerm = 0.1;
+constexpr double kFftNsPerUnit = 0.33;
+constexpr double kFftNsPerTilePixel = 4.0;
+
+double fft_cost_ns(std::int64_t n, std::int64_t kw, std::int64_t kh) {
+    const double bx = static_cast<double>(n - kw + 1);
+    const double by = static_cast<double>(n - kh + 1);
+    const double n2 = static_cast<double>(n) * static_cast<double>(n);
+    // cv::dft slows down per element beyond 512^2 (0.50 vs 0.32 ns at 1024^2: cache)
+    const double unit = kFftNsPerUnit * (n > 512 ? 1.5 : 1.0);
+    return (2.0 * unit * n2 * std::log2(n2) + kFftNsPerTilePixel * n2) / (bx * by);
+}
+
+std::int64_t choose_fft_size(std::int64_t kw, std::int64_t kh) {
+    const std::int64_t k = std::max(kw, kh);
+    std::int64_t best = 0;
+    double best_cost = std::numeric_limits<double>::infinity();
+    for (std::int64_t n = 64; n <= 4096; n *= 2) {
+        if (n < 2 * k) continue;
+        const double c = fft_cost_ns(n, kw, kh);
+        if (c < best_cost * 0.98) {  // prefer the smaller (cache-friendlier) size on near ties
+            best_cost = c;
+            best = n;
+        }
+    }
+    if (best == 0) best = 8192;
+    return best;
+}
+
+}  // namespace
+
+Convolve2dPlan::Convolve2dPlan(const Kernel2d& kernel, const Convolve2dParams& params)
+    : m_params(params), m_kernel(kernel) {
+    static constexpr const char* kOp = "Convolve2dPlan";
+    validate_kernel(kernel, kOp);
+    if (!std::isfinite(params.low_rank_tolerance) || params.low_rank_tolerance < 0.0 || params.low_rank_tolerance >= 1.0)
+        throw Error(std::string(kOp) + ": low_rank_tolerance must be in [0, 1) (got " +
+                    std::to_string(params.low_rank_tolerance) + ")");
+    if (params.max_rank < 0)
+        throw Error(std::string(kOp) + ": max_rank must be >= 0 (0 = no limit; got " + std::to_string(params.max_rank) +
+                    ")");
+    const std::int64_t kw = kernel.width;
+    const std::int64_t kh = kernel.height;
+    if (params.fft_size_px != 0 && (params.fft_size_px < 2 * std::max(kw, kh) || params.fft_size_px > 8192))
+        throw Error(std::string(kOp) + ": fft_size_px must be 0 (automatic) or in [2 * max(kernel width, height), 8192] = [" +
+                    std::to_string(2 * std::max(kw, kh)) + ", 8192] (got " + std::to_string(params.fft_size_px) + ")");
+    m_halo = {(kw - 1) / 2, (kh - 1) / 2};
+    m_correlation.assign(kernel.taps.rbegin(), kernel.taps.rend());  // flip in x and y
+
+    const Convolve2dMethod want = params.method;
+    m_costs.direct = kDirectNsPerTap * static_cast<double>(kw * kh);
+    {
+        // Folded direct form for kernels symmetric under x and y flips.
+        bool sym = kw >= 5 && kh >= 5;
+        for (std::int64_t j = 0; j < kh && sym; ++j)
+            for (std::int64_t i = 0; i < kw && sym; ++i)
+                sym = kernel.at(i, j) == kernel.at(kw - 1 - i, j) && kernel.at(i, j) == kernel.at(i, kh - 1 - j);
+        if (sym) {
+            const std::int64_t rx = m_halo.x_px;
+            const std::int64_t ry = m_halo.y_px;
+            m_quadrant_rows = (ry + 1 + 7) / 8 * 8;
+            m_quadrant.assign(static_cast<std::size_t>((rx + 1) * m_quadrant_rows), 0.0f);
+            for (std::int64_t i = 0; i <= rx; ++i)
+                for (std::int64_t j = 0; j <= ry; ++j)
+                    m_quadrant[static_cast<std::size_t>(i * m_quadrant_rows + j)] = kernel.at(rx + i, ry + j);
+            const double folded_cost = kFoldedNsPerTap * static_cast<double>((rx + 1) * m_quadrant_rows) +
+                                       kFoldedNsPerPixel;
+            if (folded_cost < m_costs.direct) {
+                m_folded = true;
+                m_costs.direct = folded_cost;
+            }
+        }
+    }
+    m_costs.low_rank = std::numeric_limits<double>::infinity();
+    m_costs.fft = std::numeric_limits<double>::infinity();
+
+    if (want == Convolve2dMethod::Auto || want == Convolve2dMethod::LowRank) {
+        // K = U diag(w) V^T (cv::SVD); the rank-R truncation is the best rank-R approximation
+        // in the Frobenius norm (Eckart-Young). Its error is measured in L1 on the float taps
+        // actually used, which bounds the output error (see the header).
+        cv::Mat k(static_cast<int>(kh), static_cast<int>(kw), CV_64F);
+        double l1 = 0.0;
+        for (std::int64_t j = 0; j < kh; ++j)
+            for (std::int64_t i = 0; i < kw; ++i) {
+                k.at<double>(static_cast<int>(j), static_cast<int>(i)) = kernel.at(i, j);
+                l1 += std::abs(static_cast<double>(kernel.at(i, j)));
+            }
+        cv::Mat w, u, vt;
+        cv::SVD::compute(k, w, u, vt, cv::SVD::FULL_UV);
+        const std::int64_t limit = params.max_rank > 0 ? std::min(params.max_rank, std::min(kw, kh)) : std::min(kw, kh);
+        std::vector<SeparableTerm> terms;
+        cv::Mat approx = cv::Mat::zeros(k.size(), CV_64F);
+        for (std::int64_t r = 0; r < limit; ++r) {
+            const double s = std::sqrt(std::max(0.0, w.at<double>(static_cast<int>(r))));
+            SeparableTerm t;
+            t.taps_x.resize(static_cast<std::size_t>(kw));
+            t.taps_y.resize(static_cast<std::size_t>(kh));
+            for (std::int64_t i = 0; i < kw; ++i)
+                t.taps_x[static_cast<std::size_t>(i)] =
+                    static_cast<float>(s * vt.at<double>(static_cast<int>(r), static_cast<int>(i)));
+            for (std::int64_t j = 0; j < kh; ++j)
+                t.taps_y[static_cast<std::size_t>(j)] =
+                    static_cast<float>(s * u.at<double>(static_cast<int>(j), static_cast<int>(r)));
+            terms.push_back(t);
+            double err = 0.0;
+            for (std::int64_t j = 0; j < kh; ++j)
+                for (std::int64_t i = 0; i < kw; ++i) {
+                    double& a = approx.at<double>(static_cast<int>(j), static_cast<int>(i));
+                    a += static_cast<double>(t.taps_x[static_cast<std::size_t>(i)]) *
+                         static_cast<double>(t.taps_y[static_cast<std::size_t>(j)]);
+                    err += std::abs(a - k.at<double>(static_cast<int>(j), static_cast<int>(i)));
+                }
+            const double rel = l1 > 0.0 ? err / l1 : 0.0;
+            if (rel <= params.low_rank_tolerance) {
+                m_rank = r + 1;
+                m_low_rank_error = rel;
+                m_terms = std::move(terms);
+                m_costs.low_rank = static_cast<double>(m_rank) * (kLowRankNsPerTap * static_cast<double>(kw + kh) +
+                                                                  kLowRankNsPerTerm);
+                break;
+            }
+        }
+        if (want == Convolve2dMethod::LowRank && m_rank == 0)
+            throw Error(std::string(kOp) + ": method LowRank was forced but no rank <= " + std::to_string(limit) +
+                        " approximates the kernel within low_rank_tolerance " +
+                        std::to_string(params.low_rank_tolerance) + "; raise the tolerance or use Auto");
+    }
+    if (want == Convolve2dMethod::Auto || want == Convolve2dMethod::Fft) {
+        m_fft_size = params.fft_size_px != 0 ? params.fft_size_px : choose_fft_size(kw, kh);
+        m_costs.fft = fft_cost_ns(m_fft_size, kw, kh);
+    }
+    if (want == Convolve2dMethod::Auto) {
+        m_method = Convolve2dMethod::Direct;
+        double best = m_costs.direct;
+        if (m_costs.low_rank < best) {
+            best = m_costs.low_rank;
+            m_method = Convolve2dMethod::LowRank;
+        }
+        if (m_costs.fft < best) m_method = Convolve2dMethod::Fft;
+    } else {
+        m_method = want;
+    }
+    if (m_method == Convolve2dMethod::Fft) {
+        const int n = static_cast<int>(m_fft_size);
+        cv::Mat padded = cv::Mat::zeros(n, n, CV_32F);
+        for (std::int64_t j = 0; j < kh; ++j)
+            for (std::int64_t i = 0; i < kw; ++i) padded.at<float>(static_cast<int>(j), static_cast<int>(i)) = kernel.at(i, j);
+        m_spectrum.assign(static_cast<std::size_t>(n) * static_cast<std::size_t>(n), 0.0f);
+        cv::Mat spectrum(n, n, CV_32F, m_spectrum.data());
+        cv::dft(padded, spectrum, 0);
+        if (spectrum.data != reinterpret_cast<uchar*>(m_spectrum.data()))
+            throw Error(std::string(kOp) + ": internal error, cv::dft reallocated the spectrum");
+    }
+    if (m_method != Convolve2dMethod::LowRank && want != Convolve2dMethod::LowRank) {
+        // keep the terms only when used (rank() and low_rank_error() stay informative)
+        m_terms.clear();
+    }
+}
+
+void Convolve2dPlan::apply(const ConvolveInput& in, const ConvolveOutput& out) const {
+    switch (m_method) {
+        case Convolve2dMethod::Direct:
+        case Convolve2dMethod::Auto: apply_direct(in, out); return;
+        case Convolve2dMethod::LowRank: apply_low_rank(in, out); return;
+        case Convolve2dMethod::Fft: apply_fft(in, out); return;
+    }
+}
+
+void Convolve2dPlan::apply(ConstImageView<float> in, ImageView<float> out) const {
+    if (in.width != out.width || in.height != out.height)
+        throw Error("convolve_2d: output size " + std::to_string(out.width) + "x" + std::to_string(out.height) +
+                    " differs from input size " + std::to_string(in.width) + "x" + std::to_string(in.height));
+    if (in.empty()) throw Error("convolve_2d: the input image is empty; give a non-empty image");
+    apply(ConvolveInput{in, 0, 0, in.width, in.height}, ConvolveOutput{out, 0, 0});
+}
+
+void Convolve2dPlan::apply_valid(ConstImageView<float> in_with_halo, ImageView<float> out) const {
+    if (in_with_halo.width != out.width + 2 * m_halo.x_px || in_with_halo.height != out.height + 2 * m_halo.y_px)
+        throw Error("convolve_2d valid: input must be the output grown by the halo (" + std::to_string(m_halo.x_px) + ", " +
+                    std::to_string(m_halo.y_px) + ") px on each side: expected " +
+                    std::to_string(out.width + 2 * m_halo.x_px) + "x" + std::to_string(out.height + 2 * m_halo.y_px) +
+                    ", got " + std::to_string(in_with_halo.width) + "x" + std::to_string(in_with_halo.height));
+    if (out.empty()) throw Error("convolve_2d valid: the output tile is empty; give a non-empty tile");
+    apply(ConvolveInput{in_with_halo, 0, 0, in_with_halo.width, in_with_halo.height},
+          ConvolveOutput{out, m_halo.x_px, m_halo.y_px});
+}
+
+namespace {
+
+template <int NV>
+[[gnu::always_inline]] inline void direct_block(const float* const* prow, const float* corr, std::int64_t kw, std::int64_t kh, std::int64_t x,
+                         Vf* acc) {
+    _Pragma("GCC unroll 8")
+    for (int v = 0; v < NV; ++v) acc[v] = Vf{};
+    for (std::int64_t j = 0; j < kh; ++j) {
+        const float* p = prow[j] + x;
+        const float* c = corr + j * kw;
+        for (std::int64_t i = 0; i < kw; ++i) {
+            const Vf kv = splat(c[i]);
+            _Pragma("GCC unroll 8")
+            for (int v = 0; v < NV; ++v) acc[v] += kv * load(p + i + v * kLanes);
+        }
+    }
+}
+
+}  // namespace
+
+void Convolve2dPlan::apply_direct(const ConvolveInput& in, const ConvolveOutput& out) const {
+    if (m_folded) {
+        apply_direct_folded(in, out);
+        return;
+    }
+    Region g;
+    if (!resolve_region(in, out, m_halo, m_params.border, "convolve_2d (direct)", g)) return;
+    const std::int64_t kw = m_kernel.width;
+    const std::int64_t kh = m_kernel.height;
+    const std::int64_t ow = g.dst.width;
+    const std::int64_t oh = g.dst.height;
+    const std::int64_t band = band_rows(ow, g.ry);
+    const std::int64_t bands = (oh + band - 1) / band;
+    const std::int64_t len = g.buffer_len();
+    const float* corr = m_correlation.data();
+    parallel_items(bands, [&](std::int64_t b) {
+        // Ring of kh padded rows keyed by mapped global row: the rows one output row needs map
+        // to at most kh consecutive values (the border maps are 1-Lipschitz), so "row mod kh"
+        // never collides within one output row.
+        std::vector<float> ring(static_cast<std::size_t>(kh * len), 0.0f);
+        std::vector<std::int64_t> key(static_cast<std::size_t>(kh), -1);
+        std::vector<const float*> prow(static_cast<std::size_t>(kh));
+        const std::int64_t y_end = std::min(oh, (b + 1) * band);
+        for (std::int64_t y = b * band; y < y_end; ++y) {
+            const std::int64_t gy = g.out_y0 + y;
+            for (std::int64_t j = 0; j < kh; ++j) {
+                const std::int64_t mapped = border_index(gy - g.ry + j, g.image_h, g.border);
+                const std::size_t slot = static_cast<std::size_t>(mapped % kh);
+                float* buf = ring.data() + static_cast<std::int64_t>(slot) * len;
+                if (key[slot] != mapped) {
+                    const float* s = g.src.row(mapped - g.src_y0) + (g.col_lo - g.src_x0);
+                    std::copy(s, s + (g.col_hi - g.col_lo), buf + (g.col_lo - g.gx_lo));
+                    g.fill_x_border(buf);
+                    key[slot] = mapped;
+                }
+                prow[static_cast<std::size_t>(j)] = buf;
+            }
+            float* o = g.dst.row(y);
+            if (ow >= kLanes) {
+                for_blocks_overlap(ow, [&]<int NV>(std::int64_t x) {
+                    Vf acc[NV];
+                    direct_block<NV>(prow.data(), corr, kw, kh, x, acc);
+                    _Pragma("GCC unroll 8")
+                    for (int v = 0; v < NV; ++v) store(o + x + v * kLanes, acc[v]);
+                });
+            } else {
+                Vf acc[1];
+                direct_block<1>(prow.data(), corr, kw, kh, 0, acc);
+                float tmp[kLanes];
+                store(tmp, acc[0]);
+                std::copy(tmp, tmp + ow, o);
+            }
+        }
+    });
+}
+
+namespace {
+
+constexpr int kFoldRows = 8;  // folded rows held in registers per pass (x NV vectors)
+
+// H_i[p] (+)= sum_{j in chunk} q(i, j) F_j[p] for i in [0, rx], where F_0 = P_ry and
+// F_j = P_{ry-j} + P_{ry+j}. The same operations in the same order for every p.
+template <int NV>
+[[gnu::always_inline]] inline void folded_h_block(const float* const* prow, const float* q, std::int64_t rx,
+                                                  std::int64_t ry, std::int64_t jp, float* const* hrow,
+                                                  std::int64_t p) {
+    for (std::int64_t j0 = 0; j0 < jp; j0 += kFoldRows) {
+        Vf f[kFoldRows][NV];
+        _Pragma("GCC unroll 8")
+        for (int jj = 0; jj < kFoldRows; ++jj) {
+            const std::int64_t j = j0 + jj;
+            _Pragma("GCC unroll 8")
+            for (int v = 0; v < NV; ++v) {
+                if (j == 0)
+                    f[jj][v] = load(prow[ry] + p + v * kLanes);
+                else if (j <= ry)
+                    f[jj][v] = load(prow[ry - j] + p + v * kLanes) + load(prow[ry + j] + p + v * kLanes);
+                else
+                    f[jj][v] = Vf{};
+            }
+        }
+        for (std::int64_t i = 0; i <= rx; ++i) {
+            const float* qi = q + i * jp + j0;
+            float* h = hrow[i] + p;
+            Vf acc[NV];
+            _Pragma("GCC unroll 8")
+            for (int v = 0; v < NV; ++v) acc[v] = j0 == 0 ? Vf{} : load(h + v * kLanes);
+            _Pragma("GCC unroll 8")
+            for (int jj = 0; jj < kFoldRows; ++jj) {
+                const Vf k = splat(qi[jj]);
+                _Pragma("GCC unroll 8")
+                for (int v = 0; v < NV; ++v) acc[v] += k * f[jj][v];
+            }
+            _Pragma("GCC unroll 8")
+            for (int v = 0; v < NV; ++v) store(h + v * kLanes, acc[v]);
+        }
+    }
+}
+
+// out[x] = H_0[x + rx] + sum_{i >= 1} (H_i[x + rx - i] + H_i[x + rx + i]).
+template <int NV>
+[[gnu::always_inline]] inline void folded_out_block(const float* const* hrow, std::int64_t rx, std::int64_t x,
+                                                    Vf* acc) {
+    _Pragma("GCC unroll 8")
+    for (int v = 0; v < NV; ++v) acc[v] = load(hrow[0] + x + rx + v * kLanes);
+    for (std::int64_t i = 1; i <= rx; ++i) {
+        const float* h = hrow[i] + x + rx;
+        _Pragma("GCC unroll 8")
+        for (int v = 0; v < NV; ++v) acc[v] += load(h - i + v * kLanes) + load(h + i + v * kLanes);
+    }
+}
+
+}  // namespace
+
+void Convolve2dPlan::apply_direct_folded(const ConvolveInput& in, const ConvolveOutput& out) const {
+    Region g;
+    if (!resolve_region(in, out, m_halo, m_params.border, "convolve_2d (direct)", g)) return;
+    const std::int64_t kh = m_kernel.height;
+    const std::int64_t rx = g.rx;
+    const std::int64_t ry = g.ry;
+    const std::int64_t jp = m_quadrant_rows;
+    const std::int64_t oh = g.dst.height;
+    const std::int64_t band = band_rows(g.dst.width, ry);
+    const std::int64_t bands = (oh + band - 1) / band;
+    // L2 (2 MB per core) budget: wide strips keep the halo recomputation and ring refills small.
+    const std::vector<Region> strips = split_strips(g, kh + rx + 1, std::int64_t{1} << 16);
+    // Row buffers: padded positions [0, w + 2 rx) plus slack for whole 2-vector blocks.
+    const std::int64_t len = strips.front().buffer_len() + 2 * kLanes;
+    const float* q = m_quadrant.data();
+    parallel_items(bands, [&](std::int64_t b) {
+        std::vector<float> ring(static_cast<std::size_t>(kh * len), 0.0f);
+        std::vector<float> hbuf(static_cast<std::size_t>((rx + 1) * len), 0.0f);
+        std::vector<std::int64_t> key(static_cast<std::size_t>(kh));
+        std::vector<const float*> prow(static_cast<std::size_t>(kh));
+        std::vector<float*> hrow(static_cast<std::size_t>(rx + 1));
+        for (std::int64_t i = 0; i <= rx; ++i) hrow[static_cast<std::size_t>(i)] = hbuf.data() + i * len;
+        const std::int64_t y_end = std::min(oh, (b + 1) * band);
+        for (const Region& s : strips) {
+            std::fill(key.begin(), key.end(), -1);
+            const std::int64_t w = s.dst.width;
+            const std::int64_t positions = w + 2 * rx;
+            for (std::int64_t y = b * band; y < y_end; ++y) {
+                const std::int64_t gy = s.out_y0 + y;
+                for (std::int64_t j = 0; j < kh; ++j) {
+                    const std::int64_t mapped = border_index(gy - ry + j, s.image_h, s.border);
+                    const std::size_t slot = static_cast<std::size_t>(mapped % kh);
+                    float* buf = ring.data() + static_cast<std::int64_t>(slot) * len;
+                    if (key[slot] != mapped) {
+                        const float* src = s.src.row(mapped - s.src_y0) + (s.col_lo - s.src_x0);
+                        std::copy(src, src + (s.col_hi - s.col_lo), buf + (s.col_lo - s.gx_lo));
+                        s.fill_x_border(buf);
+                        key[slot] = mapped;
+                    }
+                    prow[static_cast<std::size_t>(j)] = buf;
+                }
+                std::int64_t p = 0;
+                for (; p + 2 * kLanes <= positions; p += 2 * kLanes)
+                    folded_h_block<2>(prow.data(), q, rx, ry, jp, hrow.data(), p);
+                for (; p < positions; p += kLanes) folded_h_block<1>(prow.data(), q, rx, ry, jp, hrow.data(), p);
+                float* o = s.dst.row(y);
+                if (w >= kLanes) {
+                    for_blocks_overlap(w, [&]<int NV>(std::int64_t x) {
+                        Vf acc[NV];
+                        folded_out_block<NV>(hrow.data(), rx, x, acc);
+                        _Pragma("GCC unroll 8")
+                        for (int v = 0; v < NV; ++v) store(o + x + v * kLanes, acc[v]);
+                    });
+                } else {
+                    Vf acc[1];
+                    folded_out_block<1>(hrow.data(), rx, 0, acc);
+                    float tmp[kLanes];
+                    store(tmp, acc[0]);
+                    std::copy(tmp, tmp + w, o);
+                }
+            }
+        }
+    });
+}
+
+void Convolve2dPlan::apply_low_rank(const ConvolveInput& in, const ConvolveOutput& out) const {
+    Region g;
+    if (!resolve_region(in, out, m_halo, m_params.border, "convolve_2d (low-rank)", g)) return;
+    std::vector<Taps> tx, ty;
+    for (const auto& t : m_terms) {
+        tx.push_back(prepare_taps(t.taps_x));
+        ty.push_back(prepare_taps(t.taps_y));
+    }
+    const std::int64_t kh = m_kernel.height;
+    const std::int64_t ow = g.dst.width;
+    const std::int64_t oh = g.dst.height;
+    const std::int64_t band = band_rows(ow, g.ry);
+    const std::int64_t bands = (oh + band - 1) / band;
+    const std::int64_t n_cols = g.col_hi - g.col_lo;
+    parallel_items(bands, [&](std::int64_t b) {
+        std::vector<float> row_buffer(static_cast<std::size_t>(g.buffer_len()), 0.0f);
+        std::vector<float> acc(static_cast<std::size_t>(ow + kLanes), 0.0f);
+        std::vector<const float*> rows(static_cast<std::size_t>(kh));
+        float* vdst = row_buffer.data() + (g.col_lo - g.gx_lo);
+        const std::int64_t y_end = std::min(oh, (b + 1) * band);
+        for (std::int64_t y = b * band; y < y_end; ++y) {
+            const std::int64_t gy = g.out_y0 + y;
+            for (std::int64_t t = 0; t < kh; ++t) rows[static_cast<std::size_t>(t)] = g.src_row(gy - g.ry + t);
+            std::fill(acc.begin(), acc.end(), 0.0f);
+            for (std::size_t r = 0; r < tx.size(); ++r) {
+                vertical_pass(rows.data(), ty[r], n_cols, vdst);
+                g.fill_x_border(row_buffer.data());
+                horizontal_pass(row_buffer.data(), tx[r], ow, acc.data(), HMode::Accumulate);
+            }
+            std::copy(acc.begin(), acc.begin() + ow, g.dst.row(y));
+        }
+    });
+}
+
+void Convolve2dPlan::apply_fft(const ConvolveInput& in, const ConvolveOutput& out) const {
+    Region g;
+    if (!resolve_region(in, out, m_halo, m_params.border, "convolve_2d (fft)", g)) return;
+    const std::int64_t n = m_fft_size;
+    const std::int64_t bx = fft_block_x_px();
+    const std::int64_t by = fft_block_y_px();
+    const std::int64_t ow = g.dst.width;
+    const std::int64_t oh = g.dst.height;
+    // Blocks of a grid anchored at global (0, 0): fixed by the image, not by threads or tiles.
+    const std::int64_t bx_first = g.out_x0 / bx;
+    const std::int64_t bx_last = (g.out_x0 + ow - 1) / bx;
+    const std::int64_t by_first = g.out_y0 / by;
+    const std::int64_t by_last = (g.out_y0 + oh - 1) / by;
+    const std::int64_t nbx = bx_last - bx_first + 1;
+    const std::int64_t nby = by_last - by_first + 1;
+    const cv::Mat spectrum(static_cast<int>(n), static_cast<int>(n), CV_32F, const_cast<float*>(m_spectrum.data()));
+    parallel_items(nbx * nby, [&](std::int64_t item) {
+        const std::int64_t bxi = bx_first + item % nbx;
+        const std::int64_t byi = by_first + item / nbx;
+        // Output clip of this block, global coordinates.
+        const std::int64_t cx0 = std::max(bxi * bx, g.out_x0);
+        const std::int64_t cx1 = std::min((bxi + 1) * bx, g.out_x0 + ow);
+        const std::int64_t cy0 = std::max(byi * by, g.out_y0);
+        const std::int64_t cy1 = std::min((byi + 1) * by, g.out_y0 + oh);
+        // Tile position p holds global column bxi*bx - rx + p; fill the clip grown by the halo.
+        const std::int64_t tx0 = bxi * bx - g.rx;
+        const std::int64_t ty0 = byi * by - g.ry;
+        const std::int64_t p0 = cx0 - g.rx - tx0;
+        const std::int64_t p1 = cx1 + g.rx - tx0;
+        const std::int64_t q0 = cy0 - g.ry - ty0;
+        const std::int64_t q1 = cy1 + g.ry - ty0;
+        cv::Mat tile = cv::Mat::zeros(static_cast<int>(n), static_cast<int>(n), CV_32F);
+        const std::int64_t in_lo = std::max<std::int64_t>(0, tx0 + p0);       // in-image columns
+        const std::int64_t in_hi = std::min(g.image_w, tx0 + p1);
+        for (std::int64_t q = q0; q < q1; ++q) {
+            const float* s = g.src.row(border_index(ty0 + q, g.image_h, g.border) - g.src_y0);
+            float* t = tile.ptr<float>(static_cast<int>(q));
+            if (in_lo < in_hi) std::copy(s + (in_lo - g.src_x0), s + (in_hi - g.src_x0), t + (in_lo - tx0));
+            for (std::int64_t p = p0; p < p1; ++p) {
+                const std::int64_t gx = tx0 + p;
+                if (gx < 0 || gx >= g.image_w) t[p] = s[border_index(gx, g.image_w, g.border) - g.src_x0];
+            }
+        }
+        cv::Mat freq;
+        cv::dft(tile, freq, 0, static_cast<int>(q1));
+        cv::mulSpectrums(freq, spectrum, freq, 0);
+        cv::Mat result;
+        cv::dft(freq, result, cv::DFT_INVERSE | cv::DFT_REAL_OUTPUT | cv::DFT_SCALE);
+        // Circular convolution: output global x sits at tile index x - tx0 + rx (see header).
+        for (std::int64_t y = cy0; y < cy1; ++y) {
+            const float* r = result.ptr<float>(static_cast<int>(y - ty0 + g.ry));
+            std::copy(r + (cx0 - tx0 + g.rx), r + (cx1 - tx0 + g.rx), g.dst.row(y - g.out_y0) + (cx0 - g.out_x0));
+        }
+    });
+}
+
+Convolve2dMethod convolve_2d(ConstImageView<float> in, ImageView<float> out, const Kernel2d& kernel,
+                             const Convolve2dParams& params) {
+    const Convolve2dPlan plan(kernel, params);
+    plan.apply(in, out);
+    return plan.method();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sharpening
+
+Kernel2d sharpen_kernel(const SharpenParams& p) {
+    if (!std::isfinite(p.strength) || p.strength < 0.0)
+        throw Error("sharpen: strength must be finite and >= 0 (got " + std::to_string(p.strength) + ")");
+    // Unsharp mask as an MTF-compensation kernel: (1 + s) delta - s * blur, which sums to 1.
+    const std::vector<double> b3{1.0, 2.0, 1.0};
+    const std::vector<double> b5{1.0, 4.0, 6.0, 4.0, 1.0};
+    const std::vector<double>& b = p.blur == SharpenBlur::Binomial3x3 ? b3 : b5;
+    const double norm = p.blur == SharpenBlur::Binomial3x3 ? 16.0 : 256.0;
+    const std::int64_t n = static_cast<std::int64_t>(b.size());
+    Kernel2d k{n, n, std::vector<float>(static_cast<std::size_t>(n * n))};
+    for (std::int64_t j = 0; j < n; ++j)
+        for (std::int64_t i = 0; i < n; ++i) {
+            double v = -p.strength * b[static_cast<std::size_t>(i)] * b[static_cast<std::size_t>(j)] / norm;
+            if (i == n / 2 && j == n / 2) v += 1.0 + p.strength;
+            k.taps[static_cast<std::size_t>(j * n + i)] = static_cast<float>(v);
+        }
+    return k;
+}
+
+double noise_gain(const Kernel2d& kernel) {
+    validate_kernel(kernel, "noise_gain");
+    double sum = 0.0;
+    double sum2 = 0.0;
+    for (float t : kernel.taps) {
+        sum += t;
+        sum2 += static_cast<double>(t) * t;
+    }
+    if (std::abs(sum - 1.0) > 1e-4)
+        throw Error("noise_gain: the kernel must sum to 1 (got " + std::to_string(sum) +
+                    "); normalize the MTF-compensation kernel");
+    // G = sqrt(sum k_ij^2), domain.md section 2 (GIQE 4, Leachtenauer et al. 1997).
+    return std::sqrt(sum2);
+}
+
+double sharpen(ConstImageView<float> in, ImageView<float> out, const Kernel2d& kernel, BorderMode border) {
+    const double gain = noise_gain(kernel);
+    Convolve2dParams p;
+    p.method = Convolve2dMethod::Direct;
+    p.border = border;
+    const Convolve2dPlan plan(kernel, p);
+    plan.apply(in, out);
+    return gain;
+}
+
+double sharpen(ConstImageView<float> in, ImageView<float> out, const SharpenParams& params) {
+    return sharpen(in, out, sharpen_kernel(params), params.border);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Naive references
+
+void convolve_2d_reference(ConstImageView<float> in, ImageView<float> out, const Kernel2d& kernel,
+                           BorderMode border) {
+    validate_kernel(kernel, "convolve_2d_reference");
+    if (in.width != out.width || in.height != out.height || in.empty())
+        throw Error("convolve_2d_reference: sizes differ or the image is empty");
+    const std::int64_t rx = (kernel.width - 1) / 2;
+    const std::int64_t ry = (kernel.height - 1) / 2;
+    for (std::int64_t y = 0; y < in.height; ++y)
+        for (std::int64_t x = 0; x < in.width; ++x) {
+            double s = 0.0;
+            for (std::int64_t j = 0; j < kernel.height; ++j)
+                for (std::int64_t i = 0; i < kernel.width; ++i)
+                    s += static_cast<double>(kernel.at(i, j)) *
+                         in.at(border_index(x + rx - i, in.width, border), border_index(y + ry - j, in.height, border));
+            out.at(x, y) = static_cast<float>(s);
+        }
+}
+
+void convolve_separable_reference(ConstImageView<float> in, ImageView<float> out, const SeparableKernel& kernel,
+                                  BorderMode border) {
+    const ConvolveHalo h = halo(kernel);
+    if (in.width != out.width || in.height != out.height || in.empty())
+        throw Error("convolve_separable_reference: sizes differ or the image is empty");
+    for (std::int64_t y = 0; y < in.height; ++y)
+        for (std::int64_t x = 0; x < in.width; ++x) {
+            double s = 0.0;
+            for (std::int64_t j = 0; j <= 2 * h.y_px; ++j) {
+                double row = 0.0;
+                const std::int64_t sy = border_index(y + h.y_px - j, in.height, border);
+                for (std::int64_t i = 0; i <= 2 * h.x_px; ++i)
+                    row += static_cast<double>(kernel.taps_x[static_cast<std::size_t>(i)]) *
+                           in.at(border_index(x + h.x_px - i, in.width, border), sy);
+                s += static_cast<double>(kernel.taps_y[static_cast<std::size_t>(j)]) * row;
+            }
+            out.at(x, y) = static_cast<float>(s);
+        }
+}
+
+}  // namespace satiq

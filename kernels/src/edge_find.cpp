@@ -1,0 +1,329 @@
+// Automatic straight-edge search: Sobel gradient and LSD-style region growing per fixed tile
+// (R. Grompone von Gioi, J. Jakubowicz, J.-M. Morel, G. Randall, "LSD: A fast line segment
+// detector with a false detection control", IEEE PAMI 32(4):722-732, 2010; the a-contrario
+// validation is replaced by the per-edge verdicts of measure_edge).
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <numbers>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "satiq/kernels/edges.hpp"
+#include "satiq/kernels/error.hpp"
+#include "satiq/kernels/parallel.hpp"
+
+namespace satiq {
+namespace {
+
+struct TileResult {
+    std::vector<EdgeSegment> segments;
+};
+
+struct FindContext {
+    ConstImageView<float> img;
+    ConstImageView<std::uint8_t> mask;
+    double saturation = 0;
+    double threshold = 0;     // normalized Sobel magnitude
+    double noise = 1;         // for the score
+    double cos_tol = 0;
+    double min_length = 20;
+};
+
+inline bool usable_pixel(const FindContext& c, std::int64_t x, std::int64_t y) {
+    const float v = c.img.at(x, y);
+    if (!std::isfinite(v) || static_cast<double>(v) >= c.saturation) return false;
+    return c.mask.empty() || c.mask.at(x, y) != 0;
+}
+
+void process_tile(const FindContext& c, std::int64_t x0, std::int64_t y0, std::int64_t x1, std::int64_t y1, TileResult& out) {
+    const std::int64_t tw = x1 - x0, th = y1 - y0;
+    const auto n = static_cast<std::size_t>(tw * th);
+    std::vector<float> gx(n, 0.0f), gy(n, 0.0f), mag(n, 0.0f);
+    // Validity of each pixel of the tile plus a 1 px ring, then Sobel where the 3x3 is valid.
+    const std::int64_t vw = tw + 2, vh = th + 2;
+    std::vector<std::uint8_t> valid(static_cast<std::size_t>(vw * vh), 0);
+    for (std::int64_t y = 0; y < vh; ++y) {
+        const std::int64_t iy = y0 + y - 1;
+        if (iy < 0 || iy >= c.img.height) continue;
+        for (std::int64_t x = 0; x < vw; ++x) {
+            const std::int64_t ix = x0 + x - 1;
+            if (ix < 0 || ix >= c.img.width) continue;
+            valid[static_cast<std::size_t>(y * vw + x)] = usable_pixel(c, ix, iy) ? 1 : 0;
+        }
+    }
+    float max_mag = 0.0f;
+    for (std::int64_t y = 0; y < th; ++y) {
+        const std::int64_t iy = y0 + y;
+        if (iy < 1 || iy + 1 >= c.img.height) continue;
+        const float* r0 = c.img.row(iy - 1);
+        const float* r1 = c.img.row(iy);
+        const float* r2 = c.img.row(iy + 1);
+        const std::uint8_t* v0 = valid.data() + y * vw;
+        const std::uint8_t* v1 = v0 + vw;
+        const std::uint8_t* v2 = v1 + vw;
+        for (std::int64_t x = 0; x < tw; ++x) {
+            const std::int64_t ix = x0 + x;
+            if (ix < 1 || ix + 1 >= c.img.width) continue;
+            if (!(v0[x] & v0[x + 1] & v0[x + 2] & v1[x] & v1[x + 1] & v1[x + 2] & v2[x] & v2[x + 1] & v2[x + 2])) continue;
+            // Sobel, normalized by 8 so that a unit ramp gives gradient 1 per px.
+            const float sx = ((r0[ix + 1] + 2.0f * r1[ix + 1] + r2[ix + 1]) - (r0[ix - 1] + 2.0f * r1[ix - 1] + r2[ix - 1])) * 0.125f;
+            const float sy = ((r2[ix - 1] + 2.0f * r2[ix] + r2[ix + 1]) - (r0[ix - 1] + 2.0f * r0[ix] + r0[ix + 1])) * 0.125f;
+            const auto k = static_cast<std::size_t>(y * tw + x);
+            gx[k] = sx;
+            gy[k] = sy;
+            mag[k] = std::sqrt(sx * sx + sy * sy);
+            max_mag = std::max(max_mag, mag[k]);
+        }
+    }
+    const auto thr = static_cast<float>(c.threshold);
+    if (!(max_mag > thr)) return;
+    // Direction field for the growing test: the gradient summed over 3x3 (tile-clamped). A sharp
+    // aliased edge is a staircase whose step corners tilt the raw Sobel direction by up to
+    // ~27 deg; the 3x3 sum brings it back near the edge normal (LSD gets the same effect from its
+    // Gaussian pre-scaling of the image).
+    std::vector<float> dx(n, 0.0f), dy(n, 0.0f);
+    {
+        std::vector<float> hx(n, 0.0f), hy(n, 0.0f);
+        for (std::int64_t y = 0; y < th; ++y)
+            for (std::int64_t x = 0; x < tw; ++x) {
+                float sx = 0, sy = 0;
+                for (std::int64_t k = std::max<std::int64_t>(0, x - 1); k <= std::min(tw - 1, x + 1); ++k) {
+                    sx += gx[static_cast<std::size_t>(y * tw + k)];
+                    sy += gy[static_cast<std::size_t>(y * tw + k)];
+                }
+                hx[static_cast<std::size_t>(y * tw + x)] = sx;
+                hy[static_cast<std::size_t>(y * tw + x)] = sy;
+            }
+        for (std::int64_t y = 0; y < th; ++y)
+            for (std::int64_t x = 0; x < tw; ++x) {
+                float sx = 0, sy = 0;
+                for (std::int64_t k = std::max<std::int64_t>(0, y - 1); k <= std::min(th - 1, y + 1); ++k) {
+                    sx += hx[static_cast<std::size_t>(k * tw + x)];
+                    sy += hy[static_cast<std::size_t>(k * tw + x)];
+                }
+                const float len = std::sqrt(sx * sx + sy * sy);
+                const auto i = static_cast<std::size_t>(y * tw + x);
+                if (len > 0) {
+                    dx[i] = sx / len;
+                    dy[i] = sy / len;
+                }
+            }
+    }
+
+    // Seeds in decreasing magnitude (LSD's pseudo-ordering): counting sort into 1024 bins,
+    // scan order within a bin. Deterministic.
+    constexpr int kBins = 1024;
+    std::vector<std::int64_t> bin_count(kBins + 1, 0);
+    const double scale = kBins / (static_cast<double>(max_mag) - thr + 1e-30);
+    auto bin_of = [&](float m) {
+        return std::clamp(kBins - 1 - static_cast<int>((static_cast<double>(m) - thr) * scale), 0, kBins - 1);
+    };
+    std::size_t n_seeds = 0;
+    for (std::size_t k = 0; k < n; ++k)
+        if (mag[k] > thr) {
+            ++bin_count[static_cast<std::size_t>(bin_of(mag[k])) + 1];
+            ++n_seeds;
+        }
+    for (int b = 0; b < kBins; ++b) bin_count[static_cast<std::size_t>(b) + 1] += bin_count[static_cast<std::size_t>(b)];
+    std::vector<std::uint32_t> seeds(n_seeds);
+    for (std::size_t k = 0; k < n; ++k)
+        if (mag[k] > thr) seeds[static_cast<std::size_t>(bin_count[static_cast<std::size_t>(bin_of(mag[k]))]++)] = static_cast<std::uint32_t>(k);
+
+    std::vector<std::uint8_t> used(n, 0);
+    std::vector<std::uint32_t> region;
+    for (const std::uint32_t seed : seeds) {
+        if (used[seed]) continue;
+        if (dx[seed] == 0.0f && dy[seed] == 0.0f) continue;
+        region.clear();
+        region.push_back(seed);
+        used[seed] = 1;
+        double sx = dx[seed], sy = dy[seed];
+        double rn = std::hypot(sx, sy);
+        double rx = sx / rn, ry = sy / rn;
+        for (std::size_t head = 0; head < region.size(); ++head) {
+            const auto k = static_cast<std::int64_t>(region[head]);
+            const std::int64_t px = k % tw, py = k / tw;
+            for (std::int64_t ddy = -1; ddy <= 1; ++ddy) {
+                const std::int64_t qy = py + ddy;
+                if (qy < 0 || qy >= th) continue;
+                for (std::int64_t ddx = -1; ddx <= 1; ++ddx) {
+                    const std::int64_t qx = px + ddx;
+                    if (qx < 0 || qx >= tw || (ddx == 0 && ddy == 0)) continue;
+                    const auto q = static_cast<std::size_t>(qy * tw + qx);
+                    if (used[q] || mag[q] <= thr) continue;
+                    if ((dx[q] * rx + dy[q] * ry) < c.cos_tol) continue;
+                    used[q] = 1;
+                    region.push_back(static_cast<std::uint32_t>(q));
+                    sx += dx[q];
+                    sy += dy[q];
+                    rn = std::hypot(sx, sy);
+                    rx = sx / rn;
+                    ry = sy / rn;
+                }
+            }
+        }
+        if (static_cast<double>(region.size()) < c.min_length) continue;
+        // Magnitude-weighted centroid; extent along the edge direction (perpendicular to the
+        // region's mean gradient direction) and across it.
+        double wsum = 0, cx = 0, cy = 0;
+        for (const auto k : region) {
+            const double wk = mag[k];
+            wsum += wk;
+            cx += wk * static_cast<double>(static_cast<std::int64_t>(k) % tw);
+            cy += wk * static_cast<double>(static_cast<std::int64_t>(k) / tw);
+        }
+        cx /= wsum;
+        cy /= wsum;
+        // Edge direction: principal axis of the magnitude-weighted pixel positions (LSD's
+        // region inertia); the mean gradient direction is biased on aliased staircases.
+        double sxx = 0, sxy = 0, syy = 0;
+        for (const auto k : region) {
+            const double wk = mag[k];
+            const double ddx = static_cast<double>(static_cast<std::int64_t>(k) % tw) - cx;
+            const double ddy = static_cast<double>(static_cast<std::int64_t>(k) / tw) - cy;
+            sxx += wk * ddx * ddx;
+            sxy += wk * ddx * ddy;
+            syy += wk * ddy * ddy;
+        }
+        const double theta = 0.5 * std::atan2(2.0 * sxy, sxx - syy);  // major axis
+        double ex = std::cos(theta), ey = std::sin(theta);
+        if (ex * -ry + ey * rx < 0) {  // orient like the gradient's perpendicular (deterministic)
+            ex = -ex;
+            ey = -ey;
+        }
+        rx = ey;
+        ry = -ex;
+        double pmin = 1e300, pmax = -1e300, qmin = 1e300, qmax = -1e300;
+        for (const auto k : region) {
+            const double ddx = static_cast<double>(static_cast<std::int64_t>(k) % tw) - cx;
+            const double ddy = static_cast<double>(static_cast<std::int64_t>(k) / tw) - cy;
+            const double pa = ddx * ex + ddy * ey, pb = ddx * rx + ddy * ry;
+            pmin = std::min(pmin, pa);
+            pmax = std::max(pmax, pa);
+            qmin = std::min(qmin, pb);
+            qmax = std::max(qmax, pb);
+        }
+        const double length = pmax - pmin + 1.0, width = qmax - qmin + 1.0;
+        if (length < c.min_length || width > 0.5 * length) continue;
+        if (static_cast<double>(region.size()) < 0.4 * length * width) continue;  // LSD-like density
+        EdgeSegment s;
+        // +0.5: pixel centres in the public (GDAL) convention.
+        s.x0_px = static_cast<double>(x0) + cx + ex * pmin + 0.5;
+        s.y0_px = static_cast<double>(y0) + cy + ey * pmin + 0.5;
+        s.x1_px = static_cast<double>(x0) + cx + ex * pmax + 0.5;
+        s.y1_px = static_cast<double>(y0) + cy + ey * pmax + 0.5;
+        s.score = length * (wsum / static_cast<double>(region.size())) / c.noise;
+        out.segments.push_back(s);
+    }
+}
+
+}  // namespace
+
+void validate(const EdgeFindParams& p) {
+    auto bad = [](const std::string& field, const std::string& rule, double got) {
+        throw Error("find_edges: " + field + " " + rule + " (got " + std::to_string(got) + ")");
+    };
+    if (std::isnan(p.noise_sigma_dn)) bad("noise_sigma_dn", "must be a number (<= 0 to estimate it)", p.noise_sigma_dn);
+    if (std::isnan(p.saturation_dn)) bad("saturation_dn", "must be a number", p.saturation_dn);
+    if (!(p.min_length_px >= 5.0)) bad("min_length_px", "must be >= 5", p.min_length_px);
+    if (!(p.gradient_threshold_noise > 0.0)) bad("gradient_threshold_noise", "must be > 0", p.gradient_threshold_noise);
+    if (!(p.min_gradient_dn >= 0.0)) bad("min_gradient_dn", "must be >= 0", p.min_gradient_dn);
+    if (!(p.angle_tolerance_deg > 0.0 && p.angle_tolerance_deg <= 45.0))
+        bad("angle_tolerance_deg", "must be in (0, 45]; LSD uses 22.5", p.angle_tolerance_deg);
+    if (p.tile_px < 64 || p.tile_px > 4096) bad("tile_px", "must be in [64, 4096]", static_cast<double>(p.tile_px));
+    if (p.max_segments < 1) bad("max_segments", "must be >= 1", static_cast<double>(p.max_segments));
+}
+
+namespace {
+
+// Noise for the finder: given, else Immerkaer; a noise-free image falls back to 1e-3 of the
+// value range so that the threshold stays meaningful.
+double finder_noise(ConstImageView<float> image, ConstImageView<std::uint8_t> mask, double given) {
+    if (given > 0) return given;
+    const NoiseEstimate ne = estimate_noise(image, mask);
+    if (ne.valid && ne.sigma_dn > 0) return ne.sigma_dn;
+    double lo = 1e300, hi = -1e300;
+    for (std::int64_t y = 0; y < image.height; ++y)
+        for (std::int64_t x = 0; x < image.width; ++x) {
+            const float v = image.at(x, y);
+            if (!std::isfinite(v) || (!mask.empty() && mask.at(x, y) == 0)) continue;
+            lo = std::min(lo, static_cast<double>(v));
+            hi = std::max(hi, static_cast<double>(v));
+        }
+    return hi > lo ? 1e-3 * (hi - lo) : 1.0;
+}
+
+std::vector<EdgeSegment> find_impl(ConstImageView<float> image, ConstImageView<std::uint8_t> mask,
+                                   const EdgeFindParams& p, double noise) {
+    if (image.width < 3 || image.height < 3) return {};
+    FindContext c;
+    c.img = image;
+    c.mask = mask;
+    c.saturation = p.saturation_dn;
+    c.noise = noise;
+    c.threshold = std::max(p.gradient_threshold_noise * noise, p.min_gradient_dn);
+    c.cos_tol = std::cos(p.angle_tolerance_deg * std::numbers::pi / 180.0);
+    c.min_length = p.min_length_px;
+    const std::int64_t ntx = (image.width + p.tile_px - 1) / p.tile_px;
+    const std::int64_t nty = (image.height + p.tile_px - 1) / p.tile_px;
+    std::vector<TileResult> tiles(static_cast<std::size_t>(ntx * nty));
+    parallel_items(ntx * nty, [&](std::int64_t t) {
+        const std::int64_t tx = t % ntx, ty = t / ntx;
+        const std::int64_t x0 = tx * p.tile_px, y0 = ty * p.tile_px;
+        process_tile(c, x0, y0, std::min(image.width, x0 + p.tile_px), std::min(image.height, y0 + p.tile_px),
+                     tiles[static_cast<std::size_t>(t)]);
+    });
+    std::vector<EdgeSegment> all;
+    for (auto& t : tiles) all.insert(all.end(), t.segments.begin(), t.segments.end());
+    std::sort(all.begin(), all.end(), [](const EdgeSegment& a, const EdgeSegment& b) {
+        return std::tie(b.score, a.y0_px, a.x0_px, a.y1_px, a.x1_px) < std::tie(a.score, b.y0_px, b.x0_px, b.y1_px, b.x1_px);
+    });
+    if (static_cast<std::int64_t>(all.size()) > p.max_segments) all.resize(static_cast<std::size_t>(p.max_segments));
+    return all;
+}
+
+void check_mask_size(ConstImageView<float> image, ConstImageView<std::uint8_t> mask, const char* op) {
+    if (!mask.empty() && (mask.width != image.width || mask.height != image.height))
+        throw Error(std::string(op) + ": valid_mask is " + std::to_string(mask.width) + "x" + std::to_string(mask.height) +
+                    " but the image is " + std::to_string(image.width) + "x" + std::to_string(image.height) +
+                    "; pass a mask of the image's size or an empty view");
+}
+
+}  // namespace
+
+std::vector<EdgeSegment> find_edges(ConstImageView<float> image, ConstImageView<std::uint8_t> mask, const EdgeFindParams& p) {
+    validate(p);
+    check_mask_size(image, mask, "find_edges");
+    if (image.width < 3 || image.height < 3) return {};
+    return find_impl(image, mask, p, finder_noise(image, mask, p.noise_sigma_dn));
+}
+
+EdgeAnalysis analyse_edges(ConstImageView<float> image, ConstImageView<std::uint8_t> mask, const EdgeFindParams& fp,
+                           const EdgeSfrParams& sp) {
+    validate(fp);
+    validate(sp);
+    check_mask_size(image, mask, "analyse_edges");
+    EdgeAnalysis out;
+    const double given = fp.noise_sigma_dn > 0 ? fp.noise_sigma_dn : sp.noise_sigma_dn;
+    if (image.width >= 3 && image.height >= 3) {
+        const double noise = finder_noise(image, mask, given);
+        out.noise_sigma_dn = noise;
+        const auto segments = find_impl(image, mask, fp, noise);
+        out.candidates = static_cast<std::int64_t>(segments.size());
+        EdgeSfrParams p = sp;
+        p.noise_sigma_dn = noise;
+        if (p.saturation_dn > fp.saturation_dn) p.saturation_dn = fp.saturation_dn;
+        out.edges.resize(segments.size());
+        parallel_items(static_cast<std::int64_t>(segments.size()), [&](std::int64_t i) {
+            out.edges[static_cast<std::size_t>(i)] = measure_edge(image, mask, segments[static_cast<std::size_t>(i)], p);
+        });
+    }
+    out.aggregate = aggregate_edges(out.edges);
+    if (!out.aggregate.usable && out.candidates == 0)
+        out.aggregate.message = "no usable edges: no straight edge candidate found (image too small, flat, all nodata or too noisy)";
+    return out;
+}
+
+}  // namespace satiq

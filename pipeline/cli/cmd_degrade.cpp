@@ -1,0 +1,82 @@
+// satiq degrade IN OUT (--sensor NAME | --target-gsd-m X [--mtf-nyquist M | --sigma-px S] [--snr S])
+//                [--bits N] [--seed N] [--input-sigma-px S | --input-mtf-nyquist M] [--gsd-m V|X,Y] ...
+#include <cstdio>
+#include <iostream>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "format.hpp"
+#include "satiq/pipeline/degrade.hpp"
+
+namespace satiq::cli {
+
+void add_degrade_command(CLI::App& app, Runner& run) {
+    struct Args {
+        DegradeParams p;
+        std::string input, output, gsd_m, format = "text";
+        std::optional<int> bits;
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* cmd = app.add_subcommand(
+        "degrade", "Simulate what another (coarser) sensor would record of the same ground: its PSF, area "
+                   "integration to its pixel, noise at its SNR, quantization. Writes a tiled GeoTIFF.");
+    cmd->add_option("input", a->input, "Input raster")->required();
+    cmd->add_option("output", a->output, "Output GeoTIFF")->required();
+    auto* sensor = cmd->add_option("--sensor", a->p.sensor, "Target sensor preset (satiq predict --list)");
+    auto* gsd = cmd->add_option("--target-gsd-m", a->p.target_gsd_m, "Simple form: target GSD, metres");
+    sensor->excludes(gsd);
+    cmd->add_option("--off-nadir-deg", a->p.off_nadir_deg, "Preset form: view the scene off-nadir (degrees)")->needs(sensor);
+    auto* mtf = cmd->add_option("--mtf-nyquist", a->p.mtf_nyquist, "Simple form: target MTF at Nyquist (Gaussian x pixel)")->needs(gsd);
+    auto* sig = cmd->add_option("--sigma-px", a->p.sigma_px, "Simple form: target Gaussian sigma, target pixels")->needs(gsd);
+    mtf->excludes(sig);
+    cmd->add_option("--snr", a->p.snr, "Target GIQE SNR (simple form: none = no noise; preset: overrides its SNR)");
+    cmd->add_option("--bits", a->bits, "Quantization bits (default: the input type's)");
+    cmd->add_option("--seed", a->p.seed, "Noise seed (output is identical for the same seed)");
+    auto* isig = cmd->add_option("--input-sigma-px", a->p.input_sigma_px, "Known Gaussian blur of the input, input pixels");
+    auto* imtf = cmd->add_option("--input-mtf-nyquist", a->p.input_mtf_nyquist, "Known MTF at Nyquist of the input");
+    isig->excludes(imtf);
+    cmd->add_option("--gsd-m", a->gsd_m, "Input GSD, V or X,Y metres (inputs without georeferencing)");
+    cmd->add_option("--min-coverage", a->p.min_coverage, "Output pixels with less valid input area become nodata")->capture_default_str();
+    cmd->add_option("--strip-rows", a->p.strip_rows, "Output rows per streamed strip (0 = automatic)");
+    cmd->add_flag("--cog", a->p.cloud_optimized, "Write a Cloud Optimized GeoTIFF");
+    cmd->add_option("--compress", a->p.compression, "Lossless compression: DEFLATE, LZW, ZSTD, NONE")->capture_default_str();
+    add_format_option(cmd, a->format);
+    cmd->callback([a, &run] {
+        run = [a]() -> int {
+            a->p.input = a->input;
+            a->p.output = a->output;
+            a->p.bits = a->bits;
+            if (!a->gsd_m.empty()) a->p.gsd.override_m = parse_gsd_pair(a->gsd_m);
+            const bool show = !global_options().quiet && ::isatty(2);
+            auto progress = [show](double f) {
+                if (show) std::fprintf(stderr, "\rdegrade: %3.0f%%", 100 * f);
+            };
+            const DegradeResult r = degrade(a->p, progress);
+            if (show) std::fprintf(stderr, "\n");
+            nlohmann::json j = to_json(r);
+            if (a->format == "json") {
+                j["file"] = a->output;
+                j["status"] = "ok";
+                print_json(envelope("degrade", to_json(a->p), nlohmann::json::array({j}), 0));
+            } else {
+                const auto& pl = r.plan;
+                std::cout << fmt::format("{} -> {}\n  target: {}\n  input GSD {:.4f} x {:.4f} m -> {:.4f} m "
+                                         "(ratio {:.3f} x {:.3f}), {} x {} px\n  PSF: {}\n  noise: {}{}\n",
+                                         a->input, a->output, pl.target_description, pl.input_gsd_x_m, pl.input_gsd_y_m,
+                                         pl.target_gsd_m, pl.ratio_x, pl.ratio_y, pl.out_width, pl.out_height,
+                                         pl.psf_method, pl.noise_model,
+                                         pl.snr ? fmt::format(" (SNR {:.1f}, {:.3f} DN at the 15 % level)", *pl.snr,
+                                                              pl.noise_sigma_dn_at_15)
+                                                : std::string());
+                for (const auto& s : pl.assumptions) std::cout << "  assumed: " << s << "\n";
+                for (const auto& s : pl.warnings) std::cout << "  warning: " << s << "\n";
+                std::cout << fmt::format("  {:.2f} s\n", r.seconds);
+            }
+            return 0;
+        };
+    });
+}
+
+}  // namespace satiq::cli

@@ -1,0 +1,129 @@
+// satiq predict: runs the real binary and checks what it prints.
+#include <cmath>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "satiq/pipeline/sensor.hpp"
+#include "test_support.hpp"
+
+using satiq::test::run_command;
+using satiq::test::satiq_binary;
+
+namespace {
+
+satiq::test::CommandResult predict(const std::string& args) { return run_command(satiq_binary() + " predict " + args); }
+
+nlohmann::json predict_json(const std::string& args) {
+    const auto r = predict(args + " --format json");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out);
+}
+
+}  // namespace
+
+TEST(CliPredict, ListShowsEveryPreset) {
+    const auto r = predict("--list");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    for (const auto& n : satiq::sensor::sensor_preset_names()) EXPECT_NE(r.out.find(n), std::string::npos) << n;
+    const auto j = predict_json("--list");
+    EXPECT_EQ(j["sensors"].size(), satiq::sensor::sensor_presets().size());
+    EXPECT_TRUE(j["sensors"][0]["provenance"].contains("altitude_m"));
+}
+
+TEST(CliPredict, PresetJsonCarriesVersionParametersAndNiirs) {
+    const auto j = predict_json("--sensor WorldView-3");
+    EXPECT_EQ(j["satiq_version"], SATIQ_VERSION);
+    EXPECT_EQ(j["mode"], "preset");
+    EXPECT_EQ(j["parameters"]["preset"], "worldview-3");
+    EXPECT_DOUBLE_EQ(j["parameters"]["altitude_m"].get<double>(), 617000.0);
+    EXPECT_NEAR(j["gsd_normal_m"].get<double>(), 0.31, 0.001);
+    EXPECT_NEAR(j["geometry"]["elevation_deg"].get<double>(), 90.0, 1e-9);
+    EXPECT_GT(j["mtf_nyquist"]["x"].get<double>(), 0.0);
+    EXPECT_GT(j["rer"]["weighted"].get<double>(), 0.0);
+    EXPECT_TRUE(j["overshoot_h"].contains("geometric_mean"));
+    EXPECT_DOUBLE_EQ(j["snr"].get<double>(), 50.0);
+    const double n5 = j["niirs"]["giqe5"]["value"].get<double>();
+    EXPECT_GT(n5, 4.5);
+    EXPECT_LT(n5, 7.0);
+    EXPECT_DOUBLE_EQ(j["niirs"]["giqe5"]["standard_error"].get<double>(), 0.21);
+    EXPECT_TRUE(j["niirs"]["giqe4"]["standard_error"].is_number());
+    EXPECT_TRUE(j["warnings"].is_array());
+    EXPECT_NE(j["edge_response_convention"].get<std::string>().find("signed"), std::string::npos);
+    EXPECT_FALSE(j["verdicts"].empty());
+    EXPECT_EQ(j["johnson"]["targets"].size(), 8u);
+}
+
+TEST(CliPredict, OverridesAndOffNadir) {
+    const auto base = predict_json("--sensor worldview-3");
+    const auto high = predict_json("--sensor worldview-3 --altitude-m 700000 --snr 20");
+    EXPECT_DOUBLE_EQ(high["parameters"]["altitude_m"].get<double>(), 700000.0);
+    EXPECT_NEAR(high["gsd_normal_m"].get<double>() / base["gsd_normal_m"].get<double>(), 700.0 / 617.0, 1e-9);
+    EXPECT_DOUBLE_EQ(high["snr"].get<double>(), 20.0);
+    EXPECT_LT(high["niirs"]["giqe5"]["value"].get<double>(), base["niirs"]["giqe5"]["value"].get<double>());
+
+    const auto off = predict_json("--sensor worldview-3 --off-nadir-deg 30");
+    EXPECT_LT(off["geometry"]["elevation_deg"].get<double>(), 60.0);
+    EXPECT_GT(off["gsd_ground_m"].get<double>(), off["gsd_normal_m"].get<double>());
+    EXPECT_GT(off["gsd_weighted_m"].get<double>(), off["gsd_normal_m"].get<double>());
+
+    const auto px = predict_json("--sensor pleiades --pitch-um 6.5 --focal-length-m 12.9");
+    EXPECT_NEAR(px["parameters"]["detector_pitch_m"].get<double>(), 6.5e-6, 1e-15);
+    EXPECT_NEAR(px["gsd_normal_m"].get<double>(), 0.35, 0.001);
+}
+
+TEST(CliPredict, SimpleForm) {
+    const auto j = predict_json("--target-gsd-m 0.5 --mtf-nyquist 0.2 --snr 50");
+    EXPECT_EQ(j["mode"], "simple");
+    EXPECT_NEAR(j["mtf_nyquist"]["x"].get<double>(), 0.2, 1e-9);
+    EXPECT_TRUE(j["gaussian_sigma_px"].is_number());
+    EXPECT_DOUBLE_EQ(j["gsd_weighted_m"].get<double>(), 0.5);
+    EXPECT_DOUBLE_EQ(j["parameters"]["target_gsd_m"].get<double>(), 0.5);
+    const auto s = predict_json("--target-gsd-m 3 --sigma-px 0.6 --snr 10");
+    EXPECT_NEAR(s["gaussian_sigma_px"].get<double>(), 0.6, 1e-12);
+    EXPECT_LT(s["niirs"]["giqe5"]["value"].get<double>(), 3.0);
+
+    const auto both = predict("--target-gsd-m 3 --sigma-px 0.6 --mtf-nyquist 0.2 --snr 10");
+    EXPECT_NE(both.exit_code, 0);
+    const auto no_snr = predict("--target-gsd-m 3 --sigma-px 0.6");
+    EXPECT_NE(no_snr.exit_code, 0);
+    EXPECT_NE(no_snr.err.find("--snr"), std::string::npos);
+}
+
+TEST(CliPredict, TextOutput) {
+    const auto r = predict("--sensor malligyong-1");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("GIQE 5"), std::string::npos);
+    EXPECT_NE(r.out.find("missile launcher"), std::string::npos);
+    EXPECT_NE(r.out.find("Warnings"), std::string::npos);  // extrapolation beyond the validated GSD
+}
+
+TEST(CliPredict, UnknownPresetListsNames) {
+    const auto r = predict("--sensor hubble");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("hubble"), std::string::npos);
+    for (const auto& n : satiq::sensor::sensor_preset_names()) EXPECT_NE(r.err.find(n), std::string::npos) << n;
+}
+
+TEST(CliPredict, RejectsZeroOrNegativeParametersNamingThem) {
+    for (const std::string flag : {"--aperture-m", "--altitude-m", "--focal-length-m", "--pitch-um", "--snr"}) {
+        for (const std::string value : {"0", "-1"}) {
+            const auto r = predict("--sensor worldview-3 " + flag + "=" + value);
+            EXPECT_EQ(r.exit_code, 1) << flag << " " << value;
+            EXPECT_NE(r.err.find(flag), std::string::npos) << r.err;
+        }
+    }
+    const auto g = predict("--target-gsd-m=-2 --sigma-px 0.5 --snr 10");
+    EXPECT_EQ(g.exit_code, 1);
+    EXPECT_NE(g.err.find("--target-gsd-m"), std::string::npos) << g.err;
+    const auto custom = predict("--altitude-m 500000 --aperture-m 0.3");
+    EXPECT_EQ(custom.exit_code, 1);
+    EXPECT_NE(custom.err.find("--focal-length-m"), std::string::npos) << custom.err;
+}
+
+TEST(CliPredict, CustomSensor) {
+    const auto j = predict_json("--altitude-m 500000 --aperture-m 0.3 --focal-length-m 3 --pitch-um 6 --snr 30");
+    EXPECT_EQ(j["mode"], "custom");
+    EXPECT_NEAR(j["gsd_normal_m"].get<double>(), 1.0, 1e-9);
+    EXPECT_NEAR(j["q"].get<double>(), 0.6e-6 * 10.0 / 6e-6, 1e-9);
+}
