@@ -1,0 +1,88 @@
+// Runs the real satiq binary: degrade's JSON, its errors and exit codes.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <ogr_spatialref.h>
+
+#include "satiq/pipeline/raster.hpp"
+#include "test_support.hpp"
+
+using namespace satiq;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+fs::path make_input(const fs::path& dir) {
+    Image a(240, 160);
+    for (std::int64_t y = 0; y < 160; ++y)
+        for (std::int64_t x = 0; x < 240; ++x) a.at(x, y) = static_cast<float>(100 + ((x / 10 + y / 10) % 2) * 800);
+    GeoReference g;
+    OGRSpatialReference srs;
+    srs.importFromEPSG(32631);
+    char* w = nullptr;
+    srs.exportToWkt(&w);
+    g.crs_wkt = w;
+    CPLFree(w);
+    g.geotransform = std::array<double, 6>{600000, 0.5, 0, 5700000, 0, -0.5};
+    WriteOptions o;
+    o.type = DataType::UInt16;
+    write_raster(dir / "in.tif", {a.view()}, g, o);
+    return dir / "in.tif";
+}
+
+}  // namespace
+
+TEST(CliDegrade, JsonDescribesThePlan) {
+    const fs::path dir = test::temp_dir("cli_deg");
+    const fs::path in = make_input(dir);
+    const auto r = test::run_satiq("degrade --format json --target-gsd-m 2 --mtf-nyquist 0.2 --snr 40 --bits 11 --seed 3 " +
+                                   test::shell_quote(in) + " " + test::shell_quote(dir / "out.tif"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json j = json::parse(r.out);
+    EXPECT_EQ(j["command"], "degrade");
+    EXPECT_EQ(j["parameters"]["seed"], 3);
+    const json& plan = j["results"][0]["plan"];
+    EXPECT_EQ(plan["width_px"], 60);
+    EXPECT_EQ(plan["height_px"], 40);
+    EXPECT_EQ(plan["bits"], 11);
+    EXPECT_EQ(plan["output_data_type"], "UInt16");
+    EXPECT_EQ(plan["noise_model"], "gaussian");
+    EXPECT_FALSE(plan["assumptions"].empty());
+    Raster out = Raster::open(dir / "out.tif");
+    EXPECT_EQ(out.width(), 60);
+    fs::remove_all(dir);
+}
+
+TEST(CliDegrade, ErrorsGiveOneLineAndNoOutput) {
+    const fs::path dir = test::temp_dir("cli_deg_err");
+    const fs::path in = make_input(dir);
+    const std::string out = test::shell_quote(dir / "out.tif");
+    struct Case {
+        std::string args;
+        int code;
+        std::string needle;
+    };
+    const Case cases[] = {
+        {"--target-gsd-m 0.25 " + test::shell_quote(in) + " " + out, 1, "finer than the input GSD"},
+        {"--sensor nosuch " + test::shell_quote(in) + " " + out, 1, "malligyong-1"},
+        {"--target-gsd-m 0 " + test::shell_quote(in) + " " + out, 1, "--target-gsd-m"},
+        {"--target-gsd-m 2 --sigma-px -1 " + test::shell_quote(in) + " " + out, 1, "--sigma-px"},
+        {"--target-gsd-m 2 " + test::shell_quote(dir / "missing.tif") + " " + out, 1, "no such file"},
+        {"--sensor superdove --target-gsd-m 2 " + test::shell_quote(in) + " " + out, 2, "excludes"},
+        {test::shell_quote(in) + " " + out, 1, "--sensor"},
+    };
+    for (const auto& c : cases) {
+        const auto r = test::run_satiq("degrade " + c.args);
+        EXPECT_EQ(r.exit_code, c.code) << c.args << "\n" << r.err;
+        EXPECT_NE(r.err.find(c.needle), std::string::npos) << c.args << "\n" << r.err;
+        if (c.code == 1) {
+            EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+        }
+        EXPECT_FALSE(fs::exists(dir / "out.tif")) << c.args;
+    }
+    int files = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir)) ++files;
+    EXPECT_EQ(files, 1) << "temporary files left behind";
+    fs::remove_all(dir);
+}

@@ -1,0 +1,311 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+
+#include <ogr_spatialref.h>
+#include <tbb/global_control.h>
+
+#include "satiq/kernels/statistics.hpp"
+#include "satiq/kernels/synth.hpp"
+#include "satiq/pipeline/degrade.hpp"
+#include "satiq/pipeline/gsd.hpp"
+#include "satiq/pipeline/raster.hpp"
+#include "test_support.hpp"
+
+using namespace satiq;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string wkt_of_epsg(int epsg) {
+    OGRSpatialReference srs;
+    srs.importFromEPSG(epsg);
+    char* w = nullptr;
+    srs.exportToWkt(&w);
+    std::string s = w;
+    CPLFree(w);
+    return s;
+}
+
+GeoReference utm(double gsd_m) {
+    GeoReference g;
+    g.crs_wkt = wkt_of_epsg(32652);
+    g.geotransform = std::array<double, 6>{350000.0, gsd_m, 0, 4300000.0, 0, -gsd_m};
+    return g;
+}
+
+// A textured test scene: smooth gradients plus blocks, values within 100..1900 DN.
+Image scene(std::int64_t w, std::int64_t h) {
+    Image img(w, h);
+    for (std::int64_t y = 0; y < h; ++y)
+        for (std::int64_t x = 0; x < w; ++x) {
+            const double v = 1000 + 400 * std::sin(x * 0.07) * std::cos(y * 0.05) + (((x / 23) + (y / 17)) % 2 ? 300 : -300) +
+                             100 * std::sin(0.9 * x + 0.3 * y);
+            img.at(x, y) = static_cast<float>(std::round(v));
+        }
+    return img;
+}
+
+fs::path write(const fs::path& dir, const std::string& name, const Image& img, const GeoReference& geo,
+               DataType type = DataType::UInt16, std::optional<double> nodata = std::nullopt) {
+    WriteOptions o;
+    o.type = type;
+    o.nodata = nodata;
+    write_raster(dir / name, {img.view()}, geo, o);
+    return dir / name;
+}
+
+DegradeParams simple(const fs::path& in, const fs::path& out, double gsd_m) {
+    DegradeParams p;
+    p.input = in;
+    p.output = out;
+    p.target_gsd_m = gsd_m;
+    p.sigma_px = 0.5;
+    return p;
+}
+
+std::string error_of(const DegradeParams& p) {
+    try {
+        (void)degrade(p);
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST(Degrade, ProjectedGeoreferencingKeepsFootprintAndCrs) {
+    const fs::path dir = test::temp_dir("deg_geo");
+    const fs::path in = write(dir, "in.tif", scene(401, 300), utm(0.5));
+    const DegradeResult r = degrade(simple(in, dir / "out.tif", 2.0));
+    Raster out = Raster::open(dir / "out.tif");
+    EXPECT_EQ(out.width(), 100);  // round(401 / 4)
+    EXPECT_EQ(out.height(), 75);
+    const auto& gt = *out.info().geo.geotransform;
+    EXPECT_DOUBLE_EQ(gt[0], 350000.0);
+    EXPECT_DOUBLE_EQ(gt[3], 4300000.0);
+    EXPECT_DOUBLE_EQ(gt[1], 2.0);
+    EXPECT_DOUBLE_EQ(gt[5], -2.0);
+    // Same ground footprint to within half an output pixel.
+    EXPECT_LE(std::abs(out.width() * gt[1] - 401 * 0.5), 1.0);
+    EXPECT_LE(std::abs(out.height() * -gt[5] - 300 * 0.5), 1.0);
+    OGRSpatialReference srs;
+    srs.importFromWkt(out.info().geo.crs_wkt.c_str());
+    EXPECT_STREQ(srs.GetAuthorityCode(nullptr), "32652");
+    const auto& md = out.info().metadata.at("");
+    EXPECT_EQ(md.at("SATIQ_COMMAND"), "degrade");
+    EXPECT_EQ(md.at("SATIQ_SEED"), "0");
+    EXPECT_NE(md.at("SATIQ_DEGRADE_PLAN").find("assumptions"), std::string::npos);
+    EXPECT_EQ(r.plan.psf_method, "separable_gaussian");
+    fs::remove_all(dir);
+}
+
+TEST(Degrade, GeographicInputGetsSquareGroundPixels) {
+    const fs::path dir = test::temp_dir("deg_geog");
+    GeoReference g;
+    g.crs_wkt = wkt_of_epsg(4326);
+    const double px = 2.7e-6;  // 0.243 m x 0.300 m at 36 deg
+    g.geotransform = std::array<double, 6>{127.0, px, 0, 36.0 + 200 * px, 0, -px};
+    const fs::path in = write(dir, "in.tif", scene(400, 400), g);
+    (void)degrade(simple(in, dir / "out.tif", 1.2));
+    Raster out = Raster::open(dir / "out.tif");
+    const Gsd gsd = compute_gsd(out.info());
+    EXPECT_NEAR(gsd.x_m, 1.2, 0.005);
+    EXPECT_NEAR(gsd.y_m, 1.2, 0.005);
+    const auto& gt = *out.info().geo.geotransform;
+    EXPECT_DOUBLE_EQ(gt[0], 127.0);
+    EXPECT_LE(std::abs(out.width() * gt[1] - 400 * px), 0.5 * gt[1]);
+    EXPECT_LE(std::abs(out.height() * -gt[5] - 400 * px), 0.5 * -gt[5]);
+    fs::remove_all(dir);
+}
+
+TEST(Degrade, ConstantStaysConstantAndMeanIsPreserved) {
+    const fs::path dir = test::temp_dir("deg_const");
+    Image flat(300, 200, 777.0f);
+    DegradeParams p = simple(write(dir, "flat.tif", flat, utm(0.5), DataType::Float32), dir / "flat_out.tif", 1.65);
+    (void)degrade(p);
+    const Image o = Raster::open(dir / "flat_out.tif").read(1);
+    for (float v : o.pixels()) ASSERT_NEAR(v, 777.0f, 1e-3f);
+
+    const Image s = scene(330, 330);
+    p = simple(write(dir, "s.tif", s, utm(0.5), DataType::Float32), dir / "s_out.tif", 1.65);  // ratio 3.3
+    (void)degrade(p);
+    const Image so = Raster::open(dir / "s_out.tif").read(1);
+    const double mi = compute_stats(s.view()).mean, mo = compute_stats(so.view()).mean;
+    EXPECT_NEAR(mo, mi, 0.001 * mi);
+    fs::remove_all(dir);
+}
+
+TEST(Degrade, GaussianTotalMatchesTheTargetSystem) {
+    // A slanted edge with a known input blur (sigma 0.6 px at 0.5 m), degraded to 2 m with a
+    // target Gaussian of sigma 0.5 target px: the output must be the target system's edge,
+    // i.e. the analytic square-pixel edge of sigma 0.5 on the 2 m grid (the input pixel box is
+    // approximated by its variance: error well below 1 % of the contrast at ratio 4).
+    const fs::path dir = test::temp_dir("deg_edge");
+    EdgeTargetParams ep;
+    ep.angle_deg = 5;
+    ep.edge_x_px = 200;
+    ep.edge_y_px = 200;
+    ep.dark_dn = 200;
+    ep.bright_dn = 1200;
+    ep.sigma_px = 0.6;
+    const Image edge = render_edge(ep, 400, 400);
+    DegradeParams p = simple(write(dir, "edge.tif", edge, utm(0.5), DataType::Float32), dir / "edge_2m.tif", 2.0);
+    p.input_sigma_px = 0.6;
+    const DegradeResult r = degrade(p);
+    ASSERT_TRUE(r.plan.applied_sigma_x_px.has_value());
+    EXPECT_NEAR(*r.plan.applied_sigma_x_px, std::sqrt(4.0 - 0.36 - 1.0 / 12.0), 1e-9);
+    const Image out = Raster::open(dir / "edge_2m.tif").read(1);
+    EdgeTargetParams want = ep;
+    want.edge_x_px = 50;
+    want.edge_y_px = 50;
+    want.sigma_px = 0.5;
+    const Image truth = render_edge(want, 100, 100);
+    double worst = 0;
+    for (std::int64_t y = 10; y < 90; ++y)  // away from the image border
+        for (std::int64_t x = 10; x < 90; ++x) worst = std::max(worst, std::abs(double(out.at(x, y)) - truth.at(x, y)));
+    std::printf("largest deviation from the target system's edge: %.3f DN of %.0f\n", worst, ep.bright_dn - ep.dark_dn);
+    EXPECT_LT(worst, 0.01 * (ep.bright_dn - ep.dark_dn)) << "largest deviation " << worst << " DN";
+    fs::remove_all(dir);
+}
+
+TEST(Degrade, IdenticalForAnyThreadCountAndStripHeight) {
+    const fs::path dir = test::temp_dir("deg_det");
+    const fs::path in = write(dir, "in.tif", scene(517, 389), utm(0.5));
+    auto run = [&](const std::string& name, std::int64_t strip_rows, int threads, const char* sensor) {
+        DegradeParams p;
+        p.input = in;
+        p.output = dir / name;
+        if (sensor) {
+            p.sensor = sensor;
+        } else {
+            p.target_gsd_m = 1.65;
+            p.sigma_px = 0.6;
+        }
+        p.snr = 20;
+        p.seed = 42;
+        p.strip_rows = strip_rows;
+        std::optional<tbb::global_control> limit;
+        if (threads) limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
+        (void)degrade(p);
+        return Raster::open(dir / name).read(1);
+    };
+    for (const char* sensor : {static_cast<const char*>(nullptr), "superdove"}) {
+        const Image a = run("a.tif", 0, 1, sensor);
+        const Image b = run("b.tif", 7, 0, sensor);
+        const Image c = run("c.tif", 1, 0, sensor);
+        ASSERT_EQ(a.pixels().size(), b.pixels().size());
+        EXPECT_TRUE(a.pixels() == b.pixels()) << (sensor ? sensor : "simple");
+        EXPECT_TRUE(a.pixels() == c.pixels()) << (sensor ? sensor : "simple");
+    }
+    fs::remove_all(dir);
+}
+
+TEST(Degrade, NoiseReachesTheTargetSnr) {
+    // Two-level scene (so p02/p98 are the two levels): the GIQE signal difference is
+    // 0.2 (p98 - p02) = 200 DN; with SNR 25 the added noise is 8 DN.
+    const fs::path dir = test::temp_dir("deg_snr");
+    Image img(1200, 1200);
+    for (std::int64_t y = 0; y < 1200; ++y)
+        for (std::int64_t x = 0; x < 1200; ++x) img.at(x, y) = x < 600 ? 500.f : 1500.f;
+    DegradeParams p = simple(write(dir, "two.tif", img, utm(0.5), DataType::Float32), dir / "noisy.tif", 1.0);
+    p.snr = 25;
+    const DegradeResult r = degrade(p);
+    EXPECT_NEAR(r.plan.noise_sigma_dn_at_15, 8.0, 1e-9);
+    const Image o = Raster::open(dir / "noisy.tif").read(1);
+    double s = 0, s2 = 0;
+    std::int64_t n = 0;
+    for (std::int64_t y = 0; y < o.height(); ++y)
+        for (std::int64_t x = 10; x < 290; ++x) {
+            s += o.at(x, y);
+            s2 += double(o.at(x, y)) * o.at(x, y);
+            ++n;
+        }
+    const double sigma = std::sqrt(s2 / n - (s / n) * (s / n));
+    EXPECT_NEAR(sigma, 8.0, 0.02 * 8.0);
+    fs::remove_all(dir);
+}
+
+TEST(Degrade, NodataIsExcludedAndMultiBandAndByte) {
+    const fs::path dir = test::temp_dir("deg_nodata");
+    Image a = scene(200, 200), b = scene(200, 200);
+    for (std::int64_t y = 0; y < 200; ++y)
+        for (std::int64_t x = 0; x < 200; ++x) {
+            a.at(x, y) = std::clamp(a.at(x, y) / 8.f, 1.f, 255.f);
+            b.at(x, y) = 255.f - a.at(x, y);
+            if (x < 50) a.at(x, y) = b.at(x, y) = 0;  // nodata strip on the left
+        }
+    WriteOptions o;
+    o.type = DataType::Byte;
+    o.nodata = 0;
+    write_raster(dir / "rgb.tif", {a.view(), b.view()}, utm(0.5), o);
+    (void)degrade(simple(dir / "rgb.tif", dir / "out.tif", 2.0));
+    Raster out = Raster::open(dir / "out.tif");
+    EXPECT_EQ(out.band_count(), 2);
+    EXPECT_EQ(out.info().bands[0].type, DataType::Byte);
+    ASSERT_TRUE(out.info().bands[0].nodata.has_value());
+    const MaskedImage m = out.read_masked(1, {0, 0, out.width(), out.height()});
+    for (std::int64_t y = 0; y < out.height(); ++y) {
+        for (std::int64_t x = 0; x < 12; ++x) EXPECT_FALSE(m.valid(x, y)) << x;  // fully nodata footprints
+        for (std::int64_t x = 14; x < out.width(); ++x) EXPECT_TRUE(m.valid(x, y)) << x;
+        // Next to the nodata strip the blur must not pull values toward 0.
+        EXPECT_GT(m.pixels.at(14, y), 0.5f * m.pixels.at(20, y) - 40.f);
+    }
+    fs::remove_all(dir);
+}
+
+TEST(Degrade, ErrorsAreClearAndLeaveNoOutput) {
+    const fs::path dir = test::temp_dir("deg_err");
+    const fs::path in = write(dir, "in.tif", scene(64, 64), utm(0.5));
+    auto expect = [&](DegradeParams p, const std::string& needle) {
+        const std::string e = error_of(p);
+        EXPECT_NE(e.find(needle), std::string::npos) << "got: " << e;
+        EXPECT_FALSE(fs::exists(p.output));
+    };
+    expect(simple(in, dir / "o.tif", 0.3), "finer than the input GSD");
+    DegradeParams p = simple(in, dir / "o.tif", 2);
+    p.sensor = "no-such-sat";
+    p.target_gsd_m.reset();
+    p.sigma_px.reset();
+    expect(p, "worldview-3");  // the error lists the valid names
+    p = simple(in, dir / "o.tif", -2);
+    expect(p, "--target-gsd-m");
+    p = simple(in, dir / "o.tif", 2);
+    p.snr = 0;
+    expect(p, "--snr");
+    p = simple(in, dir / "o.tif", 2);
+    p.sigma_px = -1;
+    expect(p, "--sigma-px");
+    p = simple(in, dir / "o.tif", 2);
+    p.bits = 0;
+    expect(p, "--bits");
+    const fs::path plain = write(dir, "plain.tif", scene(64, 64), GeoReference{});
+    expect(simple(plain, dir / "o.tif", 2), "no georeferencing");
+    p = simple(plain, dir / "o.tif", 2);
+    p.gsd.override_m = std::pair{0.5, 0.5};
+    EXPECT_EQ(error_of(p), "");
+    EXPECT_TRUE(fs::exists(dir / "o.tif"));
+    EXPECT_EQ(Raster::open(dir / "o.tif").width(), 16);
+    fs::remove_all(dir);
+}
+
+TEST(Degrade, RealImageToMalligyongClassSensor) {
+    if (!test::have_real_data()) GTEST_SKIP() << "../shared/data/real is absent";
+    const fs::path dir = test::temp_dir("deg_real");
+    DegradeParams p;
+    p.input = test::real_data_dir() / "pan1.tif";
+    p.output = dir / "m1.tif";
+    p.sensor = "malligyong-1";
+    const DegradeResult r = degrade(p);
+    Raster out = Raster::open(p.output);
+    const Gsd g = compute_gsd(out.info());
+    EXPECT_NEAR(g.x_m, r.plan.target_gsd_m, 1e-6);
+    EXPECT_NEAR(out.width(), 600 * 0.5 / r.plan.target_gsd_m, 1.0);
+    const ImageStats in = compute_stats(Raster::open(p.input).read(1).view());
+    const ImageStats st = compute_stats(out.read(1).view());
+    EXPECT_NEAR(st.mean, in.mean, 0.03 * in.mean);  // noise and quantization aside, the level is kept
+    fs::remove_all(dir);
+}
