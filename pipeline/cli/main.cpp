@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
     add_info_command(app, run);
     add_predict_command(app, run);
     add_degrade_command(app, run);
+    add_assess_command(app, run);
 
     try {
         app.parse(argc, argv);

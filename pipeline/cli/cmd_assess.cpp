@@ -1,0 +1,118 @@
+// satiq assess FILE... [--format text|json] [--edges-csv PATH] [--plots DIR] [--runstats] ...
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "format.hpp"
+#include "satiq/pipeline/assess.hpp"
+
+namespace satiq::cli {
+
+namespace {
+
+EdgeRoi parse_roi(const std::string& s) {
+    std::vector<double> v;
+    std::size_t start = 0;
+    while (start <= s.size()) {
+        const auto comma = s.find(',', start);
+        const std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        char* end = nullptr;
+        const double x = std::strtod(part.c_str(), &end);
+        if (part.empty() || *end != '\0') throw Error(fmt::format("--roi '{}': expected X,Y,W,H (pixels) or X0,Y0,X1,Y1,HALF_WIDTH (a line)", s));
+        v.push_back(x);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    if (v.size() == 4) {
+        if (v[2] <= 0 || v[3] <= 0) throw Error(fmt::format("--roi '{}': width and height must be positive", s));
+        return EdgeRoi::rectangle(static_cast<std::int64_t>(v[0]), static_cast<std::int64_t>(v[1]), static_cast<std::int64_t>(v[2]),
+                                  static_cast<std::int64_t>(v[3]));
+    }
+    if (v.size() == 5) return EdgeRoi::line(v[0], v[1], v[2], v[3], v[4]);
+    throw Error(fmt::format("--roi '{}': expected X,Y,W,H (pixels) or X0,Y0,X1,Y1,HALF_WIDTH (a line)", s));
+}
+
+}  // namespace
+
+void add_assess_command(CLI::App& app, Runner& run) {
+    struct Args {
+        std::vector<std::string> files, rois, targets;
+        std::string format = "text", edges_csv, plots, gsd_m, giqe = "5", roi_lines;
+        bool runstats = false, no_edge_records = false;
+        AssessParams p;
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* cmd = app.add_subcommand(
+        "assess", "Measure what images really resolve: automatic slanted-edge RER and MTF per axis, noise and SNR, NIIRS "
+                  "(GIQE 5; 4 and 3 on request) and the observation tasks that follow");
+    cmd->add_option("files", a->files, "Raster files")->required();
+    add_format_option(cmd, a->format);
+    cmd->add_option("--edges-csv", a->edges_csv, "Write every analysed edge to this CSV file");
+    cmd->add_option("--plots", a->plots, "Write ESF, LSF and MTF per axis as SVG into this folder");
+    cmd->add_flag("--runstats", a->runstats, "Report the time per stage");
+    cmd->add_option("--gsd-m", a->gsd_m, "GSD in metres, V or X,Y, instead of the georeferencing");
+    cmd->add_option("--elevation-deg", a->p.elevation_deg, "Target elevation angle (default: metadata, else nadir)");
+    cmd->add_option("--snr", a->p.snr, "GIQE SNR instead of the measured one");
+    cmd->add_option("--giqe", a->giqe, "GIQE version: 3, 4, 5 or all")->capture_default_str();
+    cmd->add_option("--band", a->p.band, "Band to measure (default: band 1, or the luminance of an RGB image)");
+    cmd->add_option("--roi", a->rois, "Region instead of the automatic search: X,Y,W,H or X0,Y0,X1,Y1,HALF_WIDTH; repeatable");
+    cmd->add_option("--roi-lines", a->roi_lines, "Vector file of lines (or polygons: their sides) to measure instead");
+    cmd->add_option("--target", a->targets, "Extra Johnson target NAME:LENGTH_M:WIDTH_M; repeatable");
+    cmd->add_option("--resolution-rule", a->p.resolution_rule,
+                    "Effective resolution for Johnson cycles: gsd_over_rer, gsd_nyquist or mtf50")
+        ->capture_default_str();
+    cmd->add_flag("--no-edge-records", a->no_edge_records, "Leave the per-edge records out of the JSON");
+    cmd->callback([a, &run] {
+        run = [a]() -> int {
+            AssessParams p = a->p;
+            if (!a->gsd_m.empty()) p.gsd.override_m = parse_gsd_pair(a->gsd_m);
+            p.giqe = parse_giqe_selection(a->giqe);
+            for (const auto& r : a->rois) p.rois.push_back(parse_roi(r));
+            if (!a->roi_lines.empty()) p.roi_lines = a->roi_lines;
+            for (const auto& t : a->targets) p.extra_targets.push_back(interpret::parse_target(t));
+            (void)interpret::parse_resolution_rule(p.resolution_rule);
+            p.keep_profiles = !a->plots.empty();
+            if (!a->plots.empty() && !std::filesystem::is_directory(a->plots))
+                throw Error(fmt::format("{}: --plots folder does not exist", a->plots));
+            int failures = 0;
+            nlohmann::json results = nlohmann::json::array();
+            std::vector<AssessResult> done;
+            for (const auto& f : a->files) {
+                try {
+                    AssessResult r = assess_file(f, p);
+                    if (!a->plots.empty()) {
+                        const auto files = write_plots(a->plots, r);
+                        if (!global_options().quiet) std::cerr << "assess: wrote " << files.size() << " plots for " << f << "\n";
+                    }
+                    if (a->format == "json")
+                        results.push_back(to_json(r, !a->no_edge_records));
+                    else
+                        std::cout << to_text(r, a->runstats);
+                    done.push_back(std::move(r));
+                } catch (const Error& e) {
+                    ++failures;
+                    std::cerr << "satiq assess: " << e.what() << "\n";
+                    results.push_back(failed_item(f, e.what()));
+                }
+            }
+            if (!a->edges_csv.empty()) write_edges_csv(a->edges_csv, done);
+            if (a->format == "json") {
+                nlohmann::json params = {{"files", a->files},
+                                         {"gsd_m", a->gsd_m.empty() ? nlohmann::json(nullptr) : nlohmann::json(a->gsd_m)},
+                                         {"elevation_deg", p.elevation_deg ? nlohmann::json(*p.elevation_deg) : nlohmann::json(nullptr)},
+                                         {"snr", p.snr ? nlohmann::json(*p.snr) : nlohmann::json(nullptr)},
+                                         {"giqe", a->giqe},
+                                         {"band", p.band},
+                                         {"rois", a->rois},
+                                         {"roi_lines", a->roi_lines},
+                                         {"targets", a->targets},
+                                         {"resolution_rule", p.resolution_rule}};
+                print_json(envelope("assess", params, results, failures));
+            }
+            return failures ? 1 : 0;
+        };
+    });
+}
+
+}  // namespace satiq::cli

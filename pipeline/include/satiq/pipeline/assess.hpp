@@ -1,0 +1,91 @@
+#pragma once
+/// `satiq assess`: measure what an image really resolves, from the image alone plus its
+/// georeferencing: automatic slanted-edge RER/MTF per axis, noise and SNR, NIIRS by GIQE 5
+/// (and 4, 3), and the observation tasks that follow (NIIRS criteria, Johnson criteria).
+///
+/// Measurements are records (plain structs); `to_json`, `to_text`, `write_edges_csv` and
+/// `write_plots` are separate writers that consume them.
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "satiq/kernels/edges.hpp"
+#include "satiq/kernels/noise_estimate.hpp"
+#include "satiq/pipeline/giqe.hpp"
+#include "satiq/pipeline/gsd.hpp"
+#include "satiq/pipeline/info.hpp"
+#include "satiq/pipeline/interpretability.hpp"
+#include "satiq/pipeline/radiometry.hpp"
+
+namespace satiq {
+
+enum class GiqeSelection { giqe3, giqe4, giqe5, all };
+GiqeSelection parse_giqe_selection(const std::string& s);  ///< "3", "4", "5" or "all"
+
+struct AssessParams {
+    GsdOptions gsd;
+    std::optional<double> elevation_deg;      ///< overrides the metadata
+    std::optional<double> snr;                ///< overrides the measured SNR
+    GiqeSelection giqe = GiqeSelection::giqe5;
+    int band = 0;                             ///< 0: band 1, or luminance of an RGB image
+    std::vector<EdgeRoi> rois;                ///< user regions instead of the automatic search
+    std::optional<std::filesystem::path> roi_lines;  ///< vector file of lines (in the raster's CRS or any CRS OGR can transform)
+    double roi_half_width_px = 10.0;
+    std::vector<interpret::Target> extra_targets;
+    std::string resolution_rule = "gsd_over_rer";
+    bool keep_profiles = false;               ///< needed for plots
+};
+
+struct StageTime {
+    std::string stage;
+    double seconds = 0;
+};
+
+struct AssessResult {
+    std::filesystem::path file;
+    std::int64_t width = 0, height = 0;
+    std::string band_used;                    ///< "band 1", "luminance of bands 1-3"
+    Gsd gsd;
+    Acquisition acquisition;
+    double elevation_deg = 90;
+    std::string elevation_source;             ///< "metadata", "user", "assumed nadir"
+    double gsd_ground_m = 0, gsd_normal_m = 0, gsd_weighted_m = 0;
+    double saturation_dn = 0;
+
+    NoiseEstimate noise;
+    std::optional<SceneRadiometry> radiometry;
+    double noise_sigma_dn = 0;                ///< the sigma the SNR divides by
+    double snr = 0;
+    std::string snr_source;                   ///< "measured" or "user"
+
+    EdgeAnalysis edges;
+
+    std::optional<giqe::NiirsPrediction> giqe3, giqe4, giqe5;
+    std::optional<interpret::NiirsAssessment> niirs_military, niirs_civil;
+    std::vector<interpret::JohnsonResult> johnson;
+    std::string resolution_rule;
+    double effective_resolution_m_per_cycle = 0;
+    std::vector<std::string> verdicts;
+    std::vector<std::string> warnings;
+    std::vector<StageTime> runstats;
+};
+
+/// Assesses one file. Throws satiq::Error (naming the file) when it cannot be read or has no
+/// GSD; an image with no usable edges is a result (no NIIRS, the reasons counted), not an error.
+AssessResult assess_file(const std::filesystem::path& path, const AssessParams& params);
+
+nlohmann::json to_json(const AssessResult& r, bool include_edges = true);
+std::string to_text(const AssessResult& r, bool runstats);
+/// One row per analysed edge, written atomically. Several results go in one file.
+void write_edges_csv(const std::filesystem::path& path, const std::vector<AssessResult>& results);
+/// ESF, LSF and MTF per axis as SVG into `dir` (<stem>_esf.svg, _lsf.svg, _mtf.svg). Needs
+/// keep_profiles. Returns the files written.
+std::vector<std::filesystem::path> write_plots(const std::filesystem::path& dir, const AssessResult& r);
+
+/// Writes `text` to `path` through a temporary file and a rename.
+void write_text_atomic(const std::filesystem::path& path, const std::string& text);
+
+}  // namespace satiq

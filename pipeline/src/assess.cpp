@@ -1,0 +1,636 @@
+#include "satiq/pipeline/assess.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <ogrsf_frmts.h>
+
+#include "satiq/kernels/statistics.hpp"
+#include "satiq/pipeline/raster.hpp"
+#include "satiq/pipeline/sensor.hpp"
+
+namespace fs = std::filesystem;
+
+namespace satiq {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Saturation level: the declared bit depth (IMAGE_STRUCTURE NBITS) or the type's maximum.
+double saturation_for(const RasterInfo& info, const BandInfo& band) {
+    if (auto it = info.metadata.find("IMAGE_STRUCTURE"); it != info.metadata.end())
+        if (auto n = it->second.find("NBITS"); n != it->second.end()) return std::ldexp(1.0, std::atoi(n->second.c_str())) - 1;
+    switch (band.type) {
+        case DataType::Byte: return 255;
+        case DataType::UInt16: return 65535;
+        case DataType::Int16: return 32767;
+        case DataType::UInt32: return 4294967295.0;
+        case DataType::Int32: return 2147483647.0;
+        default: return 3.0e38;
+    }
+}
+
+bool is_rgb(const RasterInfo& info) {
+    return info.bands.size() >= 3 && info.bands[0].color_interpretation == "Red" &&
+           info.bands[1].color_interpretation == "Green" && info.bands[2].color_interpretation == "Blue";
+}
+
+// Lines from a vector file, in pixel coordinates of the raster.
+std::vector<EdgeRoi> read_roi_lines(const fs::path& path, const RasterInfo& info, double half_width_px) {
+    init_gdal();
+    if (!info.geo.geotransform)
+        throw Error(fmt::format("{}: --roi-lines needs a geotransform to map the lines to pixels", info.path.string()));
+    std::unique_ptr<GDALDataset> ds(GDALDataset::Open(path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY));
+    if (!ds) throw Error(fmt::format("{}: cannot open as a vector file: {}", path.string(), last_gdal_error()));
+    const auto& gt = *info.geo.geotransform;
+    const double det = gt[1] * gt[5] - gt[2] * gt[4];
+    OGRSpatialReference raster_srs;
+    const bool have_srs = !info.geo.crs_wkt.empty() && raster_srs.importFromWkt(info.geo.crs_wkt.c_str()) == OGRERR_NONE;
+    raster_srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+    std::vector<EdgeRoi> out;
+    for (OGRLayer* layer : ds->GetLayers()) {
+        std::unique_ptr<OGRCoordinateTransformation> ct;
+        if (const OGRSpatialReference* lsrs = layer->GetSpatialRef(); lsrs && have_srs && !lsrs->IsSame(&raster_srs)) {
+            ct.reset(OGRCreateCoordinateTransformation(lsrs, &raster_srs));
+            if (!ct) throw Error(fmt::format("{}: cannot transform its CRS to the raster's", path.string()));
+        }
+        for (auto& feature : *layer) {
+            OGRGeometry* g = feature->GetGeometryRef();
+            if (!g) continue;
+            std::unique_ptr<OGRGeometry> copy(g->clone());
+            if (ct && copy->transform(ct.get()) != OGRERR_NONE) continue;
+            auto add_line = [&](const OGRLineString* ls) {
+                for (int i = 0; i + 1 < ls->getNumPoints(); ++i) {
+                    auto to_px = [&](double x, double y) {
+                        const double dx = x - gt[0], dy = y - gt[3];
+                        return std::pair{(gt[5] * dx - gt[2] * dy) / det, (-gt[4] * dx + gt[1] * dy) / det};
+                    };
+                    auto [x0, y0] = to_px(ls->getX(i), ls->getY(i));
+                    auto [x1, y1] = to_px(ls->getX(i + 1), ls->getY(i + 1));
+                    out.push_back(EdgeRoi::line(x0, y0, x1, y1, half_width_px));
+                }
+            };
+            const auto type = wkbFlatten(copy->getGeometryType());
+            if (type == wkbLineString) add_line(copy->toLineString());
+            if (type == wkbMultiLineString)
+                for (const OGRLineString* ls : *copy->toMultiLineString()) add_line(ls);
+            if (type == wkbPolygon)  // each side of a polygon (a roof outline) is a candidate edge
+                for (const OGRLinearRing* ring : *copy->toPolygon()) add_line(ring);
+        }
+    }
+    if (out.empty()) throw Error(fmt::format("{}: no lines or polygons found", path.string()));
+    return out;
+}
+
+nlohmann::json prediction_json(const giqe::NiirsPrediction& p) {
+    return {{"value", p.value},
+            {"standard_error", p.standard_error ? nlohmann::json(*p.standard_error) : nlohmann::json(nullptr)},
+            {"warnings", p.warnings}};
+}
+
+nlohmann::json stat_json(const EdgeAxisSummary& s, const EdgeStatistic EdgeAxisSummary::*field) {
+    const EdgeStatistic& st = s.*field;
+    return {{"median", st.median}, {"q1", st.q1}, {"q3", st.q3}, {"iqr", st.iqr}};
+}
+
+std::string axis_line(const char* name, const EdgeAxisSummary& s) {
+    if (s.count == 0) return fmt::format("  {}: no usable edges\n", name);
+    return fmt::format("  {}: {} edges, RER {:.3f} (IQR {:.3f}), MTF50 {:.3f} cy/px, MTF at Nyquist {:.3f}, FWHM {:.2f} px, H {:.3f}\n",
+                       name, s.count, s.rer.median, s.rer.iqr, s.mtf50_cyc_per_px.median, s.mtf_nyquist.median,
+                       s.fwhm_px.median, s.overshoot_h.median);
+}
+
+}  // namespace
+
+GiqeSelection parse_giqe_selection(const std::string& s) {
+    if (s == "3") return GiqeSelection::giqe3;
+    if (s == "4") return GiqeSelection::giqe4;
+    if (s == "5") return GiqeSelection::giqe5;
+    if (s == "all") return GiqeSelection::all;
+    throw Error(fmt::format("--giqe must be 3, 4, 5 or all (got '{}')", s));
+}
+
+AssessResult assess_file(const fs::path& path, const AssessParams& params) {
+    AssessResult r;
+    r.file = path;
+    auto t = Clock::now();
+    Raster raster = Raster::open(path);
+    const RasterInfo& info = raster.info();
+    r.width = info.width;
+    r.height = info.height;
+    r.acquisition = find_acquisition(info);
+    r.gsd = compute_gsd(info, params.gsd);
+
+    // The band measured: one band, or the luminance of an RGB image (Rec. 601 weights).
+    MaskedImage img;
+    if (params.band > 0) {
+        if (params.band > raster.band_count())
+            throw Error(fmt::format("{}: --band {} does not exist (the file has {})", path.string(), params.band, raster.band_count()));
+        img = raster.read_masked(params.band, {0, 0, info.width, info.height});
+        r.band_used = fmt::format("band {}", params.band);
+        r.saturation_dn = saturation_for(info, info.bands[static_cast<std::size_t>(params.band - 1)]);
+    } else if (is_rgb(info)) {
+        const double w[3] = {0.299, 0.587, 0.114};
+        img = raster.read_masked(1, {0, 0, info.width, info.height});
+        for (int b = 2; b <= 3; ++b) {
+            MaskedImage c = raster.read_masked(b, {0, 0, info.width, info.height});
+            for (std::size_t i = 0; i < img.pixels.pixels().size(); ++i) {
+                float& v = img.pixels.pixels()[i];
+                v = static_cast<float>((b == 2 ? w[0] * v : v) + w[b - 1] * c.pixels.pixels()[i]);
+            }
+            if (!c.mask.empty()) {
+                if (img.mask.empty()) img.mask.assign(c.mask.size(), 1);
+                for (std::size_t i = 0; i < c.mask.size(); ++i) img.mask[i] &= c.mask[i];
+            }
+        }
+        r.band_used = "luminance of bands 1-3 (0.299 R + 0.587 G + 0.114 B)";
+        r.saturation_dn = saturation_for(info, info.bands[0]);
+        r.warnings.push_back("GIQE is defined for panchromatic imagery: an RGB image is measured on its luminance");
+    } else {
+        img = raster.read_masked(1, {0, 0, info.width, info.height});
+        r.band_used = "band 1";
+        r.saturation_dn = saturation_for(info, info.bands[0]);
+        if (info.bands.size() > 1) r.warnings.push_back("multi-band image: band 1 measured (choose with --band)");
+    }
+    ConstImageView<std::uint8_t> mask;
+    if (!img.mask.empty()) mask = ConstImageView<std::uint8_t>(img.mask.data(), info.width, info.height);
+    r.runstats.push_back({"read", seconds_since(t)});
+
+    // Geometry: elevation from the metadata, the user, or nadir with a warning.
+    if (params.elevation_deg) {
+        if (!(*params.elevation_deg > 0 && *params.elevation_deg <= 90))
+            throw Error(fmt::format("--elevation-deg must lie in (0, 90] (got {})", *params.elevation_deg));
+        r.elevation_deg = *params.elevation_deg;
+        r.elevation_source = "user";
+    } else if (r.acquisition.satellite_elevation_deg) {
+        r.elevation_deg = *r.acquisition.satellite_elevation_deg;
+        r.elevation_source = "metadata";
+    } else if (r.acquisition.off_nadir_deg) {
+        // Off-nadir angle at the satellite -> target elevation on a spherical Earth, at an
+        // assumed 600 km orbit (LEO imaging satellites fly 450-800 km: +-1 deg here).
+        r.elevation_deg = sensor::view_from_off_nadir(600e3, *r.acquisition.off_nadir_deg).elevation_deg;
+        r.elevation_source = "metadata off-nadir angle, 600 km orbit assumed";
+    } else {
+        r.elevation_deg = 90;
+        r.elevation_source = "assumed nadir";
+        r.warnings.push_back("no look angle in the metadata and no --elevation-deg: nadir assumed (GSD_w = GSD)");
+    }
+    // The product GSD is taken as the ground-plane GSD (orthorectified products resample to a
+    // ground grid); normal-plane and weighted GSD follow from the elevation (domain.md §2).
+    const double sin_el = std::sin(r.elevation_deg * std::numbers::pi / 180);
+    r.gsd_ground_m = r.gsd.mean_m;
+    r.gsd_normal_m = r.gsd_ground_m * std::sqrt(sin_el);
+    r.gsd_weighted_m = r.gsd_normal_m / std::pow(sin_el, 0.25);
+
+    // Noise and SNR.
+    t = Clock::now();
+    r.noise = estimate_noise(img.pixels.view(), mask);
+    r.runstats.push_back({"noise", seconds_since(t)});
+    if (r.noise.valid) {
+        r.noise_sigma_dn = r.noise.sigma_dn;
+        const ImageStats stats = compute_stats(img.pixels.view(), mask);
+        try {
+            r.radiometry = scene_radiometry(stats);
+            // Noise at the 15 % level from the noise-versus-signal curve (linear interpolation
+            // between band means; the pooled sigma when the curve has fewer than two bands).
+            const auto& bands = r.noise.bands;
+            if (bands.size() >= 2) {
+                const double l = r.radiometry->level_15_dn;
+                std::size_t i = 0;
+                while (i + 2 < bands.size() && bands[i + 1].mean_signal_dn < l) ++i;
+                const auto& a = bands[i];
+                const auto& b = bands[i + 1];
+                const double f = std::clamp((l - a.mean_signal_dn) / std::max(1e-9, b.mean_signal_dn - a.mean_signal_dn), 0.0, 1.0);
+                r.noise_sigma_dn = a.sigma_dn + f * (b.sigma_dn - a.sigma_dn);
+            }
+        } catch (const Error&) {
+            r.radiometry.reset();
+        }
+    }
+    if (params.snr) {
+        if (!(*params.snr > 0)) throw Error(fmt::format("--snr must be positive (got {})", *params.snr));
+        r.snr = *params.snr;
+        r.snr_source = "user";
+    } else if (r.radiometry && r.noise_sigma_dn > 0) {
+        r.snr = r.radiometry->signal_difference_dn / r.noise_sigma_dn;
+        r.snr_source = "measured";
+    } else {
+        r.snr_source = "unavailable";
+        r.warnings.push_back(r.noise.valid ? "the scene has no dynamic range: SNR unavailable (give --snr)"
+                                           : "noise could not be estimated (" + r.noise.message + "): give --snr");
+    }
+
+    // Edges.
+    t = Clock::now();
+    EdgeSfrParams sfr;
+    sfr.gsd_x_m = r.gsd.x_m;
+    sfr.gsd_y_m = r.gsd.y_m;
+    sfr.saturation_dn = r.saturation_dn;
+    sfr.noise_sigma_dn = r.noise.valid ? r.noise.sigma_dn : 0.0;
+    sfr.keep_profiles = params.keep_profiles;
+    sfr.roi_half_width_px = params.roi_half_width_px;
+    std::vector<EdgeRoi> rois = params.rois;
+    if (params.roi_lines) {
+        auto lines = read_roi_lines(*params.roi_lines, info, params.roi_half_width_px);
+        rois.insert(rois.end(), lines.begin(), lines.end());
+    }
+    if (!rois.empty()) {
+        r.edges = analyse_edge_rois(img.pixels.view(), mask, rois, sfr);
+    } else {
+        EdgeFindParams fp;
+        fp.noise_sigma_dn = sfr.noise_sigma_dn;
+        fp.saturation_dn = r.saturation_dn;
+        r.edges = analyse_edges(img.pixels.view(), mask, fp, sfr);
+    }
+    r.runstats.push_back({"edges", seconds_since(t)});
+
+    // NIIRS.
+    t = Clock::now();
+    const EdgeAggregate& ag = r.edges.aggregate;
+    if (!ag.usable) {
+        r.warnings.push_back("no NIIRS: " + (ag.message.empty() ? std::string("no usable edges") : ag.message));
+    } else if (r.snr <= 0) {
+        r.warnings.push_back("no NIIRS: no SNR (give --snr)");
+    } else {
+        if (ag.single_axis)
+            r.warnings.push_back("usable edges along one axis only: that axis stands for both in the RER means");
+        const bool all = params.giqe == GiqeSelection::all;
+        if (all || params.giqe == GiqeSelection::giqe5) {
+            giqe::Giqe5Inputs in;
+            in.gsd_weighted_m = r.gsd_weighted_m;
+            in.rer_weighted = ag.rer_weighted;
+            in.snr = r.snr;
+            in.elevation_deg = r.elevation_deg;
+            in.measured_overshoot_h = ag.overshoot_h_gm;
+            r.giqe5 = giqe::giqe5(in);
+        }
+        if (all || params.giqe == GiqeSelection::giqe4) {
+            giqe::Giqe4Inputs in;
+            in.gsd_ground_m = r.gsd_ground_m;
+            in.rer = ag.rer_gm;
+            in.overshoot_h = ag.overshoot_h_gm;
+            in.noise_gain_g = 1.0;
+            in.snr = r.snr;
+            in.elevation_deg = r.elevation_deg;
+            r.giqe4 = giqe::giqe4(in);
+        }
+        if (all || params.giqe == GiqeSelection::giqe3) {
+            giqe::Giqe3Inputs in;
+            in.gsd_normal_m = r.gsd_normal_m;
+            in.rer = ag.rer_gm;
+            in.overshoot_h = ag.overshoot_h_gm;
+            in.noise_gain_g = 1.0;
+            in.snr = r.snr;
+            r.giqe3 = giqe::giqe3(in);
+        }
+        if (r.giqe4 || r.giqe3)
+            r.warnings.push_back("GIQE 3/4 are fed the measured (un-sharpened) RER and H with G = 1");
+    }
+
+    // Interpretability from the primary NIIRS (GIQE 5 unless only 3 or 4 was asked for).
+    const giqe::NiirsPrediction* primary = r.giqe5 ? &*r.giqe5 : r.giqe4 ? &*r.giqe4 : r.giqe3 ? &*r.giqe3 : nullptr;
+    r.resolution_rule = params.resolution_rule;
+    if (primary) {
+        r.niirs_military = interpret::assess_niirs(primary->value, interpret::NiirsScale::visible_military);
+        r.niirs_civil = interpret::assess_niirs(primary->value, interpret::NiirsScale::civil);
+        const auto rule = interpret::parse_resolution_rule(params.resolution_rule);
+        const double mtf50 = std::sqrt(std::max(ag.x.count ? ag.x.mtf50_cyc_per_px.median : ag.y.mtf50_cyc_per_px.median, 1e-9) *
+                                       std::max(ag.y.count ? ag.y.mtf50_cyc_per_px.median : ag.x.mtf50_cyc_per_px.median, 1e-9));
+        r.effective_resolution_m_per_cycle = interpret::effective_resolution_m_per_cycle(rule, r.gsd.mean_m, ag.rer_gm, mtf50);
+        std::vector<interpret::Target> targets = interpret::target_catalogue();
+        targets.insert(targets.end(), params.extra_targets.begin(), params.extra_targets.end());
+        for (const auto& tg : targets)
+            r.johnson.push_back(interpret::johnson_assess(tg, r.effective_resolution_m_per_cycle, params.resolution_rule));
+        r.verdicts = interpret::verdict_sentences(*r.niirs_military, r.johnson, giqe::to_string(primary->version));
+    }
+    r.runstats.push_back({"niirs", seconds_since(t)});
+    return r;
+}
+
+nlohmann::json to_json(const AssessResult& r, bool include_edges) {
+    using nlohmann::json;
+    const EdgeAggregate& ag = r.edges.aggregate;
+    auto axis = [&](const EdgeAxisSummary& s) {
+        return json{{"count", s.count},
+                    {"rer", stat_json(s, &EdgeAxisSummary::rer)},
+                    {"mtf50_cyc_per_px", stat_json(s, &EdgeAxisSummary::mtf50_cyc_per_px)},
+                    {"mtf_nyquist", stat_json(s, &EdgeAxisSummary::mtf_nyquist)},
+                    {"fwhm_px", stat_json(s, &EdgeAxisSummary::fwhm_px)},
+                    {"overshoot_h", stat_json(s, &EdgeAxisSummary::overshoot_h)},
+                    {"mtf50_cyc_per_m", s.mtf50_cyc_per_m}};
+    };
+    json gsd = to_json(r.gsd);
+    gsd["ground_m"] = r.gsd_ground_m;
+    gsd["normal_m"] = r.gsd_normal_m;
+    gsd["weighted_m"] = r.gsd_weighted_m;
+    json reasons = json::object();
+    for (std::size_t i = 0; i < kEdgeVerdictCount; ++i)
+        if (!is_usable(static_cast<EdgeVerdict>(i)) && ag.verdict_counts[i] > 0)
+            reasons[to_string(static_cast<EdgeVerdict>(i))] = ag.verdict_counts[i];
+    json edges = {{"candidates", r.edges.candidates},
+                  {"analysed", ag.analysed},
+                  {"used", ag.usable_count},
+                  {"rejected", ag.analysed - ag.usable_count},
+                  {"rejection_reasons", reasons},
+                  {"message", ag.message},
+                  {"x", axis(ag.x)},
+                  {"y", axis(ag.y)}};
+    if (include_edges) {
+        json recs = json::array();
+        for (const auto& e : r.edges.edges)
+            recs.push_back({{"verdict", to_string(e.verdict)},
+                            {"reason", e.reason},
+                            {"axis", to_string(e.axis)},
+                            {"x0_px", e.segment.x0_px},
+                            {"y0_px", e.segment.y0_px},
+                            {"x1_px", e.segment.x1_px},
+                            {"y1_px", e.segment.y1_px},
+                            {"angle_deg", e.angle_deg},
+                            {"slant_deg", e.slant_deg},
+                            {"length_px", e.length_px},
+                            {"contrast_dn", e.contrast_dn},
+                            {"contrast_to_noise", e.contrast_to_noise},
+                            {"rer", e.rer},
+                            {"overshoot_h", e.overshoot_h},
+                            {"fwhm_px", e.fwhm_px},
+                            {"mtf50_cyc_per_px", e.mtf50_cyc_per_px},
+                            {"mtf50_cyc_per_m", e.mtf50_cyc_per_m},
+                            {"mtf_nyquist", e.mtf_nyquist},
+                            {"quality", e.quality}});
+        edges["records"] = recs;
+    }
+    json noise_curve = json::array();
+    for (const auto& b : r.noise.bands)
+        noise_curve.push_back({{"signal_lo_dn", b.signal_lo_dn},
+                               {"signal_hi_dn", b.signal_hi_dn},
+                               {"mean_signal_dn", b.mean_signal_dn},
+                               {"sigma_dn", b.sigma_dn},
+                               {"pixels", b.pixels}});
+    json niirs = json::object();
+    niirs["giqe5"] = r.giqe5 ? prediction_json(*r.giqe5) : json(nullptr);
+    niirs["giqe4"] = r.giqe4 ? prediction_json(*r.giqe4) : json(nullptr);
+    niirs["giqe3"] = r.giqe3 ? prediction_json(*r.giqe3) : json(nullptr);
+    json interp = json(nullptr);
+    if (r.niirs_military) {
+        auto crit = [](const std::vector<interpret::NiirsCriterion>& v) {
+            json a = json::array();
+            for (const auto& c : v)
+                a.push_back({{"level", c.level}, {"task", c.task}, {"as_commonly_cited", c.as_commonly_cited}});
+            return a;
+        };
+        json johnson = json::array();
+        for (const auto& j : r.johnson) {
+            json tasks = json::object();
+            for (const auto& tp : j.tasks) tasks[interpret::to_string(tp.task)] = {{"n50_cycles", tp.n50}, {"probability", tp.probability}};
+            johnson.push_back({{"target", j.target.name},
+                               {"key", j.target.key},
+                               {"length_m", j.target.length_m},
+                               {"width_m", j.target.width_m},
+                               {"critical_dimension_m", j.critical_dimension_m},
+                               {"cycles", j.cycles},
+                               {"tasks", tasks},
+                               {"source", j.target.source}});
+        }
+        interp = {{"niirs_level", r.niirs_military->level},
+                  {"criteria_met", crit(r.niirs_military->met)},
+                  {"criteria_not_met", crit(r.niirs_military->not_met)},
+                  {"civil_criteria_met", crit(r.niirs_civil->met)},
+                  {"civil_criteria_not_met", crit(r.niirs_civil->not_met)},
+                  {"resolution_rule", r.resolution_rule},
+                  {"effective_resolution_m_per_cycle", r.effective_resolution_m_per_cycle},
+                  {"johnson_rule", "cycles = sqrt(length x width) / effective resolution; P = (N/N50)^E / (1 + (N/N50)^E), "
+                                   "E = 2.7 + 0.7 N/N50 (Johnson 1958; ACQUIRE TTPF)"},
+                  {"johnson", johnson},
+                  {"verdicts", r.verdicts}};
+    }
+    json runstats = json::object();
+    for (const auto& s : r.runstats) runstats[s.stage + "_s"] = s.seconds;
+    return {{"file", r.file.string()},
+            {"status", "ok"},
+            {"width_px", r.width},
+            {"height_px", r.height},
+            {"band_used", r.band_used},
+            {"gsd", gsd},
+            {"geometry", {{"elevation_deg", r.elevation_deg}, {"elevation_source", r.elevation_source}}},
+            {"rer", {{"x", ag.x.rer.median}, {"y", ag.y.rer.median}, {"geometric_mean", ag.rer_gm}, {"weighted", ag.rer_weighted},
+                     {"single_axis", ag.single_axis}}},
+            {"mtf50_cyc_per_px", {{"x", ag.x.mtf50_cyc_per_px.median}, {"y", ag.y.mtf50_cyc_per_px.median}}},
+            {"mtf50_cyc_per_m", {{"x", ag.x.mtf50_cyc_per_m}, {"y", ag.y.mtf50_cyc_per_m}}},
+            {"mtf_nyquist", {{"x", ag.x.mtf_nyquist.median}, {"y", ag.y.mtf_nyquist.median}}},
+            {"fwhm_px", {{"x", ag.x.fwhm_px.median}, {"y", ag.y.fwhm_px.median}}},
+            {"overshoot_h", {{"x", ag.x.overshoot_h.median}, {"y", ag.y.overshoot_h.median}, {"geometric_mean", ag.overshoot_h_gm}}},
+            {"noise",
+             {{"sigma_dn", r.noise_sigma_dn},
+              {"pooled_sigma_dn", r.noise.sigma_dn},
+              {"sigma_at_median_signal_dn", r.noise.sigma_at_median_signal_dn},
+              {"pixels_used", r.noise.pixels_used},
+              {"method", "Immerkaer (1996) with the top 10 % Sobel gradients masked (Tai & Yang 2008); sigma_dn is "
+                         "read from the noise-versus-signal curve at the 15 % reflectance level"},
+              {"curve", noise_curve}}},
+            {"snr", r.snr > 0 ? json(r.snr) : json(nullptr)},
+            {"snr_source", r.snr_source},
+            {"radiometry", r.radiometry ? json{{"signal_difference_dn", r.radiometry->signal_difference_dn},
+                                               {"level_07_dn", r.radiometry->level_07_dn},
+                                               {"level_15_dn", r.radiometry->level_15_dn},
+                                               {"assumption", r.radiometry->assumption}}
+                                        : json(nullptr)},
+            {"niirs", niirs},
+            {"interpretability", interp},
+            {"edges", edges},
+            {"saturation_dn", r.saturation_dn},
+            {"warnings", r.warnings},
+            {"runstats", runstats}};
+}
+
+std::string to_text(const AssessResult& r, bool runstats) {
+    const EdgeAggregate& ag = r.edges.aggregate;
+    std::string s = fmt::format("{}\n  {} x {} px, {}\n  GSD {:.4f} x {:.4f} m ({}), elevation {:.1f} deg ({})\n",
+                                r.file.string(), r.width, r.height, r.band_used, r.gsd.x_m, r.gsd.y_m, r.gsd.method,
+                                r.elevation_deg, r.elevation_source);
+    s += fmt::format("  edges: {} candidates, {} used, {} rejected\n", r.edges.candidates, ag.usable_count,
+                     ag.analysed - ag.usable_count);
+    s += axis_line("x", ag.x);
+    s += axis_line("y", ag.y);
+    if (ag.usable) s += fmt::format("  RER geometric mean {:.3f}, weighted (GIQE 5) {:.3f}\n", ag.rer_gm, ag.rer_weighted);
+    else s += fmt::format("  {}\n", ag.message.empty() ? "no usable edges" : ag.message);
+    s += fmt::format("  noise {:.3f} DN, SNR {} ({})\n", r.noise_sigma_dn, r.snr > 0 ? fmt::format("{:.1f}", r.snr) : "n/a",
+                     r.snr_source);
+    auto niirs = [&](const char* name, const std::optional<giqe::NiirsPrediction>& p) {
+        if (!p) return;
+        s += fmt::format("  NIIRS {} {:.2f}{}\n", name, p->value,
+                         p->standard_error ? fmt::format(" +/- {:.2f}", *p->standard_error) : std::string());
+    };
+    niirs("(GIQE 5)", r.giqe5);
+    niirs("(GIQE 4)", r.giqe4);
+    niirs("(GIQE 3)", r.giqe3);
+    for (const auto& v : r.verdicts) s += "  - " + v + "\n";
+    for (const auto& w : r.warnings) s += "  ! " + w + "\n";
+    if (runstats)
+        for (const auto& st : r.runstats) s += fmt::format("  time {}: {:.3f} s\n", st.stage, st.seconds);
+    return s;
+}
+
+void write_text_atomic(const fs::path& path, const std::string& text) {
+    static std::atomic<int> counter{0};
+    const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+    const fs::path tmp = dir / fmt::format(".{}.satiq-tmp-{}-{}", path.filename().string(), ::getpid(), counter++);
+    {
+        std::ofstream out(tmp, std::ios::binary);
+        if (!out) throw Error(fmt::format("{}: cannot write (does the folder exist?)", path.string()));
+        out << text;
+        out.close();
+        if (!out) {
+            std::error_code ec;
+            fs::remove(tmp, ec);
+            throw Error(fmt::format("{}: write error", path.string()));
+        }
+    }
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) {
+        fs::remove(tmp, ec);
+        throw Error(fmt::format("{}: cannot rename into place: {}", path.string(), ec.message()));
+    }
+}
+
+void write_edges_csv(const fs::path& path, const std::vector<AssessResult>& results) {
+    std::string csv =
+        "file,edge,verdict,axis,x0_px,y0_px,x1_px,y1_px,angle_deg,slant_deg,length_px,dark_dn,bright_dn,contrast_dn,"
+        "contrast_to_noise,line_rms_px,rer,overshoot_h,fwhm_px,mtf50_cyc_per_px,mtf50_cyc_per_m,mtf_nyquist,quality,reason\n";
+    for (const auto& r : results) {
+        std::size_t i = 0;
+        for (const auto& e : r.edges.edges) {
+            std::string reason = e.reason;
+            std::replace(reason.begin(), reason.end(), '"', '\'');
+            csv += fmt::format("\"{}\",{},{},{},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.1f},{:.3f},{:.3f},{:.3f},{:.2f},"
+                               "{:.4f},{:.5f},{:.5f},{:.4f},{:.5f},{:.6g},{:.5f},{:.4f},\"{}\"\n",
+                               r.file.string(), i++, to_string(e.verdict), to_string(e.axis), e.segment.x0_px,
+                               e.segment.y0_px, e.segment.x1_px, e.segment.y1_px, e.angle_deg, e.slant_deg, e.length_px,
+                               e.dark_dn, e.bright_dn, e.contrast_dn, e.contrast_to_noise, e.line_rms_px, e.rer,
+                               e.overshoot_h, e.fwhm_px, e.mtf50_cyc_per_px, e.mtf50_cyc_per_m, e.mtf_nyquist, e.quality,
+                               reason);
+        }
+    }
+    write_text_atomic(path, csv);
+}
+
+namespace {
+
+// A minimal SVG line chart: every usable edge's curve faint, the per-axis median bold.
+std::string svg_chart(const std::string& title, const std::string& xlabel, const std::string& ylabel, double xmin, double xmax,
+                      double ymin, double ymax, const std::vector<std::pair<std::string, std::vector<std::vector<std::pair<double, double>>>>>& series,
+                      const std::vector<std::pair<std::string, std::vector<std::pair<double, double>>>>& medians,
+                      const std::vector<double>& vlines) {
+    const double W = 640, H = 420, L = 60, R = 20, T = 40, B = 50;
+    auto px = [&](double x) { return L + (x - xmin) / (xmax - xmin) * (W - L - R); };
+    auto py = [&](double y) { return H - B - (y - ymin) / (ymax - ymin) * (H - T - B); };
+    const char* colours[] = {"#1f77b4", "#d62728"};
+    std::string s = fmt::format(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" font-family=\"sans-serif\" "
+        "font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{}\" y=\"24\" font-size=\"15\">{}</text>\n",
+        W, H, W, H, L, title);
+    for (int i = 0; i <= 5; ++i) {
+        const double y = ymin + (ymax - ymin) * i / 5.0, x = xmin + (xmax - xmin) * i / 5.0;
+        s += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#ddd\"/>\n", L, py(y), W - R, py(y));
+        s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{:.2g}</text>\n", L - 6, py(y) + 4, y);
+        s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{:.3g}</text>\n", px(x), H - B + 18, x);
+    }
+    for (double v : vlines)
+        s += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>\n", px(v),
+                         py(ymin), px(v), py(ymax));
+    s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"black\"/>\n", L, T, W - L - R, H - T - B);
+    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", (L + W - R) / 2, H - 12, xlabel);
+    s += fmt::format("<text x=\"16\" y=\"{:.1f}\" transform=\"rotate(-90 16 {:.1f})\" text-anchor=\"middle\">{}</text>\n", (T + H - B) / 2,
+                     (T + H - B) / 2, ylabel);
+    auto path = [&](const std::vector<std::pair<double, double>>& pts) {
+        std::string d;
+        for (std::size_t i = 0; i < pts.size(); ++i) {
+            const double y = std::clamp(pts[i].second, ymin, ymax);
+            d += fmt::format("{}{:.1f},{:.1f} ", i ? "L" : "M", px(pts[i].first), py(y));
+        }
+        return d;
+    };
+    for (std::size_t k = 0; k < series.size(); ++k)
+        for (const auto& c : series[k].second)
+            s += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-opacity=\"0.12\"/>\n", path(c), colours[k % 2]);
+    for (std::size_t k = 0; k < medians.size(); ++k) {
+        if (medians[k].second.empty()) continue;
+        s += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2.5\"/>\n", path(medians[k].second), colours[k % 2]);
+        s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" fill=\"{}\">{}</text>\n", W - R - 150, T + 18 + 16 * k, colours[k % 2],
+                         medians[k].first);
+    }
+    return s + "</svg>\n";
+}
+
+std::vector<std::pair<double, double>> median_curve(const std::vector<std::vector<std::pair<double, double>>>& curves) {
+    if (curves.empty()) return {};
+    std::size_t n = curves.front().size();
+    for (const auto& c : curves) n = std::min(n, c.size());
+    std::vector<std::pair<double, double>> out(n);
+    std::vector<double> v;
+    for (std::size_t i = 0; i < n; ++i) {
+        v.clear();
+        for (const auto& c : curves) v.push_back(c[i].second);
+        std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+        out[i] = {curves.front()[i].first, v[v.size() / 2]};
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<fs::path> write_plots(const fs::path& dir, const AssessResult& r) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) throw Error(fmt::format("{}: --plots folder does not exist", dir.string()));
+    using Curves = std::vector<std::vector<std::pair<double, double>>>;
+    Curves esf[2], lsf[2], mtf[2];
+    for (const auto& e : r.edges.edges) {
+        if (!is_usable(e.verdict) || e.esf.empty()) continue;
+        const int a = e.axis == EdgeAxis::x ? 0 : 1;
+        const double half = (static_cast<double>(e.esf.size()) / 4.0) / 2.0;  // 4x oversampled, centred
+        std::vector<std::pair<double, double>> c1, c2, c3;
+        for (std::size_t i = 0; i < e.esf.size(); ++i) c1.push_back({static_cast<double>(i) / 4.0 - half, e.esf[i]});
+        for (std::size_t i = 0; i < e.lsf.size(); ++i) c2.push_back({static_cast<double>(i) / 4.0 - half, e.lsf[i]});
+        for (std::size_t i = 0; i < e.mtf.size(); ++i) c3.push_back({static_cast<double>(i) / 64.0, e.mtf[i]});
+        esf[a].push_back(std::move(c1));
+        lsf[a].push_back(std::move(c2));
+        mtf[a].push_back(std::move(c3));
+    }
+    const std::string stem = r.file.stem().string();
+    const auto& ag = r.edges.aggregate;
+    auto label = [&](int a) {
+        const auto& s = a == 0 ? ag.x : ag.y;
+        return fmt::format("{} ({} edges, RER {:.3f})", a == 0 ? "x" : "y", s.count, s.rer.median);
+    };
+    double lsf_max = 0.1;
+    for (const auto& cs : lsf)
+        for (const auto& c : cs)
+            for (const auto& p : c) lsf_max = std::max(lsf_max, p.second);
+    std::vector<fs::path> written;
+    auto emit = [&](const std::string& name, const std::string& svg) {
+        const fs::path p = dir / (stem + "_" + name + ".svg");
+        write_text_atomic(p, svg);
+        written.push_back(p);
+    };
+    emit("esf", svg_chart(stem + ": edge spread function", "distance from the edge (px)", "normalized ESF", -6, 6, -0.1, 1.2,
+                          {{"x", esf[0]}, {"y", esf[1]}}, {{label(0), median_curve(esf[0])}, {label(1), median_curve(esf[1])}},
+                          {-0.5, 0.5}));
+    emit("lsf", svg_chart(stem + ": line spread function", "distance from the edge (px)", "LSF (per px)", -6, 6, -0.1 * lsf_max,
+                          1.1 * lsf_max, {{"x", lsf[0]}, {"y", lsf[1]}},
+                          {{label(0), median_curve(lsf[0])}, {label(1), median_curve(lsf[1])}}, {}));
+    emit("mtf", svg_chart(stem + ": MTF", "spatial frequency (cycles/pixel)", "MTF", 0, 1, 0, 1.1, {{"x", mtf[0]}, {"y", mtf[1]}},
+                          {{label(0), median_curve(mtf[0])}, {label(1), median_curve(mtf[1])}}, {0.5}));
+    return written;
+}
+
+}  // namespace satiq
