@@ -1,5 +1,9 @@
 #include "test_support.hpp"
 
+#include <cmath>
+
+#include "satiq/kernels/synth.hpp"
+
 #include <array>
 #include <atomic>
 #include <cstdio>
@@ -11,6 +15,31 @@
 namespace fs = std::filesystem;
 
 namespace satiq::test {
+
+Image render_rotated_squares(std::int64_t width, std::int64_t height, double cell_px, double side_px,
+                             const std::vector<double>& angles_deg, double sigma_px, double dark_dn, double bright_dn) {
+    Image img(width, height, static_cast<float>(dark_dn));
+    const auto nx = static_cast<std::int64_t>(width / cell_px), ny = static_cast<std::int64_t>(height / cell_px);
+    std::size_t k = 0;
+    for (std::int64_t j = 0; j < ny; ++j)
+        for (std::int64_t i = 0; i < nx; ++i, ++k) {
+            const double a = angles_deg[k % angles_deg.size()] * M_PI / 180.0;
+            const double cx = (i + 0.5) * cell_px, cy = (j + 0.5) * cell_px, s = side_px / 2;
+            const auto x0 = static_cast<std::int64_t>(i * cell_px), x1 = static_cast<std::int64_t>((i + 1) * cell_px);
+            const auto y0 = static_cast<std::int64_t>(j * cell_px), y1 = static_cast<std::int64_t>((j + 1) * cell_px);
+            for (std::int64_t y = y0; y < y1; ++y)
+                for (std::int64_t x = x0; x < x1; ++x) {
+                    double f = 1;
+                    for (int e = 0; e < 4; ++e) {
+                        const double mx = std::cos(a + e * M_PI / 2), my = std::sin(a + e * M_PI / 2);  // outward normal
+                        // Bright inside: Phi((s - (P - C).m) / sigma); at the pixel corner (x, y).
+                        f *= square_pixel_step_fraction(s - ((x - cx) * mx + (y - cy) * my), -mx, -my, sigma_px);
+                    }
+                    img.at(x, y) = static_cast<float>(dark_dn + (bright_dn - dark_dn) * f);
+                }
+        }
+    return img;
+}
 
 fs::path real_data_dir() {
     if (const char* env = std::getenv("SATIQ_REAL_DATA_DIR"); env && *env) return env;

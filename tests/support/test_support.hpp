@@ -2,8 +2,18 @@
 // Shared helpers for the GoogleTest suites.
 #include <filesystem>
 #include <string>
+#include <vector>
+
+#include "satiq/kernels/image.hpp"
 
 namespace satiq::test {
+
+/// A dark background with bright squares rotated by the given angles (cycled over a grid of
+/// cells), Gaussian blur sigma_px integrated exactly over square pixels (synth.hpp's closed
+/// form, exact away from the corners). Every square has two edges measuring x and two
+/// measuring y, each slanted by its rotation angle.
+Image render_rotated_squares(std::int64_t width, std::int64_t height, double cell_px, double side_px,
+                             const std::vector<double>& angles_deg, double sigma_px, double dark_dn, double bright_dn);
 
 /// ../shared/data/real beside the checkout, or an empty path when the folder is absent.
 std::filesystem::path real_data_dir();

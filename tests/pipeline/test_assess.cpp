@@ -1,0 +1,222 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include <ogr_spatialref.h>
+#include <tbb/global_control.h>
+
+#include "satiq/kernels/synth.hpp"
+#include "satiq/pipeline/assess.hpp"
+#include "satiq/pipeline/degrade.hpp"
+#include "satiq/pipeline/giqe.hpp"
+#include "satiq/pipeline/raster.hpp"
+#include "satiq/pipeline/sensor.hpp"
+#include "test_support.hpp"
+
+using namespace satiq;
+namespace fs = std::filesystem;
+
+namespace {
+
+GeoReference utm(double gsd_m) {
+    GeoReference g;
+    OGRSpatialReference srs;
+    srs.importFromEPSG(32652);
+    char* w = nullptr;
+    srs.exportToWkt(&w);
+    g.crs_wkt = w;
+    CPLFree(w);
+    g.geotransform = std::array<double, 6>{350000.0, gsd_m, 0, 4300000.0, 0, -gsd_m};
+    return g;
+}
+
+fs::path write(const fs::path& p, const Image& img, const GeoReference& geo, DataType t = DataType::Float32,
+               std::optional<double> nodata = std::nullopt) {
+    WriteOptions o;
+    o.type = t;
+    o.nodata = nodata;
+    write_raster(p, {img.view()}, geo, o);
+    return p;
+}
+
+bool json_has_nan(const nlohmann::json& j) {
+    if (j.is_number_float()) return !std::isfinite(j.get<double>());
+    if (j.is_structured())
+        for (const auto& v : j) if (json_has_nan(v)) return true;
+    return false;
+}
+
+}  // namespace
+
+TEST(Assess, SyntheticSquaresGiveTheAnalyticRer) {
+    const fs::path dir = test::temp_dir("assess_sq");
+    const double sigma = 0.6;
+    Image img = test::render_rotated_squares(720, 720, 120, 72, {4, 6, 8, 10, 5, 7}, sigma, 300, 1300);
+    add_gaussian_noise(img.view(), 4.0, 1);  // contrast / noise = 250
+    const fs::path f = write(dir / "squares.tif", img, utm(0.5));
+    const AssessResult r = assess_file(f, {});
+    const EdgeAggregate& ag = r.edges.aggregate;
+    const double truth = box_gaussian_edge_truth(sigma).rer;
+    std::printf("squares: %lld usable edges, RER x %.4f y %.4f, truth %.4f\n", static_cast<long long>(ag.usable_count),
+                ag.x.rer.median, ag.y.rer.median, truth);
+    ASSERT_TRUE(ag.usable);
+    EXPECT_GE(ag.x.count, 10);
+    EXPECT_GE(ag.y.count, 10);
+    EXPECT_NEAR(ag.x.rer.median, truth, 0.015);
+    EXPECT_NEAR(ag.y.rer.median, truth, 0.015);
+    ASSERT_TRUE(r.giqe5.has_value());
+    EXPECT_GT(r.snr, 20);  // 0.2 x 1000 DN / ~4 DN
+    fs::remove_all(dir);
+}
+
+TEST(Assess, ClosingTheLoopWithDegrade) {
+    // A sharp 0.25 m scene degraded by a Gaussian sensor (1 m, sigma 0.55 target px, SNR 40)
+    // must measure as the sensor model predicts: RER within 0.03, NIIRS within 0.2.
+    const fs::path dir = test::temp_dir("assess_loop");
+    const double sigma_in = 0.4;
+    const Image img = test::render_rotated_squares(2400, 2400, 200, 120, {4, 6, 8, 10, 5, 7, 9}, sigma_in, 200, 1200);
+    const fs::path in = write(dir / "sharp.tif", img, utm(0.25));
+    DegradeParams p;
+    p.input = in;
+    p.output = dir / "sensor.tif";
+    p.target_gsd_m = 1.0;
+    p.sigma_px = 0.55;
+    p.snr = 40;
+    p.input_sigma_px = sigma_in;
+    p.seed = 5;
+    (void)degrade(p);
+
+    sensor::SimpleSensorSpec spec;
+    spec.gsd_m = 1.0;
+    spec.sigma_px = 0.55;
+    spec.snr = 40;
+    const auto model = sensor::SensorModel::simple(spec);
+    const double rer_pred = model.figures().x.rer;
+    giqe::Giqe5Inputs gi;
+    gi.gsd_weighted_m = 1.0;
+    gi.rer_weighted = rer_pred;
+    gi.snr = 40;
+    const double niirs_pred = giqe::giqe5(gi).value;
+
+    const AssessResult r = assess_file(p.output, {});
+    const EdgeAggregate& ag = r.edges.aggregate;
+    std::printf("loop: predicted RER %.4f NIIRS %.3f; measured RER x %.4f y %.4f, SNR %.1f, NIIRS %.3f (%lld edges)\n",
+                rer_pred, niirs_pred, ag.x.rer.median, ag.y.rer.median, r.snr, r.giqe5 ? r.giqe5->value : -99.0,
+                static_cast<long long>(ag.usable_count));
+    ASSERT_TRUE(ag.usable) << ag.message;
+    EXPECT_NEAR(ag.x.rer.median, rer_pred, 0.03);
+    EXPECT_NEAR(ag.y.rer.median, rer_pred, 0.03);
+    ASSERT_TRUE(r.giqe5.has_value());
+    EXPECT_NEAR(r.giqe5->value, niirs_pred, 0.2);
+    fs::remove_all(dir);
+}
+
+TEST(Assess, DegenerateImagesGiveAReasonNotACrash) {
+    const fs::path dir = test::temp_dir("assess_degen");
+    struct Case {
+        std::string name;
+        Image img;
+        std::optional<double> nodata;
+    };
+    std::vector<Case> cases;
+    cases.push_back({"constant", Image(200, 150, 500.f), std::nullopt});
+    cases.push_back({"one_pixel", Image(1, 1, 3.f), std::nullopt});
+    cases.push_back({"all_nodata", Image(64, 64, 0.f), 0.0});
+    Image noise(300, 300, 1000.f);
+    add_gaussian_noise(noise.view(), 20.0, 3);
+    cases.push_back({"pure_noise", noise, std::nullopt});
+    for (const auto& c : cases) {
+        const fs::path f = write(dir / (c.name + ".tif"), c.img, utm(0.5), DataType::Float32, c.nodata);
+        AssessResult r;
+        ASSERT_NO_THROW(r = assess_file(f, {})) << c.name;
+        EXPECT_FALSE(r.edges.aggregate.usable) << c.name;
+        EXPECT_FALSE(r.giqe5.has_value()) << c.name;
+        const nlohmann::json j = to_json(r);
+        EXPECT_FALSE(json_has_nan(j)) << c.name;
+        EXPECT_TRUE(j["niirs"]["giqe5"].is_null()) << c.name;
+        bool mentions = false;
+        for (const auto& w : r.warnings) mentions |= w.find("no NIIRS") != std::string::npos;
+        EXPECT_TRUE(mentions) << c.name;
+    }
+    fs::remove_all(dir);
+}
+
+TEST(Assess, IdenticalAtOneThreadAndAll) {
+    const fs::path dir = test::temp_dir("assess_threads");
+    Image img = test::render_rotated_squares(600, 600, 100, 60, {4, 7, 11, 23, 38}, 0.7, 100, 900);
+    add_gaussian_noise(img.view(), 5.0, 9);
+    const fs::path f = write(dir / "s.tif", img, utm(0.5));
+    nlohmann::json a, b;
+    {
+        tbb::global_control one(tbb::global_control::max_allowed_parallelism, 1);
+        a = to_json(assess_file(f, {}));
+    }
+    b = to_json(assess_file(f, {}));
+    a.erase("runstats");
+    b.erase("runstats");
+    EXPECT_EQ(a.dump(), b.dump());
+    fs::remove_all(dir);
+}
+
+TEST(Assess, UserRoisAndGsdOverride) {
+    const fs::path dir = test::temp_dir("assess_roi");
+    EdgeTargetParams ep;
+    ep.angle_deg = 6;
+    ep.edge_x_px = 100;
+    ep.edge_y_px = 100;
+    ep.dark_dn = 100;
+    ep.bright_dn = 900;
+    ep.sigma_px = 0.8;
+    const Image img = render_edge(ep, 200, 200);
+    const fs::path f = write(dir / "edge.tif", img, GeoReference{});
+    AssessParams p;
+    EXPECT_THROW((void)assess_file(f, p), Error);  // no georeferencing, no --gsd-m
+    p.gsd.override_m = std::pair{0.3, 0.3};
+    p.rois.push_back(EdgeRoi::rectangle(70, 20, 60, 160));
+    p.snr = 50;
+    const AssessResult r = assess_file(f, p);
+    ASSERT_EQ(r.edges.edges.size(), 1u);
+    EXPECT_TRUE(is_usable(r.edges.edges[0].verdict)) << r.edges.edges[0].reason;
+    EXPECT_NEAR(r.edges.edges[0].rer, box_gaussian_edge_truth(0.8).rer, 0.01);
+    EXPECT_EQ(r.snr_source, "user");
+    fs::remove_all(dir);
+}
+
+TEST(RealData, SubMetreImagesMeasureAsOperationalImagery) {
+    if (!test::have_real_data()) GTEST_SKIP() << "../shared/data/real is absent";
+    for (const char* name : {"pan1.tif", "sample_geotiff.tif"}) {
+        const fs::path f = test::real_data_dir() / name;
+        const AssessResult r = assess_file(f, {});
+        const EdgeAggregate& ag = r.edges.aggregate;
+        std::printf("%s: %lld usable edges (x %lld, y %lld), RER x %.3f y %.3f, SNR %.1f, NIIRS %.2f\n", name,
+                    static_cast<long long>(ag.usable_count), static_cast<long long>(ag.x.count),
+                    static_cast<long long>(ag.y.count), ag.x.rer.median, ag.y.rer.median, r.snr,
+                    r.giqe5 ? r.giqe5->value : -99.0);
+        EXPECT_GE(ag.usable_count, 10) << name << ": " << ag.message;
+        EXPECT_GE(ag.x.rer.median, 0.25) << name;
+        EXPECT_LE(ag.x.rer.median, 0.95) << name;
+        EXPECT_GE(ag.y.rer.median, 0.25) << name;
+        EXPECT_LE(ag.y.rer.median, 0.95) << name;
+        ASSERT_TRUE(r.giqe5.has_value()) << name;
+        EXPECT_GE(r.giqe5->value, 4.5) << name;
+        EXPECT_LE(r.giqe5->value, 6.5) << name;
+
+        // Stability: the two halves of the image agree within 0.03 RER.
+        Raster raster = Raster::open(f);
+        const fs::path dir = test::temp_dir("assess_halves");
+        double rer[2] = {0, 0};
+        for (int h = 0; h < 2; ++h) {
+            const std::int64_t hh = raster.height() / 2;
+            const Image half = raster.read(1, {0, h * hh, raster.width(), hh});
+            GeoReference g = raster.info().geo;
+            (*g.geotransform)[3] += h * hh * (*g.geotransform)[5];
+            const fs::path hp = write(dir / "half.tif", half, g, raster.info().bands[0].type, raster.info().bands[0].nodata);
+            const AssessResult hr = assess_file(hp, {});
+            rer[h] = hr.edges.aggregate.rer_gm;
+        }
+        std::printf("%s: RER (geometric mean) top half %.3f, bottom half %.3f\n", name, rer[0], rer[1]);
+        EXPECT_NEAR(rer[0], rer[1], 0.03) << name;
+        fs::remove_all(dir);
+    }
+}
