@@ -2,7 +2,9 @@
 // items processed = output pixels; read ratios from one run (same binary, same load).
 #include <benchmark/benchmark.h>
 
+#include <ctime>
 #include <random>
+#include <string>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
@@ -29,8 +31,23 @@ Image& input_image(std::int64_t n) {
 
 cv::Mat as_mat(Image& img) { return cv::Mat(static_cast<int>(img.height()), static_cast<int>(img.width()), CV_32F, img.data()); }
 
-void finish(benchmark::State& state, std::int64_t n) {
+double process_cpu_s() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+// The machine is shared: besides wall time (items_per_second) report the CPU time of the whole
+// process per pixel (all threads), which load from other processes barely changes, and the
+// parallelism actually used (process CPU / main-thread CPU is read from the CPU column).
+struct CpuMeter {
+    double start = process_cpu_s();
+};
+
+void finish(benchmark::State& state, std::int64_t n, const CpuMeter& meter) {
+    const double px = static_cast<double>(state.iterations()) * static_cast<double>(n) * static_cast<double>(n);
     state.SetItemsProcessed(state.iterations() * n * n);
+    state.counters["cpu_ns_per_px"] = (process_cpu_s() - meter.start) * 1e9 / px;
 }
 
 // ---- separable Gaussian sigma 2: 13 taps (3 sigma) and 17 taps (OpenCV's 8 sigma + 1) ----
@@ -40,8 +57,9 @@ void BM_satiq_gaussian(benchmark::State& state) {
     Image& in = input_image(n);
     Image out(n, n);
     const SeparableKernel k = gaussian_kernel(2.0, 2.0, rule);
+    const CpuMeter meter;
     for (auto _ : state) convolve_separable(in.view(), out.view(), k);
-    finish(state, n);
+    finish(state, n, meter);
 }
 
 void BM_opencv_gaussian(benchmark::State& state) {
@@ -51,8 +69,9 @@ void BM_opencv_gaussian(benchmark::State& state) {
     Image out(n, n);
     cv::Mat src = as_mat(in);
     cv::Mat dst = as_mat(out);
+    const CpuMeter meter;
     for (auto _ : state) cv::GaussianBlur(src, dst, cv::Size(taps, taps), 2.0, 2.0, cv::BORDER_REFLECT_101);
-    finish(state, n);
+    finish(state, n, meter);
 }
 
 // ---- 31x31 non-separable PSF (obscured aperture, Q 1.5) ----
@@ -79,10 +98,14 @@ void run_plan(benchmark::State& state, const Kernel2d& kernel, Convolve2dMethod 
     Convolve2dParams p;
     p.method = m;
     const Convolve2dPlan plan(kernel, p);
+    const CpuMeter meter;
     for (auto _ : state) plan.apply(in.view(), out.view());
     state.counters["rank"] = static_cast<double>(plan.rank());
     state.counters["fft_n"] = static_cast<double>(plan.fft_size_px());
-    finish(state, n);
+    static const char* const names[] = {"auto", "direct", "low_rank", "fft"};
+    state.SetLabel(std::string(names[static_cast<int>(plan.method())]) + (plan.folded() ? " folded" : "") +
+                   " fft_backend=" + Convolve2dPlan::fft_backend());
+    finish(state, n, meter);
 }
 
 void BM_satiq_psf31_auto(benchmark::State& s) { run_plan(s, psf31(), Convolve2dMethod::Auto); }
@@ -102,8 +125,9 @@ void run_filter2d(benchmark::State& state, const Kernel2d& kernel) {
               const_cast<float*>(kernel.taps.data()));
     cv::Mat kf;
     cv::flip(k, kf, -1);
+    const CpuMeter meter;
     for (auto _ : state) cv::filter2D(src, dst, CV_32F, kf, cv::Point(-1, -1), 0.0, cv::BORDER_REFLECT_101);
-    finish(state, n);
+    finish(state, n, meter);
 }
 
 void BM_opencv_filter2d_psf31(benchmark::State& s) { run_filter2d(s, psf31()); }
@@ -115,8 +139,9 @@ void BM_satiq_sharpen(benchmark::State& state) {
     Image out(n, n);
     SharpenParams p;
     p.blur = state.range(1) == 3 ? SharpenBlur::Binomial3x3 : SharpenBlur::Binomial5x5;
+    const CpuMeter meter;
     for (auto _ : state) benchmark::DoNotOptimize(sharpen(in.view(), out.view(), p));
-    finish(state, n);
+    finish(state, n, meter);
 }
 
 void BM_opencv_filter2d_sharpen(benchmark::State& state) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <numbers>
 #include <string>
 #include <tuple>
@@ -38,79 +39,125 @@ inline bool usable_pixel(const FindContext& c, std::int64_t x, std::int64_t y) {
 }
 
 void process_tile(const FindContext& c, std::int64_t x0, std::int64_t y0, std::int64_t x1, std::int64_t y1, TileResult& out) {
+    const std::int64_t W = c.img.width, H = c.img.height;
     const std::int64_t tw = x1 - x0, th = y1 - y0;
     const auto n = static_cast<std::size_t>(tw * th);
-    std::vector<float> gx(n, 0.0f), gy(n, 0.0f), mag(n, 0.0f);
-    // Validity of each pixel of the tile plus a 1 px ring, then Sobel where the 3x3 is valid.
-    const std::int64_t vw = tw + 2, vh = th + 2;
+    // Extended window: the tile plus a 1 px ring (for the 3x3 direction sum), clipped to the image.
+    const std::int64_t ex0 = std::max<std::int64_t>(0, x0 - 1), ex1 = std::min(W, x1 + 1);
+    const std::int64_t ey0 = std::max<std::int64_t>(0, y0 - 1), ey1 = std::min(H, y1 + 1);
+    const std::int64_t ew = ex1 - ex0, eh = ey1 - ey0;
+    const auto ne = static_cast<std::size_t>(ew * eh);
+    // Validity of the extended window plus its own 1 px ring: valid(vx, vy) is image pixel
+    // (ex0 - 1 + vx, ey0 - 1 + vy); outside the image stays 0.
+    const std::int64_t vw = ew + 2, vh = eh + 2;
     std::vector<std::uint8_t> valid(static_cast<std::size_t>(vw * vh), 0);
-    for (std::int64_t y = 0; y < vh; ++y) {
-        const std::int64_t iy = y0 + y - 1;
-        if (iy < 0 || iy >= c.img.height) continue;
-        for (std::int64_t x = 0; x < vw; ++x) {
-            const std::int64_t ix = x0 + x - 1;
-            if (ix < 0 || ix >= c.img.width) continue;
-            valid[static_cast<std::size_t>(y * vw + x)] = usable_pixel(c, ix, iy) ? 1 : 0;
+    const auto sat = static_cast<float>(std::min(c.saturation, 3.0e38));
+    for (std::int64_t vy = 0; vy < vh; ++vy) {
+        const std::int64_t iy = ey0 - 1 + vy;
+        if (iy < 0 || iy >= H) continue;
+        const float* r = c.img.row(iy);
+        const std::uint8_t* m = c.mask.empty() ? nullptr : c.mask.row(iy);
+        std::uint8_t* v = valid.data() + vy * vw;
+        const std::int64_t ix_lo = std::max<std::int64_t>(0, ex0 - 1), ix_hi = std::min(W - 1, ex1);
+        for (std::int64_t ix = ix_lo; ix <= ix_hi; ++ix) {
+            const float f = r[ix];
+            // NaN fails both comparisons; +-inf fail the range test.
+            v[ix - (ex0 - 1)] = static_cast<std::uint8_t>(static_cast<int>(f < sat) & static_cast<int>(f > -3.0e38f));
         }
+        if (m != nullptr)
+            for (std::int64_t ix = ix_lo; ix <= ix_hi; ++ix) v[ix - (ex0 - 1)] &= m[ix] != 0 ? 1 : 0;
     }
-    float max_mag = 0.0f;
-    for (std::int64_t y = 0; y < th; ++y) {
-        const std::int64_t iy = y0 + y;
-        if (iy < 1 || iy + 1 >= c.img.height) continue;
+    // Sobel (normalized by 8 so that a unit ramp gives gradient 1 per px), zero wherever the 3x3
+    // neighbourhood holds an invalid pixel or leaves the image. Branch-free rows (vectorized).
+    std::vector<float> gx(ne, 0.0f), gy(ne, 0.0f);
+    std::vector<float> mag(n, 0.0f);
+    for (std::int64_t ey = 0; ey < eh; ++ey) {
+        const std::int64_t iy = ey0 + ey;
+        if (iy < 1 || iy + 1 >= H) continue;
         const float* r0 = c.img.row(iy - 1);
         const float* r1 = c.img.row(iy);
         const float* r2 = c.img.row(iy + 1);
-        const std::uint8_t* v0 = valid.data() + y * vw;
+        const std::uint8_t* v0 = valid.data() + ey * vw;  // row iy - 1
         const std::uint8_t* v1 = v0 + vw;
         const std::uint8_t* v2 = v1 + vw;
-        for (std::int64_t x = 0; x < tw; ++x) {
-            const std::int64_t ix = x0 + x;
-            if (ix < 1 || ix + 1 >= c.img.width) continue;
-            if (!(v0[x] & v0[x + 1] & v0[x + 2] & v1[x] & v1[x + 1] & v1[x + 2] & v2[x] & v2[x + 1] & v2[x + 2])) continue;
-            // Sobel, normalized by 8 so that a unit ramp gives gradient 1 per px.
+        float* gxr = gx.data() + ey * ew;
+        float* gyr = gy.data() + ey * ew;
+        const std::int64_t ex_lo = std::max<std::int64_t>(0, 1 - ex0), ex_hi = std::min(ew, W - 1 - ex0);
+        for (std::int64_t ex = ex_lo; ex < ex_hi; ++ex) {
+            const std::int64_t ix = ex0 + ex;
+            const bool ok = (v0[ex] & v0[ex + 1] & v0[ex + 2] & v1[ex] & v1[ex + 1] & v1[ex + 2] & v2[ex] & v2[ex + 1] &
+                             v2[ex + 2]) != 0;
             const float sx = ((r0[ix + 1] + 2.0f * r1[ix + 1] + r2[ix + 1]) - (r0[ix - 1] + 2.0f * r1[ix - 1] + r2[ix - 1])) * 0.125f;
             const float sy = ((r2[ix - 1] + 2.0f * r2[ix] + r2[ix + 1]) - (r0[ix - 1] + 2.0f * r0[ix] + r0[ix + 1])) * 0.125f;
-            const auto k = static_cast<std::size_t>(y * tw + x);
-            gx[k] = sx;
-            gy[k] = sy;
-            mag[k] = std::sqrt(sx * sx + sy * sy);
-            max_mag = std::max(max_mag, mag[k]);
+            gxr[ex] = ok ? sx : 0.0f;
+            gyr[ex] = ok ? sy : 0.0f;
         }
     }
+    // Direction field for the growing test: the gradient summed over 3x3. A sharp aliased edge
+    // is a staircase whose step corners tilt the raw Sobel direction by up to ~27 deg; the 3x3
+    // sum brings it back near the edge normal (LSD gets the same effect from its Gaussian
+    // pre-scaling of the image).
+    std::vector<float> hx(ne, 0.0f), hy(ne, 0.0f);
+    for (std::int64_t ey = 0; ey < eh; ++ey) {
+        const float* a = gx.data() + ey * ew;
+        const float* b = gy.data() + ey * ew;
+        float* ha = hx.data() + ey * ew;
+        float* hb = hy.data() + ey * ew;
+        for (std::int64_t ex = 1; ex + 1 < ew; ++ex) {
+            ha[ex] = a[ex - 1] + a[ex] + a[ex + 1];
+            hb[ex] = b[ex - 1] + b[ex] + b[ex + 1];
+        }
+        if (ew >= 2) {
+            ha[0] = a[0] + a[1];
+            hb[0] = b[0] + b[1];
+            ha[ew - 1] = a[ew - 2] + a[ew - 1];
+            hb[ew - 1] = b[ew - 2] + b[ew - 1];
+        }
+    }
+    std::vector<float> dx(n, 0.0f), dy(n, 0.0f);
+    float max_mag = 0.0f;
+    const std::int64_t ox = x0 - ex0, oy = y0 - ey0;  // tile origin in the extended window
+    for (std::int64_t ty = 0; ty < th; ++ty) {
+        const std::int64_t ey = oy + ty;
+        const std::int64_t eu = std::max<std::int64_t>(0, ey - 1), ed = std::min(eh - 1, ey + 1);
+        const float* au = hx.data() + eu * ew + ox;
+        const float* ac = hx.data() + ey * ew + ox;
+        const float* ad = hx.data() + ed * ew + ox;
+        const float* bu = hy.data() + eu * ew + ox;
+        const float* bc = hy.data() + ey * ew + ox;
+        const float* bd = hy.data() + ed * ew + ox;
+        const float* gxc = gx.data() + ey * ew + ox;
+        const float* gyc = gy.data() + ey * ew + ox;
+        float* mr = mag.data() + ty * tw;
+        float* dxr = dx.data() + ty * tw;
+        float* dyr = dy.data() + ty * tw;
+        const float wu = eu == ey ? 0.0f : 1.0f, wd = ed == ey ? 0.0f : 1.0f;
+        for (std::int64_t tx = 0; tx < tw; ++tx) {
+            const float sx = wu * au[tx] + ac[tx] + wd * ad[tx];
+            const float sy = wu * bu[tx] + bc[tx] + wd * bd[tx];
+            // len == 0 gives sx = sy = 0, so the clamp only avoids 0 / 0.
+            const float inv = 1.0f / std::max(std::sqrt(sx * sx + sy * sy), 1e-30f);
+            dxr[tx] = sx * inv;
+            dyr[tx] = sy * inv;
+            mr[tx] = std::sqrt(gxc[tx] * gxc[tx] + gyc[tx] * gyc[tx]);
+        }
+    }
+    {
+        // mag >= 0: its bit pattern orders like an integer, and an integer max vectorizes.
+        std::int32_t bits_max = 0;
+        for (std::size_t k = 0; k < n; ++k) {
+            std::int32_t b;
+            std::memcpy(&b, &mag[k], sizeof b);
+            bits_max = std::max(bits_max, b);
+        }
+        std::memcpy(&max_mag, &bits_max, sizeof max_mag);
+    }
+    gx = {};
+    gy = {};
+    hx = {};
+    hy = {};
     const auto thr = static_cast<float>(c.threshold);
     if (!(max_mag > thr)) return;
-    // Direction field for the growing test: the gradient summed over 3x3 (tile-clamped). A sharp
-    // aliased edge is a staircase whose step corners tilt the raw Sobel direction by up to
-    // ~27 deg; the 3x3 sum brings it back near the edge normal (LSD gets the same effect from its
-    // Gaussian pre-scaling of the image).
-    std::vector<float> dx(n, 0.0f), dy(n, 0.0f);
-    {
-        std::vector<float> hx(n, 0.0f), hy(n, 0.0f);
-        for (std::int64_t y = 0; y < th; ++y)
-            for (std::int64_t x = 0; x < tw; ++x) {
-                float sx = 0, sy = 0;
-                for (std::int64_t k = std::max<std::int64_t>(0, x - 1); k <= std::min(tw - 1, x + 1); ++k) {
-                    sx += gx[static_cast<std::size_t>(y * tw + k)];
-                    sy += gy[static_cast<std::size_t>(y * tw + k)];
-                }
-                hx[static_cast<std::size_t>(y * tw + x)] = sx;
-                hy[static_cast<std::size_t>(y * tw + x)] = sy;
-            }
-        for (std::int64_t y = 0; y < th; ++y)
-            for (std::int64_t x = 0; x < tw; ++x) {
-                float sx = 0, sy = 0;
-                for (std::int64_t k = std::max<std::int64_t>(0, y - 1); k <= std::min(th - 1, y + 1); ++k) {
-                    sx += hx[static_cast<std::size_t>(k * tw + x)];
-                    sy += hy[static_cast<std::size_t>(k * tw + x)];
-                }
-                const float len = std::sqrt(sx * sx + sy * sy);
-                const auto i = static_cast<std::size_t>(y * tw + x);
-                if (len > 0) {
-                    dx[i] = sx / len;
-                    dy[i] = sy / len;
-                }
-            }
-    }
 
     // Seeds in decreasing magnitude (LSD's pseudo-ordering): counting sort into 1024 bins,
     // scan order within a bin. Deterministic.
@@ -158,7 +205,7 @@ void process_tile(const FindContext& c, std::int64_t x0, std::int64_t y0, std::i
                     region.push_back(static_cast<std::uint32_t>(q));
                     sx += dx[q];
                     sy += dy[q];
-                    rn = std::hypot(sx, sy);
+                    rn = std::sqrt(sx * sx + sy * sy);
                     rx = sx / rn;
                     ry = sy / rn;
                 }

@@ -295,7 +295,11 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
     // Scans whose whole window lies inside the image.
     std::vector<std::int64_t> scan_s, scan_u0;
     std::int64_t outside = 0;
-    for (auto s = static_cast<std::int64_t>(std::ceil(s_min)); static_cast<double>(s) <= s_max; ++s) {
+    // Scan lines outside the image count as outside without being visited (a user segment may
+    // be absurdly long).
+    const double s_first = std::max(std::ceil(s_min), -1.0), s_last = std::min(std::floor(s_max), static_cast<double>(fr.s_size()));
+    if (std::ceil(s_min) < s_first || std::floor(s_max) > s_last) ++outside;
+    for (auto s = static_cast<std::int64_t>(s_first); static_cast<double>(s) <= s_last; ++s) {
         const auto ustart = static_cast<std::int64_t>(std::lround(a0 + b0 * static_cast<double>(s))) - W;
         if (s < 0 || s >= fr.s_size() || ustart < 0 || ustart + span > fr.u_size()) {
             ++outside;
@@ -368,13 +372,13 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
         for (std::int64_t j = 0; j < n_scans; ++j) {
             const auto uj = static_cast<std::size_t>(j);
             const float* row = vals.data() + j * span;
-            std::int64_t i0 = 1, i1 = span - 2;
-            if (!first) {
-                const auto ic = static_cast<std::int64_t>(
-                    std::lround(a + b * ss[uj] - static_cast<double>(scan_u0[uj])));
-                i0 = std::max<std::int64_t>(1, ic - K);
-                i1 = std::min<std::int64_t>(span - 2, ic + K);
-            }
+            // Window around the current line estimate; 2 px wider on the first pass, where the
+            // estimate is the caller's approximate segment. Windowing (rather than the whole
+            // ROI) keeps a neighbouring opposite edge (the far side of a road) out of the sum.
+            const std::int64_t k_half = first ? K + 2 : K;
+            const auto ic = static_cast<std::int64_t>(std::lround(a + b * ss[uj] - static_cast<double>(scan_u0[uj])));
+            const std::int64_t i0 = std::max<std::int64_t>(1, ic - k_half);
+            const std::int64_t i1 = std::min<std::int64_t>(span - 2, ic + k_half);
             double pos = 0;
             ok[uj] = i1 > i0 && derivative_centroid(row, i0, i1, pol, pos) ? 1 : 0;
             us[uj] = static_cast<double>(scan_u0[uj]) + pos;
@@ -567,6 +571,19 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
         }
     }
     bool metrics_ok = found && std::abs(centre) <= 2.0;
+    // 10-90 % rise: walk outwards from the 50 % crossing on the binned ESF.
+    if (found) {
+        const auto kc = std::clamp<std::int64_t>(static_cast<std::int64_t>(std::floor((centre - bin_lo) / h)), 0, nb - 1);
+        auto level_x = [&](double level, int dir) {
+            for (std::int64_t k = kc; k >= 0 && k + 1 < nb; k += dir) {
+                const double e0 = esf[static_cast<std::size_t>(k)], e1 = esf[static_cast<std::size_t>(k + 1)];
+                if ((e0 - level) * (e1 - level) <= 0 && e1 != e0)
+                    return bin_lo + (static_cast<double>(k) + 0.5) * h + h * (level - e0) / (e1 - e0);
+            }
+            return dir < 0 ? bin_lo : -bin_lo;
+        };
+        m.rise_10_90_px = level_x(0.9, 1) - level_x(0.1, -1);
+    }
     std::vector<double> lsf(static_cast<std::size_t>(nb), 0.0);
     if (metrics_ok) {
         // LSF by central difference of the binned ESF (per px).
@@ -717,6 +734,9 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
     } else if (fit.rms > std::max(p.max_line_rms_px, 2.5 * expected_rms) || fit.inlier_fraction < 0.6) {
         set_verdict(m, EdgeVerdict::curved,
                     "line fit rms " + fmt2(fit.rms) + " px, inliers " + fmt2(100 * fit.inlier_fraction) + " %");
+    } else if (m.rise_10_90_px > p.max_rise_px) {
+        set_verdict(m, EdgeVerdict::wide_transition,
+                    "10-90 % rise " + fmt2(m.rise_10_90_px) + " px > " + fmt2(p.max_rise_px) + " px");
     } else if (m.empty_bin_fraction > p.max_empty_bin_fraction) {
         set_verdict(m, EdgeVerdict::sparse_sampling,
                     fmt2(100 * m.empty_bin_fraction) + " % of the ESF bins near the edge are empty (slant " +
@@ -827,6 +847,7 @@ const char* to_string(EdgeVerdict v) {
         case EdgeVerdict::noisy_plateau: return "noisy_plateau";
         case EdgeVerdict::curved: return "curved";
         case EdgeVerdict::sparse_sampling: return "sparse_sampling";
+        case EdgeVerdict::wide_transition: return "wide_transition";
     }
     return "unknown";
 }
@@ -848,6 +869,7 @@ void validate(const EdgeSfrParams& p) {
     if (!(p.max_sagitta_px > 0.0)) bad("max_sagitta_px", "must be > 0", p.max_sagitta_px);
     if (!(p.max_line_rms_px > 0.0)) bad("max_line_rms_px", "must be > 0", p.max_line_rms_px);
     if (!(p.axis_margin_deg >= 0.0 && p.axis_margin_deg < 22.5)) bad("axis_margin_deg", "must be in [0, 22.5)", p.axis_margin_deg);
+    if (!(p.max_rise_px > 0.0)) bad("max_rise_px", "must be > 0", p.max_rise_px);
     if (!(p.max_empty_bin_fraction >= 0.0 && p.max_empty_bin_fraction <= 1.0))
         bad("max_empty_bin_fraction", "must be in [0, 1]", p.max_empty_bin_fraction);
     if (!(p.gsd_x_m >= 0.0) || !std::isfinite(p.gsd_x_m)) bad("gsd_x_m", "must be >= 0 (0 = unknown)", p.gsd_x_m);

@@ -17,14 +17,14 @@
 namespace satiq {
 namespace {
 
-constexpr std::uint32_t kStreamNormals = 0;  // one Box-Muller pair per two pixels (2p, 2p + 1)
-constexpr std::uint32_t kStreamPoisson = 1;  // exact Poisson draws
+constexpr std::uint32_t kStreamNormals = 0;     // one Box-Muller pair per two pixels (2p, 2p + 1)
+constexpr std::uint32_t kStreamPoisson = 1;     // exact Poisson draws
 constexpr std::uint32_t kStreamSaturation = 2;  // shot and read normals of pixels near full well
 // |z| <= 6.76 for every normal of rng::normal_pair; a shot sample can exceed the full well only when
 // S + kMaxNormal sqrt(S) > full well.
 constexpr double kMaxNormal = 6.77;
-constexpr std::int64_t kChunk = 512;         // pixels per inner block (stack arrays, stays in L1)
-constexpr double kInversionBelow = 10.0;     // PTRS is valid from 10 up (Hoermann 1993)
+constexpr std::int64_t kChunk = 512;      // pixels per inner block (stack arrays, stays in L1)
+constexpr double kInversionBelow = 10.0;  // PTRS is valid from 10 up (Hoermann 1993)
 
 std::string num(double v) { return std::to_string(v); }
 
@@ -132,7 +132,8 @@ std::pair<double, double> exact_normal_pair(std::uint64_t bits) {
     const double u1 = (static_cast<double>(lo) + 0.5) / 4294967296.0;
     const double r = std::sqrt(-2.0 * std::log(u1));
     const double f = static_cast<double>((hi >> 6) & 0xFFFFFFu) / 16777216.0;
-    const double theta = static_cast<double>(hi >> 30) * (std::numbers::pi / 2.0) + (f - 0.5) * (std::numbers::pi / 2.0);
+    const double theta =
+        static_cast<double>(hi >> 30) * (std::numbers::pi / 2.0) + (f - 0.5) * (std::numbers::pi / 2.0);
     return {r * std::cos(theta), r * std::sin(theta)};
 }
 
@@ -183,67 +184,92 @@ void validate(const SensorNoiseParams& p) {
         throw Error("add_sensor_noise: electrons_per_input_unit must be finite and > 0 (got " +
                     num(p.electrons_per_input_unit) + ")");
     if (!(p.full_well_e > 0.0))
-        throw Error("add_sensor_noise: full_well_e must be > 0 (infinity = no saturation; got " + num(p.full_well_e) + ")");
+        throw Error("add_sensor_noise: full_well_e must be > 0 (infinity = no saturation; got " + num(p.full_well_e) +
+                    ")");
     if (!(std::isfinite(p.read_noise_e) && p.read_noise_e >= 0.0))
         throw Error("add_sensor_noise: read_noise_e must be finite and >= 0 (got " + num(p.read_noise_e) + ")");
     if (!(std::isfinite(p.gain_dn_per_e) && p.gain_dn_per_e > 0.0))
         throw Error("add_sensor_noise: gain_dn_per_e must be finite and > 0 (got " + num(p.gain_dn_per_e) + ")");
     if (!std::isfinite(p.offset_dn)) throw Error("add_sensor_noise: offset_dn must be finite");
     if (p.quantize && (p.bits < 1 || p.bits > 32))
-        throw Error("add_sensor_noise: bits must be in 1..32 when quantize is true (got " + std::to_string(p.bits) + ")");
+        throw Error("add_sensor_noise: bits must be in 1..32 when quantize is true (got " + std::to_string(p.bits) +
+                    ")");
     if (!(p.poisson_exact_below_e >= 0.0) || std::isnan(p.poisson_exact_below_e))
         throw Error("add_sensor_noise: poisson_exact_below_e must be >= 0 (got " + num(p.poisson_exact_below_e) + ")");
 }
+
+namespace {
+
+// One chunk of n pixels of a row in the sensor model (global x of the first: gx). s: input (never
+// aliasing dst), z: the pixels' normals. A vectorized pass covers the Gaussian regime; pixels in
+// the exact-Poisson or saturation regimes are then redone by a scalar pass.
+template <bool Quantize>
+void sensor_chunk(const float* __restrict s, const float* __restrict z, float* __restrict dst, std::int64_t n,
+                  std::int64_t gx, const SensorConsts& consts, std::uint64_t key_poisson, std::uint64_t key_sat) {
+    const SensorConsts c = consts;  // local copy: loop-invariant for the vectorizer
+    std::int32_t n_special = 0;
+    // Gaussian regime, far from full well (vectorized): shot and read noise are independent
+    // normals, their sum is N(S, S + read^2): one normal per pixel.
+    for (std::int64_t i = 0; i < n; ++i) {
+        float e = s[i] * c.e_per_unit;
+        e = e < 0.0f ? 0.0f : e;  // NaN stays NaN
+        n_special += static_cast<std::int32_t>(e < c.exact_below) | static_cast<std::int32_t>(e >= c.saturation_from);
+        const float dn = c.offset + c.gain * (e + __builtin_sqrtf(e + c.read_var) * z[i]);
+        if constexpr (Quantize) {
+            dst[i] = quantize_dn(dn, c.max_dn);
+        } else {
+            dst[i] = dn;
+        }
+    }
+    if (n_special == 0) return;
+    // Dim pixels (exact Poisson) and pixels that may saturate (scalar, rare in daylight scenes).
+    for (std::int64_t i = 0; i < n; ++i) {
+        float e = s[i] * c.e_per_unit;
+        e = e < 0.0f ? 0.0f : e;
+        float dn = 0.0f;
+        if (e < c.exact_below) {
+            const auto shot = static_cast<float>(poisson_sample(e, key_poisson, gx + i));
+            dn = to_dn(shot, z[i], c);
+        } else if (e >= c.saturation_from) {
+            const rng::NormalPair q = rng::normal_pair(rng::pixel_bits(key_sat, gx + i));
+            dn = to_dn(e + __builtin_sqrtf(e) * q.z0, q.z1, c);
+        } else {
+            continue;
+        }
+        dst[i] = Quantize ? quantize_dn(dn, c.max_dn) : dn;
+    }
+}
+
+}  // namespace
 
 void add_sensor_noise(ConstImageView<float> in, ImageView<float> out, std::int64_t x0, std::int64_t y0,
                       const SensorNoiseParams& p) {
     validate(p);
     check_views("add_sensor_noise", in, out, x0, y0);
-    const SensorConsts consts = consts_of(p);
+    const SensorConsts c = consts_of(p);
+    const bool in_place = in.data == out.data;
     parallel_rows(in.height, in.width, [&](std::int64_t r0, std::int64_t r1) {
-        const SensorConsts c = consts;  // local copy: loop-invariant for the vectorizer
         alignas(64) std::array<float, kChunk> sig{};
         alignas(64) std::array<float, kChunk + 2> zbuf{};
         for (std::int64_t y = r0; y < r1; ++y) {
             const std::uint64_t key = rng::row_key(p.seed, p.band, kStreamNormals, y0 + y);
-            const float* src_row = in.row(y);
-            float* dst_row = out.row(y);
+            const std::uint64_t key_poisson = rng::row_key(p.seed, p.band, kStreamPoisson, y0 + y);
+            const std::uint64_t key_sat = rng::row_key(p.seed, p.band, kStreamSaturation, y0 + y);
             for (std::int64_t c0 = 0; c0 < in.width; c0 += kChunk) {
                 const std::int64_t n = std::min(kChunk, in.width - c0);
                 const std::int64_t gx = x0 + c0;
-                std::memcpy(sig.data(), src_row + c0, static_cast<std::size_t>(n) * sizeof(float));
-                const std::int64_t off = pair_normals(key, gx, n, zbuf.data());
-                float* __restrict dst = dst_row + c0;
-                const float* __restrict s = sig.data();
-                const float* __restrict z = zbuf.data() + off;
-                std::int32_t n_special = 0;
-                // Gaussian regime, far from full well (vectorized): shot and read noise are
-                // independent normals, their sum is N(S, S + read^2): one normal per pixel.
-                for (std::int64_t i = 0; i < n; ++i) {
-                    float e = s[i] * c.e_per_unit;
-                    e = e < 0.0f ? 0.0f : e;  // NaN stays NaN
-                    n_special += static_cast<std::int32_t>(e < c.exact_below) | static_cast<std::int32_t>(e >= c.saturation_from);
-                    dst[i] = c.offset + c.gain * (e + __builtin_sqrtf(e + c.read_var) * z[i]);
+                // In place, the input chunk is copied first so that it never aliases the output.
+                const float* s = in.row(y) + c0;
+                if (in_place) {
+                    std::memcpy(sig.data(), s, static_cast<std::size_t>(n) * sizeof(float));
+                    s = sig.data();
                 }
-                if (n_special > 0) {
-                    // Dim pixels (exact Poisson) and pixels that may saturate (scalar, rare).
-                    const std::uint64_t key_poisson = rng::row_key(p.seed, p.band, kStreamPoisson, y0 + y);
-                    const std::uint64_t key_sat = rng::row_key(p.seed, p.band, kStreamSaturation, y0 + y);
-                    for (std::int64_t i = 0; i < n; ++i) {
-                        float e = s[i] * c.e_per_unit;
-                        e = e < 0.0f ? 0.0f : e;
-                        if (e < c.exact_below) {
-                            const auto shot = static_cast<float>(poisson_sample(e, key_poisson, gx + i));
-                            dst[i] = to_dn(shot, z[i], c);
-                        } else if (e >= c.saturation_from) {
-                            const rng::NormalPair q = rng::normal_pair(rng::pixel_bits(key_sat, gx + i));
-                            dst[i] = to_dn(e + __builtin_sqrtf(e) * q.z0, q.z1, c);
-                        }
-                    }
-                }
+                const float* z = zbuf.data() + pair_normals(key, gx, n, zbuf.data());
+                float* dst = out.row(y) + c0;
                 if (c.quantize) {
-                    const float max_dn = c.max_dn;
-                    for (std::int64_t i = 0; i < n; ++i) dst[i] = quantize_dn(dst[i], max_dn);
+                    sensor_chunk<true>(s, z, dst, n, gx, c, key_poisson, key_sat);
+                } else {
+                    sensor_chunk<false>(s, z, dst, n, gx, c, key_poisson, key_sat);
                 }
             }
         }
@@ -292,8 +318,9 @@ double gaussian_noise_sigma_dn(const GaussianNoiseParams& p) {
             if (!(std::isfinite(p.target_snr) && p.target_snr > 0.0))
                 throw Error("add_gaussian_noise: target_snr must be finite and > 0 (got " + num(p.target_snr) + ")");
             if (!(std::isfinite(p.snr_signal_dn) && p.snr_signal_dn > 0.0))
-                throw Error("add_gaussian_noise: snr_signal_dn (the signal the SNR refers to) must be finite and > 0 (got " +
-                            num(p.snr_signal_dn) + ")");
+                throw Error(
+                    "add_gaussian_noise: snr_signal_dn (the signal the SNR refers to) must be finite and > 0 (got " +
+                    num(p.snr_signal_dn) + ")");
             return p.snr_signal_dn / p.target_snr;
     }
     throw Error("add_gaussian_noise: unknown level");
@@ -303,6 +330,7 @@ void add_gaussian_noise(ConstImageView<float> in, ImageView<float> out, std::int
                         const GaussianNoiseParams& p) {
     const auto sigma = static_cast<float>(gaussian_noise_sigma_dn(p));
     check_views("add_gaussian_noise", in, out, x0, y0);
+    const bool in_place = in.data == out.data;
     parallel_rows(in.height, in.width, [&](std::int64_t r0, std::int64_t r1) {
         alignas(64) std::array<float, kChunk> sig{};
         alignas(64) std::array<float, kChunk + 2> zbuf{};
@@ -310,10 +338,14 @@ void add_gaussian_noise(ConstImageView<float> in, ImageView<float> out, std::int
             const std::uint64_t key = rng::row_key(p.seed, p.band, kStreamNormals, y0 + y);
             for (std::int64_t c0 = 0; c0 < in.width; c0 += kChunk) {
                 const std::int64_t n = std::min(kChunk, in.width - c0);
-                std::memcpy(sig.data(), in.row(y) + c0, static_cast<std::size_t>(n) * sizeof(float));
+                const float* src = in.row(y) + c0;
+                if (in_place) {  // copy so that the input never aliases the output
+                    std::memcpy(sig.data(), src, static_cast<std::size_t>(n) * sizeof(float));
+                    src = sig.data();
+                }
                 const std::int64_t off = pair_normals(key, x0 + c0, n, zbuf.data());
                 float* __restrict dst = out.row(y) + c0;
-                const float* __restrict s = sig.data();
+                const float* __restrict s = src;
                 const float* __restrict z = zbuf.data() + off;
                 for (std::int64_t i = 0; i < n; ++i) dst[i] = s[i] + sigma * z[i];
             }

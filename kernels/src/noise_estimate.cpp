@@ -18,6 +18,9 @@ namespace satiq {
 namespace {
 
 constexpr int kHistBins = 4096;
+// The quantiles (structure threshold, band limits) come from every 4th row: plenty of pixels,
+// a quarter of the cost.
+constexpr std::int64_t kHistRowStep = 4;
 
 // sqrt(pi/2) / 6: Immerkaer 1996, eq. for sigma from the mean absolute filter response.
 const double kImmerkaerScale = std::sqrt(std::numbers::pi / 2.0) / 6.0;
@@ -36,59 +39,86 @@ inline bool pixel_valid(ConstImageView<float> img, ConstImageView<std::uint8_t> 
 
 // Per-pixel quantities at an interior pixel (x, y) whose 3x3 neighbourhood is valid.
 struct PixelTerms {
-    double local_mean;  // 3x3 mean
-    double gradient;    // Sobel |Gx| + |Gy| (unnormalized, as Tai & Yang)
-    double response;    // |I * M|, Immerkaer mask
+    float local_mean;  // 3x3 mean
+    float gradient;    // Sobel |Gx| + |Gy| (unnormalized, as Tai & Yang)
+    float response;    // |I * M|, Immerkaer mask
 };
 
+// Single precision keeps the row loop vectorized; the fast and the reference estimator share this
+// exact expression, and all sums are accumulated in double.
 inline PixelTerms pixel_terms(const float* r0, const float* r1, const float* r2, std::int64_t x) {
-    const double a = r0[x - 1], b = r0[x], c = r0[x + 1];
-    const double d = r1[x - 1], e = r1[x], f = r1[x + 1];
-    const double g = r2[x - 1], h = r2[x], i = r2[x + 1];
+    const float a = r0[x - 1], b = r0[x], c = r0[x + 1];
+    const float d = r1[x - 1], e = r1[x], f = r1[x + 1];
+    const float g = r2[x - 1], h = r2[x], i = r2[x + 1];
     PixelTerms t{};
-    t.local_mean = (a + b + c + d + e + f + g + h + i) / 9.0;
-    const double gx = (c + 2.0 * f + i) - (a + 2.0 * d + g);
-    const double gy = (g + 2.0 * h + i) - (a + 2.0 * b + c);
+    t.local_mean = (a + b + c + d + e + f + g + h + i) * (1.0f / 9.0f);
+    const float gx = (c + 2.0f * f + i) - (a + 2.0f * d + g);
+    const float gy = (g + 2.0f * h + i) - (a + 2.0f * b + c);
     t.gradient = std::abs(gx) + std::abs(gy);
-    t.response = std::abs((a + c + g + i) - 2.0 * (b + d + f + h) + 4.0 * e);
+    t.response = std::abs((a + c + g + i) - 2.0f * (b + d + f + h) + 4.0f * e);
     return t;
 }
 
-// Row-validity buffers for a block: eligible[x] for row y is true when the 3x3 neighbourhood
-// is valid. Calls fn(x, y, PixelTerms) for every eligible interior pixel of rows [y0, y1).
+// Calls fn(x, y, PixelTerms) for every interior pixel of rows [y0, y1) (every `row_step`-th
+// row, counted from 0) whose 3x3 neighbourhood is valid, in scan order.
 template <class Fn>
 void for_each_eligible(ConstImageView<float> img, ConstImageView<std::uint8_t> mask, std::int64_t y0, std::int64_t y1,
-                       Fn&& fn) {
+                       std::int64_t row_step, Fn&& fn) {
     const std::int64_t w = img.width;
     y0 = std::max<std::int64_t>(y0, 1);
     y1 = std::min<std::int64_t>(y1, img.height - 1);
     if (w < 3 || y1 <= y0) return;
-    // h3[k][x]: AND of validity of (x-1, x, x+1) in row y-1+k (rolling).
+    // valid3[k][x]: validity of (x-1, x, x+1) in row y-1+k, i.e. the horizontal AND.
     std::vector<std::uint8_t> valid_row(static_cast<std::size_t>(w));
+    std::vector<float> mean_buf(static_cast<std::size_t>(w)), grad_buf(static_cast<std::size_t>(w)),
+        resp_buf(static_cast<std::size_t>(w));
     std::array<std::vector<std::uint8_t>, 3> h3;
     for (auto& v : h3) v.assign(static_cast<std::size_t>(w), 0);
+    std::array<std::int64_t, 3> h3_row = {-10, -10, -10};
     auto fill_h3 = [&](std::int64_t y, std::vector<std::uint8_t>& out) {
-        for (std::int64_t x = 0; x < w; ++x) valid_row[static_cast<std::size_t>(x)] = pixel_valid(img, mask, x, y) ? 1 : 0;
+        const float* r = img.row(y);
+        const std::uint8_t* m = mask.empty() ? nullptr : mask.row(y);
+        for (std::int64_t x = 0; x < w; ++x)
+            valid_row[static_cast<std::size_t>(x)] = (std::isfinite(r[x]) && (m == nullptr || m[x] != 0)) ? 1 : 0;
         out[0] = out[static_cast<std::size_t>(w - 1)] = 0;
         for (std::int64_t x = 1; x < w - 1; ++x) {
             const auto ux = static_cast<std::size_t>(x);
             out[ux] = valid_row[ux - 1] & valid_row[ux] & valid_row[ux + 1];
         }
     };
-    fill_h3(y0 - 1, h3[0]);
-    fill_h3(y0, h3[1]);
+    // Rows are cached by index (rolling when row_step == 1).
+    auto get = [&](std::int64_t y) -> const std::vector<std::uint8_t>& {
+        for (int k = 0; k < 3; ++k)
+            if (h3_row[static_cast<std::size_t>(k)] == y) return h3[static_cast<std::size_t>(k)];
+        // Replace the slot holding the lowest row.
+        int slot = 0;
+        for (int k = 1; k < 3; ++k)
+            if (h3_row[static_cast<std::size_t>(k)] < h3_row[static_cast<std::size_t>(slot)]) slot = k;
+        fill_h3(y, h3[static_cast<std::size_t>(slot)]);
+        h3_row[static_cast<std::size_t>(slot)] = y;
+        return h3[static_cast<std::size_t>(slot)];
+    };
     for (std::int64_t y = y0; y < y1; ++y) {
-        fill_h3(y + 1, h3[2]);
+        if (row_step > 1 && (y - 1) % row_step != 0) continue;
+        const auto& a = get(y - 1);
+        const auto& b = get(y);
+        const auto& c = get(y + 1);
         const float* r0 = img.row(y - 1);
         const float* r1 = img.row(y);
         const float* r2 = img.row(y + 1);
+        // Terms for the whole row first (branch-free, vectorized), then the eligible pixels.
+        for (std::int64_t x = 1; x < w - 1; ++x) {
+            const PixelTerms t = pixel_terms(r0, r1, r2, x);
+            const auto ux = static_cast<std::size_t>(x);
+            mean_buf[ux] = t.local_mean;
+            grad_buf[ux] = t.gradient;
+            resp_buf[ux] = t.response;
+        }
         for (std::int64_t x = 1; x < w - 1; ++x) {
             const auto ux = static_cast<std::size_t>(x);
-            if ((h3[0][ux] & h3[1][ux] & h3[2][ux]) == 0) continue;
-            fn(x, y, pixel_terms(r0, r1, r2, x));
+            if ((a[ux] & b[ux] & c[ux]) == 0) continue;
+            fn(x, y, PixelTerms{mean_buf[ux], grad_buf[ux], resp_buf[ux]});
         }
-        std::swap(h3[0], h3[1]);
-        std::swap(h3[1], h3[2]);
     }
 }
 
@@ -123,13 +153,16 @@ struct Accum {
     std::vector<double> sum_response;
     std::vector<double> sum_signal;
     std::vector<std::int64_t> count;
+    std::int64_t eligible = 0;
     explicit Accum(std::size_t bands) : sum_response(bands, 0.0), sum_signal(bands, 0.0), count(bands, 0) {}
 };
 
 // Everything after the histograms: thresholds, band limits.
 struct Plan {
     Binning binning;
-    int grad_max_bin = kHistBins - 1;          // retained when grad_bin <= this
+    int grad_max_bin = kHistBins - 1;          // histogram bin of the threshold
+    double grad_threshold = std::numeric_limits<double>::infinity();  // retained when gradient <= this
+    std::vector<std::uint8_t> band_lut;        // mean histogram bin -> band
     std::vector<double> band_upper;            // band k holds local means < band_upper[k] (last: all)
     std::vector<double> band_lower;
     std::int64_t eligible = 0;
@@ -156,35 +189,44 @@ Plan make_plan(const Binning& binning, const Histograms& h, const NoiseEstimateP
     // Band limits: equal-population quantiles of the local mean (bin upper edges), deduplicated.
     const double width = (binning.vmax - binning.vmin) / kHistBins;
     std::vector<double> uppers;
+    std::vector<int> upper_bins;  // last histogram bin of each band
     cum = 0;
     int next = 1;
-    for (int b = 0; b < kHistBins && next < p.brightness_bands; ++b) {
+    for (int b = 0; b < kHistBins - 1 && next < p.brightness_bands; ++b) {
         cum += h.mean_hist[static_cast<std::size_t>(b)];
         while (next < p.brightness_bands &&
                static_cast<double>(cum) >= static_cast<double>(total) * next / p.brightness_bands) {
-            const double edge = binning.vmin + (b + 1) * width;
-            if (uppers.empty() || edge > uppers.back()) uppers.push_back(edge);
+            if (upper_bins.empty() || b > upper_bins.back()) {
+                upper_bins.push_back(b);
+                uppers.push_back(binning.vmin + (b + 1) * width);
+            }
             ++next;
         }
     }
-    if (!uppers.empty() && uppers.back() >= binning.vmax) uppers.pop_back();
     uppers.push_back(std::numeric_limits<double>::infinity());
+    upper_bins.push_back(kHistBins - 1);
     plan.band_upper = uppers;
+    if (plan.grad_max_bin < kHistBins - 1)
+        plan.grad_threshold = binning.grad_max * std::pow(static_cast<double>(plan.grad_max_bin + 1) / kHistBins, 2.0);
+    // Band limits sit on histogram bin edges, so the band is a function of the bin.
+    plan.band_lut.assign(kHistBins, 0);
+    for (int b = 0, k = 0; b < kHistBins; ++b) {
+        while (b > upper_bins[static_cast<std::size_t>(k)]) ++k;
+        plan.band_lut[static_cast<std::size_t>(b)] = static_cast<std::uint8_t>(k);
+    }
     plan.band_lower.resize(uppers.size());
     for (std::size_t k = 0; k < uppers.size(); ++k) plan.band_lower[k] = k == 0 ? binning.vmin : uppers[k - 1];
     return plan;
 }
 
 inline std::size_t band_of(const Plan& plan, double mean) {
-    const auto it = std::upper_bound(plan.band_upper.begin(), plan.band_upper.end(), mean);
-    return std::min<std::size_t>(static_cast<std::size_t>(it - plan.band_upper.begin()), plan.band_upper.size() - 1);
+    return plan.band_lut[static_cast<std::size_t>(plan.binning.mean_bin(mean))];
 }
 
 NoiseEstimate finish(const Plan& plan, const Histograms& h, const Accum& acc, const NoiseEstimateParams& p) {
     NoiseEstimate out;
-    out.pixels_eligible = plan.eligible;
-    out.gradient_threshold = plan.binning.grad_max *
-                             std::pow(static_cast<double>(plan.grad_max_bin + 1) / kHistBins, 2.0);
+    out.pixels_eligible = acc.eligible;
+    out.gradient_threshold = std::isfinite(plan.grad_threshold) ? plan.grad_threshold : 0.0;
     double sum_all = 0.0;
     std::int64_t n_all = 0;
     for (std::size_t k = 0; k < acc.count.size(); ++k) {
@@ -262,13 +304,20 @@ NoiseEstimate estimate_noise(ConstImageView<float> image, ConstImageView<std::ui
     parallel_items(nblocks, [&](std::int64_t b) {
         auto [y0, y1] = block_rows(b);
         Range r;
-        for (std::int64_t y = y0; y < y1; ++y)
+        for (std::int64_t y = y0; y < y1; ++y) {
+            const float* row = image.row(y);
+            const std::uint8_t* m = mask.empty() ? nullptr : mask.row(y);
+            float lo = std::numeric_limits<float>::infinity(), hi = -lo;
             for (std::int64_t x = 0; x < image.width; ++x) {
-                if (!pixel_valid(image, mask, x, y)) continue;
-                const double v = image.at(x, y);
-                r.lo = std::min(r.lo, v);
-                r.hi = std::max(r.hi, v);
+                const float v = row[x];
+                // Non-finite values fail the range test; masked ones are skipped.
+                const bool ok = std::abs(v) <= std::numeric_limits<float>::max() && (m == nullptr || m[x] != 0);
+                lo = ok && v < lo ? v : lo;
+                hi = ok && v > hi ? v : hi;
             }
+            r.lo = std::min(r.lo, static_cast<double>(lo));
+            r.hi = std::max(r.hi, static_cast<double>(hi));
+        }
         ranges[static_cast<std::size_t>(b)] = r;
     });
     Range all;
@@ -280,22 +329,28 @@ NoiseEstimate estimate_noise(ConstImageView<float> image, ConstImageView<std::ui
     Binning binning{all.lo, all.hi, 8.0 * (all.hi - all.lo)};
 
     // Pass B: histograms of local mean and gradient (integer counts: order independent).
-    std::vector<Histograms> hists(static_cast<std::size_t>(nblocks));
-    parallel_items(nblocks, [&](std::int64_t b) {
-        auto [y0, y1] = block_rows(b);
-        Histograms& h = hists[static_cast<std::size_t>(b)];
-        for_each_eligible(image, mask, y0, y1, [&](std::int64_t, std::int64_t, const PixelTerms& t) {
-            ++h.mean_hist[static_cast<std::size_t>(binning.mean_bin(t.local_mean))];
-            ++h.grad_hist[static_cast<std::size_t>(binning.grad_bin(t.gradient))];
-        });
-    });
+    // Every 4th row first; all rows when those hold no eligible pixel (tiny or sparse masks).
     Histograms total;
-    for (const auto& h : hists)
-        for (int k = 0; k < kHistBins; ++k) {
-            total.mean_hist[static_cast<std::size_t>(k)] += h.mean_hist[static_cast<std::size_t>(k)];
-            total.grad_hist[static_cast<std::size_t>(k)] += h.grad_hist[static_cast<std::size_t>(k)];
-        }
-    hists.clear();
+    for (const std::int64_t step : {kHistRowStep, std::int64_t{1}}) {
+        std::vector<Histograms> hists(static_cast<std::size_t>(nblocks));
+        parallel_items(nblocks, [&](std::int64_t b) {
+            auto [y0, y1] = block_rows(b);
+            Histograms& h = hists[static_cast<std::size_t>(b)];
+            for_each_eligible(image, mask, y0, y1, step, [&](std::int64_t, std::int64_t, const PixelTerms& t) {
+                ++h.mean_hist[static_cast<std::size_t>(binning.mean_bin(t.local_mean))];
+                ++h.grad_hist[static_cast<std::size_t>(binning.grad_bin(t.gradient))];
+            });
+        });
+        total = Histograms{};
+        std::int64_t n = 0;
+        for (const auto& h : hists)
+            for (int k = 0; k < kHistBins; ++k) {
+                total.mean_hist[static_cast<std::size_t>(k)] += h.mean_hist[static_cast<std::size_t>(k)];
+                total.grad_hist[static_cast<std::size_t>(k)] += h.grad_hist[static_cast<std::size_t>(k)];
+                n += h.grad_hist[static_cast<std::size_t>(k)];
+            }
+        if (n > 0) break;
+    }
     const Plan plan = make_plan(binning, total, p);
     if (plan.eligible == 0) return finish(plan, total, Accum(1), p);
 
@@ -305,8 +360,9 @@ NoiseEstimate estimate_noise(ConstImageView<float> image, ConstImageView<std::ui
     parallel_items(nblocks, [&](std::int64_t b) {
         auto [y0, y1] = block_rows(b);
         Accum& a = accs[static_cast<std::size_t>(b)];
-        for_each_eligible(image, mask, y0, y1, [&](std::int64_t, std::int64_t, const PixelTerms& t) {
-            if (binning.grad_bin(t.gradient) > plan.grad_max_bin) return;
+        for_each_eligible(image, mask, y0, y1, 1, [&](std::int64_t, std::int64_t, const PixelTerms& t) {
+            ++a.eligible;
+            if (t.gradient > plan.grad_threshold) return;
             const std::size_t k = band_of(plan, t.local_mean);
             a.sum_response[k] += t.response;
             a.sum_signal[k] += t.local_mean;
@@ -320,6 +376,7 @@ NoiseEstimate estimate_noise(ConstImageView<float> image, ConstImageView<std::ui
             acc.sum_signal[k] += a.sum_signal[k];
             acc.count[k] += a.count[k];
         }
+    for (const auto& a : accs) acc.eligible += a.eligible;
     return finish(plan, total, acc, p);
 }
 
@@ -345,20 +402,27 @@ NoiseEstimate estimate_noise_reference(ConstImageView<float> image, ConstImageVi
         return true;
     };
     Histograms total;
-    for (std::int64_t y = 1; y + 1 < image.height; ++y)
-        for (std::int64_t x = 1; x + 1 < image.width; ++x) {
-            if (!eligible(x, y)) continue;
-            const auto t = pixel_terms(image.row(y - 1), image.row(y), image.row(y + 1), x);
-            ++total.mean_hist[static_cast<std::size_t>(binning.mean_bin(t.local_mean))];
-            ++total.grad_hist[static_cast<std::size_t>(binning.grad_bin(t.gradient))];
-        }
+    for (const std::int64_t step : {kHistRowStep, std::int64_t{1}}) {
+        total = Histograms{};
+        std::int64_t n = 0;
+        for (std::int64_t y = 1; y + 1 < image.height; ++y)
+            for (std::int64_t x = 1; x + 1 < image.width; ++x) {
+                if ((y - 1) % step != 0 || !eligible(x, y)) continue;
+                const auto t = pixel_terms(image.row(y - 1), image.row(y), image.row(y + 1), x);
+                ++total.mean_hist[static_cast<std::size_t>(binning.mean_bin(t.local_mean))];
+                ++total.grad_hist[static_cast<std::size_t>(binning.grad_bin(t.gradient))];
+                ++n;
+            }
+        if (n > 0) break;
+    }
     const Plan plan = make_plan(binning, total, p);
     Accum acc(std::max<std::size_t>(1, plan.band_upper.size()));
     for (std::int64_t y = 1; y + 1 < image.height; ++y)
         for (std::int64_t x = 1; x + 1 < image.width; ++x) {
             if (!eligible(x, y)) continue;
             const auto t = pixel_terms(image.row(y - 1), image.row(y), image.row(y + 1), x);
-            if (binning.grad_bin(t.gradient) > plan.grad_max_bin) continue;
+            ++acc.eligible;
+            if (t.gradient > plan.grad_threshold) continue;
             const std::size_t k = band_of(plan, t.local_mean);
             acc.sum_response[k] += t.response;
             acc.sum_signal[k] += t.local_mean;

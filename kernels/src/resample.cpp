@@ -119,8 +119,7 @@ Checked check_views(const char* op, const ResampleAreaInput& in, const ResampleA
     Checked c;
     if (in.pixels.width < 0 || in.pixels.height < 0 || (in.pixels.data == nullptr && !in.pixels.empty()))
         throw Error(std::string(op) + ": input pixels view is invalid");
-    if (in.x0 < 0 || in.y0 < 0)
-        throw Error(std::string(op) + ": input tile origin (x0, y0) must be >= 0");
+    if (in.x0 < 0 || in.y0 < 0) throw Error(std::string(op) + ": input tile origin (x0, y0) must be >= 0");
     c.image_w = in.image_width > 0 ? in.image_width : in.x0 + in.pixels.width;
     c.image_h = in.image_height > 0 ? in.image_height : in.y0 + in.pixels.height;
     if (in.image_width < 0 || in.image_height < 0)
@@ -129,7 +128,8 @@ Checked check_views(const char* op, const ResampleAreaInput& in, const ResampleA
         throw Error(std::string(op) + ": input tile extends beyond image_width x image_height");
     c.in_window = {in.x0, in.y0, in.x0 + in.pixels.width, in.y0 + in.pixels.height};
     c.has_mask = in.mask.data != nullptr || in.mask.width != 0 || in.mask.height != 0;
-    if (c.has_mask && (in.mask.width != in.pixels.width || in.mask.height != in.pixels.height || in.mask.data == nullptr))
+    if (c.has_mask &&
+        (in.mask.width != in.pixels.width || in.mask.height != in.pixels.height || in.mask.data == nullptr))
         throw Error(std::string(op) + ": input mask must have the size of the input pixels (or be empty)");
     if (out.pixels.width < 0 || out.pixels.height < 0 || (out.pixels.data == nullptr && !out.pixels.empty()))
         throw Error(std::string(op) + ": output pixels view is invalid");
@@ -143,8 +143,8 @@ Checked check_views(const char* op, const ResampleAreaInput& in, const ResampleA
         throw Error(std::string(op) + ": output coverage must have the size of the output pixels (or be empty)");
     c.out_window = {out.x0, out.y0, out.x0 + out.pixels.width, out.y0 + out.pixels.height};
     const ResampleWindow need = resample_area_input_window(c.out_window, c.image_w, c.image_h, params);
-    if (!need.empty() && (need.x0 < c.in_window.x0 || need.y0 < c.in_window.y0 || need.x1 > c.in_window.x1 ||
-                          need.y1 > c.in_window.y1))
+    if (!need.empty() &&
+        (need.x0 < c.in_window.x0 || need.y0 < c.in_window.y0 || need.x1 > c.in_window.x1 || need.y1 > c.in_window.y1))
         throw Error(std::string(op) + ": the input tile [" + std::to_string(c.in_window.x0) + ", " +
                     std::to_string(c.in_window.x1) + ") x [" + std::to_string(c.in_window.y0) + ", " +
                     std::to_string(c.in_window.y1) + ") does not contain the needed input window [" +
@@ -190,8 +190,8 @@ ResampleWindow resample_area_output_size(std::int64_t in_width, std::int64_t in_
             count(in_height, p.in_px_per_out_px_y, p.phase_y_in_px)};
 }
 
-ResampleWindow resample_area_input_window(const ResampleWindow& w, std::int64_t image_width,
-                                          std::int64_t image_height, const ResampleAreaParams& p) {
+ResampleWindow resample_area_input_window(const ResampleWindow& w, std::int64_t image_width, std::int64_t image_height,
+                                          const ResampleAreaParams& p) {
     validate(p);
     if (image_width < 0 || image_height < 0) throw Error("resample_area_input_window: negative image size");
     if (w.x1 < w.x0 || w.y1 < w.y0 || w.x0 < 0 || w.y0 < 0)
@@ -362,8 +362,10 @@ void resample_area_reference(const ResampleAreaInput& in, const ResampleAreaOutp
                 for (auto gy = static_cast<std::int64_t>(std::floor(ly)); static_cast<double>(gy) < hy; ++gy) {
                     for (auto gx = static_cast<std::int64_t>(std::floor(lx)); static_cast<double>(gx) < hx; ++gx) {
                         // Overlap of two axis-aligned rectangles = product of the 1-D overlaps.
-                        const double ox = std::min(hx, static_cast<double>(gx + 1)) - std::max(lx, static_cast<double>(gx));
-                        const double oy = std::min(hy, static_cast<double>(gy + 1)) - std::max(ly, static_cast<double>(gy));
+                        const double ox =
+                            std::min(hx, static_cast<double>(gx + 1)) - std::max(lx, static_cast<double>(gx));
+                        const double oy =
+                            std::min(hy, static_cast<double>(gy + 1)) - std::max(ly, static_cast<double>(gy));
                         if (ox <= 0.0 || oy <= 0.0) continue;
                         const std::int64_t tx = gx - in.x0, tyy = gy - in.y0;
                         if (c.has_mask && in.mask.at(tx, tyy) == 0) continue;

@@ -227,7 +227,7 @@ void add_mig29(Builder& b, const Frame& f, const std::string& id) {
     b.part(f, rect(-8.2, -4.6, 1.3, 1.7), 1.8, 4.73, 760.0f);
     b.part(f, rect(-8.2, -4.6, -1.7, -1.3), 1.8, 4.73, 760.0f);
     b.part(f, {{4.2, 0.0}, {3.6, 0.42}, {2.3, 0.42}, {2.0, 0.0}, {2.3, -0.42}, {3.6, -0.42}}, 2.5, 2.9, 330.0f);  // canopy
-    b.object({id, "aircraft", "MiG-29", f.c, 17.32, 11.36, 4.73, f.heading_deg, "fighter: twin fins, swept wings", 0, 0});
+    b.object({id, "aircraft", "MiG-29", f.c, 17.32, 11.36, 4.73, f.heading_deg, "fighter: twin fins, swept wings", 0, 0, ""});
 }
 
 // Il-76: length 46.59 m, span 50.50 m, height 14.76 m; high wing, four engines, T-tail.
@@ -248,7 +248,7 @@ void add_il76(Builder& b, const Frame& f, const std::string& id) {
     b.part(f, stab, 14.0, 14.76, body);
     b.part(f, mirror_v(stab), 14.0, 14.76, body);
     b.object({id, "aircraft", "Il-76", f.c, 46.59, 50.50, 14.76, f.heading_deg,
-              "large transport: high swept wing, four engines, T-tail", 4, 0});
+              "large transport: high swept wing, four engines, T-tail", 4, 0, "engines"});
 }
 
 // T-72: hull 6.95 m x 3.59 m (9.53 m with the gun forward), height 2.23 m.
@@ -260,7 +260,7 @@ void add_t72(Builder& b, const Frame& f, const std::string& id) {
     b.part(f, octagon(0.3, 0.0, 1.12), 1.6, 2.23, 410.0f);      // turret
     b.part(f, rect(1.3, 6.055, -0.12, 0.12), 1.9, 2.05, 380.0f); // 125 mm gun
     b.object({id, "tank", "T-72", f.c, 6.95, 3.59, 2.23, f.heading_deg,
-              "tracked; turret and gun, 9.53 m long with the gun forward", 0, 0});
+              "tracked; turret and gun, 9.53 m long with the gun forward", 0, 0, ""});
 }
 
 // Ural-4320 6x6 truck: 7.37 m x 2.50 m, height 2.87 m; spare tyre behind the cab.
@@ -270,7 +270,7 @@ void add_truck(Builder& b, const Frame& f, const std::string& id) {
     b.part(f, rect(0.72, 1.0, -0.55, 0.55), 0.5, 2.1, 160.0f);    // spare tyre
     b.cylinder_part(f, rect(-3.683, 0.7, -1.25, 1.25), 0.0, 1.25, 0.0, 2.87, 560.0f);  // tarpaulin
     b.object({id, "truck", "Ural-4320", f.c, 7.37, 2.50, 2.87, f.heading_deg, "6x6 cargo truck, spare tyre behind cab",
-              0, 0});
+              0, 0, ""});
 }
 
 // Hwasong-17 on its 11-axle TEL: about 23 m x 3.5 m, 11 axles (22 wheels visible from above).
@@ -285,28 +285,28 @@ void add_tel(Builder& b, const Frame& f, const std::string& id) {
     b.part(f, rect(10.9, 11.3, -1.3, 1.3), 2.6, 3.0, 200.0f);       // windscreen
     b.cylinder_part(f, rect(-11.3, 8.3, -1.2, 1.2), 0.0, 1.2, 1.8, 4.2, 480.0f);  // missile canister
     b.object({id, "tel", "Hwasong-17 TEL", f.c, 23.0, 3.5, 4.2, f.heading_deg,
-              "11-axle transporter-erector-launcher with missile canister", 11, 1.35});
+              "11-axle transporter-erector-launcher with missile canister", 11, 1.35, "axles"});
 }
 
 // Support van (box-body truck): 9.0 m x 2.5 m, height 3.2 m.
 void add_van(Builder& b, const Frame& f, const std::string& id) {
     b.part(f, rect(3.0, 4.5, -1.15, 1.15), 0.0, 2.7, 440.0f);
     b.part(f, rect(-4.5, 2.85, -1.25, 1.25), 0.0, 3.2, 720.0f, 0.02f);
-    b.object({id, "van", "support van", f.c, 9.0, 2.5, 3.2, f.heading_deg, "box-body support vehicle", 0, 0});
+    b.object({id, "van", "support van", f.c, 9.0, 2.5, 3.2, f.heading_deg, "box-body support vehicle", 0, 0, ""});
 }
 
 void add_hangar(Builder& b, const Frame& f, double length_m, double span_m, double height_m, const std::string& id) {
     b.cylinder_part(f, rect(-length_m / 2, length_m / 2, -span_m / 2, span_m / 2), 0.0, span_m / 2, 0.0, height_m,
                     1300.0f);
     b.object({id, "hangar", "arched-roof hangar", f.c, length_m, span_m, height_m, f.heading_deg,
-              "curved metal roof, doors facing the apron", 0, 0});
+              "curved metal roof, doors facing the apron", 0, 0, ""});
 }
 
 void add_building(Builder& b, const Frame& f, double length_m, double width_m, double height_m, float dn,
                   const std::string& id) {
     b.part(f, rect(-length_m / 2, length_m / 2, -width_m / 2, width_m / 2), 0.0, height_m, dn, 0.03f);
     b.part(f, rect(-1.5, 1.5, -1.0, 1.0), height_m, height_m + 1.2, dn * 0.7f);  // roof plant
-    b.object({id, "building", "flat-roof building", f.c, length_m, width_m, height_m, f.heading_deg, "", 0, 0});
+    b.object({id, "building", "flat-roof building", f.c, length_m, width_m, height_m, f.heading_deg, "", 0, 0, ""});
 }
 
 // A road segment as a rectangle, extended by half the width at both ends so bends close.
@@ -547,11 +547,11 @@ Scene build_airfield_scene(const AirfieldParams& params) {
 
     // Large surfaces as objects too, for the truth file.
     b.object({"runway_1", "runway", "concrete runway 09/27", rw.at((thr + 420.0) / 2, 0.0), 636.0, 45.0, 0.0,
-              rw.heading_deg, "white markings; threshold at the western end", 0, 0});
+              rw.heading_deg, "white markings; threshold at the western end", 0, 0, ""});
     b.object({"taxiway_1", "taxiway", "parallel taxiway", rw.at((-235.0 + 420.0) / 2, 120.0), 655.0, 23.0, 0.0,
-              rw.heading_deg, "yellow 0.3 m centre line", 0, 0});
+              rw.heading_deg, "yellow 0.3 m centre line", 0, 0, ""});
     b.object({"apron_1", "apron", "concrete apron", rw.at(50.0, 196.75), 300.0, 130.5, 0.0, rw.heading_deg,
-              "5 m slab joints", 0, 0});
+              "5 m slab joints", 0, 0, ""});
 
     for (auto& poly : scene.polygons) finalize(poly);
     for (auto& o : b.objects()) {
@@ -606,8 +606,8 @@ void render_scene(const Scene& scene, const AirfieldParams& params, ImageView<fl
     const std::int64_t width = out.width;
     const std::int64_t n = width * s + 2 * reach;  // samples per scene row
     const std::int64_t kx0 = -reach;
-    constexpr std::int64_t kStrip = 16;
-    parallel_rows(out.height, width * s * s, [&](std::int64_t ya, std::int64_t yb) {
+    constexpr std::int64_t kStrip = 64;  // output rows per strip: the halo of 2 reach scene rows is shared by many
+    parallel_rows(out.height, width, [&](std::int64_t ya, std::int64_t yb) {
         RowScratch sc;
         std::vector<float> hr, vbuf;
         for (std::int64_t y0 = ya; y0 < yb; y0 += kStrip) {

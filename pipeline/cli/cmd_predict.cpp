@@ -169,7 +169,12 @@ int run_predict(PredictOptions& o) {
         if (!o.snr.given()) throw Error("predict: the simple form needs --snr");
         sensor::SimpleSensorSpec s;
         s.gsd_m = o.target_gsd_m.get();
-        if (o.mtf_nyquist.given()) s.mtf_nyquist = o.mtf_nyquist.get();
+        if (o.mtf_nyquist.given()) {
+            s.mtf_nyquist = o.mtf_nyquist.get();
+            if (*s.mtf_nyquist > 2.0 / 3.14159265358979323846)
+                throw Error(fmt::format("predict: --mtf-nyquist must be at most 2/pi = 0.6366 (a square pixel alone) (got {})",
+                                        *s.mtf_nyquist));
+        }
         if (o.sigma_px.given()) s.sigma_px = o.sigma_px.get();
         s.snr = o.snr.get();
         if (o.full_well_e.given()) s.full_well_e = o.full_well_e.get();

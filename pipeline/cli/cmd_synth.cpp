@@ -176,7 +176,7 @@ void add_tribar(CLI::App* synth, Runner& run) {
     auto a = std::make_shared<Args>();
     CLI::App* cmd = synth->add_subcommand(
         "tribar", "USAF-1951-like tri-bar target: groups of three bars, both orientations, bar widths in the truth");
-    add_common(cmd, a->c, "512,320", "0.5");
+    add_common(cmd, a->c, "512,128", "0.5");
     cmd->add_option("--sigma-px", a->sigma_px, "Gaussian blur sigma in pixels, 0..20")->capture_default_str();
     cmd->add_option("--largest-bar-px", a->largest_bar_px, "Bar width of the first element in pixels")
         ->capture_default_str();
@@ -189,7 +189,7 @@ void add_tribar(CLI::App* synth, Runner& run) {
             const auto& c = a->c;
             const SampleOutput o = make_output(c, 0.5);
             TribarSample s;
-            std::tie(s.width_px, s.height_px) = c.size.empty() ? std::pair<std::int64_t, std::int64_t>{512, 320}
+            std::tie(s.width_px, s.height_px) = c.size.empty() ? std::pair<std::int64_t, std::int64_t>{512, 128}
                                                                : parse_size(c.size);
             s.tribar.sigma_px = a->sigma_px;
             s.tribar.largest_bar_px = a->largest_bar_px;

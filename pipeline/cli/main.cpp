@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
 
     Runner run;
     add_info_command(app, run);
+    add_synth_command(app, run);
     add_predict_command(app, run);
     add_degrade_command(app, run);
     add_assess_command(app, run);

@@ -143,7 +143,7 @@ NiirsPrediction giqe5(const Giqe5Inputs& in) {
         require_positive(op, "q", *in.q);
         if (*in.q < 1.0 || *in.q > 2.0)
             p.warnings.push_back(fmt::format(
-                "giqe5: Q = {:.2f} is outside the 1..2 range GIQE 5 assumes (NGA 2015 §2.2); the prediction is an extrapolation",
+                "giqe5: Q = {:.3f} is outside the 1..2 range GIQE 5 assumes (NGA 2015 §2.2); the prediction is an extrapolation",
                 *in.q));
     }
     if (in.gsd_weighted_m < giqe5_validated_gsd_min_m || in.gsd_weighted_m > giqe5_validated_gsd_max_m)

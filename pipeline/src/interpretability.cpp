@@ -322,8 +322,9 @@ std::vector<std::string> verdict_sentences(const NiirsAssessment& a, const std::
         out.push_back(s);
     }
     // The question the tool exists for (domain.md §1, §4 level 5).
-    if (a.scale == NiirsScale::visible_military) {
-        if (a.level < 5)
+    // Levels 4 and 5 already show the TEL criterion in the not-met / met lines above.
+    if (a.scale == NiirsScale::visible_military && (a.level < 4 || a.level > 5)) {
+        if (a.level < 4)
             out.push_back("cannot tell a mobile missile launcher from a support truck (a NIIRS 5 task, as commonly cited)");
         else
             out.push_back("can tell a mobile missile launcher from support vehicles (NIIRS 5, as commonly cited)");

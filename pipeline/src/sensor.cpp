@@ -345,6 +345,11 @@ SensorModel SensorModel::simple(const SimpleSensorSpec& s) {
     return m;
 }
 
+DetectorNoise SensorModel::detector_noise() const {
+    if (m_simple) return {m_simple_spec.snr, m_simple_spec.full_well_e, m_simple_spec.read_noise_e, m_simple_spec.bits};
+    return {m_figures.snr, m_desc.full_well_e, m_desc.read_noise_e, m_desc.bits};
+}
+
 double SensorModel::gsd_m() const { return m_simple ? m_simple_spec.gsd_m : m_figures.gsd_ground_m; }
 
 std::optional<double> SensorModel::gaussian_sigma_px() const {

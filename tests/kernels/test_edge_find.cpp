@@ -137,9 +137,12 @@ TEST(EdgeFind, IdenticalForAnyThreadCount) {
                 static_cast<long long>(all.aggregate.x.count), static_cast<long long>(all.aggregate.y.count),
                 all.aggregate.rer_gm, all.noise_sigma_dn);
     EXPECT_TRUE(all.aggregate.usable);
-    // Truth for sigma 0.8 at small slants (1-D model), the scene's edges span 0..40 deg.
+    // Truth for sigma 0.8 (slanted-edge model at 10 deg; the scene's edges span 0..40 deg and
+    // the truth varies by < 0.003 over that range). Corners and neighbouring boxes make this a
+    // loose check; the accuracy tests are in test_edge_sfr.cpp.
     const double truth = esf_slant(0.5, 0.8, 10.0) - esf_slant(-0.5, 0.8, 10.0);
-    EXPECT_NEAR(all.aggregate.rer_gm, truth, 0.03);
+    std::printf("busy scene truth RER %.4f\n", truth);
+    EXPECT_NEAR(all.aggregate.rer_gm, truth, 0.01);
 }
 
 TEST(EdgeFind, NodataBorderIsNotAnEdge) {
@@ -169,7 +172,6 @@ TEST(EdgeFind, NodataBorderIsNotAnEdge) {
     // Without the mask the nodata border is a strong straight edge and would be found.
     const auto segs = find_edges(img.view(), {}, fp);
     const auto segs_masked = find_edges(img.view(), mv, fp);
-    for (const auto& sg : segs) std::printf("  unmasked (%.1f,%.1f)-(%.1f,%.1f) score %.1f\n", sg.x0_px, sg.y0_px, sg.x1_px, sg.y1_px, sg.score);
     EXPECT_GT(segs.size(), segs_masked.size());
 }
 

@@ -318,6 +318,7 @@ TEST(EdgeSfr, ProfilesAreKeptOnRequest) {
     EdgeSpec s = sized_spec(6.0, 0.6, 10.0);
     const Image img = render_edge(s);
     EdgeSfrParams p;
+    p.roi_half_width_px = 10.0;
     p.keep_profiles = true;
     const EdgeMeasurement m = measure_edge(img.view(), {}, true_segment(s), p);
     ASSERT_TRUE(is_usable(m.verdict)) << m.reason;
@@ -407,6 +408,10 @@ TEST(EdgeVerdicts, TooShortAndOutside) {
     EXPECT_EQ(measure_edge(img.view(), {}, shortseg, accuracy_params(1.0)).verdict, EdgeVerdict::too_short);
     EdgeSegment far = {1000.0, 1000.0, 1010.0, 1100.0, 0.0};
     EXPECT_EQ(measure_edge(img.view(), {}, far, accuracy_params(1.0)).verdict, EdgeVerdict::outside_image);
+    EdgeSegment huge = {10.0, -1e12, 12.0, 1e12, 0.0};  // must not loop over 2e12 rows
+    EXPECT_FALSE(is_usable(measure_edge(img.view(), {}, huge, accuracy_params(1.0)).verdict));
+    EdgeSegment nan_seg = {std::nan(""), 1.0, 5.0, 50.0, 0.0};
+    EXPECT_EQ(measure_edge(img.view(), {}, nan_seg, accuracy_params(1.0)).verdict, EdgeVerdict::too_short);
     EdgeSegment zero = {5.0, 5.0, 5.0, 5.0, 0.0};
     EXPECT_EQ(measure_edge(img.view(), {}, zero, accuracy_params(1.0)).verdict, EdgeVerdict::too_short);
 }

@@ -48,8 +48,9 @@ Image noisy(const Image& in, const SensorNoiseParams& p, std::int64_t x0 = 0, st
 TEST(Random, FastLogAndNormalPairMatchTheExactTransform) {
     double max_log_err = 0.0;
     for (float x = 1e-9f; x <= 1.0f; x *= 1.37f)
-        max_log_err = std::max(max_log_err, std::fabs(static_cast<double>(rng::fast_log(x)) - std::log(static_cast<double>(x))));
-    EXPECT_LT(max_log_err, 3e-6);  // absolute, over 1e-9..1 (|ln x| up to 21)
+        max_log_err =
+            std::max(max_log_err, std::fabs(static_cast<double>(rng::fast_log(x)) - std::log(static_cast<double>(x))));
+    EXPECT_LT(max_log_err, 2e-6);  // absolute, over 1e-9..1 (|ln x| up to 21)
     EXPECT_EQ(rng::fast_log(1.0f), 0.0f);
 
     const std::uint64_t key = rng::row_key(7, 0, 0, 0);
@@ -60,10 +61,11 @@ TEST(Random, FastLogAndNormalPairMatchTheExactTransform) {
         const auto lo = static_cast<std::uint32_t>(bits);
         const auto hi = static_cast<std::uint32_t>(bits >> 32);
         const double r = std::sqrt(-2.0 * std::log((lo + 0.5) / 4294967296.0));
-        const double theta = (hi >> 30) * std::numbers::pi / 2 + (((hi >> 6) & 0xFFFFFFu) / 16777216.0 - 0.5) * std::numbers::pi / 2;
+        const double theta =
+            (hi >> 30) * std::numbers::pi / 2 + (((hi >> 6) & 0xFFFFFFu) / 16777216.0 - 0.5) * std::numbers::pi / 2;
         max_err = std::max({max_err, std::fabs(z.z0 - r * std::cos(theta)), std::fabs(z.z1 - r * std::sin(theta))});
     }
-    EXPECT_LT(max_err, 1e-5);
+    EXPECT_LT(max_err, 1e-4);
 }
 
 TEST(Random, NormalsHaveUnitVarianceAndNoCorrelation) {
@@ -322,14 +324,26 @@ TEST(SensorNoise, InPlaceEqualsOutOfPlace) {
     Image work = in;
     add_sensor_noise(work.view(), work.view(), 0, 0, p);
     EXPECT_EQ(work.pixels(), expected.pixels());
+    GaussianNoiseParams g;
+    g.sigma_dn = 2.0;
+    Image g_expected(in.width(), in.height());
+    add_gaussian_noise(in.view(), g_expected.view(), 0, 0, g);
+    Image g_work = in;
+    add_gaussian_noise(g_work.view(), g_work.view(), 0, 0, g);
+    EXPECT_EQ(g_work.pixels(), g_expected.pixels());
+    EXPECT_EQ(halo(p), 0);
+    EXPECT_EQ(halo(g), 0);
 }
 
 TEST(SensorNoise, FastMatchesReference) {
-    for (const auto& [w, h] : std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 1}, {1, 200}, {200, 1}, {127, 63}, {600, 300}}) {
+    for (const auto& [w, h] :
+         std::vector<std::pair<std::int64_t, std::int64_t>>{{1, 1}, {1, 200}, {200, 1}, {127, 63}, {600, 300}}) {
         const Image in = ramp(w, h);
-        for (const auto& [quantize, full_well] : std::vector<std::pair<bool, double>>{
-                 {false, std::numeric_limits<double>::infinity()}, {true, std::numeric_limits<double>::infinity()},
-                 {false, 300.0}, {true, 300.0}}) {
+        for (const auto& [quantize, full_well] :
+             std::vector<std::pair<bool, double>>{{false, std::numeric_limits<double>::infinity()},
+                                                  {true, std::numeric_limits<double>::infinity()},
+                                                  {false, 300.0},
+                                                  {true, 300.0}}) {
             SensorNoiseParams p;
             p.full_well_e = full_well;
             p.read_noise_e = 3.0;

@@ -42,7 +42,8 @@ struct Result {
 template <class Fn>
 Result run(Fn fn, const Image& in, const std::vector<std::uint8_t>* mask, ResampleWindow win,
            const ResampleAreaParams& p) {
-    Result r{Image(win.width(), win.height()), std::vector<std::uint8_t>(static_cast<std::size_t>(win.width() * win.height())),
+    Result r{Image(win.width(), win.height()),
+             std::vector<std::uint8_t>(static_cast<std::size_t>(win.width() * win.height())),
              Image(win.width(), win.height())};
     ResampleAreaInput src;
     src.pixels = in.view();
@@ -57,10 +58,12 @@ Result run(Fn fn, const Image& in, const std::vector<std::uint8_t>* mask, Resamp
     return r;
 }
 
-Result run_fast(const Image& in, const std::vector<std::uint8_t>* mask, ResampleWindow win, const ResampleAreaParams& p) {
+Result run_fast(const Image& in, const std::vector<std::uint8_t>* mask, ResampleWindow win,
+                const ResampleAreaParams& p) {
     return run([](auto& a, auto& b, auto& c) { resample_area(a, b, c); }, in, mask, win, p);
 }
-Result run_ref(const Image& in, const std::vector<std::uint8_t>* mask, ResampleWindow win, const ResampleAreaParams& p) {
+Result run_ref(const Image& in, const std::vector<std::uint8_t>* mask, ResampleWindow win,
+               const ResampleAreaParams& p) {
     return run([](auto& a, auto& b, auto& c) { resample_area_reference(a, b, c); }, in, mask, win, p);
 }
 
@@ -154,7 +157,8 @@ TEST(ResampleArea, MatchesOpenCvInterAreaForIntegerRatios) {
         float max_diff = 0.0f;
         for (std::int64_t y = 0; y < out.height(); ++y)
             for (std::int64_t x = 0; x < out.width(); ++x)
-                max_diff = std::max(max_diff, std::fabs(out.at(x, y) - dst.at<float>(static_cast<int>(y), static_cast<int>(x))));
+                max_diff = std::max(max_diff,
+                                    std::fabs(out.at(x, y) - dst.at<float>(static_cast<int>(y), static_cast<int>(x))));
         EXPECT_LT(max_diff, 2e-6f) << "ratio " << f;
     }
 }
@@ -204,11 +208,13 @@ TEST(ResampleArea, RatioOneIsIdentityAndHalfPixelPhaseAverages) {
     ASSERT_EQ(shifted.height(), 8);
     for (std::int64_t y = 0; y < 8; ++y)
         for (std::int64_t x = 0; x < 16; ++x)
-            ASSERT_NEAR(shifted.at(x, y), 0.25f * (in.at(x, y) + in.at(x + 1, y) + in.at(x, y + 1) + in.at(x + 1, y + 1)), 1e-6f);
+            ASSERT_NEAR(shifted.at(x, y),
+                        0.25f * (in.at(x, y) + in.at(x + 1, y) + in.at(x, y + 1) + in.at(x + 1, y + 1)), 1e-6f);
 }
 
 // Computes the output window `out_win` from the smallest input tile it needs.
-Result run_tile(const Image& in, const std::vector<std::uint8_t>* mask, ResampleWindow out_win, const ResampleAreaParams& p) {
+Result run_tile(const Image& in, const std::vector<std::uint8_t>* mask, ResampleWindow out_win,
+                const ResampleAreaParams& p) {
     const ResampleWindow need = resample_area_input_window(out_win, in.width(), in.height(), p);
     Result r{Image(out_win.width(), out_win.height()),
              std::vector<std::uint8_t>(static_cast<std::size_t>(out_win.width() * out_win.height())),

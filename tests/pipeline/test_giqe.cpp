@@ -117,7 +117,7 @@ TEST(Giqe5, ValidityWarnings) {
     EXPECT_TRUE(giqe5(in5(0.5, 0.35, 50.0)).warnings.empty());
     Giqe5Inputs in = in5(0.5, 0.35, 50.0);
     in.q = 0.8;
-    EXPECT_TRUE(has_warning(giqe5(in), "Q = 0.80"));
+    EXPECT_TRUE(has_warning(giqe5(in), "Q = 0.800"));
     in.q = 1.5;
     EXPECT_TRUE(giqe5(in).warnings.empty());
     EXPECT_TRUE(has_warning(giqe5(in5(3.0, 0.35, 50.0)), "extrapolation"));

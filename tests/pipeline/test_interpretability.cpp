@@ -157,7 +157,9 @@ TEST(Verdicts, SentencesFollowNiirsAndJohnson) {
     EXPECT_TRUE(contains(v, "At NIIRS 4.2 (GIQE 5) an analyst can"));
     EXPECT_TRUE(contains(v, "identify large fighters by type"));
     EXPECT_TRUE(contains(v, "but cannot"));
-    EXPECT_TRUE(contains(v, "cannot tell a mobile missile launcher from a support truck"));
+    EXPECT_TRUE(contains(v, "distinguish a mobile missile launcher (TEL) from support vans (NIIRS 5, as commonly cited)"));
+    EXPECT_TRUE(contains(verdict_sentences(assess_niirs(2.3, NiirsScale::visible_military), {}, "GIQE 5"),
+                         "cannot tell a mobile missile launcher from a support truck"));
     EXPECT_TRUE(contains(v, "can identify a large transport aircraft"));
     EXPECT_TRUE(contains(v, "can recognise a main battle tank (T-72) but not identify it"));
     EXPECT_TRUE(contains(v, "cannot reliably detect a passenger car"));

@@ -158,6 +158,8 @@ TEST(SensorMtf, SystemIsProductOfParts) {
     EXPECT_LT(m.figures().y.rer, m.figures().x.rer);
     EXPECT_EQ(m.transfer(1.0 / 1.2 + 1e-6, 0.0), 0.0);  // beyond the optical cutoff 1/Q
     EXPECT_FALSE(m.gaussian_sigma_px().has_value());
+    EXPECT_DOUBLE_EQ(m.detector_noise().snr, 50.0);
+    EXPECT_DOUBLE_EQ(m.detector_noise().full_well_e, 50000.0);
 }
 
 TEST(SensorEdge, NumericEdgeMatchesAnalyticGaussianBox) {
@@ -203,6 +205,11 @@ TEST(SensorSimple, ModelFiguresAndParts) {
     EXPECT_NEAR(m.figures().x.overshoot_h, e.overshoot_h, 1e-4);
     EXPECT_NEAR(m.figures().x.mtf50_cyc_per_px, e.mtf50_cyc_per_px, 1e-3);
     EXPECT_NEAR(m.figures().x.fwhm_px, e.fwhm_px, 1e-3);
+
+    const DetectorNoise dn = m.detector_noise();
+    EXPECT_DOUBLE_EQ(dn.snr, 20.0);
+    EXPECT_DOUBLE_EQ(dn.full_well_e, s.full_well_e);
+    EXPECT_EQ(dn.bits, s.bits);
 
     SimpleSensorSpec bad = s;
     bad.sigma_px = 0.5;  // both given

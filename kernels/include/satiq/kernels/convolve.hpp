@@ -15,16 +15,19 @@
 ///   coordinates) and a "valid" form (input tile already holds the halo, output = interior).
 ///   Separable, direct and low-rank results depend only on the global position of a pixel,
 ///   so any tiling and the whole-image call give bit-identical output. The FFT path computes
-///   fixed blocks of `fft_block_px()` anchored at global (0, 0): bit-identical for any thread
-///   count, and for any caller tiling whose output tiles start at multiples of fft_block_px()
-///   and end at multiples of it or at the image edge (other tilings differ by float rounding,
-///   about 1e-6 of the signal).
+///   fixed blocks of fft_block_x_px() x fft_block_y_px() anchored at global (0, 0) (the block
+///   grid depends on the kernel only, never on the image, tile or thread count): bit-identical
+///   for any thread count, and for any caller tiling whose output tiles start at multiples of
+///   the block size and end at multiples of it or at the image edge. Other tilings differ by
+///   float rounding only (about 1e-6 of the signal); a streaming caller that needs bit-identity
+///   aligns its tiles to the block grid (or forces Direct / LowRank).
 /// - Threading: parallel over fixed row bands / FFT blocks through satiq/kernels/parallel.hpp;
 ///   the result never depends on the number of threads.
 /// - Input and output must not overlap in memory (in-place is rejected with satiq::Error).
 /// - NaN/inf in the input spread to every output pixel whose support covers them (FFT path:
 ///   to the whole FFT block).
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -92,9 +95,10 @@ struct SeparableKernel {
 
 /// Whole image: `out` has the size of `in`. Throws satiq::Error on an invalid kernel, a size
 /// mismatch, an empty image or overlapping buffers.
-/// Implementation: for a band of output rows, a vertical pass (symmetric pairs folded) over the
-/// needed columns into a row buffer, border columns filled, then a horizontal pass into the
-/// output row: one read of the input and one write of the output, vectorized 16 floats wide.
+/// Implementation: fixed bands of output rows (in parallel) and L1-sized column strips; per pair
+/// of output rows a vertical pass (symmetric taps folded, each input vector loaded once for both
+/// rows) into row buffers, border columns filled, then a horizontal pass (folded) into the
+/// output rows: one read of the input and one write of the output, vectorized 16 floats wide.
 void convolve_separable(ConstImageView<float> in, ImageView<float> out, const SeparableKernel& kernel,
                         BorderMode border = BorderMode::Reflect101);
 
@@ -133,7 +137,7 @@ enum class Convolve2dMethod {
               ///< under x and y flips (all radially symmetric PSFs) fold mirrored rows and
               ///< columns first, about 4x fewer multiplies (see Convolve2dPlan::folded())
     LowRank,  ///< PSF = sum of R separable terms from its SVD (error bounded by the tolerance)
-    Fft,      ///< overlap-save FFT blocks (cv::dft)
+    Fft,      ///< overlap-save FFT blocks (cv::dft, or FFTW when built with SATIQ_WITH_FFTW=ON)
 };
 
 struct Convolve2dParams {
@@ -183,12 +187,17 @@ public:
     /// True when the direct path uses the folded form (kernel exactly symmetric under x and y
     /// flips, at least 5x5).
     [[nodiscard]] bool folded() const { return m_folded; }
+    /// FFT backend compiled in: "fftw" (CMake option SATIQ_WITH_FFTW=ON; FFTW is GPL, planned
+    /// with FFTW_ESTIMATE so plans, hence results, do not depend on timing) or "opencv" (cv::dft).
+    [[nodiscard]] static const char* fft_backend();
 
     /// Whole image; out has the size of in.
     void apply(ConstImageView<float> in, ImageView<float> out) const;
     /// Region form (see ConvolveInput; for the FFT path see the header note on block alignment).
     void apply(const ConvolveInput& in, const ConvolveOutput& out) const;
     /// Valid form: in_with_halo = out grown by halo() on each side. No border rule applied.
+    /// FFT path: the block grid is anchored at the tile's own origin here, so tiles agree with
+    /// the whole-image result to float rounding only; use the region form for bit-identity.
     void apply_valid(ConstImageView<float> in_with_halo, ImageView<float> out) const;
 
     /// One low-rank term: K(i, j) ~= sum over terms of taps_x[i] * taps_y[j] (convolution order).
@@ -217,7 +226,8 @@ private:
     std::int64_t m_rank = 0;
     double m_low_rank_error = 0.0;
     std::int64_t m_fft_size = 0;
-    std::vector<float> m_spectrum;         ///< kernel spectrum, cv::dft CCS layout, N x N
+    std::vector<float> m_spectrum;         ///< kernel spectrum (backend layout), scaled by 1/N^2 for FFTW
+    std::shared_ptr<void> m_fft_plans;     ///< backend plans (FFTW), shared by copies of the plan
 };
 
 /// Convenience: plans and applies (whole image). Returns the method used.

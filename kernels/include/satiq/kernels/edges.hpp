@@ -18,9 +18,17 @@
 ///
 /// What that measures for a slanted edge: the pixel's square aperture seen along a normal at
 /// slant angle a is a unit box only for a = 0; in general it is the convolution of boxes of
-/// widths cos(a) and sin(a) (a trapezoid; its transfer function sinc(f cos a) sinc(f sin a)).
-/// For a <= 10 deg the difference from the 1-D unit box is below 0.003 in RER; near 45 deg it is
-/// larger (see the tests, which check against the exact trapezoid truth and report both).
+/// widths cos(a) and sin(a) (a trapezoid with the same variance 1/12; transfer function
+/// sinc(f cos a) sinc(f sin a)). So the 1-D model ESF(d) = int_{d-0.5}^{d+0.5} Phi(u/sigma) du,
+/// MTF = exp(-2 pi^2 sigma^2 f^2)|sinc f| is exact at a = 0 and approximate otherwise: for a
+/// Gaussian blur sigma = 0.3 px the exact RER is 0.7609 at 5 deg and 0.7655 at 43 deg against
+/// 0.7607 for the 1-D model, MTF50 0.4425 / 0.4463 against 0.4423 cy/px; for sigma >= 0.6 px
+/// the differences stay below 0.0012 in RER and 0.2 % in MTF50 (tests/kernels/test_edge_sfr.cpp
+/// checks the measurement against the exact truth and, up to 10 deg, against the 1-D model).
+///
+/// Accuracy (noise-free renders, sigma 0.3..1.5 px, slant 2.5..43 deg and 87 deg, ROI
+/// half-width 12): RER within 0.001 of the exact truth, MTF50 within 0.2 %, H within 0.001.
+/// At SNR 50 with 200 px edges: RER within 0.008, MTF50 within 1.5 %, H within 0.005.
 ///
 /// Quality: every analysed edge gets a verdict. `ok` and `near_axis_angle` (slant within
 /// `axis_margin_deg` of 0 or 45 deg: usable, quality score halved) count as usable; every other
@@ -56,8 +64,10 @@ enum class EdgeVerdict {
     noisy_plateau,    ///< plateaus not flat: texture or a slope instead of a uniform area
     curved,           ///< edge not straight: sagitta or line-fit residual too large
     sparse_sampling,  ///< too many empty oversampling bins near the edge (angle too close to 0/45)
+    wide_transition,  ///< 10-90 % rise wider than max_rise_px: a composite edge (e.g. a shadow
+                      ///< penumbra beside a roof) rather than one blurred step
 };
-inline constexpr std::size_t kEdgeVerdictCount = 11;
+inline constexpr std::size_t kEdgeVerdictCount = 12;
 
 [[nodiscard]] const char* to_string(EdgeVerdict v);
 [[nodiscard]] const char* to_string(EdgeAxis a);
@@ -102,7 +112,9 @@ struct EdgeRoi {
 
 /// Per-edge analysis parameters.
 struct EdgeSfrParams {
-    double roi_half_width_px = 10.0;      ///< ROI half-width across the edge, along the normal (>= 4)
+    /// ROI half-width across the edge, along the normal, in [5, 64]. 8 suits sharp satellite
+    /// imagery (blur sigma <= 1 px) with short building edges; use 12-16 for blurrier images.
+    double roi_half_width_px = 8.0;
     int oversampling = 4;                 ///< ESF bins per pixel (ISO 12233: 4)
     double noise_sigma_dn = 0.0;          ///< image noise; <= 0: taken from the plateaus of each edge
     double saturation_dn = 3.0e38;        ///< pixels >= this are saturated (clipped verdict)
@@ -115,6 +127,7 @@ struct EdgeSfrParams {
     double max_line_rms_px = 0.6;         ///< rms residual of the per-row edge positions
     double axis_margin_deg = 2.0;         ///< slant within this of 0 or 45 deg: near_axis_angle
     double max_empty_bin_fraction = 0.25; ///< within +-3 px of the edge
+    double max_rise_px = 5.0;             ///< 10-90 % rise distance (a Gaussian blur of 1.5 px gives 3.9)
     double gsd_x_m = 0.0;                 ///< ground sample distance along x; 0: unknown
     double gsd_y_m = 0.0;                 ///< ground sample distance along y; 0: unknown
     bool keep_profiles = false;           ///< store ESF, LSF and MTF curves in each measurement
@@ -141,6 +154,7 @@ struct EdgeMeasurement {
     double sagitta_px = 0.0;             ///< bow of a quadratic fit over the length
     double inlier_fraction = 0.0;        ///< rows kept by the line fit's outlier rejection
     double empty_bin_fraction = 0.0;     ///< empty bins within +-3 px before filling
+    double rise_10_90_px = 0.0;          ///< distance between the 10 % and 90 % points of the ESF
     double rer = 0.0;                    ///< ESF(c+0.5) - ESF(c-0.5), c = 50 % crossing
     double overshoot_h = 0.0;            ///< max ESF over c+1..c+3 (0.25 steps), or ESF(c+1.25) if monotonic
     double fwhm_px = 0.0;                ///< full width at half maximum of the LSF
@@ -210,11 +224,16 @@ void validate(const EdgeFindParams& p);
 /// Border margin the finder needs (Sobel): 1 px.
 [[nodiscard]] constexpr int halo(const EdgeFindParams&) { return 1; }
 
-/// Finds straight edge candidates: Sobel gradient, then LSD-style region growing of pixels with
-/// coherent gradient direction (R. Grompone von Gioi et al., LSD, IEEE PAMI 32(4), 2010;
-/// without the a-contrario validation), each region's principal axis giving a segment. Growing
-/// stays inside its tile, so an edge crossing a tile border yields two segments. Output sorted by
-/// score (descending), ties by position: deterministic.
+/// Finds straight edge candidates: Sobel gradient (normalized by 8), then LSD-style region
+/// growing of pixels whose gradient magnitude exceeds gradient_threshold_noise x noise sigma and
+/// whose (3x3-summed) gradient direction stays within angle_tolerance_deg of the region's
+/// (R. Grompone von Gioi et al., LSD, IEEE PAMI 32(4), 2010; without the a-contrario
+/// validation, which the per-edge verdicts replace). Each region's principal axis gives a
+/// segment; regions shorter than min_length_px, wider than half their length or filled below
+/// 40 % are dropped. Nodata, non-finite and saturated pixels (and their 3x3 neighbours) never
+/// join a region. Growing stays inside its tile (tile_px), so an edge crossing a tile border
+/// yields two segments. Output sorted by score (descending), ties by position: deterministic
+/// for any thread count. Segment endpoints are in GDAL pixel coordinates (see top).
 [[nodiscard]] std::vector<EdgeSegment> find_edges(ConstImageView<float> image, ConstImageView<std::uint8_t> valid_mask,
                                                   const EdgeFindParams& params);
 
@@ -226,8 +245,15 @@ struct EdgeAnalysis {
     double noise_sigma_dn = 0.0;         ///< the noise used for the contrast tests
 };
 
-/// find_edges + measure_edge on each candidate (parallel) + aggregate_edges. The noise sigma,
-/// when not given, comes from estimate_noise() and is used by both stages.
+/// find_edges + measure_edge on each candidate (parallel) + aggregate_edges. The noise sigma is
+/// find_params.noise_sigma_dn, else sfr_params.noise_sigma_dn, else estimate_noise() (a full
+/// pass over the image: a caller that needs the noise estimate anyway should pass its
+/// sigma_dn in). The same sigma drives the finder's gradient threshold and the edges'
+/// contrast and plateau tests; a noise-free image falls back to 1e-3 of its value range.
+/// The saturation level is the lower of the two parameter structs'. At most
+/// find_params.max_segments candidates (best score first) are measured.
+/// Cost on the project machine (8192 x 8192 float, busy synthetic scene, 1 thread, CPU time):
+/// about 1.0 s for estimate_noise, 1.3 s for find_edges, 0.2 s to measure 4000 edges.
 [[nodiscard]] EdgeAnalysis analyse_edges(ConstImageView<float> image, ConstImageView<std::uint8_t> valid_mask,
                                          const EdgeFindParams& find_params, const EdgeSfrParams& sfr_params);
 

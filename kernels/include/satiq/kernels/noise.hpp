@@ -28,8 +28,8 @@
 /// in parallel (parallel_rows).
 ///
 /// Accuracy of the Gaussian regime: the normals come from a branch-free Box-Muller with
-/// polynomial log/sin/cos (random.hpp), within 1e-5 of the exact transform of the same random
-/// bits; tails are cut at 6.76 sigma (probability 1.4e-11).
+/// polynomial log/sin/cos (random.hpp), within 5e-5 (absolute, in sigma units) of the exact
+/// transform of the same random bits; tails are cut at 6.76 sigma (probability 1.4e-11).
 #include <cstdint>
 #include <limits>
 
@@ -52,10 +52,11 @@ struct SensorNoiseParams {
     double offset_dn = 0.0;
     /// Round to integer DN and clamp to [0, 2^bits - 1] (true), or leave float DN (false).
     bool quantize = true;
-    /// Bit depth of the quantizer, 1..32 (used when quantize is true).
+    /// Bit depth of the quantizer, 1..32 (used when quantize is true). Output is float: DN above
+    /// 2^24 are not all representable, so bits > 24 round to the nearest float.
     int bits = 12;
     /// Mean signal (e-) at and above which shot noise uses the Gaussian approximation; exact
-    /// Poisson sampling below. Finite, >= 0 (0 = always Gaussian; use e.g. 1e30 for always exact).
+    /// Poisson sampling below. >= 0 (0 = always Gaussian; infinity = always exact).
     double poisson_exact_below_e = 50.0;
     std::uint64_t seed = 0;
     std::uint32_t band = 0;
@@ -64,14 +65,17 @@ struct SensorNoiseParams {
 /// Validates; throws satiq::Error naming the bad field.
 void validate(const SensorNoiseParams& params);
 
+/// Per-pixel kernels: no input margin.
+[[nodiscard]] constexpr std::int64_t halo(const SensorNoiseParams&) { return 0; }
+
 /// out = sensor(in). `x0, y0`: global position of in(0, 0) (tiles pass their origin; >= 0).
 /// Throws on invalid params, size mismatch or negative origin. NaN input gives NaN output.
 void add_sensor_noise(ConstImageView<float> in, ImageView<float> out, std::int64_t x0, std::int64_t y0,
                       const SensorNoiseParams& params);
 
 /// Naive reference (tests): scalar, double precision, std::log/std::cos/std::sin Box-Muller on
-/// the same random bits, same regimes and Poisson samplers. Matches add_sensor_noise to ~1e-5
-/// relative before quantization (after it, a value within that of a rounding tie may land on the
+/// the same random bits, same regimes and Poisson samplers. Matches add_sensor_noise to ~5e-5
+/// sigma before quantization (after it, a value within that of a rounding tie may land on the
 /// adjacent DN).
 void add_sensor_noise_reference(ConstImageView<float> in, ImageView<float> out, std::int64_t x0, std::int64_t y0,
                                 const SensorNoiseParams& params);
@@ -97,6 +101,8 @@ struct GaussianNoiseParams {
     std::uint64_t seed = 0;
     std::uint32_t band = 0;
 };
+
+[[nodiscard]] constexpr std::int64_t halo(const GaussianNoiseParams&) { return 0; }
 
 /// The sigma (DN) the parameters ask for; validates (throws satiq::Error).
 [[nodiscard]] double gaussian_noise_sigma_dn(const GaussianNoiseParams& params);

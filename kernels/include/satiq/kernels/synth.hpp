@@ -10,6 +10,9 @@
 /// fixed order, so the output is bit-identical for any thread count. Work is split over rows with
 /// parallel_rows.
 ///
+/// Halo: none. These are generators (they read no input image); render_scene's blur margin is
+/// internal (the scene is procedural and extends beyond the image, so borders need no padding).
+///
 /// Errors: every function validates its parameter struct once at entry and throws satiq::Error
 /// naming the operation and the parameter.
 #include <array>
@@ -181,8 +184,9 @@ struct SceneObject {
     double height_m = 0;
     double heading_deg = 0;    ///< compass bearing of the nose / long axis, clockwise from grid north
     std::string note;          ///< detail worth checking (e.g. "11 axles, 22 wheels visible")
-    int detail_count = 0;      ///< countable detail (axles of a TEL), 0 when none
+    int detail_count = 0;      ///< countable detail (axles of a TEL, engines of a transport), 0 when none
     double detail_size_m = 0;  ///< size of that detail (wheel diameter), 0 when none
+    std::string detail_name;   ///< what detail_count counts: "axles", "engines"; empty when none
 };
 
 enum class PaintKind { Fill, Cylinder };

@@ -43,7 +43,7 @@ struct EdgeSample {
 
 struct TribarSample {
     std::int64_t width_px = 512;
-    std::int64_t height_px = 320;
+    std::int64_t height_px = 128;
     TribarParams tribar;
 };
 

@@ -1,0 +1,104 @@
+// Runs the real satiq binary: assess's JSON fields, CSV, plots, errors.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <ogr_spatialref.h>
+
+#include "satiq/kernels/synth.hpp"
+#include "satiq/pipeline/raster.hpp"
+#include "test_support.hpp"
+
+using namespace satiq;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+fs::path make_squares(const fs::path& dir) {
+    Image img = test::render_rotated_squares(480, 480, 120, 70, {5, 8, 6, 9}, 0.6, 200, 1200);
+    add_gaussian_noise(img.view(), 5.0, 2);
+    GeoReference g;
+    OGRSpatialReference srs;
+    srs.importFromEPSG(32631);
+    char* w = nullptr;
+    srs.exportToWkt(&w);
+    g.crs_wkt = w;
+    CPLFree(w);
+    g.geotransform = std::array<double, 6>{600000, 0.5, 0, 5700000, 0, -0.5};
+    WriteOptions o;
+    o.type = DataType::UInt16;
+    write_raster(dir / "squares.tif", {img.view()}, g, o);
+    return dir / "squares.tif";
+}
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+}  // namespace
+
+TEST(CliAssess, JsonHasTheDocumentedFieldsAndCsvAndPlotsAreWritten) {
+    const fs::path dir = test::temp_dir("cli_assess");
+    const fs::path f = make_squares(dir);
+    fs::create_directories(dir / "plots");
+    const auto r = test::run_satiq("assess --format json --giqe all --edges-csv " + test::shell_quote(dir / "edges.csv") +
+                                   " --plots " + test::shell_quote(dir / "plots") + " " + test::shell_quote(f) + " " +
+                                   test::shell_quote(dir / "missing.tif"));
+    EXPECT_EQ(r.exit_code, 1);  // one file missing: reported, the other assessed
+    const json j = json::parse(r.out);
+    ASSERT_EQ(j["results"].size(), 2u);
+    const json& a = j["results"][0];
+    EXPECT_EQ(a["status"], "ok");
+    for (const char* k : {"x_m", "y_m"}) EXPECT_TRUE(a["gsd"][k].is_number()) << k;
+    for (const char* k : {"x", "y", "weighted"}) EXPECT_TRUE(a["rer"][k].is_number()) << k;
+    EXPECT_TRUE(a["mtf50_cyc_per_px"]["x"].is_number());
+    EXPECT_TRUE(a["noise"]["sigma_dn"].is_number());
+    EXPECT_TRUE(a["snr"].is_number());
+    EXPECT_TRUE(a["niirs"]["giqe5"]["value"].is_number());
+    EXPECT_TRUE(a["niirs"]["giqe5"]["standard_error"].is_number());
+    EXPECT_TRUE(a["niirs"]["giqe4"]["value"].is_number());
+    EXPECT_TRUE(a["niirs"]["giqe3"]["value"].is_number());
+    EXPECT_GE(a["edges"]["used"].get<int>(), 10);
+    EXPECT_TRUE(a["edges"]["rejected"].is_number());
+    EXPECT_FALSE(a["edges"]["records"].empty());
+    EXPECT_FALSE(a["interpretability"]["verdicts"].empty());
+    EXPECT_EQ(j["results"][1]["status"], "error");
+
+    const std::string csv = slurp(dir / "edges.csv");
+    EXPECT_EQ(csv.rfind("file,edge,verdict,axis", 0), 0u);
+    EXPECT_GT(std::count(csv.begin(), csv.end(), '\n'), 10);
+    for (const char* p : {"squares_esf.svg", "squares_lsf.svg", "squares_mtf.svg"}) {
+        const std::string svg = slurp(dir / "plots" / p);
+        EXPECT_NE(svg.find("<svg"), std::string::npos) << p;
+        EXPECT_NE(svg.find("<path"), std::string::npos) << p;
+    }
+    fs::remove_all(dir);
+}
+
+TEST(CliAssess, TextSummaryAndRunstats) {
+    const fs::path dir = test::temp_dir("cli_assess_text");
+    const fs::path f = make_squares(dir);
+    const auto r = test::run_satiq("assess --runstats " + test::shell_quote(f));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("NIIRS (GIQE 5)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("time edges"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("RER"), std::string::npos);
+    fs::remove_all(dir);
+}
+
+TEST(CliAssess, BadArguments) {
+    const fs::path dir = test::temp_dir("cli_assess_bad");
+    const fs::path f = make_squares(dir);
+    EXPECT_EQ(test::run_satiq("assess --giqe 7 " + test::shell_quote(f)).exit_code, 1);
+    EXPECT_EQ(test::run_satiq("assess --roi 1,2,3 " + test::shell_quote(f)).exit_code, 1);
+    EXPECT_EQ(test::run_satiq("assess --plots " + test::shell_quote(dir / "nope") + " " + test::shell_quote(f)).exit_code, 1);
+    EXPECT_EQ(test::run_satiq("assess --target tank:abc:3 " + test::shell_quote(f)).exit_code, 1);
+    EXPECT_EQ(test::run_satiq("assess").exit_code, 2);
+    fs::remove_all(dir);
+}
