@@ -43,6 +43,6 @@ PY
 if [ "${SKIP_20K:-0}" != 1 ]; then
   [ -f "$WORK/in20k.tif" ] || make_input 20000 "$WORK/in20k.tif"
   /usr/bin/time -v "$SATIQ" -q degrade "$WORK/in20k.tif" "$WORK/out20k.tif" --target-gsd-m 2 --sigma-px 0.5 --snr 50 2> "$WORK/time20k.txt" >/dev/null
-  awk -F: '/Maximum resident/{printf "20000x20000 UInt16 degrade: peak RSS %.0f MiB (target < 1024)\n", $2/1024} /Elapsed/{print "  wall time:" $2 ":" $3}' "$WORK/time20k.txt"
+  awk -F: '/Maximum resident/{printf "20000x20000 UInt16 degrade: peak RSS %.0f MiB (target < 1024)\n", $2/1024} /Elapsed/{sub(/.*: /, ""); print "  wall time " $0 " (m:ss)"}' "$WORK/time20k.txt"
 fi
 echo "work files in $WORK"

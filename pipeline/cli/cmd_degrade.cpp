@@ -37,6 +37,9 @@ void add_degrade_command(CLI::App& app, Runner& run) {
     auto* isig = cmd->add_option("--input-sigma-px", a->p.input_sigma_px, "Known Gaussian blur of the input, input pixels");
     auto* imtf = cmd->add_option("--input-mtf-nyquist", a->p.input_mtf_nyquist, "Known MTF at Nyquist of the input");
     isig->excludes(imtf);
+    auto* meas = cmd->add_flag("--measure-input", a->p.measure_input,
+                               "Measure the input's blur from its own edges (as satiq assess does)");
+    meas->excludes(isig)->excludes(imtf);
     cmd->add_option("--gsd-m", a->gsd_m, "Input GSD, V or X,Y metres (inputs without georeferencing)");
     cmd->add_option("--min-coverage", a->p.min_coverage, "Output pixels with less valid input area become nodata")->capture_default_str();
     cmd->add_option("--strip-rows", a->p.strip_rows, "Output rows per streamed strip (0 = automatic)");

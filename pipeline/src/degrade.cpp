@@ -18,6 +18,7 @@
 #include "satiq/kernels/psf.hpp"
 #include "satiq/kernels/resample.hpp"
 #include "satiq/kernels/statistics.hpp"
+#include "satiq/pipeline/assess.hpp"
 #include "satiq/pipeline/radiometry.hpp"
 #include "satiq/pipeline/sensor.hpp"
 
@@ -100,6 +101,19 @@ std::vector<float> gaussian_or_identity(double sigma_px) {
 
 double gauss_mtf(double f, double sigma) {
     return std::exp(-2.0 * std::numbers::pi * std::numbers::pi * sigma * sigma * f * f);
+}
+
+// Sigma (px) of the Gaussian-x-pixel-box model whose RER = ESF(+0.5) - ESF(-0.5) equals `rer`
+// (domain.md §7); RER falls monotonically with sigma, so bisection. RER >= 1 (no blur) gives 0.
+double sigma_from_rer(double rer) {
+    auto rer_of = [](double s) { return sensor::gaussian_box_edge_response(s, 0.5) - sensor::gaussian_box_edge_response(s, -0.5); };
+    if (rer >= rer_of(0.0)) return 0.0;
+    double lo = 0, hi = 20;
+    for (int i = 0; i < 100; ++i) {
+        const double mid = 0.5 * (lo + hi);
+        (rer_of(mid) > rer ? lo : hi) = mid;
+    }
+    return 0.5 * (lo + hi);
 }
 
 Psf build_psf(const Target& t, const DegradePlan& plan, double sigma_in, DegradePlan& out_plan) {
@@ -262,8 +276,8 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
     if (p.strip_rows < 0) throw Error("degrade: --strip-rows must be positive");
     if (p.input_sigma_px && !(*p.input_sigma_px >= 0 && std::isfinite(*p.input_sigma_px)))
         throw Error(fmt::format("degrade: --input-sigma-px must be >= 0 (got {})", *p.input_sigma_px));
-    if (p.input_sigma_px && p.input_mtf_nyquist)
-        throw Error("degrade: give --input-sigma-px or --input-mtf-nyquist, not both");
+    if ((p.input_sigma_px ? 1 : 0) + (p.input_mtf_nyquist ? 1 : 0) + (p.measure_input ? 1 : 0) > 1)
+        throw Error("degrade: give one of --input-sigma-px, --input-mtf-nyquist and --measure-input");
     for (auto [v, name] : {std::pair{p.target_gsd_m, "--target-gsd-m"}, {p.sigma_px, "--sigma-px"},
                            {p.mtf_nyquist, "--mtf-nyquist"}, {p.snr, "--snr"}})
         if (v && !(std::isfinite(*v) && (*v > 0 || (std::string(name) == "--sigma-px" && *v == 0))))
@@ -304,6 +318,21 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
         sigma_in = sensor::sigma_from_mtf_nyquist(*p.input_mtf_nyquist);
         plan.assumptions.push_back(fmt::format(
             "input blur: Gaussian x pixel box with MTF at Nyquist {} (given), i.e. sigma {:.4f} px", *p.input_mtf_nyquist, sigma_in));
+    } else if (p.measure_input) {
+        AssessParams ap;
+        ap.gsd = p.gsd;
+        ap.snr = 100;  // the SNR does not matter here: only the edges are used
+        const AssessResult ar = assess_file(p.input, ap);
+        const EdgeAggregate& ag = ar.edges.aggregate;
+        if (ag.usable) {
+            sigma_in = sigma_from_rer(ag.rer_gm);
+            plan.assumptions.push_back(fmt::format(
+                "input blur measured by assess: RER {:.3f} (geometric mean of x and y, {} edges), i.e. a Gaussian of sigma "
+                "{:.4f} px integrated over its pixel",
+                ag.rer_gm, ag.usable_count, sigma_in));
+        } else {
+            plan.warnings.push_back("--measure-input: " + ag.message + "; the input is taken as ideal");
+        }
     } else {
         plan.assumptions.push_back("input blur unknown: the input is taken as ideal (only its pixel box); the result is "
                                    "as sharp as the target or, if the input was blurred, blurrier");
@@ -547,6 +576,7 @@ nlohmann::json to_json(const DegradeParams& p) {
             {"seed", p.seed},
             {"input_sigma_px", opt(p.input_sigma_px)},
             {"input_mtf_nyquist", opt(p.input_mtf_nyquist)},
+            {"measure_input", p.measure_input},
             {"gsd_m", p.gsd.override_m ? nlohmann::json({p.gsd.override_m->first, p.gsd.override_m->second}) : nlohmann::json(nullptr)},
             {"min_coverage", p.min_coverage},
             {"strip_rows", p.strip_rows},

@@ -139,6 +139,10 @@ void init_gdal() {
         CPLSetErrorHandler(CPLQuietErrorHandler);
         // Don't scan the folder for sidecar files on every open.
         CPLSetConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR");
+        // GDAL's block cache defaults to 5 % of RAM; streaming needs little of it, and a bounded
+        // cache keeps the memory of `degrade` bounded whatever the image size. GDAL_CACHEMAX in
+        // the environment still wins.
+        if (!CPLGetConfigOption("GDAL_CACHEMAX", nullptr)) GDALSetCacheMax64(static_cast<GIntBig>(192) << 20);
     });
 }
 

@@ -309,3 +309,22 @@ TEST(Degrade, RealImageToMalligyongClassSensor) {
     EXPECT_NEAR(st.mean, in.mean, 0.03 * in.mean);  // noise and quantization aside, the level is kept
     fs::remove_all(dir);
 }
+
+TEST(Degrade, MeasuredInputBlur) {
+    // The input's blur measured from its own edges (assess) replaces --input-sigma-px.
+    const fs::path dir = test::temp_dir("deg_measure");
+    Image img = test::render_rotated_squares(720, 720, 120, 72, {4, 6, 8, 10, 5, 7}, 0.7, 300, 1300);
+    const fs::path in = write(dir, "sq.tif", img, utm(0.5), DataType::Float32);
+    DegradeParams p = simple(in, dir / "out.tif", 2.0);
+    p.measure_input = true;
+    const DegradeResult r = degrade(p);
+    ASSERT_TRUE(r.plan.applied_sigma_x_px.has_value());
+    // sigma_apply^2 = (0.5 * 4)^2 - sigma_in^2 - 1/12 with the measured sigma_in close to 0.7.
+    EXPECT_NEAR(*r.plan.applied_sigma_x_px, std::sqrt(4.0 - 0.49 - 1.0 / 12.0), 0.03);
+    bool said = false;
+    for (const auto& a : r.plan.assumptions) said |= a.find("measured by assess") != std::string::npos;
+    EXPECT_TRUE(said);
+    p.input_sigma_px = 0.7;
+    EXPECT_NE(error_of(p).find("give one of"), std::string::npos);
+    fs::remove_all(dir);
+}

@@ -49,6 +49,10 @@ struct DegradeParams {
     // What is known of the input.
     std::optional<double> input_sigma_px;        ///< input's Gaussian blur sigma, input pixels
     std::optional<double> input_mtf_nyquist;     ///< input's MTF at Nyquist (Gaussian x box model)
+    /// Measure the input's blur with `satiq assess` (automatic slanted edges): its RER (geometric
+    /// mean of the axes) gives the equivalent Gaussian x box sigma. Falls back to "unknown" with a
+    /// warning when the input has no usable edges.
+    bool measure_input = false;
     GsdOptions gsd;                              ///< --gsd-m for inputs without georeferencing
 
     double min_coverage = 0.5;                   ///< output nodata below this valid fraction
