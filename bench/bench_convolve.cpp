@@ -24,12 +24,15 @@ Image& input_image(std::int64_t n) {
         img = Image(n, n);
         std::mt19937 rng(1);
         std::uniform_real_distribution<float> d(0.0f, 1000.0f);
-        for (auto& v : img.pixels()) v = d(rng);
+        for (auto& v : img.pixels())
+            v = d(rng);
     }
     return img;
 }
 
-cv::Mat as_mat(Image& img) { return cv::Mat(static_cast<int>(img.height()), static_cast<int>(img.width()), CV_32F, img.data()); }
+cv::Mat as_mat(Image& img) {
+    return cv::Mat(static_cast<int>(img.height()), static_cast<int>(img.width()), CV_32F, img.data());
+}
 
 double process_cpu_s() {
     timespec t{};
@@ -58,7 +61,8 @@ void BM_satiq_gaussian(benchmark::State& state) {
     Image out(n, n);
     const SeparableKernel k = gaussian_kernel(2.0, 2.0, rule);
     const CpuMeter meter;
-    for (auto _ : state) convolve_separable(in.view(), out.view(), k);
+    for (auto _ : state)
+        convolve_separable(in.view(), out.view(), k);
     finish(state, n, meter);
 }
 
@@ -70,7 +74,8 @@ void BM_opencv_gaussian(benchmark::State& state) {
     cv::Mat src = as_mat(in);
     cv::Mat dst = as_mat(out);
     const CpuMeter meter;
-    for (auto _ : state) cv::GaussianBlur(src, dst, cv::Size(taps, taps), 2.0, 2.0, cv::BORDER_REFLECT_101);
+    for (auto _ : state)
+        cv::GaussianBlur(src, dst, cv::Size(taps, taps), 2.0, 2.0, cv::BORDER_REFLECT_101);
     finish(state, n, meter);
 }
 
@@ -85,7 +90,8 @@ const Kernel2d& random31() {
         Kernel2d r{31, 31, std::vector<float>(31 * 31)};
         std::mt19937 rng(3);
         std::uniform_real_distribution<float> d(0.0f, 1.0f);
-        for (auto& v : r.taps) v = d(rng) / (31.0f * 31.0f * 0.5f);
+        for (auto& v : r.taps)
+            v = d(rng) / (31.0f * 31.0f * 0.5f);
         return r;
     }();
     return k;
@@ -99,7 +105,8 @@ void run_plan(benchmark::State& state, const Kernel2d& kernel, Convolve2dMethod 
     p.method = m;
     const Convolve2dPlan plan(kernel, p);
     const CpuMeter meter;
-    for (auto _ : state) plan.apply(in.view(), out.view());
+    for (auto _ : state)
+        plan.apply(in.view(), out.view());
     state.counters["rank"] = static_cast<double>(plan.rank());
     state.counters["fft_n"] = static_cast<double>(plan.fft_size_px());
     static const char* const names[] = {"auto", "direct", "low_rank", "fft"};
@@ -108,11 +115,21 @@ void run_plan(benchmark::State& state, const Kernel2d& kernel, Convolve2dMethod 
     finish(state, n, meter);
 }
 
-void BM_satiq_psf31_auto(benchmark::State& s) { run_plan(s, psf31(), Convolve2dMethod::Auto); }
-void BM_satiq_psf31_lowrank(benchmark::State& s) { run_plan(s, psf31(), Convolve2dMethod::LowRank); }
-void BM_satiq_psf31_fft(benchmark::State& s) { run_plan(s, psf31(), Convolve2dMethod::Fft); }
-void BM_satiq_psf31_direct(benchmark::State& s) { run_plan(s, psf31(), Convolve2dMethod::Direct); }
-void BM_satiq_random31_auto(benchmark::State& s) { run_plan(s, random31(), Convolve2dMethod::Auto); }
+void BM_satiq_psf31_auto(benchmark::State& s) {
+    run_plan(s, psf31(), Convolve2dMethod::Auto);
+}
+void BM_satiq_psf31_lowrank(benchmark::State& s) {
+    run_plan(s, psf31(), Convolve2dMethod::LowRank);
+}
+void BM_satiq_psf31_fft(benchmark::State& s) {
+    run_plan(s, psf31(), Convolve2dMethod::Fft);
+}
+void BM_satiq_psf31_direct(benchmark::State& s) {
+    run_plan(s, psf31(), Convolve2dMethod::Direct);
+}
+void BM_satiq_random31_auto(benchmark::State& s) {
+    run_plan(s, random31(), Convolve2dMethod::Auto);
+}
 
 void run_filter2d(benchmark::State& state, const Kernel2d& kernel) {
     const std::int64_t n = state.range(0);
@@ -126,11 +143,14 @@ void run_filter2d(benchmark::State& state, const Kernel2d& kernel) {
     cv::Mat kf;
     cv::flip(k, kf, -1);
     const CpuMeter meter;
-    for (auto _ : state) cv::filter2D(src, dst, CV_32F, kf, cv::Point(-1, -1), 0.0, cv::BORDER_REFLECT_101);
+    for (auto _ : state)
+        cv::filter2D(src, dst, CV_32F, kf, cv::Point(-1, -1), 0.0, cv::BORDER_REFLECT_101);
     finish(state, n, meter);
 }
 
-void BM_opencv_filter2d_psf31(benchmark::State& s) { run_filter2d(s, psf31()); }
+void BM_opencv_filter2d_psf31(benchmark::State& s) {
+    run_filter2d(s, psf31());
+}
 
 // ---- sharpening (3x3 and 5x5 MTFC) ----
 void BM_satiq_sharpen(benchmark::State& state) {
@@ -140,7 +160,8 @@ void BM_satiq_sharpen(benchmark::State& state) {
     SharpenParams p;
     p.blur = state.range(1) == 3 ? SharpenBlur::Binomial3x3 : SharpenBlur::Binomial5x5;
     const CpuMeter meter;
-    for (auto _ : state) benchmark::DoNotOptimize(sharpen(in.view(), out.view(), p));
+    for (auto _ : state)
+        benchmark::DoNotOptimize(sharpen(in.view(), out.view(), p));
     finish(state, n, meter);
 }
 
@@ -152,14 +173,17 @@ void BM_opencv_filter2d_sharpen(benchmark::State& state) {
 
 void gaussian_args(benchmark::internal::Benchmark* b) {
     for (std::int64_t n : {2048, 8192})
-        for (std::int64_t taps : {13, 17}) b->Args({n, taps});
+        for (std::int64_t taps : {13, 17})
+            b->Args({n, taps});
 }
 void size_args(benchmark::internal::Benchmark* b) {
-    for (std::int64_t n : {2048, 8192}) b->Args({n});
+    for (std::int64_t n : {2048, 8192})
+        b->Args({n});
 }
 void sharpen_args(benchmark::internal::Benchmark* b) {
     for (std::int64_t n : {2048, 8192})
-        for (std::int64_t k : {3, 5}) b->Args({n, k});
+        for (std::int64_t k : {3, 5})
+            b->Args({n, k});
 }
 
 }  // namespace

@@ -28,8 +28,8 @@ void validate_kernel(const Kernel2d& k, const char* operation) {
         throw Error(op + ": kernel width and height must be odd and >= 1 (got " + std::to_string(k.width) + "x" +
                     std::to_string(k.height) + ")");
     if (static_cast<std::int64_t>(k.taps.size()) != k.width * k.height)
-        throw Error(op + ": kernel taps hold " + std::to_string(k.taps.size()) + " values, expected width * height = " +
-                    std::to_string(k.width * k.height));
+        throw Error(op + ": kernel taps hold " + std::to_string(k.taps.size()) +
+                    " values, expected width * height = " + std::to_string(k.width * k.height));
     for (float t : k.taps)
         if (!std::isfinite(t)) throw Error(op + ": kernel holds a non-finite tap");
 }
@@ -120,7 +120,9 @@ FftwBuffer fftw_buffer(std::size_t floats) {
     return FftwBuffer(p);
 }
 
-std::size_t complex_floats(std::int64_t n) { return static_cast<std::size_t>(n * (n / 2 + 1) * 2); }
+std::size_t complex_floats(std::int64_t n) {
+    return static_cast<std::size_t>(n * (n / 2 + 1) * 2);
+}
 #endif
 
 }  // namespace
@@ -137,7 +139,8 @@ Convolve2dPlan::Convolve2dPlan(const Kernel2d& kernel, const Convolve2dParams& p
     : m_params(params), m_kernel(kernel) {
     static constexpr const char* kOp = "Convolve2dPlan";
     validate_kernel(kernel, kOp);
-    if (!std::isfinite(params.low_rank_tolerance) || params.low_rank_tolerance < 0.0 || params.low_rank_tolerance >= 1.0)
+    if (!std::isfinite(params.low_rank_tolerance) || params.low_rank_tolerance < 0.0 ||
+        params.low_rank_tolerance >= 1.0)
         throw Error(std::string(kOp) + ": low_rank_tolerance must be in [0, 1) (got " +
                     std::to_string(params.low_rank_tolerance) + ")");
     if (params.max_rank < 0)
@@ -146,7 +149,8 @@ Convolve2dPlan::Convolve2dPlan(const Kernel2d& kernel, const Convolve2dParams& p
     const std::int64_t kw = kernel.width;
     const std::int64_t kh = kernel.height;
     if (params.fft_size_px != 0 && (params.fft_size_px < 2 * std::max(kw, kh) || params.fft_size_px > 8192))
-        throw Error(std::string(kOp) + ": fft_size_px must be 0 (automatic) or in [2 * max(kernel width, height), 8192] = [" +
+        throw Error(std::string(kOp) +
+                    ": fft_size_px must be 0 (automatic) or in [2 * max(kernel width, height), 8192] = [" +
                     std::to_string(2 * std::max(kw, kh)) + ", 8192] (got " + std::to_string(params.fft_size_px) + ")");
     m_halo = {(kw - 1) / 2, (kh - 1) / 2};
     m_correlation.assign(kernel.taps.rbegin(), kernel.taps.rend());  // flip in x and y
@@ -167,8 +171,8 @@ Convolve2dPlan::Convolve2dPlan(const Kernel2d& kernel, const Convolve2dParams& p
             for (std::int64_t i = 0; i <= rx; ++i)
                 for (std::int64_t j = 0; j <= ry; ++j)
                     m_quadrant[static_cast<std::size_t>(i * m_quadrant_rows + j)] = kernel.at(rx + i, ry + j);
-            const double folded_cost = kFoldedNsPerTap * static_cast<double>((rx + 1) * m_quadrant_rows) +
-                                       kFoldedNsPerPixel;
+            const double folded_cost =
+                kFoldedNsPerTap * static_cast<double>((rx + 1) * m_quadrant_rows) + kFoldedNsPerPixel;
             if (folded_cost < m_costs.direct) {
                 m_folded = true;
                 m_costs.direct = folded_cost;
@@ -219,8 +223,8 @@ Convolve2dPlan::Convolve2dPlan(const Kernel2d& kernel, const Convolve2dParams& p
                 m_rank = r + 1;
                 m_low_rank_error = rel;
                 m_terms = std::move(terms);
-                m_costs.low_rank = static_cast<double>(m_rank) * (kLowRankNsPerTap * static_cast<double>(kw + kh) +
-                                                                  kLowRankNsPerTerm);
+                m_costs.low_rank =
+                    static_cast<double>(m_rank) * (kLowRankNsPerTap * static_cast<double>(kw + kh) + kLowRankNsPerTerm);
                 break;
             }
         }
@@ -253,25 +257,28 @@ Convolve2dPlan::Convolve2dPlan(const Kernel2d& kernel, const Convolve2dParams& p
         FftwBuffer cplx = fftw_buffer(complex_floats(n));
         {
             const std::lock_guard lock(fftw_planner_mutex());
-            plans->forward = fftwf_plan_dft_r2c_2d(n, n, real.get(), reinterpret_cast<fftwf_complex*>(cplx.get()),
-                                                   FFTW_ESTIMATE);
-            plans->inverse = fftwf_plan_dft_c2r_2d(n, n, reinterpret_cast<fftwf_complex*>(cplx.get()), real.get(),
-                                                   FFTW_ESTIMATE);
+            plans->forward =
+                fftwf_plan_dft_r2c_2d(n, n, real.get(), reinterpret_cast<fftwf_complex*>(cplx.get()), FFTW_ESTIMATE);
+            plans->inverse =
+                fftwf_plan_dft_c2r_2d(n, n, reinterpret_cast<fftwf_complex*>(cplx.get()), real.get(), FFTW_ESTIMATE);
         }
         if (!plans->forward || !plans->inverse) throw Error(std::string(kOp) + ": FFTW could not plan the FFT size");
         std::fill(real.get(), real.get() + static_cast<std::ptrdiff_t>(n) * n, 0.0f);
         for (std::int64_t j = 0; j < kh; ++j)
-            for (std::int64_t i = 0; i < kw; ++i) real[static_cast<std::size_t>(j * n + i)] = kernel.at(i, j);
+            for (std::int64_t i = 0; i < kw; ++i)
+                real[static_cast<std::size_t>(j * n + i)] = kernel.at(i, j);
         fftwf_execute_dft_r2c(plans->forward, real.get(), reinterpret_cast<fftwf_complex*>(cplx.get()));
         // FFTW's inverse is unnormalized: fold 1/N^2 into the kernel spectrum.
         const float scale = 1.0f / (static_cast<float>(n) * static_cast<float>(n));
         m_spectrum.assign(cplx.get(), cplx.get() + complex_floats(n));
-        for (float& v : m_spectrum) v *= scale;
+        for (float& v : m_spectrum)
+            v *= scale;
         m_fft_plans = plans;
 #else
         cv::Mat padded = cv::Mat::zeros(n, n, CV_32F);
         for (std::int64_t j = 0; j < kh; ++j)
-            for (std::int64_t i = 0; i < kw; ++i) padded.at<float>(static_cast<int>(j), static_cast<int>(i)) = kernel.at(i, j);
+            for (std::int64_t i = 0; i < kw; ++i)
+                padded.at<float>(static_cast<int>(j), static_cast<int>(i)) = kernel.at(i, j);
         m_spectrum.assign(static_cast<std::size_t>(n) * static_cast<std::size_t>(n), 0.0f);
         cv::Mat spectrum(n, n, CV_32F, m_spectrum.data());
         cv::dft(padded, spectrum, 0);
@@ -288,9 +295,15 @@ Convolve2dPlan::Convolve2dPlan(const Kernel2d& kernel, const Convolve2dParams& p
 void Convolve2dPlan::apply(const ConvolveInput& in, const ConvolveOutput& out) const {
     switch (m_method) {
         case Convolve2dMethod::Direct:
-        case Convolve2dMethod::Auto: apply_direct(in, out); return;
-        case Convolve2dMethod::LowRank: apply_low_rank(in, out); return;
-        case Convolve2dMethod::Fft: apply_fft(in, out); return;
+        case Convolve2dMethod::Auto:
+            apply_direct(in, out);
+            return;
+        case Convolve2dMethod::LowRank:
+            apply_low_rank(in, out);
+            return;
+        case Convolve2dMethod::Fft:
+            apply_fft(in, out);
+            return;
     }
 }
 
@@ -304,8 +317,8 @@ void Convolve2dPlan::apply(ConstImageView<float> in, ImageView<float> out) const
 
 void Convolve2dPlan::apply_valid(ConstImageView<float> in_with_halo, ImageView<float> out) const {
     if (in_with_halo.width != out.width + 2 * m_halo.x_px || in_with_halo.height != out.height + 2 * m_halo.y_px)
-        throw Error("convolve_2d valid: input must be the output grown by the halo (" + std::to_string(m_halo.x_px) + ", " +
-                    std::to_string(m_halo.y_px) + ") px on each side: expected " +
+        throw Error("convolve_2d valid: input must be the output grown by the halo (" + std::to_string(m_halo.x_px) +
+                    ", " + std::to_string(m_halo.y_px) + ") px on each side: expected " +
                     std::to_string(out.width + 2 * m_halo.x_px) + "x" + std::to_string(out.height + 2 * m_halo.y_px) +
                     ", got " + std::to_string(in_with_halo.width) + "x" + std::to_string(in_with_halo.height));
     if (out.empty()) throw Error("convolve_2d valid: the output tile is empty; give a non-empty tile");
@@ -316,17 +329,19 @@ void Convolve2dPlan::apply_valid(ConstImageView<float> in_with_halo, ImageView<f
 namespace {
 
 template <int NV>
-[[gnu::always_inline]] inline void direct_block(const float* const* prow, const float* corr, std::int64_t kw, std::int64_t kh, std::int64_t x,
-                         Vf* acc) {
-    _Pragma("GCC unroll 8")
-    for (int v = 0; v < NV; ++v) acc[v] = Vf{};
+[[gnu::always_inline]] inline void direct_block(const float* const* prow, const float* corr, std::int64_t kw,
+                                                std::int64_t kh, std::int64_t x, Vf* acc) {
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v)
+        acc[v] = Vf{};
     for (std::int64_t j = 0; j < kh; ++j) {
         const float* p = prow[j] + x;
         const float* c = corr + j * kw;
         for (std::int64_t i = 0; i < kw; ++i) {
             const Vf kv = splat(c[i]);
-            _Pragma("GCC unroll 8")
-            for (int v = 0; v < NV; ++v) acc[v] += kv * load(p + i + v * kLanes);
+#pragma GCC unroll 8
+            for (int v = 0; v < NV; ++v)
+                acc[v] += kv * load(p + i + v * kLanes);
         }
     }
 }
@@ -375,8 +390,9 @@ void Convolve2dPlan::apply_direct(const ConvolveInput& in, const ConvolveOutput&
                 for_blocks_overlap(ow, [&]<int NV>(std::int64_t x) {
                     Vf acc[NV];
                     direct_block<NV>(prow.data(), corr, kw, kh, x, acc);
-                    _Pragma("GCC unroll 8")
-                    for (int v = 0; v < NV; ++v) store(o + x + v * kLanes, acc[v]);
+#pragma GCC unroll 8
+                    for (int v = 0; v < NV; ++v)
+                        store(o + x + v * kLanes, acc[v]);
                 });
             } else {
                 Vf acc[1];
@@ -401,10 +417,10 @@ template <int NV>
                                                   std::int64_t p) {
     for (std::int64_t j0 = 0; j0 < jp; j0 += kFoldRows) {
         Vf f[kFoldRows][NV];
-        _Pragma("GCC unroll 8")
+#pragma GCC unroll 8
         for (int jj = 0; jj < kFoldRows; ++jj) {
             const std::int64_t j = j0 + jj;
-            _Pragma("GCC unroll 8")
+#pragma GCC unroll 8
             for (int v = 0; v < NV; ++v) {
                 if (j == 0)
                     f[jj][v] = load(prow[ry] + p + v * kLanes);
@@ -418,16 +434,19 @@ template <int NV>
             const float* qi = q + i * jp + j0;
             float* h = hrow[i] + p;
             Vf acc[NV];
-            _Pragma("GCC unroll 8")
-            for (int v = 0; v < NV; ++v) acc[v] = j0 == 0 ? Vf{} : load(h + v * kLanes);
-            _Pragma("GCC unroll 8")
+#pragma GCC unroll 8
+            for (int v = 0; v < NV; ++v)
+                acc[v] = j0 == 0 ? Vf{} : load(h + v * kLanes);
+#pragma GCC unroll 8
             for (int jj = 0; jj < kFoldRows; ++jj) {
                 const Vf k = splat(qi[jj]);
-                _Pragma("GCC unroll 8")
-                for (int v = 0; v < NV; ++v) acc[v] += k * f[jj][v];
+#pragma GCC unroll 8
+                for (int v = 0; v < NV; ++v)
+                    acc[v] += k * f[jj][v];
             }
-            _Pragma("GCC unroll 8")
-            for (int v = 0; v < NV; ++v) store(h + v * kLanes, acc[v]);
+#pragma GCC unroll 8
+            for (int v = 0; v < NV; ++v)
+                store(h + v * kLanes, acc[v]);
         }
     }
 }
@@ -436,12 +455,14 @@ template <int NV>
 template <int NV>
 [[gnu::always_inline]] inline void folded_out_block(const float* const* hrow, std::int64_t rx, std::int64_t x,
                                                     Vf* acc) {
-    _Pragma("GCC unroll 8")
-    for (int v = 0; v < NV; ++v) acc[v] = load(hrow[0] + x + rx + v * kLanes);
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v)
+        acc[v] = load(hrow[0] + x + rx + v * kLanes);
     for (std::int64_t i = 1; i <= rx; ++i) {
         const float* h = hrow[i] + x + rx;
-        _Pragma("GCC unroll 8")
-        for (int v = 0; v < NV; ++v) acc[v] += load(h - i + v * kLanes) + load(h + i + v * kLanes);
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v)
+            acc[v] += load(h - i + v * kLanes) + load(h + i + v * kLanes);
     }
 }
 
@@ -468,7 +489,8 @@ void Convolve2dPlan::apply_direct_folded(const ConvolveInput& in, const Convolve
         std::vector<std::int64_t> key(static_cast<std::size_t>(kh));
         std::vector<const float*> prow(static_cast<std::size_t>(kh));
         std::vector<float*> hrow(static_cast<std::size_t>(rx + 1));
-        for (std::int64_t i = 0; i <= rx; ++i) hrow[static_cast<std::size_t>(i)] = hbuf.data() + i * len;
+        for (std::int64_t i = 0; i <= rx; ++i)
+            hrow[static_cast<std::size_t>(i)] = hbuf.data() + i * len;
         const std::int64_t y_end = std::min(oh, (b + 1) * band);
         for (const Region& s : strips) {
             std::fill(key.begin(), key.end(), -1);
@@ -491,14 +513,16 @@ void Convolve2dPlan::apply_direct_folded(const ConvolveInput& in, const Convolve
                 std::int64_t p = 0;
                 for (; p + 2 * kLanes <= positions; p += 2 * kLanes)
                     folded_h_block<2>(prow.data(), q, rx, ry, jp, hrow.data(), p);
-                for (; p < positions; p += kLanes) folded_h_block<1>(prow.data(), q, rx, ry, jp, hrow.data(), p);
+                for (; p < positions; p += kLanes)
+                    folded_h_block<1>(prow.data(), q, rx, ry, jp, hrow.data(), p);
                 float* o = s.dst.row(y);
                 if (w >= kLanes) {
                     for_blocks_overlap(w, [&]<int NV>(std::int64_t x) {
                         Vf acc[NV];
                         folded_out_block<NV>(hrow.data(), rx, x, acc);
-                        _Pragma("GCC unroll 8")
-                        for (int v = 0; v < NV; ++v) store(o + x + v * kLanes, acc[v]);
+#pragma GCC unroll 8
+                        for (int v = 0; v < NV; ++v)
+                            store(o + x + v * kLanes, acc[v]);
                     });
                 } else {
                     Vf acc[1];
@@ -534,7 +558,8 @@ void Convolve2dPlan::apply_low_rank(const ConvolveInput& in, const ConvolveOutpu
         const std::int64_t y_end = std::min(oh, (b + 1) * band);
         for (std::int64_t y = b * band; y < y_end; ++y) {
             const std::int64_t gy = g.out_y0 + y;
-            for (std::int64_t t = 0; t < kh; ++t) rows[static_cast<std::size_t>(t)] = g.src_row(gy - g.ry + t);
+            for (std::int64_t t = 0; t < kh; ++t)
+                rows[static_cast<std::size_t>(t)] = g.src_row(gy - g.ry + t);
             std::fill(acc.begin(), acc.end(), 0.0f);
             for (std::size_t r = 0; r < tx.size(); ++r) {
                 vertical_pass(rows.data(), ty[r], n_cols, vdst);
@@ -694,8 +719,7 @@ double sharpen(ConstImageView<float> in, ImageView<float> out, const SharpenPara
 // ---------------------------------------------------------------------------------------------
 // Naive references
 
-void convolve_2d_reference(ConstImageView<float> in, ImageView<float> out, const Kernel2d& kernel,
-                           BorderMode border) {
+void convolve_2d_reference(ConstImageView<float> in, ImageView<float> out, const Kernel2d& kernel, BorderMode border) {
     validate_kernel(kernel, "convolve_2d_reference");
     if (in.width != out.width || in.height != out.height || in.empty())
         throw Error("convolve_2d_reference: sizes differ or the image is empty");

@@ -28,12 +28,16 @@ inline Vf load(const float* p) {
     std::memcpy(&v, p, sizeof(Vf));
     return v;
 }
-inline void store(float* p, Vf v) { std::memcpy(p, &v, sizeof(Vf)); }
+inline void store(float* p, Vf v) {
+    std::memcpy(p, &v, sizeof(Vf));
+}
 template <std::size_t... I>
 inline Vf splat_lanes(float k, std::index_sequence<I...>) {
     return Vf{((void)I, k)...};
 }
-inline Vf splat(float k) { return splat_lanes(k, std::make_index_sequence<kLanes>{}); }
+inline Vf splat(float k) {
+    return splat_lanes(k, std::make_index_sequence<kLanes>{});
+}
 
 /// Calls block.template operator()<NV>(x) for vector blocks covering [0, n), n >= kLanes. The
 /// last block may overlap the previous one (it recomputes identical values).
@@ -45,8 +49,10 @@ inline void for_blocks_overlap(std::int64_t n, Block&& block, std::int64_t first
         block.template operator()<1>(0);
         x = first;
     }
-    for (; x + 4 * kLanes <= n; x += 4 * kLanes) block.template operator()<4>(x);
-    for (; x + kLanes <= n; x += kLanes) block.template operator()<1>(x);
+    for (; x + 4 * kLanes <= n; x += 4 * kLanes)
+        block.template operator()<4>(x);
+    for (; x + kLanes <= n; x += kLanes)
+        block.template operator()<1>(x);
     if (x < n) block.template operator()<1>(n - kLanes);
 }
 
@@ -54,8 +60,10 @@ inline void for_blocks_overlap(std::int64_t n, Block&& block, std::int64_t first
 template <class Block>
 inline void for_blocks_padded(std::int64_t n, Block&& block) {
     std::int64_t x = 0;
-    for (; x + 4 * kLanes <= n; x += 4 * kLanes) block.template operator()<4>(x);
-    for (; x < n; x += kLanes) block.template operator()<1>(x);
+    for (; x + 4 * kLanes <= n; x += 4 * kLanes)
+        block.template operator()<4>(x);
+    for (; x < n; x += kLanes)
+        block.template operator()<1>(x);
 }
 
 /// 1-D taps prepared for the passes: correlation order (flipped), symmetric ones folded.
@@ -102,7 +110,8 @@ struct Region {
         return src.row(border_index(gy, image_h, border) - src_y0) + (col_lo - src_x0);
     }
     void fill_x_border(float* buffer) const {
-        for (const auto& [to, from] : x_border) buffer[to] = buffer[from];
+        for (const auto& [to, from] : x_border)
+            buffer[to] = buffer[from];
     }
 };
 

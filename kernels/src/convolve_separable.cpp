@@ -73,35 +73,41 @@ Taps prepare_taps(const std::vector<float>& convolution_taps) {
 namespace {
 
 template <int NV>
-[[gnu::always_inline]] inline void vertical_block(const float* const* rows, const Taps& taps, std::int64_t x, float* dst) {
+[[gnu::always_inline]] inline void vertical_block(const float* const* rows, const Taps& taps, std::int64_t x,
+                                                  float* dst) {
     Vf acc[NV];
     if (taps.symmetric) {
         const std::int64_t r = taps.r;
         const Vf k0 = splat(taps.half[0]);
         const float* c = rows[r] + x;
-        _Pragma("GCC unroll 8")
-        for (int v = 0; v < NV; ++v) acc[v] = k0 * load(c + v * kLanes);
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v)
+            acc[v] = k0 * load(c + v * kLanes);
         for (std::int64_t j = 1; j <= r; ++j) {
             const float* a = rows[r - j] + x;
             const float* b = rows[r + j] + x;
             const Vf kj = splat(taps.half[static_cast<std::size_t>(j)]);
-            _Pragma("GCC unroll 8")
-            for (int v = 0; v < NV; ++v) acc[v] += kj * (load(a + v * kLanes) + load(b + v * kLanes));
+#pragma GCC unroll 8
+            for (int v = 0; v < NV; ++v)
+                acc[v] += kj * (load(a + v * kLanes) + load(b + v * kLanes));
         }
     } else {
         const std::int64_t n = 2 * taps.r + 1;
         const Vf k0 = splat(taps.corr[0]);
-        _Pragma("GCC unroll 8")
-        for (int v = 0; v < NV; ++v) acc[v] = k0 * load(rows[0] + x + v * kLanes);
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v)
+            acc[v] = k0 * load(rows[0] + x + v * kLanes);
         for (std::int64_t t = 1; t < n; ++t) {
             const float* a = rows[t] + x;
             const Vf kt = splat(taps.corr[static_cast<std::size_t>(t)]);
-            _Pragma("GCC unroll 8")
-            for (int v = 0; v < NV; ++v) acc[v] += kt * load(a + v * kLanes);
+#pragma GCC unroll 8
+            for (int v = 0; v < NV; ++v)
+                acc[v] += kt * load(a + v * kLanes);
         }
     }
-    _Pragma("GCC unroll 8")
-    for (int v = 0; v < NV; ++v) store(dst + x + v * kLanes, acc[v]);
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v)
+        store(dst + x + v * kLanes, acc[v]);
 }
 
 template <int NV>
@@ -110,23 +116,26 @@ template <int NV>
     if (taps.symmetric) {
         const std::int64_t r = taps.r;
         const Vf k0 = splat(taps.half[0]);
-        _Pragma("GCC unroll 8")
-        for (int v = 0; v < NV; ++v) acc[v] = k0 * load(s + r + v * kLanes);
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v)
+            acc[v] = k0 * load(s + r + v * kLanes);
         for (std::int64_t j = 1; j <= r; ++j) {
             const Vf kj = splat(taps.half[static_cast<std::size_t>(j)]);
-            _Pragma("GCC unroll 8")
+#pragma GCC unroll 8
             for (int v = 0; v < NV; ++v)
                 acc[v] += kj * (load(s + r - j + v * kLanes) + load(s + r + j + v * kLanes));
         }
     } else {
         const std::int64_t n = 2 * taps.r + 1;
         const Vf k0 = splat(taps.corr[0]);
-        _Pragma("GCC unroll 8")
-        for (int v = 0; v < NV; ++v) acc[v] = k0 * load(s + v * kLanes);
+#pragma GCC unroll 8
+        for (int v = 0; v < NV; ++v)
+            acc[v] = k0 * load(s + v * kLanes);
         for (std::int64_t t = 1; t < n; ++t) {
             const Vf kt = splat(taps.corr[static_cast<std::size_t>(t)]);
-            _Pragma("GCC unroll 8")
-            for (int v = 0; v < NV; ++v) acc[v] += kt * load(s + t + v * kLanes);
+#pragma GCC unroll 8
+            for (int v = 0; v < NV; ++v)
+                acc[v] += kt * load(s + t + v * kLanes);
         }
     }
 }
@@ -154,7 +163,7 @@ template <int NV>
         const std::int64_t r = taps.r;
         Vf a_prev[NV], b_prev[NV];
         const Vf k0 = splat(taps.half[0]);
-        _Pragma("GCC unroll 8")
+#pragma GCC unroll 8
         for (int v = 0; v < NV; ++v) {
             a_prev[v] = load(rows[r] + x + v * kLanes);
             b_prev[v] = load(rows[r + 1] + x + v * kLanes);
@@ -165,7 +174,7 @@ template <int NV>
             const float* pa = rows[r - j] + x;
             const float* pb = rows[r + 1 + j] + x;
             const Vf kj = splat(taps.half[static_cast<std::size_t>(j)]);
-            _Pragma("GCC unroll 8")
+#pragma GCC unroll 8
             for (int v = 0; v < NV; ++v) {
                 const Vf a = load(pa + v * kLanes);
                 const Vf b = load(pb + v * kLanes);
@@ -179,7 +188,7 @@ template <int NV>
         // acc0 = sum_t corr[t] rows[t], acc1 = sum_t corr[t] rows[t+1], same order as vertical_block.
         const std::int64_t n = 2 * taps.r + 1;
         const Vf c0 = splat(taps.corr[0]);
-        _Pragma("GCC unroll 8")
+#pragma GCC unroll 8
         for (int v = 0; v < NV; ++v) {
             const Vf l = load(rows[1] + x + v * kLanes);
             acc0[v] = c0 * load(rows[0] + x + v * kLanes);
@@ -191,19 +200,20 @@ template <int NV>
             const Vf cp = splat(taps.corr[static_cast<std::size_t>(t - 1)]);
             if (t < n) {
                 const Vf ct = splat(taps.corr[static_cast<std::size_t>(t)]);
-                _Pragma("GCC unroll 8")
+#pragma GCC unroll 8
                 for (int v = 0; v < NV; ++v) {
                     const Vf l = load(p + v * kLanes);
                     acc0[v] += ct * l;
                     acc1[v] += cp * l;
                 }
             } else {
-                _Pragma("GCC unroll 8")
-                for (int v = 0; v < NV; ++v) acc1[v] += cp * load(p + v * kLanes);
+#pragma GCC unroll 8
+                for (int v = 0; v < NV; ++v)
+                    acc1[v] += cp * load(p + v * kLanes);
             }
         }
     }
-    _Pragma("GCC unroll 8")
+#pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) {
         store(dst0 + x + v * kLanes, acc0[v]);
         store(dst1 + x + v * kLanes, acc1[v]);
@@ -245,8 +255,9 @@ void horizontal_pass(const float* src, const Taps& taps, std::int64_t n, float* 
         for_blocks_padded(n, [&]<int NV>(std::int64_t x) {
             Vf acc[NV];
             horizontal_block<NV>(src, taps, x, acc);
-            _Pragma("GCC unroll 8")
-            for (int v = 0; v < NV; ++v) store(out + x + v * kLanes, load(out + x + v * kLanes) + acc[v]);
+#pragma GCC unroll 8
+            for (int v = 0; v < NV; ++v)
+                store(out + x + v * kLanes, load(out + x + v * kLanes) + acc[v]);
         });
         return;
     }
@@ -254,8 +265,9 @@ void horizontal_pass(const float* src, const Taps& taps, std::int64_t n, float* 
         for_blocks_overlap(n, [&]<int NV>(std::int64_t x) {
             Vf acc[NV];
             horizontal_block<NV>(src, taps, x, acc);
-            _Pragma("GCC unroll 8")
-            for (int v = 0; v < NV; ++v) store(out + x + v * kLanes, acc[v]);
+#pragma GCC unroll 8
+            for (int v = 0; v < NV; ++v)
+                store(out + x + v * kLanes, acc[v]);
         });
         return;
     }
@@ -301,7 +313,8 @@ void set_columns(Region& g) {
 }  // namespace
 
 std::vector<Region> split_strips(const Region& g, std::int64_t window_rows, std::int64_t budget_floats) {
-    const std::int64_t want = std::max<std::int64_t>(4 * kLanes, budget_floats / std::max<std::int64_t>(1, window_rows));
+    const std::int64_t want =
+        std::max<std::int64_t>(4 * kLanes, budget_floats / std::max<std::int64_t>(1, window_rows));
     const std::int64_t ow = g.dst.width;
     const std::int64_t n = std::max<std::int64_t>(1, (ow + want - 1) / want);
     std::int64_t width = (ow + n - 1) / n;
@@ -342,8 +355,8 @@ bool resolve_region(const ConvolveInput& in, const ConvolveOutput& out, Convolve
                     std::to_string(g.image_h) + "); give a non-empty image");
     if (d.empty()) return false;
     if (out.x0 < 0 || out.y0 < 0 || out.x0 + d.width > g.image_w || out.y0 + d.height > g.image_h)
-        throw Error(op + ": the output tile at (" + std::to_string(out.x0) + ", " + std::to_string(out.y0) +
-                    ") size " + std::to_string(d.width) + "x" + std::to_string(d.height) +
+        throw Error(op + ": the output tile at (" + std::to_string(out.x0) + ", " + std::to_string(out.y0) + ") size " +
+                    std::to_string(d.width) + "x" + std::to_string(d.height) +
                     " lies outside the image; clip it to the image");
     if (in.x0 < 0 || in.y0 < 0 || in.x0 + s.width > g.image_w || in.y0 + s.height > g.image_h)
         throw Error(op + ": the input tile lies outside the image; clip it to the image");
@@ -400,7 +413,8 @@ void convolve_separable(const ConvolveInput& in, const ConvolveOutput& out, cons
             std::int64_t y = b * band;
             for (; y + 1 < y_end; y += 2) {
                 const std::int64_t gy = s.out_y0 + y;
-                for (std::int64_t t = 0; t <= count_y; ++t) rows[static_cast<std::size_t>(t)] = s.src_row(gy - s.ry + t);
+                for (std::int64_t t = 0; t <= count_y; ++t)
+                    rows[static_cast<std::size_t>(t)] = s.src_row(gy - s.ry + t);
                 vertical_pass2(rows.data(), ty, n_cols, buf0 + off, buf1 + off);
                 s.fill_x_border(buf0);
                 s.fill_x_border(buf1);
@@ -409,7 +423,8 @@ void convolve_separable(const ConvolveInput& in, const ConvolveOutput& out, cons
             }
             if (y < y_end) {
                 const std::int64_t gy = s.out_y0 + y;
-                for (std::int64_t t = 0; t < count_y; ++t) rows[static_cast<std::size_t>(t)] = s.src_row(gy - s.ry + t);
+                for (std::int64_t t = 0; t < count_y; ++t)
+                    rows[static_cast<std::size_t>(t)] = s.src_row(gy - s.ry + t);
                 vertical_pass(rows.data(), ty, n_cols, buf0 + off);
                 s.fill_x_border(buf0);
                 horizontal_pass(buf0, tx, s.dst.width, s.dst.row(y), HMode::Store);
@@ -427,8 +442,7 @@ void convolve_separable(ConstImageView<float> in, ImageView<float> out, const Se
     convolve_separable(ConvolveInput{in, 0, 0, in.width, in.height}, ConvolveOutput{out, 0, 0}, kernel, border);
 }
 
-void convolve_separable_valid(ConstImageView<float> in_with_halo, ImageView<float> out,
-                              const SeparableKernel& kernel) {
+void convolve_separable_valid(ConstImageView<float> in_with_halo, ImageView<float> out, const SeparableKernel& kernel) {
     const ConvolveHalo h = halo(kernel);
     if (in_with_halo.width != out.width + 2 * h.x_px || in_with_halo.height != out.height + 2 * h.y_px)
         throw Error("convolve_separable_valid: input must be the output grown by the halo (" + std::to_string(h.x_px) +

@@ -13,7 +13,8 @@ namespace {
 // Normalizes symmetric half-taps h[0..r] (h[0] centre) into 2r+1 float taps summing to 1 in double.
 std::vector<float> from_half(const std::vector<double>& half) {
     double sum = half[0];
-    for (std::size_t j = 1; j < half.size(); ++j) sum += 2.0 * half[j];
+    for (std::size_t j = 1; j < half.size(); ++j)
+        sum += 2.0 * half[j];
     const std::size_t r = half.size() - 1;
     std::vector<float> taps(2 * r + 1);
     for (std::size_t j = 0; j <= r; ++j) {
@@ -26,14 +27,16 @@ std::vector<float> from_half(const std::vector<double>& half) {
 
 Kernel2d normalized(std::int64_t radius, std::vector<double> values) {
     double sum = 0.0;
-    for (double v : values) sum += v;
+    for (double v : values)
+        sum += v;
     if (!(sum > 0.0)) {  // support smaller than the sub-sample spacing: a point at the centre
         std::fill(values.begin(), values.end(), 0.0);
         values[values.size() / 2] = 1.0;
         sum = 1.0;
     }
     Kernel2d k{2 * radius + 1, 2 * radius + 1, std::vector<float>(values.size())};
-    for (std::size_t i = 0; i < values.size(); ++i) k.taps[i] = static_cast<float>(values[i] / sum);
+    for (std::size_t i = 0; i < values.size(); ++i)
+        k.taps[i] = static_cast<float>(values[i] / sum);
     return k;
 }
 
@@ -101,7 +104,8 @@ std::vector<float> compose_taps(const std::vector<float>& a, const std::vector<f
                     " and " + std::to_string(b.size()) + ")");
     std::vector<double> c(a.size() + b.size() - 1, 0.0);
     for (std::size_t i = 0; i < a.size(); ++i)
-        for (std::size_t j = 0; j < b.size(); ++j) c[i + j] += static_cast<double>(a[i]) * b[j];
+        for (std::size_t j = 0; j < b.size(); ++j)
+            c[i + j] += static_cast<double>(a[i]) * b[j];
     // Keep exact symmetry when both inputs are symmetric (the sums above are then mirrored up
     // to rounding order): average mirrored pairs.
     const std::size_t n = c.size();
@@ -121,7 +125,8 @@ Kernel2d outer_product(const SeparableKernel& kernel) {
     Kernel2d k{2 * h.x_px + 1, 2 * h.y_px + 1, {}};
     k.taps.reserve(static_cast<std::size_t>(k.width * k.height));
     for (float ty : kernel.taps_y)
-        for (float tx : kernel.taps_x) k.taps.push_back(static_cast<float>(static_cast<double>(tx) * ty));
+        for (float tx : kernel.taps_x)
+            k.taps.push_back(static_cast<float>(static_cast<double>(tx) * ty));
     return k;
 }
 

@@ -23,7 +23,8 @@ Image random_image(std::int64_t w, std::int64_t h, unsigned seed, float lo = -1.
     Image img(w, h);
     std::mt19937 rng(seed);
     std::uniform_real_distribution<float> d(lo, hi);
-    for (auto& v : img.pixels()) v = d(rng);
+    for (auto& v : img.pixels())
+        v = d(rng);
     return img;
 }
 
@@ -31,7 +32,8 @@ std::vector<float> random_taps(std::size_t n, unsigned seed) {
     std::mt19937 rng(seed);
     std::uniform_real_distribution<float> d(-0.5f, 1.0f);
     std::vector<float> t(n);
-    for (auto& v : t) v = d(rng);
+    for (auto& v : t)
+        v = d(rng);
     return t;
 }
 
@@ -41,7 +43,8 @@ Kernel2d random_kernel(std::int64_t w, std::int64_t h, unsigned seed) {
 
 double abs_sum(const std::vector<float>& v) {
     double s = 0.0;
-    for (float x : v) s += std::abs(x);
+    for (float x : v)
+        s += std::abs(x);
     return s;
 }
 
@@ -125,7 +128,8 @@ TEST(Taps, GaussianSizesAndNormalization) {
     EXPECT_EQ(t4.size(), 17u);  // OpenCV's float default: 8 sigma + 1
     for (const auto* t : {&t3, &t4}) {
         double s = 0.0;
-        for (float v : *t) s += v;
+        for (float v : *t)
+            s += v;
         EXPECT_NEAR(s, 1.0, 1e-6);
         EXPECT_TRUE(std::equal(t->begin(), t->end(), t->rbegin()));
     }
@@ -139,7 +143,8 @@ TEST(Taps, GaussianSizesAndNormalization) {
 TEST(Taps, BoxWithPartialEnds) {
     const auto b3 = box_taps(3.0);
     ASSERT_EQ(b3.size(), 3u);
-    for (float v : b3) EXPECT_NEAR(v, 1.0 / 3.0, 1e-7);
+    for (float v : b3)
+        EXPECT_NEAR(v, 1.0 / 3.0, 1e-7);
     const auto b2 = box_taps(2.0);
     ASSERT_EQ(b2.size(), 3u);
     EXPECT_NEAR(b2[0], 0.25, 1e-7);
@@ -159,7 +164,8 @@ TEST(Taps, ComposeAndOuterProduct) {
     const auto c = compose_taps(box_taps(3.0), gaussian_taps(1.0));
     EXPECT_EQ(c.size(), 3u + 7u - 1u);
     double s = 0.0;
-    for (float v : c) s += v;
+    for (float v : c)
+        s += v;
     EXPECT_NEAR(s, 1.0, 1e-6);
     EXPECT_TRUE(std::equal(c.begin(), c.end(), c.rbegin()));
     EXPECT_THROW((void)compose_taps({}, {1.0f}), Error);
@@ -174,7 +180,8 @@ TEST(Psf, AiryAndDiskAreNormalizedAndSymmetric) {
     const Kernel2d a = airy_psf({1.5, 0.3, 10, 4});
     ASSERT_EQ(a.width, 21);
     double s = 0.0;
-    for (float v : a.taps) s += v;
+    for (float v : a.taps)
+        s += v;
     EXPECT_NEAR(s, 1.0, 1e-5);
     for (std::int64_t j = 0; j < 21; ++j)
         for (std::int64_t i = 0; i < 21; ++i) {
@@ -204,11 +211,11 @@ const SizeCase kSizes[] = {{1, 1}, {1, 37}, {37, 1}, {5, 3}, {127, 63}, {200, 45
 
 TEST(Separable, MatchesReferenceOnRandomImages) {
     const std::vector<SeparableKernel> kernels = {
-        gaussian_kernel(2.0, 2.0),                                   // symmetric, folded
-        gaussian_kernel(0.8, 3.1, GaussianRadiusRule::FourSigma),    // different x / y
-        {random_taps(5, 1), random_taps(7, 2)},                      // non-symmetric
-        {box_taps(2.5), random_taps(1, 3)},                          // 1-tap y
-        gaussian_kernel(9.0, 9.0),                                   // larger than small images
+        gaussian_kernel(2.0, 2.0),                                 // symmetric, folded
+        gaussian_kernel(0.8, 3.1, GaussianRadiusRule::FourSigma),  // different x / y
+        {random_taps(5, 1), random_taps(7, 2)},                    // non-symmetric
+        {box_taps(2.5), random_taps(1, 3)},                        // 1-tap y
+        gaussian_kernel(9.0, 9.0),                                 // larger than small images
     };
     unsigned seed = 10;
     for (const auto& sz : kSizes)
@@ -228,7 +235,8 @@ TEST(Separable, ConstantStaysConstantAndMeanIsPreserved) {
         const Image c(131, 70, 7.25f);
         Image out(131, 70);
         convolve_separable(c.view(), out.view(), gaussian_kernel(2.0, 3.0), m);
-        for (float v : out.pixels()) EXPECT_NEAR(v, 7.25f, 7.25f * 2e-6f);
+        for (float v : out.pixels())
+            EXPECT_NEAR(v, 7.25f, 7.25f * 2e-6f);
     }
     // Reflect + symmetric normalized kernel = periodic convolution of the mirrored image.
     const Image in = random_image(256, 192, 5, 0.0f, 1000.0f);
@@ -247,7 +255,8 @@ TEST(Separable, IsLinear) {
     const Image a = random_image(97, 51, 1);
     const Image b = random_image(97, 51, 2);
     Image mix(97, 51), ca(97, 51), cb(97, 51), cm(97, 51);
-    for (std::size_t i = 0; i < mix.pixels().size(); ++i) mix.pixels()[i] = 2.0f * a.pixels()[i] - 0.5f * b.pixels()[i];
+    for (std::size_t i = 0; i < mix.pixels().size(); ++i)
+        mix.pixels()[i] = 2.0f * a.pixels()[i] - 0.5f * b.pixels()[i];
     const SeparableKernel k{random_taps(7, 4), random_taps(3, 5)};
     convolve_separable(a.view(), ca.view(), k);
     convolve_separable(b.view(), cb.view(), k);
@@ -294,13 +303,14 @@ TEST(Separable, GaussianHasTheAnalyticMtf) {
 
 TEST(Separable, TiledEqualsWholeBitForBit) {
     const Image in = random_image(300, 211, 9);
-    const std::vector<SeparableKernel> kernels = {gaussian_kernel(2.0, 2.0), {random_taps(9, 7), random_taps(5, 8)},
-                                                  gaussian_kernel(40.0, 1.0)};
+    const std::vector<SeparableKernel> kernels = {
+        gaussian_kernel(2.0, 2.0), {random_taps(9, 7), random_taps(5, 8)}, gaussian_kernel(40.0, 1.0)};
     for (const auto& k : kernels)
         for (BorderMode m : kBorders) {
             Image whole(300, 211);
             convolve_separable(in.view(), whole.view(), k, m);
-            for (auto [tw, th] : {std::pair{1, 211}, {300, 1}, {7, 5}, {16, 16}, {33, 64}, {64, 17}, {300, 211}, {301, 7}}) {
+            for (auto [tw, th] :
+                 {std::pair{1, 211}, {300, 1}, {7, 5}, {16, 16}, {33, 64}, {64, 17}, {300, 211}, {301, 7}}) {
                 const Image t = tiled(in, halo(k), tw, th, [&](const ConvolveInput& ci, const ConvolveOutput& co) {
                     convolve_separable(ci, co, k, m);
                 });
@@ -334,24 +344,28 @@ TEST(Separable, OneThreadEqualsAllThreads) {
 TEST(Separable, ErrorsThrow) {
     Image a(10, 10), b(10, 10), c(9, 10), e;
     const SeparableKernel good = gaussian_kernel(1.0, 1.0);
-    EXPECT_THROW(convolve_separable(a.view(), c.view(), good), Error);                     // size mismatch
-    EXPECT_THROW(convolve_separable(e.view(), e.view(), good), Error);                     // empty
-    EXPECT_THROW(convolve_separable(a.view(), a.view(), good), Error);                     // in-place
-    EXPECT_THROW(convolve_separable(a.view(), b.view(), {{1.0f, 1.0f}, {1.0f}}), Error);   // even taps
-    EXPECT_THROW(convolve_separable(a.view(), b.view(), {{}, {1.0f}}), Error);             // empty taps
-    EXPECT_THROW(convolve_separable(a.view(), b.view(), {{1.0f}, {NAN}}), Error);          // non-finite
+    EXPECT_THROW(convolve_separable(a.view(), c.view(), good), Error);                    // size mismatch
+    EXPECT_THROW(convolve_separable(e.view(), e.view(), good), Error);                    // empty
+    EXPECT_THROW(convolve_separable(a.view(), a.view(), good), Error);                    // in-place
+    EXPECT_THROW(convolve_separable(a.view(), b.view(), {{1.0f, 1.0f}, {1.0f}}), Error);  // even taps
+    EXPECT_THROW(convolve_separable(a.view(), b.view(), {{}, {1.0f}}), Error);            // empty taps
+    EXPECT_THROW(convolve_separable(a.view(), b.view(), {{1.0f}, {NAN}}), Error);         // non-finite
     EXPECT_THROW((void)halo(SeparableKernel{{1.0f, 2.0f}, {1.0f}}), Error);
     // region: output outside the image, input tile not covering the halo, input outside image
-    EXPECT_THROW(convolve_separable(ConvolveInput{a.view(), 0, 0, 10, 10}, ConvolveOutput{b.view(), 1, 0}, good), Error);
+    EXPECT_THROW(convolve_separable(ConvolveInput{a.view(), 0, 0, 10, 10}, ConvolveOutput{b.view(), 1, 0}, good),
+                 Error);
     EXPECT_THROW(convolve_separable(ConvolveInput{a.view().sub(2, 2, 6, 6), 2, 2, 10, 10},
                                     ConvolveOutput{b.view().sub(0, 0, 4, 4), 3, 3}, good),
                  Error);
-    EXPECT_THROW(convolve_separable(ConvolveInput{a.view(), 1, 0, 10, 10}, ConvolveOutput{b.view().sub(0, 0, 2, 2), 0, 0}, good),
+    EXPECT_THROW(
+        convolve_separable(ConvolveInput{a.view(), 1, 0, 10, 10}, ConvolveOutput{b.view().sub(0, 0, 2, 2), 0, 0}, good),
+        Error);
+    EXPECT_THROW(convolve_separable(ConvolveInput{a.view(), 0, 0, -3, 10}, ConvolveOutput{b.view(), 0, 0}, good),
                  Error);
-    EXPECT_THROW(convolve_separable(ConvolveInput{a.view(), 0, 0, -3, 10}, ConvolveOutput{b.view(), 0, 0}, good), Error);
     // valid form: wrong size, empty output
     EXPECT_THROW(convolve_separable_valid(a.view(), b.view(), good), Error);
-    EXPECT_THROW(convolve_separable_valid(a.view().sub(0, 0, 6, 6), b.view().sub(0, 0, 0, 0), {{1, 1, 1, 1, 1, 1, 1}, {1, 1, 1, 1, 1, 1, 1}}),
+    EXPECT_THROW(convolve_separable_valid(a.view().sub(0, 0, 6, 6), b.view().sub(0, 0, 0, 0),
+                                          {{1, 1, 1, 1, 1, 1, 1}, {1, 1, 1, 1, 1, 1, 1}}),
                  Error);
 }
 
@@ -375,9 +389,12 @@ TEST(Convolve2d, EveryPathMatchesReference) {
     const Kernel2d airy = airy_psf({1.2, 0.25, 7, 3});
     const Kernel2d rnd = random_kernel(9, 7, 21);
     const std::vector<Case> cases = {
-        {airy, Convolve2dMethod::Direct, 2e-6},  {airy, Convolve2dMethod::LowRank, 2e-5},
-        {airy, Convolve2dMethod::Fft, 2e-6},     {rnd, Convolve2dMethod::Direct, 2e-6},
-        {rnd, Convolve2dMethod::LowRank, 2e-5},  {rnd, Convolve2dMethod::Fft, 5e-6},
+        {airy, Convolve2dMethod::Direct, 2e-6},
+        {airy, Convolve2dMethod::LowRank, 2e-5},
+        {airy, Convolve2dMethod::Fft, 2e-6},
+        {rnd, Convolve2dMethod::Direct, 2e-6},
+        {rnd, Convolve2dMethod::LowRank, 2e-5},
+        {rnd, Convolve2dMethod::Fft, 5e-6},
         {random_kernel(1, 5, 3), Convolve2dMethod::Direct, 2e-6},
         {random_kernel(3, 1, 4), Convolve2dMethod::Fft, 5e-6},
     };
@@ -429,7 +446,8 @@ TEST(Convolve2d, InvariantsConstantMeanLinearity) {
         const Image c(70, 53, 3.5f);
         Image out(70, 53);
         plan.apply(c.view(), out.view());
-        for (float v : out.pixels()) EXPECT_NEAR(v, 3.5f, 3.5f * 2e-5f);
+        for (float v : out.pixels())
+            EXPECT_NEAR(v, 3.5f, 3.5f * 2e-5f);
         const Image in = random_image(70, 53, 8, 0.0f, 100.0f);
         plan.apply(in.view(), out.view());
         double a = 0.0, b = 0.0;
@@ -440,7 +458,8 @@ TEST(Convolve2d, InvariantsConstantMeanLinearity) {
         EXPECT_NEAR(b / a, 1.0, 1e-3);
         const Image in2 = random_image(70, 53, 9);
         Image mix(70, 53), o2(70, 53), om(70, 53);
-        for (std::size_t i = 0; i < mix.pixels().size(); ++i) mix.pixels()[i] = in.pixels()[i] + 3.0f * in2.pixels()[i];
+        for (std::size_t i = 0; i < mix.pixels().size(); ++i)
+            mix.pixels()[i] = in.pixels()[i] + 3.0f * in2.pixels()[i];
         plan.apply(in2.view(), o2.view());
         plan.apply(mix.view(), om.view());
         for (std::size_t i = 0; i < mix.pixels().size(); ++i)
@@ -482,7 +501,8 @@ TEST(Convolve2d, TiledEqualsWholeBitForBit) {
         EXPECT_TRUE(bit_identical(whole, t)) << "blocks " << mx << "x" << my;
     }
     // unaligned tiles differ by rounding only
-    const Image t = tiled(in, fft.halo(), 37, 29, [&](const ConvolveInput& ci, const ConvolveOutput& co) { fft.apply(ci, co); });
+    const Image t =
+        tiled(in, fft.halo(), 37, 29, [&](const ConvolveInput& ci, const ConvolveOutput& co) { fft.apply(ci, co); });
     EXPECT_LE(max_diff(whole, t), 1e-5);
 }
 
@@ -528,7 +548,7 @@ TEST(Convolve2d, ErrorsThrow) {
     Image a(10, 10), b(10, 10), c(10, 9), e;
     const Kernel2d good = random_kernel(3, 3, 1);
     EXPECT_THROW(Convolve2dPlan(Kernel2d{2, 3, std::vector<float>(6, 1.0f)}), Error);  // even size
-    EXPECT_THROW(Convolve2dPlan(Kernel2d{0, 0, {}}), Error);                          // empty
+    EXPECT_THROW(Convolve2dPlan(Kernel2d{0, 0, {}}), Error);                           // empty
     EXPECT_THROW(Convolve2dPlan(Kernel2d{3, 3, std::vector<float>(8, 1.0f)}), Error);  // wrong tap count
     EXPECT_THROW(Convolve2dPlan(Kernel2d{1, 1, {INFINITY}}), Error);                   // non-finite
     EXPECT_THROW((void)halo(Kernel2d{2, 2, {1, 1, 1, 1}}), Error);
@@ -554,7 +574,8 @@ TEST(Convolve2d, ErrorsThrow) {
         EXPECT_THROW(plan.apply(a.view(), c.view()), Error);
         EXPECT_THROW(plan.apply(e.view(), e.view()), Error);
         EXPECT_THROW(plan.apply(a.view(), a.view()), Error);
-        EXPECT_THROW(plan.apply(ConvolveInput{a.view().sub(1, 1, 8, 8), 1, 1, 10, 10}, ConvolveOutput{b.view().sub(0, 0, 3, 3), 0, 0}),
+        EXPECT_THROW(plan.apply(ConvolveInput{a.view().sub(1, 1, 8, 8), 1, 1, 10, 10},
+                                ConvolveOutput{b.view().sub(0, 0, 3, 3), 0, 0}),
                      Error);
         EXPECT_THROW(plan.apply_valid(a.view(), b.view()), Error);
     }
@@ -587,7 +608,8 @@ TEST(Sharpen, NoiseGainAndBehaviour) {
     const Image c(50, 20, 2.0f);
     Image co(50, 20);
     (void)sharpen(c.view(), co.view(), p);
-    for (float v : co.pixels()) EXPECT_NEAR(v, 2.0f, 1e-5f);
+    for (float v : co.pixels())
+        EXPECT_NEAR(v, 2.0f, 1e-5f);
     // noise gain holds on white noise: std(out) / std(in) ~= G
     const Image noise = random_image(512, 512, 12, -1.0f, 1.0f);
     Image nout(512, 512);

@@ -109,8 +109,7 @@ void convolve_separable(const ConvolveInput& in, const ConvolveOutput& out, cons
 /// Valid form: `in_with_halo` is (out.width + 2 halo.x_px) x (out.height + 2 halo.y_px) and
 /// already holds the halo; `out` receives the interior. No border rule is applied. With a halo
 /// filled by `border_index`, output equals the whole-image call bit for bit.
-void convolve_separable_valid(ConstImageView<float> in_with_halo, ImageView<float> out,
-                              const SeparableKernel& kernel);
+void convolve_separable_valid(ConstImageView<float> in_with_halo, ImageView<float> out, const SeparableKernel& kernel);
 
 // ---------------------------------------------------------------------------------------------
 // General 2-D convolution
@@ -217,17 +216,17 @@ private:
     Convolve2dMethod m_method = Convolve2dMethod::Direct;
     ConvolveHalo m_halo;
     Convolve2dCosts m_costs;
-    Kernel2d m_kernel;                     ///< as given
-    std::vector<float> m_correlation;      ///< kernel flipped in x and y (direct path)
+    Kernel2d m_kernel;                 ///< as given
+    std::vector<float> m_correlation;  ///< kernel flipped in x and y (direct path)
     bool m_folded = false;
-    std::int64_t m_quadrant_rows = 0;      ///< ry + 1 rounded up to a multiple of 8
-    std::vector<float> m_quadrant;         ///< folded taps q(i, j), i in [0, rx], j padded
-    std::vector<SeparableTerm> m_terms;    ///< low-rank terms
+    std::int64_t m_quadrant_rows = 0;    ///< ry + 1 rounded up to a multiple of 8
+    std::vector<float> m_quadrant;       ///< folded taps q(i, j), i in [0, rx], j padded
+    std::vector<SeparableTerm> m_terms;  ///< low-rank terms
     std::int64_t m_rank = 0;
     double m_low_rank_error = 0.0;
     std::int64_t m_fft_size = 0;
-    std::vector<float> m_spectrum;         ///< kernel spectrum (backend layout), scaled by 1/N^2 for FFTW
-    std::shared_ptr<void> m_fft_plans;     ///< backend plans (FFTW), shared by copies of the plan
+    std::vector<float> m_spectrum;      ///< kernel spectrum (backend layout), scaled by 1/N^2 for FFTW
+    std::shared_ptr<void> m_fft_plans;  ///< backend plans (FFTW), shared by copies of the plan
 };
 
 /// Convenience: plans and applies (whole image). Returns the method used.
@@ -272,9 +271,8 @@ double sharpen(ConstImageView<float> in, ImageView<float> out, const Kernel2d& k
 // Naive references (double precision, single thread, no vectorization): kept beside the fast
 // kernels for the tests. Same conventions (true convolution, border rule) as above.
 
-void convolve_2d_reference(ConstImageView<float> in, ImageView<float> out, const Kernel2d& kernel,
-                           BorderMode border);
-void convolve_separable_reference(ConstImageView<float> in, ImageView<float> out,
-                                  const SeparableKernel& kernel, BorderMode border);
+void convolve_2d_reference(ConstImageView<float> in, ImageView<float> out, const Kernel2d& kernel, BorderMode border);
+void convolve_separable_reference(ConstImageView<float> in, ImageView<float> out, const SeparableKernel& kernel,
+                                  BorderMode border);
 
 }  // namespace satiq
