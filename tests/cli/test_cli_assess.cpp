@@ -20,14 +20,7 @@ namespace {
 fs::path make_squares(const fs::path& dir) {
     Image img = test::render_rotated_squares(480, 480, 120, 70, {5, 8, 6, 9}, 0.6, 200, 1200);
     add_gaussian_noise(img.view(), 5.0, 2);
-    GeoReference g;
-    OGRSpatialReference srs;
-    srs.importFromEPSG(32631);
-    char* w = nullptr;
-    srs.exportToWkt(&w);
-    g.crs_wkt = w;
-    CPLFree(w);
-    g.geotransform = std::array<double, 6>{600000, 0.5, 0, 5700000, 0, -0.5};
+    const GeoReference g = test::north_up(32631, 600000, 5700000, 0.5);
     WriteOptions o;
     o.type = DataType::UInt16;
     write_raster(dir / "squares.tif", {img.view()}, g, o);

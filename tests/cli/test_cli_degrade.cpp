@@ -17,14 +17,7 @@ fs::path make_input(const fs::path& dir) {
     Image a(240, 160);
     for (std::int64_t y = 0; y < 160; ++y)
         for (std::int64_t x = 0; x < 240; ++x) a.at(x, y) = static_cast<float>(100 + ((x / 10 + y / 10) % 2) * 800);
-    GeoReference g;
-    OGRSpatialReference srs;
-    srs.importFromEPSG(32631);
-    char* w = nullptr;
-    srs.exportToWkt(&w);
-    g.crs_wkt = w;
-    CPLFree(w);
-    g.geotransform = std::array<double, 6>{600000, 0.5, 0, 5700000, 0, -0.5};
+    const GeoReference g = test::north_up(32631, 600000, 5700000, 0.5);
     WriteOptions o;
     o.type = DataType::UInt16;
     write_raster(dir / "in.tif", {a.view()}, g, o);

@@ -28,14 +28,7 @@ int count_lines(const std::string& s) {
 TEST(CliInfo, JsonForGoodAndBadFilesInOneRun) {
     const fs::path dir = test::temp_dir("cli_info");
     Image a(64, 48, 100.f);
-    GeoReference geo;
-    OGRSpatialReference srs;
-    srs.importFromEPSG(32652);
-    char* w = nullptr;
-    srs.exportToWkt(&w);
-    geo.crs_wkt = w;
-    CPLFree(w);
-    geo.geotransform = std::array<double, 6>{300000, 0.25, 0, 4300000, 0, -0.25};
+    const GeoReference geo = test::north_up(32652, 300000, 4300000, 0.25);
     WriteOptions opt;
     opt.type = DataType::UInt16;
     opt.nodata = 0;

@@ -145,6 +145,33 @@ TEST(EdgeFind, IdenticalForAnyThreadCount) {
     EXPECT_NEAR(all.aggregate.rer_gm, truth, 0.01);
 }
 
+// A box edge crossing a tile border is one candidate, not two: the pieces found in the two
+// tiles are joined, and the joined edge measures like one edge. Tile size must not matter.
+TEST(EdgeFind, EdgeCrossingATileBorderIsJoined) {
+    // A 200 x 60 box tilted 5 deg, centred so that its long sides cross x = 128.
+    const Image img = render_boxes(256, 160, {{128.0, 80.0, 100.0, 30.0, 5.0, 800.0}}, 200.0, 0.7, 2.0, 7);
+    EdgeFindParams fp;
+    fp.noise_sigma_dn = 2.0;
+    auto long_ones = [](const std::vector<EdgeSegment>& v) {
+        std::vector<EdgeSegment> out;
+        for (const auto& s : v)
+            if (std::hypot(s.x1_px - s.x0_px, s.y1_px - s.y0_px) > 150.0) out.push_back(s);
+        return out;
+    };
+    fp.tile_px = 128;
+    const auto tiled = find_edges(img.view(), {}, fp);
+    fp.tile_px = 512;
+    const auto whole = find_edges(img.view(), {}, fp);
+    // Both long sides (top and bottom) come out whole in both cases.
+    EXPECT_EQ(long_ones(whole).size(), 2u);
+    ASSERT_EQ(long_ones(tiled).size(), 2u);
+    for (const auto& s : long_ones(tiled)) {
+        const EdgeMeasurement m = measure_edge(img.view(), {}, s, sfr_params());
+        EXPECT_TRUE(is_usable(m.verdict)) << m.reason;
+        EXPECT_GT(m.length_px, 150.0);
+    }
+}
+
 TEST(EdgeFind, NodataBorderIsNotAnEdge) {
     Image img = render_boxes(300, 300, {{150, 150, 70, 70, 6.0, 400}}, 100, 0.7, 2.0, 3);
     std::vector<std::uint8_t> mask(300 * 300, 1);

@@ -519,4 +519,74 @@ TEST(EdgeErrors, VerdictNames) {
     EXPECT_STREQ(to_string(EdgeAxis::y), "y");
 }
 
+// ----- adaptive half-width, double steps, weighted aggregate -----
+
+// A bright road 8 px wide: at half-width 10 its far side lies inside the bright plateau; the
+// adaptive measurement falls back to a narrower ROI that holds only the near side, and the RER
+// of that side is still the truth.
+TEST(EdgeAdaptive, NarrowRoadMeasuredWithANarrowerRoi) {
+    EdgeSpec s = sized_spec(6.0, 0.6, 16.0);
+    s.dark = 0.0;
+    s.bright = 200.0;
+    const Image a = render_edge(s);
+    EdgeSpec far = s;
+    const double ang = s.angle_deg * kPi / 180.0;
+    far.cx = 0.5 * static_cast<double>(s.width) + 8.0 * std::cos(ang);
+    far.cy = 0.5 * static_cast<double>(s.height) - 8.0 * std::sin(ang);
+    const Image b = render_edge(far);
+    Image road(s.width, s.height);
+    for (std::int64_t y = 0; y < s.height; ++y)
+        for (std::int64_t x = 0; x < s.width; ++x) road.at(x, y) = 100.0f + a.at(x, y) - b.at(x, y);
+    EdgeSfrParams p = accuracy_params(0.5);
+    p.roi_half_width_px = 10.0;
+    const EdgeMeasurement wide = measure_edge(road.view(), {}, true_segment(s), p);
+    EXPECT_FALSE(is_usable(wide.verdict)) << "half-width 10 should see the far side of the road";
+    const EdgeMeasurement m = measure_edge_adaptive(road.view(), {}, true_segment(s), p);
+    ASSERT_TRUE(is_usable(m.verdict)) << m.reason;
+    EXPECT_LT(m.roi_half_width_px, 8.0);
+    EXPECT_GE(m.roi_half_width_px, 5.0);
+    EXPECT_NEAR(m.rer, truth_for(0.6, 6.0).rer_exact, 0.01);
+    // No retry below the first width when it is disabled.
+    p.min_roi_half_width_px = 0.0;
+    EXPECT_FALSE(is_usable(measure_edge_adaptive(road.view(), {}, true_segment(s), p).verdict));
+}
+
+// Two sharp steps 3 px apart with a shelf just above the 50 % level (a roof edge beside its
+// shadow): a small RER with a moderate rise, which no single blurred step produces.
+TEST(EdgeVerdicts, DoubleStepIsNotAStep) {
+    EdgeSpec s = sized_spec(6.0, 0.5, 12.0);
+    s.dark = 0.0;
+    s.bright = 104.0;
+    const Image a = render_edge(s);
+    EdgeSpec second = s;
+    const double ang = s.angle_deg * kPi / 180.0;
+    second.cx = 0.5 * static_cast<double>(s.width) + 3.0 * std::cos(ang);
+    second.cy = 0.5 * static_cast<double>(s.height) - 3.0 * std::sin(ang);
+    second.bright = 96.0;
+    const Image b = render_edge(second);
+    Image img(s.width, s.height);
+    for (std::int64_t y = 0; y < s.height; ++y)
+        for (std::int64_t x = 0; x < s.width; ++x) img.at(x, y) = 100.0f + a.at(x, y) + b.at(x, y);
+    const EdgeMeasurement m = measure_spec(s, img, {}, accuracy_params(0.5));
+    EXPECT_EQ(m.verdict, EdgeVerdict::not_a_step) << m.reason << " RER " << m.rer << " rise " << m.rise_10_90_px;
+    EXPECT_STREQ(to_string(EdgeVerdict::not_a_step), "not_a_step");
+}
+
+TEST(EdgeAggregate, MedianIsQualityWeighted) {
+    std::vector<EdgeMeasurement> v;
+    for (const auto& [rer, q] : std::vector<std::pair<double, double>>{{0.3, 1.0}, {0.5, 0.1}, {0.6, 0.1}, {0.7, 0.1}}) {
+        EdgeMeasurement m;
+        m.axis = EdgeAxis::x;
+        m.rer = rer;
+        m.quality = q;
+        m.verdict = EdgeVerdict::ok;
+        v.push_back(m);
+    }
+    const EdgeAggregate a = aggregate_edges(v);
+    EXPECT_NEAR(a.x.rer.median, 0.3, 1e-12);  // plain median 0.55
+    EXPECT_NEAR(a.x.rer.q1, 0.45, 1e-12);     // quartiles stay unweighted
+    for (auto& m : v) m.quality = 0.5;        // equal weights: the ordinary median
+    EXPECT_NEAR(aggregate_edges(v).x.rer.median, 0.55, 1e-12);
+}
+
 }  // namespace

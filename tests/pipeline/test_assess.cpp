@@ -19,17 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-GeoReference utm(double gsd_m) {
-    GeoReference g;
-    OGRSpatialReference srs;
-    srs.importFromEPSG(32652);
-    char* w = nullptr;
-    srs.exportToWkt(&w);
-    g.crs_wkt = w;
-    CPLFree(w);
-    g.geotransform = std::array<double, 6>{350000.0, gsd_m, 0, 4300000.0, 0, -gsd_m};
-    return g;
-}
+GeoReference utm(double gsd_m) { return test::north_up(32652, 350000.0, 4300000.0, gsd_m); }
 
 fs::path write(const fs::path& p, const Image& img, const GeoReference& geo, DataType t = DataType::Float32,
                std::optional<double> nodata = std::nullopt) {

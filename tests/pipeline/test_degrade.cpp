@@ -19,22 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string wkt_of_epsg(int epsg) {
-    OGRSpatialReference srs;
-    srs.importFromEPSG(epsg);
-    char* w = nullptr;
-    srs.exportToWkt(&w);
-    std::string s = w;
-    CPLFree(w);
-    return s;
-}
-
-GeoReference utm(double gsd_m) {
-    GeoReference g;
-    g.crs_wkt = wkt_of_epsg(32652);
-    g.geotransform = std::array<double, 6>{350000.0, gsd_m, 0, 4300000.0, 0, -gsd_m};
-    return g;
-}
+GeoReference utm(double gsd_m) { return test::north_up(32652, 350000.0, 4300000.0, gsd_m); }
 
 // A textured test scene: smooth gradients plus blocks, values within 100..1900 DN.
 Image scene(std::int64_t w, std::int64_t h) {
@@ -106,7 +91,7 @@ TEST(Degrade, ProjectedGeoreferencingKeepsFootprintAndCrs) {
 TEST(Degrade, GeographicInputGetsSquareGroundPixels) {
     const fs::path dir = test::temp_dir("deg_geog");
     GeoReference g;
-    g.crs_wkt = wkt_of_epsg(4326);
+    g.crs_wkt = test::wkt_of_epsg(4326);
     const double px = 2.7e-6;  // 0.243 m x 0.300 m at 36 deg
     g.geotransform = std::array<double, 6>{127.0, px, 0, 36.0 + 200 * px, 0, -px};
     const fs::path in = write(dir, "in.tif", scene(400, 400), g);

@@ -14,22 +14,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string wkt_of_epsg(int epsg) {
-    OGRSpatialReference srs;
-    EXPECT_EQ(srs.importFromEPSG(epsg), OGRERR_NONE);
-    char* w = nullptr;
-    srs.exportToWkt(&w);
-    std::string s = w;
-    CPLFree(w);
-    return s;
-}
-
 RasterInfo info_with(int epsg, std::array<double, 6> gt, std::int64_t w = 1000, std::int64_t h = 1000) {
     RasterInfo info;
     info.path = "synthetic.tif";
     info.width = w;
     info.height = h;
-    info.geo.crs_wkt = epsg ? wkt_of_epsg(epsg) : "";
+    info.geo.crs_wkt = epsg ? test::wkt_of_epsg(epsg) : "";
     info.geo.geotransform = gt;
     return info;
 }
@@ -111,7 +101,7 @@ TEST(Gsd, GcpOnlyFile) {
     info.path = "gcp.tif";
     info.width = 800;
     info.height = 600;
-    info.geo.gcp_crs_wkt = wkt_of_epsg(32631);
+    info.geo.gcp_crs_wkt = test::wkt_of_epsg(32631);
     for (double px : {0.0, 800.0})
         for (double ln : {0.0, 600.0}) info.geo.gcps.push_back({px, ln, 594000 + 0.5 * px, 5748000 - 0.5 * ln, 0, ""});
     const Gsd g = compute_gsd(info);
@@ -151,7 +141,7 @@ TEST(Gsd, NoGeoreferencing) {
 TEST(Gsd, ZeroPixelSizeFileIsRejected) {
     const fs::path dir = test::temp_dir("zero");
     GeoReference geo;
-    geo.crs_wkt = wkt_of_epsg(32631);
+    geo.crs_wkt = test::wkt_of_epsg(32631);
     geo.geotransform = std::array<double, 6>{600000, 0, 0, 5700000, 0, 0};
     Image a(16, 16, 1.f);
     write_raster(dir / "zero.tif", {a.view()}, geo, {});

@@ -16,16 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string wkt_of_epsg(int epsg) {
-    OGRSpatialReference srs;
-    srs.importFromEPSG(epsg);
-    char* w = nullptr;
-    srs.exportToWkt(&w);
-    std::string s = w;
-    CPLFree(w);
-    return s;
-}
-
 std::pair<double, double> type_range(DataType t) {
     switch (t) {
         case DataType::Byte: return {0, 255};
@@ -58,7 +48,7 @@ TEST_P(RoundTrip, PreservesPixelsCrsGeotransformNodata) {
             v = static_cast<float>(x);
         }
     GeoReference geo;
-    geo.crs_wkt = wkt_of_epsg(32631);
+    geo.crs_wkt = test::wkt_of_epsg(32631);
     geo.geotransform = std::array<double, 6>{594000.25, 0.5, 0, 5748000.75, 0, -0.5};
     WriteOptions opt;
     opt.type = type;
@@ -160,7 +150,7 @@ TEST(Raster, CloudOptimizedOption) {
     const fs::path dir = test::temp_dir("cog");
     Image a(700, 650, 7.f);
     GeoReference geo;
-    geo.crs_wkt = wkt_of_epsg(32616);
+    geo.crs_wkt = test::wkt_of_epsg(32616);
     geo.geotransform = std::array<double, 6>{733601, 0.5, 0, 3725139, 0, -0.5};
     WriteOptions opt;
     opt.type = DataType::UInt16;

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include <ogr_spatialref.h>
+
 #include "satiq/kernels/synth.hpp"
 
 #include <array>
@@ -15,6 +17,23 @@
 namespace fs = std::filesystem;
 
 namespace satiq::test {
+
+std::string wkt_of_epsg(int epsg) {
+    OGRSpatialReference srs;
+    if (srs.importFromEPSG(epsg) != OGRERR_NONE) throw Error("unknown EPSG code " + std::to_string(epsg));
+    char* w = nullptr;
+    srs.exportToWkt(&w);
+    std::string s = w;
+    CPLFree(w);
+    return s;
+}
+
+GeoReference north_up(int epsg, double x0, double y0, double gsd) {
+    GeoReference g;
+    g.crs_wkt = wkt_of_epsg(epsg);
+    g.geotransform = std::array<double, 6>{x0, gsd, 0, y0, 0, -gsd};
+    return g;
+}
 
 Image render_rotated_squares(std::int64_t width, std::int64_t height, double cell_px, double side_px,
                              const std::vector<double>& angles_deg, double sigma_px, double dark_dn, double bright_dn) {

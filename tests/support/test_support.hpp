@@ -5,8 +5,15 @@
 #include <vector>
 
 #include "satiq/kernels/image.hpp"
+#include "satiq/pipeline/raster.hpp"
 
 namespace satiq::test {
+
+/// WKT of an EPSG code (throws satiq::Error when PROJ does not know it).
+std::string wkt_of_epsg(int epsg);
+
+/// North-up georeferencing in EPSG `epsg` with square pixels of `gsd` CRS units, top-left (x0, y0).
+GeoReference north_up(int epsg, double x0, double y0, double gsd);
 
 /// A dark background with bright squares rotated by the given angles (cycled over a grid of
 /// cells), Gaussian blur sigma_px integrated exactly over square pixels (synth.hpp's closed
