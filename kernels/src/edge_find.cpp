@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <numbers>
 #include <string>
@@ -20,7 +21,13 @@ namespace {
 
 struct TileResult {
     std::vector<EdgeSegment> segments;
+    std::vector<char> at_border;  ///< the region touches a tile border inside the image
 };
+
+// Regions cut by a tile border are kept down to this length so that the pieces of an edge
+// crossing the border can be joined (merge_across_tiles); unjoined pieces shorter than
+// min_length_px are dropped afterwards.
+constexpr double kMinBorderPiecePx = 6.0;
 
 struct FindContext {
     ConstImageView<float> img;
@@ -211,7 +218,17 @@ void process_tile(const FindContext& c, std::int64_t x0, std::int64_t y0, std::i
                 }
             }
         }
-        if (static_cast<double>(region.size()) < c.min_length) continue;
+        bool at_border = false;
+        for (const auto k : region) {
+            const std::int64_t px = static_cast<std::int64_t>(k) % tw, py = static_cast<std::int64_t>(k) / tw;
+            if ((px == 0 && x0 > 0) || (px == tw - 1 && x1 < c.img.width) || (py == 0 && y0 > 0) ||
+                (py == th - 1 && y1 < c.img.height)) {
+                at_border = true;
+                break;
+            }
+        }
+        const double min_len = at_border ? std::min(c.min_length, kMinBorderPiecePx) : c.min_length;
+        if (static_cast<double>(region.size()) < min_len) continue;
         // Magnitude-weighted centroid; extent along the edge direction (perpendicular to the
         // region's mean gradient direction) and across it.
         double wsum = 0, cx = 0, cy = 0;
@@ -253,7 +270,7 @@ void process_tile(const FindContext& c, std::int64_t x0, std::int64_t y0, std::i
             qmax = std::max(qmax, pb);
         }
         const double length = pmax - pmin + 1.0, width = qmax - qmin + 1.0;
-        if (length < c.min_length || width > 0.5 * length) continue;
+        if (length < min_len || width > 0.5 * length) continue;
         if (static_cast<double>(region.size()) < 0.4 * length * width) continue;  // LSD-like density
         EdgeSegment s;
         // +0.5: pixel centres in the public (GDAL) convention.
@@ -263,6 +280,7 @@ void process_tile(const FindContext& c, std::int64_t x0, std::int64_t y0, std::i
         s.y1_px = static_cast<double>(y0) + cy + ey * pmax + 0.5;
         s.score = length * (wsum / static_cast<double>(region.size())) / c.noise;
         out.segments.push_back(s);
+        out.at_border.push_back(at_border ? 1 : 0);
     }
 }
 
@@ -302,6 +320,111 @@ double finder_noise(ConstImageView<float> image, ConstImageView<std::uint8_t> ma
     return hi > lo ? 1e-3 * (hi - lo) : 1.0;
 }
 
+// Joins the pieces of edges cut by tile borders: two border pieces in neighbouring tiles are
+// one edge when their directions (which carry the polarity) agree within 4 deg, each one's
+// endpoints lie within 1.5 px of the other's line and the gap between them along the edge is
+// at most 3 px. Groups are formed by union-find over pairs visited in tile order, and each
+// group's segment spans its members' endpoints along their length-weighted direction; the
+// score adds up. Serial and in a fixed order: the same output for any thread count.
+std::vector<EdgeSegment> merge_across_tiles(const std::vector<TileResult>& tiles, std::int64_t ntx, std::int64_t nty,
+                                            double min_length) {
+    struct Piece {
+        const EdgeSegment* s;
+        std::int64_t tile;
+        double ux, uy, len;
+    };
+    std::vector<Piece> pieces;
+    std::vector<std::size_t> tile_begin(tiles.size() + 1, 0);
+    for (std::size_t t = 0; t < tiles.size(); ++t) {
+        tile_begin[t] = pieces.size();
+        for (std::size_t i = 0; i < tiles[t].segments.size(); ++i) {
+            if (!tiles[t].at_border[i]) continue;
+            const EdgeSegment& s = tiles[t].segments[i];
+            const double dx = s.x1_px - s.x0_px, dy = s.y1_px - s.y0_px, l = std::hypot(dx, dy);
+            if (!(l > 0)) continue;
+            pieces.push_back({&s, static_cast<std::int64_t>(t), dx / l, dy / l, l});
+        }
+    }
+    tile_begin[tiles.size()] = pieces.size();
+    std::vector<std::size_t> parent(pieces.size());
+    for (std::size_t i = 0; i < parent.size(); ++i) parent[i] = i;
+    auto find = [&](std::size_t i) {
+        while (parent[i] != i) i = parent[i] = parent[parent[i]];
+        return i;
+    };
+    const double cos_tol = std::cos(4.0 * std::numbers::pi / 180.0);
+    auto joins = [&](const Piece& a, const Piece& b) {
+        if (a.ux * b.ux + a.uy * b.uy < cos_tol) return false;
+        auto off = [](const Piece& l, double x, double y) {  // (along, across) from l's start
+            const double dx = x - l.s->x0_px, dy = y - l.s->y0_px;
+            return std::pair{dx * l.ux + dy * l.uy, -dx * l.uy + dy * l.ux};
+        };
+        const auto [a0, n0] = off(a, b.s->x0_px, b.s->y0_px);
+        const auto [a1, n1] = off(a, b.s->x1_px, b.s->y1_px);
+        const auto [c0, m0] = off(b, a.s->x0_px, a.s->y0_px);
+        const auto [c1, m1] = off(b, a.s->x1_px, a.s->y1_px);
+        (void)c0;
+        (void)c1;
+        if (std::max({std::abs(n0), std::abs(n1), std::abs(m0), std::abs(m1)}) > 1.5) return false;
+        // b's interval along a: [min(a0, a1), max(a0, a1)] against a's [0, a.len].
+        const double lo = std::min(a0, a1), hi = std::max(a0, a1);
+        const double gap = std::max(lo - a.len, -hi);  // > 0: separated by that much
+        return gap <= 3.0 && gap >= -3.0;               // touching or overlapping by at most 3 px
+    };
+    for (std::int64_t t = 0; t < static_cast<std::int64_t>(tiles.size()); ++t) {
+        const std::int64_t tx = t % ntx, ty = t / ntx;
+        const std::int64_t nbr[4][2] = {{tx + 1, ty}, {tx - 1, ty + 1}, {tx, ty + 1}, {tx + 1, ty + 1}};
+        for (const auto& nb : nbr) {
+            if (nb[0] < 0 || nb[0] >= ntx || nb[1] >= nty) continue;
+            const std::int64_t u = nb[1] * ntx + nb[0];
+            for (std::size_t i = tile_begin[static_cast<std::size_t>(t)]; i < tile_begin[static_cast<std::size_t>(t) + 1]; ++i)
+                for (std::size_t j = tile_begin[static_cast<std::size_t>(u)]; j < tile_begin[static_cast<std::size_t>(u) + 1]; ++j)
+                    if (joins(pieces[i], pieces[j])) {
+                        const std::size_t ri = find(i), rj = find(j);
+                        if (ri != rj) parent[std::max(ri, rj)] = std::min(ri, rj);
+                    }
+        }
+    }
+    std::vector<EdgeSegment> out;
+    // Segments not at a border pass through unchanged (they already met min_length).
+    for (const auto& t : tiles)
+        for (std::size_t i = 0; i < t.segments.size(); ++i)
+            if (!t.at_border[i]) out.push_back(t.segments[i]);
+    // Groups in order of their first piece.
+    std::vector<std::vector<std::size_t>> groups(pieces.size());
+    for (std::size_t i = 0; i < pieces.size(); ++i) groups[find(i)].push_back(i);
+    for (const auto& g : groups) {
+        if (g.empty()) continue;
+        double wx = 0, wy = 0, cx = 0, cy = 0, wl = 0, score = 0;
+        for (const std::size_t i : g) {
+            const Piece& pc = pieces[i];
+            wx += pc.len * pc.ux;
+            wy += pc.len * pc.uy;
+            cx += pc.len * 0.5 * (pc.s->x0_px + pc.s->x1_px);
+            cy += pc.len * 0.5 * (pc.s->y0_px + pc.s->y1_px);
+            wl += pc.len;
+            score += pc.s->score;
+        }
+        const double dl = std::hypot(wx, wy);
+        const double ux = wx / dl, uy = wy / dl;
+        cx /= wl;
+        cy /= wl;
+        double tmin = 1e300, tmax = -1e300;
+        for (const std::size_t i : g) {
+            const EdgeSegment& s = *pieces[i].s;
+            for (const auto& [x, y] : {std::pair{s.x0_px, s.y0_px}, std::pair{s.x1_px, s.y1_px}}) {
+                const double tt = (x - cx) * ux + (y - cy) * uy;
+                tmin = std::min(tmin, tt);
+                tmax = std::max(tmax, tt);
+            }
+        }
+        // Region length = endpoint distance + 1 px (endpoints are pixel centres).
+        if (tmax - tmin + 1.0 < min_length) continue;
+        out.push_back({cx + ux * tmin, cy + uy * tmin, cx + ux * tmax, cy + uy * tmax, score});
+    }
+    return out;
+}
+
 std::vector<EdgeSegment> find_impl(ConstImageView<float> image, ConstImageView<std::uint8_t> mask,
                                    const EdgeFindParams& p, double noise) {
     if (image.width < 3 || image.height < 3) return {};
@@ -322,8 +445,7 @@ std::vector<EdgeSegment> find_impl(ConstImageView<float> image, ConstImageView<s
         process_tile(c, x0, y0, std::min(image.width, x0 + p.tile_px), std::min(image.height, y0 + p.tile_px),
                      tiles[static_cast<std::size_t>(t)]);
     });
-    std::vector<EdgeSegment> all;
-    for (auto& t : tiles) all.insert(all.end(), t.segments.begin(), t.segments.end());
+    std::vector<EdgeSegment> all = merge_across_tiles(tiles, ntx, nty, p.min_length_px);
     std::sort(all.begin(), all.end(), [](const EdgeSegment& a, const EdgeSegment& b) {
         return std::tie(b.score, a.y0_px, a.x0_px, a.y1_px, a.x1_px) < std::tie(a.score, b.y0_px, b.x0_px, b.y1_px, b.x1_px);
     });
@@ -336,6 +458,30 @@ void check_mask_size(ConstImageView<float> image, ConstImageView<std::uint8_t> m
         throw Error(std::string(op) + ": valid_mask is " + std::to_string(mask.width) + "x" + std::to_string(mask.height) +
                     " but the image is " + std::to_string(image.width) + "x" + std::to_string(image.height) +
                     "; pass a mask of the image's size or an empty view");
+}
+
+// Usable edges whose 10-90 % rise exceeds `factor` x the median rise of all usable edges
+// become wide_transition (serial, in candidate order: deterministic). Unweighted median: the
+// system blur is common to every edge whatever its contrast. Needs at least 3 usable edges.
+void reject_soft_transitions(std::vector<EdgeMeasurement>& edges, double factor) {
+    if (!(factor > 0)) return;
+    std::vector<double> rises;
+    for (const auto& e : edges)
+        if (is_usable(e.verdict)) rises.push_back(e.rise_10_90_px);
+    if (rises.size() < 3) return;
+    std::sort(rises.begin(), rises.end());
+    const std::size_t n = rises.size();
+    const double median = n % 2 == 1 ? rises[n / 2] : 0.5 * (rises[n / 2 - 1] + rises[n / 2]);
+    const double limit = factor * median;
+    for (auto& e : edges)
+        if (is_usable(e.verdict) && e.rise_10_90_px > limit) {
+            e.verdict = EdgeVerdict::wide_transition;
+            char buf[160];
+            std::snprintf(buf, sizeof buf, "10-90 %% rise %.3g px > %.3g x the image's median %.3g px: a soft scene transition",
+                          e.rise_10_90_px, factor, median);
+            e.reason = buf;
+            e.quality = 0.0;
+        }
 }
 
 }  // namespace
@@ -364,9 +510,10 @@ EdgeAnalysis analyse_edges(ConstImageView<float> image, ConstImageView<std::uint
         if (p.saturation_dn > fp.saturation_dn) p.saturation_dn = fp.saturation_dn;
         out.edges.resize(segments.size());
         parallel_items(static_cast<std::int64_t>(segments.size()), [&](std::int64_t i) {
-            out.edges[static_cast<std::size_t>(i)] = measure_edge(image, mask, segments[static_cast<std::size_t>(i)], p);
+            out.edges[static_cast<std::size_t>(i)] = measure_edge_adaptive(image, mask, segments[static_cast<std::size_t>(i)], p);
         });
     }
+    reject_soft_transitions(out.edges, sp.max_rise_over_median);
     out.aggregate = aggregate_edges(out.edges);
     if (!out.aggregate.usable && out.candidates == 0)
         out.aggregate.message = "no usable edges: no straight edge candidate found (image too small, flat, all nodata or too noisy)";

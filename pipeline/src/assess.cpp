@@ -358,6 +358,8 @@ nlohmann::json to_json(const AssessResult& r, bool include_edges) {
                             {"angle_deg", e.angle_deg},
                             {"slant_deg", e.slant_deg},
                             {"length_px", e.length_px},
+                            {"roi_half_width_px", e.roi_half_width_px},
+                            {"rise_10_90_px", e.rise_10_90_px},
                             {"contrast_dn", e.contrast_dn},
                             {"contrast_to_noise", e.contrast_to_noise},
                             {"rer", e.rer},

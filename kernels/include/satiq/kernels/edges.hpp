@@ -35,6 +35,11 @@
 /// verdict is a rejection reason. Nothing returns NaN or infinity: undefined figures are 0 and
 /// the verdict says why.
 ///
+/// Aggregation: per axis, the median weighted by each edge's quality (a precision weight,
+/// length x CNR^2 saturating at 100 px and CNR 100), so that low-contrast candidates, which
+/// on real scenes are often soft scene transitions rather than steps, cannot outvote the
+/// clean edges.
+///
 /// Threading and determinism: `find_edges` runs TBB-parallel over fixed tiles; the candidates
 /// are sorted by a deterministic key, and each edge is analysed independently
 /// (`parallel_items`) into its own slot: the output is identical for any thread count.
@@ -65,9 +70,13 @@ enum class EdgeVerdict {
     curved,           ///< edge not straight: sagitta or line-fit residual too large
     sparse_sampling,  ///< too many empty oversampling bins near the edge (angle too close to 0/45)
     wide_transition,  ///< 10-90 % rise wider than max_rise_px: a composite edge (e.g. a shadow
-                      ///< penumbra beside a roof) rather than one blurred step
+                      ///< penumbra beside a roof) rather than one blurred step; in
+                      ///< analyse_edges also a rise above max_rise_over_median x the median
+    not_a_step,       ///< the ESF overshoots or undershoots its plateaus by more than
+                      ///< max_esf_excursion near the edge (a thin line beside it), or RER x
+                      ///< rise below min_rer_rise_product (a double step)
 };
-inline constexpr std::size_t kEdgeVerdictCount = 12;
+inline constexpr std::size_t kEdgeVerdictCount = 13;
 
 [[nodiscard]] const char* to_string(EdgeVerdict v);
 [[nodiscard]] const char* to_string(EdgeAxis a);
@@ -115,6 +124,11 @@ struct EdgeSfrParams {
     /// ROI half-width across the edge, along the normal, in [5, 64]. 8 suits sharp satellite
     /// imagery (blur sigma <= 1 px) with short building edges; use 12-16 for blurrier images.
     double roi_half_width_px = 8.0;
+    /// Automatic search (analyse_edges) only: an edge that fails at roi_half_width_px is
+    /// measured again at narrower half-widths (x0.75 per step) down to this one, and the widest
+    /// that passes every test is kept (a road narrower than the ROI, a textured or sloped
+    /// plateau further out, a neighbouring object). 0 or >= roi_half_width_px: no retry.
+    double min_roi_half_width_px = 5.0;
     int oversampling = 4;                 ///< ESF bins per pixel (ISO 12233: 4)
     double noise_sigma_dn = 0.0;          ///< image noise; <= 0: taken from the plateaus of each edge
     double saturation_dn = 3.0e38;        ///< pixels >= this are saturated (clipped verdict)
@@ -122,11 +136,28 @@ struct EdgeSfrParams {
     double end_trim_px = 2.0;             ///< trimmed from each end of a found segment (corners)
     double min_contrast_to_noise = 10.0;  ///< plateau difference / noise sigma
     double max_plateau_noise_ratio = 3.0; ///< plateau robust std / noise sigma (only when noise given)
+    /// Mild plateau texture is tolerated above max_plateau_noise_ratio when it stays below this
+    /// fraction of the contrast *and* the RER standard error it implies (plateau std /
+    /// contrast x sqrt(2 / samples in the ESF evaluation window)) stays below
+    /// max_texture_rer_error: what matters is the noise of the ESF, not absolute flatness.
+    double max_plateau_texture_fraction = 0.1;
+    double max_texture_rer_error = 0.02;
     double max_plateau_slope = 0.12;      ///< plateau inner-outer difference / contrast
     double max_sagitta_px = 0.5;          ///< quadratic-fit bow over the edge length
     double max_line_rms_px = 0.6;         ///< rms residual of the per-row edge positions
     double axis_margin_deg = 2.0;         ///< slant within this of 0 or 45 deg: near_axis_angle
     double max_empty_bin_fraction = 0.25; ///< within +-3 px of the edge
+    /// Largest excursion of the binned ESF beyond its plateaus within 1..3 px of the edge
+    /// (above 1 on the bright side, below 0 on the dark side). Sharpened imagery overshoots by
+    /// up to ~0.3; a thin bright line beside the edge exceeds this.
+    double max_esf_excursion = 0.6;
+    /// RER x 10-90 % rise below this: a double step (unimodal LSFs give >= ~0.7).
+    double min_rer_rise_product = 0.5;
+    /// analyse_edges only: a usable edge whose 10-90 % rise exceeds this multiple of the
+    /// median rise of the image's usable edges (at least 3) is a soft scene transition (a
+    /// penumbra, a rounded object), not the system's step response: wide_transition. The
+    /// system blur is common to every edge and the scene can only add to it. 0: off.
+    double max_rise_over_median = 1.75;
     double max_rise_px = 5.0;             ///< 10-90 % rise distance (a Gaussian blur of 1.5 px gives 3.9)
     double gsd_x_m = 0.0;                 ///< ground sample distance along x; 0: unknown
     double gsd_y_m = 0.0;                 ///< ground sample distance along y; 0: unknown
@@ -155,13 +186,17 @@ struct EdgeMeasurement {
     double inlier_fraction = 0.0;        ///< rows kept by the line fit's outlier rejection
     double empty_bin_fraction = 0.0;     ///< empty bins within +-3 px before filling
     double rise_10_90_px = 0.0;          ///< distance between the 10 % and 90 % points of the ESF
+    double roi_half_width_px = 0.0;      ///< the half-width used (see min_roi_half_width_px)
     double rer = 0.0;                    ///< ESF(c+0.5) - ESF(c-0.5), c = 50 % crossing
     double overshoot_h = 0.0;            ///< max ESF over c+1..c+3 (0.25 steps), or ESF(c+1.25) if monotonic
     double fwhm_px = 0.0;                ///< full width at half maximum of the LSF
     double mtf50_cyc_per_px = 0.0;       ///< along the normal
     double mtf_nyquist = 0.0;            ///< MTF at 0.5 cycles per pixel
     double mtf50_cyc_per_m = 0.0;        ///< mtf50_cyc_per_px / gsd of the axis; 0 when the gsd is unknown
-    double quality = 0.0;                ///< 0..1 rating (length, contrast, straightness, angle)
+    /// 0..1 precision weight for the aggregate: min(1, length/100 px) x min(1, CNR/100)^2 x
+    /// (1 - empty_bin_fraction) x a straightness factor, halved for near_axis_angle; 0 when
+    /// not usable.
+    double quality = 0.0;
     // Only with keep_profiles:
     std::vector<float> esf;              ///< normalized, bins of 1/oversampling px from -half_width
     std::vector<float> lsf;              ///< derivative of esf (per px)
@@ -174,7 +209,16 @@ struct EdgeMeasurement {
 [[nodiscard]] EdgeMeasurement measure_edge(ConstImageView<float> image, ConstImageView<std::uint8_t> valid_mask,
                                            const EdgeSegment& segment, const EdgeSfrParams& params);
 
-/// Robust summary of one figure: quartiles by linear interpolation (Hyndman-Fan type 7).
+/// measure_edge at roi_half_width_px, then (when that fails) at narrower half-widths down to
+/// min_roi_half_width_px: the widest usable measurement, else the first attempt's. Used by
+/// analyse_edges.
+[[nodiscard]] EdgeMeasurement measure_edge_adaptive(ConstImageView<float> image, ConstImageView<std::uint8_t> valid_mask,
+                                                    const EdgeSegment& segment, const EdgeSfrParams& params);
+
+/// Robust summary of one figure. `median` is the quality-weighted median (weights
+/// EdgeMeasurement::quality, a precision weight; equal or all-zero weights give the ordinary
+/// median); q1, q3 and iqr are the unweighted quartiles by linear interpolation (Hyndman-Fan
+/// type 7), a description of the spread between edges.
 struct EdgeStatistic {
     double median = 0.0;
     double q1 = 0.0;
@@ -204,7 +248,8 @@ struct EdgeAggregate {
     bool single_axis = false;
 };
 
-/// Aggregates the usable measurements per axis (median and interquartile range).
+/// Aggregates the usable measurements per axis (quality-weighted median and interquartile
+/// range).
 [[nodiscard]] EdgeAggregate aggregate_edges(std::span<const EdgeMeasurement> edges);
 
 /// Automatic edge search parameters.
@@ -231,9 +276,12 @@ void validate(const EdgeFindParams& p);
 /// validation, which the per-edge verdicts replace). Each region's principal axis gives a
 /// segment; regions shorter than min_length_px, wider than half their length or filled below
 /// 40 % are dropped. Nodata, non-finite and saturated pixels (and their 3x3 neighbours) never
-/// join a region. Growing stays inside its tile (tile_px), so an edge crossing a tile border
-/// yields two segments. Output sorted by score (descending), ties by position: deterministic
-/// for any thread count. Segment endpoints are in GDAL pixel coordinates (see top).
+/// join a region. Growing stays inside its tile (tile_px); the pieces of an edge cut by a tile
+/// border (kept down to 6 px) are then joined in a serial pass when their directions and
+/// polarities agree within 4 deg, each lies within 1.5 px of the other's line and the gap
+/// between them is at most 3 px; unjoined pieces shorter than min_length_px are dropped.
+/// Output sorted by score (descending), ties by position: deterministic for any thread count.
+/// Segment endpoints are in GDAL pixel coordinates (see top).
 [[nodiscard]] std::vector<EdgeSegment> find_edges(ConstImageView<float> image, ConstImageView<std::uint8_t> valid_mask,
                                                   const EdgeFindParams& params);
 
@@ -245,7 +293,9 @@ struct EdgeAnalysis {
     double noise_sigma_dn = 0.0;         ///< the noise used for the contrast tests
 };
 
-/// find_edges + measure_edge on each candidate (parallel) + aggregate_edges. The noise sigma is
+/// find_edges + measure_edge_adaptive on each candidate (parallel) + a serial pass that turns
+/// usable edges much wider than the image's median rise into wide_transition
+/// (max_rise_over_median) + aggregate_edges. The noise sigma is
 /// find_params.noise_sigma_dn, else sfr_params.noise_sigma_dn, else estimate_noise() (a full
 /// pass over the image: a caller that needs the noise estimate anyway should pass its
 /// sigma_dn in). The same sigma drives the finder's gradient threshold and the edges'
@@ -253,7 +303,8 @@ struct EdgeAnalysis {
 /// The saturation level is the lower of the two parameter structs'. At most
 /// find_params.max_segments candidates (best score first) are measured.
 /// Cost on the project machine (8192 x 8192 float, busy synthetic scene, 1 thread, CPU time):
-/// about 1.0 s for estimate_noise, 1.3 s for find_edges, 0.2 s to measure 4000 edges.
+/// about 1.0 s for estimate_noise, 1.3 s for find_edges, 0.2-0.3 s to measure 4000 edges (a failing
+/// candidate is measured again at up to three narrower half-widths).
 [[nodiscard]] EdgeAnalysis analyse_edges(ConstImageView<float> image, ConstImageView<std::uint8_t> valid_mask,
                                          const EdgeFindParams& find_params, const EdgeSfrParams& sfr_params);
 
