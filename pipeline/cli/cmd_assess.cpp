@@ -75,6 +75,12 @@ void add_assess_command(CLI::App& app, Runner& run) {
             p.keep_profiles = !a->plots.empty();
             if (!a->plots.empty() && !std::filesystem::is_directory(a->plots))
                 throw Error(fmt::format("{}: --plots folder does not exist", a->plots));
+            if (!a->edges_csv.empty()) {
+                const std::filesystem::path csv(a->edges_csv);
+                const auto folder = csv.has_parent_path() ? csv.parent_path() : std::filesystem::path(".");
+                if (!std::filesystem::is_directory(folder))
+                    throw Error(fmt::format("{}: --edges-csv folder {} does not exist", a->edges_csv, folder.string()));
+            }
             int failures = 0;
             nlohmann::json results = nlohmann::json::array();
             std::vector<AssessResult> done;

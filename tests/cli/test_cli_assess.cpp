@@ -93,5 +93,10 @@ TEST(CliAssess, BadArguments) {
     EXPECT_EQ(test::run_satiq("assess --plots " + test::shell_quote(dir / "nope") + " " + test::shell_quote(f)).exit_code, 1);
     EXPECT_EQ(test::run_satiq("assess --target tank:abc:3 " + test::shell_quote(f)).exit_code, 1);
     EXPECT_EQ(test::run_satiq("assess").exit_code, 2);
+    // An unwritable CSV is refused before any work, so nothing is printed as if it had succeeded.
+    const auto r = test::run_satiq("assess --edges-csv " + test::shell_quote(dir / "nope" / "e.csv") + " " + test::shell_quote(f));
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_TRUE(r.out.empty()) << r.out;
+    EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
     fs::remove_all(dir);
 }
