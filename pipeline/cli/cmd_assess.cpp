@@ -1,10 +1,12 @@
 // satiq assess FILE... [--format text|json] [--edges-csv PATH] [--plots DIR] [--runstats] ...
 #include <iostream>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "commands.hpp"
 #include "format.hpp"
+#include "satiq/kernels/parallel.hpp"
 #include "satiq/pipeline/assess.hpp"
 
 namespace satiq::cli {
@@ -81,26 +83,37 @@ void add_assess_command(CLI::App& app, Runner& run) {
                 if (!std::filesystem::is_directory(folder))
                     throw Error(fmt::format("{}: --edges-csv folder {} does not exist", a->edges_csv, folder.string()));
             }
+            // Files are assessed concurrently (each with its own GDAL handle; the kernels inside
+            // share the same TBB pool), then reported in the order given.
+            const std::size_t n = a->files.size();
+            std::vector<std::optional<AssessResult>> slots(n);
+            std::vector<std::string> errors(n);
+            parallel_items(static_cast<std::int64_t>(n), [&](std::int64_t i) {
+                const auto k = static_cast<std::size_t>(i);
+                try {
+                    slots[k] = assess_file(a->files[k], p);
+                    if (!a->plots.empty()) (void)write_plots(a->plots, *slots[k]);
+                } catch (const Error& e) {
+                    errors[k] = e.what();
+                }
+            });
             int failures = 0;
             nlohmann::json results = nlohmann::json::array();
             std::vector<AssessResult> done;
-            for (const auto& f : a->files) {
-                try {
-                    AssessResult r = assess_file(f, p);
-                    if (!a->plots.empty()) {
-                        const auto files = write_plots(a->plots, r);
-                        if (!global_options().quiet) std::cerr << "assess: wrote " << files.size() << " plots for " << f << "\n";
-                    }
-                    if (a->format == "json")
-                        results.push_back(to_json(r, !a->no_edge_records));
-                    else
-                        std::cout << to_text(r, a->runstats);
-                    done.push_back(std::move(r));
-                } catch (const Error& e) {
+            for (std::size_t k = 0; k < n; ++k) {
+                if (!slots[k]) {
                     ++failures;
-                    std::cerr << "satiq assess: " << e.what() << "\n";
-                    results.push_back(failed_item(f, e.what()));
+                    std::cerr << "satiq assess: " << errors[k] << "\n";
+                    results.push_back(failed_item(a->files[k], errors[k]));
+                    continue;
                 }
+                if (!a->plots.empty() && !global_options().quiet)
+                    std::cerr << "assess: wrote ESF, LSF and MTF plots for " << a->files[k] << " into " << a->plots << "\n";
+                if (a->format == "json")
+                    results.push_back(to_json(*slots[k], !a->no_edge_records));
+                else
+                    std::cout << to_text(*slots[k], a->runstats);
+                done.push_back(std::move(*slots[k]));
             }
             if (!a->edges_csv.empty()) write_edges_csv(a->edges_csv, done);
             if (a->format == "json") {
