@@ -9,6 +9,7 @@ PACKAGES=(
   libopencv-dev libgdal-dev gdal-bin libproj-dev libtbb-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
+  python3 bsdextrautils  # the demo's summary table (python3, column)
 )
 
 missing=()
