@@ -187,15 +187,16 @@ void process_tile(const FindContext& c, std::int64_t x0, std::int64_t y0, std::i
 
     std::vector<std::uint8_t> used(n, 0);
     std::vector<std::uint32_t> region;
-    for (const std::uint32_t seed : seeds) {
-        if (used[seed]) continue;
-        if (dx[seed] == 0.0f && dy[seed] == 0.0f) continue;
+    // Region growing from `seed` (LSD's region_grow): 8-connected pixels above the threshold whose
+    // direction stays within acos(cos_tol) of the running mean direction. Returns that direction.
+    auto grow = [&](std::uint32_t seed, double cos_tol, double& rx, double& ry) {
         region.clear();
         region.push_back(seed);
         used[seed] = 1;
         double sx = dx[seed], sy = dy[seed];
         double rn = std::hypot(sx, sy);
-        double rx = sx / rn, ry = sy / rn;
+        rx = sx / rn;
+        ry = sy / rn;
         for (std::size_t head = 0; head < region.size(); ++head) {
             const auto k = static_cast<std::int64_t>(region[head]);
             const std::int64_t px = k % tw, py = k / tw;
@@ -207,7 +208,7 @@ void process_tile(const FindContext& c, std::int64_t x0, std::int64_t y0, std::i
                     if (qx < 0 || qx >= tw || (ddx == 0 && ddy == 0)) continue;
                     const auto q = static_cast<std::size_t>(qy * tw + qx);
                     if (used[q] || mag[q] <= thr) continue;
-                    if ((dx[q] * rx + dy[q] * ry) < c.cos_tol) continue;
+                    if ((dx[q] * rx + dy[q] * ry) < cos_tol) continue;
                     used[q] = 1;
                     region.push_back(static_cast<std::uint32_t>(q));
                     sx += dx[q];
@@ -218,67 +219,130 @@ void process_tile(const FindContext& c, std::int64_t x0, std::int64_t y0, std::i
                 }
             }
         }
-        bool at_border = false;
-        for (const auto k : region) {
-            const std::int64_t px = static_cast<std::int64_t>(k) % tw, py = static_cast<std::int64_t>(k) / tw;
-            if ((px == 0 && x0 > 0) || (px == tw - 1 && x1 < c.img.width) || (py == 0 && y0 > 0) ||
-                (py == th - 1 && y1 < c.img.height)) {
-                at_border = true;
-                break;
-            }
-        }
-        const double min_len = at_border ? std::min(c.min_length, kMinBorderPiecePx) : c.min_length;
-        if (static_cast<double>(region.size()) < min_len) continue;
-        // Magnitude-weighted centroid; extent along the edge direction (perpendicular to the
-        // region's mean gradient direction) and across it.
-        double wsum = 0, cx = 0, cy = 0;
+    };
+    // The region's rectangle (LSD's region2rect): magnitude-weighted centroid, principal axis of
+    // the weighted pixel positions (the mean gradient direction is biased on aliased
+    // staircases), extent along and across it.
+    struct Rect {
+        double cx = 0, cy = 0, ex = 0, ey = 0, pmin = 0, pmax = 0, length = 0, width = 0, wsum = 0;
+    };
+    auto rect_of = [&](double grx, double gry) {
+        Rect r;
         for (const auto k : region) {
             const double wk = mag[k];
-            wsum += wk;
-            cx += wk * static_cast<double>(static_cast<std::int64_t>(k) % tw);
-            cy += wk * static_cast<double>(static_cast<std::int64_t>(k) / tw);
+            r.wsum += wk;
+            r.cx += wk * static_cast<double>(static_cast<std::int64_t>(k) % tw);
+            r.cy += wk * static_cast<double>(static_cast<std::int64_t>(k) / tw);
         }
-        cx /= wsum;
-        cy /= wsum;
-        // Edge direction: principal axis of the magnitude-weighted pixel positions (LSD's
-        // region inertia); the mean gradient direction is biased on aliased staircases.
+        r.cx /= r.wsum;
+        r.cy /= r.wsum;
         double sxx = 0, sxy = 0, syy = 0;
         for (const auto k : region) {
             const double wk = mag[k];
-            const double ddx = static_cast<double>(static_cast<std::int64_t>(k) % tw) - cx;
-            const double ddy = static_cast<double>(static_cast<std::int64_t>(k) / tw) - cy;
+            const double ddx = static_cast<double>(static_cast<std::int64_t>(k) % tw) - r.cx;
+            const double ddy = static_cast<double>(static_cast<std::int64_t>(k) / tw) - r.cy;
             sxx += wk * ddx * ddx;
             sxy += wk * ddx * ddy;
             syy += wk * ddy * ddy;
         }
         const double theta = 0.5 * std::atan2(2.0 * sxy, sxx - syy);  // major axis
-        double ex = std::cos(theta), ey = std::sin(theta);
-        if (ex * -ry + ey * rx < 0) {  // orient like the gradient's perpendicular (deterministic)
-            ex = -ex;
-            ey = -ey;
+        r.ex = std::cos(theta);
+        r.ey = std::sin(theta);
+        if (r.ex * -gry + r.ey * grx < 0) {  // orient like the gradient's perpendicular (deterministic)
+            r.ex = -r.ex;
+            r.ey = -r.ey;
         }
-        rx = ey;
-        ry = -ex;
-        double pmin = 1e300, pmax = -1e300, qmin = 1e300, qmax = -1e300;
+        const double nx = r.ey, ny = -r.ex;
+        double qmin = 1e300, qmax = -1e300;
+        r.pmin = 1e300;
+        r.pmax = -1e300;
         for (const auto k : region) {
-            const double ddx = static_cast<double>(static_cast<std::int64_t>(k) % tw) - cx;
-            const double ddy = static_cast<double>(static_cast<std::int64_t>(k) / tw) - cy;
-            const double pa = ddx * ex + ddy * ey, pb = ddx * rx + ddy * ry;
-            pmin = std::min(pmin, pa);
-            pmax = std::max(pmax, pa);
+            const double ddx = static_cast<double>(static_cast<std::int64_t>(k) % tw) - r.cx;
+            const double ddy = static_cast<double>(static_cast<std::int64_t>(k) / tw) - r.cy;
+            const double pa = ddx * r.ex + ddy * r.ey, pb = ddx * nx + ddy * ny;
+            r.pmin = std::min(r.pmin, pa);
+            r.pmax = std::max(r.pmax, pa);
             qmin = std::min(qmin, pb);
             qmax = std::max(qmax, pb);
         }
-        const double length = pmax - pmin + 1.0, width = qmax - qmin + 1.0;
-        if (length < min_len || width > 0.5 * length) continue;
-        if (static_cast<double>(region.size()) < 0.4 * length * width) continue;  // LSD-like density
+        r.length = r.pmax - r.pmin + 1.0;
+        r.width = qmax - qmin + 1.0;
+        return r;
+    };
+    // An edge's region is a thin, well-filled band: at most half as wide as long and at least
+    // 40 % of its rectangle filled (LSD's density test).
+    auto thin_and_dense = [&](const Rect& r) {
+        return r.width <= 0.5 * r.length && static_cast<double>(region.size()) >= 0.4 * r.length * r.width;
+    };
+    auto touches_border = [&]() {
+        for (const auto k : region) {
+            const std::int64_t px = static_cast<std::int64_t>(k) % tw, py = static_cast<std::int64_t>(k) / tw;
+            if ((px == 0 && x0 > 0) || (px == tw - 1 && x1 < c.img.width) || (py == 0 && y0 > 0) ||
+                (py == th - 1 && y1 < c.img.height))
+                return true;
+        }
+        return false;
+    };
+    // Tighter tolerance for the refinement (LSD's refine(): about twice the angular spread of
+    // the pixels near the seed; a fixed half of the growing tolerance here).
+    const double cos_tight = std::cos(0.5 * std::acos(std::clamp(c.cos_tol, -1.0, 1.0)));
+    for (const std::uint32_t seed : seeds) {
+        if (used[seed]) continue;
+        if (dx[seed] == 0.0f && dy[seed] == 0.0f) continue;
+        double rx = 0, ry = 0;
+        grow(seed, c.cos_tol, rx, ry);
+        if (static_cast<double>(region.size()) < std::min(c.min_length, kMinBorderPiecePx)) continue;
+        Rect r = rect_of(rx, ry);
+        if (!thin_and_dense(r)) {
+            // LSD's refinement (Grompone von Gioi et al. 2010, section 4.5; IPOL 2012
+            // "refine" and "reduce_region_radius"): an edge that grew into texture or into a
+            // neighbouring edge is regrown from its seed with a tighter tolerance, then cut
+            // to a shrinking radius about the seed (x0.75 per step) until its rectangle is thin
+            // and dense again. Pixels given up return to the pool and may seed other regions.
+            for (const auto k : region) used[k] = 0;
+            grow(seed, cos_tight, rx, ry);
+            r = rect_of(rx, ry);
+            const double sxp = static_cast<double>(seed % static_cast<std::uint32_t>(tw));
+            const double syp = static_cast<double>(seed / static_cast<std::uint32_t>(tw));
+            double radius = 0;
+            for (const auto k : region)
+                radius = std::max(radius, std::hypot(static_cast<double>(static_cast<std::int64_t>(k) % tw) - sxp,
+                                                     static_cast<double>(static_cast<std::int64_t>(k) / tw) - syp));
+            while (!thin_and_dense(r) && static_cast<double>(region.size()) >= std::min(c.min_length, kMinBorderPiecePx)) {
+                radius *= 0.75;
+                std::size_t keep = 0;
+                for (std::size_t i = 0; i < region.size(); ++i) {
+                    const auto k = static_cast<std::int64_t>(region[i]);
+                    if (std::hypot(static_cast<double>(k % tw) - sxp, static_cast<double>(k / tw) - syp) <= radius)
+                        region[keep++] = region[i];
+                    else
+                        used[static_cast<std::size_t>(k)] = 0;
+                }
+                region.resize(keep);
+                if (region.empty()) break;
+                double sx = 0, sy = 0;
+                for (const auto k : region) {
+                    sx += dx[k];
+                    sy += dy[k];
+                }
+                const double rn = std::hypot(sx, sy);
+                if (!(rn > 0)) break;
+                rx = sx / rn;
+                ry = sy / rn;
+                r = rect_of(rx, ry);
+            }
+            if (region.empty() || !thin_and_dense(r)) continue;
+        }
+        const bool at_border = touches_border();
+        const double min_len = at_border ? std::min(c.min_length, kMinBorderPiecePx) : c.min_length;
+        if (static_cast<double>(region.size()) < min_len || r.length < min_len) continue;
         EdgeSegment s;
         // +0.5: pixel centres in the public (GDAL) convention.
-        s.x0_px = static_cast<double>(x0) + cx + ex * pmin + 0.5;
-        s.y0_px = static_cast<double>(y0) + cy + ey * pmin + 0.5;
-        s.x1_px = static_cast<double>(x0) + cx + ex * pmax + 0.5;
-        s.y1_px = static_cast<double>(y0) + cy + ey * pmax + 0.5;
-        s.score = length * (wsum / static_cast<double>(region.size())) / c.noise;
+        s.x0_px = static_cast<double>(x0) + r.cx + r.ex * r.pmin + 0.5;
+        s.y0_px = static_cast<double>(y0) + r.cy + r.ey * r.pmin + 0.5;
+        s.x1_px = static_cast<double>(x0) + r.cx + r.ex * r.pmax + 0.5;
+        s.y1_px = static_cast<double>(y0) + r.cy + r.ey * r.pmax + 0.5;
+        s.score = r.length * (r.wsum / static_cast<double>(region.size())) / c.noise;
         out.segments.push_back(s);
         out.at_border.push_back(at_border ? 1 : 0);
     }

@@ -315,9 +315,12 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
         set_verdict(m, EdgeVerdict::outside_image, "the region of interest does not fit in the image");
         return m;
     }
-    if (m.length_px < p.min_length_px || n_scans < 5) {
+    // The length test is on the edge, ends included: end_trim_px only keeps the corners out of
+    // the analysis, it does not make a 20 px edge shorter than 20 px.
+    const double edge_length = m.length_px + (n_scans > 0 ? 2.0 * p.end_trim_px : 0.0);
+    if (edge_length < p.min_length_px || n_scans < 5) {
         set_verdict(m, EdgeVerdict::too_short,
-                    "usable length " + fmt2(m.length_px) + " px < " + fmt2(p.min_length_px) + " px" +
+                    "usable length " + fmt2(edge_length) + " px < " + fmt2(p.min_length_px) + " px" +
                         (outside > 0 ? " (part of the region lies outside the image)" : ""));
         return m;
     }
