@@ -594,8 +594,15 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
         for (std::int64_t k = 1; k + 1 < nb; ++k)
             lsf[static_cast<std::size_t>(k)] =
                 (esf[static_cast<std::size_t>(k + 1)] - esf[static_cast<std::size_t>(k - 1)]) / (2.0 * h);
-        // FWHM.
-        const auto kmax = std::max_element(lsf.begin(), lsf.end()) - lsf.begin();
+        // FWHM about the LSF peak nearest the edge: the peak is searched within 1.5 px of the
+        // 50 % crossing, so that a noise spike on a plateau of a short edge cannot stand in for it.
+        std::int64_t kmax = -1;
+        for (std::int64_t k = 1; k + 1 < nb; ++k) {
+            const double x = bin_lo + (static_cast<double>(k) + 0.5) * h - centre;
+            if (std::abs(x) > 1.5) continue;
+            if (kmax < 0 || lsf[static_cast<std::size_t>(k)] > lsf[static_cast<std::size_t>(kmax)]) kmax = k;
+        }
+        if (kmax < 0) kmax = std::max_element(lsf.begin(), lsf.end()) - lsf.begin();
         const double half = 0.5 * lsf[static_cast<std::size_t>(kmax)];
         double left = 0, right = 0;
         bool lok = false, rok = false;
@@ -798,6 +805,16 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
         q *= std::max(0.0, 1.0 - 0.5 * fit.sagitta / p.max_sagitta_px);
         if (m.verdict == EdgeVerdict::near_axis_angle) q *= 0.5;
         m.quality = std::clamp(q, 0.0, 1.0);
+        // RER standard error: each ESF value is the centre of a local cubic fit over n samples
+        // (variance factor ~2.25 / n for samples spread evenly over the window), the two fits
+        // do not overlap (r <= 0.75 px), and the sample scatter is the larger of the image
+        // noise and the plateau texture.
+        const double r_rer = std::clamp(0.25 * m.fwhm_px, 1.2 / p.oversampling, 3.0 / p.oversampling);
+        const double n_rer = std::max(1.0, static_cast<double>(samples.size()) * (2.0 * r_rer) / (2.0 * edge_lim));
+        const double sigma = std::max(noise, m.plateau_noise_dn);
+        double se = std::numbers::sqrt2 * 1.5 * (sigma / m.contrast_dn) / std::sqrt(n_rer);
+        if (m.verdict == EdgeVerdict::near_axis_angle) se *= std::numbers::sqrt2;
+        m.rer_standard_error = std::isfinite(se) ? std::max(se, 1e-6) : 1.0;
     }
     return m;
 }
@@ -850,22 +867,74 @@ double weighted_median(std::vector<double> v, std::vector<double> wts) {
     return v[idx.back()];
 }
 
-EdgeStatistic statistic(std::vector<double> v, const std::vector<double>& wts) {
+// Weighted quantile: values ascending, each holding its weight as an interval of the cumulative
+// weight; the quantile p is read at p x total by linear interpolation between the interval
+// midpoints (equal weights give Hyndman-Fan type 5). Non-positive total: equal weights.
+double weighted_quantile(const std::vector<double>& v, std::vector<double> wts, double p) {
+    if (v.empty()) return 0.0;
+    double total = 0;
+    for (double& x : wts) {
+        x = std::max(0.0, x);
+        total += x;
+    }
+    if (!(total > 0)) {
+        wts.assign(v.size(), 1.0);
+        total = static_cast<double>(v.size());
+    }
+    std::vector<std::size_t> idx(v.size());
+    for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+    std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
+    const double target = p * total;
+    double cum = 0, prev_mid = 0, prev_v = v[idx.front()];
+    for (std::size_t k = 0; k < idx.size(); ++k) {
+        const double wk = wts[idx[k]];
+        const double mid = cum + 0.5 * wk;
+        if (target <= mid) {
+            if (k == 0 || !(mid > prev_mid)) return v[idx[k]];
+            const double t = (target - prev_mid) / (mid - prev_mid);
+            return prev_v + t * (v[idx[k]] - prev_v);
+        }
+        cum += wk;
+        prev_mid = mid;
+        prev_v = v[idx[k]];
+    }
+    return v[idx.back()];
+}
+
+EdgeStatistic statistic(const std::vector<double>& v, const std::vector<double>& wts) {
     EdgeStatistic s;
     if (v.empty()) return s;
-    const double wmed = weighted_median(v, wts);
-    std::sort(v.begin(), v.end());
-    auto q = [&](double p) {
-        const double pos = p * static_cast<double>(v.size() - 1);
-        const auto i = static_cast<std::size_t>(std::floor(pos));
-        const double t = pos - static_cast<double>(i);
-        return i + 1 < v.size() ? (1 - t) * v[i] + t * v[i + 1] : v[i];
-    };
-    s.median = wmed;
-    s.q1 = q(0.25);
-    s.q3 = q(0.75);
+    s.median = weighted_median(v, wts);
+    s.q1 = weighted_quantile(v, wts, 0.25);
+    s.q3 = weighted_quantile(v, wts, 0.75);
     s.iqr = s.q3 - s.q1;
     return s;
+}
+
+// Random-effects weights for one axis (DerSimonian & Laird 1986): with fixed-effect weights
+// w_i = 1 / se_i^2, Q = sum w_i (y_i - y_fe)^2 and tau^2 = max(0, (Q - (k - 1)) /
+// (sum w - sum w^2 / sum w)); each edge then weighs 1 / (se_i^2 + tau^2).
+std::vector<double> random_effects_weights(const std::vector<double>& y, const std::vector<double>& se, double& tau) {
+    const std::size_t k = y.size();
+    std::vector<double> w(k);
+    double sw = 0, sw2 = 0, swy = 0;
+    for (std::size_t i = 0; i < k; ++i) {
+        w[i] = 1.0 / (se[i] * se[i]);
+        sw += w[i];
+        sw2 += w[i] * w[i];
+        swy += w[i] * y[i];
+    }
+    double tau2 = 0;
+    if (k >= 2 && sw > 0) {
+        const double mean = swy / sw;
+        double q = 0;
+        for (std::size_t i = 0; i < k; ++i) q += w[i] * (y[i] - mean) * (y[i] - mean);
+        const double denom = sw - sw2 / sw;
+        if (denom > 0) tau2 = std::max(0.0, (q - static_cast<double>(k - 1)) / denom);
+    }
+    tau = std::sqrt(tau2);
+    for (std::size_t i = 0; i < k; ++i) w[i] = 1.0 / (se[i] * se[i] + tau2);
+    return w;
 }
 
 // Rectangle ROI (sfrmat style): find the edge inside the rectangle and turn it into a segment
@@ -997,7 +1066,7 @@ EdgeAggregate aggregate_edges(std::span<const EdgeMeasurement> edges) {
     EdgeAggregate agg;
     agg.analysed = static_cast<std::int64_t>(edges.size());
     struct Lists {
-        std::vector<double> rer, mtf50, nyq, fwhm, h, cpm, w, wcpm;
+        std::vector<double> rer, mtf50, nyq, fwhm, h, se, cpm_all;
     } lx, ly;
     for (const auto& e : edges) {
         ++agg.verdict_counts[static_cast<std::size_t>(e.verdict)];
@@ -1009,20 +1078,28 @@ EdgeAggregate aggregate_edges(std::span<const EdgeMeasurement> edges) {
         l.nyq.push_back(e.mtf_nyquist);
         l.fwhm.push_back(e.fwhm_px);
         l.h.push_back(e.overshoot_h);
-        l.w.push_back(e.quality);
-        if (e.mtf50_cyc_per_m > 0) {
-            l.cpm.push_back(e.mtf50_cyc_per_m);
-            l.wcpm.push_back(e.quality);
-        }
+        l.se.push_back(e.rer_standard_error > 0 ? e.rer_standard_error : 1.0);
+        l.cpm_all.push_back(e.mtf50_cyc_per_m);
     }
     auto fill = [](EdgeAxisSummary& s, Lists& l) {
         s.count = static_cast<std::int64_t>(l.rer.size());
-        s.rer = statistic(l.rer, l.w);
-        s.mtf50_cyc_per_px = statistic(l.mtf50, l.w);
-        s.mtf_nyquist = statistic(l.nyq, l.w);
-        s.fwhm_px = statistic(l.fwhm, l.w);
-        s.overshoot_h = statistic(l.h, l.w);
-        s.mtf50_cyc_per_m = statistic(l.cpm, l.wcpm).median;
+        if (s.count == 0) return;
+        const std::vector<double> w = random_effects_weights(l.rer, l.se, s.rer_tau);
+        s.rer = statistic(l.rer, w);
+        double sw = 0;
+        for (double x : w) sw += x;
+        s.rer.standard_error = sw > 0 ? std::sqrt(std::numbers::pi / 2.0) / std::sqrt(sw) : 0.0;
+        s.mtf50_cyc_per_px = statistic(l.mtf50, w);
+        s.mtf_nyquist = statistic(l.nyq, w);
+        s.fwhm_px = statistic(l.fwhm, w);
+        s.overshoot_h = statistic(l.h, w);
+        std::vector<double> cpm, wcpm;
+        for (std::size_t i = 0; i < l.cpm_all.size(); ++i)
+            if (l.cpm_all[i] > 0) {
+                cpm.push_back(l.cpm_all[i]);
+                wcpm.push_back(w[i]);
+            }
+        s.mtf50_cyc_per_m = statistic(cpm, wcpm).median;
     };
     fill(agg.x, lx);
     fill(agg.y, ly);

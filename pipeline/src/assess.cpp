@@ -105,8 +105,8 @@ nlohmann::json stat_json(const EdgeAxisSummary& s, const EdgeStatistic EdgeAxisS
 
 std::string axis_line(const char* name, const EdgeAxisSummary& s) {
     if (s.count == 0) return fmt::format("  {}: no usable edges\n", name);
-    return fmt::format("  {}: {} edges, RER {:.3f} (IQR {:.3f}), MTF50 {:.3f} cy/px, MTF at Nyquist {:.3f}, FWHM {:.2f} px, H {:.3f}\n",
-                       name, s.count, s.rer.median, s.rer.iqr, s.mtf50_cyc_per_px.median, s.mtf_nyquist.median,
+    return fmt::format("  {}: {} edges, RER {:.3f} +/- {:.3f} (IQR {:.3f}), MTF50 {:.3f} cy/px, MTF at Nyquist {:.3f}, FWHM {:.2f} px, H {:.3f}\n",
+                       name, s.count, s.rer.median, s.rer.standard_error, s.rer.iqr, s.mtf50_cyc_per_px.median, s.mtf_nyquist.median,
                        s.fwhm_px.median, s.overshoot_h.median);
 }
 
@@ -322,7 +322,12 @@ nlohmann::json to_json(const AssessResult& r, bool include_edges) {
     const EdgeAggregate& ag = r.edges.aggregate;
     auto axis = [&](const EdgeAxisSummary& s) {
         return json{{"count", s.count},
-                    {"rer", stat_json(s, &EdgeAxisSummary::rer)},
+                    {"rer", [&] {
+                         json j = stat_json(s, &EdgeAxisSummary::rer);
+                         j["standard_error"] = s.rer.standard_error;
+                         j["tau"] = s.rer_tau;
+                         return j;
+                     }()},
                     {"mtf50_cyc_per_px", stat_json(s, &EdgeAxisSummary::mtf50_cyc_per_px)},
                     {"mtf_nyquist", stat_json(s, &EdgeAxisSummary::mtf_nyquist)},
                     {"fwhm_px", stat_json(s, &EdgeAxisSummary::fwhm_px)},
@@ -363,6 +368,7 @@ nlohmann::json to_json(const AssessResult& r, bool include_edges) {
                             {"contrast_dn", e.contrast_dn},
                             {"contrast_to_noise", e.contrast_to_noise},
                             {"rer", e.rer},
+                            {"rer_standard_error", e.rer_standard_error},
                             {"overshoot_h", e.overshoot_h},
                             {"fwhm_px", e.fwhm_px},
                             {"mtf50_cyc_per_px", e.mtf50_cyc_per_px},
@@ -424,7 +430,8 @@ nlohmann::json to_json(const AssessResult& r, bool include_edges) {
             {"band_used", r.band_used},
             {"gsd", gsd},
             {"geometry", {{"elevation_deg", r.elevation_deg}, {"elevation_source", r.elevation_source}}},
-            {"rer", {{"x", ag.x.rer.median}, {"y", ag.y.rer.median}, {"geometric_mean", ag.rer_gm}, {"weighted", ag.rer_weighted},
+            {"rer", {{"x", ag.x.rer.median}, {"y", ag.y.rer.median}, {"x_standard_error", ag.x.rer.standard_error},
+                     {"y_standard_error", ag.y.rer.standard_error}, {"geometric_mean", ag.rer_gm}, {"weighted", ag.rer_weighted},
                      {"single_axis", ag.single_axis}}},
             {"mtf50_cyc_per_px", {{"x", ag.x.mtf50_cyc_per_px.median}, {"y", ag.y.mtf50_cyc_per_px.median}}},
             {"mtf50_cyc_per_m", {{"x", ag.x.mtf50_cyc_per_m}, {"y", ag.y.mtf50_cyc_per_m}}},
@@ -508,18 +515,18 @@ void write_text_atomic(const fs::path& path, const std::string& text) {
 void write_edges_csv(const fs::path& path, const std::vector<AssessResult>& results) {
     std::string csv =
         "file,edge,verdict,axis,x0_px,y0_px,x1_px,y1_px,angle_deg,slant_deg,length_px,dark_dn,bright_dn,contrast_dn,"
-        "contrast_to_noise,line_rms_px,rer,overshoot_h,fwhm_px,mtf50_cyc_per_px,mtf50_cyc_per_m,mtf_nyquist,quality,reason\n";
+        "contrast_to_noise,line_rms_px,rer,rer_standard_error,overshoot_h,fwhm_px,mtf50_cyc_per_px,mtf50_cyc_per_m,mtf_nyquist,quality,reason\n";
     for (const auto& r : results) {
         std::size_t i = 0;
         for (const auto& e : r.edges.edges) {
             std::string reason = e.reason;
             std::replace(reason.begin(), reason.end(), '"', '\'');
             csv += fmt::format("\"{}\",{},{},{},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.1f},{:.3f},{:.3f},{:.3f},{:.2f},"
-                               "{:.4f},{:.5f},{:.5f},{:.4f},{:.5f},{:.6g},{:.5f},{:.4f},\"{}\"\n",
+                               "{:.4f},{:.5f},{:.5f},{:.5f},{:.4f},{:.5f},{:.6g},{:.5f},{:.4f},\"{}\"\n",
                                r.file.string(), i++, to_string(e.verdict), to_string(e.axis), e.segment.x0_px,
                                e.segment.y0_px, e.segment.x1_px, e.segment.y1_px, e.angle_deg, e.slant_deg, e.length_px,
                                e.dark_dn, e.bright_dn, e.contrast_dn, e.contrast_to_noise, e.line_rms_px, e.rer,
-                               e.overshoot_h, e.fwhm_px, e.mtf50_cyc_per_px, e.mtf50_cyc_per_m, e.mtf_nyquist, e.quality,
+                               e.rer_standard_error, e.overshoot_h, e.fwhm_px, e.mtf50_cyc_per_px, e.mtf50_cyc_per_m, e.mtf_nyquist, e.quality,
                                reason);
         }
     }

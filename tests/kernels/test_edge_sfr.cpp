@@ -465,9 +465,9 @@ TEST(EdgeAggregate, MediansQuartilesAndGiqeRer) {
     EXPECT_EQ(a.x.count, 6);
     EXPECT_EQ(a.y.count, 3);
     EXPECT_NEAR(a.x.rer.median, 0.575, 1e-12);  // 0.4 0.5 0.55 0.6 0.7 0.8
-    EXPECT_NEAR(a.x.rer.q1, 0.5125, 1e-12);
-    EXPECT_NEAR(a.x.rer.q3, 0.675, 1e-12);
-    EXPECT_NEAR(a.x.rer.iqr, 0.1625, 1e-12);
+    EXPECT_NEAR(a.x.rer.q1, 0.5, 1e-12);        // equal weights: Hyndman-Fan type 5
+    EXPECT_NEAR(a.x.rer.q3, 0.7, 1e-12);
+    EXPECT_NEAR(a.x.rer.iqr, 0.2, 1e-12);
     EXPECT_NEAR(a.y.rer.median, 0.4, 1e-12);
     EXPECT_NEAR(a.rer_gm, std::sqrt(0.575 * 0.4), 1e-12);
     EXPECT_NEAR(a.rer_weighted, std::cbrt(0.575 * 0.4 * 0.4), 1e-12);
@@ -572,21 +572,49 @@ TEST(EdgeVerdicts, DoubleStepIsNotAStep) {
     EXPECT_STREQ(to_string(EdgeVerdict::not_a_step), "not_a_step");
 }
 
-TEST(EdgeAggregate, MedianIsQualityWeighted) {
-    std::vector<EdgeMeasurement> v;
-    for (const auto& [rer, q] : std::vector<std::pair<double, double>>{{0.3, 1.0}, {0.5, 0.1}, {0.6, 0.1}, {0.7, 0.1}}) {
-        EdgeMeasurement m;
-        m.axis = EdgeAxis::x;
-        m.rer = rer;
-        m.quality = q;
-        m.verdict = EdgeVerdict::ok;
-        v.push_back(m);
-    }
+EdgeMeasurement rer_edge(double rer, double se) {
+    EdgeMeasurement m;
+    m.axis = EdgeAxis::x;
+    m.rer = rer;
+    m.rer_standard_error = se;
+    m.verdict = EdgeVerdict::ok;
+    return m;
+}
+
+// Edges that agree within their errors (tau = 0): the precise one leads the weighted median.
+TEST(EdgeAggregate, ConsistentEdgesArePrecisionWeighted) {
+    std::vector<EdgeMeasurement> v{rer_edge(0.50, 0.005), rer_edge(0.52, 0.05), rer_edge(0.53, 0.05), rer_edge(0.54, 0.05)};
     const EdgeAggregate a = aggregate_edges(v);
-    EXPECT_NEAR(a.x.rer.median, 0.3, 1e-12);  // plain median 0.55
-    EXPECT_NEAR(a.x.rer.q1, 0.45, 1e-12);     // quartiles stay unweighted
-    for (auto& m : v) m.quality = 0.5;        // equal weights: the ordinary median
-    EXPECT_NEAR(aggregate_edges(v).x.rer.median, 0.55, 1e-12);
+    EXPECT_NEAR(a.x.rer_tau, 0.0, 1e-12);
+    EXPECT_NEAR(a.x.rer.median, 0.50, 1e-12);  // weight 40000 against 3 x 400; plain median 0.525
+    EXPECT_NEAR(a.x.rer.standard_error, std::sqrt(std::numbers::pi / 2.0) / std::sqrt(40000.0 + 1200.0), 1e-12);
+}
+
+// Edges that disagree far beyond their errors (real scenes): the DerSimonian-Laird tau absorbs
+// the spread, the weights become nearly equal, and one very precise edge cannot outvote the rest.
+TEST(EdgeAggregate, SceneSpreadStopsOneEdgeFromDominating) {
+    std::vector<EdgeMeasurement> v{rer_edge(0.30, 0.001), rer_edge(0.50, 0.03), rer_edge(0.60, 0.03), rer_edge(0.70, 0.03)};
+    const EdgeAggregate a = aggregate_edges(v);
+    // Independent DerSimonian-Laird: w = 1e6, 1111.1 x 3; the fixed-effect mean sits at ~0.3002.
+    const double w[4] = {1e6, 1.0 / 0.0009, 1.0 / 0.0009, 1.0 / 0.0009};
+    const double y[4] = {0.3, 0.5, 0.6, 0.7};
+    double sw = 0, sw2 = 0, swy = 0;
+    for (int i = 0; i < 4; ++i) {
+        sw += w[i];
+        sw2 += w[i] * w[i];
+        swy += w[i] * y[i];
+    }
+    double q = 0;
+    for (int i = 0; i < 4; ++i) q += w[i] * (y[i] - swy / sw) * (y[i] - swy / sw);
+    const double tau2 = (q - 3.0) / (sw - sw2 / sw);
+    EXPECT_NEAR(a.x.rer_tau, std::sqrt(tau2), 1e-9);
+    EXPECT_GT(a.x.rer_tau, 0.1);
+    // Weights 1 / (se^2 + tau^2) are within 3 % of each other: the median of 4 is between
+    // the 2nd and 3rd values.
+    EXPECT_GT(a.x.rer.median, 0.49);
+    EXPECT_LT(a.x.rer.median, 0.61);
+    EXPECT_LE(a.x.rer.q1, a.x.rer.median);
+    EXPECT_GE(a.x.rer.q3, a.x.rer.median);
 }
 
 }  // namespace

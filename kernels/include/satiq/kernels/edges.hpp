@@ -35,11 +35,14 @@
 /// verdict is a rejection reason. Nothing returns NaN or infinity: undefined figures are 0 and
 /// the verdict says why.
 ///
-/// Aggregation: per axis, the median weighted by each edge's quality (a precision weight,
-/// length x CNR^2 saturating at 100 px and CNR 100), so that low-contrast candidates, which
-/// on real scenes are often soft scene transitions rather than steps, cannot outvote the
-/// clean edges.
-///
+/// Aggregation: per axis, a random-effects weighted median. Each edge's RER carries a
+/// measurement standard error (noise and plateau texture over the samples of its two ESF fits);
+/// real scenes add a spread between edges (scene softening, texture) that the DerSimonian-Laird
+/// estimator measures as tau^2 from the edges themselves. Each edge weighs 1 / (se^2 + tau^2):
+/// precise edges count more, but once the scene spread dominates, no single high-contrast edge
+/// can outvote the others (DerSimonian & Laird, Controlled Clinical Trials 7:177-188, 1986).
+/// The same weights give the quartiles and the median's standard error.
+
 /// Threading and determinism: `find_edges` runs TBB-parallel over fixed tiles; the candidates
 /// are sorted by a deterministic key, and each edge is analysed independently
 /// (`parallel_items`) into its own slot: the output is identical for any thread count.
@@ -197,6 +200,11 @@ struct EdgeMeasurement {
     /// (1 - empty_bin_fraction) x a straightness factor, halved for near_axis_angle; 0 when
     /// not usable.
     double quality = 0.0;
+    /// Standard error of `rer` from noise and plateau texture: sqrt(2) x 1.5 x (sigma /
+    /// contrast) / sqrt(n), n the samples within each of the two local cubic fits (1.5: the
+    /// variance factor of a cubic fit's centre value); x sqrt(2) for near_axis_angle. 0 when
+    /// not usable.
+    double rer_standard_error = 0.0;
     // Only with keep_profiles:
     std::vector<float> esf;              ///< normalized, bins of 1/oversampling px from -half_width
     std::vector<float> lsf;              ///< derivative of esf (per px)
@@ -215,21 +223,23 @@ struct EdgeMeasurement {
 [[nodiscard]] EdgeMeasurement measure_edge_adaptive(ConstImageView<float> image, ConstImageView<std::uint8_t> valid_mask,
                                                     const EdgeSegment& segment, const EdgeSfrParams& params);
 
-/// Robust summary of one figure. `median` is the quality-weighted median (weights
-/// EdgeMeasurement::quality, a precision weight; equal or all-zero weights give the ordinary
-/// median); q1, q3 and iqr are the unweighted quartiles by linear interpolation (Hyndman-Fan
-/// type 7), a description of the spread between edges.
+/// Robust summary of one figure over the usable edges of an axis: the weighted median and
+/// quartiles (weights 1 / (rer_standard_error^2 + tau^2), see the top; equal weights give the
+/// ordinary median), and the median's standard error, sqrt(pi / 2) / sqrt(sum of weights)
+/// (the large-sample efficiency of the median, in RER units; filled for `rer` only).
 struct EdgeStatistic {
     double median = 0.0;
     double q1 = 0.0;
     double q3 = 0.0;
     double iqr = 0.0;
+    double standard_error = 0.0;
 };
 
 struct EdgeAxisSummary {
     std::int64_t count = 0;  ///< usable edges measuring this axis
     EdgeStatistic rer, mtf50_cyc_per_px, mtf_nyquist, fwhm_px, overshoot_h;
     double mtf50_cyc_per_m = 0.0;  ///< median; 0 when the gsd is unknown
+    double rer_tau = 0.0;          ///< between-edge spread of RER beyond the measurement error (DerSimonian-Laird tau)
 };
 
 struct EdgeAggregate {
@@ -248,8 +258,7 @@ struct EdgeAggregate {
     bool single_axis = false;
 };
 
-/// Aggregates the usable measurements per axis (quality-weighted median and interquartile
-/// range).
+/// Aggregates the usable measurements per axis (random-effects weighted median and quartiles).
 [[nodiscard]] EdgeAggregate aggregate_edges(std::span<const EdgeMeasurement> edges);
 
 /// Automatic edge search parameters.
