@@ -372,11 +372,12 @@ TEST(EdgeVerdicts, LowContrast) {
 TEST(EdgeVerdicts, NoisyPlateau) {
     EdgeSpec s = sized_spec(6.0, 0.6, 12.0);
     Image img = render_edge(s);
-    // Texture on the bright side: +-30 DN checkerboard stripes.
+    // Texture on the bright side: +-45 DN checkerboard stripes (about 20 % of the contrast,
+    // above max_plateau_texture_fraction).
     for (std::int64_t y = 0; y < s.height; ++y)
         for (std::int64_t x = 0; x < s.width; ++x)
             if (img.at(x, y) > 299.0f) {
-                img.at(x, y) += ((x / 2 + y / 2) % 2 == 0) ? 30.0f : -30.0f;
+                img.at(x, y) += ((x / 2 + y / 2) % 2 == 0) ? 45.0f : -45.0f;
             }
     const EdgeMeasurement m = measure_spec(s, img, {}, accuracy_params(1.0));
     EXPECT_EQ(m.verdict, EdgeVerdict::noisy_plateau) << m.reason << " plateau std " << m.plateau_noise_dn << " dark " << m.dark_dn << " bright " << m.bright_dn;

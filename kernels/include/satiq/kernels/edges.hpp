@@ -143,8 +143,12 @@ struct EdgeSfrParams {
     /// fraction of the contrast *and* the RER standard error it implies (plateau std /
     /// contrast x sqrt(2 / samples in the ESF evaluation window)) stays below
     /// max_texture_rer_error: what matters is the noise of the ESF, not absolute flatness.
-    double max_plateau_texture_fraction = 0.1;
-    double max_texture_rer_error = 0.02;
+    /// The aggregate weighs each edge by its RER standard error (texture included), so these
+    /// limits only keep out edges whose texture would swamp the measurement (raised from
+    /// 0.10 / 0.02 when the aggregate became error-weighted: sample_geotiff.tif, a forest
+    /// scene, went from 9 to 15 usable edges).
+    double max_plateau_texture_fraction = 0.15;
+    double max_texture_rer_error = 0.04;
     double max_plateau_slope = 0.12;      ///< plateau inner-outer difference / contrast
     double max_sagitta_px = 0.5;          ///< quadratic-fit bow over the edge length
     double max_line_rms_px = 0.6;         ///< rms residual of the per-row edge positions
