@@ -156,8 +156,9 @@ struct EdgeSfrParams {
     double max_empty_bin_fraction = 0.25; ///< within +-3 px of the edge
     /// Largest excursion of the binned ESF beyond its plateaus within 1..3 px of the edge
     /// (above 1 on the bright side, below 0 on the dark side). Sharpened imagery overshoots by
-    /// up to ~0.3; a thin bright line beside the edge exceeds this.
-    double max_esf_excursion = 0.6;
+    /// up to ~0.3; a thin bright line beside the edge exceeds this (a painted runway border:
+    /// ~0.5; at 0.6 those edges made a second mode at RER 0.8 on the synthetic airfield).
+    double max_esf_excursion = 0.4;
     /// RER x 10-90 % rise below this: a double step (unimodal LSFs give >= ~0.7).
     double min_rer_rise_product = 0.5;
     /// analyse_edges only: a usable edge whose 10-90 % rise exceeds this multiple of the
