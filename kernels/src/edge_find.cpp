@@ -545,6 +545,7 @@ void reject_soft_transitions(std::vector<EdgeMeasurement>& edges, double factor)
                           e.rise_10_90_px, factor, median);
             e.reason = buf;
             e.quality = 0.0;
+            e.rer_standard_error = 0.0;
         }
 }
 

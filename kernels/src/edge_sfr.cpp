@@ -819,13 +819,8 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
         set_verdict(m, EdgeVerdict::ok, "");
     }
     if (is_usable(m.verdict)) {
-        // Precision weight: the variance of an edge's RER from noise goes as
-        // 1 / (length x (contrast / noise)^2) (one ESF sample per pixel along the edge),
-        // so the weight is length x CNR^2, saturating at 100 px and CNR 100 so that no single
-        // edge dominates the weighted median. On scenes with texture, low-CNR candidates are
-        // mostly soft scene transitions rather than steps: the weighting also keeps them from
-        // pulling the aggregate (the synthetic airfield at noise 3 DN: plain median 0.29,
-        // weighted 0.54, truth 0.545).
+        // Quality score (display and ranking): the variance of an edge's RER from noise goes as
+        // 1 / (length x (contrast / noise)^2), saturating at 100 px and CNR 100.
         double q = std::min(1.0, m.length_px / 100.0) * std::pow(std::min(1.0, m.contrast_to_noise / 100.0), 2.0);
         q *= 1.0 - m.empty_bin_fraction;
         q *= std::max(0.0, 1.0 - 0.5 * fit.sagitta / p.max_sagitta_px);

@@ -174,12 +174,14 @@ TEST(Assess, UserRoisAndGsdOverride) {
 }
 
 // The acceptance criteria on the real sub-metre images. The ones satiq meets are hard
-// tests; the ones it does not meet yet are kept, unchanged, as DISABLED_ tests so that they show in
-// every run ("YOU HAVE n DISABLED TESTS") and can be enabled as soon as they pass. Measured when
-// they were disabled (2026-11-26): sample_geotiff.tif (mostly forest) gives 4 usable edges (x 3,
-// y 1; RER x 0.240); the top and bottom halves of pan1.tif differ by 0.034 in RER and those of
-// sample_geotiff.tif by 0.10: with the per-edge spread of real scenes (IQR 0.13-0.19) a 600 x 300
-// crop does not hold enough edges for a median within 0.03.
+// tests; the one it does not meet is kept, unchanged, as a DISABLED_ test so that it shows in
+// every run ("YOU HAVE 1 DISABLED TEST") and can be enabled if it ever passes. Measured
+// (2026-11-26, second session): the geometric-mean RER of the top and bottom halves is 0.634 /
+// 0.484 for pan1.tif (8 and 23 usable edges) and 0.460 / 0.356 for sample_geotiff.tif (6 and 5).
+// The halves' own standard errors (reported by assess, random-effects weighted median) are
+// 0.03-0.10 per axis, and the top half of pan1 is dominated by one bright structure whose edges
+// are genuinely crisper than the roof and road edges below: agreement within 0.03 would need
+// about 45 comparable edges per half, which a 600 x 300 crop of these scenes does not hold.
 namespace {
 
 struct RealAssessment {
@@ -237,15 +239,32 @@ TEST(RealData, Pan1HasTenUsableEdgesAndOperationalRerAndNiirs) {
     expect_operational("pan1.tif", true);
 }
 
-TEST(RealData, SampleGeotiffNiirsAndYRerAreOperational) {
-    if (!test::have_real_data()) GTEST_SKIP() << "../shared/data/real is absent";
-    expect_operational("sample_geotiff.tif", false);
-}
-
-TEST(RealData, DISABLED_SampleGeotiffHasTenUsableEdgesAndOperationalXRer) {
+TEST(RealData, SampleGeotiffHasTenUsableEdgesAndOperationalRerAndNiirs) {
     if (!test::have_real_data()) GTEST_SKIP() << "../shared/data/real is absent";
     EXPECT_GE(assess_real("sample_geotiff.tif").ag().usable_count, 10);
     expect_operational("sample_geotiff.tif", true);
+}
+
+// Every per-axis RER comes with a finite, positive standard error, and the per-edge errors
+// are what the aggregate used.
+TEST(RealData, RerStandardErrorsAreReported) {
+    if (!test::have_real_data()) GTEST_SKIP() << "../shared/data/real is absent";
+    for (const char* name : {"pan1.tif", "sample_geotiff.tif"}) {
+        const RealAssessment r = assess_real(name);
+        for (const EdgeAxisSummary* s : {&r.ag().x, &r.ag().y}) {
+            ASSERT_GT(s->count, 0) << name;
+            EXPECT_GT(s->rer.standard_error, 0.0) << name;
+            EXPECT_LT(s->rer.standard_error, 0.2) << name;
+            EXPECT_LE(s->rer.q1, s->rer.median) << name;
+            EXPECT_GE(s->rer.q3, s->rer.median) << name;
+        }
+        for (const auto& e : r.result.edges.edges)
+            if (is_usable(e.verdict)) {
+                EXPECT_GT(e.rer_standard_error, 0.0) << name;
+            } else {
+                EXPECT_EQ(e.rer_standard_error, 0.0) << name;
+            }
+    }
 }
 
 TEST(RealData, DISABLED_HalvesAgreeWithin003) {

@@ -201,9 +201,9 @@ struct EdgeMeasurement {
     double mtf50_cyc_per_px = 0.0;       ///< along the normal
     double mtf_nyquist = 0.0;            ///< MTF at 0.5 cycles per pixel
     double mtf50_cyc_per_m = 0.0;        ///< mtf50_cyc_per_px / gsd of the axis; 0 when the gsd is unknown
-    /// 0..1 precision weight for the aggregate: min(1, length/100 px) x min(1, CNR/100)^2 x
+    /// 0..1 score for ranking and display: min(1, length/100 px) x min(1, CNR/100)^2 x
     /// (1 - empty_bin_fraction) x a straightness factor, halved for near_axis_angle; 0 when
-    /// not usable.
+    /// not usable. The aggregate weighs edges by rer_standard_error instead.
     double quality = 0.0;
     /// Standard error of `rer` from noise and plateau texture: sqrt(2) x 1.5 x (sigma /
     /// contrast) / sqrt(n), n the samples within each of the two local cubic fits (1.5: the
