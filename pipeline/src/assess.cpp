@@ -264,6 +264,14 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
     } else {
         if (ag.single_axis)
             r.warnings.push_back("usable edges along one axis only: that axis stands for both in the RER means");
+        // Few edges: the between-edge spread of real scenes (tau 0.05-0.15 RER) cannot be
+        // estimated from fewer than 3, and the median then rests on one or two objects.
+        for (const auto& [name, s] : {std::pair{"x", &ag.x}, std::pair{"y", &ag.y}})
+            if (s->count > 0 && s->count < 3)
+                r.warnings.push_back(fmt::format("only {} usable edge{} along {}: RER {} {:.3f} +/- {:.3f} rests on {} and is "
+                                                 "not reliable",
+                                                 s->count, s->count == 1 ? "" : "s", name, name, s->rer.median,
+                                                 s->rer.standard_error, s->count == 1 ? "one object" : "two objects"));
         const bool all = params.giqe == GiqeSelection::all;
         if (all || params.giqe == GiqeSelection::giqe5) {
             giqe::Giqe5Inputs in;
