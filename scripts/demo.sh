@@ -60,8 +60,11 @@ pn = find(p, "niirs", "giqe5", "value")
 mrer = find(a, "rer", "weighted")
 mn = find(a, "niirs", "giqe5", "value")
 used = find(a, "edges", "used")
+nx, ny = find(a, "edges", "x", "count") or 0, find(a, "edges", "y", "count") or 0
 f = lambda v, n=2: "n/a" if v is None else f"{v:.{n}f}"
-print(f"{s}\t{d['target_gsd_m']:.2f}\t{f(prer,3)}\t{f(pn)}\t{f(mrer if used else None,3)}\t{f(mn)}\t{used}")
+# Fewer than 3 usable edges on an axis: the measurement rests on one or two objects.
+flag = " (unreliable: <3 edges on an axis)" if used and min(nx, ny) < 3 else ""
+print(f"{s}\t{d['target_gsd_m']:.2f}\t{f(prer,3)}\t{f(pn)}\t{f(mrer if used else None,3)}\t{f(mn)}\t{used} (x {nx}, y {ny}){flag}")
 PY
 done
 column -t -s $'\t' "$summary"
