@@ -863,63 +863,68 @@ EdgeMeasurement measure_adaptive(ConstImageView<float> image, ConstImageView<std
     return first;
 }
 
-// Weighted median: the smallest value whose cumulative weight (values ascending, ties in input
-// order after a stable sort) reaches half the total; the mean of it and the next value when it
-// reaches exactly half (so equal weights give the ordinary median). Non-positive total weight:
-// equal weights.
-double weighted_median(std::vector<double> v, std::vector<double> wts) {
-    if (v.empty()) return 0.0;
+// Shared by the weighted statistics: the weights clamped at 0 (all equal when none is
+// positive), their total, and the value order (ascending, ties in input order).
+struct WeightedOrder {
+    std::vector<double> w;
     double total = 0;
-    for (double x : wts) total += std::max(0.0, x);
-    if (!(total > 0)) {
-        wts.assign(v.size(), 1.0);
-        total = static_cast<double>(v.size());
+    std::vector<std::size_t> idx;
+};
+
+WeightedOrder weighted_order(const std::vector<double>& v, const std::vector<double>& wts) {
+    WeightedOrder o;
+    o.w.resize(v.size(), 0.0);
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        o.w[i] = i < wts.size() ? std::max(0.0, wts[i]) : 0.0;
+        o.total += o.w[i];
     }
-    std::vector<std::size_t> idx(v.size());
-    for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-    std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
+    if (!(o.total > 0)) {
+        o.w.assign(v.size(), 1.0);
+        o.total = static_cast<double>(v.size());
+    }
+    o.idx.resize(v.size());
+    for (std::size_t i = 0; i < o.idx.size(); ++i) o.idx[i] = i;
+    std::stable_sort(o.idx.begin(), o.idx.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
+    return o;
+}
+
+// Weighted median: the smallest value whose cumulative weight reaches half the total; the mean
+// of it and the next value when it reaches exactly half (so equal weights give the ordinary
+// median).
+double weighted_median(const std::vector<double>& v, const std::vector<double>& wts) {
+    if (v.empty()) return 0.0;
+    const WeightedOrder o = weighted_order(v, wts);
     double cum = 0;
-    const double half = 0.5 * total;
-    for (std::size_t k = 0; k < idx.size(); ++k) {
-        cum += std::max(0.0, wts[idx[k]]);
-        if (std::abs(cum - half) <= 1e-12 * total && k + 1 < idx.size()) return 0.5 * (v[idx[k]] + v[idx[k + 1]]);
-        if (cum > half) return v[idx[k]];
+    const double half = 0.5 * o.total;
+    for (std::size_t k = 0; k < o.idx.size(); ++k) {
+        cum += o.w[o.idx[k]];
+        if (std::abs(cum - half) <= 1e-12 * o.total && k + 1 < o.idx.size()) return 0.5 * (v[o.idx[k]] + v[o.idx[k + 1]]);
+        if (cum > half) return v[o.idx[k]];
     }
-    return v[idx.back()];
+    return v[o.idx.back()];
 }
 
 // Weighted quantile: values ascending, each holding its weight as an interval of the cumulative
 // weight; the quantile p is read at p x total by linear interpolation between the interval
-// midpoints (equal weights give Hyndman-Fan type 5). Non-positive total: equal weights.
-double weighted_quantile(const std::vector<double>& v, std::vector<double> wts, double p) {
+// midpoints (equal weights give Hyndman-Fan type 5).
+double weighted_quantile(const std::vector<double>& v, const std::vector<double>& wts, double p) {
     if (v.empty()) return 0.0;
-    double total = 0;
-    for (double& x : wts) {
-        x = std::max(0.0, x);
-        total += x;
-    }
-    if (!(total > 0)) {
-        wts.assign(v.size(), 1.0);
-        total = static_cast<double>(v.size());
-    }
-    std::vector<std::size_t> idx(v.size());
-    for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-    std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
-    const double target = p * total;
-    double cum = 0, prev_mid = 0, prev_v = v[idx.front()];
-    for (std::size_t k = 0; k < idx.size(); ++k) {
-        const double wk = wts[idx[k]];
+    const WeightedOrder o = weighted_order(v, wts);
+    const double target = p * o.total;
+    double cum = 0, prev_mid = 0, prev_v = v[o.idx.front()];
+    for (std::size_t k = 0; k < o.idx.size(); ++k) {
+        const double wk = o.w[o.idx[k]];
         const double mid = cum + 0.5 * wk;
         if (target <= mid) {
-            if (k == 0 || !(mid > prev_mid)) return v[idx[k]];
+            if (k == 0 || !(mid > prev_mid)) return v[o.idx[k]];
             const double t = (target - prev_mid) / (mid - prev_mid);
-            return prev_v + t * (v[idx[k]] - prev_v);
+            return prev_v + t * (v[o.idx[k]] - prev_v);
         }
         cum += wk;
         prev_mid = mid;
-        prev_v = v[idx[k]];
+        prev_v = v[o.idx[k]];
     }
-    return v[idx.back()];
+    return v[o.idx.back()];
 }
 
 EdgeStatistic statistic(const std::vector<double>& v, const std::vector<double>& wts) {
