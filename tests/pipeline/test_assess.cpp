@@ -179,9 +179,10 @@ TEST(Assess, UserRoisAndGsdOverride) {
 // (2026-11-26, second session): the geometric-mean RER of the top and bottom halves is 0.634 /
 // 0.484 for pan1.tif (8 and 23 usable edges) and 0.460 / 0.356 for sample_geotiff.tif (6 and 5).
 // The halves' own standard errors (reported by assess, random-effects weighted median) are
-// 0.03-0.10 per axis, and the top half of pan1 is dominated by one bright structure whose edges
-// are genuinely crisper than the roof and road edges below: agreement within 0.03 would need
-// about 45 comparable edges per half, which a 600 x 300 crop of these scenes does not hold.
+// 0.03-0.10 per axis, and the usable edges of pan1's top half lie on a bright structure and a road
+// that are genuinely crisper (RER 0.49-0.75) than the roofs and roads below (0.40-0.63): agreement
+// within 0.03 would need about 45 comparable edges per half, which a 600 x 300 crop of these
+// scenes does not hold.
 namespace {
 
 struct RealAssessment {
