@@ -95,6 +95,8 @@ std::vector<EdgeRoi> read_roi_lines(const fs::path& path, const RasterInfo& info
 nlohmann::json prediction_json(const giqe::NiirsPrediction& p) {
     return {{"value", p.value},
             {"standard_error", p.standard_error ? nlohmann::json(*p.standard_error) : nlohmann::json(nullptr)},
+            {"rer_measurement_error",
+             p.rer_measurement_error ? nlohmann::json(*p.rer_measurement_error) : nlohmann::json(nullptr)},
             {"warnings", p.warnings}};
 }
 
@@ -273,6 +275,24 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
                                                  s->count, s->count == 1 ? "" : "s", name, name, s->rer.median,
                                                  s->rer.standard_error, s->count == 1 ? "one object" : "two objects"));
         const bool all = params.giqe == GiqeSelection::all;
+        // Relative standard errors of the RER means (first-order propagation of the axes'
+        // standard errors, taken as independent; one axis standing for both counts fully).
+        const double rx = ag.x.count ? ag.x.rer.median : ag.y.rer.median, ry = ag.y.count ? ag.y.rer.median : ag.x.rer.median;
+        const double ex = ag.x.count ? ag.x.rer.standard_error : ag.y.rer.standard_error;
+        const double ey = ag.y.count ? ag.y.rer.standard_error : ag.x.rer.standard_error;
+        const double relx = rx > 0 ? ex / rx : 0.0, rely = ry > 0 ? ey / ry : 0.0;
+        const bool lo_is_x = rx <= ry;
+        // gm = sqrt(x y): rel = sqrt((relx / 2)^2 + (rely / 2)^2); weighted = (hi lo^2)^(1/3):
+        // rel = sqrt((rel_hi / 3)^2 + (2 rel_lo / 3)^2).
+        // With one axis standing for both, relx == rely and the two are fully correlated.
+        const double rel_gm = ag.single_axis ? relx : 0.5 * std::hypot(relx, rely);
+        const double rel_w =
+            ag.single_axis ? relx : std::hypot((lo_is_x ? rely : relx) / 3.0, 2.0 * (lo_is_x ? relx : rely) / 3.0);
+        auto spread = [](auto&& niirs_at, double rer, double rel) {
+            const double d = rer * rel;
+            if (!(d > 0) || rer - d <= 0) return std::optional<double>{};
+            return std::optional<double>{0.5 * std::abs(niirs_at(rer + d) - niirs_at(rer - d))};
+        };
         if (all || params.giqe == GiqeSelection::giqe5) {
             giqe::Giqe5Inputs in;
             in.gsd_weighted_m = r.gsd_weighted_m;
@@ -281,6 +301,12 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
             in.elevation_deg = r.elevation_deg;
             in.measured_overshoot_h = ag.overshoot_h_gm;
             r.giqe5 = giqe::giqe5(in);
+            r.giqe5->rer_measurement_error = spread(
+                [in](double rer) mutable {
+                    in.rer_weighted = rer;
+                    return giqe::giqe5(in).value;
+                },
+                ag.rer_weighted, rel_w);
         }
         if (all || params.giqe == GiqeSelection::giqe4) {
             giqe::Giqe4Inputs in;
@@ -291,6 +317,12 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
             in.snr = r.snr;
             in.elevation_deg = r.elevation_deg;
             r.giqe4 = giqe::giqe4(in);
+            r.giqe4->rer_measurement_error = spread(
+                [in](double rer) mutable {
+                    in.rer = rer;
+                    return giqe::giqe4(in).value;
+                },
+                ag.rer_gm, rel_gm);
         }
         if (all || params.giqe == GiqeSelection::giqe3) {
             giqe::Giqe3Inputs in;
@@ -300,6 +332,12 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
             in.noise_gain_g = 1.0;
             in.snr = r.snr;
             r.giqe3 = giqe::giqe3(in);
+            r.giqe3->rer_measurement_error = spread(
+                [in](double rer) mutable {
+                    in.rer = rer;
+                    return giqe::giqe3(in).value;
+                },
+                ag.rer_gm, rel_gm);
         }
         if (r.giqe4 || r.giqe3)
             r.warnings.push_back("GIQE 3/4 are fed the measured (un-sharpened) RER and H with G = 1");
@@ -484,8 +522,11 @@ std::string to_text(const AssessResult& r, bool runstats) {
                      r.snr_source);
     auto niirs = [&](const char* name, const std::optional<giqe::NiirsPrediction>& p) {
         if (!p) return;
-        s += fmt::format("  NIIRS {} {:.2f}{}\n", name, p->value,
-                         p->standard_error ? fmt::format(" +/- {:.2f}", *p->standard_error) : std::string());
+        std::string err;
+        if (p->standard_error) err += fmt::format(" +/- {:.2f}", *p->standard_error);
+        if (p->standard_error && p->rer_measurement_error) err += " (equation)";
+        if (p->rer_measurement_error) err += fmt::format(" +/- {:.2f} (measured RER)", *p->rer_measurement_error);
+        s += fmt::format("  NIIRS {} {:.2f}{}\n", name, p->value, err);
     };
     niirs("(GIQE 5)", r.giqe5);
     niirs("(GIQE 4)", r.giqe4);

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -259,6 +260,27 @@ TEST(RealData, RerStandardErrorsAreReported) {
             EXPECT_LE(s->rer.q1, s->rer.median) << name;
             EXPECT_GE(s->rer.q3, s->rer.median) << name;
         }
+        // The NIIRS spread from the RER's standard error, against a first-order estimate:
+        // dNIIRS/dRER (a small central difference) x the standard error of the weighted RER
+        // (hi lo^2)^(1/3), propagated from the two axes.
+        ASSERT_TRUE(r.result.giqe5 && r.result.giqe5->rer_measurement_error) << name;
+        const double hi = std::max(r.ag().x.rer.median, r.ag().y.rer.median);
+        const double lo = std::min(r.ag().x.rer.median, r.ag().y.rer.median);
+        const double se_hi = r.ag().x.rer.median >= r.ag().y.rer.median ? r.ag().x.rer.standard_error : r.ag().y.rer.standard_error;
+        const double se_lo = r.ag().x.rer.median >= r.ag().y.rer.median ? r.ag().y.rer.standard_error : r.ag().x.rer.standard_error;
+        const double rw = r.ag().rer_weighted;
+        const double se_w = rw * std::hypot(se_hi / hi / 3.0, 2.0 * se_lo / lo / 3.0);
+        giqe::Giqe5Inputs in;
+        in.gsd_weighted_m = r.result.gsd_weighted_m;
+        in.snr = r.result.snr;
+        in.elevation_deg = r.result.elevation_deg;
+        in.measured_overshoot_h = r.ag().overshoot_h_gm;
+        in.rer_weighted = rw + 1e-4;
+        const double up = giqe::giqe5(in).value;
+        in.rer_weighted = rw - 1e-4;
+        const double down = giqe::giqe5(in).value;
+        const double linear = std::abs(up - down) / 2e-4 * se_w;
+        EXPECT_NEAR(*r.result.giqe5->rer_measurement_error, linear, 0.1 * linear + 1e-3) << name;
         for (const auto& e : r.result.edges.edges)
             if (is_usable(e.verdict)) {
                 EXPECT_GT(e.rer_standard_error, 0.0) << name;

@@ -30,6 +30,10 @@ struct NiirsPrediction {
     GiqeVersion version = GiqeVersion::giqe5;
     double value = 0.0;
     std::optional<double> standard_error;
+    /// Measured inputs only (satiq assess): the NIIRS spread that the standard error of the
+    /// measured RER alone causes, (NIIRS(RER + se) - NIIRS(RER - se)) / 2. Separate from the
+    /// equation's own standard error, which describes the fit to analysts' ratings.
+    std::optional<double> rer_measurement_error;
     std::vector<std::string> warnings;
 };
 
