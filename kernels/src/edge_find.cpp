@@ -188,7 +188,7 @@ void process_tile(const FindContext& c, std::int64_t x0, std::int64_t y0, std::i
     std::vector<std::uint8_t> used(n, 0);
     std::vector<std::uint32_t> region;
     // Region growing from `seed` (LSD's region_grow): 8-connected pixels above the threshold whose
-    // direction stays within acos(cos_tol) of the running mean direction. Returns that direction.
+    // direction stays within acos(cos_tol) of the running mean direction, left in (rx, ry).
     auto grow = [&](std::uint32_t seed, double cos_tol, double& rx, double& ry) {
         region.clear();
         region.push_back(seed);

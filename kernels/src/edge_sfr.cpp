@@ -757,12 +757,10 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
     // Plateau texture relative to the contrast, and the standard error it would give the RER:
     // a difference of two ESF values, each a local fit over ~n_rer samples of that spread.
     const double texture_fraction = m.contrast_dn > 0 ? m.plateau_noise_dn / m.contrast_dn : 1e9;
-    double texture_rer_error = 1e9;
-    {
-        const double r_rer = std::clamp(0.25 * m.fwhm_px, 1.2 / p.oversampling, 3.0 / p.oversampling);
-        const double n_rer = static_cast<double>(samples.size()) * (2.0 * r_rer) / (2.0 * edge_lim);
-        if (n_rer > 0) texture_rer_error = std::numbers::sqrt2 * texture_fraction / std::sqrt(n_rer);
-    }
+    // Samples within each RER fit window (the window of E above, from the final FWHM).
+    const double r_rer = std::clamp(0.25 * m.fwhm_px, 1.2 / p.oversampling, 3.0 / p.oversampling);
+    const double n_rer = static_cast<double>(samples.size()) * (2.0 * r_rer) / (2.0 * edge_lim);
+    const double texture_rer_error = n_rer > 0 ? std::numbers::sqrt2 * texture_fraction / std::sqrt(n_rer) : 1e9;
     // Excursion of the binned ESF beyond its plateaus 1..3 px from the centre.
     double excursion = 0;
     if (found)
@@ -830,10 +828,8 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
         // (variance factor ~2.25 / n for samples spread evenly over the window), the two fits
         // do not overlap (r <= 0.75 px), and the sample scatter is the larger of the image
         // noise and the plateau texture.
-        const double r_rer = std::clamp(0.25 * m.fwhm_px, 1.2 / p.oversampling, 3.0 / p.oversampling);
-        const double n_rer = std::max(1.0, static_cast<double>(samples.size()) * (2.0 * r_rer) / (2.0 * edge_lim));
         const double sigma = std::max(noise, m.plateau_noise_dn);
-        double se = std::numbers::sqrt2 * 1.5 * (sigma / m.contrast_dn) / std::sqrt(n_rer);
+        double se = std::numbers::sqrt2 * 1.5 * (sigma / m.contrast_dn) / std::sqrt(std::max(1.0, n_rer));
         if (m.verdict == EdgeVerdict::near_axis_angle) se *= std::numbers::sqrt2;
         m.rer_standard_error = std::isfinite(se) ? std::max(se, 1e-6) : 1.0;
     }

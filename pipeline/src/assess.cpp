@@ -112,6 +112,22 @@ std::string axis_line(const char* name, const EdgeAxisSummary& s) {
                        s.fwhm_px.median, s.overshoot_h.median);
 }
 
+// One GIQE prediction plus the NIIRS spread the RER's relative standard error `rel` causes:
+// (NIIRS(RER (1 + rel)) - NIIRS(RER (1 - rel))) / 2, empty when rel is 0 or too large.
+template <class Inputs>
+giqe::NiirsPrediction predict_with_rer_error(giqe::NiirsPrediction (*equation)(const Inputs&), const Inputs& in,
+                                             double Inputs::*rer_field, double rel) {
+    giqe::NiirsPrediction p = equation(in);
+    const double rer = in.*rer_field, d = rer * rel;
+    if (d > 0 && rer - d > 0) {
+        Inputs up = in, down = in;
+        up.*rer_field = rer + d;
+        down.*rer_field = rer - d;
+        p.rer_measurement_error = 0.5 * std::abs(equation(up).value - equation(down).value);
+    }
+    return p;
+}
+
 }  // namespace
 
 GiqeSelection parse_giqe_selection(const std::string& s) {
@@ -276,23 +292,15 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
                                                  s->rer.standard_error, s->count == 1 ? "one object" : "two objects"));
         const bool all = params.giqe == GiqeSelection::all;
         // Relative standard errors of the RER means (first-order propagation of the axes'
-        // standard errors, taken as independent; one axis standing for both counts fully).
-        const double rx = ag.x.count ? ag.x.rer.median : ag.y.rer.median, ry = ag.y.count ? ag.y.rer.median : ag.x.rer.median;
-        const double ex = ag.x.count ? ag.x.rer.standard_error : ag.y.rer.standard_error;
-        const double ey = ag.y.count ? ag.y.rer.standard_error : ag.x.rer.standard_error;
-        const double relx = rx > 0 ? ex / rx : 0.0, rely = ry > 0 ? ey / ry : 0.0;
-        const bool lo_is_x = rx <= ry;
-        // gm = sqrt(x y): rel = sqrt((relx / 2)^2 + (rely / 2)^2); weighted = (hi lo^2)^(1/3):
-        // rel = sqrt((rel_hi / 3)^2 + (2 rel_lo / 3)^2).
-        // With one axis standing for both, relx == rely and the two are fully correlated.
-        const double rel_gm = ag.single_axis ? relx : 0.5 * std::hypot(relx, rely);
-        const double rel_w =
-            ag.single_axis ? relx : std::hypot((lo_is_x ? rely : relx) / 3.0, 2.0 * (lo_is_x ? relx : rely) / 3.0);
-        auto spread = [](auto&& niirs_at, double rer, double rel) {
-            const double d = rer * rel;
-            if (!(d > 0) || rer - d <= 0) return std::optional<double>{};
-            return std::optional<double>{0.5 * std::abs(niirs_at(rer + d) - niirs_at(rer - d))};
-        };
+        // standard errors, taken as independent): gm = sqrt(x y) gives sqrt((rel_x / 2)^2 +
+        // (rel_y / 2)^2), weighted = (hi lo^2)^(1/3) gives sqrt((rel_hi / 3)^2 + (2 rel_lo / 3)^2).
+        // One axis standing for both is fully correlated with itself: its own relative error.
+        auto rel = [](const EdgeAxisSummary& a) { return a.rer.median > 0 ? a.rer.standard_error / a.rer.median : 0.0; };
+        const EdgeAxisSummary& only = ag.x.count ? ag.x : ag.y;
+        const bool x_is_lo = ag.x.rer.median <= ag.y.rer.median;
+        const double rel_lo = rel(x_is_lo ? ag.x : ag.y), rel_hi = rel(x_is_lo ? ag.y : ag.x);
+        const double rel_gm = ag.single_axis ? rel(only) : 0.5 * std::hypot(rel_lo, rel_hi);
+        const double rel_w = ag.single_axis ? rel(only) : std::hypot(rel_hi / 3.0, 2.0 * rel_lo / 3.0);
         if (all || params.giqe == GiqeSelection::giqe5) {
             giqe::Giqe5Inputs in;
             in.gsd_weighted_m = r.gsd_weighted_m;
@@ -300,13 +308,7 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
             in.snr = r.snr;
             in.elevation_deg = r.elevation_deg;
             in.measured_overshoot_h = ag.overshoot_h_gm;
-            r.giqe5 = giqe::giqe5(in);
-            r.giqe5->rer_measurement_error = spread(
-                [in](double rer) mutable {
-                    in.rer_weighted = rer;
-                    return giqe::giqe5(in).value;
-                },
-                ag.rer_weighted, rel_w);
+            r.giqe5 = predict_with_rer_error(giqe::giqe5, in, &giqe::Giqe5Inputs::rer_weighted, rel_w);
         }
         if (all || params.giqe == GiqeSelection::giqe4) {
             giqe::Giqe4Inputs in;
@@ -316,13 +318,7 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
             in.noise_gain_g = 1.0;
             in.snr = r.snr;
             in.elevation_deg = r.elevation_deg;
-            r.giqe4 = giqe::giqe4(in);
-            r.giqe4->rer_measurement_error = spread(
-                [in](double rer) mutable {
-                    in.rer = rer;
-                    return giqe::giqe4(in).value;
-                },
-                ag.rer_gm, rel_gm);
+            r.giqe4 = predict_with_rer_error(giqe::giqe4, in, &giqe::Giqe4Inputs::rer, rel_gm);
         }
         if (all || params.giqe == GiqeSelection::giqe3) {
             giqe::Giqe3Inputs in;
@@ -331,13 +327,7 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
             in.overshoot_h = ag.overshoot_h_gm;
             in.noise_gain_g = 1.0;
             in.snr = r.snr;
-            r.giqe3 = giqe::giqe3(in);
-            r.giqe3->rer_measurement_error = spread(
-                [in](double rer) mutable {
-                    in.rer = rer;
-                    return giqe::giqe3(in).value;
-                },
-                ag.rer_gm, rel_gm);
+            r.giqe3 = predict_with_rer_error(giqe::giqe3, in, &giqe::Giqe3Inputs::rer, rel_gm);
         }
         if (r.giqe4 || r.giqe3)
             r.warnings.push_back("GIQE 3/4 are fed the measured (un-sharpened) RER and H with G = 1");
