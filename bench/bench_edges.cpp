@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <vector>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
@@ -125,6 +126,27 @@ void BM_cv_canny_baseline(benchmark::State& state) {
     }
     set_counters(state, side);
 }
+
+// edge_robustness on N synthetic usable edges scattered over an 8192^2 image (the leave-one-out
+// aggregations are O(N^2 log N)); arguments: N, TBB thread limit.
+void BM_edge_robustness(benchmark::State& state) {
+    const std::int64_t n = state.range(0);
+    tbb::global_control gc(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(state.range(1)));
+    std::mt19937_64 rng(3);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    std::vector<EdgeMeasurement> edges(static_cast<std::size_t>(n));
+    for (auto& e : edges) {
+        e.verdict = EdgeVerdict::ok;
+        e.axis = u(rng) < 0.5 ? EdgeAxis::x : EdgeAxis::y;
+        e.rer = 0.4 + 0.2 * u(rng);
+        e.rer_standard_error = 0.01 + 0.05 * u(rng);
+        const double x = 8192 * u(rng), y = 8192 * u(rng), a = 3.14159 * u(rng);
+        e.segment = {x, y, x + 30 * std::cos(a), y + 30 * std::sin(a), 0};
+    }
+    for (auto _ : state) benchmark::DoNotOptimize(edge_robustness(edges, 8192, 8192));
+}
+BENCHMARK(BM_edge_robustness)->Args({200, 2})->Args({2000, 1})->Args({2000, 2})->Args({4000, 2})
+    ->UseRealTime()->Unit(benchmark::kMillisecond);
 
 void sizes(benchmark::internal::Benchmark* b) {
     for (std::int64_t side : {2048, 8192})

@@ -270,6 +270,8 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
         fp.saturation_dn = r.saturation_dn;
         r.edges = analyse_edges(img.pixels.view(), mask, fp, sfr);
     }
+    // Robustness of the aggregate: the test of "no result hangs on one lucky edge".
+    r.robustness = edge_robustness(r.edges.edges, r.width, r.height);
     r.runstats.push_back({"edges", seconds_since(t)});
 
     // NIIRS.
@@ -290,6 +292,21 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
                                                  "not reliable",
                                                  s->count, s->count == 1 ? "" : "s", name, name, s->rer.median,
                                                  s->rer.standard_error, s->count == 1 ? "one object" : "two objects"));
+        // One object or one part of the image deciding the result (0.03 RER: the stability the
+        // project asks of a measurement; 2 standard errors: beyond what the edges' own errors explain).
+        const EdgeRobustness& rb = r.robustness;
+        if (rb.max_object_change > 0.03)
+            r.warnings.push_back(fmt::format("the RER rests on one object: leaving out the {} edge{} near pixel ({:.0f}, {:.0f}) "
+                                             "changes the geometric mean by {:.3f}",
+                                             rb.max_object_edges, rb.max_object_edges == 1 ? "" : "s", rb.max_object_x_px,
+                                             rb.max_object_y_px, rb.max_object_change));
+        for (const auto& [a, b, sp] : {std::tuple{"top", "bottom", &rb.top_bottom}, std::tuple{"left", "right", &rb.left_right}})
+            if (sp->compared && std::abs(sp->difference) > 0.03 && std::abs(sp->difference) > 2.0 * sp->standard_error)
+                r.warnings.push_back(fmt::format(
+                    "the RER differs between the {} and {} halves: {:.3f} +/- {:.3f} ({} edges) against {:.3f} +/- {:.3f} ({} "
+                    "edges); the edges of the scene (or the sensor's blur) differ across the image",
+                    a, b, sp->first.rer_gm, sp->first.standard_error, sp->first.x_count + sp->first.y_count, sp->second.rer_gm,
+                    sp->second.standard_error, sp->second.x_count + sp->second.y_count));
         const bool all = params.giqe == GiqeSelection::all;
         // Relative standard errors of the RER means (first-order propagation of the axes'
         // standard errors, taken as independent): gm = sqrt(x y) gives sqrt((rel_x / 2)^2 +
@@ -352,6 +369,37 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
     r.runstats.push_back({"niirs", seconds_since(t)});
     return r;
 }
+
+namespace {
+// rer.robustness in the JSON (README: schema).
+nlohmann::json robustness_json(const EdgeRobustness& rb) {
+    using nlohmann::json;
+    auto half = [](const EdgeSubsetRer& h) {
+        return json{{"geometric_mean", h.rer_gm}, {"standard_error", h.standard_error}, {"x_edges", h.x_count},
+                    {"y_edges", h.y_count}};
+    };
+    auto diff = [](const EdgeSplit& sp) { return sp.compared ? json(sp.difference) : json(nullptr); };
+    auto diff_se = [](const EdgeSplit& sp) { return sp.compared ? json(sp.standard_error) : json(nullptr); };
+    return json{{"max_single_edge_change", rb.max_edge_change},
+                {"max_single_object_change", rb.max_object_change},
+                {"objects", rb.objects},
+                {"largest_object_edges", rb.largest_object_edges},
+                {"object_gap_px", rb.object_gap_px},
+                {"most_influential_object",
+                 rb.max_object_edges > 0
+                     ? json{{"x_px", rb.max_object_x_px}, {"y_px", rb.max_object_y_px}, {"edges", rb.max_object_edges}}
+                     : json(nullptr)},
+                {"halves",
+                 {{"top", half(rb.top_bottom.first)},
+                  {"bottom", half(rb.top_bottom.second)},
+                  {"left", half(rb.left_right.first)},
+                  {"right", half(rb.left_right.second)},
+                  {"bottom_minus_top", diff(rb.top_bottom)},
+                  {"bottom_minus_top_standard_error", diff_se(rb.top_bottom)},
+                  {"right_minus_left", diff(rb.left_right)},
+                  {"right_minus_left_standard_error", diff_se(rb.left_right)}}}};
+}
+}  // namespace
 
 nlohmann::json to_json(const AssessResult& r, bool include_edges) {
     using nlohmann::json;
@@ -468,7 +516,7 @@ nlohmann::json to_json(const AssessResult& r, bool include_edges) {
             {"geometry", {{"elevation_deg", r.elevation_deg}, {"elevation_source", r.elevation_source}}},
             {"rer", {{"x", ag.x.rer.median}, {"y", ag.y.rer.median}, {"x_standard_error", ag.x.rer.standard_error},
                      {"y_standard_error", ag.y.rer.standard_error}, {"geometric_mean", ag.rer_gm}, {"weighted", ag.rer_weighted},
-                     {"single_axis", ag.single_axis}}},
+                     {"single_axis", ag.single_axis}, {"robustness", robustness_json(r.robustness)}}},
             {"mtf50_cyc_per_px", {{"x", ag.x.mtf50_cyc_per_px.median}, {"y", ag.y.mtf50_cyc_per_px.median}}},
             {"mtf50_cyc_per_m", {{"x", ag.x.mtf50_cyc_per_m}, {"y", ag.y.mtf50_cyc_per_m}}},
             {"mtf_nyquist", {{"x", ag.x.mtf_nyquist.median}, {"y", ag.y.mtf_nyquist.median}}},
@@ -506,7 +554,17 @@ std::string to_text(const AssessResult& r, bool runstats) {
                      ag.analysed - ag.usable_count);
     s += axis_line("x", ag.x);
     s += axis_line("y", ag.y);
-    if (ag.usable) s += fmt::format("  RER geometric mean {:.3f}, weighted (GIQE 5) {:.3f}\n", ag.rer_gm, ag.rer_weighted);
+    if (ag.usable) {
+        s += fmt::format("  RER geometric mean {:.3f}, weighted (GIQE 5) {:.3f}\n", ag.rer_gm, ag.rer_weighted);
+        const EdgeRobustness& rb = r.robustness;
+        auto half = [](const EdgeSplit& sp) {
+            auto one = [](const EdgeSubsetRer& h) { return h.rer_gm > 0 ? fmt::format("{:.3f}", h.rer_gm) : std::string("-"); };
+            return one(sp.first) + "/" + one(sp.second);
+        };
+        s += fmt::format("  robustness: leaving out one edge moves the geometric mean by <= {:.3f}, one object ({} objects) by "
+                         "<= {:.3f}; halves top/bottom {}, left/right {}\n",
+                         rb.max_edge_change, rb.objects, rb.max_object_change, half(rb.top_bottom), half(rb.left_right));
+    }
     else s += fmt::format("  {}\n", ag.message.empty() ? "no usable edges" : ag.message);
     s += fmt::format("  noise {:.3f} DN, SNR {} ({})\n", r.noise_sigma_dn, r.snr > 0 ? fmt::format("{:.1f}", r.snr) : "n/a",
                      r.snr_source);

@@ -60,6 +60,17 @@ TEST(CliAssess, JsonHasTheDocumentedFieldsAndCsvAndPlotsAreWritten) {
     EXPECT_GE(a["edges"]["used"].get<int>(), 10);
     EXPECT_TRUE(a["edges"]["rejected"].is_number());
     EXPECT_FALSE(a["edges"]["records"].empty());
+    const json& rb = a["rer"]["robustness"];
+    for (const char* k : {"max_single_edge_change", "max_single_object_change", "objects", "largest_object_edges",
+                          "object_gap_px"})
+        EXPECT_TRUE(rb[k].is_number()) << k;
+    EXPECT_TRUE(rb["most_influential_object"]["x_px"].is_number());
+    for (const char* h : {"top", "bottom", "left", "right"}) {
+        EXPECT_TRUE(rb["halves"][h]["geometric_mean"].is_number()) << h;
+        EXPECT_TRUE(rb["halves"][h]["x_edges"].is_number()) << h;
+    }
+    EXPECT_TRUE(rb["halves"]["bottom_minus_top"].is_number());
+    EXPECT_TRUE(rb["halves"]["right_minus_left_standard_error"].is_number());
     EXPECT_FALSE(a["interpretability"]["verdicts"].empty());
     EXPECT_EQ(j["results"][1]["status"], "error");
 

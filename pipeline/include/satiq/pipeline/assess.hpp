@@ -62,6 +62,7 @@ struct AssessResult {
     std::string snr_source;                   ///< "measured" or "user"
 
     EdgeAnalysis edges;
+    EdgeRobustness robustness;                ///< influence of single edges and objects, halves
 
     std::optional<giqe::NiirsPrediction> giqe3, giqe4, giqe5;
     std::optional<interpret::NiirsAssessment> niirs_military, niirs_civil;

@@ -1,0 +1,458 @@
+// Aggregation of per-edge measurements: random-effects weighted statistics per axis, and the
+// robustness of the aggregate (leave-one-out influence, spatial halves).
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <numbers>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "satiq/kernels/edges.hpp"
+#include "satiq/kernels/error.hpp"
+#include "satiq/kernels/parallel.hpp"
+
+namespace satiq {
+namespace {
+// Shared by the weighted statistics: the weights clamped at 0 (all equal when none is
+// positive), their total, and the value order (ascending, ties in input order).
+struct WeightedOrder {
+    std::vector<double> w;
+    double total = 0;
+    std::vector<std::size_t> idx;
+};
+
+WeightedOrder weighted_order(const std::vector<double>& v, const std::vector<double>& wts) {
+    WeightedOrder o;
+    o.w.resize(v.size(), 0.0);
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        o.w[i] = i < wts.size() ? std::max(0.0, wts[i]) : 0.0;
+        o.total += o.w[i];
+    }
+    if (!(o.total > 0)) {
+        o.w.assign(v.size(), 1.0);
+        o.total = static_cast<double>(v.size());
+    }
+    o.idx.resize(v.size());
+    for (std::size_t i = 0; i < o.idx.size(); ++i) o.idx[i] = i;
+    std::stable_sort(o.idx.begin(), o.idx.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
+    return o;
+}
+
+// Weighted median: the smallest value whose cumulative weight reaches half the total; the mean
+// of it and the next value when it reaches exactly half (so equal weights give the ordinary
+// median).
+double weighted_median(const std::vector<double>& v, const std::vector<double>& wts) {
+    if (v.empty()) return 0.0;
+    const WeightedOrder o = weighted_order(v, wts);
+    double cum = 0;
+    const double half = 0.5 * o.total;
+    for (std::size_t k = 0; k < o.idx.size(); ++k) {
+        cum += o.w[o.idx[k]];
+        if (std::abs(cum - half) <= 1e-12 * o.total && k + 1 < o.idx.size()) return 0.5 * (v[o.idx[k]] + v[o.idx[k + 1]]);
+        if (cum > half) return v[o.idx[k]];
+    }
+    return v[o.idx.back()];
+}
+
+// Weighted quantile: values ascending, each holding its weight as an interval of the cumulative
+// weight; the quantile p is read at p x total by linear interpolation between the interval
+// midpoints (equal weights give Hyndman-Fan type 5).
+double weighted_quantile(const std::vector<double>& v, const std::vector<double>& wts, double p) {
+    if (v.empty()) return 0.0;
+    const WeightedOrder o = weighted_order(v, wts);
+    const double target = p * o.total;
+    double cum = 0, prev_mid = 0, prev_v = v[o.idx.front()];
+    for (std::size_t k = 0; k < o.idx.size(); ++k) {
+        const double wk = o.w[o.idx[k]];
+        const double mid = cum + 0.5 * wk;
+        if (target <= mid) {
+            if (k == 0 || !(mid > prev_mid)) return v[o.idx[k]];
+            const double t = (target - prev_mid) / (mid - prev_mid);
+            return prev_v + t * (v[o.idx[k]] - prev_v);
+        }
+        cum += wk;
+        prev_mid = mid;
+        prev_v = v[o.idx[k]];
+    }
+    return v[o.idx.back()];
+}
+
+EdgeStatistic statistic(const std::vector<double>& v, const std::vector<double>& wts) {
+    EdgeStatistic s;
+    if (v.empty()) return s;
+    s.median = weighted_median(v, wts);
+    s.q1 = weighted_quantile(v, wts, 0.25);
+    s.q3 = weighted_quantile(v, wts, 0.75);
+    s.iqr = s.q3 - s.q1;
+    return s;
+}
+
+// Random-effects weights for one axis (DerSimonian & Laird 1986): with fixed-effect weights
+// w_i = 1 / se_i^2, Q = sum w_i (y_i - y_fe)^2 and tau^2 = max(0, (Q - (k - 1)) /
+// (sum w - sum w^2 / sum w)); each edge then weighs 1 / (se_i^2 + tau^2).
+std::vector<double> random_effects_weights(const std::vector<double>& y, const std::vector<double>& se, double& tau) {
+    const std::size_t k = y.size();
+    std::vector<double> w(k);
+    double sw = 0, sw2 = 0, swy = 0;
+    for (std::size_t i = 0; i < k; ++i) {
+        w[i] = 1.0 / (se[i] * se[i]);
+        sw += w[i];
+        sw2 += w[i] * w[i];
+        swy += w[i] * y[i];
+    }
+    double tau2 = 0;
+    if (k >= 2 && sw > 0) {
+        const double mean = swy / sw;
+        double q = 0;
+        for (std::size_t i = 0; i < k; ++i) q += w[i] * (y[i] - mean) * (y[i] - mean);
+        const double denom = sw - sw2 / sw;
+        if (denom > 0) tau2 = std::max(0.0, (q - static_cast<double>(k - 1)) / denom);
+    }
+    tau = std::sqrt(tau2);
+    for (std::size_t i = 0; i < k; ++i) w[i] = 1.0 / (se[i] * se[i] + tau2);
+    return w;
+}
+
+// Median RER of one axis and its standard error, as aggregate_edges computes them.
+struct AxisRer {
+    std::int64_t count = 0;
+    double median = 0.0;
+    double standard_error = 0.0;
+};
+
+AxisRer axis_rer(const std::vector<double>& rer, const std::vector<double>& se) {
+    AxisRer a;
+    a.count = static_cast<std::int64_t>(rer.size());
+    if (a.count == 0) return a;
+    double tau = 0;
+    const std::vector<double> w = random_effects_weights(rer, se, tau);
+    a.median = weighted_median(rer, w);
+    double sw = 0;
+    for (double x : w) sw += x;
+    // Large-sample efficiency of the median: var = (pi / 2) / sum of weights.
+    a.standard_error = sw > 0 ? std::sqrt(std::numbers::pi / 2.0) / std::sqrt(sw) : 0.0;
+    return a;
+}
+
+// The standard error an edge contributes to the aggregate (1 when it has none).
+double edge_se(const EdgeMeasurement& e) { return e.rer_standard_error > 0 ? e.rer_standard_error : 1.0; }
+
+// Aggregate RER (GIQE 3/4 geometric mean; one axis stands for both when the other has no
+// edges) of the usable edges for which keep(i) is true, with its delta-method standard error.
+template <class Keep>
+EdgeSubsetRer subset_rer(std::span<const EdgeMeasurement> edges, Keep&& keep) {
+    std::vector<double> rx, sx, ry, sy;
+    for (std::size_t i = 0; i < edges.size(); ++i) {
+        const EdgeMeasurement& e = edges[i];
+        if (!is_usable(e.verdict) || !keep(i)) continue;
+        (e.axis == EdgeAxis::x ? rx : ry).push_back(e.rer);
+        (e.axis == EdgeAxis::x ? sx : sy).push_back(edge_se(e));
+    }
+    const AxisRer ax = axis_rer(rx, sx), ay = axis_rer(ry, sy);
+    EdgeSubsetRer out;
+    out.x_count = ax.count;
+    out.y_count = ay.count;
+    if (ax.count == 0 && ay.count == 0) return out;
+    if (ax.count == 0 || ay.count == 0) {
+        const AxisRer& a = ax.count ? ax : ay;
+        out.rer_gm = std::max(0.0, a.median);
+        out.standard_error = a.standard_error;
+        return out;
+    }
+    out.rer_gm = std::sqrt(std::max(0.0, ax.median) * std::max(0.0, ay.median));
+    if (ax.median > 0 && ay.median > 0) {
+        const double u = ax.standard_error / ax.median, v = ay.standard_error / ay.median;
+        out.standard_error = 0.5 * out.rer_gm * std::sqrt(u * u + v * v);
+    }
+    return out;
+}
+
+// Shortest distance between two segments (0 when they cross).
+double segment_distance(const EdgeSegment& a, const EdgeSegment& b) {
+    auto point_seg = [](double px, double py, const EdgeSegment& s) {
+        const double dx = s.x1_px - s.x0_px, dy = s.y1_px - s.y0_px, l2 = dx * dx + dy * dy;
+        const double t = l2 > 0 ? std::clamp(((px - s.x0_px) * dx + (py - s.y0_px) * dy) / l2, 0.0, 1.0) : 0.0;
+        return std::hypot(px - (s.x0_px + t * dx), py - (s.y0_px + t * dy));
+    };
+    auto cross = [](double ax, double ay, double bx, double by, double cx, double cy) {
+        return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
+    };
+    const double d1 = cross(a.x0_px, a.y0_px, a.x1_px, a.y1_px, b.x0_px, b.y0_px);
+    const double d2 = cross(a.x0_px, a.y0_px, a.x1_px, a.y1_px, b.x1_px, b.y1_px);
+    const double d3 = cross(b.x0_px, b.y0_px, b.x1_px, b.y1_px, a.x0_px, a.y0_px);
+    const double d4 = cross(b.x0_px, b.y0_px, b.x1_px, b.y1_px, a.x1_px, a.y1_px);
+    if (((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0))) return 0.0;
+    return std::min({point_seg(a.x0_px, a.y0_px, b), point_seg(a.x1_px, a.y1_px, b), point_seg(b.x0_px, b.y0_px, a),
+                     point_seg(b.x1_px, b.y1_px, a)});
+}
+
+// One axis's usable edges, pre-sorted once, for the many leave-out aggregations: the median of
+// a subset then costs O(n) with no allocation or sort. Every sum runs in the same order as in
+// random_effects_weights and weighted_median (input order for the totals, value order for the
+// cumulative weight), so a subset's median is bit-identical to aggregate_edges on that subset.
+struct AxisEdges {
+    std::vector<double> y, se;
+    std::vector<std::size_t> edge;   // local -> index into the span
+    std::vector<std::size_t> order;  // local indices by value, ties in input order
+
+    void finish() {
+        order.resize(y.size());
+        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return y[a] < y[b]; });
+    }
+
+    // Weighted median of the edges with skip(local) false; `count` receives their number.
+    template <class Skip>
+    double median_without(Skip&& skip, std::int64_t& count) const {
+        double sw = 0, sw2 = 0, swy = 0;
+        std::int64_t k = 0;
+        for (std::size_t i = 0; i < y.size(); ++i) {
+            if (skip(i)) continue;
+            const double w = 1.0 / (se[i] * se[i]);
+            sw += w;
+            sw2 += w * w;
+            swy += w * y[i];
+            ++k;
+        }
+        count = k;
+        if (k == 0) return 0.0;
+        double tau2 = 0;
+        if (k >= 2 && sw > 0) {
+            const double mean = swy / sw;
+            double q = 0;
+            for (std::size_t i = 0; i < y.size(); ++i) {
+                if (skip(i)) continue;
+                q += (1.0 / (se[i] * se[i])) * (y[i] - mean) * (y[i] - mean);
+            }
+            const double denom = sw - sw2 / sw;
+            if (denom > 0) tau2 = std::max(0.0, (q - static_cast<double>(k - 1)) / denom);
+        }
+        auto weight = [&](std::size_t i) { return std::max(0.0, 1.0 / (se[i] * se[i] + tau2)); };
+        double total = 0;
+        for (std::size_t i = 0; i < y.size(); ++i)
+            if (!skip(i)) total += weight(i);
+        const double half = 0.5 * total;
+        double cum = 0;
+        for (std::size_t r = 0; r < order.size(); ++r) {
+            const std::size_t i = order[r];
+            if (skip(i)) continue;
+            cum += weight(i);
+            if (std::abs(cum - half) <= 1e-12 * total) {
+                std::size_t next = r + 1;
+                while (next < order.size() && skip(order[next])) ++next;
+                if (next < order.size()) return 0.5 * (y[i] + y[order[next]]);
+            }
+            if (cum > half) return y[i];
+        }
+        std::size_t last = order.size();
+        while (last > 0 && skip(order[last - 1])) --last;
+        return y[order[last - 1]];
+    }
+};
+
+// rer_gm of the usable edges that skip_edge(span index) leaves in (as subset_rer, median only).
+template <class SkipEdge>
+double gm_without(const AxisEdges& ax, const AxisEdges& ay, SkipEdge&& skip_edge) {
+    std::int64_t nx = 0, ny = 0;
+    const double rx = ax.median_without([&](std::size_t i) { return skip_edge(ax.edge[i]); }, nx);
+    const double ry = ay.median_without([&](std::size_t i) { return skip_edge(ay.edge[i]); }, ny);
+    if (nx == 0 && ny == 0) return 0.0;
+    if (nx == 0 || ny == 0) return std::max(0.0, nx ? rx : ry);
+    return std::sqrt(std::max(0.0, rx) * std::max(0.0, ry));
+}
+
+EdgeSplit split(std::span<const EdgeMeasurement> edges, bool vertical_cut, double cut) {
+    auto mid = [&](std::size_t i) {
+        const EdgeSegment& s = edges[i].segment;
+        return vertical_cut ? 0.5 * (s.x0_px + s.x1_px) : 0.5 * (s.y0_px + s.y1_px);
+    };
+    EdgeSplit sp;
+    sp.first = subset_rer(edges, [&](std::size_t i) { return mid(i) < cut; });
+    sp.second = subset_rer(edges, [&](std::size_t i) { return mid(i) >= cut; });
+    sp.compared = sp.first.rer_gm > 0 && sp.second.rer_gm > 0;
+    if (sp.compared) {
+        sp.difference = sp.second.rer_gm - sp.first.rer_gm;
+        sp.standard_error = std::hypot(sp.first.standard_error, sp.second.standard_error);
+    }
+    return sp;
+}
+
+}  // namespace
+
+EdgeAggregate aggregate_edges(std::span<const EdgeMeasurement> edges) {
+    EdgeAggregate agg;
+    agg.analysed = static_cast<std::int64_t>(edges.size());
+    struct Lists {
+        std::vector<double> rer, mtf50, nyq, fwhm, h, se, cpm_all;
+    } lx, ly;
+    for (const auto& e : edges) {
+        ++agg.verdict_counts[static_cast<std::size_t>(e.verdict)];
+        if (!is_usable(e.verdict)) continue;
+        ++agg.usable_count;
+        Lists& l = e.axis == EdgeAxis::x ? lx : ly;
+        l.rer.push_back(e.rer);
+        l.mtf50.push_back(e.mtf50_cyc_per_px);
+        l.nyq.push_back(e.mtf_nyquist);
+        l.fwhm.push_back(e.fwhm_px);
+        l.h.push_back(e.overshoot_h);
+        l.se.push_back(e.rer_standard_error > 0 ? e.rer_standard_error : 1.0);
+        l.cpm_all.push_back(e.mtf50_cyc_per_m);
+    }
+    auto fill = [](EdgeAxisSummary& s, Lists& l) {
+        s.count = static_cast<std::int64_t>(l.rer.size());
+        if (s.count == 0) return;
+        const std::vector<double> w = random_effects_weights(l.rer, l.se, s.rer_tau);
+        s.rer = statistic(l.rer, w);
+        double sw = 0;
+        for (double x : w) sw += x;
+        s.rer.standard_error = sw > 0 ? std::sqrt(std::numbers::pi / 2.0) / std::sqrt(sw) : 0.0;
+        s.mtf50_cyc_per_px = statistic(l.mtf50, w);
+        s.mtf_nyquist = statistic(l.nyq, w);
+        s.fwhm_px = statistic(l.fwhm, w);
+        s.overshoot_h = statistic(l.h, w);
+        std::vector<double> cpm, wcpm;
+        for (std::size_t i = 0; i < l.cpm_all.size(); ++i)
+            if (l.cpm_all[i] > 0) {
+                cpm.push_back(l.cpm_all[i]);
+                wcpm.push_back(w[i]);
+            }
+        s.mtf50_cyc_per_m = statistic(cpm, wcpm).median;
+    };
+    fill(agg.x, lx);
+    fill(agg.y, ly);
+    agg.usable = agg.usable_count > 0;
+    if (agg.usable) {
+        double rx = agg.x.rer.median, ry = agg.y.rer.median, hx = agg.x.overshoot_h.median, hy = agg.y.overshoot_h.median;
+        if (agg.x.count == 0 || agg.y.count == 0) {
+            agg.single_axis = true;
+            if (agg.x.count == 0) { rx = ry; hx = hy; } else { ry = rx; hy = hx; }
+        }
+        // GIQE 3/4 geometric mean; GIQE 5 weighted RER (NGA 2015): the poorer axis counts twice.
+        agg.rer_gm = std::sqrt(std::max(0.0, rx) * std::max(0.0, ry));
+        const double hi = std::max(rx, ry), lo = std::min(rx, ry);
+        agg.rer_weighted = std::cbrt(std::max(0.0, hi) * std::max(0.0, lo) * std::max(0.0, lo));
+        agg.overshoot_h_gm = std::sqrt(std::max(0.0, hx) * std::max(0.0, hy));
+    } else {
+        std::vector<std::pair<std::int64_t, std::size_t>> order;
+        for (std::size_t k = 0; k < kEdgeVerdictCount; ++k)
+            if (agg.verdict_counts[k] > 0) order.emplace_back(-agg.verdict_counts[k], k);
+        std::sort(order.begin(), order.end());
+        std::string msg = "no usable edges: " + std::to_string(agg.analysed) + " candidate(s) analysed";
+        if (!order.empty()) {
+            msg += "; rejected as";
+            bool first = true;
+            for (const auto& [neg, k] : order) {
+                msg += (first ? " " : ", ") + std::string(to_string(static_cast<EdgeVerdict>(k))) + " " + std::to_string(-neg);
+                first = false;
+            }
+        }
+        agg.message = msg;
+    }
+    return agg;
+}
+
+
+EdgeRobustness edge_robustness(std::span<const EdgeMeasurement> edges, std::int64_t width, std::int64_t height,
+                               double object_gap_px) {
+    if (!(object_gap_px >= 0.0) || !std::isfinite(object_gap_px))
+        throw Error("edge_robustness: object_gap_px must be a finite number >= 0 (got " + std::to_string(object_gap_px) + ")");
+    EdgeRobustness r;
+    r.object_gap_px = object_gap_px;
+    std::vector<std::size_t> usable;
+    for (std::size_t i = 0; i < edges.size(); ++i)
+        if (is_usable(edges[i].verdict)) usable.push_back(i);
+    const auto n = static_cast<std::int64_t>(usable.size());
+    r.top_bottom = split(edges, false, 0.5 * static_cast<double>(height));
+    r.left_right = split(edges, true, 0.5 * static_cast<double>(width));
+    if (n == 0) return r;
+    const double full = subset_rer(edges, [](std::size_t) { return true; }).rer_gm;
+
+    // Objects: connected components of "segments within object_gap_px", labelled by their
+    // lowest usable index (union by index keeps the labels independent of the visiting order).
+    std::vector<std::int64_t> parent(static_cast<std::size_t>(n));
+    for (std::int64_t k = 0; k < n; ++k) parent[static_cast<std::size_t>(k)] = k;
+    auto find = [&](std::int64_t k) {
+        while (parent[static_cast<std::size_t>(k)] != k) {
+            parent[static_cast<std::size_t>(k)] = parent[static_cast<std::size_t>(parent[static_cast<std::size_t>(k)])];
+            k = parent[static_cast<std::size_t>(k)];
+        }
+        return k;
+    };
+    // Sweep over the segments' bounding boxes sorted by their left side: only pairs whose boxes,
+    // grown by the gap, overlap get the exact distance (near O(n log n) for scattered edges).
+    struct Box {
+        double x0, x1, y0, y1;
+        std::int64_t k;
+    };
+    std::vector<Box> boxes;
+    boxes.reserve(static_cast<std::size_t>(n));
+    for (std::int64_t k = 0; k < n; ++k) {
+        const EdgeSegment& sg = edges[usable[static_cast<std::size_t>(k)]].segment;
+        boxes.push_back({std::min(sg.x0_px, sg.x1_px), std::max(sg.x0_px, sg.x1_px), std::min(sg.y0_px, sg.y1_px),
+                         std::max(sg.y0_px, sg.y1_px), k});
+    }
+    std::sort(boxes.begin(), boxes.end(), [](const Box& a, const Box& b) { return a.x0 < b.x0 || (a.x0 == b.x0 && a.k < b.k); });
+    for (std::size_t i = 0; i < boxes.size(); ++i)
+        for (std::size_t j = i + 1; j < boxes.size() && boxes[j].x0 <= boxes[i].x1 + object_gap_px; ++j) {
+            const Box &a = boxes[i], &b = boxes[j];
+            if (b.y0 > a.y1 + object_gap_px || a.y0 > b.y1 + object_gap_px) continue;
+            if (segment_distance(edges[usable[static_cast<std::size_t>(a.k)]].segment,
+                                 edges[usable[static_cast<std::size_t>(b.k)]].segment) > object_gap_px)
+                continue;
+            const std::int64_t ra = find(a.k), rb = find(b.k);
+            if (ra != rb) parent[static_cast<std::size_t>(std::max(ra, rb))] = std::min(ra, rb);
+        }
+    std::vector<std::int64_t> label(static_cast<std::size_t>(n));  // usable k -> object root
+    std::vector<std::int64_t> roots;
+    for (std::int64_t k = 0; k < n; ++k) {
+        label[static_cast<std::size_t>(k)] = find(k);
+        if (label[static_cast<std::size_t>(k)] == k) roots.push_back(k);
+    }
+    r.objects = static_cast<std::int64_t>(roots.size());
+    std::vector<std::int64_t> object_of(edges.size(), -1);  // edge index -> object root
+    for (std::int64_t k = 0; k < n; ++k) object_of[usable[static_cast<std::size_t>(k)]] = label[static_cast<std::size_t>(k)];
+
+    // Leave one edge out, then one object out (independent subsets: parallel, then a serial
+    // maximum with ties to the lowest index, so the result never depends on the thread count).
+    AxisEdges ax, ay;
+    for (std::size_t i : usable) {
+        AxisEdges& a = edges[i].axis == EdgeAxis::x ? ax : ay;
+        a.y.push_back(edges[i].rer);
+        a.se.push_back(edge_se(edges[i]));
+        a.edge.push_back(i);
+    }
+    ax.finish();
+    ay.finish();
+    std::vector<double> edge_change(static_cast<std::size_t>(n)), object_change(roots.size());
+    parallel_items(n, [&](std::int64_t k) {
+        const std::size_t skip = usable[static_cast<std::size_t>(k)];
+        edge_change[static_cast<std::size_t>(k)] = std::abs(gm_without(ax, ay, [&](std::size_t i) { return i == skip; }) - full);
+    });
+    parallel_items(static_cast<std::int64_t>(roots.size()), [&](std::int64_t o) {
+        const std::int64_t root = roots[static_cast<std::size_t>(o)];
+        object_change[static_cast<std::size_t>(o)] =
+            std::abs(gm_without(ax, ay, [&](std::size_t i) { return object_of[i] == root; }) - full);
+    });
+    for (double c : edge_change) r.max_edge_change = std::max(r.max_edge_change, c);
+    std::size_t worst = 0;
+    for (std::size_t o = 0; o < roots.size(); ++o)
+        if (object_change[o] > object_change[worst]) worst = o;
+    r.max_object_change = object_change[worst];
+    std::vector<std::int64_t> members(static_cast<std::size_t>(n), 0);
+    for (std::int64_t k = 0; k < n; ++k) ++members[static_cast<std::size_t>(label[static_cast<std::size_t>(k)])];
+    for (std::int64_t m : members) r.largest_object_edges = std::max(r.largest_object_edges, m);
+    double sx = 0, sy = 0;
+    for (std::int64_t k = 0; k < n; ++k) {
+        if (label[static_cast<std::size_t>(k)] != roots[worst]) continue;
+        const EdgeSegment& s = edges[usable[static_cast<std::size_t>(k)]].segment;
+        sx += 0.5 * (s.x0_px + s.x1_px);
+        sy += 0.5 * (s.y0_px + s.y1_px);
+        ++r.max_object_edges;
+    }
+    r.max_object_x_px = sx / static_cast<double>(r.max_object_edges);
+    r.max_object_y_px = sy / static_cast<double>(r.max_object_edges);
+    return r;
+}
+
+}  // namespace satiq
