@@ -31,7 +31,7 @@ echo
 echo "== 3. Resolution against usability: the airfield as other satellites would see it"
 scene=samples/airfield_0p25m.tif
 summary="$OUT/sensors.tsv"
-printf 'sensor\tgsd_m\tpredicted_rer\tpredicted_niirs\tmeasured_rer\tmeasured_niirs\tedges_used\n' > "$summary"
+printf 'sensor\tgsd_m\tpredicted_rer\tpredicted_niirs\tmeasured_rer\tmeasured_niirs\tone_object_changes_rer_by\tedges_used\n' > "$summary"
 quicklook() {  # GeoTIFF -> PNG at the scene's full 2048 px, nearest neighbour (pixels stay visible)
   if command -v gdal_translate >/dev/null; then
     gdal_translate -q -of PNG -ot Byte -scale 0 2047 0 255 -outsize 1024 1024 -r near "$1" "$2" 2>/dev/null || true
@@ -64,7 +64,9 @@ nx, ny = find(a, "edges", "x", "count") or 0, find(a, "edges", "y", "count") or 
 f = lambda v, n=2: "n/a" if v is None else f"{v:.{n}f}"
 # Fewer than 3 usable edges on an axis: the measurement rests on one or two objects.
 flag = " (unreliable: <3 edges on an axis)" if used and min(nx, ny) < 3 else ""
-print(f"{s}\t{d['target_gsd_m']:.2f}\t{f(prer,3)}\t{f(pn)}\t{f(mrer if used else None,3)}\t{f(mn)}\t{used} (x {nx}, y {ny}){flag}")
+# Largest change of the RER when the edges of any one object are left out (assess README).
+obj = find(a, "rer", "robustness", "max_single_object_change")
+print(f"{s}\t{d['target_gsd_m']:.2f}\t{f(prer,3)}\t{f(pn)}\t{f(mrer if used else None,3)}\t{f(mn)}\t{f(obj if used else None,3)}\t{used} (x {nx}, y {ny}){flag}")
 PY
 done
 column -t -s $'\t' "$summary"
