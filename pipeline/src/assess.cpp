@@ -272,6 +272,23 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
     }
     // Robustness of the aggregate: the test of "no result hangs on one lucky edge".
     r.robustness = edge_robustness(r.edges.edges, r.width, r.height);
+    if (r.edges.aggregate.usable) {
+        // One object or one part of the image deciding the result (0.03 RER: the stability the
+        // project asks of a measurement; 2 standard errors: beyond what the edges' own errors explain).
+        const EdgeRobustness& rb = r.robustness;
+        if (rb.max_object_change > 0.03)
+            r.warnings.push_back(fmt::format("the RER rests on one object: leaving out the {} edge{} near pixel ({:.0f}, {:.0f}) "
+                                             "changes the geometric mean by {:.3f}",
+                                             rb.max_object_edges, rb.max_object_edges == 1 ? "" : "s", rb.max_object_x_px,
+                                             rb.max_object_y_px, rb.max_object_change));
+        for (const auto& [a, b, sp] : {std::tuple{"top", "bottom", &rb.top_bottom}, std::tuple{"left", "right", &rb.left_right}})
+            if (sp->compared && std::abs(sp->difference) > 0.03 && std::abs(sp->difference) > 2.0 * sp->standard_error)
+                r.warnings.push_back(fmt::format(
+                    "the RER differs between the {} and {} halves: {:.3f} +/- {:.3f} ({} edges) against {:.3f} +/- {:.3f} ({} "
+                    "edges); the edges of the scene (or the sensor's blur) differ across the image",
+                    a, b, sp->first.rer_gm, sp->first.standard_error, sp->first.x_count + sp->first.y_count, sp->second.rer_gm,
+                    sp->second.standard_error, sp->second.x_count + sp->second.y_count));
+    }
     r.runstats.push_back({"edges", seconds_since(t)});
 
     // NIIRS.
@@ -292,21 +309,6 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
                                                  "not reliable",
                                                  s->count, s->count == 1 ? "" : "s", name, name, s->rer.median,
                                                  s->rer.standard_error, s->count == 1 ? "one object" : "two objects"));
-        // One object or one part of the image deciding the result (0.03 RER: the stability the
-        // project asks of a measurement; 2 standard errors: beyond what the edges' own errors explain).
-        const EdgeRobustness& rb = r.robustness;
-        if (rb.max_object_change > 0.03)
-            r.warnings.push_back(fmt::format("the RER rests on one object: leaving out the {} edge{} near pixel ({:.0f}, {:.0f}) "
-                                             "changes the geometric mean by {:.3f}",
-                                             rb.max_object_edges, rb.max_object_edges == 1 ? "" : "s", rb.max_object_x_px,
-                                             rb.max_object_y_px, rb.max_object_change));
-        for (const auto& [a, b, sp] : {std::tuple{"top", "bottom", &rb.top_bottom}, std::tuple{"left", "right", &rb.left_right}})
-            if (sp->compared && std::abs(sp->difference) > 0.03 && std::abs(sp->difference) > 2.0 * sp->standard_error)
-                r.warnings.push_back(fmt::format(
-                    "the RER differs between the {} and {} halves: {:.3f} +/- {:.3f} ({} edges) against {:.3f} +/- {:.3f} ({} "
-                    "edges); the edges of the scene (or the sensor's blur) differ across the image",
-                    a, b, sp->first.rer_gm, sp->first.standard_error, sp->first.x_count + sp->first.y_count, sp->second.rer_gm,
-                    sp->second.standard_error, sp->second.x_count + sp->second.y_count));
         const bool all = params.giqe == GiqeSelection::all;
         // Relative standard errors of the RER means (first-order propagation of the axes'
         // standard errors, taken as independent): gm = sqrt(x y) gives sqrt((rel_x / 2)^2 +

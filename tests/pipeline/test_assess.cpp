@@ -171,6 +171,11 @@ TEST(Assess, UserRoisAndGsdOverride) {
     EXPECT_TRUE(is_usable(r.edges.edges[0].verdict)) << r.edges.edges[0].reason;
     EXPECT_NEAR(r.edges.edges[0].rer, box_gaussian_edge_truth(0.8).rer, 0.01);
     EXPECT_EQ(r.snr_source, "user");
+    // One edge carries the whole result: its RER is its own influence, and the output says so.
+    EXPECT_NEAR(r.robustness.max_object_change, r.edges.aggregate.rer_gm, 1e-12);
+    EXPECT_EQ(r.robustness.objects, 1);
+    EXPECT_TRUE(std::any_of(r.warnings.begin(), r.warnings.end(),
+                            [](const std::string& w) { return w.find("rests on one object") != std::string::npos; }));
     fs::remove_all(dir);
 }
 
