@@ -39,20 +39,35 @@ WeightedOrder weighted_order(const std::vector<double>& v, const std::vector<dou
     return o;
 }
 
-// Weighted median: the smallest value whose cumulative weight reaches half the total; the mean
-// of it and the next value when it reaches exactly half (so equal weights give the ordinary
-// median).
+// Weighted median over the values in `order` (ascending) that skip() leaves in, with weight(i)
+// and their total: the smallest value whose cumulative weight reaches half the total; the mean
+// of it and the next value left in when it reaches exactly half (so equal weights give the
+// ordinary median). Shared by weighted_median and the leave-out subsets of edge_robustness.
+template <class Weight, class Skip>
+double median_walk(const std::vector<std::size_t>& order, const std::vector<double>& v, Weight&& weight, double total,
+                   Skip&& skip) {
+    const double half = 0.5 * total;
+    double cum = 0;
+    std::size_t last = order.size();
+    for (std::size_t r = 0; r < order.size(); ++r) {
+        const std::size_t i = order[r];
+        if (skip(i)) continue;
+        last = r;
+        cum += weight(i);
+        if (std::abs(cum - half) <= 1e-12 * total) {
+            std::size_t next = r + 1;
+            while (next < order.size() && skip(order[next])) ++next;
+            if (next < order.size()) return 0.5 * (v[i] + v[order[next]]);
+        }
+        if (cum > half) return v[i];
+    }
+    return last < order.size() ? v[order[last]] : 0.0;
+}
+
 double weighted_median(const std::vector<double>& v, const std::vector<double>& wts) {
     if (v.empty()) return 0.0;
     const WeightedOrder o = weighted_order(v, wts);
-    double cum = 0;
-    const double half = 0.5 * o.total;
-    for (std::size_t k = 0; k < o.idx.size(); ++k) {
-        cum += o.w[o.idx[k]];
-        if (std::abs(cum - half) <= 1e-12 * o.total && k + 1 < o.idx.size()) return 0.5 * (v[o.idx[k]] + v[o.idx[k + 1]]);
-        if (cum > half) return v[o.idx[k]];
-    }
-    return v[o.idx.back()];
+    return median_walk(o.idx, v, [&](std::size_t i) { return o.w[i]; }, o.total, [](std::size_t) { return false; });
 }
 
 // Weighted quantile: values ascending, each holding its weight as an interval of the cumulative
@@ -88,81 +103,106 @@ EdgeStatistic statistic(const std::vector<double>& v, const std::vector<double>&
     return s;
 }
 
-// Random-effects weights for one axis (DerSimonian & Laird 1986): with fixed-effect weights
-// w_i = 1 / se_i^2, Q = sum w_i (y_i - y_fe)^2 and tau^2 = max(0, (Q - (k - 1)) /
-// (sum w - sum w^2 / sum w)); each edge then weighs 1 / (se_i^2 + tau^2).
-std::vector<double> random_effects_weights(const std::vector<double>& y, const std::vector<double>& se, double& tau) {
-    const std::size_t k = y.size();
-    std::vector<double> w(k);
+// DerSimonian & Laird (1986) between-study variance over the values skip() leaves in: with
+// fixed-effect weights w_i = 1 / se_i^2, Q = sum w_i (y_i - y_fe)^2 and tau^2 = max(0, (Q -
+// (k - 1)) / (sum w - sum w^2 / sum w)). `count` receives k.
+template <class Skip>
+double dl_tau2(const std::vector<double>& y, const std::vector<double>& se, Skip&& skip, std::int64_t& count) {
     double sw = 0, sw2 = 0, swy = 0;
-    for (std::size_t i = 0; i < k; ++i) {
-        w[i] = 1.0 / (se[i] * se[i]);
-        sw += w[i];
-        sw2 += w[i] * w[i];
-        swy += w[i] * y[i];
+    std::int64_t k = 0;
+    for (std::size_t i = 0; i < y.size(); ++i) {
+        if (skip(i)) continue;
+        const double w = 1.0 / (se[i] * se[i]);
+        sw += w;
+        sw2 += w * w;
+        swy += w * y[i];
+        ++k;
     }
-    double tau2 = 0;
-    if (k >= 2 && sw > 0) {
-        const double mean = swy / sw;
-        double q = 0;
-        for (std::size_t i = 0; i < k; ++i) q += w[i] * (y[i] - mean) * (y[i] - mean);
-        const double denom = sw - sw2 / sw;
-        if (denom > 0) tau2 = std::max(0.0, (q - static_cast<double>(k - 1)) / denom);
-    }
+    count = k;
+    if (k < 2 || !(sw > 0)) return 0.0;
+    const double mean = swy / sw;
+    double q = 0;
+    for (std::size_t i = 0; i < y.size(); ++i)
+        if (!skip(i)) q += (1.0 / (se[i] * se[i])) * (y[i] - mean) * (y[i] - mean);
+    const double denom = sw - sw2 / sw;
+    return denom > 0 ? std::max(0.0, (q - static_cast<double>(k - 1)) / denom) : 0.0;
+}
+
+// Random-effects weights for one axis: each edge weighs 1 / (se_i^2 + tau^2).
+std::vector<double> random_effects_weights(const std::vector<double>& y, const std::vector<double>& se, double& tau) {
+    std::int64_t k = 0;
+    const double tau2 = dl_tau2(y, se, [](std::size_t) { return false; }, k);
     tau = std::sqrt(tau2);
-    for (std::size_t i = 0; i < k; ++i) w[i] = 1.0 / (se[i] * se[i] + tau2);
+    std::vector<double> w(y.size());
+    for (std::size_t i = 0; i < y.size(); ++i) w[i] = 1.0 / (se[i] * se[i] + tau2);
     return w;
 }
 
-// Median RER of one axis and its standard error, as aggregate_edges computes them.
-struct AxisRer {
-    std::int64_t count = 0;
-    double median = 0.0;
-    double standard_error = 0.0;
-};
-
-AxisRer axis_rer(const std::vector<double>& rer, const std::vector<double>& se) {
-    AxisRer a;
-    a.count = static_cast<std::int64_t>(rer.size());
-    if (a.count == 0) return a;
-    double tau = 0;
-    const std::vector<double> w = random_effects_weights(rer, se, tau);
-    a.median = weighted_median(rer, w);
-    double sw = 0;
-    for (double x : w) sw += x;
-    // Large-sample efficiency of the median: var = (pi / 2) / sum of weights.
-    a.standard_error = sw > 0 ? std::sqrt(std::numbers::pi / 2.0) / std::sqrt(sw) : 0.0;
-    return a;
+// Standard error of a weighted median from its weights' total: sqrt(pi / 2) / sqrt(sum w), the
+// median's large-sample efficiency.
+double median_standard_error(double total_weight) {
+    return total_weight > 0 ? std::sqrt(std::numbers::pi / 2.0) / std::sqrt(total_weight) : 0.0;
 }
 
 // The standard error an edge contributes to the aggregate (1 when it has none).
 double edge_se(const EdgeMeasurement& e) { return e.rer_standard_error > 0 ? e.rer_standard_error : 1.0; }
 
-// Aggregate RER (GIQE 3/4 geometric mean; one axis stands for both when the other has no
-// edges) of the usable edges for which keep(i) is true, with its delta-method standard error.
-template <class Keep>
-EdgeSubsetRer subset_rer(std::span<const EdgeMeasurement> edges, Keep&& keep) {
-    std::vector<double> rx, sx, ry, sy;
-    for (std::size_t i = 0; i < edges.size(); ++i) {
-        const EdgeMeasurement& e = edges[i];
-        if (!is_usable(e.verdict) || !keep(i)) continue;
-        (e.axis == EdgeAxis::x ? rx : ry).push_back(e.rer);
-        (e.axis == EdgeAxis::x ? sx : sy).push_back(edge_se(e));
+// One axis's usable edges, sorted by RER once, for the many subsets edge_robustness
+// aggregates: a subset's median then costs O(n) with no allocation or sort, and comes out
+// bit-identical to aggregate_edges on that subset (same tau^2, same weights, same walk).
+struct AxisEdges {
+    std::vector<double> y, se;
+    std::vector<std::size_t> edge;   // local -> index into the span
+    std::vector<std::size_t> order;  // local indices by value, ties in input order
+
+    void finish() {
+        order.resize(y.size());
+        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return y[a] < y[b]; });
     }
-    const AxisRer ax = axis_rer(rx, sx), ay = axis_rer(ry, sy);
+
+    struct Median {
+        std::int64_t count = 0;
+        double value = 0.0;
+        double standard_error = 0.0;
+    };
+
+    // Random-effects weighted median of the edges with skip(local) false.
+    template <class Skip>
+    Median median_without(Skip&& skip) const {
+        Median m;
+        const double tau2 = dl_tau2(y, se, skip, m.count);
+        if (m.count == 0) return m;
+        auto weight = [&](std::size_t i) { return 1.0 / (se[i] * se[i] + tau2); };
+        double total = 0;
+        for (std::size_t i = 0; i < y.size(); ++i)
+            if (!skip(i)) total += weight(i);
+        m.value = median_walk(order, y, weight, total, skip);
+        m.standard_error = median_standard_error(total);
+        return m;
+    }
+};
+
+// Aggregate RER (GIQE 3/4 geometric mean; one axis stands for both when the other has no
+// edges, as in aggregate_edges) of the usable edges that skip_edge(span index) leaves in, with
+// its delta-method standard error.
+template <class SkipEdge>
+EdgeSubsetRer subset_rer(const AxisEdges& ax, const AxisEdges& ay, SkipEdge&& skip_edge) {
+    const auto mx = ax.median_without([&](std::size_t i) { return skip_edge(ax.edge[i]); });
+    const auto my = ay.median_without([&](std::size_t i) { return skip_edge(ay.edge[i]); });
     EdgeSubsetRer out;
-    out.x_count = ax.count;
-    out.y_count = ay.count;
-    if (ax.count == 0 && ay.count == 0) return out;
-    if (ax.count == 0 || ay.count == 0) {
-        const AxisRer& a = ax.count ? ax : ay;
-        out.rer_gm = std::max(0.0, a.median);
+    out.x_count = mx.count;
+    out.y_count = my.count;
+    if (mx.count == 0 && my.count == 0) return out;
+    if (mx.count == 0 || my.count == 0) {
+        const auto& a = mx.count ? mx : my;
+        out.rer_gm = std::max(0.0, a.value);
         out.standard_error = a.standard_error;
         return out;
     }
-    out.rer_gm = std::sqrt(std::max(0.0, ax.median) * std::max(0.0, ay.median));
-    if (ax.median > 0 && ay.median > 0) {
-        const double u = ax.standard_error / ax.median, v = ay.standard_error / ay.median;
+    out.rer_gm = std::sqrt(std::max(0.0, mx.value) * std::max(0.0, my.value));
+    if (mx.value > 0 && my.value > 0) {
+        const double u = mx.standard_error / mx.value, v = my.standard_error / my.value;
         out.standard_error = 0.5 * out.rer_gm * std::sqrt(u * u + v * v);
     }
     return out;
@@ -187,89 +227,15 @@ double segment_distance(const EdgeSegment& a, const EdgeSegment& b) {
                      point_seg(b.x1_px, b.y1_px, a)});
 }
 
-// One axis's usable edges, pre-sorted once, for the many leave-out aggregations: the median of
-// a subset then costs O(n) with no allocation or sort. Every sum runs in the same order as in
-// random_effects_weights and weighted_median (input order for the totals, value order for the
-// cumulative weight), so a subset's median is bit-identical to aggregate_edges on that subset.
-struct AxisEdges {
-    std::vector<double> y, se;
-    std::vector<std::size_t> edge;   // local -> index into the span
-    std::vector<std::size_t> order;  // local indices by value, ties in input order
-
-    void finish() {
-        order.resize(y.size());
-        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return y[a] < y[b]; });
-    }
-
-    // Weighted median of the edges with skip(local) false; `count` receives their number.
-    template <class Skip>
-    double median_without(Skip&& skip, std::int64_t& count) const {
-        double sw = 0, sw2 = 0, swy = 0;
-        std::int64_t k = 0;
-        for (std::size_t i = 0; i < y.size(); ++i) {
-            if (skip(i)) continue;
-            const double w = 1.0 / (se[i] * se[i]);
-            sw += w;
-            sw2 += w * w;
-            swy += w * y[i];
-            ++k;
-        }
-        count = k;
-        if (k == 0) return 0.0;
-        double tau2 = 0;
-        if (k >= 2 && sw > 0) {
-            const double mean = swy / sw;
-            double q = 0;
-            for (std::size_t i = 0; i < y.size(); ++i) {
-                if (skip(i)) continue;
-                q += (1.0 / (se[i] * se[i])) * (y[i] - mean) * (y[i] - mean);
-            }
-            const double denom = sw - sw2 / sw;
-            if (denom > 0) tau2 = std::max(0.0, (q - static_cast<double>(k - 1)) / denom);
-        }
-        auto weight = [&](std::size_t i) { return std::max(0.0, 1.0 / (se[i] * se[i] + tau2)); };
-        double total = 0;
-        for (std::size_t i = 0; i < y.size(); ++i)
-            if (!skip(i)) total += weight(i);
-        const double half = 0.5 * total;
-        double cum = 0;
-        for (std::size_t r = 0; r < order.size(); ++r) {
-            const std::size_t i = order[r];
-            if (skip(i)) continue;
-            cum += weight(i);
-            if (std::abs(cum - half) <= 1e-12 * total) {
-                std::size_t next = r + 1;
-                while (next < order.size() && skip(order[next])) ++next;
-                if (next < order.size()) return 0.5 * (y[i] + y[order[next]]);
-            }
-            if (cum > half) return y[i];
-        }
-        std::size_t last = order.size();
-        while (last > 0 && skip(order[last - 1])) --last;
-        return y[order[last - 1]];
-    }
-};
-
-// rer_gm of the usable edges that skip_edge(span index) leaves in (as subset_rer, median only).
-template <class SkipEdge>
-double gm_without(const AxisEdges& ax, const AxisEdges& ay, SkipEdge&& skip_edge) {
-    std::int64_t nx = 0, ny = 0;
-    const double rx = ax.median_without([&](std::size_t i) { return skip_edge(ax.edge[i]); }, nx);
-    const double ry = ay.median_without([&](std::size_t i) { return skip_edge(ay.edge[i]); }, ny);
-    if (nx == 0 && ny == 0) return 0.0;
-    if (nx == 0 || ny == 0) return std::max(0.0, nx ? rx : ry);
-    return std::sqrt(std::max(0.0, rx) * std::max(0.0, ry));
-}
-
-EdgeSplit split(std::span<const EdgeMeasurement> edges, bool vertical_cut, double cut) {
-    auto mid = [&](std::size_t i) {
+EdgeSplit split(std::span<const EdgeMeasurement> edges, const AxisEdges& ax, const AxisEdges& ay, bool vertical_cut,
+                double cut) {
+    auto in_first = [&](std::size_t i) {
         const EdgeSegment& s = edges[i].segment;
-        return vertical_cut ? 0.5 * (s.x0_px + s.x1_px) : 0.5 * (s.y0_px + s.y1_px);
+        return (vertical_cut ? 0.5 * (s.x0_px + s.x1_px) : 0.5 * (s.y0_px + s.y1_px)) < cut;
     };
     EdgeSplit sp;
-    sp.first = subset_rer(edges, [&](std::size_t i) { return mid(i) < cut; });
-    sp.second = subset_rer(edges, [&](std::size_t i) { return mid(i) >= cut; });
+    sp.first = subset_rer(ax, ay, [&](std::size_t i) { return !in_first(i); });
+    sp.second = subset_rer(ax, ay, in_first);
     sp.compared = sp.first.rer_gm > 0 && sp.second.rer_gm > 0;
     if (sp.compared) {
         sp.difference = sp.second.rer_gm - sp.first.rer_gm;
@@ -296,7 +262,7 @@ EdgeAggregate aggregate_edges(std::span<const EdgeMeasurement> edges) {
         l.nyq.push_back(e.mtf_nyquist);
         l.fwhm.push_back(e.fwhm_px);
         l.h.push_back(e.overshoot_h);
-        l.se.push_back(e.rer_standard_error > 0 ? e.rer_standard_error : 1.0);
+        l.se.push_back(edge_se(e));
         l.cpm_all.push_back(e.mtf50_cyc_per_m);
     }
     auto fill = [](EdgeAxisSummary& s, Lists& l) {
@@ -306,7 +272,7 @@ EdgeAggregate aggregate_edges(std::span<const EdgeMeasurement> edges) {
         s.rer = statistic(l.rer, w);
         double sw = 0;
         for (double x : w) sw += x;
-        s.rer.standard_error = sw > 0 ? std::sqrt(std::numbers::pi / 2.0) / std::sqrt(sw) : 0.0;
+        s.rer.standard_error = median_standard_error(sw);
         s.mtf50_cyc_per_px = statistic(l.mtf50, w);
         s.mtf_nyquist = statistic(l.nyq, w);
         s.fwhm_px = statistic(l.fwhm, w);
@@ -363,10 +329,20 @@ EdgeRobustness edge_robustness(std::span<const EdgeMeasurement> edges, std::int6
     for (std::size_t i = 0; i < edges.size(); ++i)
         if (is_usable(edges[i].verdict)) usable.push_back(i);
     const auto n = static_cast<std::int64_t>(usable.size());
-    r.top_bottom = split(edges, false, 0.5 * static_cast<double>(height));
-    r.left_right = split(edges, true, 0.5 * static_cast<double>(width));
+    AxisEdges ax, ay;
+    for (std::size_t i : usable) {
+        AxisEdges& a = edges[i].axis == EdgeAxis::x ? ax : ay;
+        a.y.push_back(edges[i].rer);
+        a.se.push_back(edge_se(edges[i]));
+        a.edge.push_back(i);
+    }
+    ax.finish();
+    ay.finish();
+    r.top_bottom = split(edges, ax, ay, false, 0.5 * static_cast<double>(height));
+    r.left_right = split(edges, ax, ay, true, 0.5 * static_cast<double>(width));
     if (n == 0) return r;
-    const double full = subset_rer(edges, [](std::size_t) { return true; }).rer_gm;
+    auto gm_without = [&](auto&& skip_edge) { return subset_rer(ax, ay, skip_edge).rer_gm; };
+    const double full = gm_without([](std::size_t) { return false; });
 
     // Objects: connected components of "segments within object_gap_px", labelled by their
     // lowest usable index (union by index keeps the labels independent of the visiting order).
@@ -415,24 +391,15 @@ EdgeRobustness edge_robustness(std::span<const EdgeMeasurement> edges, std::int6
 
     // Leave one edge out, then one object out (independent subsets: parallel, then a serial
     // maximum with ties to the lowest index, so the result never depends on the thread count).
-    AxisEdges ax, ay;
-    for (std::size_t i : usable) {
-        AxisEdges& a = edges[i].axis == EdgeAxis::x ? ax : ay;
-        a.y.push_back(edges[i].rer);
-        a.se.push_back(edge_se(edges[i]));
-        a.edge.push_back(i);
-    }
-    ax.finish();
-    ay.finish();
     std::vector<double> edge_change(static_cast<std::size_t>(n)), object_change(roots.size());
     parallel_items(n, [&](std::int64_t k) {
         const std::size_t skip = usable[static_cast<std::size_t>(k)];
-        edge_change[static_cast<std::size_t>(k)] = std::abs(gm_without(ax, ay, [&](std::size_t i) { return i == skip; }) - full);
+        edge_change[static_cast<std::size_t>(k)] = std::abs(gm_without([&](std::size_t i) { return i == skip; }) - full);
     });
     parallel_items(static_cast<std::int64_t>(roots.size()), [&](std::int64_t o) {
         const std::int64_t root = roots[static_cast<std::size_t>(o)];
         object_change[static_cast<std::size_t>(o)] =
-            std::abs(gm_without(ax, ay, [&](std::size_t i) { return object_of[i] == root; }) - full);
+            std::abs(gm_without([&](std::size_t i) { return object_of[i] == root; }) - full);
     });
     for (double c : edge_change) r.max_edge_change = std::max(r.max_edge_change, c);
     std::size_t worst = 0;

@@ -270,7 +270,7 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
         fp.saturation_dn = r.saturation_dn;
         r.edges = analyse_edges(img.pixels.view(), mask, fp, sfr);
     }
-    // Robustness of the aggregate: the test of "no result hangs on one lucky edge".
+    // Robustness of the aggregate: does the result hang on one edge, one object or one half?
     r.robustness = edge_robustness(r.edges.edges, r.width, r.height);
     if (r.edges.aggregate.usable) {
         // One object or one part of the image deciding the result (0.03 RER: the stability the
