@@ -1,5 +1,5 @@
 // Aggregation of per-edge measurements: random-effects weighted statistics per axis, and the
-// robustness of the aggregate (leave-one-out influence, spatial halves).
+// robustness of the aggregate (leave-one-out influence, spatial halves against random deals).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -244,6 +244,62 @@ EdgeSplit split(std::span<const EdgeMeasurement> edges, const AxisEdges& ax, con
     return sp;
 }
 
+// splitmix64 (G. L. Steele, D. Lea, C. H. Flood, "Fast splittable pseudorandom number
+// generators", OOPSLA 2014; the constants of S. Vigna's public-domain reference): one
+// platform-independent stream per random deal, so the deals never depend on the thread count.
+std::uint64_t splitmix64(std::uint64_t& state) {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+// The chance yardstick of a split (EdgeSplit, edges.hpp): `deals` random deals of whole objects
+// into two groups sized like the halves, each aggregated like a half. object_of_edge maps a
+// span index to its object (0..objects-1; -1 for unusable edges, which subset_rer never asks).
+void chance_yardstick(EdgeSplit& sp, const AxisEdges& ax, const AxisEdges& ay,
+                      const std::vector<std::int64_t>& object_of_edge, const std::vector<std::int64_t>& object_edges,
+                      std::int64_t deals, std::uint64_t seed) {
+    if (!sp.compared || deals <= 0) return;
+    const std::int64_t target = sp.first.x_count + sp.first.y_count;
+    const std::size_t m = object_edges.size();
+    std::vector<double> diff(static_cast<std::size_t>(deals), -1.0);  // -1: a group without usable edges
+    parallel_items(deals, [&](std::int64_t d) {
+        std::uint64_t state = seed ^ (0xd1342543de82ef95ULL * static_cast<std::uint64_t>(d + 1));
+        std::vector<std::size_t> order(m);
+        for (std::size_t i = 0; i < m; ++i) order[i] = i;
+        // Fisher-Yates shuffle; the index from the top 32 bits by multiply-shift (bias < m / 2^32).
+        for (std::size_t i = m; i > 1; --i) {
+            const auto j = static_cast<std::size_t>(((splitmix64(state) >> 32) * static_cast<std::uint64_t>(i)) >> 32);
+            std::swap(order[i - 1], order[j]);
+        }
+        std::vector<char> first(m, 0);
+        std::int64_t count = 0;
+        for (std::size_t o : order)
+            if (2 * count + object_edges[o] <= 2 * target) {  // within half the object of the target
+                first[o] = 1;
+                count += object_edges[o];
+            }
+        auto in_first = [&](std::size_t i) { return first[static_cast<std::size_t>(object_of_edge[i])] != 0; };
+        const EdgeSubsetRer a = subset_rer(ax, ay, [&](std::size_t i) { return !in_first(i); });
+        const EdgeSubsetRer b = subset_rer(ax, ay, in_first);
+        if (a.rer_gm > 0 && b.rer_gm > 0) diff[static_cast<std::size_t>(d)] = std::abs(b.rer_gm - a.rer_gm);
+    });
+    std::vector<double> valid;
+    for (double v : diff)
+        if (v >= 0) valid.push_back(v);
+    sp.random_splits = static_cast<std::int64_t>(valid.size());
+    if (valid.empty()) return;
+    std::sort(valid.begin(), valid.end());
+    const std::size_t k = valid.size();
+    sp.random_median_abs_difference = k % 2 ? valid[k / 2] : 0.5 * (valid[k / 2 - 1] + valid[k / 2]);
+    sp.random_p90_abs_difference = valid[static_cast<std::size_t>(std::ceil(0.9 * static_cast<double>(k))) - 1];
+    // Permutation p-value with the observed split counted among the deals (Good 2005, section 3.1).
+    const double observed = std::abs(sp.difference);
+    const auto at_least = static_cast<double>(valid.end() - std::lower_bound(valid.begin(), valid.end(), observed));
+    sp.p_value = (1.0 + at_least) / (1.0 + static_cast<double>(k));
+}
+
 }  // namespace
 
 EdgeAggregate aggregate_edges(std::span<const EdgeMeasurement> edges) {
@@ -320,9 +376,10 @@ EdgeAggregate aggregate_edges(std::span<const EdgeMeasurement> edges) {
 
 
 EdgeRobustness edge_robustness(std::span<const EdgeMeasurement> edges, std::int64_t width, std::int64_t height,
-                               double object_gap_px) {
+                               double object_gap_px, std::int64_t random_deals) {
     if (!(object_gap_px >= 0.0) || !std::isfinite(object_gap_px))
         throw Error("edge_robustness: object_gap_px must be a finite number >= 0 (got " + std::to_string(object_gap_px) + ")");
+    if (random_deals < 0) throw Error("edge_robustness: random_deals must be >= 0 (got " + std::to_string(random_deals) + ")");
     EdgeRobustness r;
     r.object_gap_px = object_gap_px;
     std::vector<std::size_t> usable;
@@ -419,6 +476,18 @@ EdgeRobustness edge_robustness(std::span<const EdgeMeasurement> edges, std::int6
     }
     r.max_object_x_px = sx / static_cast<double>(r.max_object_edges);
     r.max_object_y_px = sy / static_cast<double>(r.max_object_edges);
+
+    // Chance yardsticks of the halves: objects numbered in root order.
+    std::vector<std::int64_t> compact(static_cast<std::size_t>(n), -1), object_edges(roots.size(), 0);
+    for (std::size_t o = 0; o < roots.size(); ++o) compact[static_cast<std::size_t>(roots[o])] = static_cast<std::int64_t>(o);
+    std::vector<std::int64_t> object_index(edges.size(), -1);
+    for (std::int64_t k = 0; k < n; ++k) {
+        const std::int64_t o = compact[static_cast<std::size_t>(label[static_cast<std::size_t>(k)])];
+        object_index[usable[static_cast<std::size_t>(k)]] = o;
+        ++object_edges[static_cast<std::size_t>(o)];
+    }
+    chance_yardstick(r.top_bottom, ax, ay, object_index, object_edges, random_deals, 0x7361746971000001ULL);
+    chance_yardstick(r.left_right, ax, ay, object_index, object_edges, random_deals, 0x7361746971000002ULL);
     return r;
 }
 

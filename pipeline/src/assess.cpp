@@ -281,13 +281,26 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
                                              "changes the geometric mean by {:.3f}",
                                              rb.max_object_edges, rb.max_object_edges == 1 ? "" : "s", rb.max_object_x_px,
                                              rb.max_object_y_px, rb.max_object_change));
-        for (const auto& [a, b, sp] : {std::tuple{"top", "bottom", &rb.top_bottom}, std::tuple{"left", "right", &rb.left_right}})
-            if (sp->compared && std::abs(sp->difference) > 0.03 && std::abs(sp->difference) > 2.0 * sp->standard_error)
-                r.warnings.push_back(fmt::format(
-                    "the RER differs between the {} and {} halves: {:.3f} +/- {:.3f} ({} edges) against {:.3f} +/- {:.3f} ({} "
-                    "edges); the edges of the scene (or the sensor's blur) differ across the image",
-                    a, b, sp->first.rer_gm, sp->first.standard_error, sp->first.x_count + sp->first.y_count, sp->second.rer_gm,
-                    sp->second.standard_error, sp->second.x_count + sp->second.y_count));
+        // Halves more than 0.03 apart: beyond chance (random deals of the same objects rarely
+        // differ as much, p < 0.05) the sharpness or the scene's edges change across the image;
+        // otherwise the halves hold too few objects for a comparison at 0.03.
+        for (const auto& [a, b, sp] : {std::tuple{"top", "bottom", &rb.top_bottom}, std::tuple{"left", "right", &rb.left_right}}) {
+            if (!sp->compared || std::abs(sp->difference) <= 0.03) continue;
+            const std::string halves =
+                fmt::format("the RER of the {} and {} halves differs: {:.3f} +/- {:.3f} ({} edges) against {:.3f} +/- {:.3f} ({} edges)",
+                            a, b, sp->first.rer_gm, sp->first.standard_error, sp->first.x_count + sp->first.y_count,
+                            sp->second.rer_gm, sp->second.standard_error, sp->second.x_count + sp->second.y_count);
+            if (sp->random_splits == 0)
+                r.warnings.push_back(halves + "; too few objects to tell whether that is chance");
+            else if (sp->p_value < 0.05)
+                r.warnings.push_back(fmt::format("{}, more than random splits of the same {} objects give (p = {:.3f}): the "
+                                                 "sharpness, or the kind of edges in the scene, changes across the image",
+                                                 halves, rb.objects, sp->p_value));
+            else
+                r.warnings.push_back(fmt::format("{}; random splits of the same {} objects differ by a median {:.3f} (p = {:.2f}): "
+                                                 "too few objects per half to compare halves within 0.03",
+                                                 halves, rb.objects, sp->random_median_abs_difference, sp->p_value));
+        }
     }
     r.runstats.push_back({"edges", seconds_since(t)});
 
@@ -382,6 +395,14 @@ nlohmann::json robustness_json(const EdgeRobustness& rb) {
     };
     auto diff = [](const EdgeSplit& sp) { return sp.compared ? json(sp.difference) : json(nullptr); };
     auto diff_se = [](const EdgeSplit& sp) { return sp.compared ? json(sp.standard_error) : json(nullptr); };
+    auto chance = [](const EdgeSplit& sp) {
+        return sp.compared && sp.random_splits > 0
+                   ? json{{"random_splits", sp.random_splits},
+                          {"median_abs_difference", sp.random_median_abs_difference},
+                          {"p90_abs_difference", sp.random_p90_abs_difference},
+                          {"p_value", sp.p_value}}
+                   : json(nullptr);
+    };
     return json{{"max_single_edge_change", rb.max_edge_change},
                 {"max_single_object_change", rb.max_object_change},
                 {"objects", rb.objects},
@@ -399,7 +420,9 @@ nlohmann::json robustness_json(const EdgeRobustness& rb) {
                   {"bottom_minus_top", diff(rb.top_bottom)},
                   {"bottom_minus_top_standard_error", diff_se(rb.top_bottom)},
                   {"right_minus_left", diff(rb.left_right)},
-                  {"right_minus_left_standard_error", diff_se(rb.left_right)}}}};
+                  {"right_minus_left_standard_error", diff_se(rb.left_right)},
+                  {"top_bottom_chance", chance(rb.top_bottom)},
+                  {"left_right_chance", chance(rb.left_right)}}}};
 }
 }  // namespace
 
@@ -563,9 +586,17 @@ std::string to_text(const AssessResult& r, bool runstats) {
             auto one = [](const EdgeSubsetRer& h) { return h.rer_gm > 0 ? fmt::format("{:.3f}", h.rer_gm) : std::string("-"); };
             return one(sp.first) + "/" + one(sp.second);
         };
+        auto chance = [](const EdgeSplit& sp) {
+            return sp.compared && sp.random_splits > 0
+                       ? fmt::format(" (p = {:.2f})", sp.p_value)
+                       : std::string();
+        };
+        const double typical = std::max(rb.top_bottom.random_median_abs_difference, rb.left_right.random_median_abs_difference);
         s += fmt::format("  robustness: leaving out one edge moves the geometric mean by <= {:.3f}, one object ({} objects) by "
-                         "<= {:.3f}; halves top/bottom {}, left/right {}\n",
-                         rb.max_edge_change, rb.objects, rb.max_object_change, half(rb.top_bottom), half(rb.left_right));
+                         "<= {:.3f}; halves top/bottom {}{}, left/right {}{}{}\n",
+                         rb.max_edge_change, rb.objects, rb.max_object_change, half(rb.top_bottom), chance(rb.top_bottom),
+                         half(rb.left_right), chance(rb.left_right),
+                         typical > 0 ? fmt::format(", random halves differ by a median {:.3f}", typical) : std::string());
     }
     else s += fmt::format("  {}\n", ag.message.empty() ? "no usable edges" : ag.message);
     s += fmt::format("  noise {:.3f} DN, SNR {} ({})\n", r.noise_sigma_dn, r.snr > 0 ? fmt::format("{:.1f}", r.snr) : "n/a",

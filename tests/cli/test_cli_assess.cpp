@@ -71,6 +71,9 @@ TEST(CliAssess, JsonHasTheDocumentedFieldsAndCsvAndPlotsAreWritten) {
     }
     EXPECT_TRUE(rb["halves"]["bottom_minus_top"].is_number());
     EXPECT_TRUE(rb["halves"]["right_minus_left_standard_error"].is_number());
+    for (const char* c : {"top_bottom_chance", "left_right_chance"})
+        for (const char* k : {"random_splits", "median_abs_difference", "p90_abs_difference", "p_value"})
+            EXPECT_TRUE(rb["halves"][c][k].is_number()) << c << "." << k;
     EXPECT_FALSE(a["interpretability"]["verdicts"].empty());
     EXPECT_EQ(j["results"][1]["status"], "error");
 

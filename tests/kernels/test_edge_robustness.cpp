@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <numbers>
 #include <vector>
@@ -130,6 +131,77 @@ TEST(EdgeRobustness, HalvesSplitByMidpoint) {
     EXPECT_NEAR(r.top_bottom.standard_error, std::hypot(se_top, se_bottom), 1e-12);
     ASSERT_TRUE(r.left_right.compared);
     EXPECT_NEAR(r.left_right.difference, 0.0, 1e-12);
+    // 16 separate objects. No random deal differs more than the clean top/bottom split (0.2, the
+    // largest possible), and every deal differs at least as much as the left/right split (0).
+    // (With two values only and 4 edges per axis and group, many deals also reach 0.2: a median of
+    // {0.4, 0.6, 0.6, 0.6} is 0.6. So p is not small here; the calibration test below has spread.)
+    EXPECT_EQ(r.objects, 16);
+    EXPECT_EQ(r.top_bottom.random_splits, 999);
+    EXPECT_LT(r.top_bottom.random_median_abs_difference, 0.2);
+    EXPECT_LE(r.top_bottom.random_p90_abs_difference, 0.2 + 1e-12);
+    EXPECT_GT(r.top_bottom.p_value, 0.0);
+    EXPECT_LE(r.top_bottom.p_value, 1.0);
+    EXPECT_DOUBLE_EQ(r.left_right.p_value, 1.0);
+}
+
+// Random deals of whole objects: their sizes, the p-value's definition and its calibration.
+TEST(EdgeRobustness, ChanceYardstickOfTheHalves) {
+    // Two objects, one per half: every deal puts one in each group, so every deal reproduces the
+    // halves' |difference| and p = 1.
+    const std::vector<EdgeMeasurement> two{edge(EdgeAxis::x, 0.5, 100, 100), edge(EdgeAxis::x, 0.6, 100, 400)};
+    const EdgeRobustness r2 = edge_robustness(two, 500, 500);
+    ASSERT_TRUE(r2.top_bottom.compared);
+    EXPECT_EQ(r2.top_bottom.random_splits, 999);
+    EXPECT_NEAR(r2.top_bottom.random_median_abs_difference, 0.1, 1e-12);
+    EXPECT_NEAR(r2.top_bottom.random_p90_abs_difference, 0.1, 1e-12);
+    EXPECT_DOUBLE_EQ(r2.top_bottom.p_value, 1.0);
+    // The deal count is a parameter: 0 leaves the yardstick out, a negative count is an error.
+    const EdgeRobustness r0 = edge_robustness(two, 500, 500, 32.0, 0);
+    EXPECT_EQ(r0.top_bottom.random_splits, 0);
+    EXPECT_DOUBLE_EQ(r0.top_bottom.p_value, 1.0);
+    EXPECT_THROW((void)edge_robustness(two, 500, 500, 32.0, -1), Error);
+    // One object straddling the middle (two crossing edges, one midpoint per half): no deal can
+    // give both groups an edge.
+    const std::vector<EdgeMeasurement> one{edge(EdgeAxis::x, 0.5, 250, 240), edge(EdgeAxis::y, 0.6, 250, 255)};
+    const EdgeRobustness r1 = edge_robustness(one, 500, 500);
+    EXPECT_EQ(r1.objects, 1);
+    ASSERT_TRUE(r1.top_bottom.compared);
+    EXPECT_EQ(r1.top_bottom.random_splits, 0);
+
+    // Calibration: scenes without any spatial structure (RER drawn independently of position)
+    // give p-values spread over (0, 1]: few below 0.05. Scenes whose top half is 0.1 crisper give
+    // p-values near 1 / (1 + deals).
+    std::uint64_t state = 12345;
+    auto uniform = [&] {  // LCG (Knuth MMIX constants), top 53 bits
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        return static_cast<double>(state >> 11) / 9007199254740992.0;
+    };
+    auto scene_of = [&](double top_shift) {
+        std::vector<EdgeMeasurement> v;
+        for (int i = 0; i < 48; ++i) {  // 48 lone edges on a 6 x 8 grid, 120 px apart
+            const double cx = 60 + 120 * (i % 6), cy = 60 + 120 * (i / 6);
+            const double rer = 0.45 + 0.1 * (uniform() - 0.5) * 2.0 + (cy < 480 ? top_shift : 0.0);
+            v.push_back(edge(i % 2 ? EdgeAxis::x : EdgeAxis::y, rer, cx, cy, 0.01));
+        }
+        return v;
+    };
+    int below_005 = 0, below_05 = 0;
+    const int scenes = 60;
+    for (int k = 0; k < scenes; ++k) {
+        const EdgeRobustness r = edge_robustness(scene_of(0.0), 720, 960, 32.0, 199);
+        ASSERT_EQ(r.objects, 48);
+        ASSERT_GT(r.top_bottom.random_splits, 190);
+        below_005 += r.top_bottom.p_value < 0.05;
+        below_05 += r.top_bottom.p_value < 0.5;
+    }
+    EXPECT_LE(below_005, 8);  // 3 expected (binomial sd 1.7)
+    EXPECT_GE(below_05, 18);  // 30 expected (sd 3.9)
+    EXPECT_LE(below_05, 42);
+    for (int k = 0; k < 5; ++k) {
+        const EdgeRobustness r = edge_robustness(scene_of(0.1), 720, 960, 32.0, 199);
+        EXPECT_LT(r.top_bottom.p_value, 0.01);
+        EXPECT_LT(r.top_bottom.random_p90_abs_difference, std::abs(r.top_bottom.difference));
+    }
 }
 
 TEST(EdgeRobustness, SameResultAtOneThreadAndAll) {
@@ -148,6 +220,11 @@ TEST(EdgeRobustness, SameResultAtOneThreadAndAll) {
     EXPECT_EQ(one.max_object_change, all.max_object_change);
     EXPECT_EQ(one.max_object_x_px, all.max_object_x_px);
     EXPECT_EQ(one.top_bottom.difference, all.top_bottom.difference);
+    EXPECT_EQ(one.top_bottom.random_splits, all.top_bottom.random_splits);
+    EXPECT_EQ(one.top_bottom.random_median_abs_difference, all.top_bottom.random_median_abs_difference);
+    EXPECT_EQ(one.top_bottom.random_p90_abs_difference, all.top_bottom.random_p90_abs_difference);
+    EXPECT_EQ(one.top_bottom.p_value, all.top_bottom.p_value);
+    EXPECT_EQ(one.left_right.p_value, all.left_right.p_value);
 }
 
 }  // namespace
