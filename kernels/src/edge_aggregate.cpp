@@ -186,10 +186,7 @@ struct AxisEdges {
 // Aggregate RER (GIQE 3/4 geometric mean; one axis stands for both when the other has no
 // edges, as in aggregate_edges) of the usable edges that skip_edge(span index) leaves in, with
 // its delta-method standard error.
-template <class SkipEdge>
-EdgeSubsetRer subset_rer(const AxisEdges& ax, const AxisEdges& ay, SkipEdge&& skip_edge) {
-    const auto mx = ax.median_without([&](std::size_t i) { return skip_edge(ax.edge[i]); });
-    const auto my = ay.median_without([&](std::size_t i) { return skip_edge(ay.edge[i]); });
+EdgeSubsetRer combine_axes(const AxisEdges::Median& mx, const AxisEdges::Median& my) {
     EdgeSubsetRer out;
     out.x_count = mx.count;
     out.y_count = my.count;
@@ -206,6 +203,12 @@ EdgeSubsetRer subset_rer(const AxisEdges& ax, const AxisEdges& ay, SkipEdge&& sk
         out.standard_error = 0.5 * out.rer_gm * std::sqrt(u * u + v * v);
     }
     return out;
+}
+
+template <class SkipEdge>
+EdgeSubsetRer subset_rer(const AxisEdges& ax, const AxisEdges& ay, SkipEdge&& skip_edge) {
+    return combine_axes(ax.median_without([&](std::size_t i) { return skip_edge(ax.edge[i]); }),
+                        ay.median_without([&](std::size_t i) { return skip_edge(ay.edge[i]); }));
 }
 
 // Shortest distance between two segments (0 when they cross).
@@ -263,6 +266,13 @@ void chance_yardstick(EdgeSplit& sp, const AxisEdges& ax, const AxisEdges& ay,
     if (!sp.compared || deals <= 0) return;
     const std::int64_t target = sp.first.x_count + sp.first.y_count;
     const std::size_t m = object_edges.size();
+    // Each axis's edges by object, so a deal's membership test is one lookup.
+    auto objects_of = [&](const AxisEdges& a) {
+        std::vector<std::size_t> o(a.edge.size());
+        for (std::size_t i = 0; i < o.size(); ++i) o[i] = static_cast<std::size_t>(object_of_edge[a.edge[i]]);
+        return o;
+    };
+    const std::vector<std::size_t> ox = objects_of(ax), oy = objects_of(ay);
     std::vector<double> diff(static_cast<std::size_t>(deals), -1.0);  // -1: a group without usable edges
     parallel_items(deals, [&](std::int64_t d) {
         std::uint64_t state = seed ^ (0xd1342543de82ef95ULL * static_cast<std::uint64_t>(d + 1));
@@ -280,9 +290,10 @@ void chance_yardstick(EdgeSplit& sp, const AxisEdges& ax, const AxisEdges& ay,
                 first[o] = 1;
                 count += object_edges[o];
             }
-        auto in_first = [&](std::size_t i) { return first[static_cast<std::size_t>(object_of_edge[i])] != 0; };
-        const EdgeSubsetRer a = subset_rer(ax, ay, [&](std::size_t i) { return !in_first(i); });
-        const EdgeSubsetRer b = subset_rer(ax, ay, in_first);
+        const EdgeSubsetRer a = combine_axes(ax.median_without([&](std::size_t i) { return first[ox[i]] == 0; }),
+                                             ay.median_without([&](std::size_t i) { return first[oy[i]] == 0; }));
+        const EdgeSubsetRer b = combine_axes(ax.median_without([&](std::size_t i) { return first[ox[i]] != 0; }),
+                                             ay.median_without([&](std::size_t i) { return first[oy[i]] != 0; }));
         if (a.rer_gm > 0 && b.rer_gm > 0) diff[static_cast<std::size_t>(d)] = std::abs(b.rer_gm - a.rer_gm);
     });
     std::vector<double> valid;

@@ -200,7 +200,8 @@ TEST(Assess, UserRoisAndGsdOverride) {
 // 0.12-0.13. Each image's spatial halves lie inside that
 // spread (p 0.11 and 0.62 for pan1, 0.83 and 0.85 for sample_geotiff: HalvesDifferNoMoreThanChance
 // below). So the criterion asks these images for a precision their edges do not hold: by the
-// 1 / sqrt(objects) scaling of the deals, about 65 objects per image would be needed.
+// 1 / sqrt(objects) scaling of the deals, a median difference of 0.03 would take about 55-65
+// objects per image.
 namespace {
 
 struct RealAssessment {

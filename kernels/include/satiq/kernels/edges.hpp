@@ -328,9 +328,11 @@ struct EdgeRobustness {
 
 /// Computes the above for the usable edges of an image of width x height pixels; the subsets
 /// use the same aggregation as aggregate_edges (RER only). Deterministic for any thread count.
-/// Cost: one O(n) RER median per usable edge and per object (the axes are sorted once), so
-/// O(n^2) for n usable edges, plus a bounding-box sweep for the object grouping; on the project
-/// machine 0.2 ms for n = 200, 17 ms for 2000 and 65 ms for 4000 (2 threads, bench_edges).
+/// Cost: one O(n) RER median per usable edge, per object and per random deal (the axes are
+/// sorted once), so O(n^2 + deals n) for n usable edges, plus a bounding-box sweep for the
+/// object grouping; on the project machine (999 deals) 7 ms for n = 200, 83 ms for 2000 and
+/// 194 ms for 4000 (2 threads, bench_edges). The deals are seeded one by one, so the result is
+/// the same at any thread count.
 [[nodiscard]] EdgeRobustness edge_robustness(std::span<const EdgeMeasurement> edges, std::int64_t width,
                                              std::int64_t height, double object_gap_px = 32.0,
                                              std::int64_t random_deals = 999);
