@@ -184,8 +184,8 @@ struct AxisEdges {
 };
 
 // Aggregate RER (GIQE 3/4 geometric mean; one axis stands for both when the other has no
-// edges, as in aggregate_edges) of the usable edges that skip_edge(span index) leaves in, with
-// its delta-method standard error.
+// edges, as in aggregate_edges) from the two axes' medians of a subset, with its delta-method
+// standard error.
 EdgeSubsetRer combine_axes(const AxisEdges::Median& mx, const AxisEdges::Median& my) {
     EdgeSubsetRer out;
     out.x_count = mx.count;
@@ -205,6 +205,7 @@ EdgeSubsetRer combine_axes(const AxisEdges::Median& mx, const AxisEdges::Median&
     return out;
 }
 
+// The same for the usable edges that skip_edge(span index) leaves in.
 template <class SkipEdge>
 EdgeSubsetRer subset_rer(const AxisEdges& ax, const AxisEdges& ay, SkipEdge&& skip_edge) {
     return combine_axes(ax.median_without([&](std::size_t i) { return skip_edge(ax.edge[i]); }),
