@@ -274,7 +274,7 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
     r.robustness = edge_robustness(r.edges.edges, r.width, r.height);
     if (r.edges.aggregate.usable) {
         // One object or one part of the image deciding the result (0.03 RER: the stability the
-        // project asks of a measurement; 2 standard errors: beyond what the edges' own errors explain).
+        // project asks of a measurement).
         const EdgeRobustness& rb = r.robustness;
         if (rb.max_object_change > 0.03)
             r.warnings.push_back(fmt::format("the RER rests on one object: leaving out the {} edge{} near pixel ({:.0f}, {:.0f}) "
@@ -282,24 +282,38 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
                                              rb.max_object_edges, rb.max_object_edges == 1 ? "" : "s", rb.max_object_x_px,
                                              rb.max_object_y_px, rb.max_object_change));
         // Halves more than 0.03 apart: beyond chance (random deals of the same objects rarely
-        // differ as much, p < 0.05) the sharpness or the scene's edges change across the image;
-        // otherwise the halves hold too few objects for a comparison at 0.03.
+        // differ as much, p < 0.05) the sharpness or the scene's edges change across the image,
+        // one warning per split; otherwise the halves hold too few objects for a comparison at
+        // 0.03, one warning for both splits.
+        auto edges_text = [](const EdgeSubsetRer& h) {
+            const std::int64_t n = h.x_count + h.y_count;
+            return fmt::format("{} edge{}", n, n == 1 ? "" : "s");
+        };
+        std::vector<std::string> within_chance;
+        double chance_median = 0;
         for (const auto& [a, b, sp] : {std::tuple{"top", "bottom", &rb.top_bottom}, std::tuple{"left", "right", &rb.left_right}}) {
             if (!sp->compared || std::abs(sp->difference) <= 0.03) continue;
-            const std::string halves =
-                fmt::format("the RER of the {} and {} halves differs: {:.3f} +/- {:.3f} ({} edges) against {:.3f} +/- {:.3f} ({} edges)",
-                            a, b, sp->first.rer_gm, sp->first.standard_error, sp->first.x_count + sp->first.y_count,
-                            sp->second.rer_gm, sp->second.standard_error, sp->second.x_count + sp->second.y_count);
-            if (sp->random_splits == 0)
-                r.warnings.push_back(halves + "; too few objects to tell whether that is chance");
-            else if (sp->p_value < 0.05)
-                r.warnings.push_back(fmt::format("{}, more than random splits of the same {} objects give (p = {:.3f}): the "
-                                                 "sharpness, or the kind of edges in the scene, changes across the image",
+            const std::string halves = fmt::format("{} {:.3f} +/- {:.3f} ({}) against {} {:.3f} +/- {:.3f} ({})", a,
+                                                   sp->first.rer_gm, sp->first.standard_error, edges_text(sp->first), b,
+                                                   sp->second.rer_gm, sp->second.standard_error, edges_text(sp->second));
+            if (sp->random_splits > 0 && sp->p_value < 0.05) {
+                r.warnings.push_back(fmt::format("the RER of the halves differs beyond chance: {}; random splits of the same {} "
+                                                 "objects differ as much in a fraction p = {:.3f} of cases: the sharpness, or "
+                                                 "the kind of edges in the scene, changes across the image",
                                                  halves, rb.objects, sp->p_value));
-            else
-                r.warnings.push_back(fmt::format("{}; random splits of the same {} objects differ by a median {:.3f} (p = {:.2f}): "
-                                                 "too few objects per half to compare halves within 0.03",
-                                                 halves, rb.objects, sp->random_median_abs_difference, sp->p_value));
+            } else {
+                within_chance.push_back(sp->random_splits > 0 ? fmt::format("{} (p = {:.2f})", halves, sp->p_value)
+                                                              : halves + " (no random split possible)");
+                chance_median = std::max(chance_median, sp->random_median_abs_difference);
+            }
+        }
+        if (!within_chance.empty()) {
+            std::string list;
+            for (const auto& w : within_chance) list += (list.empty() ? "" : "; ") + w;
+            r.warnings.push_back(fmt::format(
+                "the RER of the halves differs by more than 0.03 but within chance: {}. Random splits of the same {} object{} "
+                "differ by a median {:.3f}: too few objects to compare parts of this image within 0.03",
+                list, rb.objects, rb.objects == 1 ? "" : "s", chance_median));
         }
     }
     r.runstats.push_back({"edges", seconds_since(t)});

@@ -61,6 +61,40 @@ TEST(Assess, SyntheticSquaresGiveTheAnalyticRer) {
     fs::remove_all(dir);
 }
 
+// Halves against chance: squares blurred by sigma 0.4 px in the top half and 1.2 px in the
+// bottom half differ more than any random split of the same squares (p at its floor, 1 / 1000;
+// the random splits' medians land on either blur, so their differences are bimodal, up to just
+// below the halves'), and the warning says so; left and right, each half mixed, do not. One
+// blur everywhere gives no halves warning at all.
+TEST(Assess, HalvesThatDifferBeyondChanceAreFlagged) {
+    const fs::path dir = test::temp_dir("assess_halves_chance");
+    Image sharp = test::render_rotated_squares(720, 720, 120, 72, {4, 6, 8, 10, 5, 7}, 0.4, 300, 1300);
+    const Image blurred = test::render_rotated_squares(720, 720, 120, 72, {4, 6, 8, 10, 5, 7}, 1.2, 300, 1300);
+    for (std::int64_t y = 360; y < 720; ++y)
+        for (std::int64_t x = 0; x < 720; ++x) sharp.view().at(x, y) = blurred.view().at(x, y);
+    add_gaussian_noise(sharp.view(), 4.0, 1);
+    const AssessResult r = assess_file(write(dir / "halves.tif", sharp, utm(0.5)), {});
+    const EdgeRobustness& rb = r.robustness;
+    std::printf("halves: top %.3f bottom %.3f (p = %.4f, random median %.3f); left %.3f right %.3f (p = %.3f)\n",
+                rb.top_bottom.first.rer_gm, rb.top_bottom.second.rer_gm, rb.top_bottom.p_value,
+                rb.top_bottom.random_median_abs_difference, rb.left_right.first.rer_gm, rb.left_right.second.rer_gm,
+                rb.left_right.p_value);
+    ASSERT_TRUE(rb.top_bottom.compared);
+    EXPECT_NEAR(rb.top_bottom.first.rer_gm, box_gaussian_edge_truth(0.4).rer, 0.02);
+    EXPECT_NEAR(rb.top_bottom.second.rer_gm, box_gaussian_edge_truth(1.2).rer, 0.02);
+    EXPECT_LT(rb.top_bottom.p_value, 0.01);
+    EXPECT_GE(rb.left_right.p_value, 0.05);
+    int beyond = 0;
+    for (const auto& w : r.warnings) beyond += w.find("differs beyond chance: top") != std::string::npos;
+    EXPECT_EQ(beyond, 1);
+
+    Image uniform = test::render_rotated_squares(720, 720, 120, 72, {4, 6, 8, 10, 5, 7}, 0.6, 300, 1300);
+    add_gaussian_noise(uniform.view(), 4.0, 1);
+    const AssessResult u = assess_file(write(dir / "uniform.tif", uniform, utm(0.5)), {});
+    for (const auto& w : u.warnings) EXPECT_EQ(w.find("halves"), std::string::npos) << w;
+    fs::remove_all(dir);
+}
+
 TEST(Assess, ClosingTheLoopWithDegrade) {
     // A sharp 0.25 m scene degraded by a Gaussian sensor (1 m, sigma 0.55 target px, SNR 40)
     // must measure as the sensor model predicts: RER within 0.03, NIIRS within 0.2.
