@@ -95,6 +95,49 @@ TEST(Assess, HalvesThatDifferBeyondChanceAreFlagged) {
     fs::remove_all(dir);
 }
 
+// The halves criterion where the scene holds enough comparable edges: a 1200 x 1200
+// airfield (0.25 m, blur sigma 0.6 px, noise 20 DN, so the edges' contrast-to-noise is 18-34
+// like the real images'), each half cropped and assessed on its own, agrees within 0.03
+// top/bottom and left/right, and the chance yardstick of the whole image is below 0.03 too.
+TEST(Assess, CroppedHalvesAgreeWithin003WhereTheSceneHoldsEnoughEdges) {
+    const fs::path dir = test::temp_dir("assess_airfield_halves");
+    AirfieldParams p;
+    p.width_px = p.height_px = 1200;
+    p.gsd_m = 0.25;
+    p.sigma_px = 0.6;
+    p.noise_sigma_dn = 20.0;
+    p.seed = 3;
+    Image img(p.width_px, p.height_px);
+    render_scene(build_airfield_scene(p), p, img.view());
+    const AssessResult full = assess_file(write(dir / "full.tif", img, utm(0.25)), {});
+    const EdgeRobustness& rb = full.robustness;
+    std::printf("airfield 1200^2: %lld usable edges, %lld objects, RER %.3f; random halves differ by a median %.3f / %.3f\n",
+                static_cast<long long>(full.edges.aggregate.usable_count), static_cast<long long>(rb.objects),
+                full.edges.aggregate.rer_gm, rb.top_bottom.random_median_abs_difference,
+                rb.left_right.random_median_abs_difference);
+    EXPECT_LT(rb.top_bottom.random_median_abs_difference, 0.03);
+    EXPECT_LT(rb.left_right.random_median_abs_difference, 0.03);
+    const std::int64_t h = p.height_px / 2, w = p.width_px / 2;
+    auto crop_rer = [&](const char* name, std::int64_t x0, std::int64_t y0, std::int64_t cw, std::int64_t ch) {
+        Image c(cw, ch);
+        for (std::int64_t y = 0; y < ch; ++y)
+            for (std::int64_t x = 0; x < cw; ++x) c.at(x, y) = img.at(x0 + x, y0 + y);
+        GeoReference g = utm(0.25);
+        (*g.geotransform)[0] += static_cast<double>(x0) * 0.25;
+        (*g.geotransform)[3] -= static_cast<double>(y0) * 0.25;
+        const AssessResult r = assess_file(write(dir / (std::string(name) + ".tif"), c, g), {});
+        std::printf("  %s half: %lld usable edges, RER %.3f\n", name, static_cast<long long>(r.edges.aggregate.usable_count),
+                    r.edges.aggregate.rer_gm);
+        return r.edges.aggregate.rer_gm;
+    };
+    const double top = crop_rer("top", 0, 0, p.width_px, h), bottom = crop_rer("bottom", 0, h, p.width_px, h);
+    const double left = crop_rer("left", 0, 0, w, p.height_px), right = crop_rer("right", w, 0, w, p.height_px);
+    EXPECT_NEAR(top, bottom, 0.03);
+    EXPECT_NEAR(left, right, 0.03);
+    EXPECT_NEAR(top, full.edges.aggregate.rer_gm, 0.03);
+    fs::remove_all(dir);
+}
+
 TEST(Assess, ClosingTheLoopWithDegrade) {
     // A sharp 0.25 m scene degraded by a Gaussian sensor (1 m, sigma 0.55 target px, SNR 40)
     // must measure as the sensor model predicts: RER within 0.03, NIIRS within 0.2.
