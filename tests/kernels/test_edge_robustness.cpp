@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cmath>
 #include <numbers>
 #include <vector>
@@ -194,6 +195,7 @@ TEST(EdgeRobustness, ChanceYardstickOfTheHalves) {
         below_005 += r.top_bottom.p_value < 0.05;
         below_05 += r.top_bottom.p_value < 0.5;
     }
+    std::printf("%d scenes without spatial structure: %d p-values below 0.05, %d below 0.5\n", scenes, below_005, below_05);
     EXPECT_LE(below_005, 8);  // 3 expected (binomial sd 1.7)
     EXPECT_GE(below_05, 18);  // 30 expected (sd 3.9)
     EXPECT_LE(below_05, 42);
