@@ -448,39 +448,45 @@ EdgeRobustness edge_robustness(std::span<const EdgeMeasurement> edges, std::int6
             const std::int64_t ra = find(a.k), rb = find(b.k);
             if (ra != rb) parent[static_cast<std::size_t>(std::max(ra, rb))] = std::min(ra, rb);
         }
-    std::vector<std::int64_t> label(static_cast<std::size_t>(n));  // usable k -> object root
-    std::vector<std::int64_t> roots;
+    // Objects numbered 0.. in the order of their lowest usable index (a root is the lowest index
+    // of its group, so it is numbered before any other member is visited).
+    std::vector<std::int64_t> object(static_cast<std::size_t>(n));  // usable k -> object
+    std::vector<std::int64_t> object_of(edges.size(), -1);         // edge index -> object
+    std::vector<std::int64_t> object_edges;                         // usable edges per object
     for (std::int64_t k = 0; k < n; ++k) {
-        label[static_cast<std::size_t>(k)] = find(k);
-        if (label[static_cast<std::size_t>(k)] == k) roots.push_back(k);
+        const std::int64_t root = find(k);
+        auto& o = object[static_cast<std::size_t>(k)];
+        if (root == k) {
+            o = static_cast<std::int64_t>(object_edges.size());
+            object_edges.push_back(0);
+        } else {
+            o = object[static_cast<std::size_t>(root)];
+        }
+        object_of[usable[static_cast<std::size_t>(k)]] = o;
+        ++object_edges[static_cast<std::size_t>(o)];
     }
-    r.objects = static_cast<std::int64_t>(roots.size());
-    std::vector<std::int64_t> object_of(edges.size(), -1);  // edge index -> object root
-    for (std::int64_t k = 0; k < n; ++k) object_of[usable[static_cast<std::size_t>(k)]] = label[static_cast<std::size_t>(k)];
+    const auto m = static_cast<std::int64_t>(object_edges.size());
+    r.objects = m;
+    for (std::int64_t c : object_edges) r.largest_object_edges = std::max(r.largest_object_edges, c);
 
     // Leave one edge out, then one object out (independent subsets: parallel, then a serial
     // maximum with ties to the lowest index, so the result never depends on the thread count).
-    std::vector<double> edge_change(static_cast<std::size_t>(n)), object_change(roots.size());
+    std::vector<double> edge_change(static_cast<std::size_t>(n)), object_change(static_cast<std::size_t>(m));
     parallel_items(n, [&](std::int64_t k) {
         const std::size_t skip = usable[static_cast<std::size_t>(k)];
         edge_change[static_cast<std::size_t>(k)] = std::abs(gm_without([&](std::size_t i) { return i == skip; }) - full);
     });
-    parallel_items(static_cast<std::int64_t>(roots.size()), [&](std::int64_t o) {
-        const std::int64_t root = roots[static_cast<std::size_t>(o)];
-        object_change[static_cast<std::size_t>(o)] =
-            std::abs(gm_without([&](std::size_t i) { return object_of[i] == root; }) - full);
+    parallel_items(m, [&](std::int64_t o) {
+        object_change[static_cast<std::size_t>(o)] = std::abs(gm_without([&](std::size_t i) { return object_of[i] == o; }) - full);
     });
     for (double c : edge_change) r.max_edge_change = std::max(r.max_edge_change, c);
     std::size_t worst = 0;
-    for (std::size_t o = 0; o < roots.size(); ++o)
+    for (std::size_t o = 0; o < object_change.size(); ++o)
         if (object_change[o] > object_change[worst]) worst = o;
     r.max_object_change = object_change[worst];
-    std::vector<std::int64_t> members(static_cast<std::size_t>(n), 0);
-    for (std::int64_t k = 0; k < n; ++k) ++members[static_cast<std::size_t>(label[static_cast<std::size_t>(k)])];
-    for (std::int64_t m : members) r.largest_object_edges = std::max(r.largest_object_edges, m);
     double sx = 0, sy = 0;
     for (std::int64_t k = 0; k < n; ++k) {
-        if (label[static_cast<std::size_t>(k)] != roots[worst]) continue;
+        if (object[static_cast<std::size_t>(k)] != static_cast<std::int64_t>(worst)) continue;
         const EdgeSegment& s = edges[usable[static_cast<std::size_t>(k)]].segment;
         sx += 0.5 * (s.x0_px + s.x1_px);
         sy += 0.5 * (s.y0_px + s.y1_px);
@@ -489,17 +495,8 @@ EdgeRobustness edge_robustness(std::span<const EdgeMeasurement> edges, std::int6
     r.max_object_x_px = sx / static_cast<double>(r.max_object_edges);
     r.max_object_y_px = sy / static_cast<double>(r.max_object_edges);
 
-    // Chance yardsticks of the halves: objects numbered in root order.
-    std::vector<std::int64_t> compact(static_cast<std::size_t>(n), -1), object_edges(roots.size(), 0);
-    for (std::size_t o = 0; o < roots.size(); ++o) compact[static_cast<std::size_t>(roots[o])] = static_cast<std::int64_t>(o);
-    std::vector<std::int64_t> object_index(edges.size(), -1);
-    for (std::int64_t k = 0; k < n; ++k) {
-        const std::int64_t o = compact[static_cast<std::size_t>(label[static_cast<std::size_t>(k)])];
-        object_index[usable[static_cast<std::size_t>(k)]] = o;
-        ++object_edges[static_cast<std::size_t>(o)];
-    }
-    chance_yardstick(r.top_bottom, ax, ay, object_index, object_edges, random_deals, 0x7361746971000001ULL);
-    chance_yardstick(r.left_right, ax, ay, object_index, object_edges, random_deals, 0x7361746971000002ULL);
+    chance_yardstick(r.top_bottom, ax, ay, object_of, object_edges, random_deals, 0x7361746971000001ULL);
+    chance_yardstick(r.left_right, ax, ay, object_of, object_edges, random_deals, 0x7361746971000002ULL);
     return r;
 }
 

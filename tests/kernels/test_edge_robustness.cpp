@@ -135,13 +135,12 @@ TEST(EdgeRobustness, HalvesSplitByMidpoint) {
     // 16 separate objects. No random deal differs more than the clean top/bottom split (0.2, the
     // largest possible), and every deal differs at least as much as the left/right split (0).
     // (With two values only and 4 edges per axis and group, many deals also reach 0.2: a median of
-    // {0.4, 0.6, 0.6, 0.6} is 0.6. So p is not small here; the calibration test below has spread.)
+    // {0.4, 0.6, 0.6, 0.6} is 0.6. So p is not small here and is not checked; the calibration
+    // test below has spread.)
     EXPECT_EQ(r.objects, 16);
     EXPECT_EQ(r.top_bottom.random_splits, 999);
     EXPECT_LT(r.top_bottom.random_median_abs_difference, 0.2);
     EXPECT_LE(r.top_bottom.random_p90_abs_difference, 0.2 + 1e-12);
-    EXPECT_GT(r.top_bottom.p_value, 0.0);
-    EXPECT_LE(r.top_bottom.p_value, 1.0);
     EXPECT_DOUBLE_EQ(r.left_right.p_value, 1.0);
 }
 

@@ -31,6 +31,21 @@ fs::path write(const fs::path& p, const Image& img, const GeoReference& geo, Dat
     return p;
 }
 
+// Geometric-mean RER of the window (x0, y0, w, h) of raster file f, cropped (same pixel type,
+// nodata and georeferencing, shifted to the window) into `out` and assessed on its own.
+double cropped_rer(const fs::path& f, std::int64_t x0, std::int64_t y0, std::int64_t w, std::int64_t h, const fs::path& out) {
+    Raster raster = Raster::open(f);
+    const Image crop = raster.read(1, {x0, y0, w, h});
+    GeoReference g = raster.info().geo;
+    if (g.geotransform) {
+        auto& gt = *g.geotransform;
+        gt[0] += static_cast<double>(x0) * gt[1] + static_cast<double>(y0) * gt[2];
+        gt[3] += static_cast<double>(x0) * gt[4] + static_cast<double>(y0) * gt[5];
+    }
+    write(out, crop, g, raster.info().bands[0].type, raster.info().bands[0].nodata);
+    return assess_file(out, {}).edges.aggregate.rer_gm;
+}
+
 bool json_has_nan(const nlohmann::json& j) {
     if (j.is_number_float()) return !std::isfinite(j.get<double>());
     if (j.is_structured())
@@ -109,7 +124,8 @@ TEST(Assess, CroppedHalvesAgreeWithin003WhereTheSceneHoldsEnoughEdges) {
     p.seed = 3;
     Image img(p.width_px, p.height_px);
     render_scene(build_airfield_scene(p), p, img.view());
-    const AssessResult full = assess_file(write(dir / "full.tif", img, utm(0.25)), {});
+    const fs::path f = write(dir / "full.tif", img, utm(0.25));
+    const AssessResult full = assess_file(f, {});
     const EdgeRobustness& rb = full.robustness;
     std::printf("airfield 1200^2: %lld usable edges, %lld objects, RER %.3f; random halves differ by a median %.3f / %.3f\n",
                 static_cast<long long>(full.edges.aggregate.usable_count), static_cast<long long>(rb.objects),
@@ -118,20 +134,11 @@ TEST(Assess, CroppedHalvesAgreeWithin003WhereTheSceneHoldsEnoughEdges) {
     EXPECT_LT(rb.top_bottom.random_median_abs_difference, 0.03);
     EXPECT_LT(rb.left_right.random_median_abs_difference, 0.03);
     const std::int64_t h = p.height_px / 2, w = p.width_px / 2;
-    auto crop_rer = [&](const char* name, std::int64_t x0, std::int64_t y0, std::int64_t cw, std::int64_t ch) {
-        Image c(cw, ch);
-        for (std::int64_t y = 0; y < ch; ++y)
-            for (std::int64_t x = 0; x < cw; ++x) c.at(x, y) = img.at(x0 + x, y0 + y);
-        GeoReference g = utm(0.25);
-        (*g.geotransform)[0] += static_cast<double>(x0) * 0.25;
-        (*g.geotransform)[3] -= static_cast<double>(y0) * 0.25;
-        const AssessResult r = assess_file(write(dir / (std::string(name) + ".tif"), c, g), {});
-        std::printf("  %s half: %lld usable edges, RER %.3f\n", name, static_cast<long long>(r.edges.aggregate.usable_count),
-                    r.edges.aggregate.rer_gm);
-        return r.edges.aggregate.rer_gm;
-    };
-    const double top = crop_rer("top", 0, 0, p.width_px, h), bottom = crop_rer("bottom", 0, h, p.width_px, h);
-    const double left = crop_rer("left", 0, 0, w, p.height_px), right = crop_rer("right", w, 0, w, p.height_px);
+    const double top = cropped_rer(f, 0, 0, p.width_px, h, dir / "half.tif");
+    const double bottom = cropped_rer(f, 0, h, p.width_px, h, dir / "half.tif");
+    const double left = cropped_rer(f, 0, 0, w, p.height_px, dir / "half.tif");
+    const double right = cropped_rer(f, w, 0, w, p.height_px, dir / "half.tif");
+    std::printf("  cropped halves: top %.3f bottom %.3f left %.3f right %.3f\n", top, bottom, left, right);
     EXPECT_NEAR(top, bottom, 0.03);
     EXPECT_NEAR(left, right, 0.03);
     EXPECT_NEAR(top, full.edges.aggregate.rer_gm, 0.03);
@@ -312,20 +319,14 @@ void expect_operational(const char* name, bool check_x_rer) {
 // RER (geometric mean) of the top and of the bottom half of a real image.
 std::pair<double, double> halves_rer(const char* name) {
     const fs::path f = test::real_data_dir() / name;
-    Raster raster = Raster::open(f);
+    const Raster raster = Raster::open(f);
+    const std::int64_t hh = raster.height() / 2;
     const fs::path dir = test::temp_dir("assess_halves");
-    double rer[2] = {0, 0};
-    for (int h = 0; h < 2; ++h) {
-        const std::int64_t hh = raster.height() / 2;
-        const Image half = raster.read(1, {0, h * hh, raster.width(), hh});
-        GeoReference g = raster.info().geo;
-        (*g.geotransform)[3] += h * hh * (*g.geotransform)[5];
-        const fs::path hp = write(dir / "half.tif", half, g, raster.info().bands[0].type, raster.info().bands[0].nodata);
-        rer[h] = assess_file(hp, {}).edges.aggregate.rer_gm;
-    }
+    const double top = cropped_rer(f, 0, 0, raster.width(), hh, dir / "half.tif");
+    const double bottom = cropped_rer(f, 0, hh, raster.width(), hh, dir / "half.tif");
     fs::remove_all(dir);
-    std::printf("%s: RER (geometric mean) top half %.3f, bottom half %.3f\n", name, rer[0], rer[1]);
-    return {rer[0], rer[1]};
+    std::printf("%s: RER (geometric mean) top half %.3f, bottom half %.3f\n", name, top, bottom);
+    return {top, bottom};
 }
 
 }  // namespace
