@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <numbers>
 
 #include <ogr_spatialref.h>
 #include <tbb/global_control.h>
@@ -341,6 +342,44 @@ TEST(RealData, SampleGeotiffHasTenUsableEdgesAndOperationalRerAndNiirs) {
     if (!test::have_real_data()) GTEST_SKIP() << "../shared/data/real is absent";
     EXPECT_GE(assess_real("sample_geotiff.tif").ag().usable_count, 10);
     expect_operational("sample_geotiff.tif", true);
+}
+
+// FWHM of the LSF of a Gaussian blur (sigma px) on a square pixel whose RER is `rer`
+// (domain.md section 2: ESF(d) = int_{d-1/2}^{d+1/2} Phi(u / sigma) du, so
+// LSF(d) = Phi((d + 1/2) / sigma) - Phi((d - 1/2) / sigma)).
+double gaussian_fwhm_for_rer(double rer) {
+    auto phi = [](double t) { return 0.5 * std::erfc(-t / std::sqrt(2.0)); };
+    auto big_g = [&](double t) { return t * phi(t) + std::exp(-0.5 * t * t) / std::sqrt(2.0 * std::numbers::pi); };
+    auto rer_of = [&](double sg) { return sg * (big_g(1.0 / sg) - big_g(0.0)) - sg * (big_g(0.0) - big_g(-1.0 / sg)); };
+    double lo = 0.01, hi = 10.0;
+    for (int i = 0; i < 80; ++i) {
+        const double mid = 0.5 * (lo + hi);
+        (rer_of(mid) > rer ? lo : hi) = mid;
+    }
+    const double sg = 0.5 * (lo + hi);
+    auto lsf = [&](double d) { return phi((d + 0.5) / sg) - phi((d - 0.5) / sg); };
+    double a = 0.0, b = 20.0;
+    for (int i = 0; i < 80; ++i) {
+        const double mid = 0.5 * (a + b);
+        (lsf(mid) > 0.5 * lsf(0.0) ? a : b) = mid;
+    }
+    return a + b;
+}
+
+// The FWHM agrees with the RER: on these unsharpened images (H about 1) each axis's median
+// FWHM lies within 25 % of the FWHM of the Gaussian LSF with that axis's median RER (the
+// unsmoothed binned LSF gave 0.90 / 0.63 px on sample_geotiff.tif, a third of it).
+TEST(RealData, FwhmAgreesWithRer) {
+    if (!test::have_real_data()) GTEST_SKIP() << "../shared/data/real is absent";
+    for (const char* name : {"pan1.tif", "sample_geotiff.tif"}) {
+        const RealAssessment r = assess_real(name);
+        for (const EdgeAxisSummary* ax : {&r.ag().x, &r.ag().y}) {
+            const double expected = gaussian_fwhm_for_rer(ax->rer.median);
+            std::printf("%s: median FWHM %.3f px, Gaussian LSF of RER %.3f: %.3f px\n", name, ax->fwhm_px.median,
+                        ax->rer.median, expected);
+            EXPECT_NEAR(ax->fwhm_px.median, expected, 0.25 * expected) << name;
+        }
+    }
 }
 
 // Every per-axis RER comes with a finite, positive standard error, and the per-edge errors
