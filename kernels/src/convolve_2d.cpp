@@ -44,7 +44,9 @@ namespace {
 // Cost model, nanoseconds per output pixel on one core, calibrated on the project machine
 // (2-core Xeon, AVX-512, single thread, 1024^2 with a 31x31 obscured-aperture PSF): the direct
 // path costs one vector FMA per tap (26.9 ns/px for 961 taps); the folded direct path one FMA
-// per quadrant tap, rows padded to 8 (7.9 ns/px for 16 x 16); a low-rank term a vertical and a
+// per quadrant tap, rows padded to 8 (7.9 ns/px for 16 x 16 when calibrated; 6.2-6.5 since the
+// 16-row blocking below, left out of the constant: it only favours the folded path, which
+// already wins wherever it applies); a low-rank term a vertical and a
 // horizontal 1-D pass plus the border fill and accumulation (31.8 ns/px for 16 terms of 31+31
 // taps); one cv::dft of a real N x N tile about kFftNsPerUnit * N^2 log2(N^2) (0.32 ns measured
 // for 256^2 and 512^2, 0.50 for 1024^2), two per block plus mulSpectrums and the tile copies.
@@ -407,17 +409,20 @@ void Convolve2dPlan::apply_direct(const ConvolveInput& in, const ConvolveOutput&
 
 namespace {
 
-constexpr int kFoldRows = 8;  // folded rows held in registers per pass (x NV vectors)
-
 // H_i[p] (+)= sum_{j in chunk} q(i, j) F_j[p] for i in [0, rx], where F_0 = P_ry and
-// F_j = P_{ry-j} + P_{ry+j}. The same operations in the same order for every p.
-template <int NV>
+// F_j = P_{ry-j} + P_{ry+j}. kFoldRows folded rows x NV vectors are held in registers per pass:
+// 16 x 1 when the (padded) quadrant has a multiple of 16 rows (H then goes to memory once per
+// position instead of being stored, reloaded and stored again; 31x31: 5.2 -> 5.7x filter2D at
+// 8192^2, measured), else 8 x 2 (16 x 2 or 12 x 2 spill and run 1.4-1.8x slower). Each
+// H_i[p] is the same FMA sequence over j = 0..jp-1 either way, so the chunking never changes a
+// result.
+template <int NV, int kFoldRows>
 [[gnu::always_inline]] inline void folded_h_block(const float* const* prow, const float* q, std::int64_t rx,
                                                   std::int64_t ry, std::int64_t jp, float* const* hrow,
                                                   std::int64_t p) {
     for (std::int64_t j0 = 0; j0 < jp; j0 += kFoldRows) {
         Vf f[kFoldRows][NV];
-#pragma GCC unroll 8
+#pragma GCC unroll 16
         for (int jj = 0; jj < kFoldRows; ++jj) {
             const std::int64_t j = j0 + jj;
 #pragma GCC unroll 8
@@ -437,7 +442,7 @@ template <int NV>
 #pragma GCC unroll 8
             for (int v = 0; v < NV; ++v)
                 acc[v] = j0 == 0 ? Vf{} : load(h + v * kLanes);
-#pragma GCC unroll 8
+#pragma GCC unroll 16
             for (int jj = 0; jj < kFoldRows; ++jj) {
                 const Vf k = splat(qi[jj]);
 #pragma GCC unroll 8
@@ -474,7 +479,8 @@ void Convolve2dPlan::apply_direct_folded(const ConvolveInput& in, const Convolve
     const std::int64_t kh = m_kernel.height;
     const std::int64_t rx = g.rx;
     const std::int64_t ry = g.ry;
-    const std::int64_t jp = m_quadrant_rows;
+    const std::int64_t jp = m_quadrant_rows;  // a multiple of 8
+    const bool rows16 = jp % 16 == 0;
     const std::int64_t oh = g.dst.height;
     const std::int64_t band = band_rows(g.dst.width, ry);
     const std::int64_t bands = (oh + band - 1) / band;
@@ -510,20 +516,39 @@ void Convolve2dPlan::apply_direct_folded(const ConvolveInput& in, const Convolve
                     }
                     prow[static_cast<std::size_t>(j)] = buf;
                 }
-                std::int64_t p = 0;
-                for (; p + 2 * kLanes <= positions; p += 2 * kLanes)
-                    folded_h_block<2>(prow.data(), q, rx, ry, jp, hrow.data(), p);
-                for (; p < positions; p += kLanes)
-                    folded_h_block<1>(prow.data(), q, rx, ry, jp, hrow.data(), p);
                 float* o = s.dst.row(y);
-                if (w >= kLanes) {
-                    for_blocks_overlap(w, [&]<int NV>(std::int64_t x) {
-                        Vf acc[NV];
-                        folded_out_block<NV>(hrow.data(), rx, x, acc);
+                // The output pass trails the H pass by 2 rx positions, so the H values it reads
+                // were written a few blocks earlier and are still in L1 (a whole H row set is
+                // 16 x the strip width, L2-sized). Every output is the same sum in the same
+                // order whichever block computes it.
+                std::int64_t x_done = 0;
+                auto out_block = [&]<int NV>(std::int64_t x) {
+                    Vf acc[NV];
+                    folded_out_block<NV>(hrow.data(), rx, x, acc);
 #pragma GCC unroll 8
-                        for (int v = 0; v < NV; ++v)
-                            store(o + x + v * kLanes, acc[v]);
-                    });
+                    for (int v = 0; v < NV; ++v)
+                        store(o + x + v * kLanes, acc[v]);
+                };
+                std::int64_t p = 0;
+                for (; p + 2 * kLanes <= positions; p += 2 * kLanes) {
+                    if (rows16) {
+                        folded_h_block<1, 16>(prow.data(), q, rx, ry, jp, hrow.data(), p);
+                        folded_h_block<1, 16>(prow.data(), q, rx, ry, jp, hrow.data(), p + kLanes);
+                    } else {
+                        folded_h_block<2, 8>(prow.data(), q, rx, ry, jp, hrow.data(), p);
+                    }
+                    while (x_done + 4 * kLanes <= w && x_done + 4 * kLanes + 2 * rx <= p + 2 * kLanes) {
+                        out_block.template operator()<4>(x_done);
+                        x_done += 4 * kLanes;
+                    }
+                }
+                for (; p < positions; p += kLanes) {
+                    if (rows16) folded_h_block<1, 16>(prow.data(), q, rx, ry, jp, hrow.data(), p);
+                    else folded_h_block<1, 8>(prow.data(), q, rx, ry, jp, hrow.data(), p);
+                }
+                if (w >= kLanes) {
+                    const std::int64_t start = std::min(x_done, w - kLanes);
+                    for_blocks_overlap(w - start, [&]<int NV>(std::int64_t xx) { out_block.template operator()<NV>(start + xx); });
                 } else {
                     Vf acc[1];
                     folded_out_block<1>(hrow.data(), rx, 0, acc);

@@ -388,7 +388,13 @@ TEST(Convolve2d, EveryPathMatchesReference) {
     };
     const Kernel2d airy = airy_psf({1.2, 0.25, 7, 3});
     const Kernel2d rnd = random_kernel(9, 7, 21);
+    // Folded direct path: a 15x15 quadrant of 8 rows (8 x 2 register blocks) and a 31x31 one of
+    // 16 rows (16 x 1 blocks).
+    const Kernel2d airy31 = airy_psf({1.5, 0.3, 15, 3});
+    ASSERT_TRUE(Convolve2dPlan(airy, forced(Convolve2dMethod::Direct)).folded());
+    ASSERT_TRUE(Convolve2dPlan(airy31, forced(Convolve2dMethod::Direct)).folded());
     const std::vector<Case> cases = {
+        {airy31, Convolve2dMethod::Direct, 2e-6},
         {airy, Convolve2dMethod::Direct, 2e-6},
         {airy, Convolve2dMethod::LowRank, 2e-5},
         {airy, Convolve2dMethod::Fft, 2e-6},
@@ -487,6 +493,18 @@ TEST(Convolve2d, TiledEqualsWholeBitForBit) {
             for (std::int64_t x = 0; x < 50; ++x)
                 same = same && std::memcmp(&v.at(x, y), &whole.at(x, 100 + y), sizeof(float)) == 0;
         EXPECT_TRUE(same);
+    }
+    // Folded direct path (symmetric kernels; 8- and 16-row quadrants).
+    for (std::int64_t radius : {7, 15}) {
+        const Convolve2dPlan plan(airy_psf({1.5, 0.3, radius, 3}), forced(Convolve2dMethod::Direct));
+        ASSERT_TRUE(plan.folded());
+        Image whole(230, 170);
+        plan.apply(in.view(), whole.view());
+        for (auto [tw, th] : {std::pair{1, 3}, {9, 9}, {16, 40}, {100, 100}, {131, 17}}) {
+            const Image t = tiled(in, plan.halo(), tw, th,
+                                  [&](const ConvolveInput& ci, const ConvolveOutput& co) { plan.apply(ci, co); });
+            EXPECT_TRUE(bit_identical(whole, t)) << "folded radius " << radius << " tile " << tw << "x" << th;
+        }
     }
     // FFT: bit-identical for caller tiles aligned to the block grid.
     const Convolve2dPlan fft(airy, forced(Convolve2dMethod::Fft));
