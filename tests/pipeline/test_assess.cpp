@@ -382,6 +382,29 @@ TEST(RealData, FwhmAgreesWithRer) {
     }
 }
 
+// The 0.15 m aerial extract (383 x 232 px) holds few step edges with flat plateaus: it is
+// assessed without error, reports what it found and why the rest was rejected, and the axis
+// without edges is flagged rather than invented.
+TEST(RealData, AerialExtractIsAssessedWithItsFewEdgesCounted) {
+    if (!test::have_real_data()) GTEST_SKIP() << "../shared/data/real is absent";
+    const RealAssessment r = assess_real("hro_colorado_rgb_0p15m.tif");
+    const EdgeAggregate& ag = r.ag();
+    ASSERT_TRUE(ag.usable);
+    EXPECT_GE(ag.usable_count, 1);
+    EXPECT_GT(ag.analysed, 20 * ag.usable_count);
+    const auto noisy = ag.verdict_counts[static_cast<std::size_t>(EdgeVerdict::noisy_plateau)];
+    const auto curved = ag.verdict_counts[static_cast<std::size_t>(EdgeVerdict::curved)];
+    std::printf("hro_colorado: %lld analysed, %lld usable, %lld noisy plateau, %lld curved\n",
+                static_cast<long long>(ag.analysed), static_cast<long long>(ag.usable_count), static_cast<long long>(noisy),
+                static_cast<long long>(curved));
+    EXPECT_GT(noisy + curved, ag.analysed / 2);
+    EXPECT_TRUE(ag.single_axis);
+    EXPECT_TRUE(std::isfinite(ag.rer_gm));
+    EXPECT_GT(ag.rer_gm, 0.25);
+    ASSERT_TRUE(r.result.giqe5.has_value());
+    EXPECT_TRUE(std::isfinite(r.result.giqe5->value));
+}
+
 // Every per-axis RER comes with a finite, positive standard error, and the per-edge errors
 // are what the aggregate used.
 TEST(RealData, RerStandardErrorsAreReported) {
