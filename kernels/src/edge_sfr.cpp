@@ -958,13 +958,24 @@ EdgeMeasurement measure_adaptive(ConstImageView<float> image, ConstImageView<std
     if (first.verdict == EdgeVerdict::low_contrast && first.contrast_to_noise < 0.5 * p.min_contrast_to_noise) return first;
     EdgeSfrParams q = p;
     double w = p.roi_half_width_px;
+    // When no width works, the widest attempt's verdict is reported, unless a narrower one
+    // found the edge too close to 0 / 45 degrees (sparse_sampling): that holds at every width,
+    // while the widest attempt's reason (a neighbouring edge on a plateau, a reversed polarity)
+    // was the one the narrowing removed. Bar targets are the common case: axis-aligned bars a
+    // few pixels apart.
+    EdgeMeasurement sparse;
+    bool have_sparse = false;
     while (w > p.min_roi_half_width_px) {
         w = std::max(p.min_roi_half_width_px, 0.75 * w);
         q.roi_half_width_px = w;
         EdgeMeasurement m = measure_impl(image, mask, seg, q);
         if (is_usable(m.verdict)) return m;
+        if (!have_sparse && m.verdict == EdgeVerdict::sparse_sampling) {
+            sparse = std::move(m);
+            have_sparse = true;
+        }
     }
-    return first;
+    return have_sparse ? sparse : first;
 }
 
 // Rectangle ROI (sfrmat style): find the edge inside the rectangle and turn it into a segment

@@ -613,6 +613,29 @@ TEST(EdgeAdaptive, NarrowRoadMeasuredWithANarrowerRoi) {
     EXPECT_FALSE(is_usable(measure_edge_adaptive(road.view(), {}, true_segment(s), p).verdict));
 }
 
+// The same road axis-aligned (a bar of a bar target): no width can measure it, and the reason
+// reported is the one that holds at every width (no slant, so no sub-pixel phases), not the
+// widest attempt's (the far side of the road on a plateau).
+TEST(EdgeAdaptive, AxisAlignedBarReportsSparseSampling) {
+    EdgeSpec s = sized_spec(0.0, 0.6, 16.0);
+    s.dark = 0.0;
+    s.bright = 200.0;
+    const Image a = render_edge(s);
+    EdgeSpec far = s;
+    far.cx = 0.5 * static_cast<double>(s.width) + 8.0;
+    const Image b = render_edge(far);
+    Image road(s.width, s.height);
+    for (std::int64_t y = 0; y < s.height; ++y)
+        for (std::int64_t x = 0; x < s.width; ++x) road.at(x, y) = 100.0f + a.at(x, y) - b.at(x, y);
+    EdgeSfrParams p = accuracy_params(0.5);
+    p.roi_half_width_px = 10.0;
+    const EdgeMeasurement wide = measure_edge(road.view(), {}, true_segment(s), p);
+    ASSERT_FALSE(is_usable(wide.verdict));
+    EXPECT_NE(wide.verdict, EdgeVerdict::sparse_sampling) << wide.reason;
+    const EdgeMeasurement m = measure_edge_adaptive(road.view(), {}, true_segment(s), p);
+    EXPECT_EQ(m.verdict, EdgeVerdict::sparse_sampling) << to_string(m.verdict) << ": " << m.reason;
+}
+
 // Two sharp steps 3 px apart with a shelf just above the 50 % level (a roof edge beside its
 // shadow): a small RER with a moderate rise, which no single blurred step produces.
 TEST(EdgeVerdicts, DoubleStepIsNotAStep) {
