@@ -586,10 +586,15 @@ TEST(EdgeErrors, VerdictNames) {
 // A bright road 8 px wide: at half-width 10 its far side lies inside the bright plateau; the
 // adaptive measurement falls back to a narrower ROI that holds only the near side, and the RER
 // of that side is still the truth.
-TEST(EdgeAdaptive, NarrowRoadMeasuredWithANarrowerRoi) {
-    EdgeSpec s = sized_spec(6.0, 0.6, 16.0);
+// A bright road 8 px wide on grey: the step of `s` and, 8 px along its normal, the opposite
+// step (a second edge inside a 10 px half-width ROI).
+EdgeSpec road_spec(double angle_deg) {
+    EdgeSpec s = sized_spec(angle_deg, 0.6, 16.0);
     s.dark = 0.0;
     s.bright = 200.0;
+    return s;
+}
+Image render_road(const EdgeSpec& s) {
     const Image a = render_edge(s);
     EdgeSpec far = s;
     const double ang = s.angle_deg * kPi / 180.0;
@@ -599,6 +604,12 @@ TEST(EdgeAdaptive, NarrowRoadMeasuredWithANarrowerRoi) {
     Image road(s.width, s.height);
     for (std::int64_t y = 0; y < s.height; ++y)
         for (std::int64_t x = 0; x < s.width; ++x) road.at(x, y) = 100.0f + a.at(x, y) - b.at(x, y);
+    return road;
+}
+
+TEST(EdgeAdaptive, NarrowRoadMeasuredWithANarrowerRoi) {
+    const EdgeSpec s = road_spec(6.0);
+    const Image road = render_road(s);
     EdgeSfrParams p = accuracy_params(0.5);
     p.roi_half_width_px = 10.0;
     const EdgeMeasurement wide = measure_edge(road.view(), {}, true_segment(s), p);
@@ -617,16 +628,8 @@ TEST(EdgeAdaptive, NarrowRoadMeasuredWithANarrowerRoi) {
 // reported is the one that holds at every width (no slant, so no sub-pixel phases), not the
 // widest attempt's (the far side of the road on a plateau).
 TEST(EdgeAdaptive, AxisAlignedBarReportsSparseSampling) {
-    EdgeSpec s = sized_spec(0.0, 0.6, 16.0);
-    s.dark = 0.0;
-    s.bright = 200.0;
-    const Image a = render_edge(s);
-    EdgeSpec far = s;
-    far.cx = 0.5 * static_cast<double>(s.width) + 8.0;
-    const Image b = render_edge(far);
-    Image road(s.width, s.height);
-    for (std::int64_t y = 0; y < s.height; ++y)
-        for (std::int64_t x = 0; x < s.width; ++x) road.at(x, y) = 100.0f + a.at(x, y) - b.at(x, y);
+    const EdgeSpec s = road_spec(0.0);
+    const Image road = render_road(s);
     EdgeSfrParams p = accuracy_params(0.5);
     p.roi_half_width_px = 10.0;
     const EdgeMeasurement wide = measure_edge(road.view(), {}, true_segment(s), p);
