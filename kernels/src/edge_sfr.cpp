@@ -262,6 +262,38 @@ double esf_at(const std::vector<double>& ds, const std::vector<double>& vs, cons
     return (1 - t) * bins[static_cast<std::size_t>(kl)] + t * bins[static_cast<std::size_t>(kl + 1)];
 }
 
+// FWHM of an LSF sampled at the bin centres bin_lo + (k + 1/2) h (defined on bins 1..n-2),
+// about its highest value within 1.5 px of `centre`, so that a noise spike on a plateau of a
+// short edge cannot stand in for the peak; the half-maximum crossings are found walking
+// outwards and interpolated linearly. Returns the peak; `width` is 0 when a crossing is missing.
+double lsf_fwhm(const std::vector<double>& l, double bin_lo, double h, double centre, double& width) {
+    const auto n = static_cast<std::int64_t>(l.size());
+    std::int64_t km = -1;
+    for (std::int64_t k = 1; k + 1 < n; ++k) {
+        const double x = bin_lo + (static_cast<double>(k) + 0.5) * h - centre;
+        if (std::abs(x) > 1.5) continue;
+        if (km < 0 || l[static_cast<std::size_t>(k)] > l[static_cast<std::size_t>(km)]) km = k;
+    }
+    if (km < 0) km = std::max_element(l.begin(), l.end()) - l.begin();
+    const double peak = l[static_cast<std::size_t>(km)], half = 0.5 * peak;
+    double left = 0, right = 0;
+    bool lok = false, rok = false;
+    for (auto k = km; k > 0 && !lok; --k)
+        if (l[static_cast<std::size_t>(k - 1)] < half) {
+            const double l0 = l[static_cast<std::size_t>(k - 1)], l1 = l[static_cast<std::size_t>(k)];
+            left = static_cast<double>(k - 1) + (half - l0) / (l1 - l0);
+            lok = true;
+        }
+    for (auto k = km; k + 1 < n && !rok; ++k)
+        if (l[static_cast<std::size_t>(k + 1)] < half) {
+            const double l0 = l[static_cast<std::size_t>(k)], l1 = l[static_cast<std::size_t>(k + 1)];
+            right = static_cast<double>(k) + (l0 - half) / (l0 - l1);
+            rok = true;
+        }
+    width = (lok && rok && half > 0) ? (right - left) * h : 0.0;
+    return peak;
+}
+
 void set_verdict(EdgeMeasurement& m, EdgeVerdict v, std::string reason) {
     m.verdict = v;
     m.reason = std::move(reason);
@@ -618,33 +650,7 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
         for (std::int64_t k = 1; k + 1 < nb; ++k)
             lsf[static_cast<std::size_t>(k)] =
                 (esf[static_cast<std::size_t>(k + 1)] - esf[static_cast<std::size_t>(k - 1)]) / (2.0 * h);
-        // FWHM about the LSF peak nearest the edge: the peak is searched within 1.5 px of the
-        // 50 % crossing, so that a noise spike on a plateau of a short edge cannot stand in for it.
-        std::int64_t kmax = -1;
-        for (std::int64_t k = 1; k + 1 < nb; ++k) {
-            const double x = bin_lo + (static_cast<double>(k) + 0.5) * h - centre;
-            if (std::abs(x) > 1.5) continue;
-            if (kmax < 0 || lsf[static_cast<std::size_t>(k)] > lsf[static_cast<std::size_t>(kmax)]) kmax = k;
-        }
-        if (kmax < 0) kmax = std::max_element(lsf.begin(), lsf.end()) - lsf.begin();
-        const double half = 0.5 * lsf[static_cast<std::size_t>(kmax)];
-        double left = 0, right = 0;
-        bool lok = false, rok = false;
-        for (auto k = kmax; k > 0; --k)
-            if (lsf[static_cast<std::size_t>(k - 1)] < half) {
-                const double l0 = lsf[static_cast<std::size_t>(k - 1)], l1 = lsf[static_cast<std::size_t>(k)];
-                left = static_cast<double>(k - 1) + (half - l0) / (l1 - l0);
-                lok = true;
-                break;
-            }
-        for (auto k = kmax; k + 1 < nb; ++k)
-            if (lsf[static_cast<std::size_t>(k + 1)] < half) {
-                const double l0 = lsf[static_cast<std::size_t>(k)], l1 = lsf[static_cast<std::size_t>(k + 1)];
-                right = static_cast<double>(k) + (l0 - half) / (l0 - l1);
-                rok = true;
-                break;
-            }
-        m.fwhm_px = (lok && rok && half > 0) ? (right - left) * h : 0.0;
+        const double peak_bin = lsf_fwhm(lsf, bin_lo, h, centre, m.fwhm_px);
         fwhm_window = m.fwhm_px;
         // On a short real edge the binned LSF is noisy: the scatter of the samples about the
         // ESF near the edge (noise plus the edge's own wiggle, 0.1-0.2 of the contrast per
@@ -684,41 +690,17 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
             // Standard error of one central-difference LSF value.
             const double se_lsf = spread * std::sqrt(2.0 / n_bin) / (2.0 * h);
             constexpr double kFwhmPerSigma = 2.3548200450309493;  // 2 sqrt(2 ln 2)
-            auto width_of = [&](const std::vector<double>& l, double& width) {
-                std::int64_t km = -1;
-                for (std::int64_t k = 1; k + 1 < nb; ++k) {
-                    const double x = bin_lo + (static_cast<double>(k) + 0.5) * h - centre;
-                    if (std::abs(x) > 1.5) continue;
-                    if (km < 0 || l[static_cast<std::size_t>(k)] > l[static_cast<std::size_t>(km)]) km = k;
-                }
-                if (km < 0) return -1.0;
-                const double pk = l[static_cast<std::size_t>(km)], hm = 0.5 * pk;
-                double lx = 0, rx = 0;
-                bool lf = false, rf = false;
-                for (auto k = km; k > 0 && !lf; --k)
-                    if (l[static_cast<std::size_t>(k - 1)] < hm) {
-                        lx = static_cast<double>(k - 1) + (hm - l[static_cast<std::size_t>(k - 1)]) /
-                                                              (l[static_cast<std::size_t>(k)] - l[static_cast<std::size_t>(k - 1)]);
-                        lf = true;
-                    }
-                for (auto k = km; k + 1 < nb && !rf; ++k)
-                    if (l[static_cast<std::size_t>(k + 1)] < hm) {
-                        rx = static_cast<double>(k) + (l[static_cast<std::size_t>(k)] - hm) /
-                                                          (l[static_cast<std::size_t>(k)] - l[static_cast<std::size_t>(k + 1)]);
-                        rf = true;
-                    }
-                width = (lf && rf && pk > 0) ? (rx - lx) * h : 0.0;
-                return pk;
-            };
             std::vector<double> ls(lsf.size());
             const double var_bins = 5.0 * h * h / 12.0;
             auto unblur = [&](double fw, double var_smooth) {
                 const double blur2 = kFwhmPerSigma * kFwhmPerSigma * (var_bins + var_smooth);
                 return std::sqrt(std::max(fw * fw - blur2, 0.25 * fw * fw));
             };
-            const bool binned_quiet = se_lsf <= 0.05 * 2.0 * half;
+            const bool binned_quiet = se_lsf <= 0.05 * peak_bin;
             if (binned_quiet && m.fwhm_px > 0) m.fwhm_px = unblur(m.fwhm_px, 0.0);
-            for (int step = 1; !binned_quiet && 0.5 * h * step <= 0.75 + 1e-9; ++step) {
+            // sigma_s = step x h / 2 up to 0.75 px.
+            const auto max_steps = static_cast<int>(std::floor(1.5 / h + 1e-9));
+            for (int step = 1; !binned_quiet && step <= max_steps; ++step) {
                 const double sigma_s = 0.5 * h * step;
                 // Discrete Gaussian over +-3 sigma_s; the smoothed LSF's standard error is
                 // se_lsf x sqrt(sum g^2) (the central differences' correlation ignored: safe side).
@@ -745,9 +727,9 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
                     ls[static_cast<std::size_t>(k)] = wsum > 0 ? acc / wsum : 0.0;
                 }
                 double w_s = 0;
-                const double peak = width_of(ls, w_s);
+                const double peak = lsf_fwhm(ls, bin_lo, h, centre, w_s);
                 const bool quiet = peak > 0 && se_lsf * std::sqrt(g2) <= 0.05 * peak;
-                if (quiet || 0.5 * h * (step + 1) > 0.75 + 1e-9) {
+                if (quiet || step == max_steps) {
                     if (w_s > 0) m.fwhm_px = unblur(w_s, sigma_s * sigma_s);
                     break;
                 }
