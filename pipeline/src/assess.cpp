@@ -128,6 +128,68 @@ giqe::NiirsPrediction predict_with_rer_error(giqe::NiirsPrediction (*equation)(c
     return p;
 }
 
+// RER of an edge read on pixels `factor` times wider, for a Gaussian-equivalent edge: the ESF of
+// a Gaussian LSF of s px gives RER = erf(0.5 / (sqrt(2) s)) (RER = ESF(+0.5) - ESF(-0.5), GIQE 4:
+// Leachtenauer et al., Appl. Opt. 36(32), 1997), so on the wider pixels RER_k = erf(k erfinv(RER)).
+double rer_on_coarser_grid(double rer, double factor) {
+    if (!(rer > 0 && rer < 1) || factor == 1.0) return rer;
+    double z = 0.5;  // erfinv(rer) by Newton's method on erf(z) - rer
+    for (int i = 0; i < 60; ++i) {
+        const double step = (std::erf(z) - rer) / (2.0 / std::sqrt(std::numbers::pi) * std::exp(-z * z));
+        z = std::clamp(z - step, 1e-9, 6.0);
+        if (std::abs(step) < 1e-14) break;
+    }
+    return std::erf(factor * z);
+}
+
+// RER range of un-sharpened imagery when nothing is measured: an ideal diffraction-limited
+// system with a square detector gives RER 0.383 at Q = 2 and 0.755 at Q = 0.5 (the sensor model's
+// edge response of the signed OTF, pipeline/src/sensor.cpp; Fiete, "Image chain analysis for
+// space imaging systems", J. Imaging Sci. Technol. 51(2), 2007, for Q and the image chain);
+// jitter, smear and defocus only lower it, so 0.30 is kept as the floor of operational imagery.
+constexpr double kPlausibleRerLow = 0.30;
+constexpr double kPlausibleRerHigh = 0.76;
+// Model uncertainty kept around a preset's predicted RER.
+constexpr double kPresetRerMargin = 0.10;
+
+// GIQE 5 over the RER range (no usable edges): the interval's ends, its midpoint as the value,
+// and a standard error that adds half the interval to the equation's own in quadrature.
+void estimate_from_gsd_alone(AssessResult& r, const AssessParams& params) {
+    AssessResult::GsdAloneEstimate e;
+    if (!params.sensor.empty()) {
+        const sensor::SensorPreset& preset = sensor::find_sensor_preset(params.sensor);
+        const sensor::SensorModel m = sensor::SensorModel::physical(preset.description);
+        const auto& f = m.figures();
+        e.rer_low = std::min(f.x.rer, f.y.rer) * (1 - kPresetRerMargin);
+        e.rer_high = std::max(f.x.rer, f.y.rer) * (1 + kPresetRerMargin);
+        e.rer_range_source = fmt::format("sensor preset {}: its RER x {:.3f}, y {:.3f}, +/- {:.0f} %", preset.name, f.x.rer,
+                                         f.y.rer, 100 * kPresetRerMargin);
+    } else {
+        e.rer_low = kPlausibleRerLow;
+        e.rer_high = kPlausibleRerHigh;
+        e.rer_range_source = "plausible range of un-sharpened imagery (ideal optics Q 2 to 0.5 give 0.38-0.76; 0.30 allows "
+                             "for jitter and smear)";
+    }
+    giqe::Giqe5Inputs in;
+    in.gsd_weighted_m = r.gsd_weighted_m;
+    in.snr = r.snr;
+    in.elevation_deg = r.elevation_deg;
+    in.rer_weighted = e.rer_low;
+    const giqe::NiirsPrediction lo = giqe::giqe5(in);
+    in.rer_weighted = e.rer_high;
+    giqe::NiirsPrediction hi = giqe::giqe5(in);
+    e.niirs_low = lo.value;
+    e.niirs_high = hi.value;
+    hi.value = 0.5 * (lo.value + hi.value);
+    hi.rer_measurement_error = 0.5 * (e.niirs_high - e.niirs_low);
+    r.giqe5 = hi;
+    r.warnings.push_back(fmt::format("NIIRS {:.2f} to {:.2f} estimated from GSD alone: GSD {:.3g} m and SNR {:.1f} with RER "
+                                     "{:.2f}-{:.2f} ({})",
+                                     e.niirs_low, e.niirs_high, r.gsd_weighted_m, r.snr, e.rer_low, e.rer_high,
+                                     e.rer_range_source));
+    r.gsd_alone = e;
+}
+
 }  // namespace
 
 GiqeSelection parse_giqe_selection(const std::string& s) {
@@ -190,18 +252,15 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
             throw Error(fmt::format("--elevation-deg must lie in (0, 90] (got {})", *params.elevation_deg));
         r.elevation_deg = *params.elevation_deg;
         r.elevation_source = "user";
-    } else if (r.acquisition.satellite_elevation_deg) {
-        r.elevation_deg = *r.acquisition.satellite_elevation_deg;
-        r.elevation_source = "metadata";
-    } else if (r.acquisition.off_nadir_deg) {
-        // Off-nadir angle at the satellite -> target elevation on a spherical Earth, at an
-        // assumed 600 km orbit (LEO imaging satellites fly 450-800 km: +-1 deg here).
-        r.elevation_deg = sensor::view_from_off_nadir(600e3, *r.acquisition.off_nadir_deg).elevation_deg;
-        r.elevation_source = "metadata off-nadir angle, 600 km orbit assumed";
+    } else if (r.acquisition.look) {
+        // The geometry degrade recorded, vendor metadata (IMD, DIMAP) or the RPCs, in that
+        // order (find_look_geometry, pipeline/src/info.cpp); the source names which.
+        r.elevation_deg = r.acquisition.look->elevation_deg;
+        r.elevation_source = r.acquisition.look->source;
     } else {
         r.elevation_deg = 90;
         r.elevation_source = "assumed nadir";
-        r.warnings.push_back("no look angle in the metadata and no --elevation-deg: nadir assumed (GSD_w = GSD)");
+        r.warnings.push_back("no look angle in the metadata or RPCs and no --elevation-deg: nadir assumed (GSD_w = GSD)");
     }
     // The product GSD is taken as the ground-plane GSD (orthorectified products resample to a
     // ground grid); normal-plane and weighted GSD follow from the elevation (domain.md §2).
@@ -209,6 +268,33 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
     r.gsd_ground_m = r.gsd.mean_m;
     r.gsd_normal_m = r.gsd_ground_m * std::sqrt(sin_el);
     r.gsd_weighted_m = r.gsd_normal_m / std::pow(sin_el, 0.25);
+
+    // Effective resolution: an image interpolated from a coarser grid is rated on the GSD of that
+    // grid (its pixels carry no detail finer than it).
+    t = Clock::now();
+    r.sampling = estimate_sampling(img.pixels.view(), mask);
+    if (r.sampling.valid && (r.sampling.x.upsampled || r.sampling.y.upsampled)) {
+        r.effective_gsd_x_m = r.gsd.x_m * r.sampling.x.factor;
+        r.effective_gsd_y_m = r.gsd.y_m * r.sampling.y.factor;
+        const double eff_mean = std::sqrt(r.effective_gsd_x_m * r.effective_gsd_y_m);
+        r.rated_on_effective_gsd = !params.trust_pixel_size;
+        r.warnings.push_back(fmt::format(
+            "UPSAMPLED: the image was interpolated from a coarser grid (about {:.2f} x {:.2f}: {}); effective GSD {:.3g} x {:.3g} m "
+            "against a product GSD of {:.3g} x {:.3g} m; {}",
+            r.sampling.x.factor, r.sampling.y.factor, r.sampling.message, r.effective_gsd_x_m, r.effective_gsd_y_m, r.gsd.x_m,
+            r.gsd.y_m,
+            r.rated_on_effective_gsd ? "NIIRS is computed from the effective GSD"
+                                     : "NIIRS is computed from the product GSD as asked (--trust-pixel-size): it overrates the image"));
+        if (r.rated_on_effective_gsd) {
+            r.gsd_ground_m = eff_mean;
+            r.gsd_normal_m = r.gsd_ground_m * std::sqrt(sin_el);
+            r.gsd_weighted_m = r.gsd_normal_m / std::pow(sin_el, 0.25);
+        }
+    } else {
+        r.effective_gsd_x_m = r.gsd.x_m;
+        r.effective_gsd_y_m = r.gsd.y_m;
+    }
+    r.runstats.push_back({"sampling", seconds_since(t)});
 
     // Noise and SNR.
     t = Clock::now();
@@ -322,7 +408,9 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
     t = Clock::now();
     const EdgeAggregate& ag = r.edges.aggregate;
     if (!ag.usable) {
-        r.warnings.push_back("no NIIRS: " + (ag.message.empty() ? std::string("no usable edges") : ag.message));
+        const std::string why = ag.message.empty() ? std::string("no usable edges") : ag.message;
+        r.warnings.push_back(r.snr > 0 ? "no measured RER (" + why + "): NIIRS estimated from GSD alone"
+                                       : "no NIIRS: " + why + ", and no SNR (give --snr)");
     } else if (r.snr <= 0) {
         r.warnings.push_back("no NIIRS: no SNR (give --snr)");
     } else {
@@ -347,10 +435,20 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
         const double rel_lo = rel(x_is_lo ? ag.x : ag.y), rel_hi = rel(x_is_lo ? ag.y : ag.x);
         const double rel_gm = ag.single_axis ? rel(only) : 0.5 * std::hypot(rel_lo, rel_hi);
         const double rel_w = ag.single_axis ? rel(only) : std::hypot(rel_hi / 3.0, 2.0 * rel_lo / 3.0);
+        // The RER on the grid the image is rated on: the measured one, or, for an upsampled image
+        // rated on its effective GSD, the same edges read on pixels `factor` times wider.
+        r.rated_rer_gm = ag.rer_gm;
+        r.rated_rer_weighted = ag.rer_weighted;
+        if (r.rated_on_effective_gsd) {
+            const double rx = rer_on_coarser_grid(ag.x.count ? ag.x.rer.median : ag.y.rer.median, r.sampling.x.factor);
+            const double ry = rer_on_coarser_grid(ag.y.count ? ag.y.rer.median : ag.x.rer.median, r.sampling.y.factor);
+            r.rated_rer_gm = std::sqrt(rx * ry);
+            r.rated_rer_weighted = giqe::rer_weighted(rx, ry);
+        }
         if (all || params.giqe == GiqeSelection::giqe5) {
             giqe::Giqe5Inputs in;
             in.gsd_weighted_m = r.gsd_weighted_m;
-            in.rer_weighted = ag.rer_weighted;
+            in.rer_weighted = r.rated_rer_weighted;
             in.snr = r.snr;
             in.elevation_deg = r.elevation_deg;
             in.measured_overshoot_h = ag.overshoot_h_gm;
@@ -359,7 +457,7 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
         if (all || params.giqe == GiqeSelection::giqe4) {
             giqe::Giqe4Inputs in;
             in.gsd_ground_m = r.gsd_ground_m;
-            in.rer = ag.rer_gm;
+            in.rer = r.rated_rer_gm;
             in.overshoot_h = ag.overshoot_h_gm;
             in.noise_gain_g = 1.0;
             in.snr = r.snr;
@@ -369,7 +467,7 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
         if (all || params.giqe == GiqeSelection::giqe3) {
             giqe::Giqe3Inputs in;
             in.gsd_normal_m = r.gsd_normal_m;
-            in.rer = ag.rer_gm;
+            in.rer = r.rated_rer_gm;
             in.overshoot_h = ag.overshoot_h_gm;
             in.noise_gain_g = 1.0;
             in.snr = r.snr;
@@ -379,21 +477,33 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
             r.warnings.push_back("GIQE 3/4 are fed the measured (un-sharpened) RER and H with G = 1");
     }
 
-    // Interpretability from the primary NIIRS (GIQE 5 unless only 3 or 4 was asked for).
+    // No usable edges: GIQE 5 over the RER range such imagery has ("estimated from GSD alone").
+    if (!ag.usable && r.snr > 0) estimate_from_gsd_alone(r, params);
+
+    // Interpretability from the primary NIIRS (GIQE 5 unless only 3 or 4 was asked for), with its
+    // uncertainty: the equation's standard error and the measured RER's, combined in quadrature.
     const giqe::NiirsPrediction* primary = r.giqe5 ? &*r.giqe5 : r.giqe4 ? &*r.giqe4 : r.giqe3 ? &*r.giqe3 : nullptr;
-    r.resolution_rule = params.resolution_rule;
     if (primary) {
-        r.niirs_military = interpret::assess_niirs(primary->value, interpret::NiirsScale::visible_military);
-        r.niirs_civil = interpret::assess_niirs(primary->value, interpret::NiirsScale::civil);
-        const auto rule = interpret::parse_resolution_rule(params.resolution_rule);
-        const double mtf50 = std::sqrt(std::max(ag.x.count ? ag.x.mtf50_cyc_per_px.median : ag.y.mtf50_cyc_per_px.median, 1e-9) *
-                                       std::max(ag.y.count ? ag.y.mtf50_cyc_per_px.median : ag.x.mtf50_cyc_per_px.median, 1e-9));
-        r.effective_resolution_m_per_cycle = interpret::effective_resolution_m_per_cycle(rule, r.gsd.mean_m, ag.rer_gm, mtf50);
+        interpret::ImageQuality q;
+        q.niirs = primary->value;
+        q.niirs_sigma = std::hypot(primary->standard_error.value_or(0.0), primary->rer_measurement_error.value_or(0.0));
+        q.equation = giqe::to_string(primary->version);
+        q.gsd_m = r.gsd_ground_m;  // the product GSD, or the effective GSD of an upsampled image
+        if (ag.usable) {
+            q.basis = "measured edges";
+            q.rer = r.rated_rer_gm;
+            const double mx = ag.x.count ? ag.x.mtf50_cyc_per_px.median : ag.y.mtf50_cyc_per_px.median;
+            const double my = ag.y.count ? ag.y.mtf50_cyc_per_px.median : ag.x.mtf50_cyc_per_px.median;
+            // MTF50 in cycles per rated pixel: an effective pixel spans `factor` product pixels.
+            const double kx = r.rated_on_effective_gsd ? r.sampling.x.factor : 1.0;
+            const double ky = r.rated_on_effective_gsd ? r.sampling.y.factor : 1.0;
+            if (mx > 0 && my > 0) q.mtf50_cyc_per_px = std::sqrt(mx * kx * my * ky);
+        } else {
+            q.basis = "estimated from GSD alone";
+        }
         std::vector<interpret::Target> targets = interpret::target_catalogue();
         targets.insert(targets.end(), params.extra_targets.begin(), params.extra_targets.end());
-        for (const auto& tg : targets)
-            r.johnson.push_back(interpret::johnson_assess(tg, r.effective_resolution_m_per_cycle, params.resolution_rule));
-        r.verdicts = interpret::verdict_sentences(*r.niirs_military, r.johnson, giqe::to_string(primary->version));
+        r.interpretation = interpret::interpret_image(q, targets, interpret::parse_rule(params.resolution_rule));
     }
     r.runstats.push_back({"niirs", seconds_since(t)});
     return r;
@@ -404,7 +514,10 @@ namespace {
 nlohmann::json robustness_json(const EdgeRobustness& rb) {
     using nlohmann::json;
     auto half = [](const EdgeSubsetRer& h) {
-        return json{{"geometric_mean", h.rer_gm}, {"standard_error", h.standard_error}, {"x_edges", h.x_count},
+        const bool have = h.x_count + h.y_count > 0;  // an empty half has no RER (null, not 0)
+        return json{{"geometric_mean", have ? json(h.rer_gm) : json(nullptr)},
+                    {"standard_error", have ? json(h.standard_error) : json(nullptr)},
+                    {"x_edges", h.x_count},
                     {"y_edges", h.y_count}};
     };
     auto diff = [](const EdgeSplit& sp) { return sp.compared ? json(sp.difference) : json(nullptr); };
@@ -443,7 +556,12 @@ nlohmann::json robustness_json(const EdgeRobustness& rb) {
 nlohmann::json to_json(const AssessResult& r, bool include_edges) {
     using nlohmann::json;
     const EdgeAggregate& ag = r.edges.aggregate;
+    // Absent values are null, never 0: an axis without usable edges has no statistics.
+    auto opt = [](bool have, double v) { return have ? json(v) : json(nullptr); };
     auto axis = [&](const EdgeAxisSummary& s) {
+        if (s.count == 0)
+            return json{{"count", 0}, {"rer", nullptr}, {"mtf50_cyc_per_px", nullptr}, {"mtf_nyquist", nullptr},
+                        {"fwhm_px", nullptr}, {"overshoot_h", nullptr}, {"mtf50_cyc_per_m", nullptr}};
         return json{{"count", s.count},
                     {"rer", [&] {
                          json j = stat_json(s, &EdgeAxisSummary::rer);
@@ -457,10 +575,27 @@ nlohmann::json to_json(const AssessResult& r, bool include_edges) {
                     {"overshoot_h", stat_json(s, &EdgeAxisSummary::overshoot_h)},
                     {"mtf50_cyc_per_m", s.mtf50_cyc_per_m}};
     };
+    const bool hx = ag.x.count > 0, hy = ag.y.count > 0;
     json gsd = to_json(r.gsd);
     gsd["ground_m"] = r.gsd_ground_m;
     gsd["normal_m"] = r.gsd_normal_m;
     gsd["weighted_m"] = r.gsd_weighted_m;
+    // Effective resolution: the sampling the image's content supports (README: JSON schema).
+    auto axis_sampling = [](const SamplingEstimate::Axis& a) {
+        return json{{"factor", a.factor},           {"upsampled", a.upsampled},
+                    {"cutoff_cyc_per_px", a.cutoff_cyc_per_px}, {"evidence", a.evidence},
+                    {"period_cyc_per_px", a.period_cyc_per_px}, {"drop_db", a.drop_db}};
+    };
+    gsd["effective"] = {{"x_m", r.effective_gsd_x_m},
+                        {"y_m", r.effective_gsd_y_m},
+                        {"mean_m", std::sqrt(r.effective_gsd_x_m * r.effective_gsd_y_m)},
+                        {"upsampled", r.sampling.valid && (r.sampling.x.upsampled || r.sampling.y.upsampled)},
+                        {"rated_on_effective_gsd", r.rated_on_effective_gsd},
+                        {"valid", r.sampling.valid},
+                        {"x", axis_sampling(r.sampling.x)},
+                        {"y", axis_sampling(r.sampling.y)},
+                        {"message", r.sampling.message},
+                        {"method", r.sampling.method}};
     json reasons = json::object();
     for (std::size_t i = 0; i < kEdgeVerdictCount; ++i)
         if (!is_usable(static_cast<EdgeVerdict>(i)) && ag.verdict_counts[i] > 0)
@@ -509,43 +644,26 @@ nlohmann::json to_json(const AssessResult& r, bool include_edges) {
                                {"pixels", b.pixels}});
     json niirs = json::object();
     niirs["giqe5"] = r.giqe5 ? prediction_json(*r.giqe5) : json(nullptr);
+    if (r.giqe5) {
+        niirs["giqe5"]["basis"] = r.gsd_alone ? "estimated from GSD alone" : "measured edges";
+        niirs["giqe5"]["interval"] = json(nullptr);
+        if (r.gsd_alone) {
+            niirs["giqe5"]["rer_measurement_error"] = nullptr;
+            niirs["giqe5"]["interval"] = {{"niirs_low", r.gsd_alone->niirs_low},
+                                          {"niirs_high", r.gsd_alone->niirs_high},
+                                          {"rer_low", r.gsd_alone->rer_low},
+                                          {"rer_high", r.gsd_alone->rer_high},
+                                          {"rer_range_source", r.gsd_alone->rer_range_source}};
+        }
+    }
     niirs["giqe4"] = r.giqe4 ? prediction_json(*r.giqe4) : json(nullptr);
     niirs["giqe3"] = r.giqe3 ? prediction_json(*r.giqe3) : json(nullptr);
-    json interp = json(nullptr);
-    if (r.niirs_military) {
-        auto crit = [](const std::vector<interpret::NiirsCriterion>& v) {
-            json a = json::array();
-            for (const auto& c : v)
-                a.push_back({{"level", c.level}, {"task", c.task}, {"as_commonly_cited", c.as_commonly_cited}});
-            return a;
-        };
-        json johnson = json::array();
-        for (const auto& j : r.johnson) {
-            json tasks = json::object();
-            for (const auto& tp : j.tasks) tasks[interpret::to_string(tp.task)] = {{"n50_cycles", tp.n50}, {"probability", tp.probability}};
-            johnson.push_back({{"target", j.target.name},
-                               {"key", j.target.key},
-                               {"length_m", j.target.length_m},
-                               {"width_m", j.target.width_m},
-                               {"critical_dimension_m", j.critical_dimension_m},
-                               {"cycles", j.cycles},
-                               {"tasks", tasks},
-                               {"source", j.target.source}});
-        }
-        interp = {{"niirs_level", r.niirs_military->level},
-                  {"criteria_met", crit(r.niirs_military->met)},
-                  {"criteria_not_met", crit(r.niirs_military->not_met)},
-                  {"civil_criteria_met", crit(r.niirs_civil->met)},
-                  {"civil_criteria_not_met", crit(r.niirs_civil->not_met)},
-                  {"resolution_rule", r.resolution_rule},
-                  {"effective_resolution_m_per_cycle", r.effective_resolution_m_per_cycle},
-                  {"johnson_rule", "cycles = sqrt(length x width) / effective resolution; P = (N/N50)^E / (1 + (N/N50)^E), "
-                                   "E = 2.7 + 0.7 N/N50 (Johnson 1958; ACQUIRE TTPF)"},
-                  {"johnson", johnson},
-                  {"verdicts", r.verdicts}};
-    }
+    const json interp = r.interpretation ? interpret::to_json(*r.interpretation) : json(nullptr);
     json runstats = json::object();
     for (const auto& s : r.runstats) runstats[s.stage + "_s"] = s.seconds;
+    json rob = robustness_json(r.robustness);
+    if (!ag.usable)
+        for (const char* k : {"max_single_edge_change", "max_single_object_change"}) rob[k] = nullptr;
     return {{"file", r.file.string()},
             {"status", "ok"},
             {"width_px", r.width},
@@ -553,18 +671,23 @@ nlohmann::json to_json(const AssessResult& r, bool include_edges) {
             {"band_used", r.band_used},
             {"gsd", gsd},
             {"geometry", {{"elevation_deg", r.elevation_deg}, {"elevation_source", r.elevation_source}}},
-            {"rer", {{"x", ag.x.rer.median}, {"y", ag.y.rer.median}, {"x_standard_error", ag.x.rer.standard_error},
-                     {"y_standard_error", ag.y.rer.standard_error}, {"geometric_mean", ag.rer_gm}, {"weighted", ag.rer_weighted},
-                     {"single_axis", ag.single_axis}, {"robustness", robustness_json(r.robustness)}}},
-            {"mtf50_cyc_per_px", {{"x", ag.x.mtf50_cyc_per_px.median}, {"y", ag.y.mtf50_cyc_per_px.median}}},
-            {"mtf50_cyc_per_m", {{"x", ag.x.mtf50_cyc_per_m}, {"y", ag.y.mtf50_cyc_per_m}}},
-            {"mtf_nyquist", {{"x", ag.x.mtf_nyquist.median}, {"y", ag.y.mtf_nyquist.median}}},
-            {"fwhm_px", {{"x", ag.x.fwhm_px.median}, {"y", ag.y.fwhm_px.median}}},
-            {"overshoot_h", {{"x", ag.x.overshoot_h.median}, {"y", ag.y.overshoot_h.median}, {"geometric_mean", ag.overshoot_h_gm}}},
+            {"rer", {{"x", opt(hx, ag.x.rer.median)}, {"y", opt(hy, ag.y.rer.median)},
+                     {"x_standard_error", opt(hx, ag.x.rer.standard_error)},
+                     {"y_standard_error", opt(hy, ag.y.rer.standard_error)}, {"geometric_mean", opt(ag.usable, ag.rer_gm)},
+                     {"weighted", opt(ag.usable, ag.rer_weighted)}, {"single_axis", ag.single_axis},
+                     {"rated_geometric_mean", opt(r.rated_rer_gm > 0, r.rated_rer_gm)},
+                     {"rated_weighted", opt(r.rated_rer_weighted > 0, r.rated_rer_weighted)},
+                     {"robustness", rob}}},
+            {"mtf50_cyc_per_px", {{"x", opt(hx, ag.x.mtf50_cyc_per_px.median)}, {"y", opt(hy, ag.y.mtf50_cyc_per_px.median)}}},
+            {"mtf50_cyc_per_m", {{"x", opt(hx, ag.x.mtf50_cyc_per_m)}, {"y", opt(hy, ag.y.mtf50_cyc_per_m)}}},
+            {"mtf_nyquist", {{"x", opt(hx, ag.x.mtf_nyquist.median)}, {"y", opt(hy, ag.y.mtf_nyquist.median)}}},
+            {"fwhm_px", {{"x", opt(hx, ag.x.fwhm_px.median)}, {"y", opt(hy, ag.y.fwhm_px.median)}}},
+            {"overshoot_h", {{"x", opt(hx, ag.x.overshoot_h.median)}, {"y", opt(hy, ag.y.overshoot_h.median)},
+                             {"geometric_mean", opt(ag.usable, ag.overshoot_h_gm)}}},
             {"noise",
-             {{"sigma_dn", r.noise_sigma_dn},
-              {"pooled_sigma_dn", r.noise.sigma_dn},
-              {"sigma_at_median_signal_dn", r.noise.sigma_at_median_signal_dn},
+             {{"sigma_dn", opt(r.noise.valid, r.noise_sigma_dn)},
+              {"pooled_sigma_dn", opt(r.noise.valid, r.noise.sigma_dn)},
+              {"sigma_at_median_signal_dn", opt(r.noise.valid, r.noise.sigma_at_median_signal_dn)},
               {"pixels_used", r.noise.pixels_used},
               {"method", "Immerkaer (1996) with the top 10 % Sobel gradients masked (Tai & Yang 2008); sigma_dn is "
                          "read from the noise-versus-signal curve at the 15 % reflectance level"},
@@ -589,6 +712,10 @@ std::string to_text(const AssessResult& r, bool runstats) {
     std::string s = fmt::format("{}\n  {} x {} px, {}\n  GSD {:.4f} x {:.4f} m ({}), elevation {:.1f} deg ({})\n",
                                 r.file.string(), r.width, r.height, r.band_used, r.gsd.x_m, r.gsd.y_m, r.gsd.method,
                                 r.elevation_deg, r.elevation_source);
+    if (r.sampling.valid && (r.sampling.x.upsampled || r.sampling.y.upsampled))
+        s += fmt::format("  UPSAMPLED about {:.2f} x {:.2f}: effective GSD {:.4f} x {:.4f} m{}\n", r.sampling.x.factor,
+                         r.sampling.y.factor, r.effective_gsd_x_m, r.effective_gsd_y_m,
+                         r.rated_on_effective_gsd ? " (NIIRS rated on it)" : " (not used: --trust-pixel-size)");
     s += fmt::format("  edges: {} candidates, {} used, {} rejected\n", r.edges.candidates, ag.usable_count,
                      ag.analysed - ag.usable_count);
     s += axis_line("x", ag.x);
@@ -615,19 +742,31 @@ std::string to_text(const AssessResult& r, bool runstats) {
     else s += fmt::format("  {}\n", ag.message.empty() ? "no usable edges" : ag.message);
     s += fmt::format("  noise {:.3f} DN, SNR {} ({})\n", r.noise_sigma_dn, r.snr > 0 ? fmt::format("{:.1f}", r.snr) : "n/a",
                      r.snr_source);
-    auto niirs = [&](const char* name, const std::optional<giqe::NiirsPrediction>& p) {
+    // gsd: the GSD the equation was fed (weighted, ground or normal plane), for the validity note.
+    auto niirs = [&](const char* name, const std::optional<giqe::NiirsPrediction>& p, double gsd) {
         if (!p) return;
+        if (r.gsd_alone && &p == &r.giqe5) {
+            s += fmt::format("  NIIRS {} {} to {}, estimated from GSD alone (RER {:.2f}-{:.2f} assumed; +/- {:.2f} equation)\n",
+                             name, interpret::niirs_text(r.gsd_alone->niirs_low, r.gsd_weighted_m),
+                             interpret::niirs_text(r.gsd_alone->niirs_high, r.gsd_weighted_m), r.gsd_alone->rer_low,
+                             r.gsd_alone->rer_high, p->standard_error.value_or(0.0));
+            return;
+        }
         std::string err;
         if (p->standard_error) err += fmt::format(" +/- {:.2f}", *p->standard_error);
         if (p->standard_error && p->rer_measurement_error) err += " (equation)";
         if (p->rer_measurement_error) err += fmt::format(" +/- {:.2f} (measured RER)", *p->rer_measurement_error);
-        s += fmt::format("  NIIRS {} {:.2f}{}\n", name, p->value, err);
+        s += fmt::format("  NIIRS {} {}{}\n", name, interpret::niirs_text(p->value, gsd), err);
     };
-    niirs("(GIQE 5)", r.giqe5);
-    niirs("(GIQE 4)", r.giqe4);
-    niirs("(GIQE 3)", r.giqe3);
-    for (const auto& v : r.verdicts) s += "  - " + v + "\n";
+    niirs("(GIQE 5)", r.giqe5, r.gsd_weighted_m);
+    niirs("(GIQE 4)", r.giqe4, r.gsd_ground_m);
+    niirs("(GIQE 3)", r.giqe3, r.gsd_normal_m);
+    if (r.interpretation) s += interpret::to_text(*r.interpretation);
+    // Every warning of the JSON, the equations' validity warnings included, appears here too.
     for (const auto& w : r.warnings) s += "  ! " + w + "\n";
+    for (const auto* p : {&r.giqe5, &r.giqe4, &r.giqe3})
+        if (*p)
+            for (const auto& w : (*p)->warnings) s += "  ! " + w + "\n";
     if (runstats)
         for (const auto& st : r.runstats) s += fmt::format("  time {}: {:.3f} s\n", st.stage, st.seconds);
     return s;

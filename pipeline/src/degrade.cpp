@@ -39,18 +39,27 @@ struct Target {
     std::optional<double> snr;
     std::string noise_model = "none";
     double read_noise_e = 0;
+    std::optional<double> altitude_m;  // preset form
 };
 
 Target resolve_target(const DegradeParams& p) {
     Target t;
     if (p.sensor && p.target_gsd_m)
-        throw Error("degrade: give either --sensor or --target-gsd-m, not both");
+        throw UsageError("degrade: give either --sensor or --target-gsd-m, not both");
     if (p.sensor) {
         if (p.mtf_nyquist || p.sigma_px)
-            throw Error("degrade: --mtf-nyquist and --sigma-px belong to the simple form (--target-gsd-m); a preset "
-                        "sensor brings its own optics");
-        const sensor::SensorPreset& preset = sensor::find_sensor_preset(*p.sensor);
-        sensor::SensorDescription d = preset.description;
+            throw UsageError("degrade: --mtf-nyquist and --sigma-px belong to the simple form (--target-gsd-m); a preset "
+                             "sensor brings its own optics");
+        const sensor::SensorPreset* found = nullptr;
+        try {
+            found = &sensor::find_sensor_preset(*p.sensor);
+        } catch (const UsageError&) {
+            throw;
+        } catch (const Error& e) {
+            throw UsageError(e.what());
+        }
+        const sensor::SensorPreset& preset = *found;
+        sensor::SensorDescription d = p.sensor_description ? *p.sensor_description : preset.description;
         if (p.off_nadir_deg) {
             d.off_nadir_deg = *p.off_nadir_deg;
             d.elevation_deg.reset();
@@ -59,7 +68,12 @@ Target resolve_target(const DegradeParams& p) {
             d.snr = *p.snr;
             d.radiometry.reset();
         }
-        t.model = sensor::SensorModel::physical(d);
+        try {
+            t.model = sensor::SensorModel::physical(d);
+        } catch (const Error& e) {
+            throw UsageError(fmt::format("degrade: {}", e.what()));  // an override out of range
+        }
+        t.altitude_m = d.altitude_m;
         t.gsd_m = t.model->gsd_m();
         t.snr = t.model->figures().snr;
         t.noise_model = "shot_read";
@@ -68,8 +82,10 @@ Target resolve_target(const DegradeParams& p) {
                                     t.gsd_m, t.model->figures().q, *t.snr);
         return t;
     }
-    if (!p.target_gsd_m) throw Error("degrade: give --sensor NAME or --target-gsd-m X");
-    if (p.mtf_nyquist && p.sigma_px) throw Error("degrade: give --mtf-nyquist or --sigma-px, not both");
+    if (!p.sensor_overrides.empty() || p.sensor_description)
+        throw UsageError("degrade: the sensor overrides (--aperture-m, ...) need --sensor NAME");
+    if (!p.target_gsd_m) throw UsageError("degrade: give --sensor NAME or --target-gsd-m X");
+    if (p.mtf_nyquist && p.sigma_px) throw UsageError("degrade: give --mtf-nyquist or --sigma-px, not both");
     sensor::SimpleSensorSpec s;
     s.gsd_m = *p.target_gsd_m;
     s.mtf_nyquist = p.mtf_nyquist;
@@ -270,19 +286,20 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
 
     // ---- plan before pixels -------------------------------------------------------------
     if (!(p.min_coverage >= 0 && p.min_coverage <= 1))
-        throw Error(fmt::format("degrade: --min-coverage must lie in [0, 1] (got {})", p.min_coverage));
+        throw UsageError(fmt::format("degrade: --min-coverage must lie in [0, 1] (got {})", p.min_coverage));
     if (p.bits && (*p.bits < 1 || *p.bits > 32))
-        throw Error(fmt::format("degrade: --bits must lie in 1..32 (got {})", *p.bits));
-    if (p.strip_rows < 0) throw Error("degrade: --strip-rows must be positive");
+        throw UsageError(fmt::format("degrade: --bits must lie in 1..32 (got {})", *p.bits));
+    if (p.strip_rows < 0) throw UsageError("degrade: --strip-rows must be positive");
     if (p.input_sigma_px && !(*p.input_sigma_px >= 0 && std::isfinite(*p.input_sigma_px)))
-        throw Error(fmt::format("degrade: --input-sigma-px must be >= 0 (got {})", *p.input_sigma_px));
+        throw UsageError(fmt::format("degrade: --input-sigma-px must be >= 0 (got {})", *p.input_sigma_px));
     if ((p.input_sigma_px ? 1 : 0) + (p.input_mtf_nyquist ? 1 : 0) + (p.measure_input ? 1 : 0) > 1)
-        throw Error("degrade: give one of --input-sigma-px, --input-mtf-nyquist and --measure-input");
+        throw UsageError("degrade: give one of --input-sigma-px, --input-mtf-nyquist and --measure-input");
     for (auto [v, name] : {std::pair{p.target_gsd_m, "--target-gsd-m"}, {p.sigma_px, "--sigma-px"},
                            {p.mtf_nyquist, "--mtf-nyquist"}, {p.snr, "--snr"}})
         if (v && !(std::isfinite(*v) && (*v > 0 || (std::string(name) == "--sigma-px" && *v == 0))))
-            throw Error(fmt::format("degrade: {} must be a positive number (got {})", name, *v));
-    if (p.output.empty()) throw Error("degrade: no output path");
+            throw UsageError(fmt::format("degrade: {} must be a positive number (got {})", name, *v));
+    if (p.output.empty()) throw UsageError("degrade: no output path");
+    Target target = resolve_target(p);  // option errors before the input is read
 
     Raster in = Raster::open(p.input);
     const RasterInfo& info = in.info();
@@ -294,8 +311,14 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
     const Gsd gsd = compute_gsd(info, p.gsd);
     plan.input_gsd_x_m = gsd.x_m;
     plan.input_gsd_y_m = gsd.y_m;
-    Target target = resolve_target(p);
     plan.target_description = target.description;
+    if (target.altitude_m) {
+        const auto& f = target.model->figures();
+        plan.view_altitude_m = target.altitude_m;
+        plan.view_off_nadir_deg = f.off_nadir_deg;
+        plan.view_elevation_deg = f.elevation_deg;
+    }
+    plan.sensor_overrides = p.sensor_overrides;
     plan.target_gsd_m = target.gsd_m;
     plan.ratio_x = target.gsd_m / gsd.x_m;
     plan.ratio_y = target.gsd_m / gsd.y_m;
@@ -568,6 +591,7 @@ nlohmann::json to_json(const DegradeParams& p) {
             {"output", p.output.string()},
             {"sensor", opt(p.sensor)},
             {"off_nadir_deg", opt(p.off_nadir_deg)},
+            {"sensor_overrides", p.sensor_overrides},
             {"target_gsd_m", opt(p.target_gsd_m)},
             {"mtf_nyquist", opt(p.mtf_nyquist)},
             {"sigma_px", opt(p.sigma_px)},
@@ -595,6 +619,11 @@ nlohmann::json to_json(const DegradeResult& r) {
                            {"width_px", pl.out_width},
                            {"height_px", pl.out_height},
                            {"target", pl.target_description},
+                           {"view", pl.view_elevation_deg ? nlohmann::json{{"altitude_m", opt(pl.view_altitude_m)},
+                                                                           {"off_nadir_deg", opt(pl.view_off_nadir_deg)},
+                                                                           {"elevation_deg", *pl.view_elevation_deg}}
+                                                          : nlohmann::json(nullptr)},
+                           {"sensor_overrides", pl.sensor_overrides},
                            {"psf_method", pl.psf_method},
                            {"applied_sigma_x_px", opt(pl.applied_sigma_x_px)},
                            {"applied_sigma_y_px", opt(pl.applied_sigma_y_px)},

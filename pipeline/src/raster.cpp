@@ -163,9 +163,29 @@ Raster Raster::open(const fs::path& path) {
     if (fs::is_regular_file(status) && fs::file_size(path, ec) == 0)
         throw Error(fmt::format("{}: empty file", path.string()));
 
+    // The folder is not listed (GDAL_DISABLE_READDIR_ON_OPEN above), so the vendor metadata
+    // sidecars GDAL's metadata readers look for are named here when they exist: DigitalGlobe /
+    // Maxar <stem>.IMD, .RPB, .XML, _RPC.TXT, .TIL (GDALMDReaderDigitalGlobe, ...RPC), and
+    // Airbus DIMAP DIM_<name>.XML / RPC_<name>.XML for IMG_<name>[_RnCm].TIF
+    // (GDALMDReaderPleiades). Without any, GDAL sees an empty folder as before.
+    CPLStringList siblings;
+    {
+        const std::string stem = path.stem().string();
+        std::vector<std::string> names;
+        for (const char* ext : {".IMD", ".imd", ".RPB", ".rpb", ".XML", ".xml", "_RPC.TXT", "_rpc.txt", ".TIL", ".til"})
+            names.push_back(stem + ext);
+        if (stem.size() > 4 && (stem.compare(0, 4, "IMG_") == 0 || stem.compare(0, 4, "img_") == 0)) {
+            std::string rest = stem.substr(4);
+            const auto under = rest.rfind('_');
+            for (const std::string& n : {rest, under == std::string::npos ? rest : rest.substr(0, under)})
+                for (const char* pre : {"DIM_", "RPC_"}) names.push_back(pre + n + ".XML");
+        }
+        for (const auto& n : names)
+            if (fs::is_regular_file(path.parent_path() / n, ec)) siblings.AddString(n.c_str());
+    }
     CPLErrorReset();
-    DatasetPtr ds(GDALDataset::FromHandle(
-        GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, nullptr, nullptr, nullptr)));
+    DatasetPtr ds(GDALDataset::FromHandle(GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
+                                                     nullptr, nullptr, siblings.empty() ? nullptr : siblings.List())));
     if (!ds) {
         if (CPLGetLastErrorType() == CE_None || CPLGetLastErrorNo() == CPLE_OpenFailed)
             throw Error(fmt::format("{}: not a raster format GDAL recognises", path.string()));

@@ -11,4 +11,12 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+/// A usage error: an option or a combination of options is wrong (unknown sensor name,
+/// conflicting or missing options, an out-of-range value). The CLI exits 2 for it (1 for
+/// every other satiq::Error, such as an unreadable input).
+class UsageError : public Error {
+public:
+    using Error::Error;
+};
+
 }  // namespace satiq

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,7 @@
 
 #include "satiq/pipeline/gsd.hpp"
 #include "satiq/pipeline/raster.hpp"
+#include "satiq/pipeline/sensor.hpp"
 
 namespace satiq {
 
@@ -39,6 +41,11 @@ struct DegradeParams {
     // Target system: a preset name, or the simple form.
     std::optional<std::string> sensor;           ///< preset name (see `satiq predict --list`)
     std::optional<double> off_nadir_deg;         ///< preset geometry override
+    /// Preset form: the preset's description with the command line's overrides applied
+    /// (--aperture-m, --altitude-m, ... as `satiq predict`); empty = the preset as it is.
+    std::optional<sensor::SensorDescription> sensor_description;
+    /// The preset overrides given, flag without its dashes -> value (recorded in the metadata).
+    std::map<std::string, double> sensor_overrides;
     std::optional<double> target_gsd_m;          ///< simple form
     std::optional<double> mtf_nyquist;           ///< simple form: Gaussian solved from MTF at Nyquist
     std::optional<double> sigma_px;              ///< simple form: Gaussian sigma in target pixels
@@ -68,6 +75,9 @@ struct DegradePlan {
     double ratio_x = 0, ratio_y = 0;             ///< input pixels per output pixel
     std::int64_t out_width = 0, out_height = 0;
     std::string target_description;
+    /// Preset form: the target's view geometry (read back by `assess`: find_look_geometry).
+    std::optional<double> view_altitude_m, view_off_nadir_deg, view_elevation_deg;
+    std::map<std::string, double> sensor_overrides;  ///< as DegradeParams::sensor_overrides
     std::string psf_method;                      ///< "separable_gaussian", "kernel_2d:<method>", "none"
     std::optional<double> applied_sigma_x_px, applied_sigma_y_px;  ///< Gaussian case, input px
     std::int64_t kernel_size_px = 0;             ///< general case
