@@ -1,11 +1,14 @@
 // satiq assess FILE... [--format text|json] [--edges-csv PATH] [--plots DIR] [--runstats] ...
+#include <cmath>
 #include <iostream>
 #include <optional>
 
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "satiq/pipeline/sensor.hpp"
 #include "format.hpp"
+#include "sensor_options.hpp"
 #include "satiq/kernels/parallel.hpp"
 #include "satiq/pipeline/assess.hpp"
 
@@ -62,21 +65,40 @@ void add_assess_command(CLI::App& app, Runner& run) {
     cmd->add_option("--roi-lines", a->roi_lines, "Vector file of lines (or polygons: their sides) to measure instead");
     cmd->add_option("--target", a->targets, "Extra Johnson target NAME:LENGTH_M:WIDTH_M; repeatable");
     cmd->add_option("--resolution-rule", a->p.resolution_rule,
-                    "Effective resolution for Johnson cycles: gsd_over_rer, gsd_nyquist or mtf50")
+                    "Primary rule for the Johnson cycles: niirs_model (the calibrated model), or the raw counts "
+                    "gsd_over_rer, gsd_nyquist, mtf50 (every rule's result is in the JSON)")
         ->capture_default_str();
+    cmd->add_flag("--trust-pixel-size", a->p.trust_pixel_size,
+                  "Rate an image found to be upsampled on its product GSD anyway (the finding is still reported)");
+    cmd->add_option("--sensor", a->p.sensor,
+                    "Sensor preset whose RER range is used when an image has no usable edges (see satiq predict --list)");
     cmd->add_flag("--no-edge-records", a->no_edge_records, "Leave the per-edge records out of the JSON");
     cmd->callback([a, &run] {
         run = [a]() -> int {
             AssessParams p = a->p;
-            if (!a->gsd_m.empty()) p.gsd.override_m = parse_gsd_pair(a->gsd_m);
-            p.giqe = parse_giqe_selection(a->giqe);
-            for (const auto& r : a->rois) p.rois.push_back(parse_roi(r));
+            // Option checks, all before any file is read (UsageError: exit 2). assess_file checks
+            // --elevation-deg, --snr and --band again; here they fail before the first file.
+            if (p.elevation_deg && !(*p.elevation_deg > 0 && *p.elevation_deg <= 90))
+                throw UsageError(fmt::format("assess: --elevation-deg must lie in (0, 90] (got {})", *p.elevation_deg));
+            if (p.snr && !(*p.snr > 0 && std::isfinite(*p.snr)))
+                throw UsageError(fmt::format("assess: --snr must be positive (got {})", *p.snr));
+            if (p.band < 0) throw UsageError(fmt::format("assess: --band must be 1 or more (got {})", p.band));
+            if (!a->gsd_m.empty()) p.gsd.override_m = as_usage_error([&] { return parse_gsd_pair(a->gsd_m); });
+            p.giqe = as_usage_error([&] { return parse_giqe_selection(a->giqe); });
+            for (const auto& r : a->rois) p.rois.push_back(as_usage_error([&] { return parse_roi(r); }));
             if (!a->roi_lines.empty()) p.roi_lines = a->roi_lines;
-            for (const auto& t : a->targets) p.extra_targets.push_back(interpret::parse_target(t));
-            (void)interpret::parse_resolution_rule(p.resolution_rule);
+            for (const auto& t : a->targets) p.extra_targets.push_back(as_usage_error([&] { return interpret::parse_target(t); }));
+            (void)as_usage_error([&] { return interpret::parse_rule(p.resolution_rule); });
+            if (!p.sensor.empty()) (void)find_preset_for_option(p.sensor);
             p.keep_profiles = !a->plots.empty();
-            if (!a->plots.empty() && !std::filesystem::is_directory(a->plots))
-                throw Error(fmt::format("{}: --plots folder does not exist", a->plots));
+            if (!a->plots.empty()) {
+                // --plots DIR: created with its parents when missing.
+                std::error_code ec;
+                std::filesystem::create_directories(a->plots, ec);
+                if (!std::filesystem::is_directory(a->plots))
+                    throw Error(fmt::format("{}: cannot create the --plots folder{}", a->plots,
+                                            ec ? ": " + ec.message() : std::string()));
+            }
             if (!a->edges_csv.empty()) {
                 const std::filesystem::path csv(a->edges_csv);
                 const auto folder = csv.has_parent_path() ? csv.parent_path() : std::filesystem::path(".");

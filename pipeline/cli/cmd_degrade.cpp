@@ -8,6 +8,7 @@
 
 #include "commands.hpp"
 #include "format.hpp"
+#include "sensor_options.hpp"
 #include "satiq/pipeline/degrade.hpp"
 
 namespace satiq::cli {
@@ -17,6 +18,7 @@ void add_degrade_command(CLI::App& app, Runner& run) {
         DegradeParams p;
         std::string input, output, gsd_m, format = "text";
         std::optional<int> bits;
+        SensorOverrides overrides;  // --aperture-m, --off-nadir-deg, ... as satiq predict
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand(
@@ -27,7 +29,7 @@ void add_degrade_command(CLI::App& app, Runner& run) {
     auto* sensor = cmd->add_option("--sensor", a->p.sensor, "Target sensor preset (satiq predict --list)");
     auto* gsd = cmd->add_option("--target-gsd-m", a->p.target_gsd_m, "Simple form: target GSD, metres");
     sensor->excludes(gsd);
-    cmd->add_option("--off-nadir-deg", a->p.off_nadir_deg, "Preset form: view the scene off-nadir (degrees)")->needs(sensor);
+    a->overrides.add_options(cmd, "degrade");  // preset overrides, shared with predict (sensor_options.cpp)
     auto* mtf = cmd->add_option("--mtf-nyquist", a->p.mtf_nyquist, "Simple form: target MTF at Nyquist (Gaussian x pixel)")->needs(gsd);
     auto* sig = cmd->add_option("--sigma-px", a->p.sigma_px, "Simple form: target Gaussian sigma, target pixels")->needs(gsd);
     mtf->excludes(sig);
@@ -44,14 +46,29 @@ void add_degrade_command(CLI::App& app, Runner& run) {
     cmd->add_option("--min-coverage", a->p.min_coverage, "Output pixels with less valid input area become nodata")->capture_default_str();
     cmd->add_option("--strip-rows", a->p.strip_rows, "Output rows per streamed strip (0 = automatic)");
     cmd->add_flag("--cog", a->p.cloud_optimized, "Write a Cloud Optimized GeoTIFF");
-    cmd->add_option("--compress", a->p.compression, "Lossless compression: DEFLATE, LZW, ZSTD, NONE")->capture_default_str();
+    cmd->add_option("--compress", a->p.compression, "Lossless compression: DEFLATE, LZW, ZSTD, NONE")
+        ->check(CLI::IsMember({"DEFLATE", "LZW", "ZSTD", "NONE"}, CLI::ignore_case))
+        ->capture_default_str();
     add_format_option(cmd, a->format);
     cmd->callback([a, &run] {
         run = [a]() -> int {
             a->p.input = a->input;
             a->p.output = a->output;
             a->p.bits = a->bits;
-            if (!a->gsd_m.empty()) a->p.gsd.override_m = parse_gsd_pair(a->gsd_m);
+            if (!a->gsd_m.empty()) a->p.gsd.override_m = as_usage_error([&] { return parse_gsd_pair(a->gsd_m); });
+            // Option checks before the input is read (exit 2): the preset and its overrides.
+            const SensorOverrides& ov = a->overrides;
+            if (ov.any_given() && !a->p.sensor)
+                throw UsageError("degrade: the sensor overrides (--aperture-m, --off-nadir-deg, ...) need --sensor NAME");
+            if (a->p.sensor) {
+                sensor::SensorDescription d = find_preset_for_option(*a->p.sensor).description;
+                ov.apply(d);
+                if (ov.off_nadir_deg.given()) a->p.off_nadir_deg = d.off_nadir_deg;  // recorded as before
+                if (ov.any_given()) {
+                    a->p.sensor_description = d;
+                    a->p.sensor_overrides = ov.given_values();
+                }
+            }
             const bool show = !global_options().quiet && ::isatty(2);
             auto progress = [show](double f) {
                 if (show) std::fprintf(stderr, "\rdegrade: %3.0f%%", 100 * f);

@@ -1,4 +1,5 @@
 // satiq info FILE... [--format text|json] [--gsd-m V|X,Y] [--height-m H]
+#include <cmath>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -8,6 +9,7 @@
 
 #include "commands.hpp"
 #include "format.hpp"
+#include "sensor_options.hpp"
 #include "satiq/pipeline/info.hpp"
 
 namespace satiq::cli {
@@ -29,7 +31,9 @@ void add_info_command(CLI::App& app, Runner& run) {
     cmd->callback([args, &run] {
         run = [args]() -> int {
             GsdOptions gopt;
-            if (!args->gsd_m.empty()) gopt.override_m = parse_gsd_pair(args->gsd_m);
+            if (!args->gsd_m.empty()) gopt.override_m = as_usage_error([&] { return parse_gsd_pair(args->gsd_m); });
+            if (args->height_m && !std::isfinite(*args->height_m))
+                throw UsageError(fmt::format("info: --height-m must be a finite number of metres (got {})", *args->height_m));
             gopt.height_m = args->height_m;
             int failures = 0;
             nlohmann::json results = nlohmann::json::array();

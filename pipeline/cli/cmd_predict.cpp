@@ -11,9 +11,11 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "sensor_options.hpp"
 #include "satiq/kernels/error.hpp"
 #include "satiq/pipeline/giqe.hpp"
 #include "satiq/pipeline/interpretability.hpp"
+#include "satiq/pipeline/interpretation.hpp"
 #include "satiq/pipeline/sensor.hpp"
 
 namespace satiq::cli {
@@ -22,46 +24,15 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-enum class Bound { positive, non_negative };
-
-/// One numeric override: the flag, its value and the CLI11 option (count() says if given).
-struct NumOpt {
-    std::string flag;
-    Bound bound = Bound::positive;
-    double value = 0.0;
-    CLI::Option* opt = nullptr;
-
-    bool given() const { return opt != nullptr && opt->count() > 0; }
-    double get() const {
-        const bool ok = std::isfinite(value) && (bound == Bound::positive ? value > 0.0 : value >= 0.0);
-        if (!ok)
-            throw Error(fmt::format("predict: {} must be {} (got {})", flag,
-                                    bound == Bound::positive ? "greater than 0" : "0 or greater", value));
-        return value;
-    }
-};
-
-struct PredictOptions {
+struct PredictOptions : SensorOverrides {
     bool list = false;
     std::string sensor;
     std::string format = "text";
     std::vector<std::string> targets;
-    std::string resolution_rule = "gsd_over_rer";
-    NumOpt altitude_m{"--altitude-m"}, off_nadir_deg{"--off-nadir-deg", Bound::non_negative},
-        elevation_deg{"--elevation-deg"}, aperture_m{"--aperture-m"},
-        obscuration{"--obscuration", Bound::non_negative}, focal_length_m{"--focal-length-m"}, pitch_um{"--pitch-um"},
-        fill_factor{"--fill-factor"}, wavelength_um{"--wavelength-um"}, jitter_px{"--jitter-px", Bound::non_negative},
-        smear_px{"--smear-px", Bound::non_negative}, defocus_px{"--defocus-px", Bound::non_negative},
-        wfe_waves{"--wfe-waves", Bound::non_negative}, full_well_e{"--full-well-e"},
-        read_noise_e{"--read-noise-e", Bound::non_negative}, bits{"--bits"}, snr{"--snr"},
-        integration_time_s{"--integration-time-s"}, solar_zenith_deg{"--solar-zenith-deg", Bound::non_negative},
-        target_gsd_m{"--target-gsd-m"}, mtf_nyquist{"--mtf-nyquist"}, sigma_px{"--sigma-px", Bound::non_negative};
-
-    std::vector<NumOpt*> physical() {
-        return {&altitude_m, &off_nadir_deg, &elevation_deg, &aperture_m, &obscuration, &focal_length_m,
-                &pitch_um, &fill_factor, &wavelength_um, &jitter_px, &smear_px, &defocus_px,
-                &wfe_waves, &integration_time_s, &solar_zenith_deg};
-    }
+    std::string resolution_rule = "niirs_model";
+    // Beside the shared sensor overrides (sensor_options.hpp): predict's own numbers.
+    NumOpt bits{"--bits"}, snr{"--snr"}, target_gsd_m{"--target-gsd-m"}, mtf_nyquist{"--mtf-nyquist"},
+        sigma_px{"--sigma-px", Bound::non_negative};
 };
 
 json edge_json(const sensor::EdgeFigures& x, const sensor::EdgeFigures& y, double (*pick)(const sensor::EdgeFigures&)) {
@@ -152,8 +123,12 @@ int list_presets(const PredictOptions& o) {
 
 int run_predict(PredictOptions& o) {
     if (o.format != "text" && o.format != "json")
-        throw Error(fmt::format("predict: --format must be text or json (got '{}')", o.format));
+        throw UsageError(fmt::format("predict: --format must be text or json (got '{}')", o.format));
     if (o.list) return list_presets(o);
+    // Target and rule options are checked here, before any model is built (exit 2).
+    for (const std::string& t : o.targets)
+        (void)as_usage_error([&] { return t.find(':') != std::string::npos ? interpret::parse_target(t) : interpret::find_target(t); });
+    (void)as_usage_error([&] { return interpret::parse_rule(o.resolution_rule); });
 
     // ---- build the model ----
     std::optional<sensor::SensorModel> model;
@@ -161,18 +136,18 @@ int run_predict(PredictOptions& o) {
     std::string preset_name;
     if (o.target_gsd_m.given()) {
         mode = "simple";
-        if (!o.sensor.empty()) throw Error("predict: --target-gsd-m (simple form) cannot be combined with --sensor");
+        if (!o.sensor.empty()) throw UsageError("predict: --target-gsd-m (simple form) cannot be combined with --sensor");
         for (NumOpt* n : o.physical())
-            if (n->given()) throw Error(fmt::format("predict: {} cannot be combined with --target-gsd-m (simple form)", n->flag));
+            if (n->given()) throw UsageError(fmt::format("predict: {} cannot be combined with --target-gsd-m (simple form)", n->flag));
         if (o.mtf_nyquist.given() == o.sigma_px.given())
-            throw Error("predict: the simple form needs exactly one of --mtf-nyquist or --sigma-px");
-        if (!o.snr.given()) throw Error("predict: the simple form needs --snr");
+            throw UsageError("predict: the simple form needs exactly one of --mtf-nyquist or --sigma-px");
+        if (!o.snr.given()) throw UsageError("predict: the simple form needs --snr");
         sensor::SimpleSensorSpec s;
         s.gsd_m = o.target_gsd_m.get();
         if (o.mtf_nyquist.given()) {
             s.mtf_nyquist = o.mtf_nyquist.get();
             if (*s.mtf_nyquist > 2.0 / 3.14159265358979323846)
-                throw Error(fmt::format("predict: --mtf-nyquist must be at most 2/pi = 0.6366 (a square pixel alone) (got {})",
+                throw UsageError(fmt::format("predict: --mtf-nyquist must be at most 2/pi = 0.6366 (a square pixel alone) (got {})",
                                         *s.mtf_nyquist));
         }
         if (o.sigma_px.given()) s.sigma_px = o.sigma_px.get();
@@ -180,21 +155,21 @@ int run_predict(PredictOptions& o) {
         if (o.full_well_e.given()) s.full_well_e = o.full_well_e.get();
         if (o.read_noise_e.given()) s.read_noise_e = o.read_noise_e.get();
         if (o.bits.given()) s.bits = static_cast<int>(std::lround(o.bits.get()));
-        model = sensor::SensorModel::simple(s);
+        model = as_usage_error([&] { return sensor::SensorModel::simple(s); });  // values the model refuses
     } else {
         if (o.mtf_nyquist.given() || o.sigma_px.given())
-            throw Error("predict: --mtf-nyquist / --sigma-px belong to the simple form: add --target-gsd-m");
+            throw UsageError("predict: --mtf-nyquist / --sigma-px belong to the simple form: add --target-gsd-m");
         sensor::SensorDescription d;
         if (!o.sensor.empty()) {
             mode = "preset";
-            const sensor::SensorPreset& p = sensor::find_sensor_preset(o.sensor);
+            const sensor::SensorPreset& p = find_preset_for_option(o.sensor);
             d = p.description;
             preset_name = p.name;
         } else {
             mode = "custom";
             for (NumOpt* n : {&o.altitude_m, &o.aperture_m, &o.focal_length_m, &o.pitch_um})
                 if (!n->given())
-                    throw Error(fmt::format(
+                    throw UsageError(fmt::format(
                         "predict: give --sensor NAME (see --list), or --target-gsd-m with --mtf-nyquist or --sigma-px and "
                         "--snr, or a custom sensor with --altitude-m, --aperture-m, --focal-length-m, --pitch-um and --snr "
                         "(missing {})",
@@ -205,37 +180,12 @@ int run_predict(PredictOptions& o) {
             d.read_noise_e = 10.0;
             d.bits = 12;
             if (!o.snr.given() && !o.integration_time_s.given())
-                throw Error("predict: a custom sensor needs --snr or --integration-time-s (radiometric model)");
+                throw UsageError("predict: a custom sensor needs --snr or --integration-time-s (radiometric model)");
         }
-        if (o.altitude_m.given()) d.altitude_m = o.altitude_m.get();
-        if (o.off_nadir_deg.given() && o.elevation_deg.given())
-            throw Error("predict: give either --off-nadir-deg or --elevation-deg, not both");
-        if (o.off_nadir_deg.given()) d.off_nadir_deg = o.off_nadir_deg.get();
-        if (o.elevation_deg.given()) d.elevation_deg = o.elevation_deg.get();
-        if (o.aperture_m.given()) d.aperture_diameter_m = o.aperture_m.get();
-        if (o.obscuration.given()) d.central_obscuration_ratio = o.obscuration.get();
-        if (o.focal_length_m.given()) d.focal_length_m = o.focal_length_m.get();
-        if (o.pitch_um.given()) d.detector_pitch_m = o.pitch_um.get() * 1e-6;
-        if (o.fill_factor.given()) d.fill_factor = o.fill_factor.get();
-        if (o.wavelength_um.given()) d.wavelength_m = o.wavelength_um.get() * 1e-6;
-        if (o.jitter_px.given()) d.jitter_sigma_px = o.jitter_px.get();
-        if (o.smear_px.given()) d.smear_px = o.smear_px.get();
-        if (o.defocus_px.given()) d.defocus_blur_diameter_px = o.defocus_px.get();
-        if (o.wfe_waves.given()) d.wavefront_error_rms_waves = o.wfe_waves.get();
-        if (o.full_well_e.given()) d.full_well_e = o.full_well_e.get();
-        if (o.read_noise_e.given()) d.read_noise_e = o.read_noise_e.get();
+        o.apply(d);  // the shared overrides (sensor_options.cpp)
         if (o.bits.given()) d.bits = static_cast<int>(std::lround(o.bits.get()));
-        if (o.integration_time_s.given()) {
-            sensor::Radiometry r;
-            r.integration_time_s = o.integration_time_s.get();
-            if (o.solar_zenith_deg.given()) r.solar_zenith_deg = o.solar_zenith_deg.get();
-            d.radiometry = r;
-            if (!o.snr.given()) d.snr.reset();  // the radiometric model decides the SNR
-        } else if (o.solar_zenith_deg.given()) {
-            throw Error("predict: --solar-zenith-deg needs --integration-time-s (radiometric model)");
-        }
         if (o.snr.given()) d.snr = o.snr.get();
-        model = sensor::SensorModel::physical(d);
+        model = as_usage_error([&] { return sensor::SensorModel::physical(d); });  // values the model refuses
     }
 
     const sensor::SensorModel& m = *model;
@@ -266,11 +216,6 @@ int run_predict(PredictOptions& o) {
         warnings.push_back("simple form: nadir view assumed; Q unknown (GIQE 5 assumes 1 <= Q <= 2)");
 
     // ---- interpretability ----
-    const auto assessment = interpret::assess_niirs(n5.value, interpret::NiirsScale::visible_military);
-    const auto civil = interpret::assess_niirs(n5.value, interpret::NiirsScale::civil);
-    const auto rule = interpret::parse_resolution_rule(o.resolution_rule);
-    const double mtf50_gm = std::sqrt(f.x.mtf50_cyc_per_px * f.y.mtf50_cyc_per_px);
-    const double res = interpret::effective_resolution_m_per_cycle(rule, m.gsd_m(), rer_gm, mtf50_gm);
     std::vector<interpret::Target> targets;
     if (o.targets.empty()) {
         targets = interpret::target_catalogue();
@@ -278,9 +223,16 @@ int run_predict(PredictOptions& o) {
         for (const std::string& t : o.targets)
             targets.push_back(t.find(':') != std::string::npos ? interpret::parse_target(t) : interpret::find_target(t));
     }
-    std::vector<interpret::JohnsonResult> johnson;
-    for (const auto& t : targets) johnson.push_back(interpret::johnson_assess(t, res, interpret::to_string(rule)));
-    const auto verdicts = interpret::verdict_sentences(assessment, johnson, "GIQE 5");
+    interpret::ImageQuality quality;
+    quality.niirs = n5.value;
+    quality.niirs_sigma = n5.standard_error.value_or(0.0);
+    quality.equation = "GIQE 5";
+    quality.basis = "sensor model";
+    quality.gsd_m = m.gsd_m();
+    quality.rer = rer_gm;
+    quality.mtf50_cyc_per_px = std::sqrt(f.x.mtf50_cyc_per_px * f.y.mtf50_cyc_per_px);
+    const interpret::Rule rule = interpret::parse_rule(o.resolution_rule);
+    const interpret::Interpretation interpretation = interpret::interpret_image(quality, targets, rule);
 
     const char* convention =
         "edge response from the signed transfer function (physical edge, domain.md sec. 7); pyBSM integrates |OTF|, "
@@ -358,38 +310,7 @@ int run_predict(PredictOptions& o) {
                                                   {"noise_gain_g", 1.0},
                                                   {"snr", f.snr}});
         j["niirs"] = niirs;
-        auto crit = [](const std::vector<interpret::NiirsCriterion>& v) {
-            json a = json::array();
-            for (const auto& c : v)
-                a.push_back(json{{"level", c.level}, {"task", c.task}, {"as_commonly_cited", c.as_commonly_cited}});
-            return a;
-        };
-        j["interpretability"] = json{
-            {"niirs_basis", "giqe5"},
-            {"level", assessment.level},
-            {"military_met", crit(assessment.met)},
-            {"military_not_met", crit(assessment.not_met)},
-            {"civil_met", crit(civil.met)},
-            {"civil_not_met", crit(civil.not_met)},
-        };
-        json jt = json::array();
-        for (const auto& r : johnson) {
-            json e{{"target", r.target.name},
-                   {"length_m", r.target.length_m},
-                   {"width_m", r.target.width_m},
-                   {"dimensions_source", r.target.source},
-                   {"dimensions_assumed", r.target.assumed},
-                   {"critical_dimension_m", r.critical_dimension_m},
-                   {"effective_resolution_m_per_cycle", r.effective_resolution_m_per_cycle},
-                   {"resolution_rule", r.resolution_rule},
-                   {"cycles", r.cycles}};
-            for (const auto& t : r.tasks) e[std::string("p_") + interpret::to_string(t.task)] = t.probability;
-            jt.push_back(e);
-        }
-        j["johnson"] = json{{"model", "TTPF P = (N/N50)^E / (1 + (N/N50)^E), E = 2.7 + 0.7 N/N50 (verify before relying)"},
-                            {"n50", json{{"detection", 1.0}, {"orientation", 1.4}, {"recognition", 4.0}, {"identification", 6.4}}},
-                            {"targets", jt}};
-        j["verdicts"] = verdicts;
+        j["interpretability"] = interpret::to_json(interpretation);
         j["warnings"] = warnings;
         std::cout << j.dump(2) << "\n";
         return 0;
@@ -418,10 +339,10 @@ int run_predict(PredictOptions& o) {
                        f.x.rer, f.y.rer, rer_gm, rer_w, f.x.overshoot_h, f.y.overshoot_h);
     out += fmt::format("  ({})\n", convention);
     out += fmt::format("  SNR {:.1f} ({})\n", f.snr, f.snr_from_radiometry ? "radiometric model" : "given");
-    out += fmt::format("NIIRS  GIQE 5 {:.2f} +/- {:.2f}   GIQE 4 {:.2f} +/- 0.30   GIQE 3 {:.2f}\n", n5.value,
-                       *n5.standard_error, n4.value, n3.value);
+    out += fmt::format("NIIRS  GIQE 5 {} +/- {:.2f}   GIQE 4 {:.2f} +/- 0.30   GIQE 3 {:.2f}\n",
+                       interpret::niirs_text(n5.value, f.gsd_weighted_m), *n5.standard_error, n4.value, n3.value);
     out += "Interpretability (GIQE 5):\n";
-    for (const auto& v : verdicts) out += "  - " + v + "\n";
+    out += interpret::to_text(interpretation);
     if (!warnings.empty()) {
         out += "Warnings:\n";
         for (const auto& w : warnings) out += "  ! " + w + "\n";
@@ -445,33 +366,17 @@ void add_predict_command(CLI::App& app, Runner& run) {
                     "Johnson target: a catalogue key (tel, tank, truck, car, fighter, transport, patrol_boat, frigate) or "
                     "NAME:LENGTH_M:WIDTH_M; repeatable (default: the whole catalogue)");
     cmd->add_option("--resolution-rule", o->resolution_rule,
-                    "Effective resolution for the Johnson cycles: gsd_nyquist (2 GSD), gsd_over_rer (2 GSD/RER), mtf50 "
-                    "(GSD/MTF50)")
+                    "Primary rule for the Johnson cycles: niirs_model (the calibrated model), or the raw counts "
+                    "gsd_over_rer (2 GSD/RER), gsd_nyquist (2 GSD), mtf50 (GSD/MTF50); every rule is in the JSON")
         ->capture_default_str();
+    o->add_options(cmd, "predict");  // the sensor overrides shared with degrade
     struct Spec {
         NumOpt* n;
         const char* help;
     };
     const std::vector<Spec> specs = {
-        {&o->altitude_m, "Orbit altitude, metres"},
-        {&o->off_nadir_deg, "Off-nadir look angle at the satellite, degrees (default nadir)"},
-        {&o->elevation_deg, "Target elevation angle, degrees (alternative to --off-nadir-deg)"},
-        {&o->aperture_m, "Aperture diameter, metres"},
-        {&o->obscuration, "Central obscuration ratio (secondary/primary diameter), 0..1"},
-        {&o->focal_length_m, "Focal length, metres"},
-        {&o->pitch_um, "Detector pitch, micrometres"},
-        {&o->fill_factor, "Areal detector fill factor, 0..1"},
-        {&o->wavelength_um, "Band centre wavelength, micrometres (custom default 0.6)"},
-        {&o->jitter_px, "RMS line-of-sight jitter per axis, pixels"},
-        {&o->smear_px, "Along-scan linear smear, pixels"},
-        {&o->defocus_px, "Defocus blur-circle diameter, pixels"},
-        {&o->wfe_waves, "RMS wavefront error, waves (< 0.18)"},
-        {&o->full_well_e, "Full-well capacity, electrons"},
-        {&o->read_noise_e, "Read noise, electrons RMS"},
         {&o->bits, "Quantisation bits"},
         {&o->snr, "GIQE SNR (15 % vs 7 % reflectance difference over noise)"},
-        {&o->integration_time_s, "Effective integration time, s: enables the radiometric SNR model"},
-        {&o->solar_zenith_deg, "Sun zenith angle for the radiometric model, degrees (default 30)"},
         {&o->target_gsd_m, "Simple form: target GSD, metres"},
         {&o->mtf_nyquist, "Simple form: system MTF at Nyquist (Gaussian optics x square pixel)"},
         {&o->sigma_px, "Simple form: Gaussian PSF sigma, pixels"},

@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "format.hpp"
 #include "satiq/kernels/error.hpp"
+#include "satiq/kernels/error.hpp"
 #include "satiq/pipeline/samples.hpp"
 
 namespace satiq::cli {
@@ -27,7 +28,7 @@ std::pair<std::int64_t, std::int64_t> parse_size(const std::string& text) {
         } catch (const std::exception&) {
             used = 0;
         }
-        if (used != s.size() || v < 1) throw Error(fmt::format("synth: --size wants W,H or N in pixels (got '{}')", text));
+        if (used != s.size() || v < 1) throw UsageError(fmt::format("synth: --size wants W,H or N in pixels (got '{}')", text));
         return static_cast<std::int64_t>(v);
     };
     const auto comma = text.find(',');
@@ -49,7 +50,7 @@ std::pair<double, double> parse_pair(const std::string& text, const char* flag) 
         }
     } catch (const std::exception&) {
     }
-    throw Error(fmt::format("synth: {} wants two numbers X,Y (got '{}')", flag, text));
+    throw UsageError(fmt::format("synth: {} wants two numbers X,Y (got '{}')", flag, text));
 }
 
 // Options every synth target shares.
@@ -72,7 +73,7 @@ void add_common(CLI::App* cmd, Common& c, const char* default_size, const char* 
         ->capture_default_str();
     cmd->add_option("--size", c.size, fmt::format("Image size in pixels, W,H or N (default {})", default_size));
     cmd->add_option("--gsd-m", c.gsd_m, fmt::format("Ground sample distance in metres (default {})", default_gsd));
-    cmd->add_option("--noise-dn", c.noise_dn, "Additive Gaussian noise sigma in output DN");
+    cmd->add_option("--noise-dn", c.noise_dn, "Additive Gaussian noise sigma in output DN")->check(CLI::NonNegativeNumber);
     cmd->add_option("--seed", c.seed, "Noise seed (same seed, same bytes)")->capture_default_str();
     cmd->add_option("--epsg", c.epsg, "WGS 84 / UTM EPSG code of the georeferencing")->capture_default_str();
     cmd->add_option("--origin-m", c.origin_m, "Easting,northing of the image's top-left corner (default 400000,4300000)");
@@ -130,6 +131,7 @@ void add_edge(CLI::App* synth, Runner& run) {
                     "Edge normal angle from the +x axis towards +y, degrees (0 = vertical edge, dark left)")
         ->capture_default_str();
     cmd->add_option("--sigma-px", a->sigma_px, "Gaussian blur sigma in pixels, 0..20 (0 = pixel-integrated step)")
+        ->check(CLI::Range(0.0, 20.0))
         ->capture_default_str();
     cmd->add_option("--dark-dn", a->dark_dn, "Dark plateau in DN (default 50 for 8-bit, 4000 for 16-bit)");
     cmd->add_option("--bright-dn", a->bright_dn, "Bright plateau in DN (default 200 for 8-bit, 12000 for 16-bit)");
@@ -177,10 +179,12 @@ void add_tribar(CLI::App* synth, Runner& run) {
     CLI::App* cmd = synth->add_subcommand(
         "tribar", "USAF-1951-like tri-bar target: groups of three bars, both orientations, bar widths in the truth");
     add_common(cmd, a->c, "512,128", "0.5");
-    cmd->add_option("--sigma-px", a->sigma_px, "Gaussian blur sigma in pixels, 0..20")->capture_default_str();
+    cmd->add_option("--sigma-px", a->sigma_px, "Gaussian blur sigma in pixels, 0..20")->check(CLI::Range(0.0, 20.0))->capture_default_str();
     cmd->add_option("--largest-bar-px", a->largest_bar_px, "Bar width of the first element in pixels")
+        ->check(CLI::Range(0.25, 1000.0))
         ->capture_default_str();
     cmd->add_option("--elements", a->elements, "Number of elements; each is 2^(1/6) finer than the one before")
+        ->check(CLI::Range(1, 48))
         ->capture_default_str();
     cmd->add_option("--background-dn", a->background_dn, "Background in DN (default 40 for 8-bit, 3000 for 16-bit)");
     cmd->add_option("--bar-dn", a->bar_dn, "Bars in DN (default 200 for 8-bit, 13000 for 16-bit)");
@@ -224,16 +228,19 @@ void add_airfield(CLI::App* synth, Runner& run) {
         "airfield", "Airfield scene at real dimensions: runway, taxiways, aircraft, tanks, trucks, TELs, hangars, "
                     "shadows, blur and noise; the object list goes to the truth");
     add_common(cmd, a->c, "2048", "0.25");
-    cmd->add_option("--sigma-px", a->sigma_px, "Optical blur sigma in output pixels, 0..5")->capture_default_str();
+    cmd->add_option("--sigma-px", a->sigma_px, "Optical blur sigma in output pixels, 0..5")->check(CLI::Range(0.0, 5.0))->capture_default_str();
     cmd->add_option("--sun-azimuth-deg", a->sun_azimuth_deg, "Sun azimuth, degrees clockwise from north")
         ->capture_default_str();
-    cmd->add_option("--sun-elevation-deg", a->sun_elevation_deg, "Sun elevation, degrees (5..90)")->capture_default_str();
+    cmd->add_option("--sun-elevation-deg", a->sun_elevation_deg, "Sun elevation, degrees (5..90)")->check(CLI::Range(5.0, 90.0))->capture_default_str();
     cmd->add_option("--supersample", a->supersample, "Scene samples per pixel along each axis (1..8)")
+        ->check(CLI::Range(1, 8))
         ->capture_default_str();
     cmd->callback([a, &run] {
         run = [a]() -> int {
             const auto& c = a->c;
             const SampleOutput o = make_output(c, 0.25);
+            if (!(o.gsd_m > 0 && o.gsd_m <= 10))  // the scene model's range (synth_scene.cpp)
+                throw UsageError(fmt::format("synth airfield: --gsd-m must be in (0, 10] metres (got {})", o.gsd_m));
             AirfieldSample s;
             std::tie(s.scene.width_px, s.scene.height_px) =
                 c.size.empty() ? std::pair<std::int64_t, std::int64_t>{2048, 2048} : parse_size(c.size);

@@ -1,7 +1,8 @@
 #pragma once
 // Each satiq command lives in its own cmd_<name>.cpp and registers itself on the CLI11 app.
 // A command's callback stores the function that main() runs after parsing; that function
-// returns the exit code (0 all good, 1 some item failed; usage errors are 2, from CLI11).
+// returns the exit code (0 all good, 1 some item failed; usage errors are 2: CLI11's parse
+// errors, and satiq::UsageError thrown by the option checks of a runner).
 // Library errors (satiq::Error) thrown out of it are printed by main() as one line on stderr.
 #include <functional>
 

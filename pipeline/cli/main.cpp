@@ -55,6 +55,9 @@ int main(int argc, char** argv) {
     if (!run) return 2;
     try {
         return run();
+    } catch (const satiq::UsageError& e) {
+        std::fprintf(stderr, "satiq: %s (see satiq --help)\n", e.what());
+        return 2;
     } catch (const satiq::Error& e) {
         std::fprintf(stderr, "satiq: %s\n", e.what());
         return 1;

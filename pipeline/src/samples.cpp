@@ -26,25 +26,25 @@ constexpr double kAirfieldMaxDn11Bit = 2047.0;
 
 void validate_output(const char* op, const SampleOutput& out) {
     if (out.image_path.empty()) throw Error(fmt::format("{}: the output path is empty", op));
-    if (out.bits != 8 && out.bits != 16) throw Error(fmt::format("{}: --bits must be 8 or 16 (got {})", op, out.bits));
+    if (out.bits != 8 && out.bits != 16) throw UsageError(fmt::format("{}: --bits must be 8 or 16 (got {})", op, out.bits));
     if (!std::isfinite(out.gsd_m) || out.gsd_m <= 0.0 || out.gsd_m > 1000.0)
-        throw Error(fmt::format("{}: --gsd-m must be in (0, 1000] metres (got {})", op, out.gsd_m));
+        throw UsageError(fmt::format("{}: --gsd-m must be in (0, 1000] metres (got {})", op, out.gsd_m));
     const bool utm = (out.epsg >= 32601 && out.epsg <= 32660) || (out.epsg >= 32701 && out.epsg <= 32760);
     if (!utm)
-        throw Error(fmt::format("{}: --epsg must be a WGS 84 / UTM zone, 32601..32660 or 32701..32760 (got {})", op,
+        throw UsageError(fmt::format("{}: --epsg must be a WGS 84 / UTM zone, 32601..32660 or 32701..32760 (got {})", op,
                                 out.epsg));
     if (!std::isfinite(out.origin_easting_m) || !std::isfinite(out.origin_northing_m))
-        throw Error(fmt::format("{}: --origin-m must be finite", op));
+        throw UsageError(fmt::format("{}: --origin-m must be finite", op));
     if (out.image_path.has_parent_path() && !out.image_path.parent_path().empty() &&
         !fs::is_directory(out.image_path.parent_path()))
         throw Error(fmt::format("{}: the folder {} does not exist", op, out.image_path.parent_path().string()));
     if (truth_path_for(out.image_path) == out.image_path)
-        throw Error(fmt::format("{}: the output must not end in .json (the truth file takes that name)", op));
+        throw UsageError(fmt::format("{}: the output must not end in .json (the truth file takes that name)", op));
 }
 
 void validate_size(const char* op, std::int64_t w, std::int64_t h) {
     if (w < 1 || h < 1 || w > 65536 || h > 65536)
-        throw Error(fmt::format("{}: --size must be in [1, 65536] pixels each way (got {}x{})", op, w, h));
+        throw UsageError(fmt::format("{}: --size must be in [1, 65536] pixels each way (got {}x{})", op, w, h));
 }
 
 GeoReference utm_geo(const SampleOutput& out) {
@@ -170,9 +170,9 @@ SampleResult write_edge_sample(const EdgeSample& sample, const SampleOutput& out
     const double max_dn = max_dn_for_bits(out.bits);
     for (const double v : {p.dark_dn, p.bright_dn})
         if (!(v >= 0.0 && v <= max_dn))
-            throw Error(fmt::format("{}: --dark-dn and --bright-dn must be in [0, {}] for {}-bit output", op, max_dn,
+            throw UsageError(fmt::format("{}: --dark-dn and --bright-dn must be in [0, {}] for {}-bit output", op, max_dn,
                                     out.bits));
-    if (!(p.bright_dn > p.dark_dn)) throw Error(fmt::format("{}: --bright-dn must exceed --dark-dn", op));
+    if (!(p.bright_dn > p.dark_dn)) throw UsageError(fmt::format("{}: --bright-dn must exceed --dark-dn", op));
 
     Image img = render_edge(p, sample.width_px, sample.height_px);
     quantize_dn(img.view(), 0.0, max_dn);
@@ -230,7 +230,7 @@ SampleResult write_tribar_sample(const TribarSample& sample, const SampleOutput&
     const double max_dn = max_dn_for_bits(out.bits);
     for (const double v : {p.background_dn, p.bar_dn})
         if (!(v >= 0.0 && v <= max_dn))
-            throw Error(fmt::format("{}: --background-dn and --bar-dn must be in [0, {}] for {}-bit output", op, max_dn,
+            throw UsageError(fmt::format("{}: --background-dn and --bar-dn must be in [0, {}] for {}-bit output", op, max_dn,
                                     out.bits));
     const auto layout = tribar_layout(p, sample.width_px, sample.height_px);
     Image img(sample.width_px, sample.height_px);

@@ -102,10 +102,9 @@ TEST(CliAssess, TextSummaryAndRunstats) {
 TEST(CliAssess, BadArguments) {
     const fs::path dir = test::temp_dir("cli_assess_bad");
     const fs::path f = make_squares(dir);
-    EXPECT_EQ(test::run_satiq("assess --giqe 7 " + test::shell_quote(f)).exit_code, 1);
-    EXPECT_EQ(test::run_satiq("assess --roi 1,2,3 " + test::shell_quote(f)).exit_code, 1);
-    EXPECT_EQ(test::run_satiq("assess --plots " + test::shell_quote(dir / "nope") + " " + test::shell_quote(f)).exit_code, 1);
-    EXPECT_EQ(test::run_satiq("assess --target tank:abc:3 " + test::shell_quote(f)).exit_code, 1);
+    EXPECT_EQ(test::run_satiq("assess --giqe 7 " + test::shell_quote(f)).exit_code, 2);
+    EXPECT_EQ(test::run_satiq("assess --roi 1,2,3 " + test::shell_quote(f)).exit_code, 2);
+    EXPECT_EQ(test::run_satiq("assess --target tank:abc:3 " + test::shell_quote(f)).exit_code, 2);
     EXPECT_EQ(test::run_satiq("assess").exit_code, 2);
     // An unwritable CSV is refused before any work, so nothing is printed as if it had succeeded.
     const auto r = test::run_satiq("assess --edges-csv " + test::shell_quote(dir / "nope" / "e.csv") + " " + test::shell_quote(f));

@@ -107,7 +107,7 @@ TEST(CliInfo, UsageErrorsExitTwo) {
     EXPECT_EQ(test::run_satiq("info").exit_code, 2);
     EXPECT_EQ(test::run_satiq("info --format xml x.tif").exit_code, 2);
     EXPECT_EQ(test::run_satiq("no-such-command").exit_code, 2);
-    EXPECT_EQ(test::run_satiq("info --gsd-m -3 x.tif").exit_code, 1);
+    EXPECT_EQ(test::run_satiq("info --gsd-m -3 x.tif").exit_code, 2);
     EXPECT_EQ(test::run_satiq("--help").exit_code, 0);
 }
 

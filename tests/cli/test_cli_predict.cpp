@@ -50,8 +50,8 @@ TEST(CliPredict, PresetJsonCarriesVersionParametersAndNiirs) {
     EXPECT_TRUE(j["niirs"]["giqe4"]["standard_error"].is_number());
     EXPECT_TRUE(j["warnings"].is_array());
     EXPECT_NE(j["edge_response_convention"].get<std::string>().find("signed"), std::string::npos);
-    EXPECT_FALSE(j["verdicts"].empty());
-    EXPECT_EQ(j["johnson"]["targets"].size(), 8u);
+    EXPECT_FALSE(j["interpretability"]["verdicts"].empty());
+    EXPECT_EQ(j["interpretability"]["targets"].size(), 8u);
 }
 
 TEST(CliPredict, OverridesAndOffNadir) {
@@ -100,7 +100,7 @@ TEST(CliPredict, TextOutput) {
 
 TEST(CliPredict, UnknownPresetListsNames) {
     const auto r = predict("--sensor hubble");
-    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.exit_code, 2);  // a usage error
     EXPECT_NE(r.err.find("hubble"), std::string::npos);
     for (const auto& n : satiq::sensor::sensor_preset_names()) EXPECT_NE(r.err.find(n), std::string::npos) << n;
 }
@@ -109,15 +109,15 @@ TEST(CliPredict, RejectsZeroOrNegativeParametersNamingThem) {
     for (const std::string flag : {"--aperture-m", "--altitude-m", "--focal-length-m", "--pitch-um", "--snr"}) {
         for (const std::string value : {"0", "-1"}) {
             const auto r = predict("--sensor worldview-3 " + flag + "=" + value);
-            EXPECT_EQ(r.exit_code, 1) << flag << " " << value;
+            EXPECT_EQ(r.exit_code, 2) << flag << " " << value;
             EXPECT_NE(r.err.find(flag), std::string::npos) << r.err;
         }
     }
     const auto g = predict("--target-gsd-m=-2 --sigma-px 0.5 --snr 10");
-    EXPECT_EQ(g.exit_code, 1);
+    EXPECT_EQ(g.exit_code, 2);
     EXPECT_NE(g.err.find("--target-gsd-m"), std::string::npos) << g.err;
     const auto custom = predict("--altitude-m 500000 --aperture-m 0.3");
-    EXPECT_EQ(custom.exit_code, 1);
+    EXPECT_EQ(custom.exit_code, 2);
     EXPECT_NE(custom.err.find("--focal-length-m"), std::string::npos) << custom.err;
 }
 

@@ -1,0 +1,121 @@
+#include "sensor_options.hpp"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace satiq::cli {
+
+double NumOpt::get() const {
+    const bool ok = std::isfinite(value) && (bound == Bound::positive ? value > 0.0 : value >= 0.0);
+    if (!ok)
+        throw UsageError(fmt::format("{}: {} must be {} (got {})", command, flag,
+                                     bound == Bound::positive ? "greater than 0" : "0 or greater", value));
+    return value;
+}
+
+std::vector<NumOpt*> SensorOverrides::physical() {
+    return {&altitude_m, &off_nadir_deg, &elevation_deg, &aperture_m, &obscuration, &focal_length_m,
+            &pitch_um, &fill_factor, &wavelength_um, &jitter_px, &smear_px, &defocus_px,
+            &wfe_waves, &integration_time_s, &solar_zenith_deg};
+}
+
+std::vector<NumOpt*> SensorOverrides::all() {
+    auto v = physical();
+    v.push_back(&full_well_e);
+    v.push_back(&read_noise_e);
+    return v;
+}
+
+std::vector<const NumOpt*> SensorOverrides::all() const {
+    std::vector<const NumOpt*> out;
+    for (NumOpt* n : const_cast<SensorOverrides*>(this)->all()) out.push_back(n);
+    return out;
+}
+
+void SensorOverrides::add_options(CLI::App* cmd, const std::string& command) {
+    struct Spec {
+        NumOpt* n;
+        const char* help;
+    };
+    const std::vector<Spec> specs = {
+        {&altitude_m, "Orbit altitude, metres"},
+        {&off_nadir_deg, "Off-nadir look angle at the satellite, degrees (default nadir)"},
+        {&elevation_deg, "Target elevation angle, degrees (alternative to --off-nadir-deg)"},
+        {&aperture_m, "Aperture diameter, metres"},
+        {&obscuration, "Central obscuration ratio (secondary/primary diameter), 0..1"},
+        {&focal_length_m, "Focal length, metres"},
+        {&pitch_um, "Detector pitch, micrometres"},
+        {&fill_factor, "Areal detector fill factor, 0..1"},
+        {&wavelength_um, "Band centre wavelength, micrometres (custom default 0.6)"},
+        {&jitter_px, "RMS line-of-sight jitter per axis, pixels"},
+        {&smear_px, "Along-scan linear smear, pixels"},
+        {&defocus_px, "Defocus blur-circle diameter, pixels"},
+        {&wfe_waves, "RMS wavefront error, waves (< 0.18)"},
+        {&full_well_e, "Full-well capacity, electrons"},
+        {&read_noise_e, "Read noise, electrons RMS"},
+        {&integration_time_s, "Effective integration time, s: enables the radiometric SNR model"},
+        {&solar_zenith_deg, "Sun zenith angle for the radiometric model, degrees (default 30)"},
+    };
+    for (const Spec& s : specs) {
+        s.n->command = command;
+        s.n->opt = cmd->add_option(s.n->flag, s.n->value, s.help);
+    }
+}
+
+void SensorOverrides::apply(sensor::SensorDescription& d) const {
+    const std::string& cmd = altitude_m.command;
+    if (altitude_m.given()) d.altitude_m = altitude_m.get();
+    if (off_nadir_deg.given() && elevation_deg.given())
+        throw UsageError(fmt::format("{}: give either --off-nadir-deg or --elevation-deg, not both", cmd));
+    if (off_nadir_deg.given()) {
+        d.off_nadir_deg = off_nadir_deg.get();
+        d.elevation_deg.reset();
+    }
+    if (elevation_deg.given()) {
+        const double e = elevation_deg.get();
+        if (e > 90) throw UsageError(fmt::format("{}: --elevation-deg must lie in (0, 90] (got {})", cmd, e));
+        d.elevation_deg = e;
+        d.off_nadir_deg.reset();
+    }
+    if (aperture_m.given()) d.aperture_diameter_m = aperture_m.get();
+    if (obscuration.given()) d.central_obscuration_ratio = obscuration.get();
+    if (focal_length_m.given()) d.focal_length_m = focal_length_m.get();
+    if (pitch_um.given()) d.detector_pitch_m = pitch_um.get() * 1e-6;
+    if (fill_factor.given()) d.fill_factor = fill_factor.get();
+    if (wavelength_um.given()) d.wavelength_m = wavelength_um.get() * 1e-6;
+    if (jitter_px.given()) d.jitter_sigma_px = jitter_px.get();
+    if (smear_px.given()) d.smear_px = smear_px.get();
+    if (defocus_px.given()) d.defocus_blur_diameter_px = defocus_px.get();
+    if (wfe_waves.given()) d.wavefront_error_rms_waves = wfe_waves.get();
+    if (full_well_e.given()) d.full_well_e = full_well_e.get();
+    if (read_noise_e.given()) d.read_noise_e = read_noise_e.get();
+    if (integration_time_s.given()) {
+        sensor::Radiometry r;
+        r.integration_time_s = integration_time_s.get();
+        if (solar_zenith_deg.given()) r.solar_zenith_deg = solar_zenith_deg.get();
+        d.radiometry = r;
+        d.snr.reset();  // the radiometric model decides the SNR unless --snr is given
+    } else if (solar_zenith_deg.given()) {
+        throw UsageError(fmt::format("{}: --solar-zenith-deg needs --integration-time-s (radiometric model)", cmd));
+    }
+}
+
+std::map<std::string, double> SensorOverrides::given_values() const {
+    std::map<std::string, double> out;
+    for (const NumOpt* n : all())
+        if (n->given()) out[n->flag.substr(2)] = n->value;
+    return out;
+}
+
+bool SensorOverrides::any_given() const {
+    for (const NumOpt* n : all())
+        if (n->given()) return true;
+    return false;
+}
+
+const sensor::SensorPreset& find_preset_for_option(const std::string& name) {
+    return as_usage_error([&]() -> const sensor::SensorPreset& { return sensor::find_sensor_preset(name); });
+}
+
+}  // namespace satiq::cli

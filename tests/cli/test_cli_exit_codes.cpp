@@ -1,0 +1,163 @@
+// Runs the real satiq binary: usage errors (unknown sensor, conflicting or missing options,
+// values out of range) exit 2 before any file is read; input failures exit 1. Also: assess
+// --plots creates its folder, and degrade takes predict's sensor overrides.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+
+#include <nlohmann/json.hpp>
+
+#include "satiq/pipeline/raster.hpp"
+#include "test_support.hpp"
+
+using namespace satiq;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+fs::path make_input(const fs::path& dir) {
+    Image a(240, 160);
+    for (std::int64_t y = 0; y < 160; ++y)
+        for (std::int64_t x = 0; x < 240; ++x) a.at(x, y) = static_cast<float>(100 + ((x / 10 + y / 10) % 2) * 800);
+    WriteOptions o;
+    o.type = DataType::UInt16;
+    write_raster(dir / "in.tif", {a.view()}, test::north_up(32631, 600000, 5700000, 0.25), o);
+    return dir / "in.tif";
+}
+
+struct Case {
+    std::string args;
+    int code;
+};
+
+void expect_codes(const std::vector<Case>& cases) {
+    for (const auto& c : cases) {
+        const auto r = test::run_satiq(c.args);
+        EXPECT_EQ(r.exit_code, c.code) << "satiq " << c.args << "\n" << r.err;
+        EXPECT_FALSE(r.err.empty()) << c.args;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << c.args << "\n" << r.err;
+    }
+}
+
+}  // namespace
+
+TEST(CliExitCodes, UsageErrorsExitTwoAndInputFailuresOne) {
+    const fs::path dir = test::temp_dir("cli_exit");
+    const std::string in = test::shell_quote(make_input(dir));
+    // A missing input beside a usage error: the usage error wins (checked before any read).
+    const std::string missing = test::shell_quote(dir / "missing.tif");
+    const std::string out = test::shell_quote(dir / "out.tif");
+    expect_codes({
+        // predict
+        {"predict --sensor nosuch", 2},
+        {"predict --sensor worldview-3 --target-gsd-m 2", 2},
+        {"predict --target-gsd-m 2 --snr 10", 2},                    // needs --mtf-nyquist or --sigma-px
+        {"predict --altitude-m 500000", 2},                          // custom sensor: missing options
+        {"predict --sensor worldview-3 --aperture-m -1", 2},
+        {"predict --sensor worldview-3 --fill-factor 2", 2},          // refused by the model
+        {"predict --sensor worldview-3 --off-nadir-deg 10 --elevation-deg 70", 2},
+        {"predict --sensor worldview-3 --elevation-deg 95", 2},
+        {"predict --sensor worldview-3 --target nosuch", 2},
+        {"predict --sensor worldview-3 --resolution-rule nosuch", 2},
+        {"predict --sensor worldview-3 --aperture-m abc", 2},        // CLI11
+        // degrade
+        {"degrade --sensor nosuch " + missing + " " + out, 2},
+        {"degrade " + missing + " " + out, 2},                       // neither --sensor nor --target-gsd-m
+        {"degrade --sensor pleiades --target-gsd-m 2 " + missing + " " + out, 2},
+        {"degrade --target-gsd-m 2 --mtf-nyquist 0.2 --sigma-px 1 " + missing + " " + out, 2},
+        {"degrade --target-gsd-m 0 " + missing + " " + out, 2},
+        {"degrade --target-gsd-m 2 --min-coverage 2 " + missing + " " + out, 2},
+        {"degrade --target-gsd-m 2 --bits 40 " + missing + " " + out, 2},
+        {"degrade --target-gsd-m 2 --aperture-m 0.3 " + missing + " " + out, 2},  // overrides need --sensor
+        {"degrade --sensor pleiades --aperture-m -1 " + missing + " " + out, 2},
+        {"degrade --sensor pleiades --off-nadir-deg 20 --elevation-deg 60 " + missing + " " + out, 2},
+        {"degrade --sensor pleiades --off-nadir-deg 80 " + missing + " " + out, 2},  // beyond the horizon
+        {"degrade --target-gsd-m 2 --compress JPEG " + missing + " " + out, 2},
+        {"degrade --target-gsd-m 2 " + missing + " " + out, 1},     // the input is missing
+        // assess
+        {"assess --elevation-deg 0 " + missing, 2},
+        {"assess --elevation-deg 91 " + missing, 2},
+        {"assess --snr -3 " + missing, 2},
+        {"assess --band -1 " + missing, 2},
+        {"assess --giqe 7 " + missing, 2},
+        {"assess --roi 1,2,3 " + missing, 2},
+        {"assess --gsd-m -1 " + missing, 2},
+        {"assess --target tank:abc:3 " + missing, 2},
+        {"assess --resolution-rule nosuch " + missing, 2},
+        {"assess " + missing, 1},
+        {"assess --band 5 " + in, 1},                                // the file has one band
+        // info
+        {"info --gsd-m 0 " + in, 2},
+        {"info --gsd-m a,b " + in, 2},
+        {"info " + missing, 1},
+        // synth
+        {"synth edge --sigma-px 50 " + test::shell_quote(dir / "e.tif"), 2},
+        {"synth edge --size 0 " + test::shell_quote(dir / "e.tif"), 2},
+        {"synth edge --gsd-m -1 " + test::shell_quote(dir / "e.tif"), 2},
+        {"synth edge --bits 8 --dark-dn 300 " + test::shell_quote(dir / "e.tif"), 2},
+        {"synth tribar --elements 100 " + test::shell_quote(dir / "t.tif"), 2},
+        {"synth airfield --gsd-m 20 --size 64 " + test::shell_quote(dir / "a.tif"), 2},
+        {"synth airfield --sun-elevation-deg 1 --size 64 " + test::shell_quote(dir / "a.tif"), 2},
+        {"synth edge --epsg 4326 " + test::shell_quote(dir / "e.tif"), 2},
+    });
+    EXPECT_FALSE(fs::exists(dir / "out.tif"));
+    EXPECT_FALSE(fs::exists(dir / "e.tif"));
+    fs::remove_all(dir);
+}
+
+TEST(CliExitCodes, AssessPlotsCreatesItsFolderWithParents) {
+    const fs::path dir = test::temp_dir("cli_plots_mkdir");
+    const fs::path in = fs::path(SATIQ_SOURCE_DIR) / "samples" / "edge_5deg_sigma0p5_16bit.tif";
+    const fs::path plots = dir / "a" / "b" / "plots";
+    const auto r = test::run_satiq("-q assess --plots " + test::shell_quote(plots) + " " + test::shell_quote(in));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(fs::is_directory(plots));
+    EXPECT_TRUE(fs::exists(plots / "edge_5deg_sigma0p5_16bit_esf.svg"));
+    // A plain file where the folder should be: an output failure, exit 1.
+    { std::ofstream(dir / "file") << "x"; }
+    EXPECT_EQ(test::run_satiq("-q assess --plots " + test::shell_quote(dir / "file") + " " + test::shell_quote(in)).exit_code, 1);
+    fs::remove_all(dir);
+}
+
+TEST(CliExitCodes, DegradeTakesPredictsSensorOverridesAndRecordsThem) {
+    const fs::path dir = test::temp_dir("cli_deg_override");
+    const std::string in = test::shell_quote(make_input(dir));
+    const std::string overrides = "--aperture-m 0.5 --jitter-px 0.3 --altitude-m 650000";
+    const auto r = test::run_satiq("-q degrade --format json --sensor pleiades " + overrides + " --off-nadir-deg 20 " + in +
+                                   " " + test::shell_quote(dir / "out.tif"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json j = json::parse(r.out);
+    const json& ov = j["parameters"]["sensor_overrides"];
+    EXPECT_DOUBLE_EQ(ov["aperture-m"].get<double>(), 0.5);
+    EXPECT_DOUBLE_EQ(ov["jitter-px"].get<double>(), 0.3);
+    EXPECT_DOUBLE_EQ(ov["altitude-m"].get<double>(), 650000);
+    EXPECT_DOUBLE_EQ(ov["off-nadir-deg"].get<double>(), 20);
+    EXPECT_DOUBLE_EQ(j["parameters"]["off_nadir_deg"].get<double>(), 20);
+    const json& plan = j["results"][0]["plan"];
+    EXPECT_EQ(plan["sensor_overrides"], ov);
+    EXPECT_DOUBLE_EQ(plan["view"]["altitude_m"].get<double>(), 650000);
+
+    // The same overrides in predict give the same sensor: its Q and ground GSD are in the plan's
+    // target description ("... (ground GSD 0.xxx m, Q 0.xx, SNR ...)").
+    const auto p = test::run_satiq("predict --format json --sensor pleiades " + overrides + " --off-nadir-deg 20");
+    ASSERT_EQ(p.exit_code, 0) << p.err;
+    const json pj = json::parse(p.out);
+    std::smatch m;
+    const std::string target = plan["target"].get<std::string>();
+    ASSERT_TRUE(std::regex_search(target, m, std::regex(R"(ground GSD ([0-9.]+) m, Q ([0-9.]+))"))) << target;
+    EXPECT_NEAR(std::stod(m[1].str()), pj["gsd_ground_m"].get<double>(), 0.0006);
+    EXPECT_NEAR(std::stod(m[2].str()), pj["q"].get<double>(), 0.006);
+    // Without the overrides the preset's own figures (Q differs: a larger aperture).
+    const auto base = test::run_satiq("predict --format json --sensor pleiades --off-nadir-deg 20");
+    EXPECT_GT(std::abs(json::parse(base.out)["q"].get<double>() - pj["q"].get<double>()), 0.05);
+
+    // The output's metadata records them for later readers, and the view for assess.
+    const RasterInfo info = Raster::open(dir / "out.tif").info();
+    const json params = json::parse(info.metadata.at("").at("SATIQ_DEGRADE_PARAMETERS"));
+    EXPECT_EQ(params["sensor_overrides"], ov);
+    const json mplan = json::parse(info.metadata.at("").at("SATIQ_DEGRADE_PLAN"));
+    EXPECT_EQ(mplan["sensor_overrides"], ov);
+    fs::remove_all(dir);
+}
