@@ -721,7 +721,10 @@ std::string to_text(const AssessResult& r, bool runstats) {
     s += axis_line("x", ag.x);
     s += axis_line("y", ag.y);
     if (ag.usable) {
-        s += fmt::format("  RER geometric mean {:.3f}, weighted (GIQE 5) {:.3f}\n", ag.rer_gm, ag.rer_weighted);
+        s += fmt::format("  RER geometric mean {:.3f}, weighted (GIQE 5) {:.3f}{}\n", ag.rer_gm, ag.rer_weighted,
+                         r.rated_on_effective_gsd && r.rated_rer_gm > 0
+                             ? fmt::format("; on the effective grid {:.3f}, weighted {:.3f}", r.rated_rer_gm, r.rated_rer_weighted)
+                             : std::string());
         const EdgeRobustness& rb = r.robustness;
         auto half = [](const EdgeSplit& sp) {
             auto one = [](const EdgeSubsetRer& h) { return h.rer_gm > 0 ? fmt::format("{:.3f}", h.rer_gm) : std::string("-"); };

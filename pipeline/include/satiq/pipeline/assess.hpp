@@ -13,11 +13,13 @@
 #include <nlohmann/json.hpp>
 
 #include "satiq/kernels/edges.hpp"
+#include "satiq/kernels/effective_resolution.hpp"
 #include "satiq/kernels/noise_estimate.hpp"
 #include "satiq/pipeline/giqe.hpp"
 #include "satiq/pipeline/gsd.hpp"
 #include "satiq/pipeline/info.hpp"
 #include "satiq/pipeline/interpretability.hpp"
+#include "satiq/pipeline/interpretation.hpp"
 #include "satiq/pipeline/radiometry.hpp"
 
 namespace satiq {
@@ -35,7 +37,12 @@ struct AssessParams {
     std::optional<std::filesystem::path> roi_lines;  ///< vector file of lines (in the raster's CRS or any CRS OGR can transform)
     double roi_half_width_px = 10.0;
     std::vector<interpret::Target> extra_targets;
-    std::string resolution_rule = "gsd_over_rer";
+    std::string resolution_rule = "niirs_model";  ///< primary rule of the interpretability model
+    /// Sensor preset whose RER range stands in when the image has no usable edges (else the
+    /// plausible range of un-sharpened imagery).
+    std::string sensor;
+    /// Rate an upsampled image on its product GSD anyway (the detection is still reported).
+    bool trust_pixel_size = false;
     bool keep_profiles = false;               ///< needed for plots
 };
 
@@ -52,7 +59,12 @@ struct AssessResult {
     Acquisition acquisition;
     double elevation_deg = 90;
     std::string elevation_source;             ///< "metadata", "user", "assumed nadir"
-    double gsd_ground_m = 0, gsd_normal_m = 0, gsd_weighted_m = 0;
+    /// Upsampling found from the image itself (kernels/effective_resolution.hpp); the effective
+    /// GSD is the product GSD times its factor per axis (equal to the product GSD when none).
+    SamplingEstimate sampling;
+    double effective_gsd_x_m = 0, effective_gsd_y_m = 0;
+    bool rated_on_effective_gsd = false;      ///< GIQE fed the effective GSD (and RER on its grid)
+    double gsd_ground_m = 0, gsd_normal_m = 0, gsd_weighted_m = 0;  ///< as rated (effective when upsampled)
     double saturation_dn = 0;
 
     NoiseEstimate noise;
@@ -64,12 +76,17 @@ struct AssessResult {
     EdgeAnalysis edges;
     EdgeRobustness robustness;                ///< influence of single edges and objects, halves
 
+    double rated_rer_gm = 0, rated_rer_weighted = 0;  ///< RER fed to GIQE (on the effective grid when upsampled)
     std::optional<giqe::NiirsPrediction> giqe3, giqe4, giqe5;
-    std::optional<interpret::NiirsAssessment> niirs_military, niirs_civil;
-    std::vector<interpret::JohnsonResult> johnson;
-    std::string resolution_rule;
-    double effective_resolution_m_per_cycle = 0;
-    std::vector<std::string> verdicts;
+    /// No usable edges: GIQE 5 over an RER range instead of a measured RER ("estimated from GSD
+    /// alone"); giqe5 then holds the interval's midpoint.
+    struct GsdAloneEstimate {
+        double rer_low = 0, rer_high = 0;     ///< the RER range assumed
+        std::string rer_range_source;         ///< "plausible range ..." or "sensor preset NAME"
+        double niirs_low = 0, niirs_high = 0;
+    };
+    std::optional<GsdAloneEstimate> gsd_alone;
+    std::optional<interpret::Interpretation> interpretation;
     std::vector<std::string> warnings;
     std::vector<StageTime> runstats;
 };
