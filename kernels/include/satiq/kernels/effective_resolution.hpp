@@ -28,7 +28,25 @@
 ///    1 - f, or their halves); the candidate with the steepest spectral drop across its 0.5/k is
 ///    taken, and it must drop by at least `min_drop_db`.
 ///
-/// A factor is reported (`upsampled` true) only when both pieces agree; a spectrum that merely
+/// 3. Model fit (consistency test; Popescu & Farid 2005 use an EM-estimated linear predictor,
+///    here the kernels are explicit). For factor k, kernel h (bilinear, Keys cubic a = -0.75,
+///    normalized Lanczos-4: the kernels of cv::resize and GDAL) and grid offset d, a line is
+///    y(g) = sum_j s_j h((g + d)/k - j); the source s is found by least squares on the 48 most
+///    active 120-px segments (banded normal equations) and the residual variance per degree of
+///    freedom (median over segments, so clipped overshoot does not count) is compared with the
+///    re-quantization noise 1/12 of integer data. The true model leaves only that noise, whatever
+///    the scene; a larger factor has fewer unknowns, so the largest of {1.5, 2, 2.5, 3, 4} whose
+///    residual is at most 2 x the best + 1/24 is taken, when the best is below `fit_max_noise`
+///    x 1/12. This separates 1.5x from 3x (both have the period line at 1/3), finds soft 2x
+///    copies with a weak period line, and noise-free synthetic copies. Measured on the samples
+///    and real images: true models 0.02..2.6 x 1/12, originals >= 56 x 1/12 on axes with >= 24
+///    active segments. An axis with fewer (a near-vertical edge seen along columns, which is
+///    smooth along them even in the original) needs its period line at the fitted factor, or the
+///    other axis's fit at the same factor. Only with integer data; otherwise, or when no model
+///    fits (another kernel or factor), (1) and (2) decide, and the fit still chooses between the
+///    two candidates of the period line when both have an exact grid.
+///
+/// A factor is reported (`upsampled` true) when the model fit succeeds, or else when (1) and (2) agree; a spectrum that merely
 /// falls off (a smooth, noise-free, Gaussian-blurred synthetic edge) has no periodicity and is
 /// not flagged. Deadband: factors below `deadband_factor` (default 1.2) are reported as 1 (mild
 /// product resampling, e.g. orthorectification, is not flagged); the message says so.
@@ -64,6 +82,10 @@ struct SamplingParams {
     double mid_fraction_threshold = 0.45;
     /// Minimum drop of the line power spectrum across the candidate cut-off (dB).
     double min_drop_db = 6.0;
+    /// Model-fit test: largest residual (in units of the re-quantization noise 1/12 of integer
+    /// data) for which an interpolation model (bilinear, cubic, Lanczos-4 at 1.5, 2, 2.5, 3, 4x)
+    /// counts as reproducing the image.
+    double fit_max_noise = 4.0;
     /// Spectrum segment length (pixels, power of two, 32..1024).
     int segment_px = 64;
     /// Central crop side limit (pixels) and number of lines used per axis.
@@ -83,6 +105,9 @@ struct SamplingEstimate {
         double coherence = 0.0;          ///< phase coherence of the line across groups
         double mid_fraction = 0.0;       ///< spectrum level between the candidate cut-offs (0..1)
         double notch_db = 0.0;           ///< diagnostic: level at the period line minus the level above it (dB)
+        double fit_noise = 0.0;          ///< residual of the chosen interpolation model / (1/12); 0 = not used
+        std::string kernel;              ///< kernel of the model fit that set the factor ("" = periodicity decided)
+        std::int64_t fit_segments = 0;   ///< active segments used by the model fit
         bool upsampled = false;          ///< both tests passed and factor >= deadband
         std::int64_t lines = 0;          ///< lines averaged for the periodicity test
         std::int64_t segments = 0;       ///< fully valid spectrum segments
