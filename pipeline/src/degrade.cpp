@@ -347,6 +347,19 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
         ap.snr = 100;  // the SNR does not matter here: only the edges are used
         const AssessResult ar = assess_file(p.input, ap);
         const EdgeAggregate& ag = ar.edges.aggregate;
+        // An upsampled input holds no detail finer than its effective GSD: say so, and what the
+        // blur measured on its own pixels includes.
+        if (ar.rated_on_effective_gsd) {
+            plan.input_effective_gsd_x_m = ar.effective_gsd_x_m;
+            plan.input_effective_gsd_y_m = ar.effective_gsd_y_m;
+            plan.warnings.push_back(fmt::format(
+                "--measure-input: the input was upsampled about {:.2f} x {:.2f} (effective GSD {:.4g} x {:.4g} m); its "
+                "measured blur includes the interpolation{}",
+                ar.sampling.x.factor, ar.sampling.y.factor, ar.effective_gsd_x_m, ar.effective_gsd_y_m,
+                target.gsd_m < std::max(ar.effective_gsd_x_m, ar.effective_gsd_y_m) - 1e-9
+                    ? fmt::format(", and the target GSD {:.4g} m is finer than the detail the input holds", target.gsd_m)
+                    : std::string()));
+        }
         if (ag.usable) {
             sigma_in = sigma_from_rer(ag.rer_gm);
             plan.assumptions.push_back(fmt::format(
@@ -613,6 +626,8 @@ nlohmann::json to_json(const DegradeResult& r) {
     auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
     nlohmann::json plan = {{"input_gsd_x_m", pl.input_gsd_x_m},
                            {"input_gsd_y_m", pl.input_gsd_y_m},
+                           {"input_effective_gsd_x_m", opt(pl.input_effective_gsd_x_m)},
+                           {"input_effective_gsd_y_m", opt(pl.input_effective_gsd_y_m)},
                            {"target_gsd_m", pl.target_gsd_m},
                            {"ratio_x", pl.ratio_x},
                            {"ratio_y", pl.ratio_y},

@@ -67,7 +67,10 @@ struct AssessResult {
     double gsd_ground_m = 0, gsd_normal_m = 0, gsd_weighted_m = 0;  ///< as rated (effective when upsampled)
     double saturation_dn = 0;
 
-    NoiseEstimate noise;
+    NoiseEstimate noise;                      ///< Immerkaer (drives the edge thresholds)
+    NoiseEstimate noise_pca;                  ///< weak-texture PCA (drives the SNR)
+    std::string noise_method;                 ///< "pca", or "immerkaer" when the PCA estimate failed
+    double noise_immerkaer_sigma_dn = 0;      ///< Immerkaer's sigma at the 15 % level, for comparison
     std::optional<SceneRadiometry> radiometry;
     double noise_sigma_dn = 0;                ///< the sigma the SNR divides by
     double snr = 0;

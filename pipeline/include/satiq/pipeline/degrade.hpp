@@ -71,6 +71,8 @@ struct DegradeParams {
 /// Everything decided before the first pixel (and reported in JSON and the output metadata).
 struct DegradePlan {
     double input_gsd_x_m = 0, input_gsd_y_m = 0;
+    /// Effective GSD of an input found upsampled by --measure-input (null in JSON otherwise).
+    std::optional<double> input_effective_gsd_x_m, input_effective_gsd_y_m;
     double target_gsd_m = 0;
     double ratio_x = 0, ratio_y = 0;             ///< input pixels per output pixel
     std::int64_t out_width = 0, out_height = 0;
