@@ -314,7 +314,7 @@ TEST(SynthCli, EdgeCommandWritesFileAndJson) {
     EXPECT_EQ(bad.exit_code, 2);
     const auto bad2 = test::run_command(test::satiq_binary() + " synth edge " + (dir / "d.tif").string() +
                                         " --sigma-px -3");
-    EXPECT_EQ(bad2.exit_code, 1);
+    EXPECT_EQ(bad2.exit_code, 2);  // an option error is a usage error
     EXPECT_FALSE(fs::exists(dir / "d.tif"));
     fs::remove_all(dir);
 }

@@ -69,6 +69,8 @@ TEST(Verdicts, UpsampledCopiesAreRatedOnTheirEffectiveGsd) {
             const fs::path f = upsampled_copy(airfield(), factor, kernel, dir / fmt::format("up_{}_{}.tif", name, factor));
             const AssessResult r = assess_file(f, {});
             const std::string what = fmt::format("{} x{}", name, factor);
+            std::printf("%-8s x%.1f: effective GSD %.4f x %.4f m, NIIRS %.2f (original %.2f), SNR %.1f\n", name, factor,
+                        r.effective_gsd_x_m, r.effective_gsd_y_m, r.giqe5 ? r.giqe5->value : -99.0, orig.giqe5->value, r.snr);
             EXPECT_TRUE(r.rated_on_effective_gsd) << what;
             EXPECT_NEAR(r.effective_gsd_x_m, 0.25, 0.025) << what;
             EXPECT_NEAR(r.effective_gsd_y_m, 0.25, 0.025) << what;
