@@ -291,6 +291,19 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
     // grid (its pixels carry no detail finer than it).
     t = Clock::now();
     r.sampling = estimate_sampling(img.pixels.view(), mask);
+    // Only a factor confirmed by the interpolation model fit rates the image: a period and a
+    // spectral drop alone also arise from downsampling by a non-integer ratio (degrade 0.25 ->
+    // 0.31 m has a phase period of 1 / 0.24 output pixels), so they are only noted in the JSON.
+    for (SamplingEstimate::Axis* a : {&r.sampling.x, &r.sampling.y})
+        if (a->upsampled && a->kernel.empty()) {
+            r.sampling.message += fmt::format(
+                "; along {} a period of {:.3f} cycles/px and a spectral drop of {:.1f} dB suggest {:.2f}x, not confirmed by an "
+                "interpolation model fit (resampling by a non-integer ratio leaves the same period): factor 1 kept",
+                a == &r.sampling.x ? "x" : "y", a->period_cyc_per_px, a->drop_db, a->factor);
+            a->upsampled = false;
+            a->factor = 1.0;
+            a->cutoff_cyc_per_px = 0.5;
+        }
     if (r.sampling.valid && (r.sampling.x.upsampled || r.sampling.y.upsampled)) {
         r.effective_gsd_x_m = r.gsd.x_m * r.sampling.x.factor;
         r.effective_gsd_y_m = r.gsd.y_m * r.sampling.y.factor;

@@ -202,3 +202,22 @@ TEST(Verdicts, TextureRobustNoiseBringsTheMeasuredSnrCloser) {
     EXPECT_LT(r.snr, 25 * 1.2);
     fs::remove_all(dir);
 }
+
+// Not triggered on properly sampled images: degrading by a non-integer ratio (0.25 -> 0.31 m,
+// 0.70 m) leaves a phase period like an interpolation's, but no interpolation model fits it.
+TEST(Verdicts, DegradedImagesAtNonIntegerRatiosKeepTheirGsd) {
+    const fs::path dir = test::temp_dir("verdicts_ratio");
+    for (const char* sensor : {"worldview-3", "pleiades"}) {
+        DegradeParams p;
+        p.input = airfield();
+        p.output = dir / (std::string(sensor) + ".tif");
+        p.sensor = sensor;
+        p.seed = 1;
+        (void)degrade(p);
+        const AssessResult r = assess_file(p.output, {});
+        EXPECT_FALSE(r.rated_on_effective_gsd) << sensor << ": " << r.sampling.message;
+        EXPECT_DOUBLE_EQ(r.effective_gsd_x_m, r.gsd.x_m) << sensor;
+        EXPECT_EQ(text_of(r).find("UPSAMPLED"), std::string::npos) << sensor;
+    }
+    fs::remove_all(dir);
+}
