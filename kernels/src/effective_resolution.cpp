@@ -338,28 +338,54 @@ LineFound find_line(const std::vector<double> (&e)[kGroups], double f_lo) {
 // unknowns, so the residual variance (per degree of freedom) is compared: the largest factor whose
 // model leaves no more than about the noise of the best model is the factor. This is the
 // consistency test of Popescu & Farid 2005 (EM-estimated linear predictor) specialised to
-// explicit kernels: bilinear, Keys cubic convolution with a = -0.75 (as cv::resize), Lanczos-4
-// (normalized), the kernels of GDAL and OpenCV.
+// explicit kernels: those of cv::resize and of GDAL (below). The model is linear in s whether or
+// not the kernel interpolates, so GDAL's cubic B-spline (a smoothing kernel) fits the same way.
+// Keys a = -0.5 at 2x (phases 1/4, 3/4) spans the same space as bilinear at 2x (the two polyphase
+// filter pairs differ by a common factor), so the kernel named there can be either.
 // ---------------------------------------------------------------------------------------------
 constexpr int kFitSeg = 120;        // output pixels per fit segment (divisible by 2, 3, 4, 5, 6, 8)
 constexpr int kFitSearchSegs = 8;   // most active segments used to choose kernel and offset
 constexpr int kFitEvalSegs = 48;    // most active segments used for the residual
-constexpr int kKernels = 3;         // 0 bilinear, 1 cubic (a = -0.75), 2 Lanczos-4
-constexpr int kKernelRadius[kKernels] = {1, 2, 4};
+// Kernels, each evaluated at u = source coordinate - source index and normalized over its taps
+// (both libraries divide by the weight sum). cv::resize: bilinear, Keys cubic convolution with
+// a = -0.75, Lanczos-4. GDAL (gdal_translate -outsize / gdalwarp -r, RasterIO resampling, checked
+// against GDAL 3.6.2 on an impulse: identical to 1e-4): bilinear (the same), Keys cubic
+// convolution with a = -0.5 (R. G. Keys, "Cubic convolution interpolation for digital image
+// processing", IEEE TASSP 29(6), 1981: the a for which the kernel is third-order accurate),
+// Lanczos-3 ("Lanczos windowed sinc interpolation (6x6 kernel)", sinc(u) sinc(u/3)) and "cubicspline",
+// the cubic B-spline used directly as the weights (not interpolating: GDAL applies no prefilter).
+// Both libraries put output pixel i at source (i + 0.5) / k - 0.5 (pixel centres), which is an
+// offset d of the fit's quarter-pixel grid.
+constexpr int kKernels = 6;  // 0 bilinear, 1 cubic a = -0.75, 2 Lanczos-4, 3 cubic a = -0.5, 4 Lanczos-3, 5 B-spline
+constexpr int kKernelRadius[kKernels] = {1, 2, 4, 2, 3, 2};
+
+double keys_cubic(double a, double A) {
+    if (a <= 1.0) return ((A + 2.0) * a - (A + 3.0)) * a * a + 1.0;
+    if (a < 2.0) return ((A * a - 5.0 * A) * a + 8.0 * A) * a - 4.0 * A;
+    return 0.0;
+}
+
+double lanczos(double u, double R) {
+    const double a = std::abs(u);
+    if (a >= R) return 0.0;
+    if (a < 1e-9) return 1.0;
+    const double pu = std::numbers::pi * u;
+    return R * std::sin(pu) * std::sin(pu / R) / (pu * pu);
+}
 
 double kernel_w(int kern, double u) {
     const double a = std::abs(u);
-    if (kern == 0) return a < 1.0 ? 1.0 - a : 0.0;
-    if (kern == 1) {
-        constexpr double A = -0.75;
-        if (a <= 1.0) return ((A + 2.0) * a - (A + 3.0)) * a * a + 1.0;
-        if (a < 2.0) return ((A * a - 5.0 * A) * a + 8.0 * A) * a - 4.0 * A;
-        return 0.0;
+    switch (kern) {
+        case 0: return a < 1.0 ? 1.0 - a : 0.0;
+        case 1: return keys_cubic(a, -0.75);
+        case 2: return lanczos(u, 4.0);
+        case 3: return keys_cubic(a, -0.5);
+        case 4: return lanczos(u, 3.0);
+        default:
+            if (a < 1.0) return (4.0 - 6.0 * a * a + 3.0 * a * a * a) / 6.0;
+            if (a < 2.0) return (2.0 - a) * (2.0 - a) * (2.0 - a) / 6.0;
+            return 0.0;
     }
-    if (a >= 4.0) return 0.0;
-    if (a < 1e-9) return 1.0;
-    const double pu = std::numbers::pi * u;
-    return 4.0 * std::sin(pu) * std::sin(pu / 4.0) / (pu * pu);
 }
 
 struct FitSegment {
@@ -622,24 +648,39 @@ SamplingEstimate::Axis decide_periodic(const Axis1D& a, const FitData& fd, const
     return r;
 }
 
-const char* const kKernelName[kKernels] = {"bilinear", "cubic", "lanczos4"};
+const char* const kKernelName[kKernels] = {"bilinear", "cubic", "lanczos4", "cubic_a-0.5", "lanczos3", "cubicspline"};
 
 // Per-axis decision. The model fit is the primary test when the data are integers (the residual
 // of the right model is then the known re-quantization noise 1/12): the largest factor of
-// kFitFactors whose model leaves at most 2 x the best residual + 1/24 is taken when the best
-// residual is below fit_max_noise x 1/12. Measured on the samples and real images: the true
-// model leaves 0.02..2.6 x 1/12, every original at least 56 x 1/12 on an axis with
-// >= kFitMinSegs active segments. With fewer active segments (an edge crossed by few lines) the
-// period line must also sit at the fitted factor's frequency. Otherwise (float data, another
-// kernel, another factor) the periodicity + spectral cut-off decision stands.
+// kFitFactors whose model leaves at most kFitAcceptRatio x the best residual + kFitAcceptAdd x 1/12
+// is taken when the best residual is below fit_max_noise x 1/12. Measured on the samples and real
+// images with the cv::resize and GDAL copies (264 cases): on axes with >= kFitMinSegs active
+// segments the true model leaves at most 1.21 x the best residual, the nearest wrong larger
+// factor at least 1.3 x the best + 0.42 x 1/12 (a GDAL cubicspline copy of the noisy 8-bit edge:
+// the B-spline smooths the source so much that a coarser grid nearly reproduces it); every
+// original leaves at least 57 x 1/12. With fewer active segments (an edge crossed by few lines,
+// whose profile along that axis is smooth, so larger factors fit it too) the period line must
+// also sit at the fitted factor's frequency, or the other axis's factor must fit this axis too.
+// Otherwise (float data, another kernel, another factor) the periodicity + spectral cut-off
+// decision stands.
 constexpr double kFitFactors[] = {1.5, 2.0, 2.5, 3.0, 4.0};
 constexpr std::size_t kFitMinSegs = 24;
+constexpr double kFitAcceptRatio = 1.3;
+constexpr double kFitAcceptAdd = 0.2;
 
 struct FitOutcome {
     double k = 0.0;       // factor of the fitted model (0: no model reproduces the axis)
     double noise = 0.0;   // its residual / (1/12)
     int kernel = -1;
     bool strong = false;  // enough active segments to decide on its own
+    std::size_t index = 0;               // index of k in kFitFactors
+    ModelFit fits[std::size(kFitFactors)];  // every factor's best model (sigma2 1e300 when skipped)
+    double smin = 1e300;
+    // True when factor index i reproduces this axis as well as the best model does.
+    [[nodiscard]] bool accepts(std::size_t i) const {
+        constexpr double q = 1.0 / 12.0;
+        return fits[i].kernel >= 0 && fits[i].sigma2 <= kFitAcceptRatio * smin + kFitAcceptAdd * q;
+    }
 };
 
 SamplingEstimate::Axis decide(const Axis1D& a, const FitData& fd, const SamplingParams& p, FitOutcome& out) {
@@ -647,21 +688,22 @@ SamplingEstimate::Axis decide(const Axis1D& a, const FitData& fd, const Sampling
     r.fit_segments = static_cast<std::int64_t>(fd.segs.size());
     if (!fd.integer_valued || fd.segs.size() < 4) return r;
     constexpr double q = 1.0 / 12.0;
-    ModelFit fits[std::size(kFitFactors)];
-    double smin = 1e300;
-    for (std::size_t i = 0; i < std::size(kFitFactors); ++i) {
-        if (kFitFactors[i] < p.deadband_factor || kFitFactors[i] > p.max_factor * 1.05) continue;
-        fits[i] = fit_factor(fd, kFitFactors[i]);
-        smin = std::min(smin, fits[i].sigma2);
-    }
-    if (!(smin <= p.fit_max_noise * q)) return r;
+    // Factors are fitted in parallel; each result is independent, so the outcome does not depend
+    // on the thread count.
+    parallel_items(static_cast<std::int64_t>(std::size(kFitFactors)), [&](std::int64_t i) {
+        const double k = kFitFactors[static_cast<std::size_t>(i)];
+        if (k >= p.deadband_factor && k <= p.max_factor * 1.05) out.fits[static_cast<std::size_t>(i)] = fit_factor(fd, k);
+    });
+    for (const ModelFit& f : out.fits) out.smin = std::min(out.smin, f.sigma2);
+    if (!(out.smin <= p.fit_max_noise * q)) return r;
     std::size_t best = 0;
     for (std::size_t i = 0; i < std::size(kFitFactors); ++i)
-        if (fits[i].kernel >= 0 && fits[i].sigma2 <= 2.0 * smin + 0.5 * q) best = i;
-    const ModelFit& m = fits[best];
+        if (out.accepts(i)) best = i;
+    const ModelFit& m = out.fits[best];
     out.k = m.k;
     out.noise = m.sigma2 / q;
     out.kernel = m.kernel;
+    out.index = best;
     out.strong = fd.segs.size() >= kFitMinSegs;
     if (!out.strong) {
         double f0 = std::fmod(1.0 / m.k, 1.0);
@@ -707,7 +749,7 @@ SamplingEstimate estimate_sampling(ConstImageView<float> image, ConstImageView<s
         throw Error("estimate_sampling: mask is " + std::to_string(mask.width) + "x" + std::to_string(mask.height) +
                     " but the image is " + std::to_string(image.width) + "x" + std::to_string(image.height));
     SamplingEstimate r;
-    r.method = "interpolation model fit (bilinear/cubic/Lanczos-4 at 1.5-4x, residual vs re-quantization noise) + "
+    r.method = "interpolation model fit (cv::resize and GDAL kernels: bilinear, Keys cubic a=-0.75 and -0.5, Lanczos-4 and -3, cubic B-spline at 1.5-4x, residual vs re-quantization noise) + "
                "interpolation periodicity (Popescu-Farid 2005, Gallagher 2005, Mahdian-Saic 2008) + Welch spectral "
                "cut-off; deadband " + fmt2(params.deadband_factor);
     if (image.width < 2 * params.segment_px || image.height < 2 * params.segment_px) {
@@ -726,17 +768,18 @@ SamplingEstimate estimate_sampling(ConstImageView<float> image, ConstImageView<s
     r.x = decide(ax, gather_fit(image, mask, false, params), params, fx);
     r.y = decide(ay, gather_fit(image, mask, true, params), params, fy);
     // An axis crossed by too few active segments (a near-vertical edge seen along columns: its
-    // profile there is stretched and smooth, so a smooth original would fit too) takes its own
-    // fitted factor only when the other axis's fit, decided on enough segments, found the same
-    // factor. Limitation: such an axis of an image upsampled on the other axis only would be
+    // profile there is stretched and smooth, so a smooth original would fit too, and so do larger
+    // factors) takes the other axis's factor, decided on enough segments, when that factor's
+    // model reproduces this axis as well as its best model does. Limitation: such an axis of an image upsampled on the other axis only would be
     // reported upsampled as well.
     const auto adopt = [](SamplingEstimate::Axis& a, const FitOutcome& own, const FitOutcome& other) {
-        if (a.kernel.empty() && own.k > 0 && !own.strong && other.strong && std::abs(own.k / other.k - 1.0) < 0.01) {
+        if (a.kernel.empty() && own.k > 0 && !own.strong && other.strong && other.k > 0 && own.accepts(other.index)) {
+            const ModelFit& m = own.fits[other.index];
             a.upsampled = true;
-            a.factor = a.candidate_factor = own.k;
-            a.cutoff_cyc_per_px = 0.5 / own.k;
-            a.fit_noise = own.noise;
-            a.kernel = kKernelName[own.kernel];
+            a.factor = a.candidate_factor = m.k;
+            a.cutoff_cyc_per_px = 0.5 / m.k;
+            a.fit_noise = m.sigma2 * 12.0;
+            a.kernel = kKernelName[m.kernel];
         }
     };
     adopt(r.x, fx, fy);

@@ -29,22 +29,35 @@
 ///    taken, and it must drop by at least `min_drop_db`.
 ///
 /// 3. Model fit (consistency test; Popescu & Farid 2005 use an EM-estimated linear predictor,
-///    here the kernels are explicit). For factor k, kernel h (bilinear, Keys cubic a = -0.75,
-///    normalized Lanczos-4: the kernels of cv::resize and GDAL) and grid offset d, a line is
-///    y(g) = sum_j s_j h((g + d)/k - j); the source s is found by least squares on the 48 most
-///    active 120-px segments (banded normal equations) and the residual variance per degree of
-///    freedom (median over segments, so clipped overshoot does not count) is compared with the
-///    re-quantization noise 1/12 of integer data. The true model leaves only that noise, whatever
-///    the scene; a larger factor has fewer unknowns, so the largest of {1.5, 2, 2.5, 3, 4} whose
-///    residual is at most 2 x the best + 1/24 is taken, when the best is below `fit_max_noise`
-///    x 1/12. This separates 1.5x from 3x (both have the period line at 1/3), finds soft 2x
-///    copies with a weak period line, and noise-free synthetic copies. Measured on the samples
-///    and real images: true models 0.02..2.6 x 1/12, originals >= 56 x 1/12 on axes with >= 24
-///    active segments. An axis with fewer (a near-vertical edge seen along columns, which is
-///    smooth along them even in the original) needs its period line at the fitted factor, or the
-///    other axis's fit at the same factor. Only with integer data; otherwise, or when no model
-///    fits (another kernel or factor), (1) and (2) decide, and the fit still chooses between the
-///    two candidates of the period line when both have an exact grid.
+///    here the kernels are explicit). For factor k, kernel h and grid offset d, a line is
+///    y(g) = sum_j s_j h((g + d)/k - j), weights normalized to sum 1. Kernels: those of cv::resize
+///    (bilinear, Keys cubic a = -0.75, Lanczos-4) and of GDAL's RasterIO resampling as used by
+///    gdal_translate -outsize and gdalwarp -r (bilinear; Keys cubic a = -0.5, R. G. Keys, "Cubic
+///    convolution interpolation for digital image processing", IEEE TASSP 29(6), 1981; Lanczos-3,
+///    GDAL's "6x6 kernel" windowed sinc; cubicspline = the cubic B-spline as weights, no
+///    prefilter, so not interpolating: the model is linear in s all the same). Both libraries
+///    map output pixel i to source (i + 0.5)/k - 0.5, an offset of the fit's quarter-pixel grid;
+///    checked against GDAL 3.6.2 on an impulse (identical weights). The source s is found by least
+///    squares on the 48 most active 120-px segments (banded normal equations) and the residual
+///    variance per degree of freedom (median over segments, so clipped overshoot does not count)
+///    is compared with the re-quantization noise 1/12 of integer data. The true model leaves only
+///    that noise, whatever the scene; a larger factor has fewer unknowns, so the largest of
+///    {1.5, 2, 2.5, 3, 4} whose residual is at most 1.3 x the best + 0.2 x 1/12 is taken, when the
+///    best is below `fit_max_noise` x 1/12. This separates 1.5x from 3x (both have the period line
+///    at 1/3), finds soft 2x copies with a weak period line, and noise-free synthetic copies.
+///    Measured on the samples and real images (cv::resize and GDAL copies): true models 0.02..2.6
+///    x 1/12 and at most 1.21 x the best residual (except GDAL Lanczos copies of UTM2GTIF, a
+///    Byte map whose overshoot clips at 0 and 255 on most segments along columns: 6..26 x 1/12,
+///    no fit, (1) and (2) decide); the nearest wrong larger factor at least 1.3 x
+///    the best + 0.42 x 1/12 (GDAL cubicspline of a noisy 8-bit edge, which the B-spline smooths
+///    so much that a coarser grid nearly fits); originals >= 57 x 1/12, on axes with >= 24 active
+///    segments. An axis with fewer (a near-vertical edge seen along columns, which is smooth along
+///    them even in the original, so larger factors fit too) needs its period line at the fitted
+///    factor, or the other axis's factor to fit it as well as its best model. Only with integer
+///    data; otherwise, or when no model fits (another kernel or factor), (1) and (2) decide, and
+///    the fit still chooses between the two candidates of the period line when both have an exact
+///    grid. The kernel named is the best-fitting one; at 2x Keys a = -0.5 and bilinear span the
+///    same model space, so either may be named for a GDAL cubic copy.
 ///
 /// A factor is reported (`upsampled` true) when the model fit succeeds, or else when (1) and (2) agree; a spectrum that merely
 /// falls off (a smooth, noise-free, Gaussian-blurred synthetic edge) has no periodicity and is
@@ -83,8 +96,8 @@ struct SamplingParams {
     /// Minimum drop of the line power spectrum across the candidate cut-off (dB).
     double min_drop_db = 6.0;
     /// Model-fit test: largest residual (in units of the re-quantization noise 1/12 of integer
-    /// data) for which an interpolation model (bilinear, cubic, Lanczos-4 at 1.5, 2, 2.5, 3, 4x)
-    /// counts as reproducing the image.
+    /// data) for which an interpolation model (cv::resize's or GDAL's kernels at 1.5, 2, 2.5, 3,
+    /// 4x) counts as reproducing the image.
     double fit_max_noise = 4.0;
     /// Spectrum segment length (pixels, power of two, 32..1024).
     int segment_px = 64;
@@ -106,7 +119,8 @@ struct SamplingEstimate {
         double mid_fraction = 0.0;       ///< spectrum level between the candidate cut-offs (0..1)
         double notch_db = 0.0;           ///< diagnostic: level at the period line minus the level above it (dB)
         double fit_noise = 0.0;          ///< residual of the chosen interpolation model / (1/12); 0 = not used
-        std::string kernel;              ///< kernel of the model fit that set the factor ("" = periodicity decided)
+        std::string kernel;              ///< kernel of the model fit that set the factor ("" = periodicity decided):
+                                     ///< bilinear, cubic (a=-0.75), lanczos4, cubic_a-0.5, lanczos3, cubicspline
         std::int64_t fit_segments = 0;   ///< active segments used by the model fit
         bool upsampled = false;          ///< both tests passed and factor >= deadband
         std::int64_t lines = 0;          ///< lines averaged for the periodicity test
