@@ -1,11 +1,21 @@
 #pragma once
 // Private building blocks shared by the convolution sources (not installed, not public).
 //
-// Every pass is written with GCC/Clang vector extensions, 16 floats per vector, so that each
+// Every pass is written with GCC/Clang vector extensions, kLanes floats per vector, so that each
 // output pixel is computed by exactly the same instruction sequence wherever it falls in a row
 // (no scalar tail with a different rounding/FMA contraction): rows shorter than a vector go
 // through a scratch copy, and the last partial vector of a row is recomputed as an overlapping
 // full vector. That is what makes tiled output bit-identical to whole-image output.
+//
+// Every multiply-add of the 1-D passes goes through mul_add (an explicit FMA where the CPU has
+// one): out = fma(k_n, x_n, ... fma(k_1, x_1, k_0 * x_0)), taps in a fixed order. The passes
+// must not leave `a * b + c` to the compiler's FMA contraction: when both operands of an add
+// are products (`acc = k0 * x0; acc += k1 * x1` once a loop is peeled), GCC fuses whichever
+// product it meets first, and with 16-float vectors split into 256-bit halves on an AVX2-only
+// CPU (AMD EPYC) that choice differed between halves and between vertical_pass2's NV=4 and
+// NV=1 blocks, so tiled output was not bit-identical there; contraction heuristics
+// (-mtune=znver*: avoid FMA chains in loops) can also differ between code paths. An explicit
+// FMA intrinsic is not an add, so nothing is left for the compiler to choose.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -14,8 +24,20 @@
 
 #include "satiq/kernels/convolve.hpp"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+// One vector is one native register: 16 floats with AVX-512, else 8. (16-float generic
+// vectors on an AVX2-only CPU are split by GCC into 256-bit halves that go through the stack
+// and ran 3-4x slower on AMD EPYC.) The lane count does not change any output value: each
+// output is the same chain of mul_add in the same tap order for any kLanes.
 #ifndef SATIQ_CONV_LANES
+#if defined(__AVX512F__)
 #define SATIQ_CONV_LANES 16
+#else
+#define SATIQ_CONV_LANES 8
+#endif
 #endif
 
 namespace satiq::conv_detail {
@@ -37,6 +59,39 @@ inline Vf splat_lanes(float k, std::index_sequence<I...>) {
 }
 inline Vf splat(float k) {
     return splat_lanes(k, std::make_index_sequence<kLanes>{});
+}
+
+/// a * b + c per lane with one rounding (FMA) where the target has FMA, else two roundings;
+/// never left to FMA contraction (see the top of this file).
+inline Vf mul_add(Vf a, Vf b, Vf c) {
+#if defined(__AVX512F__) && SATIQ_CONV_LANES == 16
+    return reinterpret_cast<Vf>(
+        _mm512_fmadd_ps(reinterpret_cast<__m512>(a), reinterpret_cast<__m512>(b), reinterpret_cast<__m512>(c)));
+#elif defined(__FMA__) && SATIQ_CONV_LANES == 16
+    // Two 256-bit halves (AVX2 + FMA without AVX-512, e.g. AMD Zen 1-3).
+    struct Halves {
+        __m256 lo, hi;
+    };
+    Halves x, y, z;
+    std::memcpy(&x, &a, sizeof(Vf));
+    std::memcpy(&y, &b, sizeof(Vf));
+    std::memcpy(&z, &c, sizeof(Vf));
+    const Halves f{_mm256_fmadd_ps(x.lo, y.lo, z.lo), _mm256_fmadd_ps(x.hi, y.hi, z.hi)};
+    Vf r;
+    std::memcpy(&r, &f, sizeof(Vf));
+    return r;
+#elif defined(__FMA__) && SATIQ_CONV_LANES == 8
+    return reinterpret_cast<Vf>(
+        _mm256_fmadd_ps(reinterpret_cast<__m256>(a), reinterpret_cast<__m256>(b), reinterpret_cast<__m256>(c)));
+#elif (defined(__x86_64__) || defined(__i386__)) && !defined(__FMA__) && !defined(__FMA4__)
+    // x86 without FMA: no fused instruction to contract to, so this is mul then add.
+    return a * b + c;
+#else
+    Vf r;
+    for (std::int64_t i = 0; i < kLanes; ++i)
+        r[i] = __builtin_fmaf(a[i], b[i], c[i]);
+    return r;
+#endif
 }
 
 /// Calls block.template operator()<NV>(x) for vector blocks covering [0, n), n >= kLanes. The

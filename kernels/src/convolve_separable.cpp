@@ -89,7 +89,7 @@ template <int NV>
             const Vf kj = splat(taps.half[static_cast<std::size_t>(j)]);
 #pragma GCC unroll 8
             for (int v = 0; v < NV; ++v)
-                acc[v] += kj * (load(a + v * kLanes) + load(b + v * kLanes));
+                acc[v] = mul_add(kj, load(a + v * kLanes) + load(b + v * kLanes), acc[v]);
         }
     } else {
         const std::int64_t n = 2 * taps.r + 1;
@@ -102,7 +102,7 @@ template <int NV>
             const Vf kt = splat(taps.corr[static_cast<std::size_t>(t)]);
 #pragma GCC unroll 8
             for (int v = 0; v < NV; ++v)
-                acc[v] += kt * load(a + v * kLanes);
+                acc[v] = mul_add(kt, load(a + v * kLanes), acc[v]);
         }
     }
 #pragma GCC unroll 8
@@ -123,7 +123,7 @@ template <int NV>
             const Vf kj = splat(taps.half[static_cast<std::size_t>(j)]);
 #pragma GCC unroll 8
             for (int v = 0; v < NV; ++v)
-                acc[v] += kj * (load(s + r - j + v * kLanes) + load(s + r + j + v * kLanes));
+                acc[v] = mul_add(kj, load(s + r - j + v * kLanes) + load(s + r + j + v * kLanes), acc[v]);
         }
     } else {
         const std::int64_t n = 2 * taps.r + 1;
@@ -135,7 +135,7 @@ template <int NV>
             const Vf kt = splat(taps.corr[static_cast<std::size_t>(t)]);
 #pragma GCC unroll 8
             for (int v = 0; v < NV; ++v)
-                acc[v] += kt * load(s + t + v * kLanes);
+                acc[v] = mul_add(kt, load(s + t + v * kLanes), acc[v]);
         }
     }
 }
@@ -144,7 +144,7 @@ template <int NV>
 
 namespace {
 
-// Start of the first 64-byte aligned vector of row 0 (loads of the other rows are aligned too
+// Start of the first vector-aligned (kLanes floats) block of row 0 (loads of the other rows are aligned too
 // when the row stride is a multiple of kLanes floats, as in packed power-of-two images).
 std::int64_t aligned_start(const float* row0) {
     const auto addr = reinterpret_cast<std::uintptr_t>(row0);
@@ -178,8 +178,8 @@ template <int NV>
             for (int v = 0; v < NV; ++v) {
                 const Vf a = load(pa + v * kLanes);
                 const Vf b = load(pb + v * kLanes);
-                acc0[v] += kj * (a + b_prev[v]);
-                acc1[v] += kj * (a_prev[v] + b);
+                acc0[v] = mul_add(kj, a + b_prev[v], acc0[v]);
+                acc1[v] = mul_add(kj, a_prev[v] + b, acc1[v]);
                 a_prev[v] = a;
                 b_prev[v] = b;
             }
@@ -193,7 +193,7 @@ template <int NV>
             const Vf l = load(rows[1] + x + v * kLanes);
             acc0[v] = c0 * load(rows[0] + x + v * kLanes);
             acc1[v] = c0 * l;
-            if (n > 1) acc0[v] += splat(taps.corr[1]) * l;
+            if (n > 1) acc0[v] = mul_add(splat(taps.corr[1]), l, acc0[v]);
         }
         for (std::int64_t t = 2; t <= n; ++t) {
             const float* p = rows[t] + x;
@@ -203,13 +203,13 @@ template <int NV>
 #pragma GCC unroll 8
                 for (int v = 0; v < NV; ++v) {
                     const Vf l = load(p + v * kLanes);
-                    acc0[v] += ct * l;
-                    acc1[v] += cp * l;
+                    acc0[v] = mul_add(ct, l, acc0[v]);
+                    acc1[v] = mul_add(cp, l, acc1[v]);
                 }
             } else {
 #pragma GCC unroll 8
                 for (int v = 0; v < NV; ++v)
-                    acc1[v] += cp * load(p + v * kLanes);
+                    acc1[v] = mul_add(cp, load(p + v * kLanes), acc1[v]);
             }
         }
     }
