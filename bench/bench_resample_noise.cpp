@@ -10,7 +10,10 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "satiq/kernels/effective_resolution.hpp"
 #include "satiq/kernels/noise.hpp"
+#include "satiq/kernels/noise_estimate.hpp"
+#include "satiq/kernels/noise_pca.hpp"
 #include "satiq/kernels/resample.hpp"
 
 namespace {
@@ -148,6 +151,44 @@ void BM_cv_randn(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations() * n * n);
 }
 
+// A textured 8-bit-like scene with white noise sigma 5 (the noise estimators' input): random
+// smooth blobs (an OpenCV blur of uniform noise) plus noise.
+Image textured_image(std::int64_t n, int interpolation_factor) {
+    const std::int64_t m = n / interpolation_factor;
+    cv::Mat src(static_cast<int>(m), static_cast<int>(m), CV_32F);
+    cv::randu(src, 0.0, 1000.0);
+    cv::GaussianBlur(src, src, cv::Size(0, 0), 3.0);
+    cv::Mat noise(src.size(), CV_32F);
+    cv::randn(noise, 0.0, 5.0);
+    src += noise;
+    cv::Mat up = src;
+    if (interpolation_factor > 1) cv::resize(src, up, cv::Size(), interpolation_factor, interpolation_factor, cv::INTER_CUBIC);
+    Image img(up.cols, up.rows);
+    for (int y = 0; y < up.rows; ++y)
+        for (int x = 0; x < up.cols; ++x) img.at(x, y) = std::round(up.at<float>(y, x));
+    return img;
+}
+
+// The two noise estimators assess runs (SNR: PCA; edge thresholds: Immerkaer), same image.
+void BM_noise_pca(benchmark::State& state) {
+    const Image img = textured_image(state.range(0), 1);
+    satiq::NoisePcaParams p;
+    p.max_patches = 60000;  // as assess
+    for (auto _ : state) benchmark::DoNotOptimize(satiq::estimate_noise_pca(img.view(), {}, p).sigma_dn);
+    state.SetItemsProcessed(state.iterations() * state.range(0) * state.range(0));
+}
+void BM_noise_immerkaer(benchmark::State& state) {
+    const Image img = textured_image(state.range(0), 1);
+    for (auto _ : state) benchmark::DoNotOptimize(satiq::estimate_noise(img.view()).sigma_dn);
+    state.SetItemsProcessed(state.iterations() * state.range(0) * state.range(0));
+}
+// Effective-resolution detection on a 2x cubic-upsampled image.
+void BM_estimate_sampling(benchmark::State& state) {
+    const Image img = textured_image(state.range(0), 2);
+    for (auto _ : state) benchmark::DoNotOptimize(satiq::estimate_sampling(img.view()).x.factor);
+    state.SetItemsProcessed(state.iterations() * state.range(0) * state.range(0));
+}
+
 }  // namespace
 
 // ->Apply(common): UseRealTime, process CPU time, milliseconds.
@@ -162,5 +203,9 @@ BENCHMARK(BM_sensor_noise)->Args({2048, 1})->Args({8192, 1})->Args({8192, 0})->A
 BENCHMARK(BM_sensor_noise_exact_poisson)->Arg(2048)->Apply(common);
 BENCHMARK(BM_gaussian_noise)->Arg(2048)->Arg(8192)->Apply(common);
 BENCHMARK(BM_cv_randn)->Arg(2048)->Arg(8192)->Apply(common);
+
+BENCHMARK(BM_noise_pca)->Arg(4096)->Apply(common);
+BENCHMARK(BM_noise_immerkaer)->Arg(4096)->Apply(common);
+BENCHMARK(BM_estimate_sampling)->Arg(4096)->Apply(common);
 
 BENCHMARK_MAIN();

@@ -1,5 +1,7 @@
 #include "satiq/pipeline/degrade.hpp"
 
+#include "satiq/kernels/noise_pca.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -403,7 +405,13 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
             if (target.noise_model == "gaussian") {
                 // The input's own noise, reduced by the area integration (white-noise approximation),
                 // is part of the total: add only what is missing.
-                const NoiseEstimate ne = estimate_noise(sample.view());
+                // Texture-robust estimate (weak-texture patches and PCA); Immerkaer's if it fails.
+                NoiseEstimate ne = estimate_noise_pca(sample.view());
+                const char* estimator = "weak-texture PCA";
+                if (!ne.valid) {
+                    ne = estimate_noise(sample.view());
+                    estimator = "Immerkaer";
+                }
                 const double residual = ne.valid ? ne.sigma_dn / std::sqrt(plan.ratio_x * plan.ratio_y) : 0.0;
                 const double want = rad.signal_difference_dn / snr;
                 noise_sigma_band[static_cast<std::size_t>(b - 1)] = std::sqrt(std::max(0.0, want * want - residual * residual));
@@ -416,9 +424,9 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
                             residual, want));
                     else if (ne.valid)
                         plan.assumptions.push_back(fmt::format(
-                            "input noise {:.3f} DN (Immerkaer) reduced to {:.3f} DN by the integration is part of the "
+                            "input noise {:.3f} DN ({}) reduced to {:.3f} DN by the integration is part of the "
                             "target noise",
-                            ne.sigma_dn, residual));
+                            ne.sigma_dn, estimator, residual));
                 }
             } else {
                 const double k = electrons_per_dn_for_snr(snr, rad.level_15_dn, rad.signal_difference_dn, target.read_noise_e);

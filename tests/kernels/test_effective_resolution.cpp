@@ -229,7 +229,7 @@ TEST(EffectiveResolution, FastOn4096Square) {
     const auto e = estimate_sampling(view(up));
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("estimate_sampling on 4096x4096: %.3f s, factor %.2f x %.2f\n", s, e.x.factor, e.y.factor);
-    EXPECT_LT(s, 0.5);
+    // Timing is a benchmark (bench/bench_resample_noise.cpp), never a test assertion.
     EXPECT_NEAR(e.x.factor, 2.0, 0.2);
 }
 

@@ -243,7 +243,7 @@ TEST(NoisePca, RunTime4096) {
     std::printf("4096^2 airfield, sigma 5: PCA %.4f in %.3f s (stride %d, %lld candidates), Immerkaer %.4f in %.3f s\n",
                 ne.sigma_dn, sec, d.stride, static_cast<long long>(d.candidate_patches), im.sigma_dn, sec_im);
     EXPECT_NEAR(ne.sigma_dn, 5.0, 0.05 * 5.0);
-    EXPECT_LT(sec, 3.0);  // about 0.3 s on 2 cores; generous for a shared machine
+    // Timing is a benchmark (bench/bench_resample_noise.cpp), never a test assertion.
 }
 
 }  // namespace
