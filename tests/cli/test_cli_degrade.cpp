@@ -13,16 +13,7 @@ using nlohmann::json;
 
 namespace {
 
-fs::path make_input(const fs::path& dir) {
-    Image a(240, 160);
-    for (std::int64_t y = 0; y < 160; ++y)
-        for (std::int64_t x = 0; x < 240; ++x) a.at(x, y) = static_cast<float>(100 + ((x / 10 + y / 10) % 2) * 800);
-    const GeoReference g = test::north_up(32631, 600000, 5700000, 0.5);
-    WriteOptions o;
-    o.type = DataType::UInt16;
-    write_raster(dir / "in.tif", {a.view()}, g, o);
-    return dir / "in.tif";
-}
+fs::path make_input(const fs::path& dir) { return test::write_checkerboard(dir / "in.tif", 0.5); }
 
 }  // namespace
 

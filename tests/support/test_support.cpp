@@ -105,4 +105,14 @@ std::string shell_quote(const fs::path& p) {
     return out + "'";
 }
 
+std::filesystem::path write_checkerboard(const std::filesystem::path& path, double gsd_m) {
+    Image a(240, 160);
+    for (std::int64_t y = 0; y < 160; ++y)
+        for (std::int64_t x = 0; x < 240; ++x) a.at(x, y) = static_cast<float>(100 + ((x / 10 + y / 10) % 2) * 800);
+    WriteOptions o;
+    o.type = DataType::UInt16;
+    write_raster(path, {a.view()}, north_up(32631, 600000, 5700000, gsd_m), o);
+    return path;
+}
+
 }  // namespace satiq::test

@@ -22,6 +22,9 @@ GeoReference north_up(int epsg, double x0, double y0, double gsd);
 Image render_rotated_squares(std::int64_t width, std::int64_t height, double cell_px, double side_px,
                              const std::vector<double>& angles_deg, double sigma_px, double dark_dn, double bright_dn);
 
+/// A 240 x 160 UInt16 checkerboard of 10 px squares (100 and 900 DN), north-up in UTM 31N with
+/// square pixels of `gsd_m`, written to `path`; returns `path`.
+std::filesystem::path write_checkerboard(const std::filesystem::path& path, double gsd_m);
 /// ../shared/data/real beside the checkout, or an empty path when the folder is absent.
 std::filesystem::path real_data_dir();
 
