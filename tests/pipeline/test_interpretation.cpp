@@ -134,8 +134,9 @@ TEST(Interpretation, CriteriaAndJohnsonNeverContradict) {
         // the TEL sentence says recognise or identify.
         const bool tel_met = has_criterion(it.military.met, "distinguish a mobile missile launcher (TEL) from support vans");
         for (const auto& v : it.verdicts)
-            if (v.find("mobile missile launcher (Hwasong-17 TEL)") != std::string::npos)
+            if (v.find("mobile missile launcher (Hwasong-17 TEL)") != std::string::npos) {
                 EXPECT_EQ(tel_met, v.rfind("can recognise", 0) == 0 || v.rfind("can identify", 0) == 0) << n << ": " << v;
+            }
     }
 }
 
