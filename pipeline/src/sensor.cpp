@@ -622,7 +622,7 @@ const SensorPreset& find_sensor_preset(std::string_view name) {
         if (normalise_name(p.name) == key || normalise_name(p.display_name) == key) return p;
     std::string list;
     for (const SensorPreset& p : sensor_presets()) list += (list.empty() ? "" : ", ") + p.name;
-    throw Error(fmt::format("predict: unknown sensor preset '{}'; valid names: {}", name, list));
+    throw Error(fmt::format("unknown sensor preset '{}'; valid names: {}", name, list));
 }
 
 }  // namespace satiq::sensor
