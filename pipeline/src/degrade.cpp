@@ -134,6 +134,32 @@ double sigma_from_rer(double rer) {
     return 0.5 * (lo + hi);
 }
 
+// Weights of one output pixel's area integration along an axis: input pixel j covers [j, j + 1),
+// the output pixel [0, r) (phase 0), each weighted by its overlap / r.
+std::vector<double> box_weights(double r) {
+    std::vector<double> w;
+    for (std::int64_t j = 0; static_cast<double>(j) < r; ++j)
+        w.push_back((std::min(static_cast<double>(j + 1), r) - static_cast<double>(j)) / r);
+    return w;
+}
+std::vector<double> convolve_1d(const std::vector<double>& a, const std::vector<double>& b) {
+    std::vector<double> c(a.size() + b.size() - 1, 0.0);
+    for (std::size_t i = 0; i < a.size(); ++i)
+        for (std::size_t j = 0; j < b.size(); ++j) c[i + j] += a[i] * b[j];
+    return c;
+}
+double sum_of_squares(const std::vector<double>& v) {
+    double s = 0;
+    for (double x : v) s += x * x;
+    return s;
+}
+// Noise gain of the whole chain on white input noise: an output pixel is sum w_ij x_ij with w
+// the PSF convolved with the integration box, so its noise is sigma_in sqrt(sum w_ij^2) (the
+// variance of a weighted sum of independent samples). Separable weights multiply per axis.
+double separable_noise_gain(const std::vector<double>& kx, const std::vector<double>& ky, double rx, double ry) {
+    return std::sqrt(sum_of_squares(convolve_1d(kx, box_weights(rx))) * sum_of_squares(convolve_1d(ky, box_weights(ry))));
+}
+
 Psf build_psf(const Target& t, const DegradePlan& plan, double sigma_in, DegradePlan& out_plan) {
     Psf psf;
     const double rx = plan.ratio_x, ry = plan.ratio_y;
@@ -154,9 +180,12 @@ Psf build_psf(const Target& t, const DegradePlan& plan, double sigma_in, Degrade
         out_plan.applied_sigma_y_px = sy;
         if (sx <= 1e-6 && sy <= 1e-6) {
             out_plan.psf_method = "none";
+            out_plan.input_noise_gain = separable_noise_gain({1.0}, {1.0}, rx, ry);
             return psf;
         }
         SeparableKernel k{gaussian_or_identity(sx), gaussian_or_identity(sy)};
+        out_plan.input_noise_gain = separable_noise_gain(std::vector<double>(k.taps_x.begin(), k.taps_x.end()),
+                                                         std::vector<double>(k.taps_y.begin(), k.taps_y.end()), rx, ry);
         psf.halo_y = halo(k).y_px;
         psf.separable = std::move(k);
         out_plan.psf_method = "separable_gaussian";
@@ -215,6 +244,20 @@ Psf build_psf(const Target& t, const DegradePlan& plan, double sigma_in, Degrade
             sum += s;
         }
     for (std::size_t i = 0; i < kd.size(); ++i) k.taps[i] = static_cast<float>(kd[i] / sum);
+    {
+        // Noise gain of the 2-D kernel and the integration box (see separable_noise_gain).
+        const std::vector<double> bx = box_weights(rx), by = box_weights(ry);
+        double ss = 0;
+        std::vector<double> col(static_cast<std::size_t>(n));
+        std::vector<std::vector<double>> rows;  // each kernel row convolved with the x box
+        for (std::int64_t j = 0; j < n; ++j)
+            rows.push_back(convolve_1d(std::vector<double>(kd.begin() + j * n, kd.begin() + (j + 1) * n), bx));
+        for (std::size_t i = 0; i < rows.front().size(); ++i) {
+            for (std::int64_t j = 0; j < n; ++j) col[static_cast<std::size_t>(j)] = rows[static_cast<std::size_t>(j)][i] / sum;
+            ss += sum_of_squares(convolve_1d(col, by));
+        }
+        out_plan.input_noise_gain = std::sqrt(ss);
+    }
     Convolve2dParams cp;
     cp.border = BorderMode::Reflect101;
     psf.plan.emplace(k, cp);
@@ -403,8 +446,8 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
             if (b == 1) plan.assumptions.push_back(rad.assumption);
             const double snr = *target.snr;
             if (target.noise_model == "gaussian") {
-                // The input's own noise, reduced by the area integration (white-noise approximation),
-                // is part of the total: add only what is missing.
+                // The input's own noise, reduced by the blur and the area integration (their noise
+                // gain on white noise), is part of the total: add only what is missing.
                 // Texture-robust estimate (weak-texture patches and PCA); Immerkaer's if it fails.
                 NoiseEstimate ne = estimate_noise_pca(sample.view());
                 const char* estimator = "weak-texture PCA";
@@ -412,7 +455,7 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
                     ne = estimate_noise(sample.view());
                     estimator = "Immerkaer";
                 }
-                const double residual = ne.valid ? ne.sigma_dn / std::sqrt(plan.ratio_x * plan.ratio_y) : 0.0;
+                const double residual = ne.valid ? ne.sigma_dn * plan.input_noise_gain : 0.0;
                 const double want = rad.signal_difference_dn / snr;
                 noise_sigma_band[static_cast<std::size_t>(b - 1)] = std::sqrt(std::max(0.0, want * want - residual * residual));
                 if (b == 1) {
@@ -635,6 +678,7 @@ nlohmann::json to_json(const DegradeResult& r) {
     nlohmann::json plan = {{"input_gsd_x_m", pl.input_gsd_x_m},
                            {"input_gsd_y_m", pl.input_gsd_y_m},
                            {"input_effective_gsd_x_m", opt(pl.input_effective_gsd_x_m)},
+                           {"input_noise_gain", pl.input_noise_gain},
                            {"input_effective_gsd_y_m", opt(pl.input_effective_gsd_y_m)},
                            {"target_gsd_m", pl.target_gsd_m},
                            {"ratio_x", pl.ratio_x},

@@ -2,11 +2,13 @@
 
 #include <cmath>
 #include <cstdio>
+#include <numbers>
 #include <numeric>
 
 #include <ogr_spatialref.h>
 #include <tbb/global_control.h>
 
+#include "satiq/kernels/noise.hpp"
 #include "satiq/kernels/statistics.hpp"
 #include "satiq/kernels/synth.hpp"
 #include "satiq/pipeline/degrade.hpp"
@@ -211,6 +213,46 @@ TEST(Degrade, NoiseReachesTheTargetSnr) {
         }
     const double sigma = std::sqrt(s2 / n - (s / n) * (s / n));
     EXPECT_NEAR(sigma, 8.0, 0.02 * 8.0);
+    fs::remove_all(dir);
+}
+
+// The input's own noise is part of the target's: it reaches the output scaled by the noise gain
+// of the blur and the integration, sqrt(sum w^2) of their combined weights, not by the
+// integration alone (a blur lowers white noise further). Input: a two-level scene with white
+// noise of 20 DN at 0.5 m; target 2 m (ratio 4), Gaussian sigma 0.5 target px, SNR 25.
+TEST(Degrade, InputNoiseIsCountedThroughTheBlurAndTheIntegration) {
+    const fs::path dir = test::temp_dir("deg_gain");
+    Image img(1200, 1200);
+    for (std::int64_t y = 0; y < 1200; ++y)
+        for (std::int64_t x = 0; x < 1200; ++x) img.at(x, y) = x < 600 ? 500.f : 1500.f;
+    add_gaussian_noise(img.view(), 20.0, 7);
+    DegradeParams p = simple(write(dir, "noisy_in.tif", img, utm(0.5), DataType::Float32), dir / "out.tif", 2.0);
+    p.snr = 25;
+    const DegradeResult r = degrade(p);
+    // Hand value: the applied Gaussian has sigma^2 = (0.5 * 4)^2 - 1/12 input px^2 on each axis;
+    // its sampled taps convolved with a 4-px box give sum w^2 per axis of about
+    // 1 / (2 sqrt(pi) sigma_total) with sigma_total^2 = sigma^2 + (16 - 1) / 12: 0.136 per axis.
+    const double st = std::sqrt(4.0 - 1.0 / 12 + 15.0 / 12);
+    const double gain_axis = 1.0 / (2.0 * std::sqrt(std::numbers::pi) * st);
+    EXPECT_NEAR(r.plan.input_noise_gain, gain_axis, 0.03 * gain_axis);
+    const Image o = Raster::open(dir / "out.tif").read(1);
+    double s = 0, s2 = 0;
+    std::int64_t n = 0;
+    for (std::int64_t y = 0; y < o.height(); ++y)
+        for (std::int64_t x = 5; x < 140; ++x) {
+            s += o.at(x, y);
+            s2 += double(o.at(x, y)) * o.at(x, y);
+            ++n;
+        }
+    const double sigma = std::sqrt(s2 / n - (s / n) * (s / n));
+    // The target noise is the scene signal over the SNR; the input's noise widens the scene's
+    // percentiles, so it is a little above 8 DN (the plan's figure).
+    const double want = r.plan.noise_sigma_dn_at_15;
+    EXPECT_GT(want, 8.0);
+    EXPECT_NEAR(sigma, want, 0.03 * want) << "input noise gain " << r.plan.input_noise_gain;
+    // Without the blur's share the input noise would be taken as 20 / 4 = 5 DN and only
+    // sqrt(want^2 - 25) added: the total would fall short by more than 3 %.
+    EXPECT_LT(std::sqrt(want * want - 25.0 + 20.0 * 20.0 * r.plan.input_noise_gain * r.plan.input_noise_gain), 0.97 * want);
     fs::remove_all(dir);
 }
 

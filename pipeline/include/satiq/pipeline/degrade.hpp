@@ -71,6 +71,9 @@ struct DegradeParams {
 /// Everything decided before the first pixel (and reported in JSON and the output metadata).
 struct DegradePlan {
     double input_gsd_x_m = 0, input_gsd_y_m = 0;
+    /// sqrt(sum w^2) of the applied PSF convolved with the integration box: the factor by which
+    /// the chain scales the input's own white noise.
+    double input_noise_gain = 1.0;
     /// Effective GSD of an input found upsampled by --measure-input (null in JSON otherwise).
     std::optional<double> input_effective_gsd_x_m, input_effective_gsd_y_m;
     double target_gsd_m = 0;
