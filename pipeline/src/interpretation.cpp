@@ -13,11 +13,9 @@ namespace satiq::interpret {
 
 namespace {
 
-// Ground resolved distance at which each NIIRS level begins (the coarse bound of its GRD band),
-// levels 2..9: 9, 4.5, 2.5, 1.2, 0.75, 0.40, 0.20, 0.10 m. GRD bands per level as published with
-// the scale (IRARS, "Civil NIIRS Reference Guide", 1996; Federation of American Scientists,
-// "National Image Interpretability Rating Scales", irp.fas.org/imint/niirs.htm).
-constexpr std::array<double, 8> kLevelGrd = {9.0, 4.5, 2.5, 1.2, 0.75, 0.40, 0.20, 0.10};
+// Ground resolved distance at which each NIIRS level begins: the coarse bound of its GRD band
+// (niirs_grd_band_m, levels 2..9: 9, 4.5, 2.5, 1.2, 0.75, 0.40, 0.20, 0.10 m).
+double level_grd(int level) { return niirs_grd_band_m(level).second; }
 constexpr int kFirstLevel = 2;
 constexpr int kLastLevel = 9;
 constexpr double kEps = 1e-9;
@@ -254,22 +252,21 @@ std::vector<std::string> make_verdicts(const Interpretation& it) {
 
 double niirs_grd_m(double niirs) {
     if (!std::isfinite(niirs)) throw Error("niirs_grd_m: NIIRS must be a finite number");
-    if (niirs <= kFirstLevel) return kLevelGrd.front() * std::exp2(kFirstLevel - niirs);
-    if (niirs >= kLastLevel) return kLevelGrd.back() * std::exp2(kLastLevel - niirs);
-    const int i = static_cast<int>(std::floor(niirs)) - kFirstLevel;
-    const double f = niirs - std::floor(niirs);
-    const double a = kLevelGrd[static_cast<std::size_t>(i)], b = kLevelGrd[static_cast<std::size_t>(i + 1)];
-    return a * std::pow(b / a, f);  // log-linear between levels
+    if (niirs <= kFirstLevel) return level_grd(kFirstLevel) * std::exp2(kFirstLevel - niirs);
+    if (niirs >= kLastLevel) return level_grd(kLastLevel) * std::exp2(kLastLevel - niirs);
+    const int level = static_cast<int>(std::floor(niirs));
+    const double a = level_grd(level), b = level_grd(level + 1);
+    return a * std::pow(b / a, niirs - level);  // log-linear between levels
 }
 
 double niirs_for_grd(double grd_m) {
     if (!std::isfinite(grd_m) || grd_m <= 0) throw Error(fmt::format("niirs_for_grd: GRD must be > 0 (got {})", grd_m));
-    if (grd_m >= kLevelGrd.front()) return kFirstLevel - std::log2(grd_m / kLevelGrd.front());
-    if (grd_m <= kLevelGrd.back()) return kLastLevel + std::log2(kLevelGrd.back() / grd_m);
-    std::size_t i = 0;
-    while (kLevelGrd[i + 1] > grd_m) ++i;
-    const double a = kLevelGrd[i], b = kLevelGrd[i + 1];
-    return kFirstLevel + static_cast<double>(i) + std::log(grd_m / a) / std::log(b / a);
+    if (grd_m >= level_grd(kFirstLevel)) return kFirstLevel - std::log2(grd_m / level_grd(kFirstLevel));
+    if (grd_m <= level_grd(kLastLevel)) return kLastLevel + std::log2(level_grd(kLastLevel) / grd_m);
+    int level = kFirstLevel;
+    while (level_grd(level + 1) > grd_m) ++level;
+    const double a = level_grd(level), b = level_grd(level + 1);
+    return level + std::log(grd_m / a) / std::log(b / a);
 }
 
 const ModelCalibration& model_calibration() {

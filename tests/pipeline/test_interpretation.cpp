@@ -215,3 +215,23 @@ TEST(Interpretation, NiirsTextFlagsValuesOutsideTheScaleAndTheValidatedRange) {
     EXPECT_EQ(niirs_text(2.3, 3.0).find("below"), std::string::npos);
     EXPECT_NE(niirs_text(9.4, 0.05).find("beyond NIIRS 9"), std::string::npos);
 }
+
+// The raw Johnson rules: metres per cycle 2 GSD / RER, 2 GSD and GSD / MTF50; a tank spanning
+// exactly 4 cycles is recognised with P = 0.5 (Johnson's N50 for recognition).
+TEST(Interpretation, RawRulesCountCyclesAgainstTheirResolution) {
+    const Target& tank = find_target("tank");
+    const double cd = std::sqrt(6.95 * 3.59);
+    ImageQuality q = quality(4.0, 0.0, cd / 8.0);  // 2 GSD = cd / 4: 4 cycles under gsd_nyquist
+    q.rer = 0.5;                                   // 2 GSD / RER = cd / 2: 2 cycles
+    q.mtf50_cyc_per_px = 0.25;                     // GSD / MTF50 = cd / 2: 2 cycles
+    const Interpretation it = interpret_image(q, {tank}, Rule::gsd_nyquist);
+    const RuleOdds& p = it.targets[0].primary;
+    EXPECT_NEAR(p.cycles, 4.0, 1e-12);
+    EXPECT_NEAR(p.tasks[2].probability, 0.5, 1e-12);
+    EXPECT_EQ(p.tasks[2].task, JohnsonTask::recognition);
+    EXPECT_FALSE(p.tasks[2].niirs_needed.has_value());
+    for (const RuleOdds& a : it.targets[0].alternatives)
+        if (a.rule != Rule::niirs_model) EXPECT_NEAR(a.cycles, 2.0, 1e-12) << to_string(a.rule);
+    EXPECT_NE(it.verdicts.back().find("can recognise a main battle tank (T-72) but not identify it"), std::string::npos)
+        << it.verdicts.back();
+}

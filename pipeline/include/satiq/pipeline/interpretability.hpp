@@ -6,7 +6,6 @@
 ///    (ACQUIRE / FLIR92 form): cycles across the critical dimension sqrt(L*W), counted against an
 ///    effective resolution chosen by the caller -> P(detect / orient / recognise / identify).
 ///  - A built-in target catalogue with sourced (or marked assumed) dimensions.
-///  - Verdict sentences for reports.
 /// All functions are pure and thread-safe; invalid inputs throw satiq::Error. Sources: domain.md §4, §5.
 #include <array>
 #include <string>
@@ -78,43 +77,10 @@ const Target& find_target(std::string_view key);
 /// Parses "NAME:LENGTH_M:WIDTH_M" (NAME may itself contain ':'; the last two fields are numbers > 0).
 Target parse_target(std::string_view spec);
 
-/// How the caller turned image quality into metres per cycle (it is the caller's choice; the
-/// string travels with the result).
-enum class ResolutionRule {
-    gsd_nyquist,   ///< 2 * GSD per cycle (sampling limit, optimistic)
-    gsd_over_rer,  ///< 2 * GSD / RER per cycle (blur-adjusted pixel, domain.md §5 "GSD/RER")
-    mtf50,         ///< GSD / MTF50 per cycle (one cycle at the frequency where MTF = 0.5)
-};
-const char* to_string(ResolutionRule r);
-/// Parses "gsd_nyquist", "gsd_over_rer", "mtf50"; throws satiq::Error listing them.
-ResolutionRule parse_resolution_rule(std::string_view s);
-/// Effective resolution in metres per cycle. rer is used by gsd_over_rer, mtf50_cyc_per_px by mtf50.
-double effective_resolution_m_per_cycle(ResolutionRule rule, double gsd_m, double rer, double mtf50_cyc_per_px);
-
-struct TaskProbability {
-    JohnsonTask task = JohnsonTask::detection;
-    double n50 = 0.0;
-    double probability = 0.0;
-};
-struct JohnsonResult {
-    Target target;
-    double critical_dimension_m = 0.0;
-    double effective_resolution_m_per_cycle = 0.0;
-    std::string resolution_rule;     ///< caller-supplied name of the rule
-    double cycles = 0.0;             ///< critical dimension / effective resolution
-    std::array<TaskProbability, 4> tasks{};  ///< detection, orientation, recognition, identification
-};
-/// Johnson assessment of one target. Throws on a non-positive resolution.
-JohnsonResult johnson_assess(const Target& target, double effective_resolution_m_per_cycle, std::string rule_name);
-
 /// Probability threshold for "can" in verdict sentences.
 inline constexpr double verdict_probability = 0.5;
 
-/// Report sentences, e.g. "At NIIRS 4.3 (GIQE 5) an analyst can identify large fighters by type
-/// (NIIRS 4, as commonly cited)", "cannot distinguish a mobile missile launcher (TEL) from support
-/// vans (NIIRS 5, as commonly cited)", "can recognise a main battle tank (T-72) but not identify it
-/// (P = 0.31, ...)". `equation` names the NIIRS source (e.g. "GIQE 5").
-std::vector<std::string> verdict_sentences(const NiirsAssessment& military, const std::vector<JohnsonResult>& johnson,
-                                           std::string_view equation);
+// The rules that turn image quality into cycles on target, the probabilities per task and the
+// verdict sentences live in interpretation.hpp (one model for every command).
 
 }  // namespace satiq::interpret
