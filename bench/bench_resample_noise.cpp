@@ -24,7 +24,8 @@ Image random_image(std::int64_t n, float lo, float hi) {
     Image img(n, n);
     std::mt19937 gen(1);
     std::uniform_real_distribution<float> dist(lo, hi);
-    for (auto& v : img.pixels()) v = dist(gen);
+    for (auto& v : img.pixels())
+        v = dist(gen);
     return img;
 }
 
@@ -59,7 +60,8 @@ void BM_resample_area_masked(benchmark::State& state) {
     const std::int64_t n = state.range(0);
     const Image in = random_image(n, 0.0f, 4095.0f);
     std::vector<std::uint8_t> mask(static_cast<std::size_t>(n * n), 1);
-    for (std::size_t i = 0; i < mask.size(); i += 97) mask[i] = 0;
+    for (std::size_t i = 0; i < mask.size(); i += 97)
+        mask[i] = 0;
     const satiq::ResampleAreaParams p = ratio_params();
     const satiq::ResampleWindow size = satiq::resample_area_output_size(n, n, p);
     Image out(size.width(), size.height()), cov(size.width(), size.height());
@@ -162,10 +164,12 @@ Image textured_image(std::int64_t n, int interpolation_factor) {
     cv::randn(noise, 0.0, 5.0);
     src += noise;
     cv::Mat up = src;
-    if (interpolation_factor > 1) cv::resize(src, up, cv::Size(), interpolation_factor, interpolation_factor, cv::INTER_CUBIC);
+    if (interpolation_factor > 1)
+        cv::resize(src, up, cv::Size(), interpolation_factor, interpolation_factor, cv::INTER_CUBIC);
     Image img(up.cols, up.rows);
     for (int y = 0; y < up.rows; ++y)
-        for (int x = 0; x < up.cols; ++x) img.at(x, y) = std::round(up.at<float>(y, x));
+        for (int x = 0; x < up.cols; ++x)
+            img.at(x, y) = std::round(up.at<float>(y, x));
     return img;
 }
 
@@ -174,18 +178,21 @@ void BM_noise_pca(benchmark::State& state) {
     const Image img = textured_image(state.range(0), 1);
     satiq::NoisePcaParams p;
     p.max_patches = 60000;  // as assess
-    for (auto _ : state) benchmark::DoNotOptimize(satiq::estimate_noise_pca(img.view(), {}, p).sigma_dn);
+    for (auto _ : state)
+        benchmark::DoNotOptimize(satiq::estimate_noise_pca(img.view(), {}, p).sigma_dn);
     state.SetItemsProcessed(state.iterations() * state.range(0) * state.range(0));
 }
 void BM_noise_immerkaer(benchmark::State& state) {
     const Image img = textured_image(state.range(0), 1);
-    for (auto _ : state) benchmark::DoNotOptimize(satiq::estimate_noise(img.view()).sigma_dn);
+    for (auto _ : state)
+        benchmark::DoNotOptimize(satiq::estimate_noise(img.view()).sigma_dn);
     state.SetItemsProcessed(state.iterations() * state.range(0) * state.range(0));
 }
 // Effective-resolution detection on a 2x cubic-upsampled image.
 void BM_estimate_sampling(benchmark::State& state) {
     const Image img = textured_image(state.range(0), 2);
-    for (auto _ : state) benchmark::DoNotOptimize(satiq::estimate_sampling(img.view()).x.factor);
+    for (auto _ : state)
+        benchmark::DoNotOptimize(satiq::estimate_sampling(img.view()).x.factor);
     state.SetItemsProcessed(state.iterations() * state.range(0) * state.range(0));
 }
 

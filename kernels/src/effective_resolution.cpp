@@ -43,7 +43,8 @@ struct Trace {
         cnt.assign(n, 0.0);
     }
     void add(const Trace& o) {
-        for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += o.sum[i], cnt[i] += o.cnt[i];
+        for (std::size_t i = 0; i < sum.size(); ++i)
+            sum[i] += o.sum[i], cnt[i] += o.cnt[i];
     }
 };
 
@@ -60,7 +61,8 @@ struct Accum {
     void add(const Accum& o) {
         d1.add(o.d1);
         d2.add(o.d2);
-        for (std::size_t i = 0; i < power.size(); ++i) power[i] += o.power[i];
+        for (std::size_t i = 0; i < power.size(); ++i)
+            power[i] += o.power[i];
         segments += o.segments;
         lines += o.lines;
     }
@@ -123,7 +125,8 @@ void welch_line(const Line& L, int seg, const std::vector<double>& hann, Accum& 
     const auto us = static_cast<std::size_t>(seg);
     const double xm = 0.5 * (seg - 1);
     double sxx = 0.0;
-    for (int i = 0; i < seg; ++i) sxx += (i - xm) * (i - xm);
+    for (int i = 0; i < seg; ++i)
+        sxx += (i - xm) * (i - xm);
     buf.create(static_cast<int>(n / us) + 1, seg, CV_64F);
     int rows = 0;
     for (std::size_t s0 = 0; s0 + us <= n; s0 += us) {
@@ -135,9 +138,11 @@ void welch_line(const Line& L, int seg, const std::vector<double>& hann, Accum& 
             }
         if (!ok) continue;
         double mean = 0.0, sxy = 0.0;
-        for (std::size_t i = 0; i < us; ++i) mean += L.v[s0 + i];
+        for (std::size_t i = 0; i < us; ++i)
+            mean += L.v[s0 + i];
         mean /= seg;
-        for (std::size_t i = 0; i < us; ++i) sxy += (static_cast<double>(i) - xm) * (L.v[s0 + i] - mean);
+        for (std::size_t i = 0; i < us; ++i)
+            sxy += (static_cast<double>(i) - xm) * (L.v[s0 + i] - mean);
         const double slope = sxy / sxx;
         auto* b = buf.ptr<double>(rows++);
         for (std::size_t i = 0; i < us; ++i)
@@ -147,7 +152,8 @@ void welch_line(const Line& L, int seg, const std::vector<double>& hann, Accum& 
     cv::dft(buf.rowRange(0, rows), out, cv::DFT_ROWS | cv::DFT_COMPLEX_OUTPUT);
     for (int r = 0; r < rows; ++r) {
         const auto* o = out.ptr<cv::Vec2d>(r);
-        for (std::size_t j = 0; j < acc.power.size(); ++j) acc.power[j] += o[j][0] * o[j][0] + o[j][1] * o[j][1];
+        for (std::size_t j = 0; j < acc.power.size(); ++j)
+            acc.power[j] += o[j][0] * o[j][0] + o[j][1] * o[j][1];
     }
     acc.segments += rows;
 }
@@ -166,15 +172,16 @@ std::vector<double> trace_mean(const Trace& t) {
     for (std::size_t i = 0; i < t.sum.size(); ++i)
         if (t.cnt[i] > 0) m += t.sum[i] / t.cnt[i], c += 1.0;
     m = c > 0 ? m / c : 0.0;
-    for (std::size_t i = 0; i < t.sum.size(); ++i) e[i] = t.cnt[i] > 0 ? t.sum[i] / t.cnt[i] : m;
+    for (std::size_t i = 0; i < t.sum.size(); ++i)
+        e[i] = t.cnt[i] > 0 ? t.sum[i] / t.cnt[i] : m;
     return e;
 }
 
 // Gathers the lines of one axis (rows when transpose is false) and accumulates both statistics.
 Axis1D analyze_axis(ConstImageView<float> img, ConstImageView<std::uint8_t> mask, bool transpose,
                     const SamplingParams& p) {
-    const std::int64_t W = transpose ? img.height : img.width;   // along the line
-    const std::int64_t H = transpose ? img.width : img.height;   // across lines
+    const std::int64_t W = transpose ? img.height : img.width;  // along the line
+    const std::int64_t H = transpose ? img.width : img.height;  // across lines
     const std::int64_t cw = std::min(W, p.max_crop_px), ch = std::min(H, p.max_crop_px);
     const std::int64_t a0 = (W - cw) / 2, b0 = (H - ch) / 2;
     const std::int64_t nl = std::min(ch, p.max_lines);
@@ -209,7 +216,8 @@ Axis1D analyze_axis(ConstImageView<float> img, ConstImageView<std::uint8_t> mask
     });
     // Combine in block order (deterministic); blocks fall into kGroups contiguous groups.
     std::vector<Accum> group(kGroups);
-    for (auto& g : group) g.init(static_cast<std::size_t>(cw), bins);
+    for (auto& g : group)
+        g.init(static_cast<std::size_t>(cw), bins);
     for (std::int64_t bi = 0; bi < blocks; ++bi)
         group[static_cast<std::size_t>(bi * kGroups / blocks)].add(part[static_cast<std::size_t>(bi)]);
     Axis1D r;
@@ -218,12 +226,14 @@ Axis1D analyze_axis(ConstImageView<float> img, ConstImageView<std::uint8_t> mask
         const Accum& q = group[static_cast<std::size_t>(g)];
         r.lines += q.lines;
         r.segments += q.segments;
-        for (std::size_t j = 0; j < bins; ++j) r.power[j] += q.power[j];
+        for (std::size_t j = 0; j < bins; ++j)
+            r.power[j] += q.power[j];
         r.e[0][g] = trace_mean(q.d1);
         r.e[1][g] = trace_mean(q.d2);
     }
     if (r.segments > 0)
-        for (auto& v : r.power) v /= static_cast<double>(r.segments);
+        for (auto& v : r.power)
+            v /= static_cast<double>(r.segments);
     return r;
 }
 
@@ -243,7 +253,8 @@ double band_db(const std::vector<double>& power, int seg, double f0, double f1) 
     j1 = std::clamp(j1, 1, last);
     if (j1 < j0) j0 = j1 = std::clamp(static_cast<int>(std::lround(0.5 * (f0 + f1) * seg)), 1, last);
     double s = 0.0;
-    for (int j = j0; j <= j1; ++j) s += 10.0 * std::log10(power[static_cast<std::size_t>(j)] + 1e-30);
+    for (int j = j0; j <= j1; ++j)
+        s += 10.0 * std::log10(power[static_cast<std::size_t>(j)] + 1e-30);
     return s / (j1 - j0 + 1);
 }
 
@@ -262,7 +273,8 @@ double spectral_drop_db(const std::vector<double>& power, int seg, double k) {
 std::vector<cv::Vec2d> trace_spectrum(const std::vector<double>& e) {
     const std::size_t n = e.size();
     double mean = 0.0;
-    for (double v : e) mean += v;
+    for (double v : e)
+        mean += v;
     mean /= static_cast<double>(n);
     cv::Mat buf(1, static_cast<int>(n), CV_64F), out;
     for (std::size_t i = 0; i < n; ++i)
@@ -271,7 +283,8 @@ std::vector<cv::Vec2d> trace_spectrum(const std::vector<double>& e) {
             (0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * (static_cast<double>(i) + 0.5) / static_cast<double>(n)));
     cv::dft(buf, out, cv::DFT_COMPLEX_OUTPUT);
     std::vector<cv::Vec2d> c(n / 2 + 1);
-    for (std::size_t j = 0; j <= n / 2; ++j) c[j] = out.at<cv::Vec2d>(0, static_cast<int>(j));
+    for (std::size_t j = 0; j <= n / 2; ++j)
+        c[j] = out.at<cv::Vec2d>(0, static_cast<int>(j));
     return c;
 }
 
@@ -282,7 +295,9 @@ struct LineFound {
     double fp = 0.0;         // refined line frequency
 };
 
-inline double pw(const cv::Vec2d& c) { return c[0] * c[0] + c[1] * c[1]; }
+inline double pw(const cv::Vec2d& c) {
+    return c[0] * c[0] + c[1] * c[1];
+}
 
 // Strongest periodicity line of one trace type in [f_lo, 0.5], tested for stationarity: it must
 // stand out in every group of lines with the same phase (interpolation from one grid is
@@ -292,13 +307,15 @@ LineFound find_line(const std::vector<double> (&e)[kGroups], double f_lo) {
     const std::size_t n = e[0].size();
     std::vector<double> pooled(n, 0.0);
     for (int g = 0; g < kGroups; ++g)
-        for (std::size_t i = 0; i < n; ++i) pooled[i] += e[g][i];
+        for (std::size_t i = 0; i < n; ++i)
+            pooled[i] += e[g][i];
     const auto cp = trace_spectrum(pooled);
     const std::size_t half = n / 2;
     const auto j_lo = static_cast<std::size_t>(std::ceil(f_lo * static_cast<double>(n)));
     if (j_lo + 4 >= half) return best;
     std::vector<double> band;
-    for (std::size_t j = j_lo; j <= half; ++j) band.push_back(pw(cp[j]));
+    for (std::size_t j = j_lo; j <= half; ++j)
+        band.push_back(pw(cp[j]));
     const double med = median_of(band);
     std::size_t jp = j_lo;
     for (std::size_t j = j_lo; j <= half; ++j)
@@ -319,7 +336,8 @@ LineFound find_line(const std::vector<double> (&e)[kGroups], double f_lo) {
     for (int g = 0; g < kGroups; ++g) {
         const auto cg = trace_spectrum(e[g]);
         std::vector<double> bg;
-        for (std::size_t j = j_lo; j <= half; ++j) bg.push_back(pw(cg[j]));
+        for (std::size_t j = j_lo; j <= half; ++j)
+            bg.push_back(pw(cg[j]));
         const double mg = median_of(bg);
         best.group_min = std::min(best.group_min, mg > 0 ? pw(cg[jp]) / mg : 0.0);
         sum += cg[jp];
@@ -343,9 +361,9 @@ LineFound find_line(const std::vector<double> (&e)[kGroups], double f_lo) {
 // Keys a = -0.5 at 2x (phases 1/4, 3/4) spans the same space as bilinear at 2x (the two polyphase
 // filter pairs differ by a common factor), so the kernel named there can be either.
 // ---------------------------------------------------------------------------------------------
-constexpr int kFitSeg = 120;        // output pixels per fit segment (divisible by 2, 3, 4, 5, 6, 8)
-constexpr int kFitSearchSegs = 8;   // most active segments used to choose kernel and offset
-constexpr int kFitEvalSegs = 48;    // most active segments used for the residual
+constexpr int kFitSeg = 120;       // output pixels per fit segment (divisible by 2, 3, 4, 5, 6, 8)
+constexpr int kFitSearchSegs = 8;  // most active segments used to choose kernel and offset
+constexpr int kFitEvalSegs = 48;   // most active segments used for the residual
 // Kernels, each evaluated at u = source coordinate - source index and normalized over its taps
 // (both libraries divide by the weight sum). cv::resize: bilinear, Keys cubic convolution with
 // a = -0.75, Lanczos-4. GDAL (gdal_translate -outsize / gdalwarp -r, RasterIO resampling, checked
@@ -376,11 +394,16 @@ double lanczos(double u, double R) {
 double kernel_w(int kern, double u) {
     const double a = std::abs(u);
     switch (kern) {
-        case 0: return a < 1.0 ? 1.0 - a : 0.0;
-        case 1: return keys_cubic(a, -0.75);
-        case 2: return lanczos(u, 4.0);
-        case 3: return keys_cubic(a, -0.5);
-        case 4: return lanczos(u, 3.0);
+        case 0:
+            return a < 1.0 ? 1.0 - a : 0.0;
+        case 1:
+            return keys_cubic(a, -0.75);
+        case 2:
+            return lanczos(u, 4.0);
+        case 3:
+            return keys_cubic(a, -0.5);
+        case 4:
+            return lanczos(u, 3.0);
         default:
             if (a < 1.0) return (4.0 - 6.0 * a * a + 3.0 * a * a * a) / 6.0;
             if (a < 2.0) return (2.0 - a) * (2.0 - a) * (2.0 - a) / 6.0;
@@ -389,7 +412,7 @@ double kernel_w(int kern, double u) {
 }
 
 struct FitSegment {
-    std::int64_t g0 = 0;     // global index of the first output pixel along the axis
+    std::int64_t g0 = 0;    // global index of the first output pixel along the axis
     std::vector<double> y;  // values, segment mean removed
 };
 
@@ -424,20 +447,25 @@ void fit_segment(const FitSegment& s, double k, double d, int kern, std::vector<
         const int j0 = static_cast<int>(jf - R + 1 - jmin);
         double* w = &wbuf[static_cast<std::size_t>(i * taps)];
         double sw = 0.0;
-        for (int t = 0; t < taps; ++t) sw += (w[t] = kernel_w(kern, x - static_cast<double>(jf - R + 1 + t)));
-        for (int t = 0; t < taps; ++t) w[t] /= sw;
+        for (int t = 0; t < taps; ++t)
+            sw += (w[t] = kernel_w(kern, x - static_cast<double>(jf - R + 1 + t)));
+        for (int t = 0; t < taps; ++t)
+            w[t] /= sw;
         jbuf[static_cast<std::size_t>(i)] = j0;
         const double yi = s.y[static_cast<std::size_t>(i)];
         for (int t = 0; t < taps; ++t) {
             if (w[t] == 0.0) continue;
             b[static_cast<std::size_t>(j0 + t)] += w[t] * yi;
-            for (int u = t; u < taps; ++u) N[static_cast<std::size_t>((j0 + t) * ld + (u - t))] += w[t] * w[u];
+            for (int u = t; u < taps; ++u)
+                N[static_cast<std::size_t>((j0 + t) * ld + (u - t))] += w[t] * w[u];
         }
     }
     double tr = 0.0;
-    for (int i = 0; i < p; ++i) tr += N[static_cast<std::size_t>(i * ld)];
+    for (int i = 0; i < p; ++i)
+        tr += N[static_cast<std::size_t>(i * ld)];
     const double ridge = 1e-9 * tr / p + 1e-12;
-    for (int i = 0; i < p; ++i) N[static_cast<std::size_t>(i * ld)] += ridge;
+    for (int i = 0; i < p; ++i)
+        N[static_cast<std::size_t>(i * ld)] += ridge;
     // Banded Cholesky N = U^T U, U stored in place (row i: U[i][i..i+bw]).
     for (int i = 0; i < p; ++i) {
         double* Ui = &N[static_cast<std::size_t>(i * ld)];
@@ -445,21 +473,25 @@ void fit_segment(const FitSegment& s, double k, double d, int kern, std::vector<
             const double* Um = &N[static_cast<std::size_t>(m * ld)];
             const double f = Um[i - m];
             if (f == 0.0) continue;
-            for (int j = i; j <= std::min(p - 1, m + bw); ++j) Ui[j - i] -= f * Um[j - m];
+            for (int j = i; j <= std::min(p - 1, m + bw); ++j)
+                Ui[j - i] -= f * Um[j - m];
         }
         const double dg = std::sqrt(std::max(Ui[0], 1e-300));
         Ui[0] = dg;
-        for (int j = 1; j <= bw && i + j < p; ++j) Ui[j] /= dg;
+        for (int j = 1; j <= bw && i + j < p; ++j)
+            Ui[j] /= dg;
     }
     // Solve U^T z = b, then U s = z (s overwrites b).
     for (int i = 0; i < p; ++i) {
         double v = b[static_cast<std::size_t>(i)];
-        for (int m = std::max(0, i - bw); m < i; ++m) v -= N[static_cast<std::size_t>(m * ld + (i - m))] * b[static_cast<std::size_t>(m)];
+        for (int m = std::max(0, i - bw); m < i; ++m)
+            v -= N[static_cast<std::size_t>(m * ld + (i - m))] * b[static_cast<std::size_t>(m)];
         b[static_cast<std::size_t>(i)] = v / N[static_cast<std::size_t>(i * ld)];
     }
     for (int i = p - 1; i >= 0; --i) {
         double v = b[static_cast<std::size_t>(i)];
-        for (int j = i + 1; j <= std::min(p - 1, i + bw); ++j) v -= N[static_cast<std::size_t>(i * ld + (j - i))] * b[static_cast<std::size_t>(j)];
+        for (int j = i + 1; j <= std::min(p - 1, i + bw); ++j)
+            v -= N[static_cast<std::size_t>(i * ld + (j - i))] * b[static_cast<std::size_t>(j)];
         b[static_cast<std::size_t>(i)] = v / N[static_cast<std::size_t>(i * ld)];
     }
     rss = 0.0;
@@ -467,7 +499,8 @@ void fit_segment(const FitSegment& s, double k, double d, int kern, std::vector<
         const double* w = &wbuf[static_cast<std::size_t>(i * taps)];
         const int j0 = jbuf[static_cast<std::size_t>(i)];
         double m = 0.0;
-        for (int t = 0; t < taps; ++t) m += w[t] * b[static_cast<std::size_t>(j0 + t)];
+        for (int t = 0; t < taps; ++t)
+            m += w[t] * b[static_cast<std::size_t>(j0 + t)];
         const double r = s.y[static_cast<std::size_t>(i)] - m;
         rss += r * r;
     }
@@ -528,7 +561,8 @@ ModelFit fit_factor(const FitData& fd, double k) {
 
 // Fully valid segments of kFitSeg pixels on evenly spaced lines of the central crop, ranked by
 // activity (sum of |first difference|; flat segments carry no information), most active first.
-FitData gather_fit(ConstImageView<float> img, ConstImageView<std::uint8_t> mask, bool transpose, const SamplingParams& p) {
+FitData gather_fit(ConstImageView<float> img, ConstImageView<std::uint8_t> mask, bool transpose,
+                   const SamplingParams& p) {
     FitData fd;
     const std::int64_t W = transpose ? img.height : img.width;
     const std::int64_t H = transpose ? img.width : img.height;
@@ -563,16 +597,20 @@ FitData gather_fit(ConstImageView<float> img, ConstImageView<std::uint8_t> mask,
             if (!ok) continue;
             mean /= kFitSeg;
             double act = 0.0;
-            for (int i = 0; i < kFitSeg; ++i) s.y[static_cast<std::size_t>(i)] -= mean;
-            for (int i = 1; i < kFitSeg; ++i) act += std::abs(s.y[static_cast<std::size_t>(i)] - s.y[static_cast<std::size_t>(i - 1)]);
+            for (int i = 0; i < kFitSeg; ++i)
+                s.y[static_cast<std::size_t>(i)] -= mean;
+            for (int i = 1; i < kFitSeg; ++i)
+                act += std::abs(s.y[static_cast<std::size_t>(i)] - s.y[static_cast<std::size_t>(i - 1)]);
             if (!(act > 0)) continue;
             fd.integer_valued = fd.integer_valued && integer;
             c.push_back({act, li * per_line + si, std::move(s)});
         }
     }
-    std::sort(c.begin(), c.end(), [](const Cand& a, const Cand& b) { return a.act != b.act ? a.act > b.act : a.idx < b.idx; });
+    std::sort(c.begin(), c.end(),
+              [](const Cand& a, const Cand& b) { return a.act != b.act ? a.act > b.act : a.idx < b.idx; });
     const std::size_t keep = std::min<std::size_t>(c.size(), kFitEvalSegs);
-    for (std::size_t i = 0; i < keep; ++i) fd.segs.push_back(std::move(c[i].s));
+    for (std::size_t i = 0; i < keep; ++i)
+        fd.segs.push_back(std::move(c[i].s));
     return fd;
 }
 
@@ -669,11 +707,11 @@ constexpr double kFitAcceptRatio = 1.3;
 constexpr double kFitAcceptAdd = 0.2;
 
 struct FitOutcome {
-    double k = 0.0;       // factor of the fitted model (0: no model reproduces the axis)
-    double noise = 0.0;   // its residual / (1/12)
+    double k = 0.0;      // factor of the fitted model (0: no model reproduces the axis)
+    double noise = 0.0;  // its residual / (1/12)
     int kernel = -1;
-    bool strong = false;  // enough active segments to decide on its own
-    std::size_t index = 0;               // index of k in kFitFactors
+    bool strong = false;                    // enough active segments to decide on its own
+    std::size_t index = 0;                  // index of k in kFitFactors
     ModelFit fits[std::size(kFitFactors)];  // every factor's best model (sigma2 1e300 when skipped)
     double smin = 1e300;
     // True when factor index i reproduces this axis as well as the best model does.
@@ -692,9 +730,11 @@ SamplingEstimate::Axis decide(const Axis1D& a, const FitData& fd, const Sampling
     // on the thread count.
     parallel_items(static_cast<std::int64_t>(std::size(kFitFactors)), [&](std::int64_t i) {
         const double k = kFitFactors[static_cast<std::size_t>(i)];
-        if (k >= p.deadband_factor && k <= p.max_factor * 1.05) out.fits[static_cast<std::size_t>(i)] = fit_factor(fd, k);
+        if (k >= p.deadband_factor && k <= p.max_factor * 1.05)
+            out.fits[static_cast<std::size_t>(i)] = fit_factor(fd, k);
     });
-    for (const ModelFit& f : out.fits) out.smin = std::min(out.smin, f.sigma2);
+    for (const ModelFit& f : out.fits)
+        out.smin = std::min(out.smin, f.sigma2);
     if (!(out.smin <= p.fit_max_noise * q)) return r;
     std::size_t best = 0;
     for (std::size_t i = 0; i < std::size(kFitFactors); ++i)
@@ -737,7 +777,8 @@ void validate(const SamplingParams& p) {
     if (!(p.min_drop_db >= 0.0)) throw Error("SamplingParams.min_drop_db must be >= 0");
     if (!(p.fit_max_noise > 0.0)) throw Error("SamplingParams.fit_max_noise must be > 0");
     if (p.segment_px < 32 || p.segment_px > 1024 || (p.segment_px & (p.segment_px - 1)) != 0)
-        throw Error("SamplingParams.segment_px must be a power of two in [32, 1024], got " + std::to_string(p.segment_px));
+        throw Error("SamplingParams.segment_px must be a power of two in [32, 1024], got " +
+                    std::to_string(p.segment_px));
     if (p.max_crop_px < 64) throw Error("SamplingParams.max_crop_px must be >= 64");
     if (p.max_lines < 16) throw Error("SamplingParams.max_lines must be >= 16");
 }
@@ -749,12 +790,15 @@ SamplingEstimate estimate_sampling(ConstImageView<float> image, ConstImageView<s
         throw Error("estimate_sampling: mask is " + std::to_string(mask.width) + "x" + std::to_string(mask.height) +
                     " but the image is " + std::to_string(image.width) + "x" + std::to_string(image.height));
     SamplingEstimate r;
-    r.method = "interpolation model fit (cv::resize and GDAL kernels: bilinear, Keys cubic a=-0.75 and -0.5, Lanczos-4 and -3, cubic B-spline at 1.5-4x, residual vs re-quantization noise) + "
-               "interpolation periodicity (Popescu-Farid 2005, Gallagher 2005, Mahdian-Saic 2008) + Welch spectral "
-               "cut-off; deadband " + fmt2(params.deadband_factor);
+    r.method =
+        "interpolation model fit (cv::resize and GDAL kernels: bilinear, Keys cubic a=-0.75 and -0.5, Lanczos-4 and "
+        "-3, cubic B-spline at 1.5-4x, residual vs re-quantization noise) + "
+        "interpolation periodicity (Popescu-Farid 2005, Gallagher 2005, Mahdian-Saic 2008) + Welch spectral "
+        "cut-off; deadband " +
+        fmt2(params.deadband_factor);
     if (image.width < 2 * params.segment_px || image.height < 2 * params.segment_px) {
-        r.message = "image too small for the sampling test (needs " + std::to_string(2 * params.segment_px) +
-                    " px per side)";
+        r.message =
+            "image too small for the sampling test (needs " + std::to_string(2 * params.segment_px) + " px per side)";
         return r;
     }
     const Axis1D ax = analyze_axis(image, mask, false, params);
@@ -770,8 +814,8 @@ SamplingEstimate estimate_sampling(ConstImageView<float> image, ConstImageView<s
     // An axis crossed by too few active segments (a near-vertical edge seen along columns: its
     // profile there is stretched and smooth, so a smooth original would fit too, and so do larger
     // factors) takes the other axis's factor, decided on enough segments, when that factor's
-    // model reproduces this axis as well as its best model does. Limitation: such an axis of an image upsampled on the other axis only would be
-    // reported upsampled as well.
+    // model reproduces this axis as well as its best model does. Limitation: such an axis of an image upsampled on the
+    // other axis only would be reported upsampled as well.
     const auto adopt = [](SamplingEstimate::Axis& a, const FitOutcome& own, const FitOutcome& other) {
         if (a.kernel.empty() && own.k > 0 && !own.strong && other.strong && other.k > 0 && own.accepts(other.index)) {
             const ModelFit& m = own.fits[other.index];
@@ -787,8 +831,9 @@ SamplingEstimate estimate_sampling(ConstImageView<float> image, ConstImageView<s
     if (r.x.upsampled || r.y.upsampled) {
         r.message = "upsampled: effective pixel " + fmt2(r.x.factor) + " x " + fmt2(r.y.factor) +
                     " times the file's pixel" +
-                    (r.x.kernel.empty() && r.y.kernel.empty() ? " (interpolation period and spectral cut-off agree)"
-                                                               : " (an interpolation model reproduces the image to the re-quantization noise)");
+                    (r.x.kernel.empty() && r.y.kernel.empty()
+                         ? " (interpolation period and spectral cut-off agree)"
+                         : " (an interpolation model reproduces the image to the re-quantization noise)");
     } else {
         r.message = "properly sampled: no interpolation trace (factors below " + fmt2(params.deadband_factor) +
                     " are reported as 1)";

@@ -29,8 +29,8 @@ constexpr std::int64_t kGridRowsPerTask = 16;
 struct Candidate {
     std::int32_t x = 0;  // top-left pixel of the patch
     std::int32_t y = 0;
-    double mean = 0;     // patch mean (DN)
-    double trace = 0;    // tr(G^T G) of LTO: sum of squared central differences inside the patch
+    double mean = 0;   // patch mean (DN)
+    double trace = 0;  // tr(G^T G) of LTO: sum of squared central differences inside the patch
 };
 
 // Regularized lower incomplete gamma P(a, x): series for x < a + 1, Lentz continued fraction
@@ -80,11 +80,12 @@ GradientOperator gradient_operator(int n) {
         const int idx[2] = {p, q};
         const double w[2] = {-0.5, 0.5};
         for (int a = 0; a < 2; ++a)
-            for (int b = 0; b < 2; ++b) d.at<double>(idx[a], idx[b]) += w[a] * w[b];
+            for (int b = 0; b < 2; ++b)
+                d.at<double>(idx[a], idx[b]) += w[a] * w[b];
     };
     for (int i = 0; i < n; ++i)
         for (int j = 0; j + 2 < n; ++j) {
-            add_row(i * n + j, i * n + j + 2);  // horizontal
+            add_row(i * n + j, i * n + j + 2);    // horizontal
             add_row(j * n + i, (j + 2) * n + i);  // vertical
         }
     GradientOperator g;
@@ -107,7 +108,8 @@ struct MomentLayout {
 inline void load_patch(ConstImageView<float> img, const Candidate& c, int n, double offset, double* v) {
     for (int i = 0; i < n; ++i) {
         const float* row = img.row(c.y + i) + c.x;
-        for (int j = 0; j < n; ++j) v[i * n + j] = static_cast<double>(row[j]) - offset;
+        for (int j = 0; j < n; ++j)
+            v[i * n + j] = static_cast<double>(row[j]) - offset;
     }
 }
 
@@ -117,19 +119,21 @@ inline void accumulate(const double* v, const MomentLayout& m, double* acc) {
         const double vi = v[i];
         const int len = m.r - i;
         const double* vj = v + i;
-        for (int k = 0; k < len; ++k) s[k] += vi * vj[k];
+        for (int k = 0; k < len; ++k)
+            s[k] += vi * vj[k];
         s += len;
     }
     double* lin = acc + m.packed;
-    for (int i = 0; i < m.r; ++i) lin[i] += v[i];
+    for (int i = 0; i < m.r; ++i)
+        lin[i] += v[i];
 }
 
 // One group of candidates (all, or one brightness band) sorted by trace.
 struct Group {
-    std::vector<std::int64_t> order;   // candidate indices, ascending (trace, index)
-    std::vector<double> traces;        // traces in that order
-    double offset = 0;                 // subtracted from pixel values (precision only)
-    std::vector<double> prefix;        // (chunks + 1) x layout.size(): moments of the first c chunks
+    std::vector<std::int64_t> order;  // candidate indices, ascending (trace, index)
+    std::vector<double> traces;       // traces in that order
+    double offset = 0;                // subtracted from pixel values (precision only)
+    std::vector<double> prefix;       // (chunks + 1) x layout.size(): moments of the first c chunks
     double signal_lo = 0, signal_hi = 0;
     // Results.
     bool valid = false;
@@ -151,11 +155,13 @@ public:
 
     void prepare(Group& g) const {
         std::sort(g.order.begin(), g.order.end(), [&](std::int64_t a, std::int64_t b) {
-            const double ta = m_cands[static_cast<std::size_t>(a)].trace, tb = m_cands[static_cast<std::size_t>(b)].trace;
+            const double ta = m_cands[static_cast<std::size_t>(a)].trace,
+                         tb = m_cands[static_cast<std::size_t>(b)].trace;
             return ta < tb || (ta == tb && a < b);
         });
         g.traces.resize(g.order.size());
-        for (std::size_t i = 0; i < g.order.size(); ++i) g.traces[i] = m_cands[static_cast<std::size_t>(g.order[i])].trace;
+        for (std::size_t i = 0; i < g.order.size(); ++i)
+            g.traces[i] = m_cands[static_cast<std::size_t>(g.order[i])].trace;
         g.offset = 0.5 * (g.signal_lo + g.signal_hi);
         const std::size_t chunks = g.order.size() / static_cast<std::size_t>(kChunk);
         g.prefix.assign((chunks + 1) * m_layout.size(), 0.0);
@@ -175,7 +181,8 @@ public:
     static void make_cumulative(Group& g, std::size_t size) {
         const std::size_t chunks = g.prefix.size() / size - 1;
         for (std::size_t c = 1; c <= chunks; ++c)
-            for (std::size_t k = 0; k < size; ++k) g.prefix[c * size + k] += g.prefix[(c - 1) * size + k];
+            for (std::size_t k = 0; k < size; ++k)
+                g.prefix[c * size + k] += g.prefix[(c - 1) * size + k];
     }
 
     // Smallest eigenvalue of the sample covariance of the first n patches of g, corrected.
@@ -234,7 +241,8 @@ public:
             // Fewer weak-texture patches than needed: the `m_need` weakest are kept (the estimate
             // still falls toward the noise level instead of stopping at the all-patch value).
             const auto n_new = std::max<std::int64_t>(
-                m_need, static_cast<std::int64_t>(std::lower_bound(g.traces.begin(), g.traces.end(), tau) - g.traces.begin()));
+                m_need,
+                static_cast<std::int64_t>(std::lower_bound(g.traces.begin(), g.traces.end(), tau) - g.traces.begin()));
             if (n_new == n) break;  // converged
             n = n_new;
             sig2 = noise_variance(g, n);
@@ -245,7 +253,8 @@ public:
         g.tau = sig2 * m_tau0;
         g.iterations = it + 1;
         double sum = 0;
-        for (std::int64_t i = 0; i < n; ++i) sum += m_cands[static_cast<std::size_t>(g.order[static_cast<std::size_t>(i)])].mean;
+        for (std::int64_t i = 0; i < n; ++i)
+            sum += m_cands[static_cast<std::size_t>(g.order[static_cast<std::size_t>(i)])].mean;
         g.mean_signal = sum / static_cast<double>(n);
     }
 
@@ -272,7 +281,8 @@ double gamma_quantile(double p, double shape, double scale) {
         throw Error("gamma_quantile: need 0 < p < 1, shape > 0, scale > 0");
     // Bisection on the monotone CDF (deterministic, 200 halvings reach double precision).
     double lo = 0.0, hi = std::max(1.0, shape);
-    while (gamma_p(shape, hi) < p) hi *= 2.0;
+    while (gamma_p(shape, hi) < p)
+        hi *= 2.0;
     for (int i = 0; i < 200 && hi - lo > 1e-15 * hi; ++i) {
         const double mid = 0.5 * (lo + hi);
         (gamma_p(shape, mid) < p ? lo : hi) = mid;
@@ -282,30 +292,35 @@ double gamma_quantile(double p, double shape, double scale) {
 
 void validate(const NoisePcaParams& p) {
     if (p.patch_size < 3 || p.patch_size > 11)
-        throw Error("estimate_noise_pca: patch_size must be in [3, 11] (got " + std::to_string(p.patch_size) + "); LTO use 7");
+        throw Error("estimate_noise_pca: patch_size must be in [3, 11] (got " + std::to_string(p.patch_size) +
+                    "); LTO use 7");
     if (!(p.confidence >= 0.5 && p.confidence <= 0.99999))
         throw Error("estimate_noise_pca: confidence must be in [0.5, 0.99999] (got " + std::to_string(p.confidence) +
                     "); LTO use 0.99");
     if (p.max_iterations < 1 || p.max_iterations > 100)
-        throw Error("estimate_noise_pca: max_iterations must be in [1, 100] (got " + std::to_string(p.max_iterations) + ")");
+        throw Error("estimate_noise_pca: max_iterations must be in [1, 100] (got " + std::to_string(p.max_iterations) +
+                    ")");
     if (p.stride < 0 || p.stride > 64)
-        throw Error("estimate_noise_pca: stride must be in [0, 64] (got " + std::to_string(p.stride) + "); 0 = automatic");
+        throw Error("estimate_noise_pca: stride must be in [0, 64] (got " + std::to_string(p.stride) +
+                    "); 0 = automatic");
     if (p.max_patches < 1000)
         throw Error("estimate_noise_pca: max_patches must be >= 1000 (got " + std::to_string(p.max_patches) + ")");
     if (p.brightness_bands < 1 || p.brightness_bands > 64)
-        throw Error("estimate_noise_pca: brightness_bands must be in [1, 64] (got " + std::to_string(p.brightness_bands) + ")");
+        throw Error("estimate_noise_pca: brightness_bands must be in [1, 64] (got " +
+                    std::to_string(p.brightness_bands) + ")");
     if (p.min_patches_per_band < 0)
-        throw Error("estimate_noise_pca: min_patches_per_band must be >= 0 (got " + std::to_string(p.min_patches_per_band) + ")");
+        throw Error("estimate_noise_pca: min_patches_per_band must be >= 0 (got " +
+                    std::to_string(p.min_patches_per_band) + ")");
 }
 
-NoiseEstimate estimate_noise_pca(ConstImageView<float> image, ConstImageView<std::uint8_t> mask, const NoisePcaParams& params,
-                                 NoisePcaDetails* details) {
+NoiseEstimate estimate_noise_pca(ConstImageView<float> image, ConstImageView<std::uint8_t> mask,
+                                 const NoisePcaParams& params, NoisePcaDetails* details) {
     const NoisePcaParams& p = params;
     validate(p);
     if (!mask.empty() && (mask.width != image.width || mask.height != image.height))
-        throw Error("estimate_noise_pca: valid_mask is " + std::to_string(mask.width) + "x" + std::to_string(mask.height) +
-                    " but the image is " + std::to_string(image.width) + "x" + std::to_string(image.height) +
-                    "; pass a mask of the image's size or an empty view");
+        throw Error("estimate_noise_pca: valid_mask is " + std::to_string(mask.width) + "x" +
+                    std::to_string(mask.height) + " but the image is " + std::to_string(image.width) + "x" +
+                    std::to_string(image.height) + "; pass a mask of the image's size or an empty view");
     NoiseEstimate out;
     NoisePcaDetails det;
     const int n = p.patch_size;
@@ -322,11 +337,13 @@ NoiseEstimate estimate_noise_pca(ConstImageView<float> image, ConstImageView<std
     std::int64_t stride = p.stride;
     if (stride == 0) {
         stride = 1;
-        while (grid_count(image.width, image.height, n, stride) > p.max_patches) ++stride;
+        while (grid_count(image.width, image.height, n, stride) > p.max_patches)
+            ++stride;
     }
     det.stride = static_cast<int>(stride);
     if (image.width < n || image.height < n) {
-        out.message = "noise estimate (PCA): image smaller than one " + std::to_string(n) + "x" + std::to_string(n) + " patch";
+        out.message =
+            "noise estimate (PCA): image smaller than one " + std::to_string(n) + "x" + std::to_string(n) + " patch";
         if (details) *details = det;
         return out;
     }
@@ -372,7 +389,8 @@ NoiseEstimate estimate_noise_pca(ConstImageView<float> image, ConstImageView<std
                     // Texture judged on the four edge-adjacent patches (independent noise).
                     double s4 = 0, t4 = 0, dummy = 0;
                     bool ok = true;
-                    for (const auto& [dx, dy] : {std::pair{-n, 0}, std::pair{n, 0}, std::pair{0, -n}, std::pair{0, n}}) {
+                    for (const auto& [dx, dy] :
+                         {std::pair{-n, 0}, std::pair{n, 0}, std::pair{0, -n}, std::pair{0, n}}) {
                         if (!patch_terms(x0 + dx, y0 + dy, v.data(), dummy, s4)) {
                             ok = false;
                             break;
@@ -382,11 +400,13 @@ NoiseEstimate estimate_noise_pca(ConstImageView<float> image, ConstImageView<std
                     if (!ok) continue;
                     tr = t4;
                 }
-                part.push_back({static_cast<std::int32_t>(x0), static_cast<std::int32_t>(y0), sum / static_cast<double>(area), tr});
+                part.push_back({static_cast<std::int32_t>(x0), static_cast<std::int32_t>(y0),
+                                sum / static_cast<double>(area), tr});
             }
     });
     std::vector<Candidate> cands;
-    for (const auto& part : parts) cands.insert(cands.end(), part.begin(), part.end());
+    for (const auto& part : parts)
+        cands.insert(cands.end(), part.begin(), part.end());
     parts.clear();
     det.candidate_patches = static_cast<std::int64_t>(cands.size());
     out.pixels_eligible = det.candidate_patches * area;
@@ -399,7 +419,8 @@ NoiseEstimate estimate_noise_pca(ConstImageView<float> image, ConstImageView<std
 
     // Brightness bands: equal-population quantiles of the patch mean.
     std::vector<double> means(cands.size());
-    for (std::size_t i = 0; i < cands.size(); ++i) means[i] = cands[i].mean;
+    for (std::size_t i = 0; i < cands.size(); ++i)
+        means[i] = cands[i].mean;
     std::sort(means.begin(), means.end());
     out.median_signal_dn = means[means.size() / 2];
     std::vector<double> limits;  // band k holds lim[k-1] <= mean < lim[k]
@@ -408,7 +429,9 @@ NoiseEstimate estimate_noise_pca(ConstImageView<float> image, ConstImageView<std
         if ((limits.empty() || q > limits.back()) && q > means.front()) limits.push_back(q);
     }
     const std::size_t nbands = limits.size() + 1;
-    auto band_of = [&](double m) { return static_cast<std::size_t>(std::upper_bound(limits.begin(), limits.end(), m) - limits.begin()); };
+    auto band_of = [&](double m) {
+        return static_cast<std::size_t>(std::upper_bound(limits.begin(), limits.end(), m) - limits.begin());
+    };
 
     // Groups: 0 = all patches (pooled), 1 + k = band k.
     std::vector<Group> groups(nbands + 1);
@@ -420,16 +443,19 @@ NoiseEstimate estimate_noise_pca(ConstImageView<float> image, ConstImageView<std
     }
     groups[0].order.resize(cands.size());
     std::iota(groups[0].order.begin(), groups[0].order.end(), std::int64_t{0});
-    for (std::size_t i = 0; i < cands.size(); ++i) groups[1 + band_of(cands[i].mean)].order.push_back(static_cast<std::int64_t>(i));
+    for (std::size_t i = 0; i < cands.size(); ++i)
+        groups[1 + band_of(cands[i].mean)].order.push_back(static_cast<std::int64_t>(i));
     means.clear();
 
     const Estimator est(image, cands, p, det.tau0);
-    parallel_items(static_cast<std::int64_t>(groups.size()), [&](std::int64_t g) { est.prepare(groups[static_cast<std::size_t>(g)]); });
+    parallel_items(static_cast<std::int64_t>(groups.size()),
+                   [&](std::int64_t g) { est.prepare(groups[static_cast<std::size_t>(g)]); });
     // Chunk moments, all groups in one parallel loop (each chunk writes its own slot).
     const std::size_t msz = est.moment_size();
     std::vector<std::pair<std::size_t, std::size_t>> work;
     for (std::size_t g = 0; g < groups.size(); ++g)
-        for (std::size_t c = 0; c + 1 < groups[g].prefix.size() / msz; ++c) work.emplace_back(g, c);
+        for (std::size_t c = 0; c + 1 < groups[g].prefix.size() / msz; ++c)
+            work.emplace_back(g, c);
     parallel_items(static_cast<std::int64_t>(work.size()), [&](std::int64_t i) {
         const auto [g, c] = work[static_cast<std::size_t>(i)];
         est.chunk_moments(groups[g], c);

@@ -6,11 +6,11 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
-#include "satiq/pipeline/sensor.hpp"
 #include "format.hpp"
-#include "sensor_options.hpp"
 #include "satiq/kernels/parallel.hpp"
 #include "satiq/pipeline/assess.hpp"
+#include "satiq/pipeline/sensor.hpp"
+#include "sensor_options.hpp"
 
 namespace satiq::cli {
 
@@ -24,15 +24,16 @@ EdgeRoi parse_roi(const std::string& s) {
         const std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
         char* end = nullptr;
         const double x = std::strtod(part.c_str(), &end);
-        if (part.empty() || *end != '\0') throw Error(fmt::format("--roi '{}': expected X,Y,W,H (pixels) or X0,Y0,X1,Y1,HALF_WIDTH (a line)", s));
+        if (part.empty() || *end != '\0')
+            throw Error(fmt::format("--roi '{}': expected X,Y,W,H (pixels) or X0,Y0,X1,Y1,HALF_WIDTH (a line)", s));
         v.push_back(x);
         if (comma == std::string::npos) break;
         start = comma + 1;
     }
     if (v.size() == 4) {
         if (v[2] <= 0 || v[3] <= 0) throw Error(fmt::format("--roi '{}': width and height must be positive", s));
-        return EdgeRoi::rectangle(static_cast<std::int64_t>(v[0]), static_cast<std::int64_t>(v[1]), static_cast<std::int64_t>(v[2]),
-                                  static_cast<std::int64_t>(v[3]));
+        return EdgeRoi::rectangle(static_cast<std::int64_t>(v[0]), static_cast<std::int64_t>(v[1]),
+                                  static_cast<std::int64_t>(v[2]), static_cast<std::int64_t>(v[3]));
     }
     if (v.size() == 5) return EdgeRoi::line(v[0], v[1], v[2], v[3], v[4]);
     throw Error(fmt::format("--roi '{}': expected X,Y,W,H (pixels) or X0,Y0,X1,Y1,HALF_WIDTH (a line)", s));
@@ -49,8 +50,9 @@ void add_assess_command(CLI::App& app, Runner& run) {
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand(
-        "assess", "Measure what images really resolve: automatic slanted-edge RER and MTF per axis, noise and SNR, NIIRS "
-                  "(GIQE 5; 4 and 3 on request) and the observation tasks that follow");
+        "assess",
+        "Measure what images really resolve: automatic slanted-edge RER and MTF per axis, noise and SNR, NIIRS "
+        "(GIQE 5; 4 and 3 on request) and the observation tasks that follow");
     cmd->add_option("files", a->files, "Raster files")->required();
     add_format_option(cmd, a->format);
     cmd->add_option("--edges-csv", a->edges_csv, "Write every analysed edge to this CSV file");
@@ -61,7 +63,8 @@ void add_assess_command(CLI::App& app, Runner& run) {
     cmd->add_option("--snr", a->p.snr, "GIQE SNR instead of the measured one");
     cmd->add_option("--giqe", a->giqe, "GIQE version: 3, 4, 5 or all")->capture_default_str();
     cmd->add_option("--band", a->p.band, "Band to measure (default: band 1, or the luminance of an RGB image)");
-    cmd->add_option("--roi", a->rois, "Region instead of the automatic search: X,Y,W,H or X0,Y0,X1,Y1,HALF_WIDTH; repeatable");
+    cmd->add_option("--roi", a->rois,
+                    "Region instead of the automatic search: X,Y,W,H or X0,Y0,X1,Y1,HALF_WIDTH; repeatable");
     cmd->add_option("--roi-lines", a->roi_lines, "Vector file of lines (or polygons: their sides) to measure instead");
     cmd->add_option("--target", a->targets, "Extra Johnson target NAME:LENGTH_M:WIDTH_M; repeatable");
     cmd->add_option("--resolution-rule", a->p.resolution_rule,
@@ -70,8 +73,9 @@ void add_assess_command(CLI::App& app, Runner& run) {
         ->capture_default_str();
     cmd->add_flag("--trust-pixel-size", a->p.trust_pixel_size,
                   "Rate an image found to be upsampled on its product GSD anyway (the finding is still reported)");
-    cmd->add_option("--sensor", a->p.sensor,
-                    "Sensor preset whose RER range is used when an image has no usable edges (see satiq predict --list)");
+    cmd->add_option(
+        "--sensor", a->p.sensor,
+        "Sensor preset whose RER range is used when an image has no usable edges (see satiq predict --list)");
     cmd->add_flag("--no-edge-records", a->no_edge_records, "Leave the per-edge records out of the JSON");
     cmd->callback([a, &run] {
         run = [a]() -> int {
@@ -85,9 +89,11 @@ void add_assess_command(CLI::App& app, Runner& run) {
             if (p.band < 0) throw UsageError(fmt::format("assess: --band must be 1 or more (got {})", p.band));
             if (!a->gsd_m.empty()) p.gsd.override_m = as_usage_error([&] { return parse_gsd_pair(a->gsd_m); });
             p.giqe = as_usage_error([&] { return parse_giqe_selection(a->giqe); });
-            for (const auto& r : a->rois) p.rois.push_back(as_usage_error([&] { return parse_roi(r); }));
+            for (const auto& r : a->rois)
+                p.rois.push_back(as_usage_error([&] { return parse_roi(r); }));
             if (!a->roi_lines.empty()) p.roi_lines = a->roi_lines;
-            for (const auto& t : a->targets) p.extra_targets.push_back(as_usage_error([&] { return interpret::parse_target(t); }));
+            for (const auto& t : a->targets)
+                p.extra_targets.push_back(as_usage_error([&] { return interpret::parse_target(t); }));
             (void)as_usage_error([&] { return interpret::parse_rule(p.resolution_rule); });
             if (!p.sensor.empty()) (void)find_preset_for_option(p.sensor);
             p.keep_profiles = !a->plots.empty();
@@ -130,7 +136,8 @@ void add_assess_command(CLI::App& app, Runner& run) {
                     continue;
                 }
                 if (!a->plots.empty() && !global_options().quiet)
-                    std::cerr << "assess: wrote ESF, LSF and MTF plots for " << a->files[k] << " into " << a->plots << "\n";
+                    std::cerr << "assess: wrote ESF, LSF and MTF plots for " << a->files[k] << " into " << a->plots
+                              << "\n";
                 if (a->format == "json")
                     results.push_back(to_json(*slots[k], !a->no_edge_records));
                 else
@@ -139,16 +146,17 @@ void add_assess_command(CLI::App& app, Runner& run) {
             }
             if (!a->edges_csv.empty()) write_edges_csv(a->edges_csv, done);
             if (a->format == "json") {
-                nlohmann::json params = {{"files", a->files},
-                                         {"gsd_m", a->gsd_m.empty() ? nlohmann::json(nullptr) : nlohmann::json(a->gsd_m)},
-                                         {"elevation_deg", p.elevation_deg ? nlohmann::json(*p.elevation_deg) : nlohmann::json(nullptr)},
-                                         {"snr", p.snr ? nlohmann::json(*p.snr) : nlohmann::json(nullptr)},
-                                         {"giqe", a->giqe},
-                                         {"band", p.band},
-                                         {"rois", a->rois},
-                                         {"roi_lines", a->roi_lines},
-                                         {"targets", a->targets},
-                                         {"resolution_rule", p.resolution_rule}};
+                nlohmann::json params = {
+                    {"files", a->files},
+                    {"gsd_m", a->gsd_m.empty() ? nlohmann::json(nullptr) : nlohmann::json(a->gsd_m)},
+                    {"elevation_deg", p.elevation_deg ? nlohmann::json(*p.elevation_deg) : nlohmann::json(nullptr)},
+                    {"snr", p.snr ? nlohmann::json(*p.snr) : nlohmann::json(nullptr)},
+                    {"giqe", a->giqe},
+                    {"band", p.band},
+                    {"rois", a->rois},
+                    {"roi_lines", a->roi_lines},
+                    {"targets", a->targets},
+                    {"resolution_rule", p.resolution_rule}};
                 print_json(envelope("assess", params, results, failures));
             }
             return failures ? 1 : 0;

@@ -1,15 +1,15 @@
 // satiq degrade IN OUT (--sensor NAME | --target-gsd-m X [--mtf-nyquist M | --sigma-px S] [--snr S])
 //                [--bits N] [--seed N] [--input-sigma-px S | --input-mtf-nyquist M] [--gsd-m V|X,Y] ...
+#include <unistd.h>
 #include <cstdio>
 #include <iostream>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
 #include "commands.hpp"
 #include "format.hpp"
-#include "sensor_options.hpp"
 #include "satiq/pipeline/degrade.hpp"
+#include "sensor_options.hpp"
 
 namespace satiq::cli {
 
@@ -21,29 +21,35 @@ void add_degrade_command(CLI::App& app, Runner& run) {
         SensorOverrides overrides;  // --aperture-m, --off-nadir-deg, ... as satiq predict
     };
     auto a = std::make_shared<Args>();
-    CLI::App* cmd = app.add_subcommand(
-        "degrade", "Simulate what another (coarser) sensor would record of the same ground: its PSF, area "
-                   "integration to its pixel, noise at its SNR, quantization. Writes a tiled GeoTIFF.");
+    CLI::App* cmd =
+        app.add_subcommand("degrade",
+                           "Simulate what another (coarser) sensor would record of the same ground: its PSF, area "
+                           "integration to its pixel, noise at its SNR, quantization. Writes a tiled GeoTIFF.");
     cmd->add_option("input", a->input, "Input raster")->required();
     cmd->add_option("output", a->output, "Output GeoTIFF")->required();
     auto* sensor = cmd->add_option("--sensor", a->p.sensor, "Target sensor preset (satiq predict --list)");
     auto* gsd = cmd->add_option("--target-gsd-m", a->p.target_gsd_m, "Simple form: target GSD, metres");
     sensor->excludes(gsd);
     a->overrides.add_options(cmd, "degrade");  // preset overrides, shared with predict (sensor_options.cpp)
-    auto* mtf = cmd->add_option("--mtf-nyquist", a->p.mtf_nyquist, "Simple form: target MTF at Nyquist (Gaussian x pixel)")->needs(gsd);
-    auto* sig = cmd->add_option("--sigma-px", a->p.sigma_px, "Simple form: target Gaussian sigma, target pixels")->needs(gsd);
+    auto* mtf =
+        cmd->add_option("--mtf-nyquist", a->p.mtf_nyquist, "Simple form: target MTF at Nyquist (Gaussian x pixel)")
+            ->needs(gsd);
+    auto* sig =
+        cmd->add_option("--sigma-px", a->p.sigma_px, "Simple form: target Gaussian sigma, target pixels")->needs(gsd);
     mtf->excludes(sig);
     cmd->add_option("--snr", a->p.snr, "Target GIQE SNR (simple form: none = no noise; preset: overrides its SNR)");
     cmd->add_option("--bits", a->bits, "Quantization bits (default: the input type's)");
     cmd->add_option("--seed", a->p.seed, "Noise seed (output is identical for the same seed)");
-    auto* isig = cmd->add_option("--input-sigma-px", a->p.input_sigma_px, "Known Gaussian blur of the input, input pixels");
+    auto* isig =
+        cmd->add_option("--input-sigma-px", a->p.input_sigma_px, "Known Gaussian blur of the input, input pixels");
     auto* imtf = cmd->add_option("--input-mtf-nyquist", a->p.input_mtf_nyquist, "Known MTF at Nyquist of the input");
     isig->excludes(imtf);
     auto* meas = cmd->add_flag("--measure-input", a->p.measure_input,
                                "Measure the input's blur from its own edges (as satiq assess does)");
     meas->excludes(isig)->excludes(imtf);
     cmd->add_option("--gsd-m", a->gsd_m, "Input GSD, V or X,Y metres (inputs without georeferencing)");
-    cmd->add_option("--min-coverage", a->p.min_coverage, "Output pixels with less valid input area become nodata")->capture_default_str();
+    cmd->add_option("--min-coverage", a->p.min_coverage, "Output pixels with less valid input area become nodata")
+        ->capture_default_str();
     cmd->add_option("--strip-rows", a->p.strip_rows, "Output rows per streamed strip (0 = automatic)");
     cmd->add_flag("--cog", a->p.cloud_optimized, "Write a Cloud Optimized GeoTIFF");
     cmd->add_option("--compress", a->p.compression, "Lossless compression: DEFLATE, LZW, ZSTD, NONE")
@@ -59,7 +65,8 @@ void add_degrade_command(CLI::App& app, Runner& run) {
             // Option checks before the input is read (exit 2): the preset and its overrides.
             const SensorOverrides& ov = a->overrides;
             if (ov.any_given() && !a->p.sensor)
-                throw UsageError("degrade: the sensor overrides (--aperture-m, --off-nadir-deg, ...) need --sensor NAME");
+                throw UsageError(
+                    "degrade: the sensor overrides (--aperture-m, --off-nadir-deg, ...) need --sensor NAME");
             if (a->p.sensor) {
                 sensor::SensorDescription d = find_preset_for_option(*a->p.sensor).description;
                 ov.apply(d);
@@ -82,16 +89,17 @@ void add_degrade_command(CLI::App& app, Runner& run) {
                 print_json(envelope("degrade", to_json(a->p), nlohmann::json::array({j}), 0));
             } else {
                 const auto& pl = r.plan;
-                std::cout << fmt::format("{} -> {}\n  target: {}\n  input GSD {:.4f} x {:.4f} m -> {:.4f} m "
-                                         "(ratio {:.3f} x {:.3f}), {} x {} px\n  PSF: {}\n  noise: {}{}\n",
-                                         a->input, a->output, pl.target_description, pl.input_gsd_x_m, pl.input_gsd_y_m,
-                                         pl.target_gsd_m, pl.ratio_x, pl.ratio_y, pl.out_width, pl.out_height,
-                                         pl.psf_method, pl.noise_model,
-                                         pl.snr ? fmt::format(" (SNR {:.1f}, {:.3f} DN at the 15 % level)", *pl.snr,
-                                                              pl.noise_sigma_dn_at_15)
-                                                : std::string());
-                for (const auto& s : pl.assumptions) std::cout << "  assumed: " << s << "\n";
-                for (const auto& s : pl.warnings) std::cout << "  warning: " << s << "\n";
+                std::cout << fmt::format(
+                    "{} -> {}\n  target: {}\n  input GSD {:.4f} x {:.4f} m -> {:.4f} m "
+                    "(ratio {:.3f} x {:.3f}), {} x {} px\n  PSF: {}\n  noise: {}{}\n",
+                    a->input, a->output, pl.target_description, pl.input_gsd_x_m, pl.input_gsd_y_m, pl.target_gsd_m,
+                    pl.ratio_x, pl.ratio_y, pl.out_width, pl.out_height, pl.psf_method, pl.noise_model,
+                    pl.snr ? fmt::format(" (SNR {:.1f}, {:.3f} DN at the 15 % level)", *pl.snr, pl.noise_sigma_dn_at_15)
+                           : std::string());
+                for (const auto& s : pl.assumptions)
+                    std::cout << "  assumed: " << s << "\n";
+                for (const auto& s : pl.warnings)
+                    std::cout << "  warning: " << s << "\n";
                 std::cout << fmt::format("  {:.2f} s\n", r.seconds);
             }
             return 0;

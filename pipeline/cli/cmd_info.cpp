@@ -9,8 +9,8 @@
 
 #include "commands.hpp"
 #include "format.hpp"
-#include "sensor_options.hpp"
 #include "satiq/pipeline/info.hpp"
+#include "sensor_options.hpp"
 
 namespace satiq::cli {
 
@@ -22,8 +22,9 @@ void add_info_command(CLI::App& app, Runner& run) {
         std::optional<double> height_m;
     };
     auto args = std::make_shared<Args>();
-    CLI::App* cmd = app.add_subcommand("info", "Describe rasters: driver, size, bands, georeferencing, true GSD, "
-                                               "acquisition metadata");
+    CLI::App* cmd = app.add_subcommand("info",
+                                       "Describe rasters: driver, size, bands, georeferencing, true GSD, "
+                                       "acquisition metadata");
     cmd->add_option("files", args->files, "Raster files (any format GDAL reads)")->required();
     add_format_option(cmd, args->format);
     cmd->add_option("--gsd-m", args->gsd_m, "GSD in metres, V or X,Y, used instead of the georeferencing");
@@ -33,7 +34,8 @@ void add_info_command(CLI::App& app, Runner& run) {
             GsdOptions gopt;
             if (!args->gsd_m.empty()) gopt.override_m = as_usage_error([&] { return parse_gsd_pair(args->gsd_m); });
             if (args->height_m && !std::isfinite(*args->height_m))
-                throw UsageError(fmt::format("info: --height-m must be a finite number of metres (got {})", *args->height_m));
+                throw UsageError(
+                    fmt::format("info: --height-m must be a finite number of metres (got {})", *args->height_m));
             gopt.height_m = args->height_m;
             int failures = 0;
             nlohmann::json results = nlohmann::json::array();
@@ -51,9 +53,10 @@ void add_info_command(CLI::App& app, Runner& run) {
                 }
             }
             if (args->format == "json") {
-                nlohmann::json params = {{"files", args->files},
-                                         {"gsd_m", args->gsd_m.empty() ? nlohmann::json(nullptr) : nlohmann::json(args->gsd_m)},
-                                         {"height_m", args->height_m ? nlohmann::json(*args->height_m) : nlohmann::json(nullptr)}};
+                nlohmann::json params = {
+                    {"files", args->files},
+                    {"gsd_m", args->gsd_m.empty() ? nlohmann::json(nullptr) : nlohmann::json(args->gsd_m)},
+                    {"height_m", args->height_m ? nlohmann::json(*args->height_m) : nlohmann::json(nullptr)}};
                 print_json(envelope("info", params, results, failures));
             }
             return failures ? 1 : 0;

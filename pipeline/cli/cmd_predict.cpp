@@ -11,12 +11,12 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
-#include "sensor_options.hpp"
 #include "satiq/kernels/error.hpp"
 #include "satiq/pipeline/giqe.hpp"
 #include "satiq/pipeline/interpretability.hpp"
 #include "satiq/pipeline/interpretation.hpp"
 #include "satiq/pipeline/sensor.hpp"
+#include "sensor_options.hpp"
 
 namespace satiq::cli {
 
@@ -105,7 +105,8 @@ int list_presets(const PredictOptions& o) {
             e["aperture_diameter_m"] = p.description.aperture_diameter_m;
             e["notes"] = p.notes;
             json prov;
-            for (const auto& [k, n] : p.provenance) prov[k] = json{{to_string(n.kind), n.text}};
+            for (const auto& [k, n] : p.provenance)
+                prov[k] = json{{to_string(n.kind), n.text}};
             e["provenance"] = prov;
             arr.push_back(e);
         }
@@ -115,8 +116,8 @@ int list_presets(const PredictOptions& o) {
     }
     std::cout << "Built-in sensor presets (every figure is marked source / derived / assumed: see --format json):\n";
     for (const auto& p : presets)
-        std::cout << fmt::format("  {:<15} {:<32} nadir GSD {:>5.2f} m, altitude {:>4.0f} km, aperture {:.2f} m\n", p.name,
-                                 p.display_name, p.gsd_nadir_reported_m, p.description.altitude_m / 1000.0,
+        std::cout << fmt::format("  {:<15} {:<32} nadir GSD {:>5.2f} m, altitude {:>4.0f} km, aperture {:.2f} m\n",
+                                 p.name, p.display_name, p.gsd_nadir_reported_m, p.description.altitude_m / 1000.0,
                                  p.description.aperture_diameter_m);
     return 0;
 }
@@ -127,7 +128,8 @@ int run_predict(PredictOptions& o) {
     if (o.list) return list_presets(o);
     // Target and rule options are checked here, before any model is built (exit 2).
     for (const std::string& t : o.targets)
-        (void)as_usage_error([&] { return t.find(':') != std::string::npos ? interpret::parse_target(t) : interpret::find_target(t); });
+        (void)as_usage_error(
+            [&] { return t.find(':') != std::string::npos ? interpret::parse_target(t) : interpret::find_target(t); });
     (void)as_usage_error([&] { return interpret::parse_rule(o.resolution_rule); });
 
     // ---- build the model ----
@@ -136,9 +138,12 @@ int run_predict(PredictOptions& o) {
     std::string preset_name;
     if (o.target_gsd_m.given()) {
         mode = "simple";
-        if (!o.sensor.empty()) throw UsageError("predict: --target-gsd-m (simple form) cannot be combined with --sensor");
+        if (!o.sensor.empty())
+            throw UsageError("predict: --target-gsd-m (simple form) cannot be combined with --sensor");
         for (NumOpt* n : o.physical())
-            if (n->given()) throw UsageError(fmt::format("predict: {} cannot be combined with --target-gsd-m (simple form)", n->flag));
+            if (n->given())
+                throw UsageError(
+                    fmt::format("predict: {} cannot be combined with --target-gsd-m (simple form)", n->flag));
         if (o.mtf_nyquist.given() == o.sigma_px.given())
             throw UsageError("predict: the simple form needs exactly one of --mtf-nyquist or --sigma-px");
         if (!o.snr.given()) throw UsageError("predict: the simple form needs --snr");
@@ -147,8 +152,9 @@ int run_predict(PredictOptions& o) {
         if (o.mtf_nyquist.given()) {
             s.mtf_nyquist = o.mtf_nyquist.get();
             if (*s.mtf_nyquist > 2.0 / 3.14159265358979323846)
-                throw UsageError(fmt::format("predict: --mtf-nyquist must be at most 2/pi = 0.6366 (a square pixel alone) (got {})",
-                                        *s.mtf_nyquist));
+                throw UsageError(
+                    fmt::format("predict: --mtf-nyquist must be at most 2/pi = 0.6366 (a square pixel alone) (got {})",
+                                *s.mtf_nyquist));
         }
         if (o.sigma_px.given()) s.sigma_px = o.sigma_px.get();
         s.snr = o.snr.get();
@@ -169,11 +175,13 @@ int run_predict(PredictOptions& o) {
             mode = "custom";
             for (NumOpt* n : {&o.altitude_m, &o.aperture_m, &o.focal_length_m, &o.pitch_um})
                 if (!n->given())
-                    throw UsageError(fmt::format(
-                        "predict: give --sensor NAME (see --list), or --target-gsd-m with --mtf-nyquist or --sigma-px and "
-                        "--snr, or a custom sensor with --altitude-m, --aperture-m, --focal-length-m, --pitch-um and --snr "
-                        "(missing {})",
-                        n->flag));
+                    throw UsageError(
+                        fmt::format("predict: give --sensor NAME (see --list), or --target-gsd-m with --mtf-nyquist or "
+                                    "--sigma-px and "
+                                    "--snr, or a custom sensor with --altitude-m, --aperture-m, --focal-length-m, "
+                                    "--pitch-um and --snr "
+                                    "(missing {})",
+                                    n->flag));
             d.name = "custom";
             d.wavelength_m = 0.6e-6;  // default: visible pan band centre (assumed; --wavelength-um)
             d.full_well_e = 20000.0;
@@ -211,9 +219,9 @@ int run_predict(PredictOptions& o) {
 
     std::vector<std::string> warnings = f.warnings;
     for (const giqe::NiirsPrediction* p : {&n5, static_cast<const giqe::NiirsPrediction*>(&n4), &n3})
-        for (const auto& w : p->warnings) warnings.push_back(w);
-    if (m.is_simple())
-        warnings.push_back("simple form: nadir view assumed; Q unknown (GIQE 5 assumes 1 <= Q <= 2)");
+        for (const auto& w : p->warnings)
+            warnings.push_back(w);
+    if (m.is_simple()) warnings.push_back("simple form: nadir view assumed; Q unknown (GIQE 5 assumes 1 <= Q <= 2)");
 
     // ---- interpretability ----
     std::vector<interpret::Target> targets;
@@ -221,7 +229,8 @@ int run_predict(PredictOptions& o) {
         targets = interpret::target_catalogue();
     } else {
         for (const std::string& t : o.targets)
-            targets.push_back(t.find(':') != std::string::npos ? interpret::parse_target(t) : interpret::find_target(t));
+            targets.push_back(t.find(':') != std::string::npos ? interpret::parse_target(t)
+                                                               : interpret::find_target(t));
     }
     interpret::ImageQuality quality;
     quality.niirs = n5.value;
@@ -285,7 +294,8 @@ int run_predict(PredictOptions& o) {
         j["snr"] = f.snr;
         j["snr_source"] = f.snr_from_radiometry ? "radiometric model" : "given";
         if (f.snr_from_radiometry || (!m.is_simple() && m.description().radiometry))
-            j["radiometry"] = json{{"signal_07_e", f.signal_07_e}, {"signal_15_e", f.signal_15_e}, {"noise_15_e", f.noise_15_e}};
+            j["radiometry"] =
+                json{{"signal_07_e", f.signal_07_e}, {"signal_15_e", f.signal_15_e}, {"noise_15_e", f.noise_15_e}};
         json mtf_table = json::array();
         for (int k = 0; k <= 20; ++k) {
             const double fr = 0.05 * k;
@@ -297,7 +307,8 @@ int run_predict(PredictOptions& o) {
         }
         j["transfer_table_signed"] = mtf_table;
         json niirs;
-        niirs["giqe5"] = prediction_json(n5, json{{"gsd_weighted_m", f.gsd_weighted_m}, {"rer_weighted", rer_w}, {"snr", f.snr}});
+        niirs["giqe5"] =
+            prediction_json(n5, json{{"gsd_weighted_m", f.gsd_weighted_m}, {"rer_weighted", rer_w}, {"snr", f.snr}});
         niirs["giqe5"]["standard_error_fit"] = giqe::giqe5_standard_error_fit(f.snr);
         niirs["giqe4"] = prediction_json(n4, json{{"gsd_ground_m", f.gsd_ground_m},
                                                   {"rer_geometric_mean", rer_gm},
@@ -319,24 +330,27 @@ int run_predict(PredictOptions& o) {
     // ---- text ----
     std::string out;
     if (m.is_simple()) {
-        out += fmt::format("satiq predict (simple form): GSD {:.3f} m, Gaussian sigma {:.3f} px, SNR {:.1f}\n", f.gsd_normal_m,
-                           *f.gaussian_sigma_px, f.snr);
+        out += fmt::format("satiq predict (simple form): GSD {:.3f} m, Gaussian sigma {:.3f} px, SNR {:.1f}\n",
+                           f.gsd_normal_m, *f.gaussian_sigma_px, f.snr);
     } else {
         const auto& d = m.description();
         out += fmt::format("satiq predict: {} ({})\n", d.name, mode);
         out += fmt::format("  altitude {:.0f} km, off-nadir {:.2f} deg, elevation {:.2f} deg, slant range {:.1f} km\n",
                            d.altitude_m / 1000.0, f.off_nadir_deg, f.elevation_deg, f.slant_range_m / 1000.0);
-        out += fmt::format("  aperture {:.3f} m (obscuration {:.2f}), focal length {:.3f} m, F/{:.2f}, pitch {:.2f} um, "
-                           "wavelength {:.3f} um, Q = {:.3f}\n",
-                           d.aperture_diameter_m, d.central_obscuration_ratio, d.focal_length_m, f.f_number,
-                           d.detector_pitch_m * 1e6, d.wavelength_m * 1e6, f.q);
-        out += fmt::format("  GSD normal {:.3f} m, ground {:.3f} m (across {:.3f}, along look {:.3f}), weighted {:.3f} m\n",
-                           f.gsd_normal_m, f.gsd_ground_m, f.gsd_ground_across_m, f.gsd_ground_along_look_m, f.gsd_weighted_m);
+        out += fmt::format(
+            "  aperture {:.3f} m (obscuration {:.2f}), focal length {:.3f} m, F/{:.2f}, pitch {:.2f} um, "
+            "wavelength {:.3f} um, Q = {:.3f}\n",
+            d.aperture_diameter_m, d.central_obscuration_ratio, d.focal_length_m, f.f_number, d.detector_pitch_m * 1e6,
+            d.wavelength_m * 1e6, f.q);
+        out += fmt::format(
+            "  GSD normal {:.3f} m, ground {:.3f} m (across {:.3f}, along look {:.3f}), weighted {:.3f} m\n",
+            f.gsd_normal_m, f.gsd_ground_m, f.gsd_ground_across_m, f.gsd_ground_along_look_m, f.gsd_weighted_m);
     }
-    out += fmt::format("  MTF at Nyquist x {:.3f} y {:.3f}; MTF50 x {:.3f} y {:.3f} cy/px\n", f.x.mtf_nyquist, f.y.mtf_nyquist,
-                       f.x.mtf50_cyc_per_px, f.y.mtf50_cyc_per_px);
-    out += fmt::format("  RER x {:.3f} y {:.3f} (geometric mean {:.3f}, weighted {:.3f}); overshoot H x {:.3f} y {:.3f}\n",
-                       f.x.rer, f.y.rer, rer_gm, rer_w, f.x.overshoot_h, f.y.overshoot_h);
+    out += fmt::format("  MTF at Nyquist x {:.3f} y {:.3f}; MTF50 x {:.3f} y {:.3f} cy/px\n", f.x.mtf_nyquist,
+                       f.y.mtf_nyquist, f.x.mtf50_cyc_per_px, f.y.mtf50_cyc_per_px);
+    out +=
+        fmt::format("  RER x {:.3f} y {:.3f} (geometric mean {:.3f}, weighted {:.3f}); overshoot H x {:.3f} y {:.3f}\n",
+                    f.x.rer, f.y.rer, rer_gm, rer_w, f.x.overshoot_h, f.y.overshoot_h);
     out += fmt::format("  ({})\n", convention);
     out += fmt::format("  SNR {:.1f} ({})\n", f.snr, f.snr_from_radiometry ? "radiometric model" : "given");
     out += fmt::format("NIIRS  GIQE 5 {} +/- {:.2f}   GIQE 4 {:.2f} +/- 0.30   GIQE 3 {:.2f}\n",
@@ -345,7 +359,8 @@ int run_predict(PredictOptions& o) {
     out += interpret::to_text(interpretation);
     if (!warnings.empty()) {
         out += "Warnings:\n";
-        for (const auto& w : warnings) out += "  ! " + w + "\n";
+        for (const auto& w : warnings)
+            out += "  ! " + w + "\n";
     }
     std::cout << out;
     return 0;
@@ -362,9 +377,10 @@ void add_predict_command(CLI::App& app, Runner& run) {
     cmd->add_flag("--list", o->list, "List the built-in sensor presets");
     cmd->add_option("--sensor", o->sensor, "Sensor preset name (case-insensitive), e.g. worldview-3");
     cmd->add_option("--format", o->format, "Output format: text or json")->capture_default_str();
-    cmd->add_option("--target", o->targets,
-                    "Johnson target: a catalogue key (tel, tank, truck, car, fighter, transport, patrol_boat, frigate) or "
-                    "NAME:LENGTH_M:WIDTH_M; repeatable (default: the whole catalogue)");
+    cmd->add_option(
+        "--target", o->targets,
+        "Johnson target: a catalogue key (tel, tank, truck, car, fighter, transport, patrol_boat, frigate) or "
+        "NAME:LENGTH_M:WIDTH_M; repeatable (default: the whole catalogue)");
     cmd->add_option("--resolution-rule", o->resolution_rule,
                     "Primary rule for the Johnson cycles: niirs_model (the calibrated model), or the raw counts "
                     "gsd_over_rer (2 GSD/RER), gsd_nyquist (2 GSD), mtf50 (GSD/MTF50); every rule is in the JSON")
@@ -381,7 +397,8 @@ void add_predict_command(CLI::App& app, Runner& run) {
         {&o->mtf_nyquist, "Simple form: system MTF at Nyquist (Gaussian optics x square pixel)"},
         {&o->sigma_px, "Simple form: Gaussian PSF sigma, pixels"},
     };
-    for (const Spec& s : specs) s.n->opt = cmd->add_option(s.n->flag, s.n->value, s.help);
+    for (const Spec& s : specs)
+        s.n->opt = cmd->add_option(s.n->flag, s.n->value, s.help);
     cmd->callback([o, &run]() { run = [o]() { return run_predict(*o); }; });
 }
 

@@ -12,7 +12,6 @@
 #include "commands.hpp"
 #include "format.hpp"
 #include "satiq/kernels/error.hpp"
-#include "satiq/kernels/error.hpp"
 #include "satiq/pipeline/samples.hpp"
 
 namespace satiq::cli {
@@ -28,7 +27,8 @@ std::pair<std::int64_t, std::int64_t> parse_size(const std::string& text) {
         } catch (const std::exception&) {
             used = 0;
         }
-        if (used != s.size() || v < 1) throw UsageError(fmt::format("synth: --size wants W,H or N in pixels (got '{}')", text));
+        if (used != s.size() || v < 1)
+            throw UsageError(fmt::format("synth: --size wants W,H or N in pixels (got '{}')", text));
         return static_cast<std::int64_t>(v);
     };
     const auto comma = text.find(',');
@@ -73,10 +73,12 @@ void add_common(CLI::App* cmd, Common& c, const char* default_size, const char* 
         ->capture_default_str();
     cmd->add_option("--size", c.size, fmt::format("Image size in pixels, W,H or N (default {})", default_size));
     cmd->add_option("--gsd-m", c.gsd_m, fmt::format("Ground sample distance in metres (default {})", default_gsd));
-    cmd->add_option("--noise-dn", c.noise_dn, "Additive Gaussian noise sigma in output DN")->check(CLI::NonNegativeNumber);
+    cmd->add_option("--noise-dn", c.noise_dn, "Additive Gaussian noise sigma in output DN")
+        ->check(CLI::NonNegativeNumber);
     cmd->add_option("--seed", c.seed, "Noise seed (same seed, same bytes)")->capture_default_str();
     cmd->add_option("--epsg", c.epsg, "WGS 84 / UTM EPSG code of the georeferencing")->capture_default_str();
-    cmd->add_option("--origin-m", c.origin_m, "Easting,northing of the image's top-left corner (default 400000,4300000)");
+    cmd->add_option("--origin-m", c.origin_m,
+                    "Easting,northing of the image's top-left corner (default 400000,4300000)");
     cmd->add_option("--format", c.format, "Output: json (default; one document on stdout) or text")
         ->check(CLI::IsMember({"text", "json"}));
 }
@@ -100,18 +102,27 @@ int report(const Common& c, const char* target, const SampleResult& r, nlohmann:
                                  c.bits, r.truth["georeference"]["crs"].get<std::string>(), r.truth_path.string());
         return 0;
     }
-    nlohmann::json item = {{"target", target},           {"image", r.image_path.string()},
-                           {"truth", r.truth_path.string()}, {"width_px", w},
-                           {"height_px", h},             {"gsd_m", gsd},
-                           {"bits", c.bits},             {"status", "ok"}};
+    nlohmann::json item = {{"target", target},
+                           {"image", r.image_path.string()},
+                           {"truth", r.truth_path.string()},
+                           {"width_px", w},
+                           {"height_px", h},
+                           {"gsd_m", gsd},
+                           {"bits", c.bits},
+                           {"status", "ok"}};
     print_json(envelope(fmt::format("synth {}", target), params, nlohmann::json::array({item}), 0));
     return 0;
 }
 
 nlohmann::json common_params(const Common& c, const SampleOutput& o, std::int64_t w, std::int64_t h) {
-    return {{"output", c.output},    {"bits", o.bits},   {"width_px", w},
-            {"height_px", h},        {"gsd_m", o.gsd_m}, {"epsg", o.epsg},
-            {"origin_easting_m", o.origin_easting_m}, {"origin_northing_m", o.origin_northing_m},
+    return {{"output", c.output},
+            {"bits", o.bits},
+            {"width_px", w},
+            {"height_px", h},
+            {"gsd_m", o.gsd_m},
+            {"epsg", o.epsg},
+            {"origin_easting_m", o.origin_easting_m},
+            {"origin_northing_m", o.origin_northing_m},
             {"seed", c.seed}};
 }
 
@@ -141,8 +152,8 @@ void add_edge(CLI::App* synth, Runner& run) {
             const auto& c = a->c;
             const SampleOutput o = make_output(c, 0.5);
             EdgeSample s;
-            std::tie(s.width_px, s.height_px) = c.size.empty() ? std::pair<std::int64_t, std::int64_t>{256, 256}
-                                                               : parse_size(c.size);
+            std::tie(s.width_px, s.height_px) =
+                c.size.empty() ? std::pair<std::int64_t, std::int64_t>{256, 256} : parse_size(c.size);
             s.edge.angle_deg = a->angle_deg;
             s.edge.sigma_px = a->sigma_px;
             s.edge.dark_dn = a->dark_dn.value_or(c.bits == 8 ? 50.0 : 4000.0);
@@ -179,7 +190,9 @@ void add_tribar(CLI::App* synth, Runner& run) {
     CLI::App* cmd = synth->add_subcommand(
         "tribar", "USAF-1951-like tri-bar target: groups of three bars, both orientations, bar widths in the truth");
     add_common(cmd, a->c, "512,128", "0.5");
-    cmd->add_option("--sigma-px", a->sigma_px, "Gaussian blur sigma in pixels, 0..20")->check(CLI::Range(0.0, 20.0))->capture_default_str();
+    cmd->add_option("--sigma-px", a->sigma_px, "Gaussian blur sigma in pixels, 0..20")
+        ->check(CLI::Range(0.0, 20.0))
+        ->capture_default_str();
     cmd->add_option("--largest-bar-px", a->largest_bar_px, "Bar width of the first element in pixels")
         ->check(CLI::Range(0.25, 1000.0))
         ->capture_default_str();
@@ -193,8 +206,8 @@ void add_tribar(CLI::App* synth, Runner& run) {
             const auto& c = a->c;
             const SampleOutput o = make_output(c, 0.5);
             TribarSample s;
-            std::tie(s.width_px, s.height_px) = c.size.empty() ? std::pair<std::int64_t, std::int64_t>{512, 128}
-                                                               : parse_size(c.size);
+            std::tie(s.width_px, s.height_px) =
+                c.size.empty() ? std::pair<std::int64_t, std::int64_t>{512, 128} : parse_size(c.size);
             s.tribar.sigma_px = a->sigma_px;
             s.tribar.largest_bar_px = a->largest_bar_px;
             s.tribar.element_count = a->elements;
@@ -225,13 +238,18 @@ void add_airfield(CLI::App* synth, Runner& run) {
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = synth->add_subcommand(
-        "airfield", "Airfield scene at real dimensions: runway, taxiways, aircraft, tanks, trucks, TELs, hangars, "
-                    "shadows, blur and noise; the object list goes to the truth");
+        "airfield",
+        "Airfield scene at real dimensions: runway, taxiways, aircraft, tanks, trucks, TELs, hangars, "
+        "shadows, blur and noise; the object list goes to the truth");
     add_common(cmd, a->c, "2048", "0.25");
-    cmd->add_option("--sigma-px", a->sigma_px, "Optical blur sigma in output pixels, 0..5")->check(CLI::Range(0.0, 5.0))->capture_default_str();
+    cmd->add_option("--sigma-px", a->sigma_px, "Optical blur sigma in output pixels, 0..5")
+        ->check(CLI::Range(0.0, 5.0))
+        ->capture_default_str();
     cmd->add_option("--sun-azimuth-deg", a->sun_azimuth_deg, "Sun azimuth, degrees clockwise from north")
         ->capture_default_str();
-    cmd->add_option("--sun-elevation-deg", a->sun_elevation_deg, "Sun elevation, degrees (5..90)")->check(CLI::Range(5.0, 90.0))->capture_default_str();
+    cmd->add_option("--sun-elevation-deg", a->sun_elevation_deg, "Sun elevation, degrees (5..90)")
+        ->check(CLI::Range(5.0, 90.0))
+        ->capture_default_str();
     cmd->add_option("--supersample", a->supersample, "Scene samples per pixel along each axis (1..8)")
         ->check(CLI::Range(1, 8))
         ->capture_default_str();

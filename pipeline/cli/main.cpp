@@ -15,14 +15,17 @@ namespace {
 GlobalOptions g_options;
 }
 
-const GlobalOptions& global_options() { return g_options; }
+const GlobalOptions& global_options() {
+    return g_options;
+}
 
 }  // namespace satiq::cli
 
 int main(int argc, char** argv) {
     using namespace satiq::cli;
-    CLI::App app{"satiq: what a satellite image is worth for observation (GSD, edge response, MTF, noise, "
-                 "NIIRS) and what another sensor would record of it"};
+    CLI::App app{
+        "satiq: what a satellite image is worth for observation (GSD, edge response, MTF, noise, "
+        "NIIRS) and what another sensor would record of it"};
     app.set_version_flag("--version", std::string("satiq ") + SATIQ_VERSION);
     GlobalOptions opts;
     app.add_option("--threads", opts.threads, "Worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
@@ -51,7 +54,8 @@ int main(int argc, char** argv) {
     }
     const_cast<GlobalOptions&>(global_options()) = opts;
     std::optional<tbb::global_control> limit;
-    if (opts.threads > 0) limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(opts.threads));
+    if (opts.threads > 0)
+        limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(opts.threads));
     if (!run) return 2;
     try {
         return run();

@@ -15,9 +15,9 @@ double NumOpt::get() const {
 }
 
 std::vector<NumOpt*> SensorOverrides::physical() {
-    return {&altitude_m, &off_nadir_deg, &elevation_deg, &aperture_m, &obscuration, &focal_length_m,
-            &pitch_um, &fill_factor, &wavelength_um, &jitter_px, &smear_px, &defocus_px,
-            &wfe_waves, &integration_time_s, &solar_zenith_deg};
+    return {&altitude_m,     &off_nadir_deg, &elevation_deg, &aperture_m,         &obscuration,
+            &focal_length_m, &pitch_um,      &fill_factor,   &wavelength_um,      &jitter_px,
+            &smear_px,       &defocus_px,    &wfe_waves,     &integration_time_s, &solar_zenith_deg};
 }
 
 std::vector<NumOpt*> SensorOverrides::all() {
@@ -29,7 +29,8 @@ std::vector<NumOpt*> SensorOverrides::all() {
 
 std::vector<const NumOpt*> SensorOverrides::all() const {
     std::vector<const NumOpt*> out;
-    for (NumOpt* n : const_cast<SensorOverrides*>(this)->all()) out.push_back(n);
+    for (NumOpt* n : const_cast<SensorOverrides*>(this)->all())
+        out.push_back(n);
     return out;
 }
 

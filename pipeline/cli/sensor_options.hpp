@@ -31,9 +31,9 @@ struct NumOpt {
 /// The physical sensor description overrides: geometry, optics, detector, radiometric model.
 struct SensorOverrides {
     NumOpt altitude_m{"--altitude-m"}, off_nadir_deg{"--off-nadir-deg", Bound::non_negative},
-        elevation_deg{"--elevation-deg"}, aperture_m{"--aperture-m"},
-        obscuration{"--obscuration", Bound::non_negative}, focal_length_m{"--focal-length-m"}, pitch_um{"--pitch-um"},
-        fill_factor{"--fill-factor"}, wavelength_um{"--wavelength-um"}, jitter_px{"--jitter-px", Bound::non_negative},
+        elevation_deg{"--elevation-deg"}, aperture_m{"--aperture-m"}, obscuration{"--obscuration", Bound::non_negative},
+        focal_length_m{"--focal-length-m"}, pitch_um{"--pitch-um"}, fill_factor{"--fill-factor"},
+        wavelength_um{"--wavelength-um"}, jitter_px{"--jitter-px", Bound::non_negative},
         smear_px{"--smear-px", Bound::non_negative}, defocus_px{"--defocus-px", Bound::non_negative},
         wfe_waves{"--wfe-waves", Bound::non_negative}, full_well_e{"--full-well-e"},
         read_noise_e{"--read-noise-e", Bound::non_negative}, integration_time_s{"--integration-time-s"},

@@ -25,19 +25,28 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double seconds_since(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 // Saturation level: the declared bit depth (IMAGE_STRUCTURE NBITS) or the type's maximum.
 double saturation_for(const RasterInfo& info, const BandInfo& band) {
     if (auto it = info.metadata.find("IMAGE_STRUCTURE"); it != info.metadata.end())
-        if (auto n = it->second.find("NBITS"); n != it->second.end()) return std::ldexp(1.0, std::atoi(n->second.c_str())) - 1;
+        if (auto n = it->second.find("NBITS"); n != it->second.end())
+            return std::ldexp(1.0, std::atoi(n->second.c_str())) - 1;
     switch (band.type) {
-        case DataType::Byte: return 255;
-        case DataType::UInt16: return 65535;
-        case DataType::Int16: return 32767;
-        case DataType::UInt32: return 4294967295.0;
-        case DataType::Int32: return 2147483647.0;
-        default: return 3.0e38;
+        case DataType::Byte:
+            return 255;
+        case DataType::UInt16:
+            return 65535;
+        case DataType::Int16:
+            return 32767;
+        case DataType::UInt32:
+            return 4294967295.0;
+        case DataType::Int32:
+            return 2147483647.0;
+        default:
+            return 3.0e38;
     }
 }
 
@@ -56,7 +65,8 @@ std::vector<EdgeRoi> read_roi_lines(const fs::path& path, const RasterInfo& info
     const auto& gt = *info.geo.geotransform;
     const double det = gt[1] * gt[5] - gt[2] * gt[4];
     OGRSpatialReference raster_srs;
-    const bool have_srs = !info.geo.crs_wkt.empty() && raster_srs.importFromWkt(info.geo.crs_wkt.c_str()) == OGRERR_NONE;
+    const bool have_srs =
+        !info.geo.crs_wkt.empty() && raster_srs.importFromWkt(info.geo.crs_wkt.c_str()) == OGRERR_NONE;
     raster_srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
     std::vector<EdgeRoi> out;
     for (OGRLayer* layer : ds->GetLayers()) {
@@ -84,9 +94,11 @@ std::vector<EdgeRoi> read_roi_lines(const fs::path& path, const RasterInfo& info
             const auto type = wkbFlatten(copy->getGeometryType());
             if (type == wkbLineString) add_line(copy->toLineString());
             if (type == wkbMultiLineString)
-                for (const OGRLineString* ls : *copy->toMultiLineString()) add_line(ls);
+                for (const OGRLineString* ls : *copy->toMultiLineString())
+                    add_line(ls);
             if (type == wkbPolygon)  // each side of a polygon (a roof outline) is a candidate edge
-                for (const OGRLinearRing* ring : *copy->toPolygon()) add_line(ring);
+                for (const OGRLinearRing* ring : *copy->toPolygon())
+                    add_line(ring);
         }
     }
     if (out.empty()) throw Error(fmt::format("{}: no lines or polygons found", path.string()));
@@ -108,9 +120,11 @@ nlohmann::json stat_json(const EdgeAxisSummary& s, const EdgeStatistic EdgeAxisS
 
 std::string axis_line(const char* name, const EdgeAxisSummary& s) {
     if (s.count == 0) return fmt::format("  {}: no usable edges\n", name);
-    return fmt::format("  {}: {} edges, RER {:.3f} +/- {:.3f} (IQR {:.3f}), MTF50 {:.3f} cy/px, MTF at Nyquist {:.3f}, FWHM {:.2f} px, H {:.3f}\n",
-                       name, s.count, s.rer.median, s.rer.standard_error, s.rer.iqr, s.mtf50_cyc_per_px.median, s.mtf_nyquist.median,
-                       s.fwhm_px.median, s.overshoot_h.median);
+    return fmt::format(
+        "  {}: {} edges, RER {:.3f} +/- {:.3f} (IQR {:.3f}), MTF50 {:.3f} cy/px, MTF at Nyquist {:.3f}, FWHM {:.2f} "
+        "px, H {:.3f}\n",
+        name, s.count, s.rer.median, s.rer.standard_error, s.rer.iqr, s.mtf50_cyc_per_px.median, s.mtf_nyquist.median,
+        s.fwhm_px.median, s.overshoot_h.median);
 }
 
 // One GIQE prediction plus the NIIRS spread the RER's relative standard error `rel` causes:
@@ -139,10 +153,12 @@ double sigma_at_level(const NoiseEstimate& ne, double level_dn) {
     const auto& bands = ne.bands;
     if (bands.size() < 2) return ne.sigma_dn;
     std::size_t i = 0;
-    while (i + 2 < bands.size() && bands[i + 1].mean_signal_dn < level_dn) ++i;
+    while (i + 2 < bands.size() && bands[i + 1].mean_signal_dn < level_dn)
+        ++i;
     const auto& a = bands[i];
     const auto& b = bands[i + 1];
-    const double f = std::clamp((level_dn - a.mean_signal_dn) / std::max(1e-9, b.mean_signal_dn - a.mean_signal_dn), 0.0, 1.0);
+    const double f =
+        std::clamp((level_dn - a.mean_signal_dn) / std::max(1e-9, b.mean_signal_dn - a.mean_signal_dn), 0.0, 1.0);
     return a.sigma_dn + f * (b.sigma_dn - a.sigma_dn);
 }
 
@@ -180,13 +196,14 @@ void estimate_from_gsd_alone(AssessResult& r, const AssessParams& params) {
         const auto& f = m.figures();
         e.rer_low = std::min(f.x.rer, f.y.rer) * (1 - kPresetRerMargin);
         e.rer_high = std::max(f.x.rer, f.y.rer) * (1 + kPresetRerMargin);
-        e.rer_range_source = fmt::format("sensor preset {}: its RER x {:.3f}, y {:.3f}, +/- {:.0f} %", preset.name, f.x.rer,
-                                         f.y.rer, 100 * kPresetRerMargin);
+        e.rer_range_source = fmt::format("sensor preset {}: its RER x {:.3f}, y {:.3f}, +/- {:.0f} %", preset.name,
+                                         f.x.rer, f.y.rer, 100 * kPresetRerMargin);
     } else {
         e.rer_low = kPlausibleRerLow;
         e.rer_high = kPlausibleRerHigh;
-        e.rer_range_source = "plausible range of un-sharpened imagery (ideal optics Q 2 to 0.5 give 0.38-0.76; 0.30 allows "
-                             "for jitter and smear)";
+        e.rer_range_source =
+            "plausible range of un-sharpened imagery (ideal optics Q 2 to 0.5 give 0.38-0.76; 0.30 allows "
+            "for jitter and smear)";
     }
     giqe::Giqe5Inputs in;
     in.gsd_weighted_m = r.gsd_weighted_m;
@@ -201,10 +218,10 @@ void estimate_from_gsd_alone(AssessResult& r, const AssessParams& params) {
     hi.value = 0.5 * (lo.value + hi.value);
     hi.rer_measurement_error = 0.5 * (e.niirs_high - e.niirs_low);
     r.giqe5 = hi;
-    r.warnings.push_back(fmt::format("NIIRS {:.2f} to {:.2f} estimated from GSD alone: GSD {:.3g} m and SNR {:.1f} with RER "
-                                     "{:.2f}-{:.2f} ({})",
-                                     e.niirs_low, e.niirs_high, r.gsd_weighted_m, r.snr, e.rer_low, e.rer_high,
-                                     e.rer_range_source));
+    r.warnings.push_back(
+        fmt::format("NIIRS {:.2f} to {:.2f} estimated from GSD alone: GSD {:.3g} m and SNR {:.1f} with RER "
+                    "{:.2f}-{:.2f} ({})",
+                    e.niirs_low, e.niirs_high, r.gsd_weighted_m, r.snr, e.rer_low, e.rer_high, e.rer_range_source));
     r.gsd_alone = e;
 }
 
@@ -233,7 +250,8 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
     MaskedImage img;
     if (params.band > 0) {
         if (params.band > raster.band_count())
-            throw Error(fmt::format("{}: --band {} does not exist (the file has {})", path.string(), params.band, raster.band_count()));
+            throw Error(fmt::format("{}: --band {} does not exist (the file has {})", path.string(), params.band,
+                                    raster.band_count()));
         img = raster.read_masked(params.band, {0, 0, info.width, info.height});
         r.band_used = fmt::format("band {}", params.band);
         r.saturation_dn = saturation_for(info, info.bands[static_cast<std::size_t>(params.band - 1)]);
@@ -248,7 +266,8 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
             }
             if (!c.mask.empty()) {
                 if (img.mask.empty()) img.mask.assign(c.mask.size(), 1);
-                for (std::size_t i = 0; i < c.mask.size(); ++i) img.mask[i] &= c.mask[i];
+                for (std::size_t i = 0; i < c.mask.size(); ++i)
+                    img.mask[i] &= c.mask[i];
             }
         }
         r.band_used = "luminance of bands 1-3 (0.299 R + 0.587 G + 0.114 B)";
@@ -278,7 +297,8 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
     } else {
         r.elevation_deg = 90;
         r.elevation_source = "assumed nadir";
-        r.warnings.push_back("no look angle in the metadata or RPCs and no --elevation-deg: nadir assumed (GSD_w = GSD)");
+        r.warnings.push_back(
+            "no look angle in the metadata or RPCs and no --elevation-deg: nadir assumed (GSD_w = GSD)");
     }
     // The product GSD is taken as the ground-plane GSD (orthorectified products resample to a
     // ground grid); normal-plane and weighted GSD follow from the elevation (domain.md §2).
@@ -297,7 +317,8 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
     for (SamplingEstimate::Axis* a : {&r.sampling.x, &r.sampling.y})
         if (a->upsampled && a->kernel.empty()) {
             r.sampling.message += fmt::format(
-                "; along {} a period of {:.3f} cycles/px and a spectral drop of {:.1f} dB suggest {:.2f}x, not confirmed by an "
+                "; along {} a period of {:.3f} cycles/px and a spectral drop of {:.1f} dB suggest {:.2f}x, not "
+                "confirmed by an "
                 "interpolation model fit (resampling by a non-integer ratio leaves the same period): factor 1 kept",
                 a == &r.sampling.x ? "x" : "y", a->period_cyc_per_px, a->drop_db, a->factor);
             a->upsampled = false;
@@ -310,12 +331,14 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
         const double eff_mean = std::sqrt(r.effective_gsd_x_m * r.effective_gsd_y_m);
         r.rated_on_effective_gsd = !params.trust_pixel_size;
         r.warnings.push_back(fmt::format(
-            "UPSAMPLED: the image was interpolated from a coarser grid (about {:.2f} x {:.2f}: {}); effective GSD {:.3g} x {:.3g} m "
+            "UPSAMPLED: the image was interpolated from a coarser grid (about {:.2f} x {:.2f}: {}); effective GSD "
+            "{:.3g} x {:.3g} m "
             "against a product GSD of {:.3g} x {:.3g} m; {}",
-            r.sampling.x.factor, r.sampling.y.factor, r.sampling.message, r.effective_gsd_x_m, r.effective_gsd_y_m, r.gsd.x_m,
-            r.gsd.y_m,
-            r.rated_on_effective_gsd ? "NIIRS is computed from the effective GSD"
-                                     : "NIIRS is computed from the product GSD as asked (--trust-pixel-size): it overrates the image"));
+            r.sampling.x.factor, r.sampling.y.factor, r.sampling.message, r.effective_gsd_x_m, r.effective_gsd_y_m,
+            r.gsd.x_m, r.gsd.y_m,
+            r.rated_on_effective_gsd
+                ? "NIIRS is computed from the effective GSD"
+                : "NIIRS is computed from the product GSD as asked (--trust-pixel-size): it overrates the image"));
         if (r.rated_on_effective_gsd) {
             r.gsd_ground_m = eff_mean;
             r.gsd_normal_m = r.gsd_ground_m * std::sqrt(sin_el);
@@ -350,10 +373,11 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
         ConstImageView<std::uint8_t> dm;
         if (!dmask.empty()) dm = ConstImageView<std::uint8_t>(dmask.data(), w, h);
         r.noise_pca = estimate_noise_pca(dec.view(), dm, pca);
-        r.warnings.push_back(fmt::format("noise measured on every {} x {} pixel (the effective grid): interpolation weights "
-                                         "lower it, so the SNR may be overstated (GIQE 5 changes by under 0.1 NIIRS for "
-                                         "SNR above 20)",
-                                         sx, sy));
+        r.warnings.push_back(
+            fmt::format("noise measured on every {} x {} pixel (the effective grid): interpolation weights "
+                        "lower it, so the SNR may be overstated (GIQE 5 changes by under 0.1 NIIRS for "
+                        "SNR above 20)",
+                        sx, sy));
     } else {
         r.noise_pca = estimate_noise_pca(img.pixels.view(), mask, pca);
     }
@@ -361,7 +385,8 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
     const NoiseEstimate& for_snr = r.noise_pca.valid ? r.noise_pca : r.noise;
     r.noise_method = r.noise_pca.valid ? "pca" : "immerkaer";
     if (!r.noise_pca.valid && r.noise.valid)
-        r.warnings.push_back("the PCA noise estimate failed (" + r.noise_pca.message + "): the SNR uses Immerkaer's estimate");
+        r.warnings.push_back("the PCA noise estimate failed (" + r.noise_pca.message +
+                             "): the SNR uses Immerkaer's estimate");
     if (for_snr.valid) {
         r.noise_sigma_dn = for_snr.sigma_dn;
         r.noise_immerkaer_sigma_dn = r.noise.valid ? r.noise.sigma_dn : 0.0;
@@ -416,10 +441,11 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
         // project asks of a measurement).
         const EdgeRobustness& rb = r.robustness;
         if (rb.max_object_change > 0.03)
-            r.warnings.push_back(fmt::format("the RER rests on one object: leaving out the {} edge{} near pixel ({:.0f}, {:.0f}) "
-                                             "changes the geometric mean by {:.3f}",
-                                             rb.max_object_edges, rb.max_object_edges == 1 ? "" : "s", rb.max_object_x_px,
-                                             rb.max_object_y_px, rb.max_object_change));
+            r.warnings.push_back(
+                fmt::format("the RER rests on one object: leaving out the {} edge{} near pixel ({:.0f}, {:.0f}) "
+                            "changes the geometric mean by {:.3f}",
+                            rb.max_object_edges, rb.max_object_edges == 1 ? "" : "s", rb.max_object_x_px,
+                            rb.max_object_y_px, rb.max_object_change));
         // Halves more than 0.03 apart: beyond chance (random deals of the same objects rarely
         // differ as much, p < 0.05) the sharpness or the scene's edges change across the image,
         // one warning per split; otherwise the halves hold too few objects for a comparison at
@@ -430,16 +456,19 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
         };
         std::vector<std::string> within_chance;
         double chance_median = 0;
-        for (const auto& [a, b, sp] : {std::tuple{"top", "bottom", &rb.top_bottom}, std::tuple{"left", "right", &rb.left_right}}) {
+        for (const auto& [a, b, sp] :
+             {std::tuple{"top", "bottom", &rb.top_bottom}, std::tuple{"left", "right", &rb.left_right}}) {
             if (!sp->compared || std::abs(sp->difference) <= 0.03) continue;
-            const std::string halves = fmt::format("{} {:.3f} +/- {:.3f} ({}) against {} {:.3f} +/- {:.3f} ({})", a,
-                                                   sp->first.rer_gm, sp->first.standard_error, edges_text(sp->first), b,
-                                                   sp->second.rer_gm, sp->second.standard_error, edges_text(sp->second));
+            const std::string halves =
+                fmt::format("{} {:.3f} +/- {:.3f} ({}) against {} {:.3f} +/- {:.3f} ({})", a, sp->first.rer_gm,
+                            sp->first.standard_error, edges_text(sp->first), b, sp->second.rer_gm,
+                            sp->second.standard_error, edges_text(sp->second));
             if (sp->random_splits > 0 && sp->p_value < 0.05) {
-                r.warnings.push_back(fmt::format("the RER of the halves differs beyond chance: {}; random splits of the same {} "
-                                                 "objects differ as much in a fraction p = {:.3f} of cases: the sharpness, or "
-                                                 "the kind of edges in the scene, changes across the image",
-                                                 halves, rb.objects, sp->p_value));
+                r.warnings.push_back(
+                    fmt::format("the RER of the halves differs beyond chance: {}; random splits of the same {} "
+                                "objects differ as much in a fraction p = {:.3f} of cases: the sharpness, or "
+                                "the kind of edges in the scene, changes across the image",
+                                halves, rb.objects, sp->p_value));
             } else {
                 within_chance.push_back(sp->random_splits > 0 ? fmt::format("{} (p = {:.2f})", halves, sp->p_value)
                                                               : halves + " (no random split possible)");
@@ -448,11 +477,13 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
         }
         if (!within_chance.empty()) {
             std::string list;
-            for (const auto& w : within_chance) list += (list.empty() ? "" : "; ") + w;
-            r.warnings.push_back(fmt::format(
-                "the RER of the halves differs by more than 0.03 but within chance: {}. Random splits of the same {} object{} "
-                "differ by a median {:.3f}: too few objects to compare parts of this image within 0.03",
-                list, rb.objects, rb.objects == 1 ? "" : "s", chance_median));
+            for (const auto& w : within_chance)
+                list += (list.empty() ? "" : "; ") + w;
+            r.warnings.push_back(
+                fmt::format("the RER of the halves differs by more than 0.03 but within chance: {}. Random splits of "
+                            "the same {} object{} "
+                            "differ by a median {:.3f}: too few objects to compare parts of this image within 0.03",
+                            list, rb.objects, rb.objects == 1 ? "" : "s", chance_median));
         }
     }
     r.runstats.push_back({"edges", seconds_since(t)});
@@ -473,16 +504,19 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
         // estimated from fewer than 3, and the median then rests on one or two objects.
         for (const auto& [name, s] : {std::pair{"x", &ag.x}, std::pair{"y", &ag.y}})
             if (s->count > 0 && s->count < 3)
-                r.warnings.push_back(fmt::format("only {} usable edge{} along {}: RER {} {:.3f} +/- {:.3f} rests on {} and is "
-                                                 "not reliable",
-                                                 s->count, s->count == 1 ? "" : "s", name, name, s->rer.median,
-                                                 s->rer.standard_error, s->count == 1 ? "one object" : "two objects"));
+                r.warnings.push_back(
+                    fmt::format("only {} usable edge{} along {}: RER {} {:.3f} +/- {:.3f} rests on {} and is "
+                                "not reliable",
+                                s->count, s->count == 1 ? "" : "s", name, name, s->rer.median, s->rer.standard_error,
+                                s->count == 1 ? "one object" : "two objects"));
         const bool all = params.giqe == GiqeSelection::all;
         // Relative standard errors of the RER means (first-order propagation of the axes'
         // standard errors, taken as independent): gm = sqrt(x y) gives sqrt((rel_x / 2)^2 +
         // (rel_y / 2)^2), weighted = (hi lo^2)^(1/3) gives sqrt((rel_hi / 3)^2 + (2 rel_lo / 3)^2).
         // One axis standing for both is fully correlated with itself: its own relative error.
-        auto rel = [](const EdgeAxisSummary& a) { return a.rer.median > 0 ? a.rer.standard_error / a.rer.median : 0.0; };
+        auto rel = [](const EdgeAxisSummary& a) {
+            return a.rer.median > 0 ? a.rer.standard_error / a.rer.median : 0.0;
+        };
         const EdgeAxisSummary& only = ag.x.count ? ag.x : ag.y;
         const bool x_is_lo = ag.x.rer.median <= ag.y.rer.median;
         const double rel_lo = rel(x_is_lo ? ag.x : ag.y), rel_hi = rel(x_is_lo ? ag.y : ag.x);
@@ -576,12 +610,11 @@ nlohmann::json robustness_json(const EdgeRobustness& rb) {
     auto diff = [](const EdgeSplit& sp) { return sp.compared ? json(sp.difference) : json(nullptr); };
     auto diff_se = [](const EdgeSplit& sp) { return sp.compared ? json(sp.standard_error) : json(nullptr); };
     auto chance = [](const EdgeSplit& sp) {
-        return sp.compared && sp.random_splits > 0
-                   ? json{{"random_splits", sp.random_splits},
-                          {"median_abs_difference", sp.random_median_abs_difference},
-                          {"p90_abs_difference", sp.random_p90_abs_difference},
-                          {"p_value", sp.p_value}}
-                   : json(nullptr);
+        return sp.compared && sp.random_splits > 0 ? json{{"random_splits", sp.random_splits},
+                                                          {"median_abs_difference", sp.random_median_abs_difference},
+                                                          {"p90_abs_difference", sp.random_p90_abs_difference},
+                                                          {"p_value", sp.p_value}}
+                                                   : json(nullptr);
     };
     return json{{"max_single_edge_change", rb.max_edge_change},
                 {"max_single_object_change", rb.max_object_change},
@@ -613,10 +646,12 @@ nlohmann::json to_json(const AssessResult& r, bool include_edges) {
     auto opt = [](bool have, double v) { return have ? json(v) : json(nullptr); };
     auto axis = [&](const EdgeAxisSummary& s) {
         if (s.count == 0)
-            return json{{"count", 0}, {"rer", nullptr}, {"mtf50_cyc_per_px", nullptr}, {"mtf_nyquist", nullptr},
-                        {"fwhm_px", nullptr}, {"overshoot_h", nullptr}, {"mtf50_cyc_per_m", nullptr}};
+            return json{
+                {"count", 0},         {"rer", nullptr},         {"mtf50_cyc_per_px", nullptr}, {"mtf_nyquist", nullptr},
+                {"fwhm_px", nullptr}, {"overshoot_h", nullptr}, {"mtf50_cyc_per_m", nullptr}};
         return json{{"count", s.count},
-                    {"rer", [&] {
+                    {"rer",
+                     [&] {
                          json j = stat_json(s, &EdgeAxisSummary::rer);
                          j["standard_error"] = s.rer.standard_error;
                          j["tau"] = s.rer_tau;
@@ -635,9 +670,12 @@ nlohmann::json to_json(const AssessResult& r, bool include_edges) {
     gsd["weighted_m"] = r.gsd_weighted_m;
     // Effective resolution: the sampling the image's content supports (README: JSON schema).
     auto axis_sampling = [](const SamplingEstimate::Axis& a) {
-        return json{{"factor", a.factor},           {"upsampled", a.upsampled},
-                    {"cutoff_cyc_per_px", a.cutoff_cyc_per_px}, {"evidence", a.evidence},
-                    {"period_cyc_per_px", a.period_cyc_per_px}, {"drop_db", a.drop_db}};
+        return json{{"factor", a.factor},
+                    {"upsampled", a.upsampled},
+                    {"cutoff_cyc_per_px", a.cutoff_cyc_per_px},
+                    {"evidence", a.evidence},
+                    {"period_cyc_per_px", a.period_cyc_per_px},
+                    {"drop_db", a.drop_db}};
     };
     gsd["effective"] = {{"x_m", r.effective_gsd_x_m},
                         {"y_m", r.effective_gsd_y_m},
@@ -716,10 +754,12 @@ nlohmann::json to_json(const AssessResult& r, bool include_edges) {
     niirs["giqe3"] = r.giqe3 ? prediction_json(*r.giqe3) : json(nullptr);
     const json interp = r.interpretation ? interpret::to_json(*r.interpretation) : json(nullptr);
     json runstats = json::object();
-    for (const auto& s : r.runstats) runstats[s.stage + "_s"] = s.seconds;
+    for (const auto& s : r.runstats)
+        runstats[s.stage + "_s"] = s.seconds;
     json rob = robustness_json(r.robustness);
     if (!ag.usable)
-        for (const char* k : {"max_single_edge_change", "max_single_object_change"}) rob[k] = nullptr;
+        for (const char* k : {"max_single_edge_change", "max_single_object_change"})
+            rob[k] = nullptr;
     return {{"file", r.file.string()},
             {"status", "ok"},
             {"width_px", r.width},
@@ -727,19 +767,26 @@ nlohmann::json to_json(const AssessResult& r, bool include_edges) {
             {"band_used", r.band_used},
             {"gsd", gsd},
             {"geometry", {{"elevation_deg", r.elevation_deg}, {"elevation_source", r.elevation_source}}},
-            {"rer", {{"x", opt(hx, ag.x.rer.median)}, {"y", opt(hy, ag.y.rer.median)},
-                     {"x_standard_error", opt(hx, ag.x.rer.standard_error)},
-                     {"y_standard_error", opt(hy, ag.y.rer.standard_error)}, {"geometric_mean", opt(ag.usable, ag.rer_gm)},
-                     {"weighted", opt(ag.usable, ag.rer_weighted)}, {"single_axis", ag.single_axis},
-                     {"rated_geometric_mean", opt(r.rated_rer_gm > 0, r.rated_rer_gm)},
-                     {"rated_weighted", opt(r.rated_rer_weighted > 0, r.rated_rer_weighted)},
-                     {"robustness", rob}}},
-            {"mtf50_cyc_per_px", {{"x", opt(hx, ag.x.mtf50_cyc_per_px.median)}, {"y", opt(hy, ag.y.mtf50_cyc_per_px.median)}}},
+            {"rer",
+             {{"x", opt(hx, ag.x.rer.median)},
+              {"y", opt(hy, ag.y.rer.median)},
+              {"x_standard_error", opt(hx, ag.x.rer.standard_error)},
+              {"y_standard_error", opt(hy, ag.y.rer.standard_error)},
+              {"geometric_mean", opt(ag.usable, ag.rer_gm)},
+              {"weighted", opt(ag.usable, ag.rer_weighted)},
+              {"single_axis", ag.single_axis},
+              {"rated_geometric_mean", opt(r.rated_rer_gm > 0, r.rated_rer_gm)},
+              {"rated_weighted", opt(r.rated_rer_weighted > 0, r.rated_rer_weighted)},
+              {"robustness", rob}}},
+            {"mtf50_cyc_per_px",
+             {{"x", opt(hx, ag.x.mtf50_cyc_per_px.median)}, {"y", opt(hy, ag.y.mtf50_cyc_per_px.median)}}},
             {"mtf50_cyc_per_m", {{"x", opt(hx, ag.x.mtf50_cyc_per_m)}, {"y", opt(hy, ag.y.mtf50_cyc_per_m)}}},
             {"mtf_nyquist", {{"x", opt(hx, ag.x.mtf_nyquist.median)}, {"y", opt(hy, ag.y.mtf_nyquist.median)}}},
             {"fwhm_px", {{"x", opt(hx, ag.x.fwhm_px.median)}, {"y", opt(hy, ag.y.fwhm_px.median)}}},
-            {"overshoot_h", {{"x", opt(hx, ag.x.overshoot_h.median)}, {"y", opt(hy, ag.y.overshoot_h.median)},
-                             {"geometric_mean", opt(ag.usable, ag.overshoot_h_gm)}}},
+            {"overshoot_h",
+             {{"x", opt(hx, ag.x.overshoot_h.median)},
+              {"y", opt(hy, ag.y.overshoot_h.median)},
+              {"geometric_mean", opt(ag.usable, ag.overshoot_h_gm)}}},
             {"noise",
              {{"sigma_dn", opt(r.noise_sigma_dn > 0, r.noise_sigma_dn)},
               {"method", r.noise_method == "pca"
@@ -786,38 +833,42 @@ std::string to_text(const AssessResult& r, bool runstats) {
     s += axis_line("x", ag.x);
     s += axis_line("y", ag.y);
     if (ag.usable) {
-        s += fmt::format("  RER geometric mean {:.3f}, weighted (GIQE 5) {:.3f}{}\n", ag.rer_gm, ag.rer_weighted,
-                         r.rated_on_effective_gsd && r.rated_rer_gm > 0
-                             ? fmt::format("; on the effective grid {:.3f}, weighted {:.3f}", r.rated_rer_gm, r.rated_rer_weighted)
-                             : std::string());
+        s += fmt::format(
+            "  RER geometric mean {:.3f}, weighted (GIQE 5) {:.3f}{}\n", ag.rer_gm, ag.rer_weighted,
+            r.rated_on_effective_gsd && r.rated_rer_gm > 0
+                ? fmt::format("; on the effective grid {:.3f}, weighted {:.3f}", r.rated_rer_gm, r.rated_rer_weighted)
+                : std::string());
         const EdgeRobustness& rb = r.robustness;
         auto half = [](const EdgeSplit& sp) {
-            auto one = [](const EdgeSubsetRer& h) { return h.rer_gm > 0 ? fmt::format("{:.3f}", h.rer_gm) : std::string("-"); };
+            auto one = [](const EdgeSubsetRer& h) {
+                return h.rer_gm > 0 ? fmt::format("{:.3f}", h.rer_gm) : std::string("-");
+            };
             return one(sp.first) + "/" + one(sp.second);
         };
         auto chance = [](const EdgeSplit& sp) {
-            return sp.compared && sp.random_splits > 0
-                       ? fmt::format(" (p = {:.2f})", sp.p_value)
-                       : std::string();
+            return sp.compared && sp.random_splits > 0 ? fmt::format(" (p = {:.2f})", sp.p_value) : std::string();
         };
-        const double typical = std::max(rb.top_bottom.random_median_abs_difference, rb.left_right.random_median_abs_difference);
-        s += fmt::format("  robustness: leaving out one edge moves the geometric mean by <= {:.3f}, one object ({} objects) by "
-                         "<= {:.3f}; halves top/bottom {}{}, left/right {}{}{}\n",
-                         rb.max_edge_change, rb.objects, rb.max_object_change, half(rb.top_bottom), chance(rb.top_bottom),
-                         half(rb.left_right), chance(rb.left_right),
-                         typical > 0 ? fmt::format(", random halves differ by a median {:.3f}", typical) : std::string());
-    }
-    else s += fmt::format("  {}\n", ag.message.empty() ? "no usable edges" : ag.message);
+        const double typical =
+            std::max(rb.top_bottom.random_median_abs_difference, rb.left_right.random_median_abs_difference);
+        s += fmt::format(
+            "  robustness: leaving out one edge moves the geometric mean by <= {:.3f}, one object ({} objects) by "
+            "<= {:.3f}; halves top/bottom {}{}, left/right {}{}{}\n",
+            rb.max_edge_change, rb.objects, rb.max_object_change, half(rb.top_bottom), chance(rb.top_bottom),
+            half(rb.left_right), chance(rb.left_right),
+            typical > 0 ? fmt::format(", random halves differ by a median {:.3f}", typical) : std::string());
+    } else
+        s += fmt::format("  {}\n", ag.message.empty() ? "no usable edges" : ag.message);
     s += fmt::format("  noise {:.3f} DN ({}; Immerkaer {:.3f} DN), SNR {} ({})\n", r.noise_sigma_dn, r.noise_method,
                      r.noise_immerkaer_sigma_dn, r.snr > 0 ? fmt::format("{:.1f}", r.snr) : "n/a", r.snr_source);
     // gsd: the GSD the equation was fed (weighted, ground or normal plane), for the validity note.
     auto niirs = [&](const char* name, const std::optional<giqe::NiirsPrediction>& p, double gsd) {
         if (!p) return;
         if (r.gsd_alone && &p == &r.giqe5) {
-            s += fmt::format("  NIIRS {} {} to {}, estimated from GSD alone (RER {:.2f}-{:.2f} assumed; +/- {:.2f} equation)\n",
-                             name, interpret::niirs_text(r.gsd_alone->niirs_low, r.gsd_weighted_m),
-                             interpret::niirs_text(r.gsd_alone->niirs_high, r.gsd_weighted_m), r.gsd_alone->rer_low,
-                             r.gsd_alone->rer_high, p->standard_error.value_or(0.0));
+            s += fmt::format(
+                "  NIIRS {} {} to {}, estimated from GSD alone (RER {:.2f}-{:.2f} assumed; +/- {:.2f} equation)\n",
+                name, interpret::niirs_text(r.gsd_alone->niirs_low, r.gsd_weighted_m),
+                interpret::niirs_text(r.gsd_alone->niirs_high, r.gsd_weighted_m), r.gsd_alone->rer_low,
+                r.gsd_alone->rer_high, p->standard_error.value_or(0.0));
             return;
         }
         std::string err;
@@ -831,12 +882,15 @@ std::string to_text(const AssessResult& r, bool runstats) {
     niirs("(GIQE 3)", r.giqe3, r.gsd_normal_m);
     if (r.interpretation) s += interpret::to_text(*r.interpretation);
     // Every warning of the JSON, the equations' validity warnings included, appears here too.
-    for (const auto& w : r.warnings) s += "  ! " + w + "\n";
+    for (const auto& w : r.warnings)
+        s += "  ! " + w + "\n";
     for (const auto* p : {&r.giqe5, &r.giqe4, &r.giqe3})
         if (*p)
-            for (const auto& w : (*p)->warnings) s += "  ! " + w + "\n";
+            for (const auto& w : (*p)->warnings)
+                s += "  ! " + w + "\n";
     if (runstats)
-        for (const auto& st : r.runstats) s += fmt::format("  time {}: {:.3f} s\n", st.stage, st.seconds);
+        for (const auto& st : r.runstats)
+            s += fmt::format("  time {}: {:.3f} s\n", st.stage, st.seconds);
     return s;
 }
 
@@ -866,19 +920,20 @@ void write_text_atomic(const fs::path& path, const std::string& text) {
 void write_edges_csv(const fs::path& path, const std::vector<AssessResult>& results) {
     std::string csv =
         "file,edge,verdict,axis,x0_px,y0_px,x1_px,y1_px,angle_deg,slant_deg,length_px,dark_dn,bright_dn,contrast_dn,"
-        "contrast_to_noise,line_rms_px,rer,rer_standard_error,overshoot_h,fwhm_px,mtf50_cyc_per_px,mtf50_cyc_per_m,mtf_nyquist,quality,reason\n";
+        "contrast_to_noise,line_rms_px,rer,rer_standard_error,overshoot_h,fwhm_px,mtf50_cyc_per_px,mtf50_cyc_per_m,mtf_"
+        "nyquist,quality,reason\n";
     for (const auto& r : results) {
         std::size_t i = 0;
         for (const auto& e : r.edges.edges) {
             std::string reason = e.reason;
             std::replace(reason.begin(), reason.end(), '"', '\'');
-            csv += fmt::format("\"{}\",{},{},{},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.1f},{:.3f},{:.3f},{:.3f},{:.2f},"
-                               "{:.4f},{:.5f},{:.5f},{:.5f},{:.4f},{:.5f},{:.6g},{:.5f},{:.4f},\"{}\"\n",
-                               r.file.string(), i++, to_string(e.verdict), to_string(e.axis), e.segment.x0_px,
-                               e.segment.y0_px, e.segment.x1_px, e.segment.y1_px, e.angle_deg, e.slant_deg, e.length_px,
-                               e.dark_dn, e.bright_dn, e.contrast_dn, e.contrast_to_noise, e.line_rms_px, e.rer,
-                               e.rer_standard_error, e.overshoot_h, e.fwhm_px, e.mtf50_cyc_per_px, e.mtf50_cyc_per_m, e.mtf_nyquist, e.quality,
-                               reason);
+            csv += fmt::format(
+                "\"{}\",{},{},{},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.1f},{:.3f},{:.3f},{:.3f},{:.2f},"
+                "{:.4f},{:.5f},{:.5f},{:.5f},{:.4f},{:.5f},{:.6g},{:.5f},{:.4f},\"{}\"\n",
+                r.file.string(), i++, to_string(e.verdict), to_string(e.axis), e.segment.x0_px, e.segment.y0_px,
+                e.segment.x1_px, e.segment.y1_px, e.angle_deg, e.slant_deg, e.length_px, e.dark_dn, e.bright_dn,
+                e.contrast_dn, e.contrast_to_noise, e.line_rms_px, e.rer, e.rer_standard_error, e.overshoot_h,
+                e.fwhm_px, e.mtf50_cyc_per_px, e.mtf50_cyc_per_m, e.mtf_nyquist, e.quality, reason);
         }
     }
     write_text_atomic(path, csv);
@@ -887,31 +942,42 @@ void write_edges_csv(const fs::path& path, const std::vector<AssessResult>& resu
 namespace {
 
 // A minimal SVG line chart: every usable edge's curve faint, the per-axis median bold.
-std::string svg_chart(const std::string& title, const std::string& xlabel, const std::string& ylabel, double xmin, double xmax,
-                      double ymin, double ymax, const std::vector<std::pair<std::string, std::vector<std::vector<std::pair<double, double>>>>>& series,
-                      const std::vector<std::pair<std::string, std::vector<std::pair<double, double>>>>& medians,
-                      const std::vector<double>& vlines) {
+std::string svg_chart(
+    const std::string& title, const std::string& xlabel, const std::string& ylabel, double xmin, double xmax,
+    double ymin, double ymax,
+    const std::vector<std::pair<std::string, std::vector<std::vector<std::pair<double, double>>>>>& series,
+    const std::vector<std::pair<std::string, std::vector<std::pair<double, double>>>>& medians,
+    const std::vector<double>& vlines) {
     const double W = 640, H = 420, L = 60, R = 20, T = 40, B = 50;
     auto px = [&](double x) { return L + (x - xmin) / (xmax - xmin) * (W - L - R); };
     auto py = [&](double y) { return H - B - (y - ymin) / (ymax - ymin) * (H - T - B); };
     const char* colours[] = {"#1f77b4", "#d62728"};
     std::string s = fmt::format(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" font-family=\"sans-serif\" "
-        "font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{}\" y=\"24\" font-size=\"15\">{}</text>\n",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" "
+        "font-family=\"sans-serif\" "
+        "font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{}\" y=\"24\" "
+        "font-size=\"15\">{}</text>\n",
         W, H, W, H, L, title);
     for (int i = 0; i <= 5; ++i) {
         const double y = ymin + (ymax - ymin) * i / 5.0, x = xmin + (xmax - xmin) * i / 5.0;
-        s += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#ddd\"/>\n", L, py(y), W - R, py(y));
+        s += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#ddd\"/>\n", L, py(y),
+                         W - R, py(y));
         s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{:.2g}</text>\n", L - 6, py(y) + 4, y);
-        s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{:.3g}</text>\n", px(x), H - B + 18, x);
+        s +=
+            fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{:.3g}</text>\n", px(x), H - B + 18, x);
     }
     for (double v : vlines)
-        s += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>\n", px(v),
-                         py(ymin), px(v), py(ymax));
-    s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"black\"/>\n", L, T, W - L - R, H - T - B);
-    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", (L + W - R) / 2, H - 12, xlabel);
-    s += fmt::format("<text x=\"16\" y=\"{:.1f}\" transform=\"rotate(-90 16 {:.1f})\" text-anchor=\"middle\">{}</text>\n", (T + H - B) / 2,
-                     (T + H - B) / 2, ylabel);
+        s += fmt::format(
+            "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#888\" stroke-dasharray=\"4 "
+            "3\"/>\n",
+            px(v), py(ymin), px(v), py(ymax));
+    s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"black\"/>\n", L, T,
+                     W - L - R, H - T - B);
+    s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", (L + W - R) / 2, H - 12,
+                     xlabel);
+    s += fmt::format(
+        "<text x=\"16\" y=\"{:.1f}\" transform=\"rotate(-90 16 {:.1f})\" text-anchor=\"middle\">{}</text>\n",
+        (T + H - B) / 2, (T + H - B) / 2, ylabel);
     auto path = [&](const std::vector<std::pair<double, double>>& pts) {
         std::string d;
         for (std::size_t i = 0; i < pts.size(); ++i) {
@@ -922,12 +988,14 @@ std::string svg_chart(const std::string& title, const std::string& xlabel, const
     };
     for (std::size_t k = 0; k < series.size(); ++k)
         for (const auto& c : series[k].second)
-            s += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-opacity=\"0.12\"/>\n", path(c), colours[k % 2]);
+            s += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-opacity=\"0.12\"/>\n", path(c),
+                             colours[k % 2]);
     for (std::size_t k = 0; k < medians.size(); ++k) {
         if (medians[k].second.empty()) continue;
-        s += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2.5\"/>\n", path(medians[k].second), colours[k % 2]);
-        s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" fill=\"{}\">{}</text>\n", W - R - 150, T + 18 + 16 * k, colours[k % 2],
-                         medians[k].first);
+        s += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2.5\"/>\n", path(medians[k].second),
+                         colours[k % 2]);
+        s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" fill=\"{}\">{}</text>\n", W - R - 150, T + 18 + 16 * k,
+                         colours[k % 2], medians[k].first);
     }
     return s + "</svg>\n";
 }
@@ -935,12 +1003,14 @@ std::string svg_chart(const std::string& title, const std::string& xlabel, const
 std::vector<std::pair<double, double>> median_curve(const std::vector<std::vector<std::pair<double, double>>>& curves) {
     if (curves.empty()) return {};
     std::size_t n = curves.front().size();
-    for (const auto& c : curves) n = std::min(n, c.size());
+    for (const auto& c : curves)
+        n = std::min(n, c.size());
     std::vector<std::pair<double, double>> out(n);
     std::vector<double> v;
     for (std::size_t i = 0; i < n; ++i) {
         v.clear();
-        for (const auto& c : curves) v.push_back(c[i].second);
+        for (const auto& c : curves)
+            v.push_back(c[i].second);
         std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
         out[i] = {curves.front()[i].first, v[v.size() / 2]};
     }
@@ -959,9 +1029,12 @@ std::vector<fs::path> write_plots(const fs::path& dir, const AssessResult& r) {
         const int a = e.axis == EdgeAxis::x ? 0 : 1;
         const double half = (static_cast<double>(e.esf.size()) / 4.0) / 2.0;  // 4x oversampled, centred
         std::vector<std::pair<double, double>> c1, c2, c3;
-        for (std::size_t i = 0; i < e.esf.size(); ++i) c1.push_back({static_cast<double>(i) / 4.0 - half, e.esf[i]});
-        for (std::size_t i = 0; i < e.lsf.size(); ++i) c2.push_back({static_cast<double>(i) / 4.0 - half, e.lsf[i]});
-        for (std::size_t i = 0; i < e.mtf.size(); ++i) c3.push_back({static_cast<double>(i) / 64.0, e.mtf[i]});
+        for (std::size_t i = 0; i < e.esf.size(); ++i)
+            c1.push_back({static_cast<double>(i) / 4.0 - half, e.esf[i]});
+        for (std::size_t i = 0; i < e.lsf.size(); ++i)
+            c2.push_back({static_cast<double>(i) / 4.0 - half, e.lsf[i]});
+        for (std::size_t i = 0; i < e.mtf.size(); ++i)
+            c3.push_back({static_cast<double>(i) / 64.0, e.mtf[i]});
         esf[a].push_back(std::move(c1));
         lsf[a].push_back(std::move(c2));
         mtf[a].push_back(std::move(c3));
@@ -975,20 +1048,22 @@ std::vector<fs::path> write_plots(const fs::path& dir, const AssessResult& r) {
     double lsf_max = 0.1;
     for (const auto& cs : lsf)
         for (const auto& c : cs)
-            for (const auto& p : c) lsf_max = std::max(lsf_max, p.second);
+            for (const auto& p : c)
+                lsf_max = std::max(lsf_max, p.second);
     std::vector<fs::path> written;
     auto emit = [&](const std::string& name, const std::string& svg) {
         const fs::path p = dir / (stem + "_" + name + ".svg");
         write_text_atomic(p, svg);
         written.push_back(p);
     };
-    emit("esf", svg_chart(stem + ": edge spread function", "distance from the edge (px)", "normalized ESF", -6, 6, -0.1, 1.2,
-                          {{"x", esf[0]}, {"y", esf[1]}}, {{label(0), median_curve(esf[0])}, {label(1), median_curve(esf[1])}},
-                          {-0.5, 0.5}));
-    emit("lsf", svg_chart(stem + ": line spread function", "distance from the edge (px)", "LSF (per px)", -6, 6, -0.1 * lsf_max,
-                          1.1 * lsf_max, {{"x", lsf[0]}, {"y", lsf[1]}},
+    emit("esf", svg_chart(stem + ": edge spread function", "distance from the edge (px)", "normalized ESF", -6, 6, -0.1,
+                          1.2, {{"x", esf[0]}, {"y", esf[1]}},
+                          {{label(0), median_curve(esf[0])}, {label(1), median_curve(esf[1])}}, {-0.5, 0.5}));
+    emit("lsf", svg_chart(stem + ": line spread function", "distance from the edge (px)", "LSF (per px)", -6, 6,
+                          -0.1 * lsf_max, 1.1 * lsf_max, {{"x", lsf[0]}, {"y", lsf[1]}},
                           {{label(0), median_curve(lsf[0])}, {label(1), median_curve(lsf[1])}}, {}));
-    emit("mtf", svg_chart(stem + ": MTF", "spatial frequency (cycles/pixel)", "MTF", 0, 1, 0, 1.1, {{"x", mtf[0]}, {"y", mtf[1]}},
+    emit("mtf", svg_chart(stem + ": MTF", "spatial frequency (cycles/pixel)", "MTF", 0, 1, 0, 1.1,
+                          {{"x", mtf[0]}, {"y", mtf[1]}},
                           {{label(0), median_curve(mtf[0])}, {label(1), median_curve(mtf[1])}}, {0.5}));
     return written;
 }

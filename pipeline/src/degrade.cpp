@@ -46,12 +46,12 @@ struct Target {
 
 Target resolve_target(const DegradeParams& p) {
     Target t;
-    if (p.sensor && p.target_gsd_m)
-        throw UsageError("degrade: give either --sensor or --target-gsd-m, not both");
+    if (p.sensor && p.target_gsd_m) throw UsageError("degrade: give either --sensor or --target-gsd-m, not both");
     if (p.sensor) {
         if (p.mtf_nyquist || p.sigma_px)
-            throw UsageError("degrade: --mtf-nyquist and --sigma-px belong to the simple form (--target-gsd-m); a preset "
-                             "sensor brings its own optics");
+            throw UsageError(
+                "degrade: --mtf-nyquist and --sigma-px belong to the simple form (--target-gsd-m); a preset "
+                "sensor brings its own optics");
         const sensor::SensorPreset* found = nullptr;
         try {
             found = &sensor::find_sensor_preset(*p.sensor);
@@ -124,7 +124,9 @@ double gauss_mtf(double f, double sigma) {
 // Sigma (px) of the Gaussian-x-pixel-box model whose RER = ESF(+0.5) - ESF(-0.5) equals `rer`
 // (domain.md §7); RER falls monotonically with sigma, so bisection. RER >= 1 (no blur) gives 0.
 double sigma_from_rer(double rer) {
-    auto rer_of = [](double s) { return sensor::gaussian_box_edge_response(s, 0.5) - sensor::gaussian_box_edge_response(s, -0.5); };
+    auto rer_of = [](double s) {
+        return sensor::gaussian_box_edge_response(s, 0.5) - sensor::gaussian_box_edge_response(s, -0.5);
+    };
     if (rer >= rer_of(0.0)) return 0.0;
     double lo = 0, hi = 20;
     for (int i = 0; i < 100; ++i) {
@@ -145,19 +147,22 @@ std::vector<double> box_weights(double r) {
 std::vector<double> convolve_1d(const std::vector<double>& a, const std::vector<double>& b) {
     std::vector<double> c(a.size() + b.size() - 1, 0.0);
     for (std::size_t i = 0; i < a.size(); ++i)
-        for (std::size_t j = 0; j < b.size(); ++j) c[i + j] += a[i] * b[j];
+        for (std::size_t j = 0; j < b.size(); ++j)
+            c[i + j] += a[i] * b[j];
     return c;
 }
 double sum_of_squares(const std::vector<double>& v) {
     double s = 0;
-    for (double x : v) s += x * x;
+    for (double x : v)
+        s += x * x;
     return s;
 }
 // Noise gain of the whole chain on white input noise: an output pixel is sum w_ij x_ij with w
 // the PSF convolved with the integration box, so its noise is sigma_in sqrt(sum w_ij^2) (the
 // variance of a weighted sum of independent samples). Separable weights multiply per axis.
 double separable_noise_gain(const std::vector<double>& kx, const std::vector<double>& ky, double rx, double ry) {
-    return std::sqrt(sum_of_squares(convolve_1d(kx, box_weights(rx))) * sum_of_squares(convolve_1d(ky, box_weights(ry))));
+    return std::sqrt(sum_of_squares(convolve_1d(kx, box_weights(rx))) *
+                     sum_of_squares(convolve_1d(ky, box_weights(ry))));
 }
 
 Psf build_psf(const Target& t, const DegradePlan& plan, double sigma_in, DegradePlan& out_plan) {
@@ -189,7 +194,8 @@ Psf build_psf(const Target& t, const DegradePlan& plan, double sigma_in, Degrade
         psf.halo_y = halo(k).y_px;
         psf.separable = std::move(k);
         out_plan.psf_method = "separable_gaussian";
-        out_plan.kernel_size_px = static_cast<std::int64_t>(std::max(psf.separable->taps_x.size(), psf.separable->taps_y.size()));
+        out_plan.kernel_size_px =
+            static_cast<std::int64_t>(std::max(psf.separable->taps_x.size(), psf.separable->taps_y.size()));
         return psf;
     }
 
@@ -200,8 +206,8 @@ Psf build_psf(const Target& t, const DegradePlan& plan, double sigma_in, Degrade
     // PSF extent in target pixels: diffraction main lobe and first rings (~2.5 Q), jitter,
     // smear, defocus; then in input pixels.
     const auto& d = t.model->description();
-    const double extent_target_px = 2.5 * std::max(f.q, 0.5) + 3.0 * d.jitter_sigma_px + d.smear_px +
-                                    d.defocus_blur_diameter_px + 1.0;
+    const double extent_target_px =
+        2.5 * std::max(f.q, 0.5) + 3.0 * d.jitter_sigma_px + d.smear_px + d.defocus_blur_diameter_px + 1.0;
     const auto radius = std::min<std::int64_t>(
         kMaxKernelRadiusPx, static_cast<std::int64_t>(std::ceil(extent_target_px * std::max(rx, ry))));
     if (radius == kMaxKernelRadiusPx)
@@ -214,15 +220,16 @@ Psf build_psf(const Target& t, const DegradePlan& plan, double sigma_in, Degrade
             const double v = static_cast<double>(q) / static_cast<double>(n);
             const double m_in = gauss_mtf(u, sigma_in) * gauss_mtf(v, sigma_in) * sensor::sinc(u) * sensor::sinc(v);
             const double target = t.model->transfer(u * rx, v * ry, sensor::MtfPart::pre_detector);
-            h[static_cast<std::size_t>((q + radius) * n + (p + radius))] = target * m_in / (m_in * m_in + kWienerEps * kWienerEps);
+            h[static_cast<std::size_t>((q + radius) * n + (p + radius))] =
+                target * m_in / (m_in * m_in + kWienerEps * kWienerEps);
         }
     // Inverse DFT of the even, real H, done separably with cosines: O(n^3).
     std::vector<double> tmp(static_cast<std::size_t>(n * n), 0.0);
     std::vector<double> cosines(static_cast<std::size_t>(n * n));
     for (std::int64_t a = 0; a < n; ++a)
         for (std::int64_t b = 0; b < n; ++b)
-            cosines[static_cast<std::size_t>(a * n + b)] =
-                std::cos(2.0 * std::numbers::pi * static_cast<double>((a - radius) * (b - radius)) / static_cast<double>(n));
+            cosines[static_cast<std::size_t>(a * n + b)] = std::cos(
+                2.0 * std::numbers::pi * static_cast<double>((a - radius) * (b - radius)) / static_cast<double>(n));
     for (std::int64_t q = 0; q < n; ++q)  // along u for each v
         for (std::int64_t i = 0; i < n; ++i) {
             double s = 0;
@@ -243,7 +250,8 @@ Psf build_psf(const Target& t, const DegradePlan& plan, double sigma_in, Degrade
             kd[static_cast<std::size_t>(j * n + i)] = s;
             sum += s;
         }
-    for (std::size_t i = 0; i < kd.size(); ++i) k.taps[i] = static_cast<float>(kd[i] / sum);
+    for (std::size_t i = 0; i < kd.size(); ++i)
+        k.taps[i] = static_cast<float>(kd[i] / sum);
     {
         // Noise gain of the 2-D kernel and the integration box (see separable_noise_gain).
         const std::vector<double> bx = box_weights(rx), by = box_weights(ry);
@@ -253,7 +261,8 @@ Psf build_psf(const Target& t, const DegradePlan& plan, double sigma_in, Degrade
         for (std::int64_t j = 0; j < n; ++j)
             rows.push_back(convolve_1d(std::vector<double>(kd.begin() + j * n, kd.begin() + (j + 1) * n), bx));
         for (std::size_t i = 0; i < rows.front().size(); ++i) {
-            for (std::int64_t j = 0; j < n; ++j) col[static_cast<std::size_t>(j)] = rows[static_cast<std::size_t>(j)][i] / sum;
+            for (std::int64_t j = 0; j < n; ++j)
+                col[static_cast<std::size_t>(j)] = rows[static_cast<std::size_t>(j)][i] / sum;
             ss += sum_of_squares(convolve_1d(col, by));
         }
         out_plan.input_noise_gain = std::sqrt(ss);
@@ -314,12 +323,12 @@ double electrons_per_dn_for_snr(double snr, double level15_dn, double delta_dn, 
 
 struct Strip {
     std::int64_t index = 0;
-    std::int64_t oy0 = 0, oy1 = 0;  // output rows
-    std::int64_t cy0 = 0, cy1 = 0;  // rows the convolution produces (resample input)
-    std::int64_t ry0 = 0, ry1 = 0;  // rows read
-    std::vector<Image> in;          // per band, rows [ry0, ry1)
+    std::int64_t oy0 = 0, oy1 = 0;                // output rows
+    std::int64_t cy0 = 0, cy1 = 0;                // rows the convolution produces (resample input)
+    std::int64_t ry0 = 0, ry1 = 0;                // rows read
+    std::vector<Image> in;                        // per band, rows [ry0, ry1)
     std::vector<std::vector<std::uint8_t>> mask;  // per band, empty = all valid
-    std::vector<Image> out;         // per band, output rows
+    std::vector<Image> out;                       // per band, output rows
 };
 
 }  // namespace
@@ -339,8 +348,10 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
         throw UsageError(fmt::format("degrade: --input-sigma-px must be >= 0 (got {})", *p.input_sigma_px));
     if ((p.input_sigma_px ? 1 : 0) + (p.input_mtf_nyquist ? 1 : 0) + (p.measure_input ? 1 : 0) > 1)
         throw UsageError("degrade: give one of --input-sigma-px, --input-mtf-nyquist and --measure-input");
-    for (auto [v, name] : {std::pair{p.target_gsd_m, "--target-gsd-m"}, {p.sigma_px, "--sigma-px"},
-                           {p.mtf_nyquist, "--mtf-nyquist"}, {p.snr, "--snr"}})
+    for (auto [v, name] : {std::pair{p.target_gsd_m, "--target-gsd-m"},
+                           {p.sigma_px, "--sigma-px"},
+                           {p.mtf_nyquist, "--mtf-nyquist"},
+                           {p.snr, "--snr"}})
         if (v && !(std::isfinite(*v) && (*v > 0 || (std::string(name) == "--sigma-px" && *v == 0))))
             throw UsageError(fmt::format("degrade: {} must be a positive number (got {})", name, *v));
     if (p.output.empty()) throw UsageError("degrade: no output path");
@@ -368,9 +379,10 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
     plan.ratio_x = target.gsd_m / gsd.x_m;
     plan.ratio_y = target.gsd_m / gsd.y_m;
     if (plan.ratio_x < 1 - 1e-9 || plan.ratio_y < 1 - 1e-9)
-        throw Error(fmt::format("{}: the target GSD {:.4g} m is finer than the input GSD {:.4g} x {:.4g} m: degrade "
-                                "only simulates coarser sensors",
-                                p.input.string(), target.gsd_m, gsd.x_m, gsd.y_m));
+        throw Error(
+            fmt::format("{}: the target GSD {:.4g} m is finer than the input GSD {:.4g} x {:.4g} m: degrade "
+                        "only simulates coarser sensors",
+                        p.input.string(), target.gsd_m, gsd.x_m, gsd.y_m));
     plan.ratio_x = std::max(1.0, plan.ratio_x);
     plan.ratio_y = std::max(1.0, plan.ratio_y);
     plan.out_width = std::max<std::int64_t>(1, std::llround(static_cast<double>(info.width) / plan.ratio_x));
@@ -381,11 +393,13 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
     double sigma_in = 0;
     if (p.input_sigma_px) {
         sigma_in = *p.input_sigma_px;
-        plan.assumptions.push_back(fmt::format("input blur: Gaussian sigma {} px integrated over its pixel (given)", sigma_in));
+        plan.assumptions.push_back(
+            fmt::format("input blur: Gaussian sigma {} px integrated over its pixel (given)", sigma_in));
     } else if (p.input_mtf_nyquist) {
         sigma_in = sensor::sigma_from_mtf_nyquist(*p.input_mtf_nyquist);
-        plan.assumptions.push_back(fmt::format(
-            "input blur: Gaussian x pixel box with MTF at Nyquist {} (given), i.e. sigma {:.4f} px", *p.input_mtf_nyquist, sigma_in));
+        plan.assumptions.push_back(
+            fmt::format("input blur: Gaussian x pixel box with MTF at Nyquist {} (given), i.e. sigma {:.4f} px",
+                        *p.input_mtf_nyquist, sigma_in));
     } else if (p.measure_input) {
         AssessParams ap;
         ap.gsd = p.gsd;
@@ -402,21 +416,24 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
                 "measured blur includes the interpolation{}",
                 ar.sampling.x.factor, ar.sampling.y.factor, ar.effective_gsd_x_m, ar.effective_gsd_y_m,
                 target.gsd_m < std::max(ar.effective_gsd_x_m, ar.effective_gsd_y_m) - 1e-9
-                    ? fmt::format(", and the target GSD {:.4g} m is finer than the detail the input holds", target.gsd_m)
+                    ? fmt::format(", and the target GSD {:.4g} m is finer than the detail the input holds",
+                                  target.gsd_m)
                     : std::string()));
         }
         if (ag.usable) {
             sigma_in = sigma_from_rer(ag.rer_gm);
-            plan.assumptions.push_back(fmt::format(
-                "input blur measured by assess: RER {:.3f} (geometric mean of x and y, {} edges), i.e. a Gaussian of sigma "
-                "{:.4f} px integrated over its pixel",
-                ag.rer_gm, ag.usable_count, sigma_in));
+            plan.assumptions.push_back(
+                fmt::format("input blur measured by assess: RER {:.3f} (geometric mean of x and y, {} edges), i.e. a "
+                            "Gaussian of sigma "
+                            "{:.4f} px integrated over its pixel",
+                            ag.rer_gm, ag.usable_count, sigma_in));
         } else {
             plan.warnings.push_back("--measure-input: " + ag.message + "; the input is taken as ideal");
         }
     } else {
-        plan.assumptions.push_back("input blur unknown: the input is taken as ideal (only its pixel box); the result is "
-                                   "as sharp as the target or, if the input was blurred, blurrier");
+        plan.assumptions.push_back(
+            "input blur unknown: the input is taken as ideal (only its pixel box); the result is "
+            "as sharp as the target or, if the input was blurred, blurrier");
     }
     const Psf psf = build_psf(target, plan, sigma_in, plan);
 
@@ -457,7 +474,8 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
                 }
                 const double residual = ne.valid ? ne.sigma_dn * plan.input_noise_gain : 0.0;
                 const double want = rad.signal_difference_dn / snr;
-                noise_sigma_band[static_cast<std::size_t>(b - 1)] = std::sqrt(std::max(0.0, want * want - residual * residual));
+                noise_sigma_band[static_cast<std::size_t>(b - 1)] =
+                    std::sqrt(std::max(0.0, want * want - residual * residual));
                 if (b == 1) {
                     plan.noise_sigma_dn_at_15 = want;
                     if (residual > want)
@@ -472,12 +490,14 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
                             ne.sigma_dn, estimator, residual));
                 }
             } else {
-                const double k = electrons_per_dn_for_snr(snr, rad.level_15_dn, rad.signal_difference_dn, target.read_noise_e);
+                const double k =
+                    electrons_per_dn_for_snr(snr, rad.level_15_dn, rad.signal_difference_dn, target.read_noise_e);
                 electrons_per_dn[static_cast<std::size_t>(b - 1)] = k;
                 if (b == 1) {
                     plan.electrons_per_dn = k;
                     plan.read_noise_e = target.read_noise_e;
-                    plan.noise_sigma_dn_at_15 = std::sqrt(rad.level_15_dn * k + target.read_noise_e * target.read_noise_e) / k;
+                    plan.noise_sigma_dn_at_15 =
+                        std::sqrt(rad.level_15_dn * k + target.read_noise_e * target.read_noise_e) / k;
                     plan.assumptions.push_back(fmt::format(
                         "shot + read noise: {:.4g} electrons per input DN, read noise {} e-, chosen so the 15 % level "
                         "has SNR {:.1f}; the input's own noise is taken as negligible",
@@ -543,8 +563,7 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
                 s->index = next++;
                 s->oy0 = s->index * strip_rows;
                 s->oy1 = std::min(plan.out_height, s->oy0 + strip_rows);
-                const ResampleWindow need =
-                    resample_area_input_window({0, s->oy0, plan.out_width, s->oy1}, W, H, rp);
+                const ResampleWindow need = resample_area_input_window({0, s->oy0, plan.out_width, s->oy1}, W, H, rp);
                 s->cy0 = need.y0;
                 s->cy1 = need.y1;
                 if (psf.fft_block_y > 0) {  // FFT blocks are anchored at global row 0
@@ -587,7 +606,8 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
                             run_conv(src.view(), conv);
                             if (masked) {
                                 Image mimg(W, s->ry1 - s->ry0);
-                                for (std::size_t i = 0; i < mask.size(); ++i) mimg.data()[i] = mask[i] ? 1.0f : 0.0f;
+                                for (std::size_t i = 0; i < mask.size(); ++i)
+                                    mimg.data()[i] = mask[i] ? 1.0f : 0.0f;
                                 Image mconv;
                                 run_conv(mimg.view(), mconv);
                                 for (std::int64_t i = 0; i < W * rows; ++i) {
@@ -638,11 +658,13 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
                     s->mask.clear();
                     return s;
                 }) &
-            tbb::make_filter<std::shared_ptr<Strip>, void>(tbb::filter_mode::serial_in_order, [&](std::shared_ptr<Strip> s) {
-                for (int b = 0; b < bands; ++b) writer.write(b + 1, 0, s->oy0, s->out[static_cast<std::size_t>(b)].view());
-                const auto d = ++done;
-                if (progress) progress(static_cast<double>(d) / static_cast<double>(nstrips));
-            }));
+            tbb::make_filter<std::shared_ptr<Strip>, void>(
+                tbb::filter_mode::serial_in_order, [&](std::shared_ptr<Strip> s) {
+                    for (int b = 0; b < bands; ++b)
+                        writer.write(b + 1, 0, s->oy0, s->out[static_cast<std::size_t>(b)].view());
+                    const auto d = ++done;
+                    if (progress) progress(static_cast<double>(d) / static_cast<double>(nstrips));
+                }));
     writer.commit();
     result.strips = nstrips;
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -665,7 +687,8 @@ nlohmann::json to_json(const DegradeParams& p) {
             {"input_sigma_px", opt(p.input_sigma_px)},
             {"input_mtf_nyquist", opt(p.input_mtf_nyquist)},
             {"measure_input", p.measure_input},
-            {"gsd_m", p.gsd.override_m ? nlohmann::json({p.gsd.override_m->first, p.gsd.override_m->second}) : nlohmann::json(nullptr)},
+            {"gsd_m", p.gsd.override_m ? nlohmann::json({p.gsd.override_m->first, p.gsd.override_m->second})
+                                       : nlohmann::json(nullptr)},
             {"min_coverage", p.min_coverage},
             {"strip_rows", p.strip_rows},
             {"cloud_optimized", p.cloud_optimized},
@@ -675,36 +698,37 @@ nlohmann::json to_json(const DegradeParams& p) {
 nlohmann::json to_json(const DegradeResult& r) {
     const DegradePlan& pl = r.plan;
     auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
-    nlohmann::json plan = {{"input_gsd_x_m", pl.input_gsd_x_m},
-                           {"input_gsd_y_m", pl.input_gsd_y_m},
-                           {"input_effective_gsd_x_m", opt(pl.input_effective_gsd_x_m)},
-                           {"input_noise_gain", pl.input_noise_gain},
-                           {"input_effective_gsd_y_m", opt(pl.input_effective_gsd_y_m)},
-                           {"target_gsd_m", pl.target_gsd_m},
-                           {"ratio_x", pl.ratio_x},
-                           {"ratio_y", pl.ratio_y},
-                           {"width_px", pl.out_width},
-                           {"height_px", pl.out_height},
-                           {"target", pl.target_description},
-                           {"view", pl.view_elevation_deg ? nlohmann::json{{"altitude_m", opt(pl.view_altitude_m)},
-                                                                           {"off_nadir_deg", opt(pl.view_off_nadir_deg)},
-                                                                           {"elevation_deg", *pl.view_elevation_deg}}
-                                                          : nlohmann::json(nullptr)},
-                           {"sensor_overrides", pl.sensor_overrides},
-                           {"psf_method", pl.psf_method},
-                           {"applied_sigma_x_px", opt(pl.applied_sigma_x_px)},
-                           {"applied_sigma_y_px", opt(pl.applied_sigma_y_px)},
-                           {"kernel_size_px", pl.kernel_size_px},
-                           {"snr", opt(pl.snr)},
-                           {"noise_model", pl.noise_model},
-                           {"electrons_per_dn", pl.electrons_per_dn},
-                           {"read_noise_e", pl.read_noise_e},
-                           {"noise_sigma_dn_at_15", pl.noise_sigma_dn_at_15},
-                           {"bits", opt(pl.bits)},
-                           {"output_gain", pl.output_gain},
-                           {"output_data_type", to_string(pl.output_type)},
-                           {"assumptions", pl.assumptions},
-                           {"warnings", pl.warnings}};
+    nlohmann::json plan = {
+        {"input_gsd_x_m", pl.input_gsd_x_m},
+        {"input_gsd_y_m", pl.input_gsd_y_m},
+        {"input_effective_gsd_x_m", opt(pl.input_effective_gsd_x_m)},
+        {"input_noise_gain", pl.input_noise_gain},
+        {"input_effective_gsd_y_m", opt(pl.input_effective_gsd_y_m)},
+        {"target_gsd_m", pl.target_gsd_m},
+        {"ratio_x", pl.ratio_x},
+        {"ratio_y", pl.ratio_y},
+        {"width_px", pl.out_width},
+        {"height_px", pl.out_height},
+        {"target", pl.target_description},
+        {"view", pl.view_elevation_deg ? nlohmann::json{{"altitude_m", opt(pl.view_altitude_m)},
+                                                        {"off_nadir_deg", opt(pl.view_off_nadir_deg)},
+                                                        {"elevation_deg", *pl.view_elevation_deg}}
+                                       : nlohmann::json(nullptr)},
+        {"sensor_overrides", pl.sensor_overrides},
+        {"psf_method", pl.psf_method},
+        {"applied_sigma_x_px", opt(pl.applied_sigma_x_px)},
+        {"applied_sigma_y_px", opt(pl.applied_sigma_y_px)},
+        {"kernel_size_px", pl.kernel_size_px},
+        {"snr", opt(pl.snr)},
+        {"noise_model", pl.noise_model},
+        {"electrons_per_dn", pl.electrons_per_dn},
+        {"read_noise_e", pl.read_noise_e},
+        {"noise_sigma_dn_at_15", pl.noise_sigma_dn_at_15},
+        {"bits", opt(pl.bits)},
+        {"output_gain", pl.output_gain},
+        {"output_data_type", to_string(pl.output_type)},
+        {"assumptions", pl.assumptions},
+        {"warnings", pl.warnings}};
     return {{"plan", plan}, {"seconds", r.seconds}, {"strips", r.strips}};
 }
 

@@ -40,7 +40,8 @@ std::optional<Hit> find_hit(const RasterInfo& info, std::initializer_list<const 
             const std::string n = lower(name);
             for (const auto& [k, v] : it->second) {
                 const std::string lk = lower(k);
-                if (lk == n || (lk.size() > n.size() && lk.compare(lk.size() - n.size() - 1, std::string::npos, "." + n) == 0)) {
+                if (lk == n ||
+                    (lk.size() > n.size() && lk.compare(lk.size() - n.size() - 1, std::string::npos, "." + n) == 0)) {
                     const auto dot = k.rfind('.');
                     return Hit{v, fmt::format("metadata: {} {}", *dom ? dom : "default",
                                               dot == std::string::npos ? k : k.substr(dot + 1))};
@@ -139,7 +140,8 @@ std::optional<LookGeometry> degrade_geometry(const RasterInfo& info) {
         } else if (params->contains("sensor") && (*params)["sensor"].is_string()) {
             // Files written before the plan recorded its view: the preset's altitude.
             try {
-                g.altitude_m = sensor::find_sensor_preset((*params)["sensor"].get<std::string>()).description.altitude_m;
+                g.altitude_m =
+                    sensor::find_sensor_preset((*params)["sensor"].get<std::string>()).description.altitude_m;
                 alt_note = fmt::format("altitude {:.0f} km of the {} preset", *g.altitude_m / 1000,
                                        (*params)["sensor"].get<std::string>());
             } catch (const Error&) {
@@ -217,19 +219,22 @@ Acquisition find_acquisition(const RasterInfo& info) {
     if (!a.satellite_elevation_deg)
         a.satellite_elevation_deg =
             find_number(info, {"meanSatEl", "SATELLITE_ELEVATION", "SAT_ELEVATION"}, src, "satellite_elevation_deg");
-    a.satellite_azimuth_deg = find_number(info, {"meanSatAz", "SATELLITE_AZIMUTH", "SAT_AZIMUTH"}, src, "satellite_azimuth_deg");
+    a.satellite_azimuth_deg =
+        find_number(info, {"meanSatAz", "SATELLITE_AZIMUTH", "SAT_AZIMUTH"}, src, "satellite_azimuth_deg");
     if (!a.off_nadir_deg)
-        a.off_nadir_deg = find_number(info, {"meanOffNadirViewAngle", "OFF_NADIR", "OFF_NADIR_ANGLE", "VIEW_ANGLE"}, src,
-                                      "off_nadir_deg");
+        a.off_nadir_deg = find_number(info, {"meanOffNadirViewAngle", "OFF_NADIR", "OFF_NADIR_ANGLE", "VIEW_ANGLE"},
+                                      src, "off_nadir_deg");
     if (!a.sun_elevation_deg)
-        a.sun_elevation_deg = find_number(info, {"meanSunEl", "SUN_ELEVATION", "SUNELEVATION"}, src, "sun_elevation_deg");
+        a.sun_elevation_deg =
+            find_number(info, {"meanSunEl", "SUN_ELEVATION", "SUNELEVATION"}, src, "sun_elevation_deg");
     if (!a.sun_azimuth_deg)
         a.sun_azimuth_deg = find_number(info, {"meanSunAz", "SUN_AZIMUTH", "SUNAZIMUTH"}, src, "sun_azimuth_deg");
 
     if (auto g = degrade_geometry(info)) {
         a.look = *g;
     } else if (a.satellite_elevation_deg && *a.satellite_elevation_deg > 0 && *a.satellite_elevation_deg <= 90) {
-        a.look = LookGeometry{*a.satellite_elevation_deg, a.off_nadir_deg, std::nullopt, src["satellite_elevation_deg"]};
+        a.look =
+            LookGeometry{*a.satellite_elevation_deg, a.off_nadir_deg, std::nullopt, src["satellite_elevation_deg"]};
     } else if (a.off_nadir_deg && *a.off_nadir_deg >= 0) {
         // Off-nadir angle at the satellite -> target elevation on a spherical Earth, at an
         // assumed 600 km orbit (LEO imaging satellites fly 450-800 km: +-1 deg here).
@@ -246,12 +251,15 @@ Acquisition find_acquisition(const RasterInfo& info) {
     return a;
 }
 
-std::optional<LookGeometry> find_look_geometry(const RasterInfo& info) { return find_acquisition(info).look; }
+std::optional<LookGeometry> find_look_geometry(const RasterInfo& info) {
+    return find_acquisition(info).look;
+}
 
 std::optional<double> rpc_view_elevation_deg(const RasterInfo& info, double pixel, double line) {
     if (info.geo.rpc.empty()) return std::nullopt;
     CPLStringList md;
-    for (const auto& [k, v] : info.geo.rpc) md.SetNameValue(k.c_str(), v.c_str());
+    for (const auto& [k, v] : info.geo.rpc)
+        md.SetNameValue(k.c_str(), v.c_str());
     GDALRPCInfoV2 rpc{};
     if (!GDALExtractRPCInfoV2(md.List(), &rpc)) return std::nullopt;
     CPLErrorReset();
@@ -312,11 +320,12 @@ nlohmann::json to_json(const InfoRecord& rec) {
                          {"description", b.description},
                          {"block_size_px", {b.block_x, b.block_y}}});
     }
-    nlohmann::json geo = {{"crs", crs_summary(r.geo.crs_wkt)},
-                          {"crs_code", crs_epsg(r.geo.crs_wkt)},
-                          {"geotransform", r.geo.geotransform ? nlohmann::json(*r.geo.geotransform) : nlohmann::json(nullptr)},
-                          {"gcp_count", r.geo.gcps.size()},
-                          {"has_rpc", !r.geo.rpc.empty()}};
+    nlohmann::json geo = {
+        {"crs", crs_summary(r.geo.crs_wkt)},
+        {"crs_code", crs_epsg(r.geo.crs_wkt)},
+        {"geotransform", r.geo.geotransform ? nlohmann::json(*r.geo.geotransform) : nlohmann::json(nullptr)},
+        {"gcp_count", r.geo.gcps.size()},
+        {"has_rpc", !r.geo.rpc.empty()}};
     const Acquisition& a = rec.acquisition;
     nlohmann::json acq = {{"satellite_id", opt(a.satellite_id)},
                           {"time", opt(a.time)},
@@ -332,7 +341,8 @@ nlohmann::json to_json(const InfoRecord& rec) {
                                                                     {"altitude_m", opt(a.look->altitude_m)}}
                                                    : nlohmann::json(nullptr)}};
     nlohmann::json md = nlohmann::json::object();
-    for (const auto& [dom, items] : r.metadata) md[dom.empty() ? "default" : dom] = items;
+    for (const auto& [dom, items] : r.metadata)
+        md[dom.empty() ? "default" : dom] = items;
     nlohmann::json j = {{"file", r.path.string()},
                         {"status", "ok"},
                         {"driver", r.driver},
@@ -374,7 +384,8 @@ std::string to_text(const InfoRecord& rec) {
                              g.x_max_m, g.y_min_m, g.y_max_m);
         if (g.center_lat_deg && g.center_lon_deg)
             s += fmt::format("  centre: lat {:.6f}, lon {:.6f}\n", *g.center_lat_deg, *g.center_lon_deg);
-        for (const auto& n : g.notes) s += fmt::format("  note: {}\n", n);
+        for (const auto& n : g.notes)
+            s += fmt::format("  note: {}\n", n);
     } else {
         s += fmt::format("  gsd: unknown ({})\n", rec.gsd_error);
     }

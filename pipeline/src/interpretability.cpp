@@ -16,7 +16,8 @@ namespace {
 
 std::string lower(std::string_view s) {
     std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : out)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
 }
 
@@ -98,7 +99,8 @@ std::vector<NiirsCriterion> make_civil() {
         {9, "identify individual grain heads on small grain (e.g. wheat, oats, barley)"},
     };
     std::vector<NiirsCriterion> out;
-    for (const auto& [level, task] : rows) out.push_back({level, NiirsScale::civil, task, false});
+    for (const auto& [level, task] : rows)
+        out.push_back({level, NiirsScale::civil, task, false});
     return out;
 }
 
@@ -129,8 +131,8 @@ double parse_positive(std::string_view s, const char* what, std::string_view spe
     const auto* e = s.data() + s.size();
     auto [ptr, ec] = std::from_chars(b, e, v);
     if (ec != std::errc() || ptr != e || !std::isfinite(v) || v <= 0.0)
-        throw Error(fmt::format("target: {} in '{}' must be a number greater than 0 (got '{}'); use NAME:LENGTH_M:WIDTH_M",
-                                what, spec, s));
+        throw Error(fmt::format(
+            "target: {} in '{}' must be a number greater than 0 (got '{}'); use NAME:LENGTH_M:WIDTH_M", what, spec, s));
     return v;
 }
 
@@ -150,14 +152,14 @@ std::pair<double, double> niirs_grd_band_m(int level) {
     // GRD bands often quoted per level (domain.md §4).
     static constexpr double inf = std::numeric_limits<double>::infinity();
     static const std::array<std::pair<double, double>, 9> bands = {{{9.0, inf},
-                                                                     {4.5, 9.0},
-                                                                     {2.5, 4.5},
-                                                                     {1.2, 2.5},
-                                                                     {0.75, 1.2},
-                                                                     {0.40, 0.75},
-                                                                     {0.20, 0.40},
-                                                                     {0.10, 0.20},
-                                                                     {0.0, 0.10}}};
+                                                                    {4.5, 9.0},
+                                                                    {2.5, 4.5},
+                                                                    {1.2, 2.5},
+                                                                    {0.75, 1.2},
+                                                                    {0.40, 0.75},
+                                                                    {0.20, 0.40},
+                                                                    {0.10, 0.20},
+                                                                    {0.0, 0.10}}};
     if (level < 1 || level > 9) throw Error(fmt::format("niirs_grd_band_m: level must be 1..9 (got {})", level));
     return bands[static_cast<std::size_t>(level - 1)];
 }
@@ -181,10 +183,14 @@ NiirsAssessment assess_niirs(double niirs, NiirsScale scale, int levels_ahead) {
 
 const char* to_string(JohnsonTask t) {
     switch (t) {
-        case JohnsonTask::detection: return "detection";
-        case JohnsonTask::orientation: return "orientation";
-        case JohnsonTask::recognition: return "recognition";
-        case JohnsonTask::identification: return "identification";
+        case JohnsonTask::detection:
+            return "detection";
+        case JohnsonTask::orientation:
+            return "orientation";
+        case JohnsonTask::recognition:
+            return "recognition";
+        case JohnsonTask::identification:
+            return "identification";
     }
     return "unknown";
 }
@@ -192,16 +198,21 @@ const char* to_string(JohnsonTask t) {
 double johnson_n50(JohnsonTask t) {
     // Johnson (1958), cycles across the critical dimension for 50 % probability (domain.md §5).
     switch (t) {
-        case JohnsonTask::detection: return 1.0;
-        case JohnsonTask::orientation: return 1.4;
-        case JohnsonTask::recognition: return 4.0;
-        case JohnsonTask::identification: return 6.4;
+        case JohnsonTask::detection:
+            return 1.0;
+        case JohnsonTask::orientation:
+            return 1.4;
+        case JohnsonTask::recognition:
+            return 4.0;
+        case JohnsonTask::identification:
+            return 6.4;
     }
     return 1.0;
 }
 
 double ttpf_probability(double cycles, double n50) {
-    if (!std::isfinite(cycles) || cycles < 0.0) throw Error(fmt::format("ttpf_probability: cycles must be >= 0 (got {})", cycles));
+    if (!std::isfinite(cycles) || cycles < 0.0)
+        throw Error(fmt::format("ttpf_probability: cycles must be >= 0 (got {})", cycles));
     if (!std::isfinite(n50) || n50 <= 0.0) throw Error(fmt::format("ttpf_probability: n50 must be > 0 (got {})", n50));
     // Target transfer probability function, ACQUIRE / FLIR92 form (domain.md §5: verify before relying).
     const double r = cycles / n50;
@@ -228,8 +239,10 @@ const Target& find_target(std::string_view key) {
     for (const Target& t : target_catalogue())
         if (t.key == k) return t;
     std::string list;
-    for (const Target& t : target_catalogue()) list += (list.empty() ? "" : ", ") + t.key;
-    throw Error(fmt::format("target: unknown target '{}'; built-in targets: {} (or give NAME:LENGTH_M:WIDTH_M)", key, list));
+    for (const Target& t : target_catalogue())
+        list += (list.empty() ? "" : ", ") + t.key;
+    throw Error(
+        fmt::format("target: unknown target '{}'; built-in targets: {} (or give NAME:LENGTH_M:WIDTH_M)", key, list));
 }
 
 Target parse_target(std::string_view spec) {

@@ -15,7 +15,9 @@ namespace {
 
 // Ground resolved distance at which each NIIRS level begins: the coarse bound of its GRD band
 // (niirs_grd_band_m, levels 2..9: 9, 4.5, 2.5, 1.2, 0.75, 0.40, 0.20, 0.10 m).
-double level_grd(int level) { return niirs_grd_band_m(level).second; }
+double level_grd(int level) {
+    return niirs_grd_band_m(level).second;
+}
 constexpr int kFirstLevel = 2;
 constexpr int kLastLevel = 9;
 constexpr double kEps = 1e-9;
@@ -73,15 +75,21 @@ const char* article(const std::string& noun) {
 
 const char* verb(Capability c) {
     switch (c) {
-        case Capability::identify: return "identify";
-        case Capability::recognise: return "recognise";
-        case Capability::detect: return "detect";
-        case Capability::none: return "not detect";
+        case Capability::identify:
+            return "identify";
+        case Capability::recognise:
+            return "recognise";
+        case Capability::detect:
+            return "detect";
+        case Capability::none:
+            return "not detect";
     }
     return "?";
 }
 
-double task_probability(const RuleOdds& r, JohnsonTask t) { return r.tasks[static_cast<std::size_t>(t)].probability; }
+double task_probability(const RuleOdds& r, JohnsonTask t) {
+    return r.tasks[static_cast<std::size_t>(t)].probability;
+}
 
 Capability capability_from(const RuleOdds& r) {
     // The most demanding task with P >= 0.5 (detection, recognition, identification; orientation
@@ -131,8 +139,10 @@ RuleOdds model_rule(const Target& t, double niirs, double sigma) {
 
 std::optional<double> rule_resolution(Rule rule, const ImageQuality& q) {
     switch (rule) {
-        case Rule::niirs_model: return std::nullopt;  // per target
-        case Rule::gsd_nyquist: return 2.0 * q.gsd_m;
+        case Rule::niirs_model:
+            return std::nullopt;  // per target
+        case Rule::gsd_nyquist:
+            return 2.0 * q.gsd_m;
         case Rule::gsd_over_rer:
             if (q.rer && *q.rer > 0) return 2.0 * q.gsd_m / *q.rer;
             return std::nullopt;
@@ -166,7 +176,8 @@ std::string target_sentence(const TargetOdds& t) {
     const std::string& n = t.target.name;
     auto odds = [&](JohnsonTask task) {
         const TaskOdds& o = p.tasks[static_cast<std::size_t>(task)];
-        if (p.rule != Rule::niirs_model || o.probability_low == o.probability_high) return fmt::format("{:.2f}", o.probability);
+        if (p.rule != Rule::niirs_model || o.probability_low == o.probability_high)
+            return fmt::format("{:.2f}", o.probability);
         return fmt::format("{:.2f} ({:.2f}-{:.2f})", o.probability, o.probability_low, o.probability_high);
     };
     auto needs = [&](JohnsonTask task, const char* what) {
@@ -200,8 +211,8 @@ std::string target_sentence(const TargetOdds& t) {
     for (Rule r : t.differing_rules)
         for (const RuleOdds& a : t.alternatives)
             if (a.rule == r)
-                other += fmt::format("{}{} would {} ({:.1f} cycles)", other.empty() ? "" : ", ", to_string(r), verb(a.capability),
-                                     a.cycles);
+                other += fmt::format("{}{} would {} ({:.1f} cycles)", other.empty() ? "" : ", ", to_string(r),
+                                     verb(a.capability), a.cycles);
     if (!other.empty()) s += "; depends on the resolution rule: " + other;
     return s;
 }
@@ -210,9 +221,9 @@ std::vector<std::string> make_verdicts(const Interpretation& it) {
     std::vector<std::string> out;
     const NiirsAssessment& a = it.military;
     const ImageQuality& q = it.quality;
-    const std::string head =
-        q.niirs_sigma > 0 ? fmt::format("At NIIRS {:.1f} +/- {:.1f} ({}, {})", q.niirs, q.niirs_sigma, q.equation, q.basis)
-                          : fmt::format("At NIIRS {:.1f} ({}, {})", q.niirs, q.equation, q.basis);
+    const std::string head = q.niirs_sigma > 0 ? fmt::format("At NIIRS {:.1f} +/- {:.1f} ({}, {})", q.niirs,
+                                                             q.niirs_sigma, q.equation, q.basis)
+                                               : fmt::format("At NIIRS {:.1f} ({}, {})", q.niirs, q.equation, q.basis);
     std::vector<const NiirsCriterion*> top;
     for (const NiirsCriterion& c : a.met)
         if (c.level == a.level) top.push_back(&c);
@@ -220,8 +231,10 @@ std::vector<std::string> make_verdicts(const Interpretation& it) {
         out.push_back(head + " the image supports none of the NIIRS 1 tasks");
     } else {
         bool cited = false;
-        for (const auto* c : top) cited |= c->as_commonly_cited;
-        out.push_back(fmt::format("{} an analyst can {} ({})", head, criteria_list(top, "; and "), level_label(a.level, cited)));
+        for (const auto* c : top)
+            cited |= c->as_commonly_cited;
+        out.push_back(
+            fmt::format("{} an analyst can {} ({})", head, criteria_list(top, "; and "), level_label(a.level, cited)));
     }
     if (!a.not_met.empty()) {
         std::vector<const NiirsCriterion*> next;
@@ -230,21 +243,26 @@ std::vector<std::string> make_verdicts(const Interpretation& it) {
             next.push_back(&c);
             cited |= c.as_commonly_cited;
         }
-        out.push_back(fmt::format("but cannot {} ({})", criteria_list(next, "; or "), level_label(next.front()->level, cited)));
+        out.push_back(
+            fmt::format("but cannot {} ({})", criteria_list(next, "; or "), level_label(next.front()->level, cited)));
     }
     if (!it.borderline.empty()) {
         std::vector<int> levels;
         for (const auto& c : it.borderline)
-            if (c.scale == NiirsScale::visible_military && std::find(levels.begin(), levels.end(), c.level) == levels.end())
+            if (c.scale == NiirsScale::visible_military &&
+                std::find(levels.begin(), levels.end(), c.level) == levels.end())
                 levels.push_back(c.level);
         std::string l;
-        for (int v : levels) l += (l.empty() ? "" : ", ") + std::to_string(v);
+        for (int v : levels)
+            l += (l.empty() ? "" : ", ") + std::to_string(v);
         if (!l.empty())
-            out.push_back(fmt::format("the NIIRS {} tasks are borderline: whether they are met depends on the NIIRS uncertainty "
-                                      "(NIIRS {:.1f} to {:.1f})",
-                                      l, q.niirs - q.niirs_sigma, q.niirs + q.niirs_sigma));
+            out.push_back(
+                fmt::format("the NIIRS {} tasks are borderline: whether they are met depends on the NIIRS uncertainty "
+                            "(NIIRS {:.1f} to {:.1f})",
+                            l, q.niirs - q.niirs_sigma, q.niirs + q.niirs_sigma));
     }
-    for (const TargetOdds& t : it.targets) out.push_back(target_sentence(t));
+    for (const TargetOdds& t : it.targets)
+        out.push_back(target_sentence(t));
     return out;
 }
 
@@ -264,7 +282,8 @@ double niirs_for_grd(double grd_m) {
     if (grd_m >= level_grd(kFirstLevel)) return kFirstLevel - std::log2(grd_m / level_grd(kFirstLevel));
     if (grd_m <= level_grd(kLastLevel)) return kLastLevel + std::log2(level_grd(kLastLevel) / grd_m);
     int level = kFirstLevel;
-    while (level_grd(level + 1) > grd_m) ++level;
+    while (level_grd(level + 1) > grd_m)
+        ++level;
     const double a = level_grd(level), b = level_grd(level + 1);
     return level + std::log(grd_m / a) / std::log(b / a);
 }
@@ -298,10 +317,14 @@ double niirs_for_task(const Target& t, JohnsonTask task) {
 
 const char* to_string(Rule r) {
     switch (r) {
-        case Rule::niirs_model: return "niirs_model";
-        case Rule::gsd_over_rer: return "gsd_over_rer";
-        case Rule::gsd_nyquist: return "gsd_nyquist";
-        case Rule::mtf50: return "mtf50";
+        case Rule::niirs_model:
+            return "niirs_model";
+        case Rule::gsd_over_rer:
+            return "gsd_over_rer";
+        case Rule::gsd_nyquist:
+            return "gsd_nyquist";
+        case Rule::mtf50:
+            return "mtf50";
     }
     return "unknown";
 }
@@ -314,10 +337,14 @@ Rule parse_rule(std::string_view s) {
 
 const char* to_string(Capability c) {
     switch (c) {
-        case Capability::identify: return "identify";
-        case Capability::recognise: return "recognise";
-        case Capability::detect: return "detect";
-        case Capability::none: return "none";
+        case Capability::identify:
+            return "identify";
+        case Capability::recognise:
+            return "recognise";
+        case Capability::detect:
+            return "detect";
+        case Capability::none:
+            return "none";
     }
     return "none";
 }
@@ -365,13 +392,16 @@ Interpretation interpret_image(const ImageQuality& q, const std::vector<Target>&
     }
     const ModelCalibration& cal = model_calibration();
     it.notes.push_back(
-        "scene contrast and clutter are not modelled: a target in clutter, under camouflage or of low contrast needs more "
+        "scene contrast and clutter are not modelled: a target in clutter, under camouflage or of low contrast needs "
+        "more "
         "than these figures");
-    it.notes.push_back(fmt::format(
-        "Johnson probabilities follow from the NIIRS through the scale's ground resolved distance, calibrated on {} published "
-        "NIIRS criteria that name catalogue targets (the pooled calibration misplaces them by {:.1f} NIIRS RMS, {:.1f} at most; "
-        "each of those targets uses its own)",
-        cal.anchors.size(), cal.rms_residual_niirs, cal.max_abs_residual_niirs));
+    it.notes.push_back(
+        fmt::format("Johnson probabilities follow from the NIIRS through the scale's ground resolved distance, "
+                    "calibrated on {} published "
+                    "NIIRS criteria that name catalogue targets (the pooled calibration misplaces them by {:.1f} NIIRS "
+                    "RMS, {:.1f} at most; "
+                    "each of those targets uses its own)",
+                    cal.anchors.size(), cal.rms_residual_niirs, cal.max_abs_residual_niirs));
     it.verdicts = make_verdicts(it);
     return it;
 }
@@ -381,7 +411,10 @@ nlohmann::json to_json(const Interpretation& it) {
     auto crit = [](const std::vector<NiirsCriterion>& v) {
         json a = json::array();
         for (const auto& c : v)
-            a.push_back({{"level", c.level}, {"scale", to_string(c.scale)}, {"task", c.task}, {"as_commonly_cited", c.as_commonly_cited}});
+            a.push_back({{"level", c.level},
+                         {"scale", to_string(c.scale)},
+                         {"task", c.task},
+                         {"as_commonly_cited", c.as_commonly_cited}});
         return a;
     };
     auto rule_json = [](const RuleOdds& r) {
@@ -400,11 +433,14 @@ nlohmann::json to_json(const Interpretation& it) {
     json targets = json::array();
     for (const TargetOdds& t : it.targets) {
         json rules = json::object();
-        for (Rule r : all_rules) rules[to_string(r)] = nullptr;
+        for (Rule r : all_rules)
+            rules[to_string(r)] = nullptr;
         rules[to_string(t.primary.rule)] = rule_json(t.primary);
-        for (const RuleOdds& a : t.alternatives) rules[to_string(a.rule)] = rule_json(a);
+        for (const RuleOdds& a : t.alternatives)
+            rules[to_string(a.rule)] = rule_json(a);
         json differing = json::array();
-        for (Rule r : t.differing_rules) differing.push_back(to_string(r));
+        for (Rule r : t.differing_rules)
+            differing.push_back(to_string(r));
         targets.push_back({{"key", t.target.key},
                            {"target", t.target.name},
                            {"length_m", t.target.length_m},
@@ -434,36 +470,41 @@ nlohmann::json to_json(const Interpretation& it) {
                            {"kappa", a.kappa},
                            {"residual_niirs", a.residual_niirs}});
     const ImageQuality& q = it.quality;
-    return json{{"niirs", q.niirs},
-                {"niirs_standard_error", q.niirs_sigma},
-                {"equation", q.equation},
-                {"basis", q.basis},
-                {"gsd_m", q.gsd_m},
-                {"niirs_level", it.military.level},
-                {"criteria_met", crit(it.military.met)},
-                {"criteria_not_met", crit(it.military.not_met)},
-                {"civil_criteria_met", crit(it.civil.met)},
-                {"civil_criteria_not_met", crit(it.civil.not_met)},
-                {"borderline_criteria", crit(it.borderline)},
-                {"resolution_rule", to_string(it.primary_rule)},
-                {"model",
-                 {{"grd_m", niirs_grd_m(q.niirs)},
-                  {"pooled_kappa", cal.pooled_kappa},
-                  {"rms_residual_niirs", cal.rms_residual_niirs},
-                  {"max_abs_residual_niirs", cal.max_abs_residual_niirs},
-                  {"calibration", anchors},
-                  {"cycles", "sqrt(length x width) / (kappa GRD(NIIRS)); the raw rules divide by 2 GSD, 2 GSD / RER or GSD / MTF50"},
-                  {"probability", "P = (N/N50)^E / (1 + (N/N50)^E), E = 2.7 + 0.7 N/N50; N50 detection 1.0, orientation "
-                                  "1.4, recognition 4.0, identification 6.4 (Johnson 1958)"}}},
-                {"targets", targets},
-                {"verdicts", it.verdicts},
-                {"notes", it.notes}};
+    return json{
+        {"niirs", q.niirs},
+        {"niirs_standard_error", q.niirs_sigma},
+        {"equation", q.equation},
+        {"basis", q.basis},
+        {"gsd_m", q.gsd_m},
+        {"niirs_level", it.military.level},
+        {"criteria_met", crit(it.military.met)},
+        {"criteria_not_met", crit(it.military.not_met)},
+        {"civil_criteria_met", crit(it.civil.met)},
+        {"civil_criteria_not_met", crit(it.civil.not_met)},
+        {"borderline_criteria", crit(it.borderline)},
+        {"resolution_rule", to_string(it.primary_rule)},
+        {"model",
+         {{"grd_m", niirs_grd_m(q.niirs)},
+          {"pooled_kappa", cal.pooled_kappa},
+          {"rms_residual_niirs", cal.rms_residual_niirs},
+          {"max_abs_residual_niirs", cal.max_abs_residual_niirs},
+          {"calibration", anchors},
+          {"cycles",
+           "sqrt(length x width) / (kappa GRD(NIIRS)); the raw rules divide by 2 GSD, 2 GSD / RER or GSD / MTF50"},
+          {"probability",
+           "P = (N/N50)^E / (1 + (N/N50)^E), E = 2.7 + 0.7 N/N50; N50 detection 1.0, orientation "
+           "1.4, recognition 4.0, identification 6.4 (Johnson 1958)"}}},
+        {"targets", targets},
+        {"verdicts", it.verdicts},
+        {"notes", it.notes}};
 }
 
 std::string to_text(const Interpretation& it) {
     std::string s;
-    for (const auto& v : it.verdicts) s += "  - " + v + "\n";
-    for (const auto& n : it.notes) s += "  (" + n + ")\n";
+    for (const auto& v : it.verdicts)
+        s += "  - " + v + "\n";
+    for (const auto& n : it.notes)
+        s += "  (" + n + ")\n";
     return s;
 }
 
@@ -477,7 +518,8 @@ std::string niirs_text(double niirs, double gsd_m) {
                                 giqe::giqe5_validated_gsd_min_m, giqe::giqe5_validated_gsd_max_m));
     if (!q.empty()) {
         s += " (";
-        for (std::size_t i = 0; i < q.size(); ++i) s += (i ? "; " : "") + q[i];
+        for (std::size_t i = 0; i < q.size(); ++i)
+            s += (i ? "; " : "") + q[i];
         s += ")";
     }
     return s;

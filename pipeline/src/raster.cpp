@@ -30,9 +30,9 @@ struct TypeEntry {
 };
 
 constexpr TypeEntry kTypes[] = {
-    {DataType::Byte, GDT_Byte, "Byte", 8},         {DataType::UInt16, GDT_UInt16, "UInt16", 16},
-    {DataType::Int16, GDT_Int16, "Int16", 16},     {DataType::UInt32, GDT_UInt32, "UInt32", 32},
-    {DataType::Int32, GDT_Int32, "Int32", 32},     {DataType::Float32, GDT_Float32, "Float32", 32},
+    {DataType::Byte, GDT_Byte, "Byte", 8},           {DataType::UInt16, GDT_UInt16, "UInt16", 16},
+    {DataType::Int16, GDT_Int16, "Int16", 16},       {DataType::UInt32, GDT_UInt32, "UInt32", 32},
+    {DataType::Int32, GDT_Int32, "Int32", 32},       {DataType::Float32, GDT_Float32, "Float32", 32},
     {DataType::Float64, GDT_Float64, "Float64", 64},
 };
 
@@ -45,9 +45,10 @@ const TypeEntry& entry(DataType t) {
 DataType from_gdal(GDALDataType t, const std::string& path) {
     for (const auto& e : kTypes)
         if (e.gdal == t) return e.type;
-    throw Error(fmt::format("{}: unsupported pixel type {} (satiq reads Byte, UInt16, Int16, UInt32, Int32, "
-                            "Float32 and Float64)",
-                            path.c_str(), GDALGetDataTypeName(t)));
+    throw Error(
+        fmt::format("{}: unsupported pixel type {} (satiq reads Byte, UInt16, Int16, UInt32, Int32, "
+                    "Float32 and Float64)",
+                    path.c_str(), GDALGetDataTypeName(t)));
 }
 
 struct GdalCloser {
@@ -101,9 +102,10 @@ void check_tiff_blocks(GDALDataset& ds, const fs::path& path) {
                 if (!off || !size) continue;  // sparse block: reads as nodata/zero
                 const unsigned long long end = std::strtoull(off, nullptr, 10) + std::strtoull(size, nullptr, 10);
                 if (end > file_size)
-                    throw Error(fmt::format("{}: truncated file: block {},{} of band {} ends at byte {} but the file "
-                                            "has {} bytes",
-                                            path.string(), i, j, b, end, file_size));
+                    throw Error(
+                        fmt::format("{}: truncated file: block {},{} of band {} ends at byte {} but the file "
+                                    "has {} bytes",
+                                    path.string(), i, j, b, end, file_size));
             }
         // Pixel-interleaved files share blocks across bands.
         const char* interleave = ds.GetMetadataItem("INTERLEAVE", "IMAGE_STRUCTURE");
@@ -113,15 +115,20 @@ void check_tiff_blocks(GDALDataset& ds, const fs::path& path) {
 
 }  // namespace
 
-std::string to_string(DataType t) { return entry(t).name; }
+std::string to_string(DataType t) {
+    return entry(t).name;
+}
 
 DataType data_type_from_string(const std::string& name) {
     for (const auto& e : kTypes)
         if (EQUAL(e.name, name.c_str())) return e.type;
-    throw Error(fmt::format("unknown data type '{}' (use Byte, UInt16, Int16, UInt32, Int32, Float32 or Float64)", name));
+    throw Error(
+        fmt::format("unknown data type '{}' (use Byte, UInt16, Int16, UInt32, Int32, Float32 or Float64)", name));
 }
 
-int data_type_bits(DataType t) { return entry(t).bits; }
+int data_type_bits(DataType t) {
+    return entry(t).bits;
+}
 
 std::string last_gdal_error() {
     const char* msg = CPLGetLastErrorMsg();
@@ -178,14 +185,16 @@ Raster Raster::open(const fs::path& path) {
             std::string rest = stem.substr(4);
             const auto under = rest.rfind('_');
             for (const std::string& n : {rest, under == std::string::npos ? rest : rest.substr(0, under)})
-                for (const char* pre : {"DIM_", "RPC_"}) names.push_back(pre + n + ".XML");
+                for (const char* pre : {"DIM_", "RPC_"})
+                    names.push_back(pre + n + ".XML");
         }
         for (const auto& n : names)
             if (fs::is_regular_file(path.parent_path() / n, ec)) siblings.AddString(n.c_str());
     }
     CPLErrorReset();
-    DatasetPtr ds(GDALDataset::FromHandle(GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
-                                                     nullptr, nullptr, siblings.empty() ? nullptr : siblings.List())));
+    DatasetPtr ds(
+        GDALDataset::FromHandle(GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
+                                           nullptr, nullptr, siblings.empty() ? nullptr : siblings.List())));
     if (!ds) {
         if (CPLGetLastErrorType() == CE_None || CPLGetLastErrorNo() == CPLE_OpenFailed)
             throw Error(fmt::format("{}: not a raster format GDAL recognises", path.string()));
@@ -199,7 +208,10 @@ Raster Raster::open(const fs::path& path) {
     RasterInfo& info = r.m_info;
     info.path = path;
     info.driver = ds->GetDriver() ? ds->GetDriver()->GetDescription() : "";
-    info.driver_long = ds->GetDriver() ? (ds->GetDriver()->GetMetadataItem(GDAL_DMD_LONGNAME) ? ds->GetDriver()->GetMetadataItem(GDAL_DMD_LONGNAME) : "") : "";
+    info.driver_long = ds->GetDriver() ? (ds->GetDriver()->GetMetadataItem(GDAL_DMD_LONGNAME)
+                                              ? ds->GetDriver()->GetMetadataItem(GDAL_DMD_LONGNAME)
+                                              : "")
+                                       : "";
     info.width = ds->GetRasterXSize();
     info.height = ds->GetRasterYSize();
 
@@ -222,9 +234,10 @@ Raster Raster::open(const fs::path& path) {
         const bool is_default = gt[0] == 0 && gt[1] == 1 && gt[2] == 0 && gt[3] == 0 && gt[4] == 0 && gt[5] == 1;
         if (!is_default) {
             if (gt[1] * gt[5] - gt[2] * gt[4] == 0.0)
-                throw Error(fmt::format("{}: invalid geotransform: zero pixel size (column and row vectors "
-                                        "({}, {}) and ({}, {}) span no area)",
-                                        path.string(), gt[1], gt[4], gt[2], gt[5]));
+                throw Error(
+                    fmt::format("{}: invalid geotransform: zero pixel size (column and row vectors "
+                                "({}, {}) and ({}, {}) span no area)",
+                                path.string(), gt[1], gt[4], gt[2], gt[5]));
             info.geo.geotransform = std::array<double, 6>{gt[0], gt[1], gt[2], gt[3], gt[4], gt[5]};
         }
     }
@@ -266,7 +279,8 @@ Raster Raster::open(const fs::path& path) {
 
 void Raster::read_into(int band, const Window& w, ImageView<float> out) const {
     if (band < 1 || band > band_count())
-        throw Error(fmt::format("{}: band {} does not exist (the file has {})", m_info.path.string(), band, band_count()));
+        throw Error(
+            fmt::format("{}: band {} does not exist (the file has {})", m_info.path.string(), band, band_count()));
     if (w.x < 0 || w.y < 0 || w.width < 0 || w.height < 0 || w.x + w.width > m_info.width ||
         w.y + w.height > m_info.height)
         throw Error(fmt::format("{}: window {},{} {}x{} lies outside the {}x{} raster", m_info.path.string(), w.x, w.y,
@@ -276,10 +290,10 @@ void Raster::read_into(int band, const Window& w, ImageView<float> out) const {
     if (w.width == 0 || w.height == 0) return;
     CPLErrorReset();
     GDALRasterBand* rb = m_impl->ds->GetRasterBand(band);
-    const CPLErr err = rb->RasterIO(GF_Read, static_cast<int>(w.x), static_cast<int>(w.y), static_cast<int>(w.width),
-                                    static_cast<int>(w.height), out.data, static_cast<int>(w.width),
-                                    static_cast<int>(w.height), GDT_Float32, sizeof(float),
-                                    static_cast<GSpacing>(out.stride * sizeof(float)), nullptr);
+    const CPLErr err =
+        rb->RasterIO(GF_Read, static_cast<int>(w.x), static_cast<int>(w.y), static_cast<int>(w.width),
+                     static_cast<int>(w.height), out.data, static_cast<int>(w.width), static_cast<int>(w.height),
+                     GDT_Float32, sizeof(float), static_cast<GSpacing>(out.stride * sizeof(float)), nullptr);
     if (err != CE_None) fail(m_info.path, fmt::format("read error in band {}", band));
 }
 
@@ -305,7 +319,8 @@ MaskedImage Raster::read_masked(int band, const Window& w) const {
                                         static_cast<int>(w.width), static_cast<int>(w.height), GDT_Byte, 0, 0,
                                         nullptr) != CE_None)
             fail(m_info.path, fmt::format("read error in the mask of band {}", band));
-        for (auto& v : m.mask) v = v != 0;
+        for (auto& v : m.mask)
+            v = v != 0;
     }
     if (is_float) {
         const float* p = m.pixels.data();
@@ -320,9 +335,11 @@ MaskedImage Raster::read_masked(int band, const Window& w) const {
 
 Image Raster::read_decimated(int band, std::int64_t max_side_px) const {
     if (band < 1 || band > band_count())
-        throw Error(fmt::format("{}: band {} does not exist (the file has {})", m_info.path.string(), band, band_count()));
+        throw Error(
+            fmt::format("{}: band {} does not exist (the file has {})", m_info.path.string(), band, band_count()));
     const std::int64_t w = m_info.width, h = m_info.height;
-    const double f = std::max(1.0, static_cast<double>(std::max(w, h)) / static_cast<double>(std::max<std::int64_t>(1, max_side_px)));
+    const double f = std::max(
+        1.0, static_cast<double>(std::max(w, h)) / static_cast<double>(std::max<std::int64_t>(1, max_side_px)));
     const std::int64_t ow = std::max<std::int64_t>(1, static_cast<std::int64_t>(w / f));
     const std::int64_t oh = std::max<std::int64_t>(1, static_cast<std::int64_t>(h / f));
     Image img(ow, oh);
@@ -400,8 +417,9 @@ void validate_options(const fs::path& path, const WriteOptions& o) {
     static const char* kCompressions[] = {"DEFLATE", "LZW", "ZSTD", "NONE"};
     if (std::none_of(std::begin(kCompressions), std::end(kCompressions),
                      [&](const char* c) { return EQUAL(c, o.compression.c_str()); }))
-        throw Error(fmt::format("{}: compression '{}' is not lossless or not supported (use DEFLATE, LZW, ZSTD or NONE)",
-                                path.string(), o.compression));
+        throw Error(
+            fmt::format("{}: compression '{}' is not lossless or not supported (use DEFLATE, LZW, ZSTD or NONE)",
+                        path.string(), o.compression));
     if (o.tile_size < 16 || o.tile_size % 16 != 0)
         throw Error(fmt::format("{}: tile size {} must be a positive multiple of 16", path.string(), o.tile_size));
 }
@@ -432,7 +450,8 @@ RasterWriter::RasterWriter(const fs::path& path, std::int64_t width, std::int64_
     init_gdal();
     validate_options(path, options);
     if (width < 1 || height < 1 || bands < 1)
-        throw Error(fmt::format("{}: cannot write an empty raster ({}x{}, {} bands)", path.string(), width, height, bands));
+        throw Error(
+            fmt::format("{}: cannot write an empty raster ({}x{}, {} bands)", path.string(), width, height, bands));
     if (width > std::numeric_limits<int>::max() || height > std::numeric_limits<int>::max())
         throw Error(fmt::format("{}: raster {}x{} is larger than GDAL supports", path.string(), width, height));
     {
@@ -465,8 +484,8 @@ RasterWriter::RasterWriter(const fs::path& path, std::int64_t width, std::int64_
     co.SetNameValue("BIGTIFF", raw_bytes > 3.9e9 ? "YES" : "NO");
     if (bands > 1) co.SetNameValue("INTERLEAVE", "BAND");
     CPLErrorReset();
-    m.ds.reset(drv->Create(m.temp_path.c_str(), static_cast<int>(width), static_cast<int>(height), bands, te.gdal,
-                           co.List()));
+    m.ds.reset(
+        drv->Create(m.temp_path.c_str(), static_cast<int>(width), static_cast<int>(height), bands, te.gdal, co.List()));
     if (!m.ds) {
         m.discard();
         fail(path, "cannot create the output file");
@@ -499,10 +518,12 @@ RasterWriter::RasterWriter(const fs::path& path, std::int64_t width, std::int64_
     }
     if (!geo.rpc.empty()) {
         CPLStringList rpc;
-        for (const auto& [k, v] : geo.rpc) rpc.SetNameValue(k.c_str(), v.c_str());
+        for (const auto& [k, v] : geo.rpc)
+            rpc.SetNameValue(k.c_str(), v.c_str());
         m.ds->SetMetadata(rpc.List(), "RPC");
     }
-    for (const auto& [k, v] : options.metadata) m.ds->SetMetadataItem(k.c_str(), v.c_str());
+    for (const auto& [k, v] : options.metadata)
+        m.ds->SetMetadataItem(k.c_str(), v.c_str());
     for (int b = 1; b <= bands; ++b)
         if (options.nodata) m.ds->GetRasterBand(b)->SetNoDataValue(*options.nodata);
 }
@@ -530,13 +551,27 @@ void RasterWriter::write(int band, std::int64_t x0, std::int64_t y0, ConstImageV
         void* dst = m.scratch.data() + static_cast<std::size_t>(y * px.width) * bytes;
         const float* src = px.row(y);
         switch (m.options.type) {
-            case DataType::Byte: convert_row(src, static_cast<std::uint8_t*>(dst), px.width, m.options.nodata); break;
-            case DataType::UInt16: convert_row(src, static_cast<std::uint16_t*>(dst), px.width, m.options.nodata); break;
-            case DataType::Int16: convert_row(src, static_cast<std::int16_t*>(dst), px.width, m.options.nodata); break;
-            case DataType::UInt32: convert_row(src, static_cast<std::uint32_t*>(dst), px.width, m.options.nodata); break;
-            case DataType::Int32: convert_row(src, static_cast<std::int32_t*>(dst), px.width, m.options.nodata); break;
-            case DataType::Float32: convert_row(src, static_cast<float*>(dst), px.width, m.options.nodata); break;
-            case DataType::Float64: convert_row(src, static_cast<double*>(dst), px.width, m.options.nodata); break;
+            case DataType::Byte:
+                convert_row(src, static_cast<std::uint8_t*>(dst), px.width, m.options.nodata);
+                break;
+            case DataType::UInt16:
+                convert_row(src, static_cast<std::uint16_t*>(dst), px.width, m.options.nodata);
+                break;
+            case DataType::Int16:
+                convert_row(src, static_cast<std::int16_t*>(dst), px.width, m.options.nodata);
+                break;
+            case DataType::UInt32:
+                convert_row(src, static_cast<std::uint32_t*>(dst), px.width, m.options.nodata);
+                break;
+            case DataType::Int32:
+                convert_row(src, static_cast<std::int32_t*>(dst), px.width, m.options.nodata);
+                break;
+            case DataType::Float32:
+                convert_row(src, static_cast<float*>(dst), px.width, m.options.nodata);
+                break;
+            case DataType::Float64:
+                convert_row(src, static_cast<double*>(dst), px.width, m.options.nodata);
+                break;
         }
     }
     CPLErrorReset();
@@ -569,7 +604,8 @@ void RasterWriter::commit() {
         co.SetNameValue("COMPRESS", m.options.compression.c_str());
         co.SetNameValue("BLOCKSIZE", std::to_string(std::max(m.options.tile_size, 64)).c_str());
         const bool is_float = m.options.type == DataType::Float32 || m.options.type == DataType::Float64;
-        if (!EQUAL(m.options.compression.c_str(), "NONE")) co.SetNameValue("PREDICTOR", is_float ? "FLOATING_POINT" : "YES");
+        if (!EQUAL(m.options.compression.c_str(), "NONE"))
+            co.SetNameValue("PREDICTOR", is_float ? "FLOATING_POINT" : "YES");
         co.SetNameValue("BIGTIFF", "IF_SAFER");
         co.SetNameValue("OVERVIEW_RESAMPLING", "AVERAGE");
         DatasetPtr out(cog->CreateCopy(cog_tmp.c_str(), m.ds.get(), FALSE, co.List(), nullptr, nullptr));
@@ -594,7 +630,8 @@ void RasterWriter::commit() {
     fs::rename(ready, m.final_path, ec);
     if (ec) {
         fs::remove(ready, ec);
-        throw Error(fmt::format("{}: cannot rename the finished file into place: {}", m.final_path.string(), ec.message()));
+        throw Error(
+            fmt::format("{}: cannot rename the finished file into place: {}", m.final_path.string(), ec.message()));
     }
     // An .aux.xml left from an earlier file of the same name would override what we wrote.
     fs::remove(fs::path(m.final_path.string() + ".aux.xml"), ec);

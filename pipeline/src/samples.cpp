@@ -26,13 +26,14 @@ constexpr double kAirfieldMaxDn11Bit = 2047.0;
 
 void validate_output(const char* op, const SampleOutput& out) {
     if (out.image_path.empty()) throw Error(fmt::format("{}: the output path is empty", op));
-    if (out.bits != 8 && out.bits != 16) throw UsageError(fmt::format("{}: --bits must be 8 or 16 (got {})", op, out.bits));
+    if (out.bits != 8 && out.bits != 16)
+        throw UsageError(fmt::format("{}: --bits must be 8 or 16 (got {})", op, out.bits));
     if (!std::isfinite(out.gsd_m) || out.gsd_m <= 0.0 || out.gsd_m > 1000.0)
         throw UsageError(fmt::format("{}: --gsd-m must be in (0, 1000] metres (got {})", op, out.gsd_m));
     const bool utm = (out.epsg >= 32601 && out.epsg <= 32660) || (out.epsg >= 32701 && out.epsg <= 32760);
     if (!utm)
-        throw UsageError(fmt::format("{}: --epsg must be a WGS 84 / UTM zone, 32601..32660 or 32701..32760 (got {})", op,
-                                out.epsg));
+        throw UsageError(
+            fmt::format("{}: --epsg must be a WGS 84 / UTM zone, 32601..32660 or 32701..32760 (got {})", op, out.epsg));
     if (!std::isfinite(out.origin_easting_m) || !std::isfinite(out.origin_northing_m))
         throw UsageError(fmt::format("{}: --origin-m must be finite", op));
     if (out.image_path.has_parent_path() && !out.image_path.parent_path().empty() &&
@@ -57,7 +58,8 @@ GeoReference utm_geo(const SampleOutput& out) {
     GeoReference geo;
     geo.crs_wkt = wkt ? wkt : "";
     CPLFree(wkt);
-    geo.geotransform = std::array<double, 6>{out.origin_easting_m, out.gsd_m, 0.0, out.origin_northing_m, 0.0, -out.gsd_m};
+    geo.geotransform =
+        std::array<double, 6>{out.origin_easting_m, out.gsd_m, 0.0, out.origin_northing_m, 0.0, -out.gsd_m};
     return geo;
 }
 
@@ -111,7 +113,8 @@ void write_image(const SampleOutput& out, const Image& img, const char* target) 
     wo.type = out.bits == 8 ? DataType::Byte : DataType::UInt16;
     wo.compression = "DEFLATE";
     wo.tile_size = 256;
-    wo.metadata = {{"SATIQ_SYNTH_TARGET", target}, {"SATIQ_TRUTH_FILE", truth_path_for(out.image_path).filename().string()}};
+    wo.metadata = {{"SATIQ_SYNTH_TARGET", target},
+                   {"SATIQ_TRUTH_FILE", truth_path_for(out.image_path).filename().string()}};
     write_raster(out.image_path, {img.view()}, utm_geo(out), wo);
 }
 
@@ -170,8 +173,8 @@ SampleResult write_edge_sample(const EdgeSample& sample, const SampleOutput& out
     const double max_dn = max_dn_for_bits(out.bits);
     for (const double v : {p.dark_dn, p.bright_dn})
         if (!(v >= 0.0 && v <= max_dn))
-            throw UsageError(fmt::format("{}: --dark-dn and --bright-dn must be in [0, {}] for {}-bit output", op, max_dn,
-                                    out.bits));
+            throw UsageError(fmt::format("{}: --dark-dn and --bright-dn must be in [0, {}] for {}-bit output", op,
+                                         max_dn, out.bits));
     if (!(p.bright_dn > p.dark_dn)) throw UsageError(fmt::format("{}: --bright-dn must exceed --dark-dn", op));
 
     Image img = render_edge(p, sample.width_px, sample.height_px);
@@ -205,7 +208,8 @@ SampleResult write_edge_sample(const EdgeSample& sample, const SampleOutput& out
                "the issue's model: ESF(d) = integral_{d-0.5}^{d+0.5} Phi(u / sigma) du (Gaussian CDF convolved with a "
                "unit box), MTF(f) = exp(-2 pi^2 sigma^2 f^2) |sinc f|; the *_analytic values below"}};
     const json analytic = edge_truth_json(box_gaussian_edge_truth(p.sigma_px), "analytic");
-    for (auto it = analytic.begin(); it != analytic.end(); ++it) edge[it.key()] = it.value();
+    for (auto it = analytic.begin(); it != analytic.end(); ++it)
+        edge[it.key()] = it.value();
     json sq = edge_truth_json(square_pixel_edge_truth(p.sigma_px, p.angle_deg), "square_pixel");
     sq["definition"] =
         "what the pixels hold along the normal: the square pixel projects to a box of |cos a| convolved with a box "
@@ -230,8 +234,8 @@ SampleResult write_tribar_sample(const TribarSample& sample, const SampleOutput&
     const double max_dn = max_dn_for_bits(out.bits);
     for (const double v : {p.background_dn, p.bar_dn})
         if (!(v >= 0.0 && v <= max_dn))
-            throw UsageError(fmt::format("{}: --background-dn and --bar-dn must be in [0, {}] for {}-bit output", op, max_dn,
-                                    out.bits));
+            throw UsageError(fmt::format("{}: --background-dn and --bar-dn must be in [0, {}] for {}-bit output", op,
+                                         max_dn, out.bits));
     const auto layout = tribar_layout(p, sample.width_px, sample.height_px);
     Image img(sample.width_px, sample.height_px);
     render_tribar(p, layout, img.view());
@@ -241,7 +245,8 @@ SampleResult write_tribar_sample(const TribarSample& sample, const SampleOutput&
     json elements = json::array();
     for (const auto& e : layout) {
         json bars = json::array();
-        for (const auto& r : e.bars) bars.push_back({r.x0, r.y0, r.x1, r.y1});
+        for (const auto& r : e.bars)
+            bars.push_back({r.x0, r.y0, r.x1, r.y1});
         const double w = e.bar_width_px;
         elements.push_back({{"index", e.index},
                             {"orientation", e.bars_vertical ? "vertical_bars" : "horizontal_bars"},
@@ -293,7 +298,8 @@ SampleResult write_airfield_sample(const AirfieldSample& sample, const SampleOut
     const double max_dn = max_dn_for_bits(out.bits);
     const double scale = out.bits == 8 ? 255.0 / kAirfieldMaxDn11Bit : 1.0;
     if (scale != 1.0)
-        for (float& v : img.pixels()) v = static_cast<float>(v * scale);
+        for (float& v : img.pixels())
+            v = static_cast<float>(v * scale);
     add_gaussian_noise(img.view(), p.noise_sigma_dn, p.seed);
     quantize_dn(img.view(), 0.0, out.bits == 8 ? max_dn : kAirfieldMaxDn11Bit);
     write_image(out, img, "airfield");
@@ -344,8 +350,9 @@ SampleResult write_airfield_sample(const AirfieldSample& sample, const SampleOut
          "centre_px in continuous pixel coordinates; heading_deg is the compass bearing of the nose or long axis, "
          "clockwise from grid north (up the image); length along the heading, width across it (span for aircraft)"},
         {"edge_model", edge_truth_json(box_gaussian_edge_truth(p.sigma_px), "analytic")},
-        {"heading_note", "the runway, taxiway and apron run at 092 degrees: their long edges are slanted 2 degrees off "
-                         "the image rows"}};
+        {"heading_note",
+         "the runway, taxiway and apron run at 092 degrees: their long edges are slanted 2 degrees off "
+         "the image rows"}};
     truth["objects"] = objects;
     return finish(out, std::move(truth));
 }

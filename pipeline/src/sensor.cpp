@@ -54,7 +54,8 @@ Sampled sample(const TransferFunction1d& t, double f_max) {
     Sampled s;
     s.h = f_max / static_cast<double>(n);
     s.t.resize(n + 1);
-    for (std::size_t i = 0; i <= n; ++i) s.t[i] = t(static_cast<double>(i) * s.h);
+    for (std::size_t i = 0; i <= n; ++i)
+        s.t[i] = t(static_cast<double>(i) * s.h);
     return s;
 }
 
@@ -105,7 +106,8 @@ double fwhm_of(const Lsf& lsf) {
 template <class Er>
 double overshoot_of(const Er& er) {
     std::vector<double> v;
-    for (int k = 0; k <= 8; ++k) v.push_back(er(1.0 + 0.25 * k));
+    for (int k = 0; k <= 8; ++k)
+        v.push_back(er(1.0 + 0.25 * k));
     bool rising = true;
     for (std::size_t i = 1; i < v.size(); ++i)
         if (v[i] < v[i - 1]) rising = false;
@@ -127,8 +129,12 @@ double mtf50_from_samples(const Sampled& s) {
     return static_cast<double>(s.t.size() - 1) * s.h;
 }
 
-double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::numbers::sqrt2); }
-double normal_pdf(double z) { return std::exp(-0.5 * z * z) / std::sqrt(2.0 * pi); }
+double normal_cdf(double z) {
+    return 0.5 * std::erfc(-z / std::numbers::sqrt2);
+}
+double normal_pdf(double z) {
+    return std::exp(-0.5 * z * z) / std::sqrt(2.0 * pi);
+}
 
 std::string normalise_name(std::string_view s) {
     std::string out;
@@ -153,7 +159,8 @@ double annular_aperture_otf(double nu, double eps) {
     // "Transfer function for an annular aperture", JOSA 46(4):285, 1956; the same form is given in
     // Schott, "Remote Sensing: The Image Chain Approach" (2nd ed., 2007) and Fiete, "Modeling the
     // Imaging Chain of Digital Cameras" (SPIE 2010). nu = f / (1/(lambda F#)).
-    if (!(eps >= 0.0 && eps < 1.0)) throw Error(fmt::format("annular_aperture_otf: obscuration must be in [0, 1) (got {})", eps));
+    if (!(eps >= 0.0 && eps < 1.0))
+        throw Error(fmt::format("annular_aperture_otf: obscuration must be in [0, 1) (got {})", eps));
     nu = std::abs(nu);
     if (nu >= 1.0) return 0.0;
     const double a = (2.0 / pi) * (std::acos(nu) - nu * std::sqrt(1.0 - nu * nu));
@@ -266,8 +273,8 @@ double sigma_from_mtf_nyquist(double mtf_nyquist) {
     const double max_mtf = 2.0 / pi;  // sinc(0.5): the pixel alone
     if (!std::isfinite(mtf_nyquist) || mtf_nyquist <= 0.0 || mtf_nyquist > max_mtf)
         throw Error(fmt::format(
-            "sensor: mtf_nyquist must be in (0, {:.4f}] (a square pixel alone gives 2/pi at Nyquist) (got {})",
-            max_mtf, mtf_nyquist));
+            "sensor: mtf_nyquist must be in (0, {:.4f}] (a square pixel alone gives 2/pi at Nyquist) (got {})", max_mtf,
+            mtf_nyquist));
     // exp(-2 pi^2 s^2 / 4) (2/pi) = m  =>  s^2 = -2 ln(m pi / 2) / pi^2.
     const double v = -2.0 * std::log(mtf_nyquist * pi / 2.0) / (pi * pi);
     return std::sqrt(std::max(0.0, v));
@@ -277,11 +284,12 @@ double sigma_from_mtf_nyquist(double mtf_nyquist) {
 
 void SensorDescription::validate() const {
     require_positive("altitude_m", altitude_m);
-    if (off_nadir_deg && elevation_deg)
-        throw Error("sensor: give either off_nadir_deg or elevation_deg, not both");
+    if (off_nadir_deg && elevation_deg) throw Error("sensor: give either off_nadir_deg or elevation_deg, not both");
     require_positive("aperture_diameter_m", aperture_diameter_m);
-    if (!std::isfinite(central_obscuration_ratio) || central_obscuration_ratio < 0.0 || central_obscuration_ratio >= 1.0)
-        throw Error(fmt::format("sensor: central_obscuration_ratio must be in [0, 1) (got {})", central_obscuration_ratio));
+    if (!std::isfinite(central_obscuration_ratio) || central_obscuration_ratio < 0.0 ||
+        central_obscuration_ratio >= 1.0)
+        throw Error(
+            fmt::format("sensor: central_obscuration_ratio must be in [0, 1) (got {})", central_obscuration_ratio));
     require_positive("focal_length_m", focal_length_m);
     require_positive("detector_pitch_m", detector_pitch_m);
     require_positive("fill_factor", fill_factor);
@@ -310,7 +318,8 @@ void SensorDescription::validate() const {
         require_positive("radiometry.atmospheric_transmittance", r.atmospheric_transmittance);
         require_non_negative("radiometry.path_radiance_w_m2_sr_um", r.path_radiance_w_m2_sr_um);
         if (!(r.solar_zenith_deg >= 0.0 && r.solar_zenith_deg < 90.0))
-            throw Error(fmt::format("sensor: radiometry.solar_zenith_deg must be in [0, 90) (got {})", r.solar_zenith_deg));
+            throw Error(
+                fmt::format("sensor: radiometry.solar_zenith_deg must be in [0, 90) (got {})", r.solar_zenith_deg));
     }
 }
 
@@ -350,7 +359,9 @@ DetectorNoise SensorModel::detector_noise() const {
     return {m_figures.snr, m_desc.full_well_e, m_desc.read_noise_e, m_desc.bits};
 }
 
-double SensorModel::gsd_m() const { return m_simple ? m_simple_spec.gsd_m : m_figures.gsd_ground_m; }
+double SensorModel::gsd_m() const {
+    return m_simple ? m_simple_spec.gsd_m : m_figures.gsd_ground_m;
+}
 
 std::optional<double> SensorModel::gaussian_sigma_px() const {
     if (m_simple) return m_sigma_px;
@@ -370,10 +381,14 @@ double SensorModel::transfer(double fx, double fy, MtfPart part) const {
         const double pre = gaussian_transfer(rho, m_sigma_px);
         const double det = sinc(fx) * sinc(fy);
         switch (part) {
-            case MtfPart::system: return pre * det;
-            case MtfPart::pre_detector: return pre;
-            case MtfPart::detector: return det;
-            case MtfPart::optics: return pre;
+            case MtfPart::system:
+                return pre * det;
+            case MtfPart::pre_detector:
+                return pre;
+            case MtfPart::detector:
+                return det;
+            case MtfPart::optics:
+                return pre;
         }
         return 0.0;
     }
@@ -398,15 +413,21 @@ double SensorModel::transfer(double fx, double fy, MtfPart part) const {
         return sinc(fx * a) * sinc(fy * a);
     };
     switch (part) {
-        case MtfPart::system: return pre() * det();
-        case MtfPart::pre_detector: return pre();
-        case MtfPart::detector: return det();
-        case MtfPart::optics: return optics();
+        case MtfPart::system:
+            return pre() * det();
+        case MtfPart::pre_detector:
+            return pre();
+        case MtfPart::detector:
+            return det();
+        case MtfPart::optics:
+            return optics();
     }
     return 0.0;
 }
 
-double SensorModel::mtf(double fx, double fy, MtfPart part) const { return std::abs(transfer(fx, fy, part)); }
+double SensorModel::mtf(double fx, double fy, MtfPart part) const {
+    return std::abs(transfer(fx, fy, part));
+}
 
 TransferFunction SensorModel::transfer_function(MtfPart part) const {
     SensorModel copy = *this;
@@ -419,7 +440,8 @@ void SensorModel::compute_figures() {
     f.simple = m_simple;
     if (m_simple) {
         const SimpleSensorSpec& s = m_simple_spec;
-        f.gsd_normal_m = f.gsd_ground_across_m = f.gsd_ground_along_look_m = f.gsd_ground_m = f.gsd_weighted_m = s.gsd_m;
+        f.gsd_normal_m = f.gsd_ground_across_m = f.gsd_ground_along_look_m = f.gsd_ground_m = f.gsd_weighted_m =
+            s.gsd_m;
         f.gaussian_sigma_px = m_sigma_px;
         f.snr = s.snr;
         // Analytic Gaussian-box edge (domain.md §7).
@@ -516,9 +538,12 @@ void SensorModel::compute_figures() {
 
 const char* to_string(FigureNote::Kind k) {
     switch (k) {
-        case FigureNote::Kind::source: return "source";
-        case FigureNote::Kind::assumed: return "assumed";
-        case FigureNote::Kind::derived: return "derived";
+        case FigureNote::Kind::source:
+            return "source";
+        case FigureNote::Kind::assumed:
+            return "assumed";
+        case FigureNote::Kind::derived:
+            return "derived";
     }
     return "unknown";
 }
@@ -549,9 +574,9 @@ std::vector<SensorPreset> parse_sensor_presets(const std::string& json_text) {
                 throw Error(fmt::format("sensor presets: {}: figure {} needs a numeric \"value\"", p.name, it.key()));
             int marks = 0;
             FigureNote note;
-            for (auto [key, kind] : {std::pair{"source", FigureNote::Kind::source},
-                                     std::pair{"assumed", FigureNote::Kind::assumed},
-                                     std::pair{"derived", FigureNote::Kind::derived}}) {
+            for (auto [key, kind] :
+                 {std::pair{"source", FigureNote::Kind::source}, std::pair{"assumed", FigureNote::Kind::assumed},
+                  std::pair{"derived", FigureNote::Kind::derived}}) {
                 if (v.contains(key)) {
                     if (!v[key].is_string() || v[key].get<std::string>().empty())
                         throw Error(fmt::format("sensor presets: {}: figure {}: \"{}\" must be a non-empty text",
@@ -568,8 +593,7 @@ std::vector<SensorPreset> parse_sensor_presets(const std::string& json_text) {
             p.provenance[it.key()] = note;
         }
         auto num = [&](const char* key) {
-            if (!figs.contains(key))
-                throw Error(fmt::format("sensor presets: {}: missing figure {}", p.name, key));
+            if (!figs.contains(key)) throw Error(fmt::format("sensor presets: {}: missing figure {}", p.name, key));
             return figs[key]["value"].get<double>();
         };
         SensorDescription& d = p.description;
@@ -612,7 +636,8 @@ const std::vector<SensorPreset>& sensor_presets() {
 
 std::vector<std::string> sensor_preset_names() {
     std::vector<std::string> names;
-    for (const SensorPreset& p : sensor_presets()) names.push_back(p.name);
+    for (const SensorPreset& p : sensor_presets())
+        names.push_back(p.name);
     return names;
 }
 
@@ -621,7 +646,8 @@ const SensorPreset& find_sensor_preset(std::string_view name) {
     for (const SensorPreset& p : sensor_presets())
         if (normalise_name(p.name) == key || normalise_name(p.display_name) == key) return p;
     std::string list;
-    for (const SensorPreset& p : sensor_presets()) list += (list.empty() ? "" : ", ") + p.name;
+    for (const SensorPreset& p : sensor_presets())
+        list += (list.empty() ? "" : ", ") + p.name;
     throw Error(fmt::format("unknown sensor preset '{}'; valid names: {}", name, list));
 }
 

@@ -4,8 +4,8 @@
 #include <fstream>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
 #include <ogr_spatialref.h>
+#include <nlohmann/json.hpp>
 
 #include "satiq/kernels/synth.hpp"
 #include "satiq/pipeline/raster.hpp"
@@ -40,16 +40,18 @@ TEST(CliAssess, JsonHasTheDocumentedFieldsAndCsvAndPlotsAreWritten) {
     const fs::path dir = test::temp_dir("cli_assess");
     const fs::path f = make_squares(dir);
     fs::create_directories(dir / "plots");
-    const auto r = test::run_satiq("assess --format json --giqe all --edges-csv " + test::shell_quote(dir / "edges.csv") +
-                                   " --plots " + test::shell_quote(dir / "plots") + " " + test::shell_quote(f) + " " +
-                                   test::shell_quote(dir / "missing.tif"));
+    const auto r = test::run_satiq(
+        "assess --format json --giqe all --edges-csv " + test::shell_quote(dir / "edges.csv") + " --plots " +
+        test::shell_quote(dir / "plots") + " " + test::shell_quote(f) + " " + test::shell_quote(dir / "missing.tif"));
     EXPECT_EQ(r.exit_code, 1);  // one file missing: reported, the other assessed
     const json j = json::parse(r.out);
     ASSERT_EQ(j["results"].size(), 2u);
     const json& a = j["results"][0];
     EXPECT_EQ(a["status"], "ok");
-    for (const char* k : {"x_m", "y_m"}) EXPECT_TRUE(a["gsd"][k].is_number()) << k;
-    for (const char* k : {"x", "y", "weighted"}) EXPECT_TRUE(a["rer"][k].is_number()) << k;
+    for (const char* k : {"x_m", "y_m"})
+        EXPECT_TRUE(a["gsd"][k].is_number()) << k;
+    for (const char* k : {"x", "y", "weighted"})
+        EXPECT_TRUE(a["rer"][k].is_number()) << k;
     EXPECT_TRUE(a["mtf50_cyc_per_px"]["x"].is_number());
     EXPECT_TRUE(a["noise"]["sigma_dn"].is_number());
     EXPECT_TRUE(a["snr"].is_number());
@@ -61,8 +63,8 @@ TEST(CliAssess, JsonHasTheDocumentedFieldsAndCsvAndPlotsAreWritten) {
     EXPECT_TRUE(a["edges"]["rejected"].is_number());
     EXPECT_FALSE(a["edges"]["records"].empty());
     const json& rb = a["rer"]["robustness"];
-    for (const char* k : {"max_single_edge_change", "max_single_object_change", "objects", "largest_object_edges",
-                          "object_gap_px"})
+    for (const char* k :
+         {"max_single_edge_change", "max_single_object_change", "objects", "largest_object_edges", "object_gap_px"})
         EXPECT_TRUE(rb[k].is_number()) << k;
     EXPECT_TRUE(rb["most_influential_object"]["x_px"].is_number());
     for (const char* h : {"top", "bottom", "left", "right"}) {
@@ -107,7 +109,8 @@ TEST(CliAssess, BadArguments) {
     EXPECT_EQ(test::run_satiq("assess --target tank:abc:3 " + test::shell_quote(f)).exit_code, 2);
     EXPECT_EQ(test::run_satiq("assess").exit_code, 2);
     // An unwritable CSV is refused before any work, so nothing is printed as if it had succeeded.
-    const auto r = test::run_satiq("assess --edges-csv " + test::shell_quote(dir / "nope" / "e.csv") + " " + test::shell_quote(f));
+    const auto r =
+        test::run_satiq("assess --edges-csv " + test::shell_quote(dir / "nope" / "e.csv") + " " + test::shell_quote(f));
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_TRUE(r.out.empty()) << r.out;
     EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;

@@ -1,8 +1,8 @@
 // Runs the real satiq binary: degrade's JSON, its errors and exit codes.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
 #include <ogr_spatialref.h>
+#include <nlohmann/json.hpp>
 
 #include "satiq/pipeline/raster.hpp"
 #include "test_support.hpp"
@@ -13,15 +13,18 @@ using nlohmann::json;
 
 namespace {
 
-fs::path make_input(const fs::path& dir) { return test::write_checkerboard(dir / "in.tif", 0.5); }
+fs::path make_input(const fs::path& dir) {
+    return test::write_checkerboard(dir / "in.tif", 0.5);
+}
 
 }  // namespace
 
 TEST(CliDegrade, JsonDescribesThePlan) {
     const fs::path dir = test::temp_dir("cli_deg");
     const fs::path in = make_input(dir);
-    const auto r = test::run_satiq("degrade --format json --target-gsd-m 2 --mtf-nyquist 0.2 --snr 40 --bits 11 --seed 3 " +
-                                   test::shell_quote(in) + " " + test::shell_quote(dir / "out.tif"));
+    const auto r =
+        test::run_satiq("degrade --format json --target-gsd-m 2 --mtf-nyquist 0.2 --snr 40 --bits 11 --seed 3 " +
+                        test::shell_quote(in) + " " + test::shell_quote(dir / "out.tif"));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const json j = json::parse(r.out);
     EXPECT_EQ(j["command"], "degrade");
@@ -66,7 +69,8 @@ TEST(CliDegrade, ErrorsGiveOneLineAndNoOutput) {
         EXPECT_FALSE(fs::exists(dir / "out.tif")) << c.args;
     }
     int files = 0;
-    for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir)) ++files;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir))
+        ++files;
     EXPECT_EQ(files, 1) << "temporary files left behind";
     fs::remove_all(dir);
 }

@@ -17,7 +17,9 @@ using nlohmann::json;
 
 namespace {
 
-fs::path make_input(const fs::path& dir) { return test::write_checkerboard(dir / "in.tif", 0.25); }
+fs::path make_input(const fs::path& dir) {
+    return test::write_checkerboard(dir / "in.tif", 0.25);
+}
 
 struct Case {
     std::string args;
@@ -45,18 +47,18 @@ TEST(CliExitCodes, UsageErrorsExitTwoAndInputFailuresOne) {
         // predict
         {"predict --sensor nosuch", 2},
         {"predict --sensor worldview-3 --target-gsd-m 2", 2},
-        {"predict --target-gsd-m 2 --snr 10", 2},                    // needs --mtf-nyquist or --sigma-px
-        {"predict --altitude-m 500000", 2},                          // custom sensor: missing options
+        {"predict --target-gsd-m 2 --snr 10", 2},  // needs --mtf-nyquist or --sigma-px
+        {"predict --altitude-m 500000", 2},        // custom sensor: missing options
         {"predict --sensor worldview-3 --aperture-m -1", 2},
-        {"predict --sensor worldview-3 --fill-factor 2", 2},          // refused by the model
+        {"predict --sensor worldview-3 --fill-factor 2", 2},  // refused by the model
         {"predict --sensor worldview-3 --off-nadir-deg 10 --elevation-deg 70", 2},
         {"predict --sensor worldview-3 --elevation-deg 95", 2},
         {"predict --sensor worldview-3 --target nosuch", 2},
         {"predict --sensor worldview-3 --resolution-rule nosuch", 2},
-        {"predict --sensor worldview-3 --aperture-m abc", 2},        // CLI11
+        {"predict --sensor worldview-3 --aperture-m abc", 2},  // CLI11
         // degrade
         {"degrade --sensor nosuch " + missing + " " + out, 2},
-        {"degrade " + missing + " " + out, 2},                       // neither --sensor nor --target-gsd-m
+        {"degrade " + missing + " " + out, 2},  // neither --sensor nor --target-gsd-m
         {"degrade --sensor pleiades --target-gsd-m 2 " + missing + " " + out, 2},
         {"degrade --target-gsd-m 2 --mtf-nyquist 0.2 --sigma-px 1 " + missing + " " + out, 2},
         {"degrade --target-gsd-m 0 " + missing + " " + out, 2},
@@ -67,7 +69,7 @@ TEST(CliExitCodes, UsageErrorsExitTwoAndInputFailuresOne) {
         {"degrade --sensor pleiades --off-nadir-deg 20 --elevation-deg 60 " + missing + " " + out, 2},
         {"degrade --sensor pleiades --off-nadir-deg 80 " + missing + " " + out, 2},  // beyond the horizon
         {"degrade --target-gsd-m 2 --compress JPEG " + missing + " " + out, 2},
-        {"degrade --target-gsd-m 2 " + missing + " " + out, 1},     // the input is missing
+        {"degrade --target-gsd-m 2 " + missing + " " + out, 1},  // the input is missing
         // assess
         {"assess --elevation-deg 0 " + missing, 2},
         {"assess --elevation-deg 91 " + missing, 2},
@@ -79,7 +81,7 @@ TEST(CliExitCodes, UsageErrorsExitTwoAndInputFailuresOne) {
         {"assess --target tank:abc:3 " + missing, 2},
         {"assess --resolution-rule nosuch " + missing, 2},
         {"assess " + missing, 1},
-        {"assess --band 5 " + in, 1},                                // the file has one band
+        {"assess --band 5 " + in, 1},  // the file has one band
         // info
         {"info --gsd-m 0 " + in, 2},
         {"info --gsd-m a,b " + in, 2},
@@ -109,7 +111,9 @@ TEST(CliExitCodes, AssessPlotsCreatesItsFolderWithParents) {
     EXPECT_TRUE(fs::exists(plots / "edge_5deg_sigma0p5_16bit_esf.svg"));
     // A plain file where the folder should be: an output failure, exit 1.
     { std::ofstream(dir / "file") << "x"; }
-    EXPECT_EQ(test::run_satiq("-q assess --plots " + test::shell_quote(dir / "file") + " " + test::shell_quote(in)).exit_code, 1);
+    EXPECT_EQ(
+        test::run_satiq("-q assess --plots " + test::shell_quote(dir / "file") + " " + test::shell_quote(in)).exit_code,
+        1);
     fs::remove_all(dir);
 }
 
@@ -117,8 +121,8 @@ TEST(CliExitCodes, DegradeTakesPredictsSensorOverridesAndRecordsThem) {
     const fs::path dir = test::temp_dir("cli_deg_override");
     const std::string in = test::shell_quote(make_input(dir));
     const std::string overrides = "--aperture-m 0.5 --jitter-px 0.3 --altitude-m 650000";
-    const auto r = test::run_satiq("-q degrade --format json --sensor pleiades " + overrides + " --off-nadir-deg 20 " + in +
-                                   " " + test::shell_quote(dir / "out.tif"));
+    const auto r = test::run_satiq("-q degrade --format json --sensor pleiades " + overrides + " --off-nadir-deg 20 " +
+                                   in + " " + test::shell_quote(dir / "out.tif"));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const json j = json::parse(r.out);
     const json& ov = j["parameters"]["sensor_overrides"];

@@ -3,8 +3,8 @@
 
 #include <fstream>
 
-#include <nlohmann/json.hpp>
 #include <ogr_spatialref.h>
+#include <nlohmann/json.hpp>
 
 #include "satiq/pipeline/raster.hpp"
 #include "test_support.hpp"
@@ -15,11 +15,14 @@ using nlohmann::json;
 
 namespace {
 
-std::string q(const fs::path& p) { return test::shell_quote(p); }
+std::string q(const fs::path& p) {
+    return test::shell_quote(p);
+}
 
 int count_lines(const std::string& s) {
     int n = 0;
-    for (char c : s) n += c == '\n';
+    for (char c : s)
+        n += c == '\n';
     return n;
 }
 
@@ -69,12 +72,9 @@ TEST(CliInfo, BadInputGivesOneLineErrorAndNonZeroExit) {
     GeoReference zero;
     zero.geotransform = std::array<double, 6>{1, 0, 0, 1, 0, 0};
     write_raster(dir / "zero.tif", {a.view()}, zero, opt);
-    const std::pair<fs::path, std::string> cases[] = {{dir / "missing.tif", "no such file"},
-                                                      {dir, "is a directory"},
-                                                      {dir / "empty.tif", "empty file"},
-                                                      {dir / "text.tif", "not a raster"},
-                                                      {dir / "cut.tif", "truncated"},
-                                                      {dir / "zero.tif", "zero pixel size"}};
+    const std::pair<fs::path, std::string> cases[] = {
+        {dir / "missing.tif", "no such file"}, {dir, "is a directory"},        {dir / "empty.tif", "empty file"},
+        {dir / "text.tif", "not a raster"},    {dir / "cut.tif", "truncated"}, {dir / "zero.tif", "zero pixel size"}};
     for (const auto& [path, reason] : cases) {
         const auto r = test::run_satiq("info " + q(path));
         EXPECT_EQ(r.exit_code, 1) << path;
@@ -113,7 +113,8 @@ TEST(CliInfo, UsageErrorsExitTwo) {
 
 TEST(CliInfo, RealImagesText) {
     if (!test::have_real_data()) GTEST_SKIP() << "../shared/data/real is absent";
-    const auto r = test::run_satiq("info " + q(test::real_data_dir() / "pan1.tif") + " " + q(test::real_data_dir() / "s2_B8A.jp2"));
+    const auto r = test::run_satiq("info " + q(test::real_data_dir() / "pan1.tif") + " " +
+                                   q(test::real_data_dir() / "s2_B8A.jp2"));
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("gsd: 0.5000 x 0.5000 m"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("gsd: 20.0000 x 20.0000 m"), std::string::npos) << r.out;

@@ -12,7 +12,9 @@ using satiq::test::satiq_binary;
 
 namespace {
 
-satiq::test::CommandResult predict(const std::string& args) { return run_command(satiq_binary() + " predict " + args); }
+satiq::test::CommandResult predict(const std::string& args) {
+    return run_command(satiq_binary() + " predict " + args);
+}
 
 nlohmann::json predict_json(const std::string& args) {
     const auto r = predict(args + " --format json");
@@ -25,7 +27,8 @@ nlohmann::json predict_json(const std::string& args) {
 TEST(CliPredict, ListShowsEveryPreset) {
     const auto r = predict("--list");
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    for (const auto& n : satiq::sensor::sensor_preset_names()) EXPECT_NE(r.out.find(n), std::string::npos) << n;
+    for (const auto& n : satiq::sensor::sensor_preset_names())
+        EXPECT_NE(r.out.find(n), std::string::npos) << n;
     const auto j = predict_json("--list");
     EXPECT_EQ(j["sensors"].size(), satiq::sensor::sensor_presets().size());
     EXPECT_TRUE(j["sensors"][0]["provenance"].contains("altitude_m"));
@@ -102,7 +105,8 @@ TEST(CliPredict, UnknownPresetListsNames) {
     const auto r = predict("--sensor hubble");
     EXPECT_EQ(r.exit_code, 2);  // a usage error
     EXPECT_NE(r.err.find("hubble"), std::string::npos);
-    for (const auto& n : satiq::sensor::sensor_preset_names()) EXPECT_NE(r.err.find(n), std::string::npos) << n;
+    for (const auto& n : satiq::sensor::sensor_preset_names())
+        EXPECT_NE(r.err.find(n), std::string::npos) << n;
 }
 
 TEST(CliPredict, RejectsZeroOrNegativeParametersNamingThem) {

@@ -2,16 +2,16 @@
 // flagged, interpolated copies are; masks, thread-count determinism, run time, bad parameters.
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <numbers>
 #include <random>
 #include <vector>
 
-#include <opencv2/imgproc.hpp>
 #include <tbb/global_control.h>
+#include <opencv2/imgproc.hpp>
 
 #include "satiq/kernels/effective_resolution.hpp"
 #include "satiq/kernels/error.hpp"
@@ -27,20 +27,24 @@ cv::Mat sensor_image(int w, int h, unsigned seed) {
     std::normal_distribution<float> n(0.0f, 1.0f);
     cv::Mat scene(h, w, CV_32F);
     for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x) scene.at<float>(y, x) = n(rng);
+        for (int x = 0; x < w; ++x)
+            scene.at<float>(y, x) = n(rng);
     cv::GaussianBlur(scene, scene, cv::Size(0, 0), 1.2);
     cv::Mat img(h, w, CV_32F);
     for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x) img.at<float>(y, x) = std::nearbyint(500.0f + 120.0f * scene.at<float>(y, x) + 4.0f * n(rng));
+        for (int x = 0; x < w; ++x)
+            img.at<float>(y, x) = std::nearbyint(500.0f + 120.0f * scene.at<float>(y, x) + 4.0f * n(rng));
     return img;
 }
 
 cv::Mat upsample(const cv::Mat& img, double k, int interp) {
     cv::Mat out;
-    cv::resize(img, out, cv::Size(static_cast<int>(std::lround(img.cols * k)), static_cast<int>(std::lround(img.rows * k))), 0, 0,
+    cv::resize(img, out,
+               cv::Size(static_cast<int>(std::lround(img.cols * k)), static_cast<int>(std::lround(img.rows * k))), 0, 0,
                interp);
     for (int y = 0; y < out.rows; ++y)
-        for (int x = 0; x < out.cols; ++x) out.at<float>(y, x) = std::nearbyint(out.at<float>(y, x));
+        for (int x = 0; x < out.cols; ++x)
+            out.at<float>(y, x) = std::nearbyint(out.at<float>(y, x));
     return out;
 }
 
@@ -76,10 +80,12 @@ cv::Mat gdal_upsample_1d(const cv::Mat& img, double k, int kern) {  // along x
         const double u = (i + 0.5) * ratio - 0.5;
         const int j0 = static_cast<int>(std::floor(u));
         double w[6], sw = 0.0;
-        for (int t = 0; t < 2 * R; ++t) sw += (w[t] = gdal_kernel(kern, u - (j0 - R + 1 + t)));
+        for (int t = 0; t < 2 * R; ++t)
+            sw += (w[t] = gdal_kernel(kern, u - (j0 - R + 1 + t)));
         for (int y = 0; y < img.rows; ++y) {
             double v = 0.0;
-            for (int t = 0; t < 2 * R; ++t) v += w[t] * img.at<float>(y, std::clamp(j0 - R + 1 + t, 0, img.cols - 1));
+            for (int t = 0; t < 2 * R; ++t)
+                v += w[t] * img.at<float>(y, std::clamp(j0 - R + 1 + t, 0, img.cols - 1));
             out.at<float>(y, i) = static_cast<float>(v / sw);
         }
     }
@@ -90,7 +96,8 @@ cv::Mat gdal_upsample(const cv::Mat& img, double k, int kern) {
     cv::Mat t = gdal_upsample_1d(img, k, kern).t();
     cv::Mat out = gdal_upsample_1d(t, k, kern).t();
     for (int y = 0; y < out.rows; ++y)
-        for (int x = 0; x < out.cols; ++x) out.at<float>(y, x) = std::nearbyint(out.at<float>(y, x));
+        for (int x = 0; x < out.cols; ++x)
+            out.at<float>(y, x) = std::nearbyint(out.at<float>(y, x));
     return out;
 }
 
@@ -125,7 +132,9 @@ TEST(EffectiveResolution, InterpolatedCopiesGiveTheirFactor) {
             EXPECT_NEAR(e.x.cutoff_cyc_per_px, 0.5 / e.x.factor, 1e-12);
             EXPECT_NE(e.message.find("upsampled"), std::string::npos);
             // Integer data: the model fit sets the factor and names the kernel.
-            const char* kern = interp == cv::INTER_CUBIC ? "cubic" : interp == cv::INTER_LINEAR ? "bilinear" : "lanczos4";
+            const char* kern = interp == cv::INTER_CUBIC    ? "cubic"
+                               : interp == cv::INTER_LINEAR ? "bilinear"
+                                                            : "lanczos4";
             EXPECT_EQ(e.x.kernel, kern) << "interp " << interp << " k " << k;
             EXPECT_LT(e.x.fit_noise, 4.0);
         }
@@ -158,7 +167,8 @@ TEST(EffectiveResolution, NoiseFreeEdge) {
     for (int y = 0; y < img.rows; ++y)
         for (int x = 0; x < img.cols; ++x) {
             const double d = (x - 128.0) * std::cos(th) + (y - 128.0) * std::sin(th);
-            img.at<float>(y, x) = static_cast<float>(std::nearbyint(1000.0 + 30000.0 * 0.5 * std::erfc(-d / (s * std::sqrt(2.0)))));
+            img.at<float>(y, x) =
+                static_cast<float>(std::nearbyint(1000.0 + 30000.0 * 0.5 * std::erfc(-d / (s * std::sqrt(2.0)))));
         }
     const auto e0 = estimate_sampling(view(img));
     ASSERT_TRUE(e0.valid);

@@ -32,11 +32,13 @@ Image textured(std::int64_t w, std::int64_t h, double noise, std::uint64_t seed,
     const std::int64_t cw = w / cell + 2, ch = h / cell + 2;
     std::vector<double> grid(static_cast<std::size_t>(cw * ch));
     std::uniform_real_distribution<double> u(-1.0, 1.0);
-    for (auto& v : grid) v = u(rng);
+    for (auto& v : grid)
+        v = u(rng);
     for (std::int64_t y = 0; y < h; ++y)
         for (std::int64_t x = 0; x < w; ++x) {
             const double fx = static_cast<double>(x), fy = static_cast<double>(y);
-            double v = 500.0 + 150.0 * std::sin(fx * 0.031) * std::cos(fy * 0.023) + 80.0 * std::sin((fx + 2 * fy) * 0.011);
+            double v =
+                500.0 + 150.0 * std::sin(fx * 0.031) * std::cos(fy * 0.023) + 80.0 * std::sin((fx + 2 * fy) * 0.011);
             if (((x / 40) + (y / 40)) % 3 == 0) v += 250.0;
             const std::int64_t gx = x / cell, gy = y / cell;
             const double tx = (fx - gx * cell) / cell, ty = (fy - gy * cell) / cell;
@@ -75,7 +77,8 @@ TEST(NoisePca, FlatImageKnownNoise) {
         Image img(side, side);
         std::mt19937_64 rng(3);
         std::normal_distribution<double> g(100.0, 5.0);
-        for (auto& v : img.pixels()) v = static_cast<float>(g(rng));
+        for (auto& v : img.pixels())
+            v = static_cast<float>(g(rng));
         NoisePcaDetails d;
         const NoiseEstimate ne = estimate_noise_pca(img.view(), {}, {}, &d);
         ASSERT_TRUE(ne.valid) << ne.message;
@@ -83,7 +86,8 @@ TEST(NoisePca, FlatImageKnownNoise) {
                     ne.sigma_dn, d.stride, static_cast<long long>(d.selected_patches),
                     static_cast<long long>(d.candidate_patches));
         EXPECT_NEAR(ne.sigma_dn, 5.0, 0.03 * 5.0);
-        for (const auto& b : ne.bands) EXPECT_NEAR(b.sigma_dn, 5.0, 0.06 * 5.0) << "band at " << b.mean_signal_dn;
+        for (const auto& b : ne.bands)
+            EXPECT_NEAR(b.sigma_dn, 5.0, 0.06 * 5.0) << "band at " << b.mean_signal_dn;
     }
 }
 
@@ -93,12 +97,14 @@ TEST(NoisePca, TexturedImageKnownNoise) {
         const NoiseEstimate ne = estimate_noise_pca(img.view());
         const NoiseEstimate im = estimate_noise(img.view());
         ASSERT_TRUE(ne.valid) << ne.message;
-        std::printf("textured, sigma %.1f: PCA %.4f (%+.2f %%), Immerkaer %.4f (%+.2f %%), %zu bands\n", sigma, ne.sigma_dn,
-                    100.0 * (ne.sigma_dn / sigma - 1.0), im.sigma_dn, 100.0 * (im.sigma_dn / sigma - 1.0), ne.bands.size());
+        std::printf("textured, sigma %.1f: PCA %.4f (%+.2f %%), Immerkaer %.4f (%+.2f %%), %zu bands\n", sigma,
+                    ne.sigma_dn, 100.0 * (ne.sigma_dn / sigma - 1.0), im.sigma_dn, 100.0 * (im.sigma_dn / sigma - 1.0),
+                    ne.bands.size());
         // Measured: pooled within +3 %, bands within +11 % (texture leaks in at low noise).
         EXPECT_NEAR(ne.sigma_dn, sigma, 0.05 * sigma);
         EXPECT_GE(ne.bands.size(), 6u);
-        for (const auto& b : ne.bands) EXPECT_NEAR(b.sigma_dn, sigma, 0.13 * sigma) << "band at " << b.mean_signal_dn;
+        for (const auto& b : ne.bands)
+            EXPECT_NEAR(b.sigma_dn, sigma, 0.13 * sigma) << "band at " << b.mean_signal_dn;
     }
 }
 
@@ -121,7 +127,8 @@ TEST(NoisePca, AirfieldSceneKnownNoise) {
                     100.0 * (ne.sigma_dn / sigma - 1.0), im.sigma_dn, 100.0 * (im.sigma_dn / sigma - 1.0));
         // Measured: pooled +1 to +7 %, bands up to about +11 %.
         EXPECT_NEAR(ne.sigma_dn, sigma, 0.08 * sigma);
-        for (const auto& b : ne.bands) EXPECT_NEAR(b.sigma_dn, sigma, 0.13 * sigma) << "band at " << b.mean_signal_dn;
+        for (const auto& b : ne.bands)
+            EXPECT_NEAR(b.sigma_dn, sigma, 0.13 * sigma) << "band at " << b.mean_signal_dn;
     }
 }
 

@@ -21,7 +21,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-GeoReference utm(double gsd_m) { return test::north_up(32652, 350000.0, 4300000.0, gsd_m); }
+GeoReference utm(double gsd_m) {
+    return test::north_up(32652, 350000.0, 4300000.0, gsd_m);
+}
 
 fs::path write(const fs::path& p, const Image& img, const GeoReference& geo, DataType t = DataType::Float32,
                std::optional<double> nodata = std::nullopt) {
@@ -34,7 +36,8 @@ fs::path write(const fs::path& p, const Image& img, const GeoReference& geo, Dat
 
 // Geometric-mean RER of the window (x0, y0, w, h) of raster file f, cropped (same pixel type,
 // nodata and georeferencing, shifted to the window) into `out` and assessed on its own.
-double cropped_rer(const fs::path& f, std::int64_t x0, std::int64_t y0, std::int64_t w, std::int64_t h, const fs::path& out) {
+double cropped_rer(const fs::path& f, std::int64_t x0, std::int64_t y0, std::int64_t w, std::int64_t h,
+                   const fs::path& out) {
     Raster raster = Raster::open(f);
     const Image crop = raster.read(1, {x0, y0, w, h});
     GeoReference g = raster.info().geo;
@@ -50,7 +53,8 @@ double cropped_rer(const fs::path& f, std::int64_t x0, std::int64_t y0, std::int
 bool json_has_nan(const nlohmann::json& j) {
     if (j.is_number_float()) return !std::isfinite(j.get<double>());
     if (j.is_structured())
-        for (const auto& v : j) if (json_has_nan(v)) return true;
+        for (const auto& v : j)
+            if (json_has_nan(v)) return true;
     return false;
 }
 
@@ -87,7 +91,8 @@ TEST(Assess, HalvesThatDifferBeyondChanceAreFlagged) {
     Image sharp = test::render_rotated_squares(720, 720, 120, 72, {4, 6, 8, 10, 5, 7}, 0.4, 300, 1300);
     const Image blurred = test::render_rotated_squares(720, 720, 120, 72, {4, 6, 8, 10, 5, 7}, 1.2, 300, 1300);
     for (std::int64_t y = 360; y < 720; ++y)
-        for (std::int64_t x = 0; x < 720; ++x) sharp.view().at(x, y) = blurred.view().at(x, y);
+        for (std::int64_t x = 0; x < 720; ++x)
+            sharp.view().at(x, y) = blurred.view().at(x, y);
     add_gaussian_noise(sharp.view(), 4.0, 1);
     const AssessResult r = assess_file(write(dir / "halves.tif", sharp, utm(0.5)), {});
     const EdgeRobustness& rb = r.robustness;
@@ -101,13 +106,15 @@ TEST(Assess, HalvesThatDifferBeyondChanceAreFlagged) {
     EXPECT_LT(rb.top_bottom.p_value, 0.01);
     EXPECT_GE(rb.left_right.p_value, 0.05);
     int beyond = 0;
-    for (const auto& w : r.warnings) beyond += w.find("differs beyond chance: top") != std::string::npos;
+    for (const auto& w : r.warnings)
+        beyond += w.find("differs beyond chance: top") != std::string::npos;
     EXPECT_EQ(beyond, 1);
 
     Image uniform = test::render_rotated_squares(720, 720, 120, 72, {4, 6, 8, 10, 5, 7}, 0.6, 300, 1300);
     add_gaussian_noise(uniform.view(), 4.0, 1);
     const AssessResult u = assess_file(write(dir / "uniform.tif", uniform, utm(0.5)), {});
-    for (const auto& w : u.warnings) EXPECT_EQ(w.find("halves"), std::string::npos) << w;
+    for (const auto& w : u.warnings)
+        EXPECT_EQ(w.find("halves"), std::string::npos) << w;
     fs::remove_all(dir);
 }
 
@@ -128,10 +135,11 @@ TEST(Assess, CroppedHalvesAgreeWithin003WhereTheSceneHoldsEnoughEdges) {
     const fs::path f = write(dir / "full.tif", img, utm(0.25));
     const AssessResult full = assess_file(f, {});
     const EdgeRobustness& rb = full.robustness;
-    std::printf("airfield 1200^2: %lld usable edges, %lld objects, RER %.3f; random halves differ by a median %.3f / %.3f\n",
-                static_cast<long long>(full.edges.aggregate.usable_count), static_cast<long long>(rb.objects),
-                full.edges.aggregate.rer_gm, rb.top_bottom.random_median_abs_difference,
-                rb.left_right.random_median_abs_difference);
+    std::printf(
+        "airfield 1200^2: %lld usable edges, %lld objects, RER %.3f; random halves differ by a median %.3f / %.3f\n",
+        static_cast<long long>(full.edges.aggregate.usable_count), static_cast<long long>(rb.objects),
+        full.edges.aggregate.rer_gm, rb.top_bottom.random_median_abs_difference,
+        rb.left_right.random_median_abs_difference);
     EXPECT_LT(rb.top_bottom.random_median_abs_difference, 0.03);
     EXPECT_LT(rb.left_right.random_median_abs_difference, 0.03);
     const std::int64_t h = p.height_px / 2, w = p.width_px / 2;
@@ -214,12 +222,14 @@ TEST(Assess, DegenerateImagesGiveAReasonNotACrash) {
             // Noise has an SNR but no edge: the NIIRS is estimated from GSD alone, and says so.
             ASSERT_TRUE(r.gsd_alone) << c.name;
             EXPECT_EQ(j["niirs"]["giqe5"]["basis"], "estimated from GSD alone") << c.name;
-            for (const auto& w : r.warnings) mentions |= w.find("estimated from GSD alone") != std::string::npos;
+            for (const auto& w : r.warnings)
+                mentions |= w.find("estimated from GSD alone") != std::string::npos;
         } else {
             // No SNR either (no dynamic range, nothing valid): no NIIRS, and the reason.
             EXPECT_FALSE(r.giqe5.has_value()) << c.name;
             EXPECT_TRUE(j["niirs"]["giqe5"].is_null()) << c.name;
-            for (const auto& w : r.warnings) mentions |= w.find("no NIIRS") != std::string::npos;
+            for (const auto& w : r.warnings)
+                mentions |= w.find("no NIIRS") != std::string::npos;
         }
         EXPECT_TRUE(mentions) << c.name;
     }
@@ -403,8 +413,8 @@ TEST(RealData, AerialExtractIsAssessedWithItsFewEdgesCounted) {
     const auto noisy = ag.verdict_counts[static_cast<std::size_t>(EdgeVerdict::noisy_plateau)];
     const auto curved = ag.verdict_counts[static_cast<std::size_t>(EdgeVerdict::curved)];
     std::printf("hro_colorado: %lld analysed, %lld usable, %lld noisy plateau, %lld curved\n",
-                static_cast<long long>(ag.analysed), static_cast<long long>(ag.usable_count), static_cast<long long>(noisy),
-                static_cast<long long>(curved));
+                static_cast<long long>(ag.analysed), static_cast<long long>(ag.usable_count),
+                static_cast<long long>(noisy), static_cast<long long>(curved));
     EXPECT_GT(noisy + curved, ag.analysed / 2);
     EXPECT_TRUE(ag.single_axis);
     EXPECT_TRUE(std::isfinite(ag.rer_gm));
@@ -432,8 +442,10 @@ TEST(RealData, RerStandardErrorsAreReported) {
         ASSERT_TRUE(r.result.giqe5 && r.result.giqe5->rer_measurement_error) << name;
         const double hi = std::max(r.ag().x.rer.median, r.ag().y.rer.median);
         const double lo = std::min(r.ag().x.rer.median, r.ag().y.rer.median);
-        const double se_hi = r.ag().x.rer.median >= r.ag().y.rer.median ? r.ag().x.rer.standard_error : r.ag().y.rer.standard_error;
-        const double se_lo = r.ag().x.rer.median >= r.ag().y.rer.median ? r.ag().y.rer.standard_error : r.ag().x.rer.standard_error;
+        const double se_hi =
+            r.ag().x.rer.median >= r.ag().y.rer.median ? r.ag().x.rer.standard_error : r.ag().y.rer.standard_error;
+        const double se_lo =
+            r.ag().x.rer.median >= r.ag().y.rer.median ? r.ag().y.rer.standard_error : r.ag().x.rer.standard_error;
         const double rw = r.ag().rer_weighted;
         const double se_w = rw * std::hypot(se_hi / hi / 3.0, 2.0 * se_lo / lo / 3.0);
         giqe::Giqe5Inputs in;
@@ -472,11 +484,12 @@ TEST(RealData, NoResultHangsOnOneEdgeOrObject) {
     for (const char* name : {"pan1.tif", "sample_geotiff.tif"}) {
         const RealAssessment r = assess_real(name);
         const EdgeRobustness& rb = r.result.robustness;
-        std::printf("%s: %lld objects (largest %lld edges); max change leaving out one edge %.3f, one object %.3f; "
-                    "halves top/bottom %.3f/%.3f, left/right %.3f/%.3f\n",
-                    name, static_cast<long long>(rb.objects), static_cast<long long>(rb.largest_object_edges),
-                    rb.max_edge_change, rb.max_object_change, rb.top_bottom.first.rer_gm, rb.top_bottom.second.rer_gm,
-                    rb.left_right.first.rer_gm, rb.left_right.second.rer_gm);
+        std::printf(
+            "%s: %lld objects (largest %lld edges); max change leaving out one edge %.3f, one object %.3f; "
+            "halves top/bottom %.3f/%.3f, left/right %.3f/%.3f\n",
+            name, static_cast<long long>(rb.objects), static_cast<long long>(rb.largest_object_edges),
+            rb.max_edge_change, rb.max_object_change, rb.top_bottom.first.rer_gm, rb.top_bottom.second.rer_gm,
+            rb.left_right.first.rer_gm, rb.left_right.second.rer_gm);
         EXPECT_GE(rb.objects, 10) << name;
         EXPECT_LE(rb.max_edge_change, 0.03) << name;
         EXPECT_LE(rb.max_object_change, 0.03) << name;
@@ -498,12 +511,14 @@ TEST(RealData, HalvesDifferNoMoreThanChance) {
     for (const char* name : {"pan1.tif", "sample_geotiff.tif"}) {
         const RealAssessment r = assess_real(name);
         const EdgeRobustness& rb = r.result.robustness;
-        for (const auto& [label, sp] : {std::pair{"top/bottom", &rb.top_bottom}, std::pair{"left/right", &rb.left_right}}) {
-            std::printf("%s %s: difference %.3f; %lld random splits of %lld objects: median %.3f, 90th percentile %.3f, "
-                        "p = %.3f\n",
-                        name, label, sp->difference, static_cast<long long>(sp->random_splits),
-                        static_cast<long long>(rb.objects), sp->random_median_abs_difference,
-                        sp->random_p90_abs_difference, sp->p_value);
+        for (const auto& [label, sp] :
+             {std::pair{"top/bottom", &rb.top_bottom}, std::pair{"left/right", &rb.left_right}}) {
+            std::printf(
+                "%s %s: difference %.3f; %lld random splits of %lld objects: median %.3f, 90th percentile %.3f, "
+                "p = %.3f\n",
+                name, label, sp->difference, static_cast<long long>(sp->random_splits),
+                static_cast<long long>(rb.objects), sp->random_median_abs_difference, sp->random_p90_abs_difference,
+                sp->p_value);
             ASSERT_TRUE(sp->compared) << name << " " << label;
             EXPECT_GE(sp->random_splits, 900) << name << " " << label;
             EXPECT_GT(sp->random_median_abs_difference, 0.0) << name << " " << label;

@@ -21,15 +21,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
-GeoReference utm(double gsd_m) { return test::north_up(32652, 350000.0, 4300000.0, gsd_m); }
+GeoReference utm(double gsd_m) {
+    return test::north_up(32652, 350000.0, 4300000.0, gsd_m);
+}
 
 // A textured test scene: smooth gradients plus blocks, values within 100..1900 DN.
 Image scene(std::int64_t w, std::int64_t h) {
     Image img(w, h);
     for (std::int64_t y = 0; y < h; ++y)
         for (std::int64_t x = 0; x < w; ++x) {
-            const double v = 1000 + 400 * std::sin(x * 0.07) * std::cos(y * 0.05) + (((x / 23) + (y / 17)) % 2 ? 300 : -300) +
-                             100 * std::sin(0.9 * x + 0.3 * y);
+            const double v = 1000 + 400 * std::sin(x * 0.07) * std::cos(y * 0.05) +
+                             (((x / 23) + (y / 17)) % 2 ? 300 : -300) + 100 * std::sin(0.9 * x + 0.3 * y);
             img.at(x, y) = static_cast<float>(std::round(v));
         }
     return img;
@@ -42,6 +44,19 @@ fs::path write(const fs::path& dir, const std::string& name, const Image& img, c
     o.nodata = nodata;
     write_raster(dir / name, {img.view()}, geo, o);
     return dir / name;
+}
+
+// Standard deviation of the pixels in columns [x0, x1) over all rows (a flat part of a scene).
+double column_band_sigma(const Image& o, std::int64_t x0, std::int64_t x1) {
+    double s = 0, s2 = 0;
+    std::int64_t n = 0;
+    for (std::int64_t y = 0; y < o.height(); ++y)
+        for (std::int64_t x = x0; x < x1; ++x) {
+            s += o.at(x, y);
+            s2 += double(o.at(x, y)) * o.at(x, y);
+            ++n;
+        }
+    return std::sqrt(s2 / n - (s / n) * (s / n));
 }
 
 DegradeParams simple(const fs::path& in, const fs::path& out, double gsd_m) {
@@ -115,7 +130,8 @@ TEST(Degrade, ConstantStaysConstantAndMeanIsPreserved) {
     DegradeParams p = simple(write(dir, "flat.tif", flat, utm(0.5), DataType::Float32), dir / "flat_out.tif", 1.65);
     (void)degrade(p);
     const Image o = Raster::open(dir / "flat_out.tif").read(1);
-    for (float v : o.pixels()) ASSERT_NEAR(v, 777.0f, 1e-3f);
+    for (float v : o.pixels())
+        ASSERT_NEAR(v, 777.0f, 1e-3f);
 
     const Image s = scene(330, 330);
     p = simple(write(dir, "s.tif", s, utm(0.5), DataType::Float32), dir / "s_out.tif", 1.65);  // ratio 3.3
@@ -153,7 +169,8 @@ TEST(Degrade, GaussianTotalMatchesTheTargetSystem) {
     const Image truth = render_edge(want, 100, 100);
     double worst = 0;
     for (std::int64_t y = 10; y < 90; ++y)  // away from the image border
-        for (std::int64_t x = 10; x < 90; ++x) worst = std::max(worst, std::abs(double(out.at(x, y)) - truth.at(x, y)));
+        for (std::int64_t x = 10; x < 90; ++x)
+            worst = std::max(worst, std::abs(double(out.at(x, y)) - truth.at(x, y)));
     std::printf("largest deviation from the target system's edge: %.3f DN of %.0f\n", worst, ep.bright_dn - ep.dark_dn);
     EXPECT_LT(worst, 0.01 * (ep.bright_dn - ep.dark_dn)) << "largest deviation " << worst << " DN";
     fs::remove_all(dir);
@@ -197,21 +214,13 @@ TEST(Degrade, NoiseReachesTheTargetSnr) {
     const fs::path dir = test::temp_dir("deg_snr");
     Image img(1200, 1200);
     for (std::int64_t y = 0; y < 1200; ++y)
-        for (std::int64_t x = 0; x < 1200; ++x) img.at(x, y) = x < 600 ? 500.f : 1500.f;
+        for (std::int64_t x = 0; x < 1200; ++x)
+            img.at(x, y) = x < 600 ? 500.f : 1500.f;
     DegradeParams p = simple(write(dir, "two.tif", img, utm(0.5), DataType::Float32), dir / "noisy.tif", 1.0);
     p.snr = 25;
     const DegradeResult r = degrade(p);
     EXPECT_NEAR(r.plan.noise_sigma_dn_at_15, 8.0, 1e-9);
-    const Image o = Raster::open(dir / "noisy.tif").read(1);
-    double s = 0, s2 = 0;
-    std::int64_t n = 0;
-    for (std::int64_t y = 0; y < o.height(); ++y)
-        for (std::int64_t x = 10; x < 290; ++x) {
-            s += o.at(x, y);
-            s2 += double(o.at(x, y)) * o.at(x, y);
-            ++n;
-        }
-    const double sigma = std::sqrt(s2 / n - (s / n) * (s / n));
+    const double sigma = column_band_sigma(Raster::open(dir / "noisy.tif").read(1), 10, 290);
     EXPECT_NEAR(sigma, 8.0, 0.02 * 8.0);
     fs::remove_all(dir);
 }
@@ -224,7 +233,8 @@ TEST(Degrade, InputNoiseIsCountedThroughTheBlurAndTheIntegration) {
     const fs::path dir = test::temp_dir("deg_gain");
     Image img(1200, 1200);
     for (std::int64_t y = 0; y < 1200; ++y)
-        for (std::int64_t x = 0; x < 1200; ++x) img.at(x, y) = x < 600 ? 500.f : 1500.f;
+        for (std::int64_t x = 0; x < 1200; ++x)
+            img.at(x, y) = x < 600 ? 500.f : 1500.f;
     add_gaussian_noise(img.view(), 20.0, 7);
     DegradeParams p = simple(write(dir, "noisy_in.tif", img, utm(0.5), DataType::Float32), dir / "out.tif", 2.0);
     p.snr = 25;
@@ -235,16 +245,7 @@ TEST(Degrade, InputNoiseIsCountedThroughTheBlurAndTheIntegration) {
     const double st = std::sqrt(4.0 - 1.0 / 12 + 15.0 / 12);
     const double gain_axis = 1.0 / (2.0 * std::sqrt(std::numbers::pi) * st);
     EXPECT_NEAR(r.plan.input_noise_gain, gain_axis, 0.03 * gain_axis);
-    const Image o = Raster::open(dir / "out.tif").read(1);
-    double s = 0, s2 = 0;
-    std::int64_t n = 0;
-    for (std::int64_t y = 0; y < o.height(); ++y)
-        for (std::int64_t x = 5; x < 140; ++x) {
-            s += o.at(x, y);
-            s2 += double(o.at(x, y)) * o.at(x, y);
-            ++n;
-        }
-    const double sigma = std::sqrt(s2 / n - (s / n) * (s / n));
+    const double sigma = column_band_sigma(Raster::open(dir / "out.tif").read(1), 5, 140);
     // The target noise is the scene signal over the SNR; the input's noise widens the scene's
     // percentiles, so it is a little above 8 DN (the plan's figure).
     const double want = r.plan.noise_sigma_dn_at_15;
@@ -252,7 +253,8 @@ TEST(Degrade, InputNoiseIsCountedThroughTheBlurAndTheIntegration) {
     EXPECT_NEAR(sigma, want, 0.03 * want) << "input noise gain " << r.plan.input_noise_gain;
     // Without the blur's share the input noise would be taken as 20 / 4 = 5 DN and only
     // sqrt(want^2 - 25) added: the total would fall short by more than 3 %.
-    EXPECT_LT(std::sqrt(want * want - 25.0 + 20.0 * 20.0 * r.plan.input_noise_gain * r.plan.input_noise_gain), 0.97 * want);
+    EXPECT_LT(std::sqrt(want * want - 25.0 + 20.0 * 20.0 * r.plan.input_noise_gain * r.plan.input_noise_gain),
+              0.97 * want);
     fs::remove_all(dir);
 }
 
@@ -276,8 +278,10 @@ TEST(Degrade, NodataIsExcludedAndMultiBandAndByte) {
     ASSERT_TRUE(out.info().bands[0].nodata.has_value());
     const MaskedImage m = out.read_masked(1, {0, 0, out.width(), out.height()});
     for (std::int64_t y = 0; y < out.height(); ++y) {
-        for (std::int64_t x = 0; x < 12; ++x) EXPECT_FALSE(m.valid(x, y)) << x;  // fully nodata footprints
-        for (std::int64_t x = 14; x < out.width(); ++x) EXPECT_TRUE(m.valid(x, y)) << x;
+        for (std::int64_t x = 0; x < 12; ++x)
+            EXPECT_FALSE(m.valid(x, y)) << x;  // fully nodata footprints
+        for (std::int64_t x = 14; x < out.width(); ++x)
+            EXPECT_TRUE(m.valid(x, y)) << x;
         // Next to the nodata strip the blur must not pull values toward 0.
         EXPECT_GT(m.pixels.at(14, y), 0.5f * m.pixels.at(20, y) - 40.f);
     }
@@ -349,7 +353,8 @@ TEST(Degrade, MeasuredInputBlur) {
     // sigma_apply^2 = (0.5 * 4)^2 - sigma_in^2 - 1/12 with the measured sigma_in close to 0.7.
     EXPECT_NEAR(*r.plan.applied_sigma_x_px, std::sqrt(4.0 - 0.49 - 1.0 / 12.0), 0.03);
     bool said = false;
-    for (const auto& a : r.plan.assumptions) said |= a.find("measured by assess") != std::string::npos;
+    for (const auto& a : r.plan.assumptions)
+        said |= a.find("measured by assess") != std::string::npos;
     EXPECT_TRUE(said);
     p.input_sigma_px = 0.7;
     EXPECT_NE(error_of(p).find("give one of"), std::string::npos);

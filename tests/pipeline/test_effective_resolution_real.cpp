@@ -59,7 +59,9 @@ Loaded load(const fs::path& p) {
 SamplingEstimate run(const cv::Mat& img, const cv::Mat& mask) {
     ConstImageView<float> v(img.ptr<float>(0), img.cols, img.rows, static_cast<std::int64_t>(img.step1()));
     ConstImageView<std::uint8_t> m;
-    if (!mask.empty()) m = ConstImageView<std::uint8_t>(mask.ptr<std::uint8_t>(0), mask.cols, mask.rows, static_cast<std::int64_t>(mask.step1()));
+    if (!mask.empty())
+        m = ConstImageView<std::uint8_t>(mask.ptr<std::uint8_t>(0), mask.cols, mask.rows,
+                                         static_cast<std::int64_t>(mask.step1()));
     return estimate_sampling(v, m);
 }
 
@@ -72,7 +74,8 @@ Loaded upsample(const Loaded& L, double k, int interp) {
     cv::resize(L.img, U.img, sz, 0, 0, interp);
     for (int y = 0; y < U.img.rows; ++y) {
         auto* r = U.img.ptr<float>(y);
-        for (int x = 0; x < U.img.cols; ++x) r[x] = std::max(0.0f, std::nearbyint(r[x]));
+        for (int x = 0; x < U.img.cols; ++x)
+            r[x] = std::max(0.0f, std::nearbyint(r[x]));
     }
     if (!L.mask.empty()) {
         cv::resize(L.mask, U.mask, sz, 0, 0, cv::INTER_NEAREST);
@@ -88,7 +91,8 @@ Loaded upsample(const Loaded& L, double k, int interp) {
 // cubic is Keys a = -0.5, lanczos is Lanczos-3, cubicspline the cubic B-spline.
 Loaded gdal_copy(const fs::path& src, double k, const char* method) {
     GDALAllRegister();
-    const fs::path out = fs::temp_directory_path() / ("satiq_effres_gdal_" + src.stem().string() + "_" + method + ".tif");
+    const fs::path out =
+        fs::temp_directory_path() / ("satiq_effres_gdal_" + src.stem().string() + "_" + method + ".tif");
     char pct[32];
     std::snprintf(pct, sizeof pct, "%g%%", 100.0 * k);
     const char* args[] = {"-of", "GTiff", "-outsize", pct, pct, "-r", method, nullptr};
@@ -109,13 +113,14 @@ Loaded gdal_copy(const fs::path& src, double k, const char* method) {
 std::vector<fs::path> images() {
     std::vector<fs::path> v;
     const fs::path s = fs::path(SATIQ_SOURCE_DIR) / "samples";
-    for (const char* n : {"airfield_0p25m.tif", "tribar.tif", "edge_3deg_sigma0_16bit.tif", "edge_43deg_sigma0p7_16bit.tif",
-                          "edge_5deg_sigma0p5_16bit.tif", "edge_8deg_sigma1p0_noise_8bit.tif"})
+    for (const char* n :
+         {"airfield_0p25m.tif", "tribar.tif", "edge_3deg_sigma0_16bit.tif", "edge_43deg_sigma0p7_16bit.tif",
+          "edge_5deg_sigma0p5_16bit.tif", "edge_8deg_sigma1p0_noise_8bit.tif"})
         v.push_back(s / n);
     if (test::have_real_data()) {
         const fs::path d = test::real_data_dir();
-        for (const char* n : {"pan1.tif", "sample_geotiff.tif", "hro_colorado_rgb_0p15m.tif", "UTM2GTIF.tiff", "l8_B8.tif",
-                              "s2_B8A.jp2"})
+        for (const char* n : {"pan1.tif", "sample_geotiff.tif", "hro_colorado_rgb_0p15m.tif", "UTM2GTIF.tiff",
+                              "l8_B8.tif", "s2_B8A.jp2"})
             v.push_back(d / n);
     }
     return v;
@@ -123,13 +128,14 @@ std::vector<fs::path> images() {
 
 std::string cell(const SamplingEstimate& e) {
     char b[320];
-    std::snprintf(b, sizeof b,
-                  "%4.2f/%4.2f | fit %6.2f/%6.2f %-8s/%-8s segs %2lld/%2lld | ev %6.0f/%6.0f gmin %6.1f/%6.1f coh %4.2f/%4.2f "
-                  "drop %4.1f/%4.1f",
-                  e.x.factor, e.y.factor, e.x.fit_noise, e.y.fit_noise, e.x.kernel.empty() ? "-" : e.x.kernel.c_str(),
-                  e.y.kernel.empty() ? "-" : e.y.kernel.c_str(), static_cast<long long>(e.x.fit_segments),
-                  static_cast<long long>(e.y.fit_segments), e.x.evidence, e.y.evidence, e.x.group_min, e.y.group_min,
-                  e.x.coherence, e.y.coherence, e.x.drop_db, e.y.drop_db);
+    std::snprintf(
+        b, sizeof b,
+        "%4.2f/%4.2f | fit %6.2f/%6.2f %-8s/%-8s segs %2lld/%2lld | ev %6.0f/%6.0f gmin %6.1f/%6.1f coh %4.2f/%4.2f "
+        "drop %4.1f/%4.1f",
+        e.x.factor, e.y.factor, e.x.fit_noise, e.y.fit_noise, e.x.kernel.empty() ? "-" : e.x.kernel.c_str(),
+        e.y.kernel.empty() ? "-" : e.y.kernel.c_str(), static_cast<long long>(e.x.fit_segments),
+        static_cast<long long>(e.y.fit_segments), e.x.evidence, e.y.evidence, e.x.group_min, e.y.group_min,
+        e.x.coherence, e.y.coherence, e.x.drop_db, e.y.drop_db);
     return b;
 }
 
@@ -141,7 +147,8 @@ TEST(EffectiveResolutionReal, OriginalsNotFlaggedAndUpsampledCopiesMeasured) {
         const char* name;
         int code;
     };
-    const Interp interps[] = {{"linear", cv::INTER_LINEAR}, {"cubic", cv::INTER_CUBIC}, {"lanczos", cv::INTER_LANCZOS4}};
+    const Interp interps[] = {
+        {"linear", cv::INTER_LINEAR}, {"cubic", cv::INTER_CUBIC}, {"lanczos", cv::INTER_LANCZOS4}};
     const double factors[] = {1.5, 2.0, 3.0};
     int failures = 0, upsampled_failures = 0, gdal_failures = 0, cases = 0;
     for (const auto& p : images()) {
@@ -158,8 +165,10 @@ TEST(EffectiveResolutionReal, OriginalsNotFlaggedAndUpsampledCopiesMeasured) {
                 const Loaded U = upsample(L, k, in.code);
                 const SamplingEstimate e = run(U.img, U.mask);
                 ++cases;
-                const bool ok = e.valid && std::abs(e.x.factor / k - 1.0) <= 0.10 && std::abs(e.y.factor / k - 1.0) <= 0.10;
-                std::printf("%-36s %-8s x%3.1f  %s %s\n", L.name.c_str(), in.name, k, cell(e).c_str(), ok ? "" : "FAIL");
+                const bool ok =
+                    e.valid && std::abs(e.x.factor / k - 1.0) <= 0.10 && std::abs(e.y.factor / k - 1.0) <= 0.10;
+                std::printf("%-36s %-8s x%3.1f  %s %s\n", L.name.c_str(), in.name, k, cell(e).c_str(),
+                            ok ? "" : "FAIL");
                 upsampled_failures += ok ? 0 : 1;
             }
         for (const char* method : {"bilinear", "cubic", "lanczos", "cubicspline"})
@@ -167,8 +176,10 @@ TEST(EffectiveResolutionReal, OriginalsNotFlaggedAndUpsampledCopiesMeasured) {
                 const Loaded U = gdal_copy(p, k, method);
                 const SamplingEstimate e = run(U.img, U.mask);
                 ++cases;
-                const bool ok = e.valid && std::abs(e.x.factor / k - 1.0) <= 0.10 && std::abs(e.y.factor / k - 1.0) <= 0.10;
-                std::printf("%-36s gdal-%-11s x%3.1f  %s %s\n", L.name.c_str(), method, k, cell(e).c_str(), ok ? "" : "FAIL");
+                const bool ok =
+                    e.valid && std::abs(e.x.factor / k - 1.0) <= 0.10 && std::abs(e.y.factor / k - 1.0) <= 0.10;
+                std::printf("%-36s gdal-%-11s x%3.1f  %s %s\n", L.name.c_str(), method, k, cell(e).c_str(),
+                            ok ? "" : "FAIL");
                 gdal_failures += ok ? 0 : 1;
             }
     }

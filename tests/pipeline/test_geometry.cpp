@@ -23,7 +23,8 @@ namespace {
 void write_small(const fs::path& path, const GeoReference& geo) {
     Image a(64, 64);
     for (std::int64_t y = 0; y < 64; ++y)
-        for (std::int64_t x = 0; x < 64; ++x) a.at(x, y) = static_cast<float>(100 + ((x / 8 + y / 8) % 2) * 800);
+        for (std::int64_t x = 0; x < 64; ++x)
+            a.at(x, y) = static_cast<float>(100 + ((x / 8 + y / 8) % 2) * 800);
     WriteOptions o;
     o.type = DataType::UInt16;
     write_raster(path, {a.view()}, geo, o);
@@ -34,7 +35,9 @@ void write_text(const fs::path& path, const std::string& text) {
     f << text;
 }
 
-bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+bool starts_with(const std::string& s, const std::string& prefix) {
+    return s.rfind(prefix, 0) == 0;
+}
 
 }  // namespace
 
@@ -56,7 +59,8 @@ TEST(Geometry, DegradeOffNadirRoundTripsThroughAssessAndInfo) {
     AssessParams ap;
     const AssessResult r = assess_file(p.output, ap);
     EXPECT_NEAR(r.elevation_deg, expected, 1e-9);
-    EXPECT_TRUE(starts_with(r.elevation_source, "metadata: SATIQ_DEGRADE_PARAMETERS off_nadir_deg")) << r.elevation_source;
+    EXPECT_TRUE(starts_with(r.elevation_source, "metadata: SATIQ_DEGRADE_PARAMETERS off_nadir_deg"))
+        << r.elevation_source;
     EXPECT_NE(r.elevation_source.find("694 km from SATIQ_DEGRADE_PLAN"), std::string::npos) << r.elevation_source;
     EXPECT_LT(r.gsd_normal_m, r.gsd_ground_m);  // the elevation reaches the GSD definitions
 
@@ -103,7 +107,8 @@ TEST(Geometry, DigitalGlobeImdSatelliteElevationAndOffNadir) {
     // A minimal DigitalGlobe .IMD beside the image (GDAL's GDALMDReaderDigitalGlobe reads
     // <basename>.IMD into the IMD metadata domain, groups as "IMAGE_1.<key>").
     write_text(dir / "dg.IMD",
-               "version = \"28.3\";\nBEGIN_GROUP = IMAGE_1\n\tsatId = \"WV03\";\n\tfirstLineTime = 2020-01-01T10:00:00.000000Z;\n"
+               "version = \"28.3\";\nBEGIN_GROUP = IMAGE_1\n\tsatId = \"WV03\";\n\tfirstLineTime = "
+               "2020-01-01T10:00:00.000000Z;\n"
                "\tmeanSunAz = 150.1;\n\tmeanSunEl = 35.2;\n\tmeanSatAz = 200.3;\n\tmeanSatEl = 62.5;\n"
                "\tmeanOffNadirViewAngle = 24.9;\nEND_GROUP = IMAGE_1\nEND;\n");
     const Acquisition a = find_acquisition(Raster::open(dir / "dg.tif").info());
@@ -118,8 +123,9 @@ TEST(Geometry, DigitalGlobeImdSatelliteElevationAndOffNadir) {
 
     // Off-nadir only: converted at an assumed 600 km orbit, and said so.
     write_small(dir / "dg2.tif", test::north_up(32631, 600000, 5700000, 0.5));
-    write_text(dir / "dg2.IMD", "version = \"28.3\";\nBEGIN_GROUP = IMAGE_1\n\tsatId = \"WV03\";\n"
-                                "\tmeanOffNadirViewAngle = 24.9;\nEND_GROUP = IMAGE_1\nEND;\n");
+    write_text(dir / "dg2.IMD",
+               "version = \"28.3\";\nBEGIN_GROUP = IMAGE_1\n\tsatId = \"WV03\";\n"
+               "\tmeanOffNadirViewAngle = 24.9;\nEND_GROUP = IMAGE_1\nEND;\n");
     const Acquisition b = find_acquisition(Raster::open(dir / "dg2.tif").info());
     ASSERT_TRUE(b.look);
     EXPECT_NEAR(b.look->elevation_deg, sensor::view_from_off_nadir(600e3, 24.9).elevation_deg, 1e-9);
@@ -176,18 +182,28 @@ TEST(Geometry, RpcDerivedViewElevation) {
     const double c = 0.5 * height_scale / (long_scale * metres_per_deg);
     auto coeffs = [](std::initializer_list<std::pair<int, double>> set) {
         std::vector<double> v(20, 0.0);
-        for (auto [i, x] : set) v[static_cast<std::size_t>(i)] = x;
+        for (auto [i, x] : set)
+            v[static_cast<std::size_t>(i)] = x;
         std::string s;
-        for (double x : v) s += fmt::format("{:.17g} ", x);
+        for (double x : v)
+            s += fmt::format("{:.17g} ", x);
         return s;
     };
     GeoReference geo;
-    geo.rpc = {{"LINE_OFF", "32"},      {"SAMP_OFF", "32"},       {"LAT_OFF", "0"},
-               {"LONG_OFF", "10"},      {"HEIGHT_OFF", "100"},    {"LINE_SCALE", "32"},
-               {"SAMP_SCALE", "32"},    {"LAT_SCALE", "0.01"},    {"LONG_SCALE", fmt::format("{}", long_scale)},
+    geo.rpc = {{"LINE_OFF", "32"},
+               {"SAMP_OFF", "32"},
+               {"LAT_OFF", "0"},
+               {"LONG_OFF", "10"},
+               {"HEIGHT_OFF", "100"},
+               {"LINE_SCALE", "32"},
+               {"SAMP_SCALE", "32"},
+               {"LAT_SCALE", "0.01"},
+               {"LONG_SCALE", fmt::format("{}", long_scale)},
                {"HEIGHT_SCALE", fmt::format("{}", height_scale)},
-               {"LINE_NUM_COEFF", coeffs({{2, -1.0}})},          {"LINE_DEN_COEFF", coeffs({{0, 1.0}})},
-               {"SAMP_NUM_COEFF", coeffs({{1, 1.0}, {3, c}})},   {"SAMP_DEN_COEFF", coeffs({{0, 1.0}})}};
+               {"LINE_NUM_COEFF", coeffs({{2, -1.0}})},
+               {"LINE_DEN_COEFF", coeffs({{0, 1.0}})},
+               {"SAMP_NUM_COEFF", coeffs({{1, 1.0}, {3, c}})},
+               {"SAMP_DEN_COEFF", coeffs({{0, 1.0}})}};
     write_small(dir / "rpc.tif", geo);
     const RasterInfo info = Raster::open(dir / "rpc.tif").info();
     ASSERT_FALSE(info.geo.rpc.empty());

@@ -20,16 +20,19 @@ TEST(Niirs, CriteriaCoverEveryLevelOnBothScales) {
     for (NiirsScale s : {NiirsScale::visible_military, NiirsScale::civil}) {
         for (int level = 1; level <= 9; ++level) {
             int n = 0;
-            for (const auto& c : niirs_criteria(s)) n += c.level == level;
+            for (const auto& c : niirs_criteria(s))
+                n += c.level == level;
             EXPECT_GE(n, 2) << to_string(s) << " level " << level;
         }
     }
     // Military lines are labelled "as commonly cited".
     bool tel_flagged = false;
     for (const auto& c : niirs_criteria(NiirsScale::visible_military))
-        if (c.task.find("mobile missile launcher") != std::string::npos) tel_flagged = c.as_commonly_cited && c.level == 5;
+        if (c.task.find("mobile missile launcher") != std::string::npos)
+            tel_flagged = c.as_commonly_cited && c.level == 5;
     EXPECT_TRUE(tel_flagged);
-    for (const auto& c : niirs_criteria(NiirsScale::civil)) EXPECT_FALSE(c.as_commonly_cited);
+    for (const auto& c : niirs_criteria(NiirsScale::civil))
+        EXPECT_FALSE(c.as_commonly_cited);
 }
 
 TEST(Niirs, AssessMetAndNotMet) {
@@ -38,12 +41,14 @@ TEST(Niirs, AssessMetAndNotMet) {
     ASSERT_FALSE(a.met.empty());
     EXPECT_EQ(a.met.front().level, 4);
     EXPECT_EQ(a.met.back().level, 1);
-    for (const auto& c : a.not_met) EXPECT_EQ(c.level, 5);
+    for (const auto& c : a.not_met)
+        EXPECT_EQ(c.level, 5);
     EXPECT_FALSE(a.not_met.empty());
 
     const NiirsAssessment two = assess_niirs(2.0, NiirsScale::civil, 2);
     EXPECT_EQ(two.level, 2);
-    for (const auto& c : two.not_met) EXPECT_TRUE(c.level == 3 || c.level == 4);
+    for (const auto& c : two.not_met)
+        EXPECT_TRUE(c.level == 3 || c.level == 4);
 
     EXPECT_EQ(assess_niirs(-0.5, NiirsScale::civil).level, 0);
     EXPECT_TRUE(assess_niirs(-0.5, NiirsScale::civil).met.empty());

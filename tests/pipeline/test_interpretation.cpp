@@ -31,7 +31,9 @@ bool has_criterion(const std::vector<NiirsCriterion>& v, const std::string& text
     return false;
 }
 
-int rank(Capability c) { return static_cast<int>(c); }
+int rank(Capability c) {
+    return static_cast<int>(c);
+}
 
 Capability needed_for(JohnsonTask t) {
     return t == JohnsonTask::identification ? Capability::identify
@@ -43,7 +45,8 @@ Capability needed_for(JohnsonTask t) {
 double preset_niirs(const sensor::SensorPreset& p) {
     const sensor::SensorModel m = sensor::SensorModel::physical(p.description);
     const auto& f = m.figures();
-    giqe::Giqe5Inputs in{f.gsd_weighted_m, giqe::rer_weighted(f.x.rer, f.y.rer), f.snr, f.q, f.elevation_deg, std::nullopt};
+    giqe::Giqe5Inputs in{f.gsd_weighted_m, giqe::rer_weighted(f.x.rer, f.y.rer), f.snr, f.q, f.elevation_deg,
+                         std::nullopt};
     return giqe::giqe5(in).value;
 }
 
@@ -59,8 +62,10 @@ TEST(Interpretation, GrdScaleFollowsTheLevelBands) {
     EXPECT_NEAR(niirs_grd_m(1.0), 18.0, 1e-12);
     EXPECT_NEAR(niirs_grd_m(0.0), 36.0, 1e-12);
     EXPECT_NEAR(niirs_grd_m(10.0), 0.05, 1e-12);
-    for (double n = -2; n <= 11; n += 0.037) EXPECT_NEAR(niirs_for_grd(niirs_grd_m(n)), n, 1e-9) << n;
-    for (double n = -2; n < 11; n += 0.25) EXPECT_GT(niirs_grd_m(n), niirs_grd_m(n + 0.25));
+    for (double n = -2; n <= 11; n += 0.037)
+        EXPECT_NEAR(niirs_for_grd(niirs_grd_m(n)), n, 1e-9) << n;
+    for (double n = -2; n < 11; n += 0.25)
+        EXPECT_GT(niirs_grd_m(n), niirs_grd_m(n + 0.25));
     EXPECT_THROW(niirs_for_grd(0.0), Error);
 }
 
@@ -91,7 +96,8 @@ TEST(Interpretation, AnchoredTasksMeetTheirCriterionAtItsLevel) {
         const Target& t = find_target(a.target_key);
         EXPECT_DOUBLE_EQ(niirs_for_task(t, a.task), a.level) << a.criterion;
         const Interpretation at = interpret_image(quality(a.level), {t});
-        EXPECT_NEAR(at.targets[0].primary.tasks[static_cast<std::size_t>(a.task)].probability, 0.5, 1e-9) << a.criterion;
+        EXPECT_NEAR(at.targets[0].primary.tasks[static_cast<std::size_t>(a.task)].probability, 0.5, 1e-9)
+            << a.criterion;
     }
 }
 
@@ -101,9 +107,12 @@ TEST(Interpretation, AnchoredTasksMeetTheirCriterionAtItsLevel) {
 // identification, capability rising with NIIRS).
 TEST(Interpretation, CriteriaAndJohnsonNeverContradict) {
     std::vector<double> niirs;
-    for (const auto& p : sensor::sensor_presets()) niirs.push_back(preset_niirs(p));
-    for (double n = -1.0; n <= 10.0; n += 0.01) niirs.push_back(n);
-    for (const auto& a : model_calibration().anchors) niirs.push_back(a.level);
+    for (const auto& p : sensor::sensor_presets())
+        niirs.push_back(preset_niirs(p));
+    for (double n = -1.0; n <= 10.0; n += 0.01)
+        niirs.push_back(n);
+    for (const auto& a : model_calibration().anchors)
+        niirs.push_back(a.level);
     ASSERT_GT(sensor::sensor_presets().size(), 5u);
     const auto& catalogue = target_catalogue();
     std::vector<int> previous(catalogue.size(), -1);
@@ -132,10 +141,12 @@ TEST(Interpretation, CriteriaAndJohnsonNeverContradict) {
         }
         // The sentences say the same: "distinguish a ... TEL from support vans" is met exactly when
         // the TEL sentence says recognise or identify.
-        const bool tel_met = has_criterion(it.military.met, "distinguish a mobile missile launcher (TEL) from support vans");
+        const bool tel_met =
+            has_criterion(it.military.met, "distinguish a mobile missile launcher (TEL) from support vans");
         for (const auto& v : it.verdicts)
             if (v.find("mobile missile launcher (Hwasong-17 TEL)") != std::string::npos) {
-                EXPECT_EQ(tel_met, v.rfind("can recognise", 0) == 0 || v.rfind("can identify", 0) == 0) << n << ": " << v;
+                EXPECT_EQ(tel_met, v.rfind("can recognise", 0) == 0 || v.rfind("can identify", 0) == 0)
+                    << n << ": " << v;
             }
     }
 }
@@ -200,7 +211,8 @@ TEST(Interpretation, EveryRuleIsReportedAndDisagreementsAreNamed) {
 TEST(Interpretation, NotesSayOnceThatContrastAndClutterAreNotModelled) {
     const Interpretation it = interpret_image(quality(4.0, 0.2), target_catalogue());
     int n = 0;
-    for (const auto& s : it.notes) n += s.find("clutter are not modelled") != std::string::npos;
+    for (const auto& s : it.notes)
+        n += s.find("clutter are not modelled") != std::string::npos;
     EXPECT_EQ(n, 1);
     const std::string text = to_text(it);
     EXPECT_NE(text.find("clutter are not modelled"), std::string::npos);

@@ -34,10 +34,12 @@ double sigma_at(const NoiseEstimate& ne, double level) {
     const auto& bands = ne.bands;
     if (bands.size() < 2) return ne.sigma_dn;
     std::size_t i = 0;
-    while (i + 2 < bands.size() && bands[i + 1].mean_signal_dn < level) ++i;
+    while (i + 2 < bands.size() && bands[i + 1].mean_signal_dn < level)
+        ++i;
     const auto& a = bands[i];
     const auto& b = bands[i + 1];
-    const double f = std::clamp((level - a.mean_signal_dn) / std::max(1e-9, b.mean_signal_dn - a.mean_signal_dn), 0.0, 1.0);
+    const double f =
+        std::clamp((level - a.mean_signal_dn) / std::max(1e-9, b.mean_signal_dn - a.mean_signal_dn), 0.0, 1.0);
     return a.sigma_dn + f * (b.sigma_dn - a.sigma_dn);
 }
 
@@ -48,14 +50,16 @@ MaskedImage read_measured(const fs::path& path) {
     MaskedImage img = r.read_masked(1, all);
     if (r.band_count() >= 3) {
         const double w[3] = {0.299, 0.587, 0.114};
-        for (auto& v : img.pixels.pixels()) v = static_cast<float>(w[0] * v);
+        for (auto& v : img.pixels.pixels())
+            v = static_cast<float>(w[0] * v);
         for (int b = 2; b <= 3; ++b) {
             const MaskedImage c = r.read_masked(b, all);
             for (std::size_t i = 0; i < img.pixels.pixels().size(); ++i)
                 img.pixels.pixels()[i] += static_cast<float>(w[b - 1] * c.pixels.pixels()[i]);
             if (!c.mask.empty()) {
                 if (img.mask.empty()) img.mask.assign(c.mask.size(), 1);
-                for (std::size_t i = 0; i < c.mask.size(); ++i) img.mask[i] &= c.mask[i];
+                for (std::size_t i = 0; i < c.mask.size(); ++i)
+                    img.mask[i] &= c.mask[i];
             }
         }
     }
@@ -73,7 +77,8 @@ struct Measured {
 Measured measure(const fs::path& path) {
     const MaskedImage img = read_measured(path);
     ConstImageView<std::uint8_t> mask;
-    if (!img.mask.empty()) mask = ConstImageView<std::uint8_t>(img.mask.data(), img.pixels.width(), img.pixels.height());
+    if (!img.mask.empty())
+        mask = ConstImageView<std::uint8_t>(img.mask.data(), img.pixels.width(), img.pixels.height());
     const SceneRadiometry rad = scene_radiometry(compute_stats(img.pixels.view(), mask));
     Measured m;
     m.signal_difference = rad.signal_difference_dn;
@@ -90,8 +95,8 @@ Measured measure(const fs::path& path) {
 
 struct Case {
     std::string file;
-    double gsd_factor;   // target GSD / input GSD
-    bool accept;         // the 20 % criterion applies (see the notes in the table)
+    double gsd_factor;  // target GSD / input GSD
+    bool accept;        // the 20 % criterion applies (see the notes in the table)
 };
 
 class NoiseReal : public ::testing::Test {
@@ -163,14 +168,17 @@ TEST_F(NoiseReal, DISABLED_DegradedToKnownSnrMeasuresWithin20Percent) {
             var += clean.sigma_pca * clean.sigma_pca;
             const double expected = m.signal_difference / std::sqrt(var);
             const double target = bands == 1 ? snr : snr * dsum / std::sqrt([&] {
-                double s = 0;
-                for (int b = 0; b < bands; ++b) s += w_rgb[b] * w_rgb[b] * d_in[static_cast<std::size_t>(b)] * d_in[static_cast<std::size_t>(b)];
-                return s;
-            }());
+                                                         double s = 0;
+                                                         for (int b = 0; b < bands; ++b)
+                                                             s += w_rgb[b] * w_rgb[b] *
+                                                                  d_in[static_cast<std::size_t>(b)] *
+                                                                  d_in[static_cast<std::size_t>(b)];
+                                                         return s;
+                                                     }());
             const double err = m.snr_pca / target - 1.0;
-            std::printf("%-28s %4.1f %6.1f | %8.2f %8.1f | %8.2f %+6.1f%% | %8.2f %+6.1f%% | %8.3f\n", c.file.c_str(), c.gsd_factor,
-                        target, expected, clean.snr_pca, m.snr_pca, 100 * err, m.snr_imm, 100 * (m.snr_imm / target - 1.0),
-                        m.sigma_pca);
+            std::printf("%-28s %4.1f %6.1f | %8.2f %8.1f | %8.2f %+6.1f%% | %8.2f %+6.1f%% | %8.3f\n", c.file.c_str(),
+                        c.gsd_factor, target, expected, clean.snr_pca, m.snr_pca, 100 * err, m.snr_imm,
+                        100 * (m.snr_imm / target - 1.0), m.sigma_pca);
             if (c.accept) {
                 ++checked;
                 if (std::abs(err) > 0.20) ++failures;
@@ -192,12 +200,11 @@ TEST_F(NoiseReal, DISABLED_SensorPresetSkySat) {
         const DegradeResult r = degrade(p);
         ASSERT_TRUE(r.plan.snr.has_value());
         const Measured m = measure(p.output);
-        std::printf("%s -> skysat (SNR %.1f, %s): PCA SNR %.2f (%+.1f %%), Immerkaer SNR %.2f (%+.1f %%)\n", file, *r.plan.snr,
-                    r.plan.noise_model.c_str(), m.snr_pca, 100 * (m.snr_pca / *r.plan.snr - 1), m.snr_imm,
+        std::printf("%s -> skysat (SNR %.1f, %s): PCA SNR %.2f (%+.1f %%), Immerkaer SNR %.2f (%+.1f %%)\n", file,
+                    *r.plan.snr, r.plan.noise_model.c_str(), m.snr_pca, 100 * (m.snr_pca / *r.plan.snr - 1), m.snr_imm,
                     100 * (m.snr_imm / *r.plan.snr - 1));
         EXPECT_NEAR(m.snr_pca, *r.plan.snr, 0.20 * *r.plan.snr) << file;
     }
 }
 
 }  // namespace
-

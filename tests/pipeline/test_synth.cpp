@@ -6,8 +6,8 @@
 #include <numbers>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
 #include <tbb/global_control.h>
+#include <nlohmann/json.hpp>
 
 #include "satiq/kernels/error.hpp"
 #include "satiq/pipeline/gsd.hpp"
@@ -27,7 +27,9 @@ std::string slurp(const fs::path& p) {
     return ss.str();
 }
 
-nlohmann::json read_json(const fs::path& p) { return nlohmann::json::parse(slurp(p)); }
+nlohmann::json read_json(const fs::path& p) {
+    return nlohmann::json::parse(slurp(p));
+}
 
 SampleOutput output(const fs::path& path, int bits, double gsd_m) {
     SampleOutput o;
@@ -218,10 +220,12 @@ TEST(Synth, TribarTruthListsBarWidthsThatThePixelsShow) {
         for (const auto& b : e["bars_px"]) {
             // The centre of each bar is close to full contrast; half a bar width outside it, in a
             // gap, the value is near the background.
-            const double cx = (b[0].get<double>() + b[2].get<double>()) / 2, cy = (b[1].get<double>() + b[3].get<double>()) / 2;
+            const double cx = (b[0].get<double>() + b[2].get<double>()) / 2,
+                         cy = (b[1].get<double>() + b[3].get<double>()) / 2;
             EXPECT_GT(img.at(static_cast<std::int64_t>(cx), static_cast<std::int64_t>(cy)), 8000.0f);
             const double w = e["bar_width_px"].get<double>();
-            const double gx = vertical ? b[2].get<double>() + w / 2 : cx, gy = vertical ? cy : b[3].get<double>() + w / 2;
+            const double gx = vertical ? b[2].get<double>() + w / 2 : cx,
+                         gy = vertical ? cy : b[3].get<double>() + w / 2;
             EXPECT_LT(img.at(static_cast<std::int64_t>(gx), static_cast<std::int64_t>(gy)), 2000.0f);
         }
     }
@@ -312,8 +316,8 @@ TEST(SynthCli, EdgeCommandWritesFileAndJson) {
     EXPECT_NE(help.out.find("--sun-elevation-deg"), std::string::npos);
     const auto bad = test::run_command(test::satiq_binary() + " synth edge " + (dir / "d.tif").string() + " --bits 12");
     EXPECT_EQ(bad.exit_code, 2);
-    const auto bad2 = test::run_command(test::satiq_binary() + " synth edge " + (dir / "d.tif").string() +
-                                        " --sigma-px -3");
+    const auto bad2 =
+        test::run_command(test::satiq_binary() + " synth edge " + (dir / "d.tif").string() + " --sigma-px -3");
     EXPECT_EQ(bad2.exit_code, 2);  // an option error is a usage error
     EXPECT_FALSE(fs::exists(dir / "d.tif"));
     fs::remove_all(dir);

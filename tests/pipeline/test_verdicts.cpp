@@ -19,7 +19,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path airfield() { return fs::path(SATIQ_SOURCE_DIR) / "samples" / "airfield_0p25m.tif"; }
+fs::path airfield() {
+    return fs::path(SATIQ_SOURCE_DIR) / "samples" / "airfield_0p25m.tif";
+}
 
 // The central 1024 x 1024 px of band 1 of `in`, upsampled by `factor` with an OpenCV kernel
 // (factor 1: the crop itself), its geotransform scaled so that it covers the same ground: what a
@@ -35,7 +37,8 @@ fs::path upsampled_copy(const fs::path& in, double factor, int interpolation, co
     if (factor != 1.0) cv::resize(m, up, cv::Size(), factor, factor, interpolation);
     Image dst(up.cols, up.rows);
     for (int y = 0; y < up.rows; ++y)
-        for (int x = 0; x < up.cols; ++x) dst.at(x, y) = std::max(0.0f, std::round(up.at<float>(y, x)));
+        for (int x = 0; x < up.cols; ++x)
+            dst.at(x, y) = std::max(0.0f, std::round(up.at<float>(y, x)));
     GeoReference g = info.geo;
     auto& gt = *g.geotransform;
     gt[0] += static_cast<double>(x0) * gt[1] + static_cast<double>(y0) * gt[2];
@@ -51,7 +54,9 @@ fs::path upsampled_copy(const fs::path& in, double factor, int interpolation, co
     return out;
 }
 
-std::string text_of(const AssessResult& r) { return to_text(r, false); }
+std::string text_of(const AssessResult& r) {
+    return to_text(r, false);
+}
 
 }  // namespace
 
@@ -66,11 +71,13 @@ TEST(Verdicts, UpsampledCopiesAreRatedOnTheirEffectiveGsd) {
     for (const auto& [name, kernel] : {std::pair{"bilinear", cv::INTER_LINEAR}, std::pair{"cubic", cv::INTER_CUBIC},
                                        std::pair{"lanczos", cv::INTER_LANCZOS4}}) {
         for (double factor : {1.5, 2.0, 3.0}) {
-            const fs::path f = upsampled_copy(airfield(), factor, kernel, dir / fmt::format("up_{}_{}.tif", name, factor));
+            const fs::path f =
+                upsampled_copy(airfield(), factor, kernel, dir / fmt::format("up_{}_{}.tif", name, factor));
             const AssessResult r = assess_file(f, {});
             const std::string what = fmt::format("{} x{}", name, factor);
             std::printf("%-8s x%.1f: effective GSD %.4f x %.4f m, NIIRS %.2f (original %.2f), SNR %.1f\n", name, factor,
-                        r.effective_gsd_x_m, r.effective_gsd_y_m, r.giqe5 ? r.giqe5->value : -99.0, orig.giqe5->value, r.snr);
+                        r.effective_gsd_x_m, r.effective_gsd_y_m, r.giqe5 ? r.giqe5->value : -99.0, orig.giqe5->value,
+                        r.snr);
             EXPECT_TRUE(r.rated_on_effective_gsd) << what;
             EXPECT_NEAR(r.effective_gsd_x_m, 0.25, 0.025) << what;
             EXPECT_NEAR(r.effective_gsd_y_m, 0.25, 0.025) << what;
@@ -172,8 +179,10 @@ TEST(Verdicts, CoarseRealImagesGetAnAnswerAndTheTextSaysItIsExtrapolated) {
         EXPECT_NE(text.find("extrapolated"), std::string::npos) << name;
         // Every warning of the JSON is in the text.
         const auto j = to_json(r, false);
-        for (const auto& w : j["warnings"]) EXPECT_NE(text.find(w.get<std::string>()), std::string::npos) << w;
-        for (const auto& w : j["niirs"]["giqe5"]["warnings"]) EXPECT_NE(text.find(w.get<std::string>()), std::string::npos) << w;
+        for (const auto& w : j["warnings"])
+            EXPECT_NE(text.find(w.get<std::string>()), std::string::npos) << w;
+        for (const auto& w : j["niirs"]["giqe5"]["warnings"])
+            EXPECT_NE(text.find(w.get<std::string>()), std::string::npos) << w;
     }
     // SPOT 10 m: no usable edge, so the answer is the interval from GSD alone.
     const AssessResult spot = assess_file(test::real_data_dir() / "UTM2GTIF.tiff", {});
@@ -229,10 +238,9 @@ TEST(Verdicts, DegradedImagesAtNonIntegerRatiosKeepTheirGsd) {
 TEST(Verdicts, RealImagesDegradedToAKnownSnrMeasureCloseToIt) {
     if (!test::have_real_data()) GTEST_SKIP() << "real data not available";
     const fs::path dir = test::temp_dir("verdicts_snr_real");
-    const std::vector<std::pair<const char*, double>> images = {{"pan1.tif", 0.5},   {"sample_geotiff.tif", 0.5},
-                                                                {"hro_colorado_rgb_0p15m.tif", 0.15},
-                                                                {"UTM2GTIF.tiff", 10}, {"l8_B8.tif", 15},
-                                                                {"s2_B8A.jp2", 20}};
+    const std::vector<std::pair<const char*, double>> images = {
+        {"pan1.tif", 0.5},     {"sample_geotiff.tif", 0.5}, {"hro_colorado_rgb_0p15m.tif", 0.15},
+        {"UTM2GTIF.tiff", 10}, {"l8_B8.tif", 15},           {"s2_B8A.jp2", 20}};
     int within20 = 0, cases = 0;
     for (const auto& [name, gsd] : images) {
         for (double snr : {10.0, 25.0, 50.0}) {
@@ -250,8 +258,8 @@ TEST(Verdicts, RealImagesDegradedToAKnownSnrMeasureCloseToIt) {
             const bool rgb = r.band_used.rfind("luminance", 0) == 0;
             const double target = rgb ? snr / std::sqrt(0.299 * 0.299 + 0.587 * 0.587 + 0.114 * 0.114) : snr;
             const double err = r.snr / target - 1;
-            std::printf("%-28s SNR %4.0f (target %5.1f): measured %5.1f (%+4.0f %%), Immerkaer %5.1f\n", name, snr, target,
-                        r.snr, 100 * err, r.radiometry->signal_difference_dn / r.noise_immerkaer_sigma_dn);
+            std::printf("%-28s SNR %4.0f (target %5.1f): measured %5.1f (%+4.0f %%), Immerkaer %5.1f\n", name, snr,
+                        target, r.snr, 100 * err, r.radiometry->signal_difference_dn / r.noise_immerkaer_sigma_dn);
             EXPECT_LT(std::abs(err), 0.40) << name << " SNR " << snr;
             within20 += std::abs(err) <= 0.20;
             ++cases;

@@ -6,13 +6,13 @@
 
 #include "satiq/kernels/synth.hpp"
 
+#include <sys/wait.h>
+#include <unistd.h>
 #include <array>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
-#include <sys/wait.h>
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -50,7 +50,8 @@ Image render_rotated_squares(std::int64_t width, std::int64_t height, double cel
                 for (std::int64_t x = x0; x < x1; ++x) {
                     double f = 1;
                     for (int e = 0; e < 4; ++e) {
-                        const double mx = std::cos(a + e * M_PI / 2), my = std::sin(a + e * M_PI / 2);  // outward normal
+                        const double mx = std::cos(a + e * M_PI / 2),
+                                     my = std::sin(a + e * M_PI / 2);  // outward normal
                         // Bright inside: Phi((s - (P - C).m) / sigma); at the pixel corner (x, y).
                         f *= square_pixel_step_fraction(s - ((x - cx) * mx + (y - cy) * my), -mx, -my, sigma_px);
                     }
@@ -65,7 +66,9 @@ fs::path real_data_dir() {
     return SATIQ_REAL_DATA_DIR;
 }
 
-bool have_real_data() { return fs::is_directory(real_data_dir()) && fs::exists(real_data_dir() / "pan1.tif"); }
+bool have_real_data() {
+    return fs::is_directory(real_data_dir()) && fs::exists(real_data_dir() / "pan1.tif");
+}
 
 fs::path temp_dir(const std::string& tag) {
     static std::atomic<int> counter{0};
@@ -95,20 +98,26 @@ CommandResult run_command(const std::string& command) {
     return r;
 }
 
-std::string satiq_binary() { return SATIQ_BINARY; }
+std::string satiq_binary() {
+    return SATIQ_BINARY;
+}
 
-CommandResult run_satiq(const std::string& args) { return run_command(shell_quote(satiq_binary()) + " " + args); }
+CommandResult run_satiq(const std::string& args) {
+    return run_command(shell_quote(satiq_binary()) + " " + args);
+}
 
 std::string shell_quote(const fs::path& p) {
     std::string out = "'";
-    for (char c : p.string()) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    for (char c : p.string())
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return out + "'";
 }
 
 std::filesystem::path write_checkerboard(const std::filesystem::path& path, double gsd_m) {
     Image a(240, 160);
     for (std::int64_t y = 0; y < 160; ++y)
-        for (std::int64_t x = 0; x < 240; ++x) a.at(x, y) = static_cast<float>(100 + ((x / 10 + y / 10) % 2) * 800);
+        for (std::int64_t x = 0; x < 240; ++x)
+            a.at(x, y) = static_cast<float>(100 + ((x / 10 + y / 10) % 2) * 800);
     WriteOptions o;
     o.type = DataType::UInt16;
     write_raster(path, {a.view()}, north_up(32631, 600000, 5700000, gsd_m), o);

@@ -59,10 +59,10 @@
 ///    grid. The kernel named is the best-fitting one; at 2x Keys a = -0.5 and bilinear span the
 ///    same model space, so either may be named for a GDAL cubic copy.
 ///
-/// A factor is reported (`upsampled` true) when the model fit succeeds, or else when (1) and (2) agree; a spectrum that merely
-/// falls off (a smooth, noise-free, Gaussian-blurred synthetic edge) has no periodicity and is
-/// not flagged. Deadband: factors below `deadband_factor` (default 1.2) are reported as 1 (mild
-/// product resampling, e.g. orthorectification, is not flagged); the message says so.
+/// A factor is reported (`upsampled` true) when the model fit succeeds, or else when (1) and (2) agree; a spectrum that
+/// merely falls off (a smooth, noise-free, Gaussian-blurred synthetic edge) has no periodicity and is not flagged.
+/// Deadband: factors below `deadband_factor` (default 1.2) are reported as 1 (mild product resampling, e.g.
+/// orthorectification, is not flagged); the message says so.
 ///
 /// Pixels used: a deterministic central crop of at most `max_crop_px` per side, at most
 /// `max_lines` evenly spaced lines per axis. Masked (mask 0) or non-finite pixels are excluded: a
@@ -120,17 +120,17 @@ struct SamplingEstimate {
         double notch_db = 0.0;           ///< diagnostic: level at the period line minus the level above it (dB)
         double fit_noise = 0.0;          ///< residual of the chosen interpolation model / (1/12); 0 = not used
         std::string kernel;              ///< kernel of the model fit that set the factor ("" = periodicity decided):
-                                     ///< bilinear, cubic (a=-0.75), lanczos4, cubic_a-0.5, lanczos3, cubicspline
+                                         ///< bilinear, cubic (a=-0.75), lanczos4, cubic_a-0.5, lanczos3, cubicspline
         std::int64_t fit_segments = 0;   ///< active segments used by the model fit
         bool upsampled = false;          ///< both tests passed and factor >= deadband
         std::int64_t lines = 0;          ///< lines averaged for the periodicity test
         std::int64_t segments = 0;       ///< fully valid spectrum segments
     };
-    bool valid = false;       ///< false: too few valid pixels (see message)
-    std::string message;      ///< short human summary (or why not valid)
-    std::string method;       ///< method string
-    Axis x;                   ///< along rows (columns index)
-    Axis y;                   ///< along columns
+    bool valid = false;   ///< false: too few valid pixels (see message)
+    std::string message;  ///< short human summary (or why not valid)
+    std::string method;   ///< method string
+    Axis x;               ///< along rows (columns index)
+    Axis y;               ///< along columns
 };
 
 /// Throws satiq::Error naming the bad field.

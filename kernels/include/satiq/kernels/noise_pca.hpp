@@ -54,9 +54,9 @@ enum class NoisePcaSelection {
 
 struct NoisePcaParams {
     NoisePcaSelection selection = NoisePcaSelection::Neighbours;
-    int patch_size = 7;             ///< N, patches are N x N (3..11); LTO use 7
-    double confidence = 0.99;       ///< gamma quantile of the weak-texture threshold (0.5..0.99999); LTO: 0.99
-    int max_iterations = 10;        ///< selection/estimation rounds after the initial one (1..100)
+    int patch_size = 7;        ///< N, patches are N x N (3..11); LTO use 7
+    double confidence = 0.99;  ///< gamma quantile of the weak-texture threshold (0.5..0.99999); LTO: 0.99
+    int max_iterations = 10;   ///< selection/estimation rounds after the initial one (1..100)
     /// Patch grid step (pixels); 0 = automatic: 1 for small images, growing so that at most
     /// `max_patches` grid positions are examined.
     int stride = 0;
@@ -70,13 +70,13 @@ struct NoisePcaParams {
 
 /// Diagnostics beside the NoiseEstimate.
 struct NoisePcaDetails {
-    int stride = 0;                     ///< grid step used
-    std::int64_t candidate_patches = 0; ///< fully valid patches examined
-    std::int64_t selected_patches = 0;  ///< weak-texture patches of the pooled estimate
-    int iterations = 0;                 ///< rounds of the pooled estimate
-    double tau0 = 0;                    ///< F^-1(confidence; shape, scale): tau = sigma^2 tau0
-    double gamma_shape = 0;             ///< rank(D)/2
-    double gamma_scale = 0;             ///< 2 tr(D) / rank(D)
+    int stride = 0;                      ///< grid step used
+    std::int64_t candidate_patches = 0;  ///< fully valid patches examined
+    std::int64_t selected_patches = 0;   ///< weak-texture patches of the pooled estimate
+    int iterations = 0;                  ///< rounds of the pooled estimate
+    double tau0 = 0;                     ///< F^-1(confidence; shape, scale): tau = sigma^2 tau0
+    double gamma_shape = 0;              ///< rank(D)/2
+    double gamma_scale = 0;              ///< 2 tr(D) / rank(D)
 };
 
 /// Throws satiq::Error naming the bad field.
@@ -91,7 +91,8 @@ void validate(const NoisePcaParams& params);
 /// - gradient_threshold: the pooled trace threshold tau (DN^2);
 /// - pixels_used = pooled selected patches x N^2; pixels_eligible = candidate patches x N^2.
 /// `valid_mask` may be empty (all valid); non-zero = valid.
-[[nodiscard]] NoiseEstimate estimate_noise_pca(ConstImageView<float> image, ConstImageView<std::uint8_t> valid_mask = {},
+[[nodiscard]] NoiseEstimate estimate_noise_pca(ConstImageView<float> image,
+                                               ConstImageView<std::uint8_t> valid_mask = {},
                                                const NoisePcaParams& params = {}, NoisePcaDetails* details = nullptr);
 
 /// Inverse of the regularized lower incomplete gamma function: x with P(shape, x / scale) = p.

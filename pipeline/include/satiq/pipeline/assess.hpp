@@ -29,12 +29,13 @@ GiqeSelection parse_giqe_selection(const std::string& s);  ///< "3", "4", "5" or
 
 struct AssessParams {
     GsdOptions gsd;
-    std::optional<double> elevation_deg;      ///< overrides the metadata
-    std::optional<double> snr;                ///< overrides the measured SNR
+    std::optional<double> elevation_deg;  ///< overrides the metadata
+    std::optional<double> snr;            ///< overrides the measured SNR
     GiqeSelection giqe = GiqeSelection::giqe5;
-    int band = 0;                             ///< 0: band 1, or luminance of an RGB image
-    std::vector<EdgeRoi> rois;                ///< user regions instead of the automatic search
-    std::optional<std::filesystem::path> roi_lines;  ///< vector file of lines (in the raster's CRS or any CRS OGR can transform)
+    int band = 0;               ///< 0: band 1, or luminance of an RGB image
+    std::vector<EdgeRoi> rois;  ///< user regions instead of the automatic search
+    std::optional<std::filesystem::path>
+        roi_lines;  ///< vector file of lines (in the raster's CRS or any CRS OGR can transform)
     double roi_half_width_px = 10.0;
     std::vector<interpret::Target> extra_targets;
     std::string resolution_rule = "niirs_model";  ///< primary rule of the interpretability model
@@ -43,7 +44,7 @@ struct AssessParams {
     std::string sensor;
     /// Rate an upsampled image on its product GSD anyway (the detection is still reported).
     bool trust_pixel_size = false;
-    bool keep_profiles = false;               ///< needed for plots
+    bool keep_profiles = false;  ///< needed for plots
 };
 
 struct StageTime {
@@ -54,38 +55,38 @@ struct StageTime {
 struct AssessResult {
     std::filesystem::path file;
     std::int64_t width = 0, height = 0;
-    std::string band_used;                    ///< "band 1", "luminance of bands 1-3"
+    std::string band_used;  ///< "band 1", "luminance of bands 1-3"
     Gsd gsd;
     Acquisition acquisition;
     double elevation_deg = 90;
-    std::string elevation_source;             ///< "metadata", "user", "assumed nadir"
+    std::string elevation_source;  ///< "metadata", "user", "assumed nadir"
     /// Upsampling found from the image itself (kernels/effective_resolution.hpp); the effective
     /// GSD is the product GSD times its factor per axis (equal to the product GSD when none).
     SamplingEstimate sampling;
     double effective_gsd_x_m = 0, effective_gsd_y_m = 0;
-    bool rated_on_effective_gsd = false;      ///< GIQE fed the effective GSD (and RER on its grid)
+    bool rated_on_effective_gsd = false;  ///< GIQE fed the effective GSD (and RER on its grid)
     double gsd_ground_m = 0, gsd_normal_m = 0, gsd_weighted_m = 0;  ///< as rated (effective when upsampled)
     double saturation_dn = 0;
 
-    NoiseEstimate noise;                      ///< Immerkaer (drives the edge thresholds)
-    NoiseEstimate noise_pca;                  ///< weak-texture PCA (drives the SNR)
-    std::string noise_method;                 ///< "pca", or "immerkaer" when the PCA estimate failed
-    double noise_immerkaer_sigma_dn = 0;      ///< Immerkaer's sigma at the 15 % level, for comparison
+    NoiseEstimate noise;                  ///< Immerkaer (drives the edge thresholds)
+    NoiseEstimate noise_pca;              ///< weak-texture PCA (drives the SNR)
+    std::string noise_method;             ///< "pca", or "immerkaer" when the PCA estimate failed
+    double noise_immerkaer_sigma_dn = 0;  ///< Immerkaer's sigma at the 15 % level, for comparison
     std::optional<SceneRadiometry> radiometry;
-    double noise_sigma_dn = 0;                ///< the sigma the SNR divides by
+    double noise_sigma_dn = 0;  ///< the sigma the SNR divides by
     double snr = 0;
-    std::string snr_source;                   ///< "measured" or "user"
+    std::string snr_source;  ///< "measured" or "user"
 
     EdgeAnalysis edges;
-    EdgeRobustness robustness;                ///< influence of single edges and objects, halves
+    EdgeRobustness robustness;  ///< influence of single edges and objects, halves
 
     double rated_rer_gm = 0, rated_rer_weighted = 0;  ///< RER fed to GIQE (on the effective grid when upsampled)
     std::optional<giqe::NiirsPrediction> giqe3, giqe4, giqe5;
     /// No usable edges: GIQE 5 over an RER range instead of a measured RER ("estimated from GSD
     /// alone"); giqe5 then holds the interval's midpoint.
     struct GsdAloneEstimate {
-        double rer_low = 0, rer_high = 0;     ///< the RER range assumed
-        std::string rer_range_source;         ///< "plausible range ..." or "sensor preset NAME"
+        double rer_low = 0, rer_high = 0;  ///< the RER range assumed
+        std::string rer_range_source;      ///< "plausible range ..." or "sensor preset NAME"
         double niirs_low = 0, niirs_high = 0;
     };
     std::optional<GsdAloneEstimate> gsd_alone;

@@ -39,31 +39,31 @@ struct DegradeParams {
     std::filesystem::path output;
 
     // Target system: a preset name, or the simple form.
-    std::optional<std::string> sensor;           ///< preset name (see `satiq predict --list`)
-    std::optional<double> off_nadir_deg;         ///< preset geometry override
+    std::optional<std::string> sensor;    ///< preset name (see `satiq predict --list`)
+    std::optional<double> off_nadir_deg;  ///< preset geometry override
     /// Preset form: the preset's description with the command line's overrides applied
     /// (--aperture-m, --altitude-m, ... as `satiq predict`); empty = the preset as it is.
     std::optional<sensor::SensorDescription> sensor_description;
     /// The preset overrides given, flag without its dashes -> value (recorded in the metadata).
     std::map<std::string, double> sensor_overrides;
-    std::optional<double> target_gsd_m;          ///< simple form
-    std::optional<double> mtf_nyquist;           ///< simple form: Gaussian solved from MTF at Nyquist
-    std::optional<double> sigma_px;              ///< simple form: Gaussian sigma in target pixels
-    std::optional<double> snr;                   ///< target GIQE SNR (simple form; overrides a preset's)
-    std::optional<int> bits;                     ///< quantization bits (default: the input type's)
+    std::optional<double> target_gsd_m;  ///< simple form
+    std::optional<double> mtf_nyquist;   ///< simple form: Gaussian solved from MTF at Nyquist
+    std::optional<double> sigma_px;      ///< simple form: Gaussian sigma in target pixels
+    std::optional<double> snr;           ///< target GIQE SNR (simple form; overrides a preset's)
+    std::optional<int> bits;             ///< quantization bits (default: the input type's)
     std::uint64_t seed = 0;
 
     // What is known of the input.
-    std::optional<double> input_sigma_px;        ///< input's Gaussian blur sigma, input pixels
-    std::optional<double> input_mtf_nyquist;     ///< input's MTF at Nyquist (Gaussian x box model)
+    std::optional<double> input_sigma_px;     ///< input's Gaussian blur sigma, input pixels
+    std::optional<double> input_mtf_nyquist;  ///< input's MTF at Nyquist (Gaussian x box model)
     /// Measure the input's blur with `satiq assess` (automatic slanted edges): its RER (geometric
     /// mean of the axes) gives the equivalent Gaussian x box sigma. Falls back to "unknown" with a
     /// warning when the input has no usable edges.
     bool measure_input = false;
-    GsdOptions gsd;                              ///< --gsd-m for inputs without georeferencing
+    GsdOptions gsd;  ///< --gsd-m for inputs without georeferencing
 
-    double min_coverage = 0.5;                   ///< output nodata below this valid fraction
-    std::int64_t strip_rows = 0;                 ///< output rows per strip (0: automatic)
+    double min_coverage = 0.5;    ///< output nodata below this valid fraction
+    std::int64_t strip_rows = 0;  ///< output rows per strip (0: automatic)
     bool cloud_optimized = false;
     std::string compression = "DEFLATE";
 };
@@ -77,22 +77,22 @@ struct DegradePlan {
     /// Effective GSD of an input found upsampled by --measure-input (null in JSON otherwise).
     std::optional<double> input_effective_gsd_x_m, input_effective_gsd_y_m;
     double target_gsd_m = 0;
-    double ratio_x = 0, ratio_y = 0;             ///< input pixels per output pixel
+    double ratio_x = 0, ratio_y = 0;  ///< input pixels per output pixel
     std::int64_t out_width = 0, out_height = 0;
     std::string target_description;
     /// Preset form: the target's view geometry (read back by `assess`: find_look_geometry).
     std::optional<double> view_altitude_m, view_off_nadir_deg, view_elevation_deg;
     std::map<std::string, double> sensor_overrides;  ///< as DegradeParams::sensor_overrides
-    std::string psf_method;                      ///< "separable_gaussian", "kernel_2d:<method>", "none"
+    std::string psf_method;                          ///< "separable_gaussian", "kernel_2d:<method>", "none"
     std::optional<double> applied_sigma_x_px, applied_sigma_y_px;  ///< Gaussian case, input px
-    std::int64_t kernel_size_px = 0;             ///< general case
-    std::optional<double> snr;                   ///< target SNR (none: no noise added)
-    std::string noise_model;                     ///< "none", "gaussian", "shot_read"
-    double electrons_per_dn = 0;                 ///< shot_read model
+    std::int64_t kernel_size_px = 0;                               ///< general case
+    std::optional<double> snr;                                     ///< target SNR (none: no noise added)
+    std::string noise_model;                                       ///< "none", "gaussian", "shot_read"
+    double electrons_per_dn = 0;                                   ///< shot_read model
     double read_noise_e = 0;
-    double noise_sigma_dn_at_15 = 0;             ///< total added noise at the 15 % level
+    double noise_sigma_dn_at_15 = 0;  ///< total added noise at the 15 % level
     std::optional<int> bits;
-    double output_gain = 1.0;                    ///< output DN per input DN
+    double output_gain = 1.0;  ///< output DN per input DN
     DataType output_type = DataType::Float32;
     std::vector<std::string> assumptions;
     std::vector<std::string> warnings;

@@ -21,9 +21,9 @@ enum class NiirsScale { visible_military, civil };
 const char* to_string(NiirsScale s);
 
 struct NiirsCriterion {
-    int level = 0;               ///< 0..9
+    int level = 0;  ///< 0..9
     NiirsScale scale = NiirsScale::visible_military;
-    std::string task;            ///< lower-case phrase, e.g. "identify large fighters by type"
+    std::string task;                ///< lower-case phrase, e.g. "identify large fighters by type"
     bool as_commonly_cited = false;  ///< military lines unverified against the original scale
 };
 
@@ -36,10 +36,10 @@ std::pair<double, double> niirs_grd_band_m(int level);
 
 struct NiirsAssessment {
     double niirs = 0.0;
-    int level = 0;                          ///< floor(niirs) clamped to 0..9
+    int level = 0;  ///< floor(niirs) clamped to 0..9
     NiirsScale scale = NiirsScale::visible_military;
-    std::vector<NiirsCriterion> met;        ///< levels 1..level, highest first
-    std::vector<NiirsCriterion> not_met;    ///< levels level+1 .. level+levels_ahead
+    std::vector<NiirsCriterion> met;      ///< levels 1..level, highest first
+    std::vector<NiirsCriterion> not_met;  ///< levels level+1 .. level+levels_ahead
 };
 /// Criteria met (all levels up to floor(niirs)) and not met (the next `levels_ahead` levels).
 NiirsAssessment assess_niirs(double niirs, NiirsScale scale, int levels_ahead = 1);
@@ -48,8 +48,8 @@ NiirsAssessment assess_niirs(double niirs, NiirsScale scale, int levels_ahead = 
 
 enum class JohnsonTask { detection, orientation, recognition, identification };
 const char* to_string(JohnsonTask t);
-inline constexpr std::array<JohnsonTask, 4> all_johnson_tasks = {
-    JohnsonTask::detection, JohnsonTask::orientation, JohnsonTask::recognition, JohnsonTask::identification};
+inline constexpr std::array<JohnsonTask, 4> all_johnson_tasks = {JohnsonTask::detection, JohnsonTask::orientation,
+                                                                 JohnsonTask::recognition, JohnsonTask::identification};
 
 /// Cycles across the critical dimension for 50 % probability (Johnson 1958; domain.md §5):
 /// detection 1.0, orientation 1.4, recognition 4.0, identification 6.4.
@@ -60,12 +60,12 @@ double johnson_n50(JohnsonTask t);
 double ttpf_probability(double cycles, double n50);
 
 struct Target {
-    std::string key;          ///< lookup key, e.g. "tank"
-    std::string name;         ///< e.g. "main battle tank (T-72)"
+    std::string key;   ///< lookup key, e.g. "tank"
+    std::string name;  ///< e.g. "main battle tank (T-72)"
     double length_m = 0.0;
     double width_m = 0.0;
-    std::string source;       ///< where the dimensions come from
-    bool assumed = false;     ///< true when at least one dimension is an assumption (see source)
+    std::string source;    ///< where the dimensions come from
+    bool assumed = false;  ///< true when at least one dimension is an assumption (see source)
 };
 /// sqrt(length * width), metres.
 double critical_dimension_m(const Target& t);

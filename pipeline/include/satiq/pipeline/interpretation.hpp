@@ -40,11 +40,11 @@ struct CalibrationAnchor {
     JohnsonTask task = JohnsonTask::recognition;
     int level = 0;
     std::string criterion;
-    double kappa = 0.0;            ///< D / (N50 GRD(level)): metres per cycle over GRD at which P = 0.5 at the level
-    double residual_niirs = 0.0;   ///< NIIRS by which the pooled kappa would misplace this criterion
+    double kappa = 0.0;           ///< D / (N50 GRD(level)): metres per cycle over GRD at which P = 0.5 at the level
+    double residual_niirs = 0.0;  ///< NIIRS by which the pooled kappa would misplace this criterion
 };
 struct ModelCalibration {
-    double pooled_kappa = 0.0;     ///< geometric mean of the anchors' kappa
+    double pooled_kappa = 0.0;  ///< geometric mean of the anchors' kappa
     std::vector<CalibrationAnchor> anchors;
     double rms_residual_niirs = 0.0;
     double max_abs_residual_niirs = 0.0;
@@ -60,7 +60,8 @@ double niirs_for_task(const Target& t, JohnsonTask task);
 /// The rules that turn image quality into metres per cycle. niirs_model is the calibrated
 /// model above (the default); the other three count raw Johnson cycles (sensitivity).
 enum class Rule { niirs_model, gsd_over_rer, gsd_nyquist, mtf50 };
-inline constexpr std::array<Rule, 4> all_rules = {Rule::niirs_model, Rule::gsd_over_rer, Rule::gsd_nyquist, Rule::mtf50};
+inline constexpr std::array<Rule, 4> all_rules = {Rule::niirs_model, Rule::gsd_over_rer, Rule::gsd_nyquist,
+                                                  Rule::mtf50};
 const char* to_string(Rule r);
 /// "niirs_model", "gsd_over_rer", "gsd_nyquist", "mtf50"; throws satiq::Error listing them.
 Rule parse_rule(std::string_view s);
@@ -68,12 +69,12 @@ Rule parse_rule(std::string_view s);
 /// What the image (or sensor) offers. Absent RER or MTF50 leave the rules that need them out.
 struct ImageQuality {
     double niirs = 0.0;
-    double niirs_sigma = 0.0;              ///< one standard error (equation and measurement combined)
+    double niirs_sigma = 0.0;  ///< one standard error (equation and measurement combined)
     std::string equation = "GIQE 5";
-    double gsd_m = 0.0;                    ///< GSD the image is rated at (effective GSD when upsampled)
-    std::optional<double> rer;             ///< geometric-mean RER on that GSD
+    double gsd_m = 0.0;         ///< GSD the image is rated at (effective GSD when upsampled)
+    std::optional<double> rer;  ///< geometric-mean RER on that GSD
     std::optional<double> mtf50_cyc_per_px;
-    std::string basis;                     ///< e.g. "measured edges", "estimated from GSD alone", "sensor model"
+    std::string basis;  ///< e.g. "measured edges", "estimated from GSD alone", "sensor model"
 };
 
 enum class Capability { none, detect, recognise, identify };
@@ -83,8 +84,8 @@ struct TaskOdds {
     JohnsonTask task = JohnsonTask::detection;
     double n50_cycles = 0.0;
     double probability = 0.0;
-    double probability_low = 0.0;   ///< at NIIRS - sigma (model rule only; else = probability)
-    double probability_high = 0.0;  ///< at NIIRS + sigma
+    double probability_low = 0.0;        ///< at NIIRS - sigma (model rule only; else = probability)
+    double probability_high = 0.0;       ///< at NIIRS + sigma
     std::optional<double> niirs_needed;  ///< NIIRS at which P = 0.5 (model rule only)
 };
 struct RuleOdds {
@@ -100,11 +101,11 @@ struct TargetOdds {
     double kappa = 0.0;
     const CalibrationAnchor* anchor = nullptr;
     RuleOdds primary;
-    std::vector<RuleOdds> alternatives;           ///< the other computable rules
+    std::vector<RuleOdds> alternatives;             ///< the other computable rules
     Capability capability_low = Capability::none;   ///< primary rule at NIIRS - sigma (model rule)
     Capability capability_high = Capability::none;  ///< at NIIRS + sigma
     bool depends_on_uncertainty = false;
-    std::vector<Rule> differing_rules;            ///< alternatives whose capability differs
+    std::vector<Rule> differing_rules;  ///< alternatives whose capability differs
 };
 
 struct Interpretation {
@@ -119,7 +120,8 @@ struct Interpretation {
 };
 
 /// The whole interpretation of one image or sensor.
-Interpretation interpret_image(const ImageQuality& q, const std::vector<Target>& targets, Rule primary = Rule::niirs_model);
+Interpretation interpret_image(const ImageQuality& q, const std::vector<Target>& targets,
+                               Rule primary = Rule::niirs_model);
 
 /// One schema for every command (assess, predict, ...).
 nlohmann::json to_json(const Interpretation& it);
