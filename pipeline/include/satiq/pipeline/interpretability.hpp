@@ -6,7 +6,9 @@
 ///    (ACQUIRE / FLIR92 form): cycles across the critical dimension sqrt(L*W), counted against an
 ///    effective resolution chosen by the caller -> P(detect / orient / recognise / identify).
 ///  - A built-in target catalogue with sourced (or marked assumed) dimensions.
-/// All functions are pure and thread-safe; invalid inputs throw satiq::Error. Sources: domain.md §4, §5.
+/// All functions are pure and thread-safe; invalid inputs throw satiq::Error. Sources: IRARS visible (1994) and civil
+/// (1996) NIIRS; J. Johnson, "Analysis of image forming systems", 1958; the ACQUIRE TTPF (Vollmerhausen & Driggers,
+/// "Analysis of Sampled Imaging Systems", SPIE, 2000).
 #include <array>
 #include <string>
 #include <string_view>
@@ -51,12 +53,12 @@ const char* to_string(JohnsonTask t);
 inline constexpr std::array<JohnsonTask, 4> all_johnson_tasks = {JohnsonTask::detection, JohnsonTask::orientation,
                                                                  JohnsonTask::recognition, JohnsonTask::identification};
 
-/// Cycles across the critical dimension for 50 % probability (Johnson 1958; domain.md §5):
+/// Cycles across the critical dimension for 50 % probability (Johnson 1958):
 /// detection 1.0, orientation 1.4, recognition 4.0, identification 6.4.
 double johnson_n50(JohnsonTask t);
 
 /// Target transfer probability function P = (N/N50)^E / (1 + (N/N50)^E), E = 2.7 + 0.7 N/N50
-/// (ACQUIRE / FLIR92 form as commonly cited; domain.md §5 says: verify the exponent before relying).
+/// (ACQUIRE / FLIR92 form; Vollmerhausen & Driggers 2000).
 double ttpf_probability(double cycles, double n50);
 
 struct Target {
