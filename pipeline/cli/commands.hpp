@@ -24,5 +24,7 @@ void add_synth_command(CLI::App& app, Runner& run);
 void add_predict_command(CLI::App& app, Runner& run);
 void add_degrade_command(CLI::App& app, Runner& run);
 void add_assess_command(CLI::App& app, Runner& run);
+void add_require_command(CLI::App& app, Runner& run);
+void add_sweep_command(CLI::App& app, Runner& run);
 
 }  // namespace satiq::cli

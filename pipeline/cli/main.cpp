@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
     add_predict_command(app, run);
     add_degrade_command(app, run);
     add_assess_command(app, run);
+    add_require_command(app, run);
+    add_sweep_command(app, run);
 
     try {
         app.parse(argc, argv);

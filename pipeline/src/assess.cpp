@@ -248,12 +248,14 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
 
     // The band measured: one band, or the luminance of an RGB image (Rec. 601 weights).
     MaskedImage img;
+    std::vector<std::pair<int, double>> band_weights;  // the measured signal as a sum of bands
     if (params.band > 0) {
         if (params.band > raster.band_count())
             throw Error(fmt::format("{}: --band {} does not exist (the file has {})", path.string(), params.band,
                                     raster.band_count()));
         img = raster.read_masked(params.band, {0, 0, info.width, info.height});
         r.band_used = fmt::format("band {}", params.band);
+        band_weights = {{params.band, 1.0}};
         r.saturation_dn = saturation_for(info, info.bands[static_cast<std::size_t>(params.band - 1)]);
     } else if (is_rgb(info)) {
         const double w[3] = {0.299, 0.587, 0.114};
@@ -271,11 +273,13 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
             }
         }
         r.band_used = "luminance of bands 1-3 (0.299 R + 0.587 G + 0.114 B)";
+        band_weights = {{1, w[0]}, {2, w[1]}, {3, w[2]}};
         r.saturation_dn = saturation_for(info, info.bands[0]);
         r.warnings.push_back("GIQE is defined for panchromatic imagery: an RGB image is measured on its luminance");
     } else {
         img = raster.read_masked(1, {0, 0, info.width, info.height});
         r.band_used = "band 1";
+        band_weights = {{1, 1.0}};
         r.saturation_dn = saturation_for(info, info.bands[0]);
         if (info.bands.size() > 1) r.warnings.push_back("multi-band image: band 1 measured (choose with --band)");
     }
@@ -393,7 +397,12 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
         r.noise_immerkaer_sigma_dn = r.noise.valid ? r.noise.sigma_dn : 0.0;
         const ImageStats stats = compute_stats(img.pixels.view(), mask);
         try {
-            r.radiometry = scene_radiometry(stats);
+            // A response recorded in the file (satiq degrade's output) beats the percentile convention.
+            const auto md = info.metadata.find("");
+            if (md != info.metadata.end())
+                if (auto it = md->second.find(kRadiometryMetadataKey); it != md->second.end())
+                    r.radiometry = radiometry_from_metadata(it->second, band_weights);
+            if (!r.radiometry) r.radiometry = scene_radiometry(stats);
             r.noise_sigma_dn = sigma_at_level(for_snr, r.radiometry->level_15_dn);
             if (r.noise.valid) r.noise_immerkaer_sigma_dn = sigma_at_level(r.noise, r.radiometry->level_15_dn);
         } catch (const Error&) {

@@ -451,6 +451,7 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
     std::vector<double> noise_sigma_band(static_cast<std::size_t>(bands), 0.0);
     std::vector<double> electrons_per_dn(static_cast<std::size_t>(bands), 0.0);
     double max_value = 0;
+    std::vector<SceneRadiometry> band_radiometry;  // what each band's SNR is set against
     const bool need_stats = target.snr.has_value() || p.bits.has_value();
     if (need_stats) {
         for (int b = 1; b <= bands; ++b) {
@@ -460,6 +461,7 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
             max_value = std::max(max_value, st.max);
             if (!target.snr) continue;
             const SceneRadiometry rad = scene_radiometry(st);
+            band_radiometry.push_back(rad);
             if (b == 1) plan.assumptions.push_back(rad.assumption);
             const double snr = *target.snr;
             if (target.noise_model == "gaussian") {
@@ -541,6 +543,8 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
     wo.metadata["SATIQ_DEGRADE_PARAMETERS"] = to_json(p).dump();
     wo.metadata["SATIQ_DEGRADE_PLAN"] = to_json(DegradeResult{plan, 0, 0})["plan"].dump();
     wo.metadata["SATIQ_TARGET"] = plan.target_description;
+    if (!band_radiometry.empty())
+        wo.metadata[kRadiometryMetadataKey] = radiometry_metadata(band_radiometry, plan.output_gain);
     const GeoReference out_geo = scale_georeference(info.geo, plan.ratio_x, plan.ratio_y);
     RasterWriter writer(p.output, plan.out_width, plan.out_height, bands, out_geo, wo);
 

@@ -11,7 +11,10 @@
 /// Typical urban and vegetated scenes span roughly 3-50 % in the visible pan band, so the
 /// convention is good to a factor of about 1.5 in SNR (0.1-0.2 NIIRS through GIQE 5's SNR terms
 /// for SNR > 10).
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "satiq/kernels/statistics.hpp"
 
@@ -31,5 +34,21 @@ inline constexpr double kSceneBrightReflectance = 0.45; ///< assumed at the 98th
 
 /// From image statistics (p02, p98). Throws satiq::Error when the scene has no dynamic range.
 SceneRadiometry scene_radiometry(const ImageStats& stats);
+
+/// The same levels from a known linear response (DN = dn_at_zero + dn_per_reflectance x R).
+SceneRadiometry radiometry_from_response(double dn_at_zero, double dn_per_reflectance, std::string assumption);
+
+/// Metadata key under which `degrade` records, per output band, the response its SNR was set
+/// against, so that `assess` of the output measures SNR against the same signal instead of
+/// re-deriving it from the blurred output's narrower percentiles.
+inline constexpr const char* kRadiometryMetadataKey = "SATIQ_RADIOMETRY";
+
+/// JSON text for kRadiometryMetadataKey: {"dn_at_zero": [...], "dn_per_reflectance": [...]}.
+std::string radiometry_metadata(const std::vector<SceneRadiometry>& per_band, double gain);
+
+/// The response of a weighted sum of bands (band index from 1, weight) read back from that
+/// metadata; nullopt when `value` is empty, malformed or lacks a band.
+std::optional<SceneRadiometry> radiometry_from_metadata(const std::string& value,
+                                                        const std::vector<std::pair<int, double>>& band_weights);
 
 }  // namespace satiq

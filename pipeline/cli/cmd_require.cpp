@@ -1,0 +1,6 @@
+// placeholder until the command is written (this session)
+#include "commands.hpp"
+
+namespace satiq::cli {
+void add_require_command(CLI::App&, Runner&) {}
+}  // namespace satiq::cli

@@ -1,0 +1,1 @@
+// placeholder until the file is written (this session)
