@@ -103,6 +103,28 @@ EdgeStatistic statistic(const std::vector<double>& v, const std::vector<double>&
     return s;
 }
 
+// Point-wise weighted median and quartiles of the edges' MTF curves (EdgeAxisSummary::mtf_curve);
+// edges without a full curve (no profiles kept) are left out.
+std::vector<EdgeMtfCurvePoint> mtf_curve(const std::vector<const std::vector<float>*>& curves,
+                                         const std::vector<double>& wts) {
+    std::vector<std::size_t> with;
+    for (std::size_t i = 0; i < curves.size(); ++i)
+        if (curves[i]->size() == kEdgeMtfPoints) with.push_back(i);
+    if (with.empty()) return {};
+    std::vector<EdgeMtfCurvePoint> out(kEdgeMtfPoints);
+    std::vector<double> v(with.size()), w(with.size());
+    for (std::size_t k = 0; k < kEdgeMtfPoints; ++k) {
+        for (std::size_t j = 0; j < with.size(); ++j) {
+            v[j] = (*curves[with[j]])[k];
+            w[j] = wts[with[j]];
+        }
+        const EdgeStatistic st = statistic(v, w);
+        out[k] = {static_cast<double>(k) / static_cast<double>(kEdgeMtfPoints - 1), st.median, st.q1, st.q3,
+                  static_cast<std::int64_t>(with.size())};
+    }
+    return out;
+}
+
 // DerSimonian & Laird (1986) between-study variance over the values skip() leaves in: with
 // fixed-effect weights w_i = 1 / se_i^2, Q = sum w_i (y_i - y_fe)^2 and tau^2 = max(0, (Q -
 // (k - 1)) / (sum w - sum w^2 / sum w)). `count` receives k.
@@ -319,6 +341,7 @@ EdgeAggregate aggregate_edges(std::span<const EdgeMeasurement> edges) {
     agg.analysed = static_cast<std::int64_t>(edges.size());
     struct Lists {
         std::vector<double> rer, mtf50, nyq, fwhm, h, se, cpm_all;
+        std::vector<const std::vector<float>*> mtf;
     } lx, ly;
     for (const auto& e : edges) {
         ++agg.verdict_counts[static_cast<std::size_t>(e.verdict)];
@@ -332,6 +355,7 @@ EdgeAggregate aggregate_edges(std::span<const EdgeMeasurement> edges) {
         l.h.push_back(e.overshoot_h);
         l.se.push_back(edge_se(e));
         l.cpm_all.push_back(e.mtf50_cyc_per_m);
+        l.mtf.push_back(&e.mtf);
     }
     auto fill = [](EdgeAxisSummary& s, Lists& l) {
         s.count = static_cast<std::int64_t>(l.rer.size());
@@ -345,6 +369,7 @@ EdgeAggregate aggregate_edges(std::span<const EdgeMeasurement> edges) {
         s.mtf_nyquist = statistic(l.nyq, w);
         s.fwhm_px = statistic(l.fwhm, w);
         s.overshoot_h = statistic(l.h, w);
+        s.mtf_curve = mtf_curve(l.mtf, w);
         std::vector<double> cpm, wcpm;
         for (std::size_t i = 0; i < l.cpm_all.size(); ++i)
             if (l.cpm_all[i] > 0) {

@@ -1,4 +1,5 @@
-// satiq assess FILE... [--format text|json] [--edges-csv PATH] [--plots DIR] [--runstats] ...
+// satiq assess FILE... [--format text|json] [--edges-csv PATH] [--edges-geojson PATH] [--plots DIR]
+// [--band N|all] [--runstats] ...
 #include <cmath>
 #include <iostream>
 #include <optional>
@@ -9,6 +10,8 @@
 #include "format.hpp"
 #include "satiq/kernels/parallel.hpp"
 #include "satiq/pipeline/assess.hpp"
+#include "satiq/pipeline/edges_geojson.hpp"
+#include "satiq/pipeline/raster.hpp"
 #include "satiq/pipeline/sensor.hpp"
 #include "sensor_options.hpp"
 
@@ -39,12 +42,50 @@ EdgeRoi parse_roi(const std::string& s) {
     throw Error(fmt::format("--roi '{}': expected X,Y,W,H (pixels) or X0,Y0,X1,Y1,HALF_WIDTH (a line)", s));
 }
 
+// --band: a band number (1 or more; 0 = the default choice) or "all".
+void parse_band(const std::string& s, AssessParams& p) {
+    if (s.empty()) return;
+    if (s == "all") {
+        p.all_bands = true;
+        return;
+    }
+    char* end = nullptr;
+    const long v = std::strtol(s.c_str(), &end, 10);
+    if (end == s.c_str() || *end != '\0' || v < 0 || v > 65535)
+        throw UsageError(fmt::format("assess: --band must be a band number (1 or more) or all (got '{}')", s));
+    p.band = static_cast<int>(v);
+}
+
+// Output files must have an existing folder; checked before any file is read.
+void check_output_folder(const std::string& path, const char* option) {
+    if (path.empty()) return;
+    const std::filesystem::path p(path);
+    const auto folder = p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
+    if (!std::filesystem::is_directory(folder))
+        throw Error(fmt::format("{}: {} folder {} does not exist", path, option, folder.string()));
+}
+
+// --edges-geojson: every input must map to longitude/latitude (RFC 7946), checked before any
+// work. A file that does not open is left to assess_file, which reports it.
+void check_geojson_inputs(const std::vector<std::string>& files) {
+    for (const auto& f : files) {
+        std::optional<Raster> raster;
+        try {
+            raster.emplace(Raster::open(f));
+        } catch (const Error&) {
+            continue;
+        }
+        const RasterInfo& info = raster->info();
+        as_usage_error([&] { return PixelToLonLat(f, info.geo, info.width, info.height); });
+    }
+}
+
 }  // namespace
 
 void add_assess_command(CLI::App& app, Runner& run) {
     struct Args {
         std::vector<std::string> files, rois, targets;
-        std::string format = "text", edges_csv, plots, gsd_m, giqe = "5", roi_lines;
+        std::string format = "text", edges_csv, edges_geojson, plots, gsd_m, giqe = "5", roi_lines, band;
         bool runstats = false, no_edge_records = false;
         AssessParams p;
     };
@@ -56,13 +97,18 @@ void add_assess_command(CLI::App& app, Runner& run) {
     cmd->add_option("files", a->files, "Raster files")->required();
     add_format_option(cmd, a->format);
     cmd->add_option("--edges-csv", a->edges_csv, "Write every analysed edge to this CSV file");
+    cmd->add_option("--edges-geojson", a->edges_geojson,
+                    "Write every analysed edge, its verdict and figures, to this GeoJSON file (WGS 84 "
+                    "longitude/latitude; needs a georeferenced input)");
     cmd->add_option("--plots", a->plots, "Write ESF, LSF and MTF per axis as SVG into this folder");
     cmd->add_flag("--runstats", a->runstats, "Report the time per stage");
     cmd->add_option("--gsd-m", a->gsd_m, "GSD in metres, V or X,Y, instead of the georeferencing");
     cmd->add_option("--elevation-deg", a->p.elevation_deg, "Target elevation angle (default: metadata, else nadir)");
     cmd->add_option("--snr", a->p.snr, "GIQE SNR instead of the measured one");
     cmd->add_option("--giqe", a->giqe, "GIQE version: 3, 4, 5 or all")->capture_default_str();
-    cmd->add_option("--band", a->p.band, "Band to measure (default: band 1, or the luminance of an RGB image)");
+    cmd->add_option("--band", a->band,
+                    "Band to measure (default: band 1, or the luminance of an RGB image), or all: the default "
+                    "plus every band on its own");
     cmd->add_option("--roi", a->rois,
                     "Region instead of the automatic search: X,Y,W,H or X0,Y0,X1,Y1,HALF_WIDTH; repeatable");
     cmd->add_option("--roi-lines", a->roi_lines, "Vector file of lines (or polygons: their sides) to measure instead");
@@ -86,7 +132,7 @@ void add_assess_command(CLI::App& app, Runner& run) {
                 throw UsageError(fmt::format("assess: --elevation-deg must lie in (0, 90] (got {})", *p.elevation_deg));
             if (p.snr && !(*p.snr > 0 && std::isfinite(*p.snr)))
                 throw UsageError(fmt::format("assess: --snr must be positive (got {})", *p.snr));
-            if (p.band < 0) throw UsageError(fmt::format("assess: --band must be 1 or more (got {})", p.band));
+            parse_band(a->band, p);
             if (!a->gsd_m.empty()) p.gsd.override_m = as_usage_error([&] { return parse_gsd_pair(a->gsd_m); });
             p.giqe = as_usage_error([&] { return parse_giqe_selection(a->giqe); });
             for (const auto& r : a->rois)
@@ -105,12 +151,9 @@ void add_assess_command(CLI::App& app, Runner& run) {
                     throw Error(fmt::format("{}: cannot create the --plots folder{}", a->plots,
                                             ec ? ": " + ec.message() : std::string()));
             }
-            if (!a->edges_csv.empty()) {
-                const std::filesystem::path csv(a->edges_csv);
-                const auto folder = csv.has_parent_path() ? csv.parent_path() : std::filesystem::path(".");
-                if (!std::filesystem::is_directory(folder))
-                    throw Error(fmt::format("{}: --edges-csv folder {} does not exist", a->edges_csv, folder.string()));
-            }
+            check_output_folder(a->edges_csv, "--edges-csv");
+            check_output_folder(a->edges_geojson, "--edges-geojson");
+            if (!a->edges_geojson.empty()) check_geojson_inputs(a->files);
             // Files are assessed concurrently (each with its own GDAL handle; the kernels inside
             // share the same TBB pool), then reported in the order given.
             const std::size_t n = a->files.size();
@@ -145,6 +188,7 @@ void add_assess_command(CLI::App& app, Runner& run) {
                 done.push_back(std::move(*slots[k]));
             }
             if (!a->edges_csv.empty()) write_edges_csv(a->edges_csv, done);
+            if (!a->edges_geojson.empty()) write_edges_geojson(a->edges_geojson, done);
             if (a->format == "json") {
                 nlohmann::json params = {
                     {"files", a->files},
@@ -152,7 +196,7 @@ void add_assess_command(CLI::App& app, Runner& run) {
                     {"elevation_deg", p.elevation_deg ? nlohmann::json(*p.elevation_deg) : nlohmann::json(nullptr)},
                     {"snr", p.snr ? nlohmann::json(*p.snr) : nlohmann::json(nullptr)},
                     {"giqe", a->giqe},
-                    {"band", p.band},
+                    {"band", p.all_bands ? nlohmann::json("all") : nlohmann::json(p.band)},
                     {"rois", a->rois},
                     {"roi_lines", a->roi_lines},
                     {"targets", a->targets},

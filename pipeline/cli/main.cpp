@@ -40,7 +40,6 @@ int main(int argc, char** argv) {
     add_degrade_command(app, run);
     add_assess_command(app, run);
     add_require_command(app, run);
-    add_sweep_command(app, run);
 
     try {
         app.parse(argc, argv);

@@ -1,5 +1,7 @@
 #include "satiq/pipeline/assess.hpp"
 
+#include "satiq/kernels/noise_spectral.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -12,7 +14,9 @@
 
 #include <ogrsf_frmts.h>
 
+#include "assess_detail.hpp"
 #include "satiq/kernels/noise_pca.hpp"
+#include "satiq/kernels/noise_spectral.hpp"
 #include "satiq/kernels/statistics.hpp"
 #include "satiq/pipeline/raster.hpp"
 #include "satiq/pipeline/sensor.hpp"
@@ -116,6 +120,19 @@ nlohmann::json prediction_json(const giqe::NiirsPrediction& p) {
 nlohmann::json stat_json(const EdgeAxisSummary& s, const EdgeStatistic EdgeAxisSummary::*field) {
     const EdgeStatistic& st = s.*field;
     return {{"median", st.median}, {"q1", st.q1}, {"q3", st.q3}, {"iqr", st.iqr}};
+}
+
+// edges.x.mtf_curve / edges.y.mtf_curve in the JSON (README: schema); null without a curve.
+nlohmann::json mtf_curve_json(const EdgeAxisSummary& s) {
+    if (s.mtf_curve.empty()) return nullptr;
+    nlohmann::json c = nlohmann::json::array();
+    for (const EdgeMtfCurvePoint& p : s.mtf_curve)
+        c.push_back({{"frequency_cyc_per_px", p.frequency_cyc_per_px},
+                     {"mtf_median", p.median},
+                     {"mtf_q25", p.q1},
+                     {"mtf_q75", p.q3},
+                     {"edges", p.edges}});
+    return c;
 }
 
 std::string axis_line(const char* name, const EdgeAxisSummary& s) {
@@ -236,6 +253,10 @@ GiqeSelection parse_giqe_selection(const std::string& s) {
 }
 
 AssessResult assess_file(const fs::path& path, const AssessParams& params) {
+    return params.all_bands ? detail::assess_every_band(path, params) : detail::assess_image(path, params);
+}
+
+AssessResult detail::assess_image(const fs::path& path, const AssessParams& params) {
     AssessResult r;
     r.file = path;
     auto t = Clock::now();
@@ -243,6 +264,7 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
     const RasterInfo& info = raster.info();
     r.width = info.width;
     r.height = info.height;
+    r.georeference = info.geo;
     r.acquisition = find_acquisition(info);
     r.gsd = compute_gsd(info, params.gsd);
 
@@ -281,7 +303,8 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
         r.band_used = "band 1";
         band_weights = {{1, 1.0}};
         r.saturation_dn = saturation_for(info, info.bands[0]);
-        if (info.bands.size() > 1) r.warnings.push_back("multi-band image: band 1 measured (choose with --band)");
+        if (info.bands.size() > 1 && !params.all_bands)
+            r.warnings.push_back("multi-band image: band 1 measured (choose with --band)");
     }
     ConstImageView<std::uint8_t> mask;
     if (!img.mask.empty()) mask = ConstImageView<std::uint8_t>(img.mask.data(), info.width, info.height);
@@ -378,6 +401,7 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
         ConstImageView<std::uint8_t> dm;
         if (!dmask.empty()) dm = ConstImageView<std::uint8_t>(dmask.data(), w, h);
         r.noise_pca = estimate_noise_pca(dec.view(), dm, pca);
+        r.noise_spectral = estimate_noise_spectral(dec.view(), dm);
         r.warnings.push_back(
             fmt::format("noise measured on every {} x {} pixel (the effective grid): interpolation weights "
                         "lower it, so the SNR may be overstated (GIQE 5 changes by under 0.1 NIIRS for "
@@ -385,6 +409,7 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
                         sx, sy));
     } else {
         r.noise_pca = estimate_noise_pca(img.pixels.view(), mask, pca);
+        r.noise_spectral = estimate_noise_spectral(img.pixels.view(), mask);
     }
     r.runstats.push_back({"noise", seconds_since(t)});
     const NoiseEstimate& for_snr = r.noise_pca.valid ? r.noise_pca : r.noise;
@@ -404,6 +429,13 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
                     r.radiometry = radiometry_from_metadata(it->second, band_weights);
             if (!r.radiometry) r.radiometry = scene_radiometry(stats);
             r.noise_sigma_dn = sigma_at_level(for_snr, r.radiometry->level_15_dn);
+            // Texture only adds to either estimate: where the spectrum's Nyquist corner holds less
+            // power than the PCA's pooled sigma, the PCA was inflated by texture, so its curve is
+            // scaled down to the spectral bound (see noise_spectral.hpp).
+            if (r.noise_pca.valid && r.noise_spectral.valid && r.noise_spectral.sigma_dn < r.noise_pca.sigma_dn) {
+                r.noise_sigma_dn *= r.noise_spectral.sigma_dn / r.noise_pca.sigma_dn;
+                r.noise_capped_by_spectrum = true;
+            }
             if (r.noise.valid) r.noise_immerkaer_sigma_dn = sigma_at_level(r.noise, r.radiometry->level_15_dn);
         } catch (const Error&) {
             r.radiometry.reset();
@@ -429,7 +461,7 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
     sfr.gsd_y_m = r.gsd.y_m;
     sfr.saturation_dn = r.saturation_dn;
     sfr.noise_sigma_dn = r.noise.valid ? r.noise.sigma_dn : 0.0;
-    sfr.keep_profiles = params.keep_profiles;
+    sfr.keep_profiles = true;  // the MTF curves feed edges.x/y.mtf_curve; ESF and LSF only the plots
     sfr.roi_half_width_px = params.roi_half_width_px;
     std::vector<EdgeRoi> rois = params.rois;
     if (params.roi_lines) {
@@ -444,6 +476,11 @@ AssessResult assess_file(const fs::path& path, const AssessParams& params) {
         fp.saturation_dn = r.saturation_dn;
         r.edges = analyse_edges(img.pixels.view(), mask, fp, sfr);
     }
+    if (!params.keep_profiles)
+        for (EdgeMeasurement& e : r.edges.edges) {
+            e.esf = {};
+            e.lsf = {};
+        }
     // Robustness of the aggregate: does the result hang on one edge, one object or one half?
     r.robustness = edge_robustness(r.edges.edges, r.width, r.height);
     if (r.edges.aggregate.usable) {
@@ -658,7 +695,7 @@ nlohmann::json to_json(const AssessResult& r, bool include_edges) {
         if (s.count == 0)
             return json{
                 {"count", 0},         {"rer", nullptr},         {"mtf50_cyc_per_px", nullptr}, {"mtf_nyquist", nullptr},
-                {"fwhm_px", nullptr}, {"overshoot_h", nullptr}, {"mtf50_cyc_per_m", nullptr}};
+                {"fwhm_px", nullptr}, {"overshoot_h", nullptr}, {"mtf50_cyc_per_m", nullptr},  {"mtf_curve", nullptr}};
         return json{{"count", s.count},
                     {"rer",
                      [&] {
@@ -671,7 +708,8 @@ nlohmann::json to_json(const AssessResult& r, bool include_edges) {
                     {"mtf_nyquist", stat_json(s, &EdgeAxisSummary::mtf_nyquist)},
                     {"fwhm_px", stat_json(s, &EdgeAxisSummary::fwhm_px)},
                     {"overshoot_h", stat_json(s, &EdgeAxisSummary::overshoot_h)},
-                    {"mtf50_cyc_per_m", s.mtf50_cyc_per_m}};
+                    {"mtf50_cyc_per_m", s.mtf50_cyc_per_m},
+                    {"mtf_curve", mtf_curve_json(s)}};
     };
     const bool hx = ag.x.count > 0, hy = ag.y.count > 0;
     json gsd = to_json(r.gsd);
@@ -801,13 +839,16 @@ nlohmann::json to_json(const AssessResult& r, bool include_edges) {
              {{"sigma_dn", opt(r.noise_sigma_dn > 0, r.noise_sigma_dn)},
               {"method", r.noise_method == "pca"
                              ? "weak-texture patches and PCA (Liu, Tanaka & Okutomi 2013); sigma_dn is read from its "
-                               "noise-versus-signal curve at the 15 % reflectance level"
+                               "noise-versus-signal curve at the 15 % reflectance level, scaled down to the power in the "
+                               "spectrum's Nyquist corner (Welch 1967) where that is lower (capped_by_spectrum)"
                              : "Immerkaer (1996) with the top 10 % Sobel gradients masked (Tai & Yang 2008), the PCA "
                                "estimate having failed; sigma_dn is read at the 15 % reflectance level"},
               {"estimator", r.noise_method},
               {"pooled_sigma_dn", opt(r.noise_pca.valid, r.noise_pca.sigma_dn)},
               {"pixels_used", r.noise_pca.pixels_used},
               {"curve", curve(r.noise_pca)},
+              {"spectral_corner_sigma_dn", r.noise_spectral.valid ? json(r.noise_spectral.sigma_dn) : json(nullptr)},
+              {"capped_by_spectrum", r.noise_capped_by_spectrum},
               {"immerkaer",
                {{"sigma_dn", opt(r.noise_immerkaer_sigma_dn > 0, r.noise_immerkaer_sigma_dn)},
                 {"pooled_sigma_dn", opt(r.noise.valid, r.noise.sigma_dn)},
@@ -824,6 +865,7 @@ nlohmann::json to_json(const AssessResult& r, bool include_edges) {
             {"niirs", niirs},
             {"interpretability", interp},
             {"edges", edges},
+            {"bands", detail::bands_json(r)},
             {"saturation_dn", r.saturation_dn},
             {"warnings", r.warnings},
             {"runstats", runstats}};
@@ -890,6 +932,7 @@ std::string to_text(const AssessResult& r, bool runstats) {
     niirs("(GIQE 5)", r.giqe5, r.gsd_weighted_m);
     niirs("(GIQE 4)", r.giqe4, r.gsd_ground_m);
     niirs("(GIQE 3)", r.giqe3, r.gsd_normal_m);
+    s += detail::bands_text(r);
     if (r.interpretation) s += interpret::to_text(*r.interpretation);
     // Every warning of the JSON, the equations' validity warnings included, appears here too.
     for (const auto& w : r.warnings)

@@ -240,11 +240,26 @@ struct EdgeStatistic {
     double standard_error = 0.0;
 };
 
+/// Points of EdgeMeasurement::mtf: k/64 cycles per pixel, k = 0..64.
+inline constexpr std::size_t kEdgeMtfPoints = 65;
+
+/// One frequency of an axis's MTF curve across its usable edges.
+struct EdgeMtfCurvePoint {
+    double frequency_cyc_per_px = 0.0;
+    double median = 0.0, q1 = 0.0, q3 = 0.0;  ///< weighted, with the weights of EdgeAxisSummary::rer
+    std::int64_t edges = 0;                   ///< edges with a curve
+};
+
 struct EdgeAxisSummary {
     std::int64_t count = 0;  ///< usable edges measuring this axis
     EdgeStatistic rer, mtf50_cyc_per_px, mtf_nyquist, fwhm_px, overshoot_h;
     double mtf50_cyc_per_m = 0.0;  ///< median; 0 when the gsd is unknown
     double rer_tau = 0.0;          ///< between-edge spread of RER beyond the measurement error (DerSimonian-Laird tau)
+    /// The usable edges' MTF (ISO 12233:2017 e-SFR) summarized frequency by frequency on the grid
+    /// of EdgeMeasurement::mtf: at each frequency the weighted median and quartiles over the edges,
+    /// with the random-effects weights of `rer`. A point-wise summary: the median curve need not be
+    /// any one edge's MTF. Empty unless the edges carry their profiles (EdgeSfrParams::keep_profiles).
+    std::vector<EdgeMtfCurvePoint> mtf_curve;
 };
 
 struct EdgeAggregate {

@@ -20,6 +20,7 @@
 #include "satiq/pipeline/info.hpp"
 #include "satiq/pipeline/interpretability.hpp"
 #include "satiq/pipeline/interpretation.hpp"
+#include "satiq/kernels/noise_spectral.hpp"
 #include "satiq/pipeline/radiometry.hpp"
 
 namespace satiq {
@@ -33,6 +34,9 @@ struct AssessParams {
     std::optional<double> snr;            ///< overrides the measured SNR
     GiqeSelection giqe = GiqeSelection::giqe5;
     int band = 0;               ///< 0: band 1, or luminance of an RGB image
+    /// `--band all`: the result as for band 0, plus every band measured on its own
+    /// (AssessResult::bands). Needs band 0.
+    bool all_bands = false;
     std::vector<EdgeRoi> rois;  ///< user regions instead of the automatic search
     std::optional<std::filesystem::path>
         roi_lines;  ///< vector file of lines (in the raster's CRS or any CRS OGR can transform)
@@ -52,10 +56,27 @@ struct StageTime {
     double seconds = 0;
 };
 
+/// One band of a multi-band image measured on its own (`--band all`): the figures of the
+/// AssessResult that `--band N` gives.
+struct BandAssessment {
+    int band = 0;                      ///< 1-based, as GDAL
+    std::string description;           ///< GDAL's band description (often empty)
+    std::string color_interpretation;  ///< GDAL's name: "Red", "Gray", ...
+    std::int64_t edges_candidates = 0;
+    EdgeAggregate edges;  ///< per-axis RER, MTF50, FWHM (no MTF curve)
+    double noise_sigma_dn = 0;
+    double snr = 0;
+    std::string snr_source;
+    std::optional<giqe::NiirsPrediction> giqe5;
+    bool niirs_from_gsd_alone = false;
+    std::vector<std::string> warnings;
+};
+
 struct AssessResult {
     std::filesystem::path file;
     std::int64_t width = 0, height = 0;
-    std::string band_used;  ///< "band 1", "luminance of bands 1-3"
+    std::string band_used;      ///< "band 1", "luminance of bands 1-3"
+    GeoReference georeference;  ///< the file's, for map outputs (write_edges_geojson)
     Gsd gsd;
     Acquisition acquisition;
     double elevation_deg = 90;
@@ -69,6 +90,8 @@ struct AssessResult {
     double saturation_dn = 0;
 
     NoiseEstimate noise;                  ///< Immerkaer (drives the edge thresholds)
+    SpectralNoiseEstimate noise_spectral;  ///< Nyquist-corner power: an upper bound that caps the PCA
+    bool noise_capped_by_spectrum = false;  ///< the SNR's noise was scaled down to the spectral bound
     NoiseEstimate noise_pca;              ///< weak-texture PCA (drives the SNR)
     std::string noise_method;             ///< "pca", or "immerkaer" when the PCA estimate failed
     double noise_immerkaer_sigma_dn = 0;  ///< Immerkaer's sigma at the 15 % level, for comparison
@@ -93,10 +116,13 @@ struct AssessResult {
     std::optional<interpret::Interpretation> interpretation;
     std::vector<std::string> warnings;
     std::vector<StageTime> runstats;
+    std::vector<BandAssessment> bands;  ///< every band on its own, with all_bands; else empty
 };
 
 /// Assesses one file. Throws satiq::Error (naming the file) when it cannot be read or has no
 /// GSD; an image with no usable edges is a result (no NIIRS, the reasons counted), not an error.
+/// With all_bands, every band is then assessed on its own in turn (one band at a time, each
+/// parallel inside), filling `bands` in band order.
 AssessResult assess_file(const std::filesystem::path& path, const AssessParams& params);
 
 nlohmann::json to_json(const AssessResult& r, bool include_edges = true);

@@ -1,1 +1,0 @@
-// placeholder until the file is written (this session)
