@@ -25,5 +25,6 @@ void add_predict_command(CLI::App& app, Runner& run);
 void add_degrade_command(CLI::App& app, Runner& run);
 void add_assess_command(CLI::App& app, Runner& run);
 void add_require_command(CLI::App& app, Runner& run);
+void add_sweep_command(CLI::App& app, Runner& run);
 
 }  // namespace satiq::cli

@@ -8,6 +8,7 @@
 
 #include "commands.hpp"
 #include "satiq/kernels/error.hpp"
+#include "satiq/pipeline/interrupt.hpp"
 
 namespace satiq::cli {
 
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
     add_degrade_command(app, run);
     add_assess_command(app, run);
     add_require_command(app, run);
+    add_sweep_command(app, run);
 
     try {
         app.parse(argc, argv);
@@ -58,6 +60,8 @@ int main(int argc, char** argv) {
     if (opts.threads > 0)
         limit.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(opts.threads));
     if (!run) return 2;
+    // SIGINT, SIGTERM, SIGHUP: registered temporary files are removed, exit 128 + signal.
+    satiq::install_interrupt_handlers();
     try {
         return run();
     } catch (const satiq::UsageError& e) {

@@ -737,3 +737,9 @@ nlohmann::json to_json(const DegradeResult& r) {
 }
 
 }  // namespace satiq
+
+namespace satiq {
+double input_sigma_from_rer(double rer) {
+    return sigma_from_rer(rer);
+}
+}  // namespace satiq

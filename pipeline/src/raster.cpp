@@ -16,6 +16,8 @@
 #include <cpl_string.h>
 #include <gdal_priv.h>
 
+#include "satiq/pipeline/interrupt.hpp"
+
 namespace fs = std::filesystem;
 
 namespace satiq {
@@ -434,7 +436,10 @@ struct RasterWriter::Impl {
     std::int64_t width = 0, height = 0;
     bool committed = false;
     std::vector<unsigned char> scratch;
+    // The temporary files are removed by a SIGINT/SIGTERM/SIGHUP too (interrupt.hpp).
+    std::vector<std::unique_ptr<TempFileGuard>> guards;
 
+    void guard(const fs::path& p) { guards.push_back(std::make_unique<TempFileGuard>(p)); }
     void discard() {
         ds.reset();
         if (!temp_path.empty()) {
@@ -464,6 +469,7 @@ RasterWriter::RasterWriter(const fs::path& path, std::int64_t width, std::int64_
     Impl& m = *m_impl;
     m.final_path = path;
     m.temp_path = temp_name_for(path);
+    m.guard(m.temp_path);
     m.options = options;
     m.width = width;
     m.height = height;
@@ -600,6 +606,8 @@ void RasterWriter::commit() {
             throw Error("GDAL has no COG driver");
         }
         const fs::path cog_tmp = temp_name_for(m.final_path);
+        m.guard(cog_tmp);
+        m.guard(fs::path(cog_tmp.string() + ".ovr.tmp"));  // the COG driver's overview scratch file
         CPLStringList co;
         co.SetNameValue("COMPRESS", m.options.compression.c_str());
         co.SetNameValue("BLOCKSIZE", std::to_string(std::max(m.options.tile_size, 64)).c_str());
@@ -637,6 +645,8 @@ void RasterWriter::commit() {
     fs::remove(fs::path(m.final_path.string() + ".aux.xml"), ec);
     m.committed = true;
     m.temp_path.clear();
+    for (auto& g : m.guards)
+        g->release();
 }
 
 void write_raster(const fs::path& path, const std::vector<ConstImageView<float>>& bands, const GeoReference& geo,

@@ -139,7 +139,7 @@ TEST(CliExitCodes, DegradeTakesPredictsSensorOverridesAndRecordsThem) {
     // target description ("... (ground GSD 0.xxx m, Q 0.xx, SNR ...)").
     const auto p = test::run_satiq("predict --format json --sensor pleiades " + overrides + " --off-nadir-deg 20");
     ASSERT_EQ(p.exit_code, 0) << p.err;
-    const json pj = json::parse(p.out);
+    const json pj = json::parse(p.out)["results"][0];
     std::smatch m;
     const std::string target = plan["target"].get<std::string>();
     ASSERT_TRUE(std::regex_search(target, m, std::regex(R"(ground GSD ([0-9.]+) m, Q ([0-9.]+))"))) << target;
@@ -147,7 +147,7 @@ TEST(CliExitCodes, DegradeTakesPredictsSensorOverridesAndRecordsThem) {
     EXPECT_NEAR(std::stod(m[2].str()), pj["q"].get<double>(), 0.006);
     // Without the overrides the preset's own figures (Q differs: a larger aperture).
     const auto base = test::run_satiq("predict --format json --sensor pleiades --off-nadir-deg 20");
-    EXPECT_GT(std::abs(json::parse(base.out)["q"].get<double>() - pj["q"].get<double>()), 0.05);
+    EXPECT_GT(std::abs(json::parse(base.out)["results"][0]["q"].get<double>() - pj["q"].get<double>()), 0.05);
 
     // The output's metadata records them for later readers, and the view for assess.
     const RasterInfo info = Raster::open(dir / "out.tif").info();

@@ -19,7 +19,13 @@ satiq::test::CommandResult predict(const std::string& args) {
 nlohmann::json predict_json(const std::string& args) {
     const auto r = predict(args + " --format json");
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    return nlohmann::json::parse(r.out);
+    nlohmann::json j = nlohmann::json::parse(r.out);
+    // predict prints the common envelope; --list its own document.
+    if (!j.contains("results")) return j;
+    EXPECT_EQ(j["command"], "predict");
+    EXPECT_EQ(j["failed_count"], 0);
+    EXPECT_EQ(j["parameters"], j["results"][0]["parameters"]);
+    return j["results"][0];
 }
 
 }  // namespace
@@ -35,8 +41,10 @@ TEST(CliPredict, ListShowsEveryPreset) {
 }
 
 TEST(CliPredict, PresetJsonCarriesVersionParametersAndNiirs) {
+    const auto r = predict("--sensor WorldView-3 --format json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["satiq_version"], SATIQ_VERSION);  // the envelope's
     const auto j = predict_json("--sensor WorldView-3");
-    EXPECT_EQ(j["satiq_version"], SATIQ_VERSION);
     EXPECT_EQ(j["mode"], "preset");
     EXPECT_EQ(j["parameters"]["preset"], "worldview-3");
     EXPECT_DOUBLE_EQ(j["parameters"]["altitude_m"].get<double>(), 617000.0);

@@ -109,6 +109,10 @@ struct DegradeResult {
 /// every invalid request; the output exists only when the call returns.
 DegradeResult degrade(const DegradeParams& params, const std::function<void(double)>& progress = {});
 
+/// Sigma (input pixels) of the Gaussian x pixel-box model whose RER equals `rer` (what
+/// --measure-input turns a measured RER into); 0 for RER at or above the bare pixel's.
+double input_sigma_from_rer(double rer);
+
 nlohmann::json to_json(const DegradeParams& params);
 nlohmann::json to_json(const DegradeResult& result);
 

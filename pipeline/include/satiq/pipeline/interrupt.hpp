@@ -1,0 +1,58 @@
+#pragma once
+/// Interrupts and temporary files: SIGINT, SIGTERM and SIGHUP remove the registered temporary
+/// files and end the process with 128 + the signal number (130, 143, 129), as a shell reports a
+/// process killed by that signal.
+///
+/// The handler is async-signal-safe: registered paths live in a fixed static table (64 slots of
+/// PATH_MAX bytes, each with an atomic state); the handler only unlink()s the occupied slots and
+/// calls _exit(). It neither allocates, locks nor uses stdio, and it blocks the other two signals
+/// while it runs.
+#include <filesystem>
+#include <string_view>
+
+namespace satiq {
+
+/// Installs the SIGINT, SIGTERM and SIGHUP handlers (idempotent, thread-safe). A signal that is
+/// ignored when this is called (SIGHUP under nohup) stays ignored.
+void install_interrupt_handlers();
+
+/// True once one of those signals arrived. The handler ends the process, so this is only seen by
+/// other threads in the short moment before _exit (for cooperative checks in long loops).
+bool interrupted() noexcept;
+
+/// RAII registration of a temporary file to delete if a signal arrives. The destructor only
+/// unregisters; it does NOT delete the file (call remove_now() for that).
+/// When the table is full (64 live guards) or the absolute path does not fit PATH_MAX, the path
+/// is not registered (registered() is false): no error, the file is just not cleaned up on a
+/// signal.
+class TempFileGuard {
+public:
+    explicit TempFileGuard(const std::filesystem::path& p);
+    ~TempFileGuard();
+
+    TempFileGuard(const TempFileGuard&) = delete;
+    TempFileGuard& operator=(const TempFileGuard&) = delete;
+
+    /// Unregisters without deleting (the file was renamed into place). Idempotent.
+    void release() noexcept;
+    /// Deletes the file (a missing file is fine) and unregisters. Idempotent.
+    void remove_now() noexcept;
+    /// True while the path is in the signal handler's table.
+    bool registered() const noexcept { return slot_ >= 0; }
+
+private:
+    std::filesystem::path path_;
+    int slot_ = -1;
+};
+
+/// Replaces `target` with `bytes` atomically: writes a hidden temporary file in the target's
+/// folder (`.NAME.satiq-tmp-PID-N`, registered with a TempFileGuard), fsyncs it and renames it
+/// over the target, so readers see the old or the new content, never a partial file.
+///  - A replaced regular file keeps its permission bits; a new file gets 0666 minus the umask.
+///  - A symlink is written through: the file it points to is replaced, the link stays.
+///  - A target that exists and is not a regular file (directory, FIFO, device, socket) is refused.
+///  - Hard links to a replaced file keep the old content (rename gives the name a new inode).
+/// On any failure the temporary file is removed and satiq::Error names the target and the reason.
+void write_file_atomically(const std::filesystem::path& target, std::string_view bytes);
+
+}  // namespace satiq

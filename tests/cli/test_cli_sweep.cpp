@@ -1,0 +1,284 @@
+// satiq sweep: the whole command on a generated scene (the airfield sample), its outputs, the
+// report in a real browser, interruption and bad input.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fmt/format.h>
+
+#include "html_check.hpp"
+#include "satiq/kernels/error.hpp"
+#include "satiq/pipeline/sweep.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+namespace test = satiq::test;
+
+namespace {
+
+const fs::path kScene = fs::path(SATIQ_SOURCE_DIR) / "samples" / "airfield_0p25m.tif";
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// One sweep shared by the tests that only read its outputs (about 6 s on 2 cores).
+struct SharedSweep {
+    fs::path dir;
+    test::CommandResult run;
+    json results;
+};
+const SharedSweep& shared_sweep() {
+    static const SharedSweep s = [] {
+        SharedSweep r;
+        r.dir = test::temp_dir("sweep_shared") / "out";
+        r.run = test::run_satiq("-q sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(r.dir) +
+                                " --gsd-m 0.25,0.5,1,2,4,8 --seed 3 --format json");
+        if (r.run.exit_code == 0) r.results = json::parse(slurp(r.dir / "results.json"));
+        return r;
+    }();
+    return s;
+}
+
+}  // namespace
+
+TEST(CliSweep, MeasuredNiirsFallsWithGsdAndTracksThePrediction) {
+    const SharedSweep& s = shared_sweep();
+    ASSERT_EQ(s.run.exit_code, 0) << s.run.err;
+    const json& steps = s.results["steps"];
+    ASSERT_EQ(steps.size(), 6u);
+    int compared = 0;
+    double previous = 1e9, previous_se = 0;
+    for (const json& st : steps) {
+        const json& a = st["assess"];
+        ASSERT_TRUE(a.is_object()) << st["assess_error"];
+        const double measured = a["niirs"]["giqe5"]["value"].get<double>();
+        const double se = a["niirs"]["giqe5"]["standard_error"].get<double>();
+        const double predicted = st["prediction"]["niirs"]["giqe5"]["value"].get<double>();
+        // Falls as the GSD grows, allowing for the standard errors of both steps.
+        EXPECT_LT(measured, previous + std::hypot(se, previous_se)) << st["label"];
+        previous = measured;
+        previous_se = se;
+        const bool both_axes = a["edges"]["x"]["count"].get<int>() >= 3 && a["edges"]["y"]["count"].get<int>() >= 3;
+        EXPECT_EQ(st["measurement_reliable"].get<bool>(), both_axes) << st["label"];
+        if (both_axes) {
+            EXPECT_NEAR(measured, predicted, 0.3) << st["label"];
+            ++compared;
+            EXPECT_EQ(st["niirs_to_use_source"], "measured");
+        } else {
+            EXPECT_EQ(st["niirs_to_use_source"], "predicted");
+            EXPECT_DOUBLE_EQ(st["niirs_to_use"].get<double>(), predicted);
+            EXPECT_TRUE(st["reliability_note"].is_string());
+        }
+    }
+    EXPECT_GE(compared, 3);
+    EXPECT_LT(steps.back()["niirs_to_use"].get<double>(), steps.front()["niirs_to_use"].get<double>() - 3);
+}
+
+TEST(CliSweep, ResultsCarryProvenanceAndEveryStep) {
+    const SharedSweep& s = shared_sweep();
+    ASSERT_EQ(s.run.exit_code, 0) << s.run.err;
+    const json& r = s.results;
+    EXPECT_EQ(r["command"], "sweep");
+    EXPECT_EQ(r["satiq_version"], SATIQ_VERSION);
+    EXPECT_EQ(r["parameters"]["seed"], 3);
+    // The checksum against coreutils' sha256sum, an independent implementation.
+    const auto sum = test::run_command("sha256sum " + test::shell_quote(kScene));
+    ASSERT_EQ(sum.exit_code, 0);
+    EXPECT_EQ(r["input"]["sha256"].get<std::string>(), sum.out.substr(0, 64));
+    EXPECT_EQ(r["input"]["bytes"].get<std::uintmax_t>(), fs::file_size(kScene));
+    for (const json& st : r["steps"]) {
+        EXPECT_TRUE(st["degrade"]["plan"].is_object());
+        EXPECT_TRUE(st["prediction"]["interpretability"].is_object());
+        EXPECT_TRUE(fs::is_regular_file(s.dir / st["chip"].get<std::string>()));
+        EXPECT_TRUE(fs::is_regular_file(s.dir / st["zoom_chip"].get<std::string>()));
+    }
+    // The task matrix: Johnson tasks and both scales' criteria, one cell per step.
+    std::set<std::string> groups;
+    for (const json& t : r["tasks"]) {
+        groups.insert(t["group"].get<std::string>());
+        EXPECT_EQ(t["predicted_met"].size(), r["steps"].size());
+    }
+    EXPECT_TRUE(groups.count("Detection") && groups.count("Identification") &&
+                groups.count("NIIRS criteria (military scale)"));
+    // The CSV: a header and one row per step; unreliable steps say so.
+    const std::string csv = slurp(s.dir / "results.csv");
+    EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + static_cast<long>(r["steps"].size()));
+    EXPECT_NE(csv.find(",false,\""), std::string::npos);  // the 8 m step has too few edges
+    EXPECT_NE(csv.find("use the prediction"), std::string::npos);
+    // stdout: the envelope with the verdict.
+    const json out = json::parse(s.run.out);
+    EXPECT_EQ(out["command"], "sweep");
+    EXPECT_EQ(out["failed_count"], 0);
+    EXPECT_EQ(out["results"][0]["verdict"], r["verdict"]);
+    EXPECT_NE(r["verdict"].get<std::string>().find("Malligyong-1"), std::string::npos) << r["verdict"];
+    // No temporary step file is left.
+    for (const auto& e : fs::directory_iterator(s.dir))
+        EXPECT_NE(e.path().filename().string()[0], '.') << e.path();
+}
+
+TEST(CliSweep, ReportIsSelfContainedValidAndRendersInChromium) {
+    const SharedSweep& s = shared_sweep();
+    ASSERT_EQ(s.run.exit_code, 0) << s.run.err;
+    const fs::path report = s.dir / "report.html";
+    const std::string html = slurp(report);
+    const auto errors = test::html_structure_errors(html);
+    EXPECT_TRUE(errors.empty()) << errors.front();
+    const auto external = test::html_external_references(html);
+    EXPECT_TRUE(external.empty()) << external.front();
+    for (const char* id : {"id=\"chart-niirs\"", "id=\"chart-rer\"", "id=\"chart-mtf50\"", "id=\"chart-snr\"",
+                           "id=\"verdict\"", "id=\"chips\"", "class=\"tasks\"", "id=\"provenance\""})
+        EXPECT_NE(html.find(id), std::string::npos) << id;
+    EXPECT_NE(html.find("use the prediction"), std::string::npos);  // unreliable steps are named
+    if (!test::chromium_available()) GTEST_SKIP() << "chromium not installed";
+    const fs::path png = s.dir.parent_path() / "report.png";
+    const test::Screenshot shot = test::chromium_screenshot(report, png, 1200, 2400);
+    ASSERT_TRUE(shot.ok) << shot.error;
+    EXPECT_GT(shot.luminance_stddev, 20);
+    EXPECT_GT(shot.distinct_colors, 50);
+    const std::string dom = test::chromium_dump_dom(report);
+    EXPECT_NE(dom.find("chart-niirs"), std::string::npos);
+    EXPECT_NE(dom.find("class=\"tasks\""), std::string::npos);
+    EXPECT_GE(std::count(dom.begin(), dom.end(), '<') - std::count(html.begin(), html.end(), '<'), -50);
+    std::size_t imgs = 0;
+    for (std::size_t at = 0; (at = dom.find("<img src=\"data:image/png;base64,", at)) != std::string::npos; ++at)
+        ++imgs;
+    EXPECT_EQ(imgs, 2 * (s.results["steps"].size() + 1));
+}
+
+TEST(CliSweep, SameResultsForAnyThreadCount) {
+    const fs::path dir = test::temp_dir("sweep_threads");
+    std::string csv[2];
+    int k = 0;
+    for (int threads : {1, 2}) {
+        const fs::path out = dir / std::to_string(threads);
+        const auto r = test::run_satiq(fmt::format("-q --threads {} sweep {} -o {} --gsd-m 0.5,2 --seed 9", threads,
+                                                   test::shell_quote(kScene), test::shell_quote(out)));
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        csv[k++] = slurp(out / "results.csv");
+        EXPECT_EQ(slurp(out / "chips" / "step02.png"), slurp(dir / "1" / "chips" / "step02.png"));
+    }
+    EXPECT_EQ(csv[0], csv[1]);
+    fs::remove_all(dir);
+}
+
+TEST(CliSweep, SensorsFormAndPresetTemplate) {
+    const fs::path dir = test::temp_dir("sweep_sensors");
+    auto r = test::run_satiq("-q sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(dir / "a") +
+                             " --sensors malligyong-1,worldview-3 --format json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    json j = json::parse(slurp(dir / "a" / "results.json"));
+    ASSERT_EQ(j["steps"].size(), 2u);
+    EXPECT_EQ(j["steps"][0]["preset"], "worldview-3");  // sorted by GSD
+    EXPECT_EQ(j["steps"][1]["preset"], "malligyong-1");
+    r = test::run_satiq("-q sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(dir / "b") +
+                        " --sensor pleiades --gsd-m 0.5,1 --format json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    j = json::parse(slurp(dir / "b" / "results.json"));
+    // The template keeps its Q at every GSD (altitude scaled): same predicted RER.
+    EXPECT_NEAR(j["steps"][0]["prediction"]["q"].get<double>(), j["steps"][1]["prediction"]["q"].get<double>(), 1e-9);
+    EXPECT_NEAR(j["steps"][1]["prediction"]["gsd_ground_m"].get<double>(), 1.0, 1e-6);
+    fs::remove_all(dir);
+}
+
+TEST(CliSweep, InterruptLeavesNoHalfWrittenOutput) {
+    for (int sig : {SIGINT, SIGTERM}) {
+        const fs::path dir = test::temp_dir("sweep_signal") / "out";
+        const pid_t pid = fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            const std::string bin = test::satiq_binary();
+            execl(bin.c_str(), bin.c_str(), "-q", "sweep", kScene.c_str(), "-o", dir.c_str(), "--gsd-m",
+                  "0.25:8:1.2", static_cast<char*>(nullptr));
+            _exit(127);
+        }
+        // Wait until a step is under way (its hidden GeoTIFF exists), then interrupt.
+        bool started = false;
+        for (int i = 0; i < 600 && !started; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            std::error_code ec;
+            if (fs::is_directory(dir, ec))
+                for (const auto& e : fs::directory_iterator(dir, ec))
+                    started |= e.path().filename().string().rfind(".satiq-sweep", 0) == 0;
+        }
+        EXPECT_TRUE(started);
+        kill(pid, sig);
+        int status = 0;
+        ASSERT_EQ(waitpid(pid, &status, 0), pid);
+        ASSERT_TRUE(WIFEXITED(status));
+        EXPECT_EQ(WEXITSTATUS(status), 128 + sig);
+        for (const char* f : {"results.json", "results.csv", "report.html"})
+            EXPECT_FALSE(fs::exists(dir / f)) << f;
+        std::error_code ec;
+        for (const auto& e : fs::recursive_directory_iterator(dir, ec))
+            ADD_FAILURE() << "left behind: " << e.path();
+        fs::remove_all(dir.parent_path());
+    }
+}
+
+TEST(CliSweep, BadInputGivesOneClearErrorAndWritesNothing) {
+    const fs::path dir = test::temp_dir("sweep_bad");
+    const fs::path text = dir / "notes.tif";
+    std::ofstream(text) << "not a raster\n";
+    const fs::path file_as_dir = dir / "file";
+    std::ofstream(file_as_dir) << "x";
+    struct Case {
+        std::string args;
+        int exit_code;
+        std::string says;
+        fs::path out;
+    };
+    const std::string scene = test::shell_quote(kScene);
+    const std::vector<Case> cases = {
+        {test::shell_quote(text) + " -o " + test::shell_quote(dir / "o1"), 1, "notes.tif", dir / "o1"},
+        {test::shell_quote(dir / "missing.tif") + " -o " + test::shell_quote(dir / "o2"), 1, "missing.tif", dir / "o2"},
+        {scene + " -o " + test::shell_quote(dir / "o3") + " --gsd-m 0.1,1", 2, "finer than the input", dir / "o3"},
+        {scene + " -o " + test::shell_quote(dir / "o4") + " --gsd-m 1,abc", 2, "'abc'", dir / "o4"},
+        {scene + " -o " + test::shell_quote(dir / "o5") + " --sensors worldview-3,nosuch", 2, "nosuch", dir / "o5"},
+        {scene + " -o " + test::shell_quote(dir / "o6") + " --sensor nosuch", 2, "nosuch", dir / "o6"},
+        {scene + " -o " + test::shell_quote(file_as_dir) + " --gsd-m 1", 1, "not one", {}},
+        {scene + " -o " + test::shell_quote(file_as_dir / "sub") + " --gsd-m 1", 1, "cannot create", {}},
+    };
+    for (const Case& c : cases) {
+        const auto r = test::run_satiq("sweep " + c.args);
+        EXPECT_EQ(r.exit_code, c.exit_code) << c.args << "\n" << r.err;
+        EXPECT_NE(r.err.find(c.says), std::string::npos) << c.args << "\n" << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+        EXPECT_TRUE(r.out.empty()) << r.out;
+        if (!c.out.empty()) {
+            EXPECT_FALSE(fs::exists(c.out)) << c.args;
+        }
+    }
+    EXPECT_EQ(slurp(file_as_dir), "x");
+    fs::remove_all(dir);
+}
+
+TEST(CliSweep, GsdStepParsing) {
+    const auto r = test::run_satiq("sweep " + test::shell_quote(kScene) + " -o /nonexistent/x --gsd-m 1:0.5:2");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("STOP is below START"), std::string::npos) << r.err;
+}
+
+TEST(Sweep, ParseGsdStepsListsAndGeometricRanges) {
+    EXPECT_EQ(satiq::parse_gsd_steps("2,0.5,1,1"), (std::vector<double>{0.5, 1, 2}));
+    const auto g = satiq::parse_gsd_steps("0.25:1:2");
+    ASSERT_EQ(g.size(), 3u);
+    EXPECT_DOUBLE_EQ(g[2], 1.0);
+    EXPECT_EQ(satiq::parse_gsd_steps("0.3:10:1.5").size(), 9u);  // 0.3 x 1.5^8 = 7.69; x 1.5^9 = 11.5 > 10
+    for (const char* bad : {"", "0", "-1", "1,,2", "nan", "1:2", "1:2:1", "1:2:0.5", "1e-9:1e9:1.01"})
+        EXPECT_THROW((void)satiq::parse_gsd_steps(bad), satiq::UsageError) << bad;
+}
