@@ -10,7 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libssl-dev
   chromium fonts-dejavu-core  # the report tests open report.html in headless Chromium
-  python3 bsdextrautils  # the demo's summary table (python3, column)
+
 )
 
 missing=()

@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "format.hpp"
 #include "satiq/kernels/parallel.hpp"
+#include "satiq/pipeline/progress.hpp"
 #include "satiq/pipeline/assess.hpp"
 #include "satiq/pipeline/edges_geojson.hpp"
 #include "satiq/pipeline/raster.hpp"
@@ -159,6 +160,9 @@ void add_assess_command(CLI::App& app, Runner& run) {
             const std::size_t n = a->files.size();
             std::vector<std::optional<AssessResult>> slots(n);
             std::vector<std::string> errors(n);
+            Progress::Options po;
+            po.quiet = global_options().quiet || n < 2;  // files done / total, for a batch
+            Progress progress("assess", static_cast<double>(n), "files", po);
             parallel_items(static_cast<std::int64_t>(n), [&](std::int64_t i) {
                 const auto k = static_cast<std::size_t>(i);
                 try {
@@ -167,7 +171,9 @@ void add_assess_command(CLI::App& app, Runner& run) {
                 } catch (const Error& e) {
                     errors[k] = e.what();
                 }
+                progress.advance();
             });
+            progress.finish();
             int failures = 0;
             nlohmann::json results = nlohmann::json::array();
             std::vector<AssessResult> done;

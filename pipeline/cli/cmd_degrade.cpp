@@ -3,12 +3,14 @@
 #include <unistd.h>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "commands.hpp"
 #include "format.hpp"
 #include "satiq/pipeline/degrade.hpp"
+#include "satiq/pipeline/progress.hpp"
 #include "sensor_options.hpp"
 
 namespace satiq::cli {
@@ -76,12 +78,14 @@ void add_degrade_command(CLI::App& app, Runner& run) {
                     a->p.sensor_overrides = ov.given_values();
                 }
             }
-            const bool show = !global_options().quiet && ::isatty(2);
-            auto progress = [show](double f) {
-                if (show) std::fprintf(stderr, "\rdegrade: %3.0f%%", 100 * f);
-            };
-            const DegradeResult r = degrade(a->p, progress);
-            if (show) std::fprintf(stderr, "\n");
+            Progress::Options po;
+            po.quiet = global_options().quiet;
+            std::optional<Progress> progress;  // from the first strip on: a refused request prints only its error
+            const DegradeResult r = degrade(a->p, [&](double f) {
+                if (!progress) progress.emplace("degrade", 1.0, "", po);
+                progress->update(f);
+            });
+            if (progress) progress->finish();
             nlohmann::json j = to_json(r);
             if (a->format == "json") {
                 j["file"] = a->output;

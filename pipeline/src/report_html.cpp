@@ -138,6 +138,15 @@ std::string charts(const SweepResult& r) {
            html::render_svg(mtf) + "\n" + html::render_svg(snr) + "\n</div>\n";
 }
 
+// The steps table's note (the full one is in results.json and the CSV).
+std::string short_note(const SweepStep& s) {
+    if (s.measurement_reliable) return "measurement reliable";
+    if (!s.assessed) return "assessment failed: use the prediction";
+    const auto& a = s.assessed->edges.aggregate;
+    if (a.usable_count == 0) return "no usable edges: use the prediction";
+    return fmt::format("too few edges ({}/{}): use the prediction", a.x.count, a.y.count);
+}
+
 std::string steps_table(const SweepResult& r) {
     std::string h = R"(<div class="scroll"><table id="steps"><thead><tr><th class="task">step</th><th>GSD m</th>)"
                     R"(<th>edges x/y</th><th>RER measured</th><th>RER predicted</th><th>SNR measured</th>)"
@@ -164,7 +173,7 @@ std::string steps_table(const SweepResult& r) {
             m ? fixed(*m, 2) + (a && a->gsd_alone ? " (GSD alone)" : "") : "n/a", fixed(s.prediction.giqe5.value, 2),
             fixed(s.prediction.giqe5.standard_error.value_or(0.0), 2), fixed(use, 2),
             s.measurement_reliable ? "measured" : "predicted",
-            escape(s.reliability_note.empty() ? "measurement reliable" : s.reliability_note));
+            escape(short_note(s)));
     }
     return h + "</tbody></table></div>\n";
 }

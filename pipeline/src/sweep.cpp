@@ -253,7 +253,14 @@ std::string join_list(const std::vector<std::string>& v, const char* conjunction
 // the finest step.
 std::string verdict_sentence(const std::vector<SweepStep>& steps) {
     if (steps.empty()) return {};
-    const SweepStep& fine = steps.front();
+    // The fine reference: the step nearest 0.3 m (a WorldView-3-class sensor) when there is one
+    // at 0.25-0.4 m, else the finest.
+    const SweepStep* fine_step = &steps.front();
+    for (const SweepStep& s : steps)
+        if (s.target_gsd_m >= 0.25 && s.target_gsd_m <= 0.4 &&
+            std::abs(s.target_gsd_m - 0.3) < std::abs(fine_step->target_gsd_m - 0.3))
+            fine_step = &s;
+    const SweepStep& fine = *fine_step;
     const SweepStep* coarse = &steps.back();
     for (const SweepStep& s : steps)
         if (std::abs(std::log(s.target_gsd_m / 3.0)) < std::abs(std::log(coarse->target_gsd_m / 3.0))) coarse = &s;

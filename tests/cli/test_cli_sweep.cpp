@@ -178,9 +178,12 @@ TEST(CliSweep, SameResultsForAnyThreadCount) {
 
 TEST(CliSweep, SensorsFormAndPresetTemplate) {
     const fs::path dir = test::temp_dir("sweep_sensors");
-    auto r = test::run_satiq("-q sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(dir / "a") +
+    auto r = test::run_satiq("sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(dir / "a") +
                              " --sensors malligyong-1,worldview-3 --format json");
     ASSERT_EQ(r.exit_code, 0) << r.err;
+    // Progress on stderr (not a terminal here: plain lines, and the final one).
+    EXPECT_NE(r.err.find("sweep: 2/2 steps in "), std::string::npos) << r.err;
+    EXPECT_EQ(json::parse(r.out)["command"], "sweep");
     json j = json::parse(slurp(dir / "a" / "results.json"));
     ASSERT_EQ(j["steps"].size(), 2u);
     EXPECT_EQ(j["steps"][0]["preset"], "worldview-3");  // sorted by GSD
