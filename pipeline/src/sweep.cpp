@@ -363,7 +363,16 @@ SweepResult run_sweep(const SweepParams& params, const std::function<void(int, i
 
     // The input: opened (errors name the file), its GSD and checksum, then the output folder.
     const Raster raster = Raster::open(p.input);
-    const Gsd gsd = compute_gsd(raster.info(), p.gsd);
+    const Gsd gsd = [&] {
+        try {
+            return compute_gsd(raster.info(), p.gsd);
+        } catch (const Error& e) {  // name sweep's option (its --gsd-m is the steps)
+            std::string m = e.what();
+            for (std::size_t at = 0; (at = m.find("--gsd-m", at)) != std::string::npos; at += 13)
+                m.replace(at, 7, "--input-gsd-m");
+            throw Error(m);
+        }
+    }();
     const double in_gsd = gsd.mean_m;
 
     // Steps.

@@ -285,3 +285,38 @@ TEST(Sweep, ParseGsdStepsListsAndGeometricRanges) {
     for (const char* bad : {"", "0", "-1", "1,,2", "nan", "1:2", "1:2:1", "1:2:0.5", "1e-9:1e9:1.01"})
         EXPECT_THROW((void)satiq::parse_gsd_steps(bad), satiq::UsageError) << bad;
 }
+
+TEST(CliSweepReal, RgbAndUngeoreferencedInputs) {
+    if (!test::have_real_data()) GTEST_SKIP() << "no ../shared/data/real";
+    const fs::path dir = test::temp_dir("sweep_real");
+    // RGB: measured on the luminance, as assess.
+    const fs::path rgb = test::real_data_dir() / "hro_colorado_rgb_0p15m.tif";
+    auto r = test::run_satiq("-q sweep " + test::shell_quote(rgb) + " -o " + test::shell_quote(dir / "rgb") +
+                             " --gsd-m 0.15,0.3,0.6 --format json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    json j = json::parse(slurp(dir / "rgb" / "results.json"));
+    EXPECT_EQ(j["input"]["assess"]["band_used"].get<std::string>().rfind("luminance of bands 1-3", 0), 0u);
+    EXPECT_EQ(j["steps"].size(), 3u);
+    // An ungeoreferenced PNG copy of pan1 (0.5 m): refused without its GSD, measured with it.
+    const fs::path png = dir / "pan1.png";
+    ASSERT_EQ(test::run_command("gdal_translate -q -of PNG -ot Byte -scale " +
+                                test::shell_quote(test::real_data_dir() / "pan1.tif") + " " + test::shell_quote(png))
+                  .exit_code,
+              0);
+    fs::remove(fs::path(png.string() + ".aux.xml"));
+    r = test::run_satiq("sweep " + test::shell_quote(png) + " -o " + test::shell_quote(dir / "png") + " --gsd-m 1,2");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("--input-gsd-m"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir / "png"));
+    r = test::run_satiq("-q sweep " + test::shell_quote(png) + " -o " + test::shell_quote(dir / "png") +
+                        " --input-gsd-m 0.5 --gsd-m 0.5,1,2");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    j = json::parse(slurp(dir / "png" / "results.json"));
+    ASSERT_EQ(j["steps"].size(), 3u);
+    EXPECT_NEAR(j["steps"][2]["assess"]["gsd"]["mean_m"].get<double>(), 2.0, 1e-9);
+    // The 0.5 m step of pan1 has edges enough on both axes, and agrees with its prediction.
+    EXPECT_TRUE(j["steps"][0]["measurement_reliable"].get<bool>());
+    EXPECT_NEAR(j["steps"][0]["assess"]["niirs"]["giqe5"]["value"].get<double>(),
+                j["steps"][0]["prediction"]["niirs"]["giqe5"]["value"].get<double>(), 0.4);
+    fs::remove_all(dir);
+}
