@@ -92,19 +92,7 @@ void add_degrade_command(CLI::App& app, Runner& run) {
                 j["status"] = "ok";
                 print_json(envelope("degrade", to_json(a->p), nlohmann::json::array({j}), 0));
             } else {
-                const auto& pl = r.plan;
-                std::cout << fmt::format(
-                    "{} -> {}\n  target: {}\n  input GSD {:.4f} x {:.4f} m -> {:.4f} m "
-                    "(ratio {:.3f} x {:.3f}), {} x {} px\n  PSF: {}\n  noise: {}{}\n",
-                    a->input, a->output, pl.target_description, pl.input_gsd_x_m, pl.input_gsd_y_m, pl.target_gsd_m,
-                    pl.ratio_x, pl.ratio_y, pl.out_width, pl.out_height, pl.psf_method, pl.noise_model,
-                    pl.snr ? fmt::format(" (SNR {:.1f}, {:.3f} DN at the 15 % level)", *pl.snr, pl.noise_sigma_dn_at_15)
-                           : std::string());
-                for (const auto& s : pl.assumptions)
-                    std::cout << "  assumed: " << s << "\n";
-                for (const auto& s : pl.warnings)
-                    std::cout << "  warning: " << s << "\n";
-                std::cout << fmt::format("  {:.2f} s\n", r.seconds);
+                std::cout << to_text(r, a->input, a->output);
             }
             return 0;
         };

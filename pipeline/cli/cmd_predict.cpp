@@ -24,7 +24,6 @@ namespace satiq::cli {
 
 namespace {
 
-using json = nlohmann::ordered_json;
 
 struct PredictOptions : SensorOverrides {
     bool list = false;
@@ -40,26 +39,22 @@ struct PredictOptions : SensorOverrides {
 int list_presets(const PredictOptions& o) {
     const auto& presets = sensor::sensor_presets();
     if (o.format == "json") {
-        json j;
-        j["satiq_version"] = SATIQ_VERSION;
-        j["command"] = "predict --list";
-        json arr = json::array();
+        nlohmann::json arr = nlohmann::json::array();
         for (const auto& p : presets) {
-            json e;
+            nlohmann::json e;
             e["name"] = p.name;
             e["display_name"] = p.display_name;
             e["gsd_nadir_reported_m"] = p.gsd_nadir_reported_m;
             e["altitude_m"] = p.description.altitude_m;
             e["aperture_diameter_m"] = p.description.aperture_diameter_m;
             e["notes"] = p.notes;
-            json prov;
+            nlohmann::json prov;
             for (const auto& [k, n] : p.provenance)
-                prov[k] = json{{to_string(n.kind), n.text}};
+                prov[k] = nlohmann::json{{to_string(n.kind), n.text}};
             e["provenance"] = prov;
             arr.push_back(e);
         }
-        j["sensors"] = arr;
-        std::cout << j.dump(2) << "\n";
+        print_json(envelope("predict --list", nlohmann::json::object(), arr, 0));
         return 0;
     }
     std::cout << "Built-in sensor presets (every figure is marked source / derived / assumed: see --format json):\n";

@@ -739,6 +739,24 @@ nlohmann::json to_json(const DegradeResult& r) {
 }  // namespace satiq
 
 namespace satiq {
+
+std::string to_text(const DegradeResult& r, const std::string& input, const std::string& output) {
+    const auto& pl = r.plan;
+    std::string out = fmt::format(
+        "{} -> {}\n  target: {}\n  input GSD {:.4f} x {:.4f} m -> {:.4f} m "
+        "(ratio {:.3f} x {:.3f}), {} x {} px\n  PSF: {}\n  noise: {}{}\n",
+        input, output, pl.target_description, pl.input_gsd_x_m, pl.input_gsd_y_m, pl.target_gsd_m, pl.ratio_x,
+        pl.ratio_y, pl.out_width, pl.out_height, pl.psf_method, pl.noise_model,
+        pl.snr ? fmt::format(" (SNR {:.1f}, {:.3f} DN at the 15 % level)", *pl.snr, pl.noise_sigma_dn_at_15)
+               : std::string());
+    for (const auto& s : pl.assumptions)
+        out += "  assumed: " + s + "\n";
+    for (const auto& s : pl.warnings)
+        out += "  warning: " + s + "\n";
+    out += fmt::format("  {:.2f} s\n", r.seconds);
+    return out;
+}
+
 double input_sigma_from_rer(double rer) {
     return sigma_from_rer(rer);
 }

@@ -20,8 +20,7 @@ nlohmann::json predict_json(const std::string& args) {
     const auto r = predict(args + " --format json");
     EXPECT_EQ(r.exit_code, 0) << r.err;
     nlohmann::json j = nlohmann::json::parse(r.out);
-    // predict prints the common envelope; --list its own document.
-    if (!j.contains("results")) return j;
+    // predict prints the common envelope.
     EXPECT_EQ(j["command"], "predict");
     EXPECT_EQ(j["failed_count"], 0);
     EXPECT_EQ(j["parameters"], j["results"][0]["parameters"]);
@@ -35,9 +34,12 @@ TEST(CliPredict, ListShowsEveryPreset) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     for (const auto& n : satiq::sensor::sensor_preset_names())
         EXPECT_NE(r.out.find(n), std::string::npos) << n;
-    const auto j = predict_json("--list");
-    EXPECT_EQ(j["sensors"].size(), satiq::sensor::sensor_presets().size());
-    EXPECT_TRUE(j["sensors"][0]["provenance"].contains("altitude_m"));
+    const auto l = predict("--list --format json");
+    ASSERT_EQ(l.exit_code, 0) << l.err;
+    const auto j = nlohmann::json::parse(l.out);
+    EXPECT_EQ(j["command"], "predict --list");
+    EXPECT_EQ(j["results"].size(), satiq::sensor::sensor_presets().size());
+    EXPECT_TRUE(j["results"][0]["provenance"].contains("altitude_m"));
 }
 
 TEST(CliPredict, PresetJsonCarriesVersionParametersAndNiirs) {

@@ -115,5 +115,7 @@ double input_sigma_from_rer(double rer);
 
 nlohmann::json to_json(const DegradeParams& params);
 nlohmann::json to_json(const DegradeResult& result);
+/// The text of `satiq degrade`.
+std::string to_text(const DegradeResult& result, const std::string& input, const std::string& output);
 
 }  // namespace satiq
