@@ -9,6 +9,7 @@ PACKAGES=(
   libopencv-dev libgdal-dev gdal-bin libproj-dev libtbb-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libssl-dev
+  libopenmpi-dev openmpi-bin  # optional MPI for `mpirun satiq batch` (CMake: SATIQ_WITH_MPI)
   chromium fonts-dejavu-core  # the report tests open report.html in headless Chromium
 
 )

@@ -26,5 +26,7 @@ void add_degrade_command(CLI::App& app, Runner& run);
 void add_assess_command(CLI::App& app, Runner& run);
 void add_require_command(CLI::App& app, Runner& run);
 void add_sweep_command(CLI::App& app, Runner& run);
+void add_batch_command(CLI::App& app, Runner& run);
+void add_report_command(CLI::App& app, Runner& run);
 
 }  // namespace satiq::cli

@@ -42,6 +42,8 @@ int main(int argc, char** argv) {
     add_assess_command(app, run);
     add_require_command(app, run);
     add_sweep_command(app, run);
+    add_batch_command(app, run);
+    add_report_command(app, run);
 
     try {
         app.parse(argc, argv);

@@ -140,6 +140,10 @@ std::string last_gdal_error() {
     return s;
 }
 
+bool is_vsi_path(const fs::path& path) {
+    return path.native().rfind("/vsi", 0) == 0;
+}
+
 void init_gdal() {
     static std::once_flag once;
     std::call_once(once, [] {
@@ -152,6 +156,12 @@ void init_gdal() {
         // cache keeps the memory of `degrade` bounded whatever the image size. GDAL_CACHEMAX in
         // the environment still wins.
         if (!CPLGetConfigOption("GDAL_CACHEMAX", nullptr)) GDALSetCacheMax64(static_cast<GIntBig>(192) << 20);
+        // Network virtual paths (/vsicurl/, /vsis3/, ...) must not hang a batch: 60 s per request,
+        // two retries. The environment still wins.
+        if (!CPLGetConfigOption("GDAL_HTTP_TIMEOUT", nullptr)) CPLSetConfigOption("GDAL_HTTP_TIMEOUT", "60");
+        if (!CPLGetConfigOption("GDAL_HTTP_CONNECTTIMEOUT", nullptr))
+            CPLSetConfigOption("GDAL_HTTP_CONNECTTIMEOUT", "20");
+        if (!CPLGetConfigOption("GDAL_HTTP_MAX_RETRY", nullptr)) CPLSetConfigOption("GDAL_HTTP_MAX_RETRY", "2");
     });
 }
 
@@ -166,11 +176,20 @@ Raster::~Raster() = default;
 Raster Raster::open(const fs::path& path) {
     init_gdal();
     std::error_code ec;
-    const auto status = fs::status(path, ec);
-    if (ec || !fs::exists(status)) throw Error(fmt::format("{}: no such file", path.string()));
-    if (fs::is_directory(status)) throw Error(fmt::format("{}: is a directory, not a raster file", path.string()));
-    if (fs::is_regular_file(status) && fs::file_size(path, ec) == 0)
-        throw Error(fmt::format("{}: empty file", path.string()));
+    if (is_vsi_path(path)) {
+        // GDAL virtual paths (/vsizip/, /vsicurl/, /vsimem/, ...) go to GDAL unchanged.
+        VSIStatBufL st;
+        if (VSIStatL(path.c_str(), &st) != 0) throw Error(fmt::format("{}: no such file", path.string()));
+        if (VSI_ISDIR(st.st_mode)) throw Error(fmt::format("{}: is a directory, not a raster file", path.string()));
+    } else {
+        const auto status = fs::status(path, ec);
+        if (ec || !fs::exists(status)) throw Error(fmt::format("{}: no such file", path.string()));
+        if (fs::is_directory(status)) throw Error(fmt::format("{}: is a directory, not a raster file", path.string()));
+        // A FIFO, device or socket is never opened: a FIFO would block until a writer comes.
+        if (!fs::is_regular_file(status))
+            throw Error(fmt::format("{}: not a regular file (a FIFO, device or socket)", path.string()));
+        if (fs::file_size(path, ec) == 0) throw Error(fmt::format("{}: empty file", path.string()));
+    }
 
     // The folder is not listed (GDAL_DISABLE_READDIR_ON_OPEN above), so the vendor metadata
     // sidecars GDAL's metadata readers look for are named here when they exist: DigitalGlobe /
@@ -459,7 +478,7 @@ RasterWriter::RasterWriter(const fs::path& path, std::int64_t width, std::int64_
             fmt::format("{}: cannot write an empty raster ({}x{}, {} bands)", path.string(), width, height, bands));
     if (width > std::numeric_limits<int>::max() || height > std::numeric_limits<int>::max())
         throw Error(fmt::format("{}: raster {}x{} is larger than GDAL supports", path.string(), width, height));
-    {
+    if (!is_vsi_path(path)) {
         std::error_code ec;
         const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
         if (!fs::is_directory(dir, ec))
@@ -468,8 +487,9 @@ RasterWriter::RasterWriter(const fs::path& path, std::int64_t width, std::int64_
     }
     Impl& m = *m_impl;
     m.final_path = path;
-    m.temp_path = temp_name_for(path);
-    m.guard(m.temp_path);
+    // A GDAL in-memory path (/vsimem/) is written in place: there is nothing to protect.
+    m.temp_path = is_vsi_path(path) ? path : temp_name_for(path);
+    if (!is_vsi_path(path)) m.guard(m.temp_path);
     m.options = options;
     m.width = width;
     m.height = height;
@@ -635,6 +655,11 @@ void RasterWriter::commit() {
         }
     }
     std::error_code ec;
+    if (is_vsi_path(m.final_path)) {
+        m.committed = true;
+        m.temp_path.clear();
+        return;
+    }
     fs::rename(ready, m.final_path, ec);
     if (ec) {
         fs::remove(ready, ec);

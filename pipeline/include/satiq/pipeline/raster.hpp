@@ -167,5 +167,7 @@ std::string last_gdal_error();
 
 /// Registers GDAL drivers once (thread-safe) and routes GDAL's messages away from stderr.
 void init_gdal();
+/// A GDAL virtual file system path (/vsimem/, /vsizip/, /vsicurl/, ...), passed to GDAL unchanged.
+bool is_vsi_path(const std::filesystem::path& path);
 
 }  // namespace satiq

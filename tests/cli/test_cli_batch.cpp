@@ -1,0 +1,293 @@
+// satiq batch and satiq report: failures among good images, resume, shards and their merge,
+// MPI ranks, a kill midway, STAC input. Runs the real binary.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+namespace test = satiq::test;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::vector<json> records(const fs::path& jsonl) {
+    std::vector<json> out;
+    std::istringstream in(slurp(jsonl));
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty()) out.push_back(json::parse(line));
+    return out;
+}
+
+// Records as a set, without what changes between identical runs ("run": time, host).
+std::multiset<std::string> as_set(std::vector<json> recs) {
+    std::multiset<std::string> s;
+    for (json& r : recs) {
+        r.erase("run");
+        s.insert(r.dump());
+    }
+    return s;
+}
+
+// Eight small airfield scenes (different seeds and GSDs), made once.
+const fs::path& good_images() {
+    static const fs::path dir = [] {
+        const fs::path d = test::temp_dir("batch_images");
+        for (int i = 0; i < 8; ++i) {
+            const auto r = test::run_satiq(fmt::format("synth airfield {} --size 384 --seed {} --gsd-m {}",
+                                                       test::shell_quote(d / fmt::format("scene{}.tif", i)), i + 1,
+                                                       0.25 + 0.05 * i));
+            EXPECT_EQ(r.exit_code, 0) << r.err;
+            fs::remove(d / fmt::format("scene{}.json", i));  // the truth beside it is not a raster
+        }
+        return d;
+    }();
+    return dir;
+}
+
+test::CommandResult batch(const std::string& args) {
+    return test::run_satiq("-q batch " + args);
+}
+
+}  // namespace
+
+TEST(CliBatch, FailuresAreRecordedAndTheGoodImagesAssessed) {
+    const fs::path dir = test::temp_dir("batch_failures");
+    const fs::path corrupt = dir / "corrupt.tif";
+    {
+        const std::string bytes = slurp(good_images() / "scene0.tif");
+        std::ofstream(corrupt, std::ios::binary) << bytes.substr(0, bytes.size() / 3);  // cut short
+    }
+    std::ofstream(dir / "notes.txt") << "not a raster\n";
+    const fs::path plain = dir / "plain.png";
+    ASSERT_EQ(test::run_command("gdal_translate -q -of PNG -ot Byte -scale " +
+                                test::shell_quote(good_images() / "scene1.tif") + " " + test::shell_quote(plain))
+                  .exit_code,
+              0);
+    fs::remove(fs::path(plain.string() + ".aux.xml"));
+    const auto r = batch(test::shell_quote(good_images()) + " " + test::shell_quote(corrupt) + " " +
+                         test::shell_quote(dir / "notes.txt") + " " + test::shell_quote(plain) + " " +
+                         test::shell_quote(dir / "missing.tif") + " -o " + test::shell_quote(dir / "out") +
+                         " --format json");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    const json env = json::parse(r.out);
+    EXPECT_EQ(env["failed_count"], 4);
+    const auto recs = records(dir / "out" / "results.jsonl");
+    ASSERT_EQ(recs.size(), 12u);
+    std::map<std::string, json> by_name;
+    for (const json& rec : recs)
+        by_name[fs::path(rec["path"].get<std::string>()).filename().string()] = rec;
+    for (int i = 0; i < 8; ++i) {
+        const json& rec = by_name[fmt::format("scene{}.tif", i)];
+        EXPECT_EQ(rec["status"], "ok") << rec.dump();
+        EXPECT_TRUE(rec["summary"]["niirs"].is_number());
+        EXPECT_NEAR(rec["summary"]["gsd_m"].get<double>(), 0.25 + 0.05 * i, 1e-9);
+    }
+    for (const char* bad : {"corrupt.tif", "notes.txt", "plain.png", "missing.tif"}) {
+        const json& rec = by_name[bad];
+        EXPECT_EQ(rec["status"], "error") << bad;
+        EXPECT_NE(rec["error"].get<std::string>().find(bad), std::string::npos) << rec["error"];
+    }
+    EXPECT_NE(by_name["plain.png"]["error"].get<std::string>().find("georeferencing"), std::string::npos);
+    EXPECT_NE(by_name["missing.tif"]["error"].get<std::string>().find("no such file"), std::string::npos);
+    // The summary: one row per image, best NIIRS first, failures last.
+    const std::string csv = slurp(dir / "out" / "summary.csv");
+    EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 13);
+    EXPECT_NE(csv.find("scene0.tif"), std::string::npos);
+    const std::size_t body = csv.find('\n');
+    EXPECT_LT(csv.find(",ok,", body), csv.find(",error,", body));
+    const std::string html = slurp(dir / "out" / "report.html");
+    for (const char* id : {"id=\"hist-niirs\"", "id=\"images\"", "id=\"failures\""})
+        EXPECT_NE(html.find(id), std::string::npos) << id;
+    fs::remove_all(dir);
+}
+
+TEST(CliBatch, ResumeDoesNoWorkUnlessAnOptionChanged) {
+    const fs::path dir = test::temp_dir("batch_resume");
+    const std::string args = test::shell_quote(good_images()) + " -o " + test::shell_quote(dir) + " --format json";
+    auto r = batch(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(json::parse(r.out)["results"][0]["processed"], 8);
+    // Again without --resume: refused, nothing touched.
+    const std::string before = slurp(dir / "results.jsonl");
+    r = batch(args);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(slurp(dir / "results.jsonl"), before);
+    r = batch(args + " --resume");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(json::parse(r.out)["results"][0]["processed"], 0);
+    EXPECT_EQ(json::parse(r.out)["results"][0]["skipped_resume"], 8);
+    EXPECT_EQ(slurp(dir / "results.jsonl"), before);
+    r = batch(args + " --resume --snr 30");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(json::parse(r.out)["results"][0]["processed"], 8);
+    EXPECT_EQ(records(dir / "results.jsonl").size(), 16u);
+    // The summary is of the latest options: 8 rows, SNR 30 each.
+    const std::string csv = slurp(dir / "summary.csv");
+    EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 9);
+    EXPECT_NE(csv.find(",30.00,"), std::string::npos);
+    fs::remove_all(dir);
+}
+
+TEST(CliBatch, ShardsMergedEqualOneRun) {
+    const fs::path dir = test::temp_dir("batch_shards");
+    const std::string in = test::shell_quote(good_images());
+    ASSERT_EQ(batch(in + " -o " + test::shell_quote(dir / "all")).exit_code, 0);
+    std::string shards;
+    std::size_t total = 0;
+    for (int k = 1; k <= 3; ++k) {
+        const fs::path out = dir / fmt::format("shard{}", k);
+        const auto r = batch(in + fmt::format(" --shard {}/3 -o ", k) + test::shell_quote(out));
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        total += records(out / "results.jsonl").size();
+        shards += " " + test::shell_quote(out);
+    }
+    EXPECT_EQ(total, 8u);  // each image in exactly one shard
+    // Merging a shard twice does not double it.
+    auto r = test::run_satiq("-q report" + shards + " " + test::shell_quote(dir / "shard1") + " -o " +
+                             test::shell_quote(dir / "merged"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(as_set(records(dir / "merged" / "results.jsonl")), as_set(records(dir / "all" / "results.jsonl")));
+    EXPECT_EQ(slurp(dir / "merged" / "summary.csv"), slurp(dir / "all" / "summary.csv"));
+    // Slurm's array variables pick the shard when --shard is absent.
+    r = test::run_command(fmt::format("SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_COUNT=3 SLURM_ARRAY_TASK_MIN=0 {} -q batch "
+                                      "{} -o {}",
+                                      test::satiq_binary(), in, test::shell_quote(dir / "slurm")));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(as_set(records(dir / "slurm" / "results.jsonl")), as_set(records(dir / "shard3" / "results.jsonl")));
+    fs::remove_all(dir);
+}
+
+TEST(CliBatch, MpiRanksGiveTheSameRecordsAsOneProcess) {
+    if (test::run_command("command -v mpirun").exit_code != 0) GTEST_SKIP() << "mpirun not installed";
+    const fs::path dir = test::temp_dir("batch_mpi");
+    const std::string in = test::shell_quote(good_images());
+    ASSERT_EQ(batch(in + " -o " + test::shell_quote(dir / "one")).exit_code, 0);
+    const auto r = test::run_command(
+        "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_plm_rsh_agent= timeout 300 mpirun -n 3 "
+        "--oversubscribe --bind-to none --mca btl self,tcp " +
+        test::satiq_binary() + " -q batch " + in + " -o " + test::shell_quote(dir / "mpi") + " --format json");
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+    EXPECT_EQ(as_set(records(dir / "mpi" / "results.jsonl")), as_set(records(dir / "one" / "results.jsonl")));
+    EXPECT_NE(r.out.find("mpi 3 ranks"), std::string::npos) << r.out;
+    fs::remove_all(dir);
+}
+
+TEST(CliBatch, KilledMidwayThenResumedRecordsEveryImageOnce) {
+    const fs::path dir = test::temp_dir("batch_kill");
+    // Twenty-four inputs: three copies of the eight scenes.
+    const fs::path links = dir / "in";
+    fs::create_directories(links);
+    for (int c = 0; c < 3; ++c)
+        for (int i = 0; i < 8; ++i)
+            fs::copy_file(good_images() / fmt::format("scene{}.tif", i), links / fmt::format("c{}_{}.tif", c, i));
+    const fs::path out = dir / "out";
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        const std::string bin = test::satiq_binary();
+        execl(bin.c_str(), bin.c_str(), "-q", "batch", links.c_str(), "-o", out.c_str(), "--jobs", "1",
+              static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    bool some = false;
+    for (int i = 0; i < 1200 && !some; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        some = fs::exists(out / "results.jsonl") && records(out / "results.jsonl").size() >= 3;
+    }
+    EXPECT_TRUE(some);
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    const std::size_t before = records(out / "results.jsonl").size();
+    EXPECT_LT(before, 24u);
+    const auto r = test::run_satiq("-q batch " + test::shell_quote(links) + " -o " + test::shell_quote(out) + " --resume");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string text = slurp(out / "results.jsonl");
+    ASSERT_FALSE(text.empty());
+    EXPECT_EQ(text.back(), '\n');
+    std::map<std::string, int> count;
+    for (const json& rec : records(out / "results.jsonl"))  // every line parses
+        ++count[rec["path"].get<std::string>()];
+    EXPECT_EQ(count.size(), 24u);
+    for (const auto& [p, n] : count)
+        EXPECT_EQ(n, 1) << p;
+    fs::remove_all(dir);
+}
+
+TEST(CliBatch, StacItemCollectionGivesTheGsdOfAnUngeoreferencedAsset) {
+    const fs::path dir = test::temp_dir("batch_stac");
+    fs::create_directories(dir / "assets");
+    ASSERT_EQ(test::run_command("gdal_translate -q -of PNG -ot Byte -scale " +
+                                test::shell_quote(good_images() / "scene2.tif") + " " +
+                                test::shell_quote(dir / "assets" / "plain.png"))
+                  .exit_code,
+              0);
+    fs::remove(dir / "assets" / "plain.png.aux.xml");
+    fs::copy_file(good_images() / "scene3.tif", dir / "assets" / "geo.tif");
+    auto item = [](const std::string& id, const std::string& href, std::optional<double> gsd) {
+        json props{{"datetime", "2026-01-01T00:00:00Z"}, {"view:off_nadir", 20.0}};
+        if (gsd) props["gsd"] = *gsd;
+        return json{{"type", "Feature"},
+                    {"stac_version", "1.0.0"},
+                    {"id", id},
+                    {"geometry", nullptr},
+                    {"properties", props},
+                    {"assets", {{"visual", {{"href", href}, {"type", "image/png"}, {"roles", {"data"}}}}}},
+                    {"links", json::array()}};
+    };
+    const json collection{{"type", "FeatureCollection"},
+                          {"features", {item("plain", "assets/plain.png", 0.35), item("geo", "assets/geo.tif", {})}}};
+    std::ofstream(dir / "items.json") << collection.dump(2);
+    const auto r = batch("--stac " + test::shell_quote(dir / "items.json") + " --asset visual -o " +
+                         test::shell_quote(dir / "out"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::map<std::string, json> by_id;
+    for (const json& rec : records(dir / "out" / "results.jsonl"))
+        by_id[rec["source"]["item_id"].get<std::string>()] = rec;
+    ASSERT_EQ(by_id.size(), 2u);
+    EXPECT_EQ(by_id["plain"]["status"], "ok") << by_id["plain"].dump();
+    EXPECT_NEAR(by_id["plain"]["summary"]["gsd_m"].get<double>(), 0.35, 1e-9);
+    EXPECT_NEAR(by_id["plain"]["summary"]["elevation_deg"].get<double>(), 70.0, 1e-9);
+    EXPECT_NEAR(by_id["geo"]["summary"]["gsd_m"].get<double>(), 0.40, 1e-9);  // its own georeferencing
+    fs::remove_all(dir);
+}
+
+TEST(CliBatch, DegradeToInMemoryAndBadOptions) {
+    const fs::path dir = test::temp_dir("batch_degrade");
+    auto r = batch(test::shell_quote(good_images() / "scene0.tif") + " --degrade-to 1 --degrade-snr 40 -o " +
+                   test::shell_quote(dir / "out"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto recs = records(dir / "out" / "results.jsonl");
+    ASSERT_EQ(recs.size(), 1u);
+    EXPECT_NEAR(recs[0]["summary"]["gsd_m"].get<double>(), 1.0, 1e-9);
+    EXPECT_EQ(recs[0]["degrade"]["plan"]["target_gsd_m"], 1.0);
+    for (const auto& e : fs::directory_iterator(dir / "out"))  // no intermediate file
+        EXPECT_NE(e.path().extension(), ".tif") << e.path();
+    for (const char* bad : {"--shard 0/3", "--shard 4/3", "--shard x", "--max-memory 12Q", "--degrade-to nosuch",
+                            "--degrade-snr 5", "--resume --overwrite", "--jobs -1", "--band 0"}) {
+        r = batch(test::shell_quote(good_images()) + " -o " + test::shell_quote(dir / "bad") + " " + bad);
+        EXPECT_EQ(r.exit_code, 2) << bad << "\n" << r.err;
+    }
+    r = batch("-o " + test::shell_quote(dir / "none"));
+    EXPECT_EQ(r.exit_code, 2);
+    fs::remove_all(dir);
+}

@@ -1,0 +1,505 @@
+// satiq::gather_batch_inputs and shard_of: files, folders, globs, virtual paths, manifests (plain
+// and CSV), STAC ItemCollections and static catalogs, de-duplication and sharding.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <future>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "satiq/kernels/error.hpp"
+#include "satiq/pipeline/batch.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using satiq::BatchInput;
+using satiq::BatchInputOptions;
+using satiq::GatheredInputs;
+
+namespace {
+
+void write_text(const fs::path& p, const std::string& text) {
+    fs::create_directories(p.parent_path());
+    std::ofstream out(p, std::ios::binary);
+    out << text;
+    ASSERT_TRUE(out.good()) << p;
+}
+
+/// A small GeoTIFF at `p` (written once per test folder, then copied: copies are rasters too).
+void write_tif(const fs::path& p) {
+    fs::create_directories(p.parent_path());
+    satiq::test::write_checkerboard(p, 0.5);
+}
+
+std::vector<std::string> paths_of(const GatheredInputs& g) {
+    std::vector<std::string> out;
+    for (const BatchInput& in : g.inputs)
+        out.push_back(in.path);
+    return out;
+}
+
+std::string reason_for(const GatheredInputs& g, const std::string& path) {
+    for (const auto& [p, r] : g.rejected)
+        if (p == path) return r;
+    return "<not rejected>";
+}
+
+std::string error_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const satiq::Error& e) {
+        return e.what();
+    }
+    return "<no error>";
+}
+
+const BatchInput* find_input(const GatheredInputs& g, const std::string& path) {
+    for (const BatchInput& in : g.inputs)
+        if (in.path == path) return &in;
+    return nullptr;
+}
+
+/// Restores the working directory on scope exit.
+struct CwdGuard {
+    fs::path saved = fs::current_path();
+    explicit CwdGuard(const fs::path& to) { fs::current_path(to); }
+    ~CwdGuard() { fs::current_path(saved); }
+    CwdGuard(const CwdGuard&) = delete;
+    CwdGuard& operator=(const CwdGuard&) = delete;
+};
+
+class BatchInputs : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir = satiq::test::temp_dir("batch_inputs");
+        // data/ a.tif b.tif README.md .hidden.tif a.tif.aux.xml a.ovr (a TIFF) .cache/x.tif
+        //       sub/c.tif sub/notes.txt sub/deeper/d.tif
+        write_tif(dir / "data" / "a.tif");
+        fs::copy_file(dir / "data" / "a.tif", dir / "data" / "b.tif");
+        fs::copy_file(dir / "data" / "a.tif", dir / "data" / ".hidden.tif");
+        fs::copy_file(dir / "data" / "a.tif", dir / "data" / "a.ovr");  // an overview sidecar is a TIFF
+        write_text(dir / "data" / "README.md", "# Scenes\n\nTwo scenes of the test site.\n");
+        write_text(dir / "data" / "a.tif.aux.xml", "<PAMDataset>\n</PAMDataset>\n");
+        fs::create_directories(dir / "data" / ".cache");
+        fs::copy_file(dir / "data" / "a.tif", dir / "data" / ".cache" / "x.tif");
+        fs::create_directories(dir / "data" / "sub" / "deeper");
+        fs::copy_file(dir / "data" / "a.tif", dir / "data" / "sub" / "c.tif");
+        fs::copy_file(dir / "data" / "a.tif", dir / "data" / "sub" / "deeper" / "d.tif");
+        write_text(dir / "data" / "sub" / "notes.txt", "taken on a cloudy day\n");
+    }
+    void TearDown() override {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+    }
+    std::string p(const fs::path& rel) const { return (dir / rel).string(); }
+
+    fs::path dir;
+};
+
+}  // namespace
+
+TEST(BatchInputsVirtual, RecognisesGdalVirtualPaths) {
+    for (const char* v : {"/vsizip/x.zip/a.tif", "/vsigzip/a.tif.gz", "/vsitar/a.tar/b.tif",
+                          "/vsicurl/https://example.com/a.tif", "/vsis3/bucket/key.tif", "/vsigs/b/k.tif",
+                          "/vsiaz/c/k.tif", "/vsimem/a.tif", "/vsizip//abs/x.zip/a.tif", "/vsicurl?url=http://x/a.tif"})
+        EXPECT_TRUE(satiq::is_gdal_virtual_path(v)) << v;
+    for (const char* v : {"/tmp/a.tif", "vsizip/x.zip/a.tif", "/vsi", "/vsi/", "/vsi_data/a.tif", "a.tif", ""})
+        EXPECT_FALSE(satiq::is_gdal_virtual_path(v)) << v;
+}
+
+TEST_F(BatchInputs, FolderIsWalkedRecursivelySortedAndFiltered) {
+    // A symlinked folder is not followed; a FIFO inside the folder is skipped without opening it.
+    fs::create_directory_symlink(dir / "data" / "sub", dir / "data" / "link_to_sub");
+    ASSERT_EQ(::mkfifo((dir / "data" / "pipe.tif").c_str(), 0600), 0);
+
+    BatchInputOptions o;
+    o.arguments = {p("data")};
+    const GatheredInputs g = satiq::gather_batch_inputs(o);
+    const std::vector<std::string> expected = {p("data/a.tif"), p("data/b.tif"), p("data/sub/c.tif"),
+                                               p("data/sub/deeper/d.tif")};
+    EXPECT_EQ(paths_of(g), expected);
+    for (const BatchInput& in : g.inputs)
+        EXPECT_EQ(in.source, "folder");
+    EXPECT_TRUE(g.duplicates.empty());
+    EXPECT_TRUE(g.rejected.empty());
+}
+
+TEST_F(BatchInputs, GlobExpandsSortedAndNoMatchIsRejected) {
+    BatchInputOptions o;
+    o.arguments = {p("data/*.tif"), p("data/sub/*/d.t?f"), p("nothing/*.tif"), p("data/[xyz]*.tif")};
+    const GatheredInputs g = satiq::gather_batch_inputs(o);
+    const std::vector<std::string> expected = {p("data/a.tif"), p("data/b.tif"), p("data/sub/deeper/d.tif")};
+    EXPECT_EQ(paths_of(g), expected);
+    for (const BatchInput& in : g.inputs)
+        EXPECT_EQ(in.source, "glob");
+    ASSERT_EQ(g.rejected.size(), 2u);
+    EXPECT_EQ(reason_for(g, p("nothing/*.tif")), "no file matches");
+    EXPECT_EQ(reason_for(g, p("data/[xyz]*.tif")), "no file matches");
+}
+
+TEST_F(BatchInputs, MissingFileIsRejectedAndNonRasterGivenExplicitlyIsKept) {
+    BatchInputOptions o;
+    o.arguments = {p("data/missing.tif"), p("data/README.md"), p("data/a.tif")};
+    const GatheredInputs g = satiq::gather_batch_inputs(o);
+    const std::vector<std::string> expected = {p("data/README.md"), p("data/a.tif")};
+    EXPECT_EQ(paths_of(g), expected);
+    EXPECT_EQ(g.inputs[0].source, "argument");
+    ASSERT_EQ(g.rejected.size(), 1u);
+    EXPECT_EQ(reason_for(g, p("data/missing.tif")), "no such file");
+}
+
+TEST_F(BatchInputs, FifoIsRejectedWithoutBlocking) {
+    const fs::path fifo = dir / "stream.tif";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+
+    BatchInputOptions o;
+    o.arguments = {fifo.string(), p("data/a.tif"), (dir / "*.tif").string()};
+    auto promise = std::make_shared<std::promise<GatheredInputs>>();
+    std::future<GatheredInputs> future = promise->get_future();
+    std::thread worker([promise, o] { promise->set_value(satiq::gather_batch_inputs(o)); });
+    const bool done = future.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+    if (!done) {
+        // It blocked opening the FIFO: open the write end to release it, then fail.
+        const int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+        if (fd >= 0) ::close(fd);
+    }
+    worker.join();
+    ASSERT_TRUE(done) << "gather_batch_inputs blocked on a FIFO";
+    const GatheredInputs g = future.get();
+    EXPECT_EQ(paths_of(g), std::vector<std::string>{p("data/a.tif")});
+    ASSERT_EQ(g.rejected.size(), 2u);  // given explicitly, and matched by the glob
+    EXPECT_EQ(g.rejected[0], std::make_pair(fifo.string(), std::string("not a regular file")));
+    EXPECT_EQ(g.rejected[1], std::make_pair(fifo.string(), std::string("not a regular file")));
+}
+
+TEST_F(BatchInputs, DuplicatesAreProcessedOnceAndListed) {
+    CwdGuard cwd(dir);
+    fs::create_symlink(dir / "data" / "b.tif", dir / "b_link.tif");
+    BatchInputOptions o;
+    // a.tif: relative, absolute, via ./data/../data/; b.tif: via the folder, explicitly, via a symlink.
+    o.arguments = {"data/a.tif", p("data/a.tif"), "./data/../data/a.tif", "data", "data/b.tif", "b_link.tif"};
+    const GatheredInputs g = satiq::gather_batch_inputs(o);
+    const std::vector<std::string> expected = {"data/a.tif", "data/b.tif", "data/sub/c.tif", "data/sub/deeper/d.tif"};
+    EXPECT_EQ(paths_of(g), expected);
+    EXPECT_EQ(g.inputs[0].source, "argument");  // the first occurrence is kept
+    EXPECT_EQ(g.inputs[1].source, "folder");
+    // data/a.tif from the folder walk is the fourth time a.tif is seen.
+    const std::vector<std::string> dups = {p("data/a.tif"), "./data/../data/a.tif", "data/a.tif", "data/b.tif",
+                                           "b_link.tif"};
+    EXPECT_EQ(g.duplicates, dups);
+    EXPECT_TRUE(g.rejected.empty());
+}
+
+TEST_F(BatchInputs, VirtualPathsArePassedUnchanged) {
+    BatchInputOptions o;
+    o.arguments = {"/vsizip/x.zip/a.tif", "/vsicurl/https://example.com/scene.tif", "/vsizip/x.zip/a.tif",
+                   "/vsimem/*.tif"};
+    const GatheredInputs g = satiq::gather_batch_inputs(o);
+    const std::vector<std::string> expected = {"/vsizip/x.zip/a.tif", "/vsicurl/https://example.com/scene.tif",
+                                               "/vsimem/*.tif"};
+    EXPECT_EQ(paths_of(g), expected);
+    EXPECT_EQ(g.duplicates, std::vector<std::string>{"/vsizip/x.zip/a.tif"});
+    EXPECT_TRUE(g.rejected.empty());
+    for (const BatchInput& in : g.inputs)
+        EXPECT_EQ(in.source, "argument");
+}
+
+TEST_F(BatchInputs, PlainManifestWithCommentsResolvesRelativeToItsFolder) {
+    write_text(dir / "lists" / "scenes.txt",
+               "# scenes of the test site\n"
+               "\n"
+               "../data/b.tif\n"
+               "   # an indented comment\n"
+               "../data/sub\n" +
+                   p("data/a.tif") +
+                   "\r\n"
+                   "/vsizip/archive.zip/scene.tif\n"
+                   "../data/gone.tif\n"
+                   "../data/b.tif\n");
+    BatchInputOptions o;
+    o.arguments = {p("data/sub/c.tif")};
+    o.manifest = dir / "lists" / "scenes.txt";
+    const GatheredInputs g = satiq::gather_batch_inputs(o);
+    const std::string base = p("lists");
+    const std::vector<std::string> expected = {p("data/sub/c.tif"), base + "/../data/b.tif",
+                                               base + "/../data/sub/deeper/d.tif", p("data/a.tif"),
+                                               "/vsizip/archive.zip/scene.tif"};
+    EXPECT_EQ(paths_of(g), expected);
+    EXPECT_EQ(g.inputs[0].source, "argument");  // arguments come first
+    for (std::size_t i = 1; i < g.inputs.size(); ++i)
+        EXPECT_EQ(g.inputs[i].source, "manifest");
+    const std::vector<std::string> dups = {base + "/../data/sub/c.tif", base + "/../data/b.tif"};
+    EXPECT_EQ(g.duplicates, dups);
+    ASSERT_EQ(g.rejected.size(), 1u);
+    EXPECT_EQ(reason_for(g, base + "/../data/gone.tif"), "no such file");
+}
+
+TEST_F(BatchInputs, CsvManifestWithQuotedFieldsAndMetadata) {
+    // A file name holding a comma and a double quote needs RFC 4180 quoting.
+    fs::copy_file(dir / "data" / "a.tif", dir / "data" / "my \"best\" scene, v2.tif");
+    write_text(dir / "scenes.csv",
+               "Path , GSD_M,elevation_deg,snr,notes\r\n"
+               "data/a.tif,0.5,60,40,\"first, sunny\"\r\n"
+               "\"data/my \"\"best\"\" scene, v2.tif\",,75.5,,\"a note\nover two lines\"\r\n"
+               "\r\n"
+               "data/b.tif, 1.25 ,90,12\r\n"
+               "data/absent.tif,1,45,10\r\n"
+               "/vsicurl/https://example.com/x.tif,2\r\n");
+    BatchInputOptions o;
+    o.manifest = dir / "scenes.csv";
+    const GatheredInputs g = satiq::gather_batch_inputs(o);
+    const std::vector<std::string> expected = {p("data/a.tif"), p("data/my \"best\" scene, v2.tif"), p("data/b.tif"),
+                                               "/vsicurl/https://example.com/x.tif"};
+    ASSERT_EQ(paths_of(g), expected);
+    EXPECT_EQ(g.inputs[0].gsd_m, 0.5);
+    EXPECT_EQ(g.inputs[0].elevation_deg, 60.0);
+    EXPECT_EQ(g.inputs[0].snr, 40.0);
+    EXPECT_FALSE(g.inputs[1].gsd_m.has_value());  // empty cell: absent
+    EXPECT_EQ(g.inputs[1].elevation_deg, 75.5);
+    EXPECT_FALSE(g.inputs[1].snr.has_value());
+    EXPECT_EQ(g.inputs[2].gsd_m, 1.25);
+    EXPECT_EQ(g.inputs[2].elevation_deg, 90.0);
+    EXPECT_EQ(g.inputs[2].snr, 12.0);
+    EXPECT_EQ(g.inputs[3].gsd_m, 2.0);  // missing trailing cells: absent
+    EXPECT_FALSE(g.inputs[3].elevation_deg.has_value());
+    for (const BatchInput& in : g.inputs)
+        EXPECT_EQ(in.source, "manifest");
+    ASSERT_EQ(g.rejected.size(), 1u);
+    EXPECT_EQ(reason_for(g, p("data/absent.tif")), "no such file");
+}
+
+TEST_F(BatchInputs, CsvManifestBadValuesNameTheLineAndColumn) {
+    struct Case {
+        std::string row;
+        std::string column;
+    };
+    const std::vector<Case> cases = {{"data/b.tif,NaN,45,10", "gsd_m"},  {"data/b.tif,0.5,-1,10", "elevation_deg"},
+                                     {"data/b.tif,0.5,45,abc", "snr"},   {"data/b.tif,inf,45,10", "gsd_m"},
+                                     {"data/b.tif,0,45,10", "gsd_m"},    {"data/b.tif,0.5,95,10", "elevation_deg"},
+                                     {"data/b.tif,0.5 m,45,10", "gsd_m"}};
+    for (const Case& c : cases) {
+        const fs::path m = dir / "bad.csv";
+        // No comments in CSV: line 2 is a row (a missing file, rejected); line 4 is the bad one.
+        write_text(m, "path,gsd_m,elevation_deg,snr\n# line 2 is a path\ndata/a.tif,0.5,45,10\n" + c.row + "\n");
+        BatchInputOptions o;
+        o.manifest = m;
+        const std::string msg = error_of([&] { satiq::gather_batch_inputs(o); });
+        EXPECT_NE(msg.find(m.string()), std::string::npos) << c.row << ": " << msg;
+        EXPECT_NE(msg.find("line 4"), std::string::npos) << c.row << ": " << msg;
+        EXPECT_NE(msg.find(c.column), std::string::npos) << c.row << ": " << msg;
+    }
+    write_text(dir / "open.csv", "path,snr\n\"data/a.tif,3\n");
+    BatchInputOptions o;
+    o.manifest = dir / "open.csv";
+    EXPECT_NE(error_of([&] { satiq::gather_batch_inputs(o); }).find("line 2"), std::string::npos);
+    o.manifest = dir / "no_such_manifest.txt";
+    EXPECT_NE(error_of([&] { satiq::gather_batch_inputs(o); }).find("no_such_manifest.txt"), std::string::npos);
+}
+
+TEST_F(BatchInputs, StacItemCollectionWithRelativeAssets) {
+    write_tif(dir / "stac" / "scenes" / "s1.tif");
+    fs::copy_file(dir / "stac" / "scenes" / "s1.tif", dir / "stac" / "scenes" / "s2_pan.tif");
+    write_text(dir / "stac" / "items.json", R"({
+  "type": "FeatureCollection",
+  "features": [
+    {"type": "Feature", "stac_version": "1.0.0", "id": "s1", "geometry": null,
+     "properties": {"datetime": "2024-05-01T10:00:00Z", "gsd": 0.5, "view:off_nadir": 20,
+                    "view:sun_elevation": 48.5},
+     "assets": {
+       "thumbnail": {"href": "scenes/s1.png", "type": "image/png", "roles": ["thumbnail"]},
+       "visual": {"href": "scenes/s1.tif", "type": "image/tiff; application=geotiff; profile=cloud-optimized"}
+     }},
+    {"type": "Feature", "stac_version": "1.0.0", "id": "s2", "geometry": null,
+     "properties": {"datetime": "2024-05-02T10:00:00Z", "gsd": 1.0},
+     "assets": {
+       "metadata": {"href": "scenes/s2.xml", "type": "application/xml", "roles": ["metadata"]},
+       "pan": {"href": "./scenes/s2_pan.tif", "roles": ["data"], "gsd": 0.3}
+     }},
+    {"type": "Feature", "stac_version": "1.0.0", "id": "s3", "geometry": null,
+     "properties": {"view:off_nadir": 95},
+     "assets": {
+       "visual": {"href": "https://example.com/s3.tif", "type": "image/tiff; application=geotiff"}
+     }},
+    {"type": "Feature", "stac_version": "1.0.0", "id": "s4", "geometry": null, "properties": {},
+     "assets": {"visual": {"href": "s3://bucket/path/s4.tif", "type": "image/jp2"}}}
+  ]
+})");
+    BatchInputOptions o;
+    o.stac = dir / "stac" / "items.json";
+    GatheredInputs g = satiq::gather_batch_inputs(o);
+    const std::string base = p("stac");
+    // STAC hrefs are URI references: dot segments are removed (RFC 3986 5.2.4).
+    const std::vector<std::string> expected = {base + "/scenes/s1.tif", base + "/scenes/s2_pan.tif",
+                                               "/vsicurl/https://example.com/s3.tif", "/vsis3/bucket/path/s4.tif"};
+    ASSERT_EQ(paths_of(g), expected);
+    const BatchInput& s1 = g.inputs[0];
+    EXPECT_EQ(s1.source, "stac");
+    EXPECT_EQ(s1.item_id, "s1");
+    EXPECT_EQ(s1.gsd_m, 0.5);
+    ASSERT_TRUE(s1.elevation_deg.has_value());
+    EXPECT_DOUBLE_EQ(*s1.elevation_deg, 70.0);  // 90 - view:off_nadir
+    EXPECT_EQ(s1.sun_elevation_deg, 48.5);
+    EXPECT_FALSE(s1.snr.has_value());
+    const BatchInput& s2 = g.inputs[1];
+    EXPECT_EQ(s2.item_id, "s2");
+    EXPECT_EQ(s2.gsd_m, 0.3);  // the asset's own gsd wins
+    EXPECT_FALSE(s2.elevation_deg.has_value());
+    EXPECT_FALSE(s2.sun_elevation_deg.has_value());
+    EXPECT_FALSE(g.inputs[2].elevation_deg.has_value());  // off_nadir 95 is out of range: ignored
+    EXPECT_TRUE(g.rejected.empty());
+
+    // --asset visual: s2 has none and is rejected, naming the item and the key.
+    o.stac_asset = "visual";
+    g = satiq::gather_batch_inputs(o);
+    const std::vector<std::string> expected_visual = {base + "/scenes/s1.tif", "/vsicurl/https://example.com/s3.tif",
+                                                      "/vsis3/bucket/path/s4.tif"};
+    EXPECT_EQ(paths_of(g), expected_visual);
+    ASSERT_EQ(g.rejected.size(), 1u);
+    EXPECT_NE(g.rejected[0].second.find("'s2'"), std::string::npos) << g.rejected[0].second;
+    EXPECT_NE(g.rejected[0].second.find("'visual'"), std::string::npos) << g.rejected[0].second;
+
+    // --asset thumbnail: the file does not exist: rejected like any missing file.
+    o.stac_asset = "thumbnail";
+    g = satiq::gather_batch_inputs(o);
+    EXPECT_EQ(reason_for(g, base + "/scenes/s1.png"), "no such file");
+}
+
+TEST_F(BatchInputs, StacStaticCatalogFollowsChildAndItemLinks) {
+    const fs::path root = dir / "catalog";
+    write_tif(root / "coll" / "items" / "i1" / "i1.tif");
+    fs::copy_file(root / "coll" / "items" / "i1" / "i1.tif", root / "shared.tif");
+    write_text(root / "catalog.json", R"({
+  "type": "Catalog", "stac_version": "1.0.0", "id": "root", "description": "test",
+  "links": [
+    {"rel": "root", "href": "./catalog.json"},
+    {"rel": "self", "href": "./catalog.json"},
+    {"rel": "child", "href": "./coll/collection.json"},
+    {"rel": "child", "href": "coll/collection.json"},
+    {"rel": "item", "href": "./loose/i3.json"}
+  ]
+})");
+    write_text(root / "coll" / "collection.json", R"({
+  "type": "Collection", "stac_version": "1.0.0", "id": "coll", "description": "test", "license": "proprietary",
+  "extent": {}, "links": [
+    {"rel": "parent", "href": "../catalog.json"},
+    {"rel": "child", "href": "../catalog.json"},
+    {"rel": "item", "href": "./items/i1/i1.json"},
+    {"rel": "item", "href": "./items/i2/i2.json"}
+  ]
+})");
+    write_text(root / "coll" / "items" / "i1" / "i1.json", R"({
+  "type": "Feature", "stac_version": "1.0.0", "id": "i1", "geometry": null,
+  "properties": {"gsd": 0.8},
+  "assets": {"image": {"href": "./i1.tif", "type": "image/tiff; application=geotiff"}}
+})");
+    write_text(root / "coll" / "items" / "i2" / "i2.json", R"({
+  "type": "Feature", "stac_version": "1.0.0", "id": "i2", "geometry": null, "properties": {},
+  "assets": {"image": {"href": "../../../shared.tif", "type": "image/tiff"}}
+})");
+    write_text(root / "loose" / "i3.json", R"({
+  "type": "Feature", "stac_version": "1.0.0", "id": "i3", "geometry": null, "properties": {},
+  "assets": {"image": {"href": "../shared.tif", "type": "image/tiff"}}
+})");
+    BatchInputOptions o;
+    o.stac = root / "catalog.json";
+    const GatheredInputs g = satiq::gather_batch_inputs(o);
+    const std::vector<std::string> expected = {(root / "coll/items/i1/i1.tif").string(),
+                                               (root / "shared.tif").string()};
+    ASSERT_EQ(paths_of(g), expected);
+    EXPECT_EQ(g.inputs[0].item_id, "i1");
+    EXPECT_EQ(g.inputs[0].gsd_m, 0.8);
+    EXPECT_EQ(g.inputs[1].item_id, "i2");
+    EXPECT_EQ(g.duplicates, std::vector<std::string>{(root / "shared.tif").string()});  // i3: the same file
+    EXPECT_TRUE(g.rejected.empty());
+}
+
+TEST_F(BatchInputs, StacMalformedOrWrongTypeIsAnErrorNamingTheFile) {
+    BatchInputOptions o;
+    write_text(dir / "broken.json", R"({"type": "Feature", "id": )");
+    o.stac = dir / "broken.json";
+    EXPECT_NE(error_of([&] { satiq::gather_batch_inputs(o); }).find("broken.json"), std::string::npos);
+    write_text(dir / "point.json", R"({"type": "Point", "coordinates": [0, 0]})");
+    o.stac = dir / "point.json";
+    EXPECT_NE(error_of([&] { satiq::gather_batch_inputs(o); }).find("point.json"), std::string::npos);
+    write_text(dir / "array.json", R"([1, 2, 3])");
+    o.stac = dir / "array.json";
+    EXPECT_NE(error_of([&] { satiq::gather_batch_inputs(o); }).find("array.json"), std::string::npos);
+    // A member of the wrong JSON type is an error too, not an escaping JSON exception.
+    write_text(dir / "typed.json", R"({"type": "Catalog", "id": "c", "links": [{"rel": 5, "href": "x.json"}]})");
+    o.stac = dir / "typed.json";
+    EXPECT_NE(error_of([&] { satiq::gather_batch_inputs(o); }).find("typed.json"), std::string::npos);
+    // A catalog linking to a malformed item names the item file.
+    write_text(dir / "cat" / "catalog.json",
+               R"({"type": "Catalog", "id": "c", "links": [{"rel": "item", "href": "bad/item.json"}]})");
+    write_text(dir / "cat" / "bad" / "item.json", R"({"type": "Feature", "id": 7, "assets": {}})");
+    o.stac = dir / "cat" / "catalog.json";
+    EXPECT_NE(error_of([&] { satiq::gather_batch_inputs(o); }).find("item.json"), std::string::npos);
+}
+
+TEST_F(BatchInputs, OrderIsArgumentsThenManifestThenStac) {
+    write_text(dir / "list.txt", "data/b.tif\ndata/a.tif\n");
+    write_text(dir / "item.json", R"({"type": "Feature", "id": "x", "properties": {"gsd": 9},
+      "assets": {"d": {"href": "data/sub/c.tif", "roles": ["data"]}, "e": {"href": "data/a.tif", "roles": ["data"]}}})");
+    BatchInputOptions o;
+    o.arguments = {p("data/sub/c.tif")};
+    o.manifest = dir / "list.txt";
+    o.stac = dir / "item.json";
+    const GatheredInputs g = satiq::gather_batch_inputs(o);
+    const std::vector<std::string> expected = {p("data/sub/c.tif"), p("data/b.tif"), p("data/a.tif")};
+    EXPECT_EQ(paths_of(g), expected);
+    EXPECT_EQ(g.inputs[0].source, "argument");
+    EXPECT_FALSE(g.inputs[0].gsd_m.has_value());  // the first occurrence keeps its (absent) metadata
+    EXPECT_EQ(g.duplicates, std::vector<std::string>{p("data/sub/c.tif")});
+    // Deterministic: the same call gives the same result.
+    const GatheredInputs again = satiq::gather_batch_inputs(o);
+    EXPECT_EQ(paths_of(again), paths_of(g));
+    EXPECT_EQ(again.duplicates, g.duplicates);
+    ASSERT_NE(find_input(g, p("data/a.tif")), nullptr);
+}
+
+TEST(ShardOf, PinnedFnv1aValues) {
+    // FNV-1a 64: "a" -> 0xaf63dc4c8601ec8c = 12638187200555641996; "" -> the offset basis
+    // 14695981039346656037; "foobar" -> 0x85944171f73967e8 (the FNV reference test vectors).
+    EXPECT_EQ(satiq::shard_of("a", 1000), 996);
+    EXPECT_EQ(satiq::shard_of("a", 7), 5);
+    EXPECT_EQ(satiq::shard_of("a", 2), 0);
+    EXPECT_EQ(satiq::shard_of("", 1000), 37);
+    EXPECT_EQ(satiq::shard_of("foobar", 1000), 968);
+    EXPECT_EQ(satiq::shard_of("scene_001.tif", 1000), 326);
+    EXPECT_EQ(satiq::shard_of("/vsizip/x.zip/a.tif", 16), 0);
+    EXPECT_EQ(satiq::shard_of("anything", 1), 0);
+    EXPECT_THROW(satiq::shard_of("a", 0), satiq::Error);
+    EXPECT_THROW(satiq::shard_of("a", -3), satiq::Error);
+}
+
+TEST(ShardOf, EveryPathInExactlyOneShard) {
+    std::vector<std::string> paths;
+    for (int i = 0; i < 300; ++i)
+        paths.push_back("/data/scenes/scene_" + std::to_string(i) + ".tif");
+    for (int n : {1, 2, 3, 5, 8}) {
+        std::vector<int> counts(static_cast<std::size_t>(n), 0);
+        for (const std::string& path : paths) {
+            const int s = satiq::shard_of(path, n);
+            ASSERT_GE(s, 0);
+            ASSERT_LT(s, n);
+            EXPECT_EQ(s, satiq::shard_of(path, n));  // stable
+            ++counts[static_cast<std::size_t>(s)];
+        }
+        int total = 0;
+        for (int c : counts) {
+            total += c;
+            EXPECT_GT(c, 0) << "n = " << n;  // 300 paths reach every shard
+        }
+        EXPECT_EQ(total, static_cast<int>(paths.size()));
+    }
+}
