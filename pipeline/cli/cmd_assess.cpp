@@ -170,6 +170,10 @@ void add_assess_command(CLI::App& app, Runner& run) {
                     if (!a->plots.empty()) (void)write_plots(a->plots, *slots[k]);
                 } catch (const Error& e) {
                     errors[k] = e.what();
+                } catch (const std::bad_alloc&) {  // one file's failure, whatever its cause
+                    errors[k] = a->files[k] + ": out of memory while assessing it";
+                } catch (const std::exception& e) {
+                    errors[k] = a->files[k] + ": " + e.what();
                 }
                 progress.advance();
             });

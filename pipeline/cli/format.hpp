@@ -29,8 +29,9 @@ inline nlohmann::json envelope(const std::string& command, const nlohmann::json&
 }
 
 inline void print_json(const nlohmann::json& j) {
-    // NaN/inf are not JSON: dump() writes them as null.
-    std::cout << j.dump(2) << std::endl;
+    // NaN/inf are not JSON: dump() writes them as null. Bytes that are not UTF-8 (file names,
+    // metadata) are replaced by U+FFFD instead of failing the whole document.
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
 }
 
 }  // namespace satiq::cli

@@ -1,5 +1,6 @@
 // satiq: parse flags, call the library, print. Nothing else lives here.
 #include <cstdio>
+#include <iostream>
 #include <memory>
 #include <optional>
 
@@ -65,7 +66,14 @@ int main(int argc, char** argv) {
     // SIGINT, SIGTERM, SIGHUP: registered temporary files are removed, exit 128 + signal.
     satiq::install_interrupt_handlers();
     try {
-        return run();
+        const int code = run();
+        // A write error on stdout (a full disk, a closed pipe) is a failure, not a success.
+        std::cout.flush();
+        if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout)) {
+            std::fprintf(stderr, "satiq: cannot write to standard output\n");
+            return 1;
+        }
+        return code;
     } catch (const satiq::UsageError& e) {
         std::fprintf(stderr, "satiq: %s (see satiq --help)\n", e.what());
         return 2;
