@@ -10,6 +10,8 @@
 #include <memory>
 
 #include <fmt/format.h>
+
+#include "clock.hpp"
 #include <unistd.h>
 
 #include <ogrsf_frmts.h>
@@ -27,11 +29,8 @@ namespace satiq {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) {
-    return std::chrono::duration<double>(Clock::now() - t).count();
-}
+using detail::Clock;
+using detail::seconds_since;
 
 // Saturation level: the declared bit depth (IMAGE_STRUCTURE NBITS) or the type's maximum.
 double saturation_for(const RasterInfo& info, const BandInfo& band) {

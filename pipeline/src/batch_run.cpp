@@ -21,6 +21,8 @@
 
 #include <cpl_vsi.h>
 #include <fmt/format.h>
+
+#include "clock.hpp"
 #include <tbb/global_control.h>
 #include <tbb/task_arena.h>
 #include <tbb/parallel_pipeline.h>
@@ -36,21 +38,14 @@ namespace satiq {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using detail::Clock;
 
 // JSON text of a record: one line, invalid UTF-8 (file names, metadata) replaced, never fatal.
 std::string line_of(const json& j) {
     return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-std::string utc_now() {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
+using detail::utc_now;
 
 std::string host_name() {
     char buf[256] = {};
@@ -287,7 +282,7 @@ json batch_record(const BatchInput& in, const BatchRunOptions& o) {
         rec["summary"] = nullptr;
     }
     if (!vsimem.empty()) VSIUnlink(vsimem.c_str());
-    rec["run"] = {{"seconds", std::chrono::duration<double>(Clock::now() - t0).count()},
+    rec["run"] = {{"seconds", detail::seconds_since(t0)},
                   {"finished_utc", utc_now()},
                   {"host", host_name()}};
     return rec;
@@ -454,7 +449,7 @@ BatchSummary run_batch(const GatheredInputs& gathered, const BatchRunOptions& o,
             if (r.value("options_key", "") == key) mine.push_back(std::move(r));
         write_outputs(o.output_dir, merge_records(mine), o.output_dir.filename().string());
     }
-    sum.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    sum.seconds = detail::seconds_since(t0);
     return sum;
 }
 

@@ -13,6 +13,8 @@
 #include <set>
 
 #include <fmt/format.h>
+
+#include "clock.hpp"
 #include <openssl/evp.h>
 
 #include "satiq/kernels/error.hpp"
@@ -28,20 +30,10 @@ namespace satiq {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using detail::Clock;
+using detail::seconds_since;
 
-double seconds_since(Clock::time_point t) {
-    return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-std::string utc_now() {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
+using detail::utc_now;
 
 // SHA-256 (FIPS 180-4) of a file through OpenSSL's EVP interface, streamed in 1 MiB blocks.
 std::string sha256_file(const fs::path& path, std::uintmax_t& bytes) {

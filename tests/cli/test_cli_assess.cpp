@@ -27,13 +27,6 @@ fs::path make_squares(const fs::path& dir) {
     return dir / "squares.tif";
 }
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 }  // namespace
 
 TEST(CliAssess, JsonHasTheDocumentedFieldsAndCsvAndPlotsAreWritten) {
@@ -79,11 +72,11 @@ TEST(CliAssess, JsonHasTheDocumentedFieldsAndCsvAndPlotsAreWritten) {
     EXPECT_FALSE(a["interpretability"]["verdicts"].empty());
     EXPECT_EQ(j["results"][1]["status"], "error");
 
-    const std::string csv = slurp(dir / "edges.csv");
+    const std::string csv = satiq::test::read_file(dir / "edges.csv");
     EXPECT_EQ(csv.rfind("file,edge,verdict,axis", 0), 0u);
     EXPECT_GT(std::count(csv.begin(), csv.end(), '\n'), 10);
     for (const char* p : {"squares_esf.svg", "squares_lsf.svg", "squares_mtf.svg"}) {
-        const std::string svg = slurp(dir / "plots" / p);
+        const std::string svg = satiq::test::read_file(dir / "plots" / p);
         EXPECT_NE(svg.find("<svg"), std::string::npos) << p;
         EXPECT_NE(svg.find("<path"), std::string::npos) << p;
     }

@@ -47,13 +47,6 @@ GeoReference utm31(double gsd_m = 0.5) {
     return test::north_up(32631, 600000, 5700000, gsd_m);
 }
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 std::vector<std::string> folder_names(const fs::path& dir) {
     std::vector<std::string> names;
     for (const auto& e : fs::directory_iterator(dir))
@@ -180,7 +173,7 @@ TEST(EdgesGeojson, EveryAnalysedEdgeIsALonLatLineInsideTheFootprintWithItsVerdic
     EXPECT_EQ(used, res["edges"]["used"].get<int>());
 
     // RFC 7946: a FeatureCollection with no "crs" member; the figures and verdicts as properties.
-    const json doc = json::parse(slurp(out));
+    const json doc = json::parse(satiq::test::read_file(out));
     EXPECT_EQ(doc["type"], "FeatureCollection");
     EXPECT_FALSE(doc.contains("crs"));
     const json& p0 = doc["features"][0]["properties"];
@@ -209,7 +202,7 @@ TEST(EdgesGeojson, AnInputWithoutLonLatIsAUsageErrorBeforeAnyWorkAndLeavesTheOld
         EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
         EXPECT_NE(r.err.find(f.string()), std::string::npos) << r.err;
         EXPECT_NE(r.err.find("longitude/latitude"), std::string::npos) << r.err;
-        EXPECT_EQ(slurp(out), "previous run\n");
+        EXPECT_EQ(satiq::test::read_file(out), "previous run\n");
     }
     EXPECT_EQ(folder_names(dir), (std::vector<std::string>{"bare.tif", "edges.geojson", "good.tif", "gt_only.tif"}));
     // Without --edges-geojson the bare image is assessed on the given GSD as before.
@@ -386,7 +379,7 @@ TEST(AssessBands, TheResultIsTheSameForAnyThreadCount) {
         return res;
     };
     EXPECT_EQ(run(1), run(2));
-    EXPECT_EQ(slurp(dir / "e1.geojson"), slurp(dir / "e2.geojson"));
+    EXPECT_EQ(satiq::test::read_file(dir / "e1.geojson"), satiq::test::read_file(dir / "e2.geojson"));
     fs::remove_all(dir);
 }
 

@@ -29,13 +29,6 @@ namespace {
 
 const fs::path kScene = fs::path(SATIQ_SOURCE_DIR) / "samples" / "airfield_0p25m.tif";
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 // One sweep shared by the tests that only read its outputs (about 6 s on 2 cores).
 struct SharedSweep {
     fs::path dir;
@@ -48,7 +41,7 @@ const SharedSweep& shared_sweep() {
         r.dir = test::temp_dir("sweep_shared") / "out";
         r.run = test::run_satiq("-q sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(r.dir) +
                                 " --gsd-m 0.25,0.5,1,2,4,8 --seed 3 --format json");
-        if (r.run.exit_code == 0) r.results = json::parse(slurp(r.dir / "results.json"));
+        if (r.run.exit_code == 0) r.results = json::parse(satiq::test::read_file(r.dir / "results.json"));
         return r;
     }();
     return s;
@@ -116,7 +109,7 @@ TEST(CliSweep, ResultsCarryProvenanceAndEveryStep) {
     EXPECT_TRUE(groups.count("Detection") && groups.count("Identification") &&
                 groups.count("NIIRS criteria (military scale)"));
     // The CSV: a header and one row per step; unreliable steps say so.
-    const std::string csv = slurp(s.dir / "results.csv");
+    const std::string csv = satiq::test::read_file(s.dir / "results.csv");
     EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + static_cast<long>(r["steps"].size()));
     EXPECT_NE(csv.find(",false,\""), std::string::npos);  // the 8 m step has too few edges
     EXPECT_NE(csv.find("use the prediction"), std::string::npos);
@@ -135,7 +128,7 @@ TEST(CliSweep, ReportIsSelfContainedValidAndRendersInChromium) {
     const SharedSweep& s = shared_sweep();
     ASSERT_EQ(s.run.exit_code, 0) << s.run.err;
     const fs::path report = s.dir / "report.html";
-    const std::string html = slurp(report);
+    const std::string html = satiq::test::read_file(report);
     const auto errors = test::html_structure_errors(html);
     EXPECT_TRUE(errors.empty()) << errors.front();
     const auto external = test::html_external_references(html);
@@ -169,8 +162,8 @@ TEST(CliSweep, SameResultsForAnyThreadCount) {
         const auto r = test::run_satiq(fmt::format("-q --threads {} sweep {} -o {} --gsd-m 0.5,2 --seed 9", threads,
                                                    test::shell_quote(kScene), test::shell_quote(out)));
         ASSERT_EQ(r.exit_code, 0) << r.err;
-        csv[k++] = slurp(out / "results.csv");
-        EXPECT_EQ(slurp(out / "chips" / "step02.png"), slurp(dir / "1" / "chips" / "step02.png"));
+        csv[k++] = satiq::test::read_file(out / "results.csv");
+        EXPECT_EQ(satiq::test::read_file(out / "chips" / "step02.png"), satiq::test::read_file(dir / "1" / "chips" / "step02.png"));
     }
     EXPECT_EQ(csv[0], csv[1]);
     fs::remove_all(dir);
@@ -184,14 +177,14 @@ TEST(CliSweep, SensorsFormAndPresetTemplate) {
     // Progress on stderr (not a terminal here: plain lines, and the final one).
     EXPECT_NE(r.err.find("sweep: 2/2 steps in "), std::string::npos) << r.err;
     EXPECT_EQ(json::parse(r.out)["command"], "sweep");
-    json j = json::parse(slurp(dir / "a" / "results.json"));
+    json j = json::parse(satiq::test::read_file(dir / "a" / "results.json"));
     ASSERT_EQ(j["steps"].size(), 2u);
     EXPECT_EQ(j["steps"][0]["preset"], "worldview-3");  // sorted by GSD
     EXPECT_EQ(j["steps"][1]["preset"], "malligyong-1");
     r = test::run_satiq("-q sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(dir / "b") +
                         " --sensor pleiades --gsd-m 0.5,1 --format json");
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    j = json::parse(slurp(dir / "b" / "results.json"));
+    j = json::parse(satiq::test::read_file(dir / "b" / "results.json"));
     // The template keeps its Q at every GSD (altitude scaled): same predicted RER.
     EXPECT_NEAR(j["steps"][0]["prediction"]["q"].get<double>(), j["steps"][1]["prediction"]["q"].get<double>(), 1e-9);
     EXPECT_NEAR(j["steps"][1]["prediction"]["gsd_ground_m"].get<double>(), 1.0, 1e-6);
@@ -266,7 +259,7 @@ TEST(CliSweep, BadInputGivesOneClearErrorAndWritesNothing) {
             EXPECT_FALSE(fs::exists(c.out)) << c.args;
         }
     }
-    EXPECT_EQ(slurp(file_as_dir), "x");
+    EXPECT_EQ(satiq::test::read_file(file_as_dir), "x");
     fs::remove_all(dir);
 }
 
@@ -294,7 +287,7 @@ TEST(CliSweepReal, RgbAndUngeoreferencedInputs) {
     auto r = test::run_satiq("-q sweep " + test::shell_quote(rgb) + " -o " + test::shell_quote(dir / "rgb") +
                              " --gsd-m 0.15,0.3,0.6 --format json");
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    json j = json::parse(slurp(dir / "rgb" / "results.json"));
+    json j = json::parse(satiq::test::read_file(dir / "rgb" / "results.json"));
     EXPECT_EQ(j["input"]["assess"]["band_used"].get<std::string>().rfind("luminance of bands 1-3", 0), 0u);
     EXPECT_EQ(j["steps"].size(), 3u);
     // An ungeoreferenced PNG copy of pan1 (0.5 m): refused without its GSD, measured with it.
@@ -311,7 +304,7 @@ TEST(CliSweepReal, RgbAndUngeoreferencedInputs) {
     r = test::run_satiq("-q sweep " + test::shell_quote(png) + " -o " + test::shell_quote(dir / "png") +
                         " --input-gsd-m 0.5 --gsd-m 0.5,1,2");
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    j = json::parse(slurp(dir / "png" / "results.json"));
+    j = json::parse(satiq::test::read_file(dir / "png" / "results.json"));
     ASSERT_EQ(j["steps"].size(), 3u);
     EXPECT_NEAR(j["steps"][2]["assess"]["gsd"]["mean_m"].get<double>(), 2.0, 1e-9);
     // The 0.5 m step of pan1 has edges enough on both axes, and agrees with its prediction.

@@ -22,13 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 void spit(const fs::path& p, const std::string& text) {
     std::ofstream(p, std::ios::binary) << text;
 }
@@ -91,7 +84,7 @@ TEST_P(InterruptSignal, RemovesRegisteredFilesAndExitsWith128PlusSignal) {
     EXPECT_EQ(code, 128 + sig);
     EXPECT_FALSE(fs::exists(temp));
     EXPECT_TRUE(fs::exists(released));
-    EXPECT_EQ(slurp(unguarded), "keep");
+    EXPECT_EQ(satiq::test::read_file(unguarded), "keep");
     fs::remove_all(dir);
 }
 
@@ -121,7 +114,7 @@ TEST(Interrupt, GuardDestructorUnregistersWithoutDeleting) {
         now.release();  // after remove_now: a no-op
     });
     EXPECT_EQ(code, 143);
-    EXPECT_EQ(slurp(a), "a");
+    EXPECT_EQ(satiq::test::read_file(a), "a");
     EXPECT_FALSE(fs::exists(b));
     fs::remove_all(dir);
 }
@@ -163,7 +156,7 @@ TEST(Interrupt, FullTableRecoversWhenGuardsGo) {
 TEST(WriteFileAtomically, CreatesANewFile) {
     const fs::path dir = satiq::test::temp_dir("atomic_new");
     satiq::write_file_atomically(dir / "report.json", "{}\n");
-    EXPECT_EQ(slurp(dir / "report.json"), "{}\n");
+    EXPECT_EQ(satiq::test::read_file(dir / "report.json"), "{}\n");
     EXPECT_TRUE(leftovers(dir).empty());
     fs::remove_all(dir);
 }
@@ -174,7 +167,7 @@ TEST(WriteFileAtomically, ReplacesARegularFileKeepingItsMode) {
     spit(target, "old content that is longer than the new one");
     ASSERT_EQ(::chmod(target.c_str(), 0640), 0);
     satiq::write_file_atomically(target, "new");
-    EXPECT_EQ(slurp(target), "new");
+    EXPECT_EQ(satiq::test::read_file(target), "new");
     EXPECT_EQ(mode_of(target), 0640u);
     EXPECT_TRUE(leftovers(dir).empty());
     fs::remove_all(dir);
@@ -235,7 +228,7 @@ TEST(WriteFileAtomically, WritesThroughASymlink) {
     satiq::write_file_atomically(link, "new");
     EXPECT_TRUE(fs::is_symlink(link));
     EXPECT_EQ(fs::read_symlink(link), fs::path("real/report.json"));
-    EXPECT_EQ(slurp(file), "new");
+    EXPECT_EQ(satiq::test::read_file(file), "new");
     EXPECT_EQ(mode_of(file), 0640u);
     EXPECT_TRUE(leftovers(dir).empty());
     EXPECT_TRUE(leftovers(dir / "real").empty());

@@ -20,15 +20,8 @@ namespace fs = std::filesystem;
 namespace satiq {
 namespace {
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 nlohmann::json read_json(const fs::path& p) {
-    return nlohmann::json::parse(slurp(p));
+    return nlohmann::json::parse(satiq::test::read_file(p));
 }
 
 SampleOutput output(const fs::path& path, int bits, double gsd_m) {
@@ -88,10 +81,10 @@ TEST(Synth, RegeneratingGivesIdenticalBytesForAnyThreadCount) {
     }
     for (const char* name : {"edge.tif", "edge.json", "edge8.tif", "edge8.json", "tribar.tif", "tribar.json",
                              "airfield.tif", "airfield.json"}) {
-        const std::string fa = slurp(a / name);
+        const std::string fa = satiq::test::read_file(a / name);
         ASSERT_FALSE(fa.empty()) << name;
-        EXPECT_TRUE(fa == slurp(b / name)) << name << " differs between two runs";
-        EXPECT_TRUE(fa == slurp(c / name)) << name << " differs between all threads and 1 thread";
+        EXPECT_TRUE(fa == satiq::test::read_file(b / name)) << name << " differs between two runs";
+        EXPECT_TRUE(fa == satiq::test::read_file(c / name)) << name << " differs between all threads and 1 thread";
     }
     // Nothing but the outputs is left behind (temporary files renamed).
     int files = 0;

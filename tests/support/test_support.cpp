@@ -79,7 +79,7 @@ fs::path temp_dir(const std::string& tag) {
     return p;
 }
 
-static std::string slurp(const fs::path& p) {
+std::string read_file(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
     std::stringstream ss;
     ss << in.rdbuf();
@@ -92,8 +92,8 @@ CommandResult run_command(const std::string& command) {
     const int status = std::system(full.c_str());
     CommandResult r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(dir / "out");
-    r.err = slurp(dir / "err");
+    r.out = read_file(dir / "out");
+    r.err = read_file(dir / "err");
     fs::remove_all(dir);
     return r;
 }

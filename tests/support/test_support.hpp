@@ -49,6 +49,9 @@ std::string satiq_binary();
 /// Runs `satiq ARGS` (ARGS already shell-quoted where needed).
 CommandResult run_satiq(const std::string& args);
 
+/// The whole file as bytes (empty when it cannot be read).
+std::string read_file(const std::filesystem::path& p);
+
 /// Single-quotes a path for the shell.
 std::string shell_quote(const std::filesystem::path& p);
 
