@@ -91,7 +91,7 @@ void add_batch_command(CLI::App& app, Runner& run) {
                     "One path per line, or CSV with a path column and optional gsd_m, elevation_deg, snr columns");
     cmd->add_option("--stac", a->stac, "STAC Item, ItemCollection or static catalog on disk");
     cmd->add_option("--asset", a->asset, "STAC asset key (default: the first GeoTIFF/JPEG 2000 or data asset)");
-    cmd->add_option("--jobs", a->jobs, "Images in flight at once (default: the cores)");
+    cmd->add_option("--jobs", a->jobs, "Workers: images in flight and threads in all, as make -j (default: the cores)");
     cmd->add_option("--max-memory", a->max_memory,
                     "Bound on the pixels in flight, e.g. 8G (default: half the physical memory)");
     cmd->add_flag("--resume", a->resume, "Skip images already recorded in DIR/results.jsonl with the same options");
@@ -105,7 +105,7 @@ void add_batch_command(CLI::App& app, Runner& run) {
                     "Degrade each image first (in memory): a sensor preset name or a target GSD in metres");
     cmd->add_option("--degrade-mtf-nyquist", a->degrade_mtf_nyquist, "With a GSD: MTF at Nyquist (default 0.15)");
     cmd->add_option("--degrade-snr", a->degrade_snr, "SNR of the degraded images (a GSD: default 50)");
-    cmd->add_option("--degrade-seed", a->degrade_seed, "Noise seed of the degraded images");
+    cmd->add_option("--degrade-seed", a->degrade_seed, "Noise seed of the degraded images")->check(seed_validator());
     cmd->add_option("--gsd-m", a->gsd_m, "GSD in metres, V or X,Y, for inputs without georeferencing");
     cmd->add_option("--elevation-deg", a->p.elevation_deg, "Target elevation angle (default: metadata, else nadir)");
     cmd->add_option("--snr", a->p.snr, "GIQE SNR instead of the measured one");

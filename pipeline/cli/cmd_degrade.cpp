@@ -41,7 +41,7 @@ void add_degrade_command(CLI::App& app, Runner& run) {
     mtf->excludes(sig);
     cmd->add_option("--snr", a->p.snr, "Target GIQE SNR (simple form: none = no noise; preset: overrides its SNR)");
     cmd->add_option("--bits", a->bits, "Quantization bits (default: the input type's)");
-    cmd->add_option("--seed", a->p.seed, "Noise seed (output is identical for the same seed)");
+    cmd->add_option("--seed", a->p.seed, "Noise seed (output is identical for the same seed)")->check(seed_validator());
     auto* isig =
         cmd->add_option("--input-sigma-px", a->p.input_sigma_px, "Known Gaussian blur of the input, input pixels");
     auto* imtf = cmd->add_option("--input-mtf-nyquist", a->p.input_mtf_nyquist, "Known MTF at Nyquist of the input");

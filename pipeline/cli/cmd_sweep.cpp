@@ -52,7 +52,7 @@ void add_sweep_command(CLI::App& app, Runner& run) {
     cmd->add_option("--snr", a->snr, fmt::format("Target SNR (simple form default {}; overrides a preset's)",
                                                  sweep_default_snr));
     cmd->add_option("--bits", a->bits, "Quantization bits (default: the input type's)");
-    cmd->add_option("--seed", a->p.seed, "Noise seed (same seed, same results)");
+    cmd->add_option("--seed", a->p.seed, "Noise seed (same seed, same results)")->check(seed_validator());
     auto* isig = cmd->add_option("--input-sigma-px", a->input_sigma_px,
                                  "Known Gaussian blur of the input, input pixels (default: measured from its edges)");
     auto* imtf = cmd->add_option("--input-mtf-nyquist", a->input_mtf_nyquist, "Known MTF at Nyquist of the input");

@@ -2,6 +2,7 @@
 // Output conventions shared by every command: one JSON document on stdout,
 // {"satiq_version", "command", "parameters", "results": [...], "failed_count"}; a failed
 // item is {"file", "status": "error", "error"}.
+#include <algorithm>
 #include <iostream>
 #include <string>
 
@@ -13,6 +14,21 @@ namespace satiq::cli {
 inline void add_format_option(CLI::App* cmd, std::string& format) {
     cmd->add_option("--format", format, "Output: text (default) or json (one document on stdout)")
         ->check(CLI::IsMember({"text", "json"}));
+}
+
+/// A seed: decimal digits only, 0 to 2^64 - 1 (CLI11 would otherwise wrap -1 and clamp 2^64 to
+/// 2^64 - 1 without a word). A violation is a usage error (exit 2).
+inline CLI::Validator seed_validator() {
+    return CLI::Validator(
+        [](std::string& s) -> std::string {
+            const std::string max = "18446744073709551615";
+            const bool digits = !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+            std::string t = s.substr(std::min(s.find_first_not_of('0'), s.size()));
+            if (!digits || t.size() > max.size() || (t.size() == max.size() && t > max))
+                return "must be a whole number from 0 to 18446744073709551615 (got '" + s + "')";
+            return {};
+        },
+        "SEED");
 }
 
 inline nlohmann::json failed_item(const std::string& file, const std::string& error) {

@@ -401,7 +401,12 @@ BatchSummary run_batch(const GatheredInputs& gathered, const BatchRunOptions& o,
     } else {
         sum.mode = "threads";
         const int cores = std::max(1, tbb::this_task_arena::max_concurrency());
-        const int jobs = o.jobs > 0 ? o.jobs : cores;
+        // --jobs N: N workers, as make -j: at most N images in flight and N threads in all (the
+        // kernels inside the images included); default the cores (or --threads).
+        const int jobs = o.jobs > 0 ? std::min(o.jobs, cores) : cores;
+        std::optional<tbb::global_control> job_threads;
+        if (o.jobs > 0)
+            job_threads.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(jobs));
         MemoryBudget budget(o.max_memory_bytes > 0 ? o.max_memory_bytes : physical_memory_bytes() / 2);
         struct Work {
             std::size_t index;

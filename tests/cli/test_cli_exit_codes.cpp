@@ -44,6 +44,12 @@ TEST(CliExitCodes, UsageErrorsExitTwoAndInputFailuresOne) {
     const std::string missing = test::shell_quote(dir / "missing.tif");
     const std::string out = test::shell_quote(dir / "out.tif");
     expect_codes({
+        // seeds: no wrapping of -1, no clamping of 2^64
+        {"degrade " + in + " " + out + " --target-gsd-m 2 --seed -1", 2},
+        {"degrade " + in + " " + out + " --target-gsd-m 2 --seed 18446744073709551616", 2},
+        {"degrade " + in + " " + out + " --target-gsd-m 2 --seed 1e3", 2},
+        {"sweep " + in + " -o " + test::shell_quote(dir / "sw") + " --seed -5", 2},
+        {"synth edge " + test::shell_quote(dir / "e.tif") + " --seed 99999999999999999999", 2},
         // predict
         {"predict --sensor nosuch", 2},
         {"predict --sensor worldview-3 --target-gsd-m 2", 2},
