@@ -316,6 +316,17 @@ void Raster::read_into(int band, const Window& w, ImageView<float> out) const {
                      static_cast<int>(w.height), out.data, static_cast<int>(w.width), static_cast<int>(w.height),
                      GDT_Float32, sizeof(float), static_cast<GSpacing>(out.stride * sizeof(float)), nullptr);
     if (err != CE_None) fail(m_info.path, fmt::format("read error in band {}", band));
+    // GDAL 3.6 has no Int8 type: signed bytes are Byte with PIXELTYPE=SIGNEDBYTE (GDAL's GTiff
+    // driver docs), read as 0..255 by RasterIO. Their true values are -128..127.
+    if (rb->GetRasterDataType() == GDT_Byte) {
+        const char* pt = rb->GetMetadataItem("PIXELTYPE", "IMAGE_STRUCTURE");
+        if (pt && EQUAL(pt, "SIGNEDBYTE"))
+            for (std::int64_t y = 0; y < w.height; ++y) {
+                float* row = out.data + y * out.stride;
+                for (std::int64_t x = 0; x < w.width; ++x)
+                    if (row[x] > 127.5f) row[x] -= 256.0f;
+            }
+    }
 }
 
 Image Raster::read(int band, const Window& w) const {

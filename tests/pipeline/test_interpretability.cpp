@@ -8,14 +8,6 @@
 
 using namespace satiq::interpret;
 
-namespace {
-bool contains(const std::vector<std::string>& v, const std::string& needle) {
-    for (const auto& s : v)
-        if (s.find(needle) != std::string::npos) return true;
-    return false;
-}
-}  // namespace
-
 TEST(Niirs, CriteriaCoverEveryLevelOnBothScales) {
     for (NiirsScale s : {NiirsScale::visible_military, NiirsScale::civil}) {
         for (int level = 1; level <= 9; ++level) {

@@ -4,6 +4,9 @@
 #include <fstream>
 #include <random>
 
+#include <sys/stat.h>
+
+#include <gdal_priv.h>
 #include <ogr_spatialref.h>
 
 #include "satiq/pipeline/gsd.hpp"
@@ -212,4 +215,40 @@ TEST(RealData, OpensByContentAndReportsNodata) {
     Raster rgb = Raster::open(d / "hro_colorado_rgb_0p15m.tif");
     EXPECT_EQ(rgb.band_count(), 3);
     EXPECT_EQ(rgb.info().bands[0].type, DataType::Byte);
+}
+
+// A FIFO is refused at once, never opened (an open would block until a writer comes).
+TEST(Raster, FifoInputIsRefusedWithoutBlocking) {
+    const fs::path dir = test::temp_dir("fifo");
+    const fs::path fifo = dir / "pipe.tif";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    try {
+        (void)Raster::open(fifo);
+        ADD_FAILURE() << "a FIFO was opened";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("not a regular file"), std::string::npos) << e.what();
+    }
+    fs::remove_all(dir);
+}
+
+// GDAL 3.6 signed bytes (Byte with PIXELTYPE=SIGNEDBYTE) are read with their true values.
+TEST(Raster, SignedByteReadsNegativeValues) {
+    const fs::path dir = test::temp_dir("int8");
+    const fs::path path = dir / "s8.tif";
+    init_gdal();
+    {
+        char** opts = CSLSetNameValue(nullptr, "PIXELTYPE", "SIGNEDBYTE");
+        GDALDataset* ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(path.c_str(), 4, 1, 1, GDT_Byte, opts);
+        CSLDestroy(opts);
+        ASSERT_NE(ds, nullptr);
+        unsigned char raw[4] = {0x80, 0xFF, 0x7F, 0x00};  // -128, -1, 127, 0 as two's complement
+        ASSERT_EQ(ds->GetRasterBand(1)->RasterIO(GF_Write, 0, 0, 4, 1, raw, 4, 1, GDT_Byte, 0, 0, nullptr), CE_None);
+        GDALClose(ds);
+    }
+    const Image im = Raster::open(path).read(1);
+    EXPECT_FLOAT_EQ(im.at(0, 0), -128.0f);
+    EXPECT_FLOAT_EQ(im.at(1, 0), -1.0f);
+    EXPECT_FLOAT_EQ(im.at(2, 0), 127.0f);
+    EXPECT_FLOAT_EQ(im.at(3, 0), 0.0f);
+    fs::remove_all(dir);
 }
