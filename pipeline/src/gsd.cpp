@@ -191,7 +191,30 @@ std::pair<double, double> parse_gsd_pair(const std::string& text) {
     return {parse(text.substr(0, comma)), parse(text.substr(comma + 1))};
 }
 
+namespace {
+Gsd compute_gsd_unchecked(const RasterInfo& info, const GsdOptions& opt);
+}  // namespace
+
+// Every GSD leaves here finite, positive and below 100 km (a geotransform of NaN, Inf or 1e30
+// is a broken file, not a coarse sensor): otherwise one error naming the file and the values.
 Gsd compute_gsd(const RasterInfo& info, const GsdOptions& opt) {
+    if (info.geo.geotransform && !opt.override_m)
+        for (double v : *info.geo.geotransform)
+            if (!std::isfinite(v))
+                throw Error(fmt::format("{}: the geotransform holds a non-finite value ({}); give --gsd-m",
+                                        info.path.string(), v));
+    Gsd g = compute_gsd_unchecked(info, opt);
+    constexpr double kMaxGsdM = 1e5;
+    if (!(std::isfinite(g.x_m) && std::isfinite(g.y_m) && g.x_m > 0 && g.y_m > 0 && g.x_m <= kMaxGsdM &&
+          g.y_m <= kMaxGsdM))
+        throw Error(fmt::format("{}: GSD {} x {} m ({}) is not a usable pixel size (must be finite, positive and at "
+                                "most {:g} m); give --gsd-m",
+                                info.path.string(), g.x_m, g.y_m, g.method, kMaxGsdM));
+    return g;
+}
+
+namespace {
+Gsd compute_gsd_unchecked(const RasterInfo& info, const GsdOptions& opt) {
     init_gdal();
     if (opt.override_m) {
         Gsd g;
@@ -263,5 +286,6 @@ Gsd compute_gsd(const RasterInfo& info, const GsdOptions& opt) {
     throw Error(fmt::format("{}: no georeferencing (no geotransform, GCPs or RPCs); give --gsd-m V or --gsd-m X,Y",
                             info.path.string()));
 }
+}  // namespace
 
 }  // namespace satiq

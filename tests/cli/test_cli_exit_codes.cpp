@@ -173,3 +173,30 @@ TEST(CliExitCodes, StdoutWriteErrorIsAFailure) {
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("cannot write to standard output"), std::string::npos) << r.err;
 }
+
+// An absurd or non-finite pixel size is the file's error, never a silent success.
+TEST(CliExitCodes, AbsurdPixelSizeIsAnError) {
+    const fs::path dir = test::temp_dir("cli_gsd");
+    const std::string src = (fs::path(SATIQ_SOURCE_DIR) / "samples" / "tribar.tif").string();
+    for (const char* gt : {"400000, 1e30, 0, 4300000, 0, -1e30", "400000, 0, 0, 4300000, 0, 0"}) {
+        const fs::path vrt = dir / "bad.vrt";
+        std::ofstream(vrt) << "<VRTDataset rasterXSize=\"64\" rasterYSize=\"64\"><SRS>EPSG:32652</SRS><GeoTransform>"
+                           << gt
+                           << "</GeoTransform><VRTRasterBand dataType=\"Byte\" band=\"1\"><SimpleSource>"
+                              "<SourceFilename relativeToVRT=\"0\">"
+                           << src
+                           << "</SourceFilename><SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>";
+        const auto d = test::run_satiq("degrade " + test::shell_quote(vrt) + " " + test::shell_quote(dir / "o.tif") +
+                                       " --target-gsd-m 2");
+        EXPECT_EQ(d.exit_code, 1) << gt << d.err;
+        EXPECT_TRUE(d.err.find("not a usable pixel size") != std::string::npos ||
+                    d.err.find("invalid geotransform") != std::string::npos)
+            << d.err;
+        EXPECT_FALSE(fs::exists(dir / "o.tif"));
+        const auto i = test::run_satiq("info --format json " + test::shell_quote(vrt));
+        EXPECT_TRUE(i.out.find("\"gsd_error\"") != std::string::npos ||
+                    i.out.find("\"status\": \"error\"") != std::string::npos)
+            << i.out;
+    }
+    fs::remove_all(dir);
+}
