@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "format.hpp"
 #include "satiq/kernels/parallel.hpp"
+#include "satiq/pipeline/interrupt.hpp"
 #include "satiq/pipeline/progress.hpp"
 #include "satiq/pipeline/assess.hpp"
 #include "satiq/pipeline/edges_geojson.hpp"
@@ -154,6 +155,15 @@ void add_assess_command(CLI::App& app, Runner& run) {
             }
             check_output_folder(a->edges_csv, "--edges-csv");
             check_output_folder(a->edges_geojson, "--edges-geojson");
+            // An output may never be one of the inputs (a symlinked output counts as its target).
+            for (const std::string& out : {a->edges_csv, a->edges_geojson}) {
+                if (out.empty()) continue;
+                const std::filesystem::path target = resolve_output_target(out).path;
+                std::error_code ec;
+                for (const std::string& f : a->files)
+                    if (std::filesystem::exists(target, ec) && std::filesystem::equivalent(f, target, ec))
+                        throw UsageError(fmt::format("assess: {} would overwrite the input {}", out, f));
+            }
             if (!a->edges_geojson.empty()) check_geojson_inputs(a->files);
             // Files are assessed concurrently (each with its own GDAL handle; the kernels inside
             // share the same TBB pool), then reported in the order given.

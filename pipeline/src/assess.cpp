@@ -20,6 +20,7 @@
 #include "satiq/kernels/noise_pca.hpp"
 #include "satiq/kernels/noise_spectral.hpp"
 #include "satiq/kernels/statistics.hpp"
+#include "satiq/pipeline/interrupt.hpp"
 #include "satiq/pipeline/raster.hpp"
 #include "satiq/pipeline/sensor.hpp"
 
@@ -947,26 +948,7 @@ std::string to_text(const AssessResult& r, bool runstats) {
 }
 
 void write_text_atomic(const fs::path& path, const std::string& text) {
-    static std::atomic<int> counter{0};
-    const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-    const fs::path tmp = dir / fmt::format(".{}.satiq-tmp-{}-{}", path.filename().string(), ::getpid(), counter++);
-    {
-        std::ofstream out(tmp, std::ios::binary);
-        if (!out) throw Error(fmt::format("{}: cannot write (does the folder exist?)", path.string()));
-        out << text;
-        out.close();
-        if (!out) {
-            std::error_code ec;
-            fs::remove(tmp, ec);
-            throw Error(fmt::format("{}: write error", path.string()));
-        }
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) {
-        fs::remove(tmp, ec);
-        throw Error(fmt::format("{}: cannot rename into place: {}", path.string(), ec.message()));
-    }
+    write_file_atomically(path, text);  // interrupt.hpp: the one atomic writer
 }
 
 void write_edges_csv(const fs::path& path, const std::vector<AssessResult>& results) {

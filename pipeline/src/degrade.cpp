@@ -1,5 +1,7 @@
 #include "satiq/pipeline/degrade.hpp"
 
+#include "satiq/pipeline/interrupt.hpp"
+
 #include "satiq/kernels/noise_pca.hpp"
 
 #include <algorithm>
@@ -359,10 +361,16 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
 
     Raster in = Raster::open(p.input);
     const RasterInfo& info = in.info();
-    {
+    if (!is_vsi_path(p.output)) {
+        // The output may not be any file the input reads: the input itself, a VRT's sources, its
+        // sidecars (the link a symlinked output points to counts).
+        const std::filesystem::path out_file = resolve_output_target(p.output).path;
         std::error_code ec;
-        if (std::filesystem::exists(p.output, ec) && std::filesystem::equivalent(p.input, p.output, ec))
-            throw Error(fmt::format("{}: output would overwrite the input", p.output.string()));
+        if (std::filesystem::exists(out_file, ec))
+            for (const std::string& f : in.file_list())
+                if (std::filesystem::equivalent(f, out_file, ec))
+                    throw Error(fmt::format("{}: output would overwrite {}, which the input {} reads",
+                                            p.output.string(), f, p.input.string()));
     }
     const Gsd gsd = compute_gsd(info, p.gsd);
     plan.input_gsd_x_m = gsd.x_m;

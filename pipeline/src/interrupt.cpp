@@ -141,22 +141,30 @@ void TempFileGuard::remove_now() noexcept {
     release();
 }
 
-void write_file_atomically(const std::filesystem::path& target, std::string_view bytes) {
-    namespace fs = std::filesystem;
+OutputTarget resolve_output_target(const std::filesystem::path& target) {
     if (target.empty() || !target.has_filename())
         throw Error(fmt::format("cannot write '{}': not a file name", target.string()));
-    const fs::path real = resolve_target(target);
-
+    OutputTarget t;
+    t.path = resolve_target(target);
     struct stat st {};
-    bool replace = false;
-    if (::lstat(real.c_str(), &st) == 0) {
+    if (::lstat(t.path.c_str(), &st) == 0) {
         if (!S_ISREG(st.st_mode))
             throw Error(fmt::format("cannot write {}: it exists and is {}; give a regular file path", target.string(),
                                     kind_of(st.st_mode)));
-        replace = true;
+        t.existing_mode = static_cast<unsigned>(st.st_mode & 07777);
     } else if (const int err = errno; err != ENOENT) {
-        fail(target, fmt::format("cannot inspect {}", real.string()), err);
+        fail(target, fmt::format("cannot inspect {}", t.path.string()), err);
     }
+    return t;
+}
+
+void write_file_atomically(const std::filesystem::path& target, std::string_view bytes) {
+    namespace fs = std::filesystem;
+    const OutputTarget out = resolve_output_target(target);
+    const fs::path& real = out.path;
+    const bool replace = out.existing_mode.has_value();
+    struct stat st {};
+    if (replace) st.st_mode = static_cast<mode_t>(*out.existing_mode);
 
     const fs::path folder = real.has_parent_path() ? real.parent_path() : fs::path(".");
     static std::atomic<unsigned> counter{0};

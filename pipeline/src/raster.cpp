@@ -15,6 +15,7 @@
 #include <cpl_error.h>
 #include <cpl_string.h>
 #include <gdal_priv.h>
+#include <sys/stat.h>
 
 #include "satiq/pipeline/interrupt.hpp"
 
@@ -329,6 +330,15 @@ void Raster::read_into(int band, const Window& w, ImageView<float> out) const {
     }
 }
 
+std::vector<std::string> Raster::file_list() const {
+    std::vector<std::string> out;
+    char** files = m_impl->ds->GetFileList();
+    for (char** f = files; f && *f; ++f)
+        out.emplace_back(*f);
+    CSLDestroy(files);
+    return out;
+}
+
 Image Raster::read(int band, const Window& w) const {
     Image img(w.width, w.height);
     read_into(band, w, img.view());
@@ -465,6 +475,7 @@ struct RasterWriter::Impl {
     WriteOptions options;
     std::int64_t width = 0, height = 0;
     bool committed = false;
+    std::optional<unsigned> existing_mode;  ///< permission bits of the file this replaces
     std::vector<unsigned char> scratch;
     // The temporary files are removed by a SIGINT/SIGTERM/SIGHUP too (interrupt.hpp).
     std::vector<std::unique_ptr<TempFileGuard>> guards;
@@ -498,8 +509,15 @@ RasterWriter::RasterWriter(const fs::path& path, std::int64_t width, std::int64_
     }
     Impl& m = *m_impl;
     m.final_path = path;
+    // A device, FIFO, socket or folder is never replaced; a symbolic link is written through
+    // (the file it points to is replaced, the link stays); a replaced file keeps its permissions.
+    if (!is_vsi_path(path)) {
+        const OutputTarget t = resolve_output_target(path);
+        m.final_path = t.path;
+        m.existing_mode = t.existing_mode;
+    }
     // A GDAL in-memory path (/vsimem/) is written in place: there is nothing to protect.
-    m.temp_path = is_vsi_path(path) ? path : temp_name_for(path);
+    m.temp_path = is_vsi_path(path) ? path : temp_name_for(m.final_path);
     if (!is_vsi_path(path)) m.guard(m.temp_path);
     m.options = options;
     m.width = width;
@@ -671,6 +689,7 @@ void RasterWriter::commit() {
         m.temp_path.clear();
         return;
     }
+    if (m.existing_mode) ::chmod(ready.c_str(), static_cast<mode_t>(*m.existing_mode));
     fs::rename(ready, m.final_path, ec);
     if (ec) {
         fs::remove(ready, ec);

@@ -1,6 +1,8 @@
 // Synthetic samples: render (kernels), quantize, georeference, write GeoTIFF + truth JSON.
 #include "satiq/pipeline/samples.hpp"
 
+#include "satiq/pipeline/interrupt.hpp"
+
 #include <cmath>
 #include <fstream>
 #include <numbers>
@@ -142,25 +144,7 @@ fs::path truth_path_for(const fs::path& image_path) {
 }
 
 void write_json_atomically(const fs::path& path, const json& doc) {
-    const fs::path tmp = path.string() + fmt::format(".tmp{}", static_cast<long>(::getpid()));
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        if (!f) throw Error(fmt::format("{}: cannot write (is the folder writable?)", path.string()));
-        f << doc.dump(2) << "\n";
-        f.flush();
-        if (!f) {
-            f.close();
-            std::error_code ec;
-            fs::remove(tmp, ec);
-            throw Error(fmt::format("{}: write failed (disk full?)", path.string()));
-        }
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) {
-        fs::remove(tmp, ec);
-        throw Error(fmt::format("{}: cannot rename the temporary file into place", path.string()));
-    }
+    write_file_atomically(path, doc.dump(2) + "\n");  // interrupt.hpp: the one atomic writer
 }
 
 SampleResult write_edge_sample(const EdgeSample& sample, const SampleOutput& out) {

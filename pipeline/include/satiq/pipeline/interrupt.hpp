@@ -8,6 +8,7 @@
 /// calls _exit(). It neither allocates, locks nor uses stdio, and it blocks the other two signals
 /// while it runs.
 #include <filesystem>
+#include <optional>
 #include <string_view>
 
 namespace satiq {
@@ -44,6 +45,16 @@ private:
     std::filesystem::path path_;
     int slot_ = -1;
 };
+
+/// Where a write to `target` lands: `target`, or for a symbolic link the file it points to (the
+/// link stays a link). Throws satiq::Error when that exists and is not a regular file (a device,
+/// FIFO, socket or directory: never replaced). `existing_mode` holds the permission bits of a
+/// regular file that a write would replace.
+struct OutputTarget {
+    std::filesystem::path path;
+    std::optional<unsigned> existing_mode;
+};
+OutputTarget resolve_output_target(const std::filesystem::path& target);
 
 /// Replaces `target` with `bytes` atomically: writes a hidden temporary file in the target's
 /// folder (`.NAME.satiq-tmp-PID-N`, registered with a TempFileGuard), fsyncs it and renames it

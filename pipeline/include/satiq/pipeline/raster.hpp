@@ -99,6 +99,8 @@ public:
     [[nodiscard]] std::int64_t width() const { return m_info.width; }
     [[nodiscard]] std::int64_t height() const { return m_info.height; }
     [[nodiscard]] int band_count() const { return static_cast<int>(m_info.bands.size()); }
+    /// Every file the dataset reads (GDAL's GetFileList): the file itself, a VRT's sources, sidecars.
+    [[nodiscard]] std::vector<std::string> file_list() const;
 
     /// Reads band `band` (1-based, as GDAL) over `window` into float. Throws on an I/O error or a
     /// window outside the raster.
