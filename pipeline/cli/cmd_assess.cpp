@@ -2,6 +2,7 @@
 // [--band N|all] [--runstats] ...
 #include <cmath>
 #include <iostream>
+#include <map>
 #include <optional>
 
 #include <fmt/format.h>
@@ -170,6 +171,18 @@ void add_assess_command(CLI::App& app, Runner& run) {
             const std::size_t n = a->files.size();
             std::vector<std::optional<AssessResult>> slots(n);
             std::vector<std::string> errors(n);
+            // Plot names: the input's stem, or STEM_K (K its place in the call) when two inputs
+            // share a stem, so that no input's plots replace another's.
+            std::vector<std::string> plot_stems(n);
+            {
+                std::map<std::string, int> count;
+                for (const auto& f : a->files)
+                    ++count[std::filesystem::path(f).stem().string()];
+                for (std::size_t k = 0; k < n; ++k) {
+                    const std::string st = std::filesystem::path(a->files[k]).stem().string();
+                    plot_stems[k] = count[st] > 1 ? fmt::format("{}_{}", st, k + 1) : st;
+                }
+            }
             Progress::Options po;
             po.quiet = global_options().quiet || n < 2;  // files done / total, for a batch
             Progress progress("assess", static_cast<double>(n), "files", po);
@@ -177,7 +190,7 @@ void add_assess_command(CLI::App& app, Runner& run) {
                 const auto k = static_cast<std::size_t>(i);
                 try {
                     slots[k] = assess_file(a->files[k], p);
-                    if (!a->plots.empty()) (void)write_plots(a->plots, *slots[k]);
+                    if (!a->plots.empty()) (void)write_plots(a->plots, *slots[k], plot_stems[k]);
                 } catch (const Error& e) {
                     errors[k] = e.what();
                 } catch (const std::bad_alloc&) {  // one file's failure, whatever its cause

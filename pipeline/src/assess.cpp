@@ -1053,7 +1053,7 @@ std::vector<std::pair<double, double>> median_curve(const std::vector<std::vecto
 
 }  // namespace
 
-std::vector<fs::path> write_plots(const fs::path& dir, const AssessResult& r) {
+std::vector<fs::path> write_plots(const fs::path& dir, const AssessResult& r, const std::string& name_stem) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) throw Error(fmt::format("{}: --plots folder does not exist", dir.string()));
     using Curves = std::vector<std::vector<std::pair<double, double>>>;
@@ -1073,7 +1073,7 @@ std::vector<fs::path> write_plots(const fs::path& dir, const AssessResult& r) {
         lsf[a].push_back(std::move(c2));
         mtf[a].push_back(std::move(c3));
     }
-    const std::string stem = r.file.stem().string();
+    const std::string stem = name_stem.empty() ? r.file.stem().string() : name_stem;
     const auto& ag = r.edges.aggregate;
     auto label = [&](int a) {
         const auto& s = a == 0 ? ag.x : ag.y;

@@ -87,3 +87,27 @@ TEST(OutputPaths, AnOutputIsNeverAnInput) {
     EXPECT_EQ(test::read_file(dir / "src.tif"), before);
     fs::remove_all(dir);
 }
+
+// Two inputs with the same file stem get plots of their own, neither replacing the other's.
+TEST(OutputPaths, SameStemInputsKeepTheirOwnPlots) {
+    const fs::path dir = test::temp_dir("out_plots");
+    fs::create_directories(dir / "a");
+    fs::create_directories(dir / "b");
+    const fs::path airfield = fs::path(SATIQ_SOURCE_DIR) / "samples" / "airfield_0p25m.tif";
+    ASSERT_EQ(test::run_command("gdal_translate -q -srcwin 0 0 512 512 " + test::shell_quote(airfield) + " " +
+                                test::shell_quote(dir / "a" / "x.tif"))
+                  .exit_code,
+              0);
+    ASSERT_EQ(test::run_command("gdal_translate -q -srcwin 512 512 512 512 " + test::shell_quote(airfield) + " " +
+                                test::shell_quote(dir / "b" / "x.tif"))
+                  .exit_code,
+              0);
+    const auto r = test::run_satiq("-q assess " + test::shell_quote(dir / "a" / "x.tif") + " " +
+                                   test::shell_quote(dir / "b" / "x.tif") + " --plots " +
+                                   test::shell_quote(dir / "plots"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    for (const char* f : {"x_1_esf.svg", "x_1_mtf.svg", "x_2_esf.svg", "x_2_mtf.svg"})
+        EXPECT_TRUE(fs::is_regular_file(dir / "plots" / f)) << f;
+    EXPECT_NE(test::read_file(dir / "plots" / "x_1_esf.svg"), test::read_file(dir / "plots" / "x_2_esf.svg"));
+    fs::remove_all(dir);
+}

@@ -131,7 +131,10 @@ std::string to_text(const AssessResult& r, bool runstats);
 void write_edges_csv(const std::filesystem::path& path, const std::vector<AssessResult>& results);
 /// ESF, LSF and MTF per axis as SVG into `dir` (<stem>_esf.svg, _lsf.svg, _mtf.svg). Needs
 /// keep_profiles. Returns the files written.
-std::vector<std::filesystem::path> write_plots(const std::filesystem::path& dir, const AssessResult& r);
+/// `name_stem`: the files' prefix (default the input's stem; a batch whose inputs share a stem
+/// gives each its own).
+std::vector<std::filesystem::path> write_plots(const std::filesystem::path& dir, const AssessResult& r,
+                                               const std::string& name_stem = {});
 
 /// Writes `text` to `path` through a temporary file and a rename.
 void write_text_atomic(const std::filesystem::path& path, const std::string& text);
