@@ -324,6 +324,14 @@ AssessResult detail::assess_image(const fs::path& path, const AssessParams& para
     } else {
         r.elevation_deg = 90;
         r.elevation_source = "assumed nadir";
+        // A metadata angle that gives no look geometry (NaN, 1e308, beyond the horizon) is
+        // ignored, and said so.
+        if (r.acquisition.off_nadir_deg)
+            r.warnings.push_back(fmt::format("metadata off-nadir angle {} deg is not a usable look angle: ignored",
+                                             *r.acquisition.off_nadir_deg));
+        if (r.acquisition.satellite_elevation_deg)
+            r.warnings.push_back(fmt::format("metadata satellite elevation {} deg is not a usable look angle: ignored",
+                                             *r.acquisition.satellite_elevation_deg));
         r.warnings.push_back(
             "no look angle in the metadata or RPCs and no --elevation-deg: nadir assumed (GSD_w = GSD)");
     }

@@ -200,3 +200,18 @@ TEST(CliExitCodes, AbsurdPixelSizeIsAnError) {
     }
     fs::remove_all(dir);
 }
+
+// An absurd metadata angle is ignored with a warning, not fatal.
+TEST(CliExitCodes, AbsurdMetadataAngleIsIgnoredWithAWarning) {
+    const fs::path dir = test::temp_dir("cli_angle");
+    const fs::path airfield = fs::path(SATIQ_SOURCE_DIR) / "samples" / "airfield_0p25m.tif";
+    ASSERT_EQ(test::run_command("gdal_translate -q -srcwin 0 0 384 384 -mo OFF_NADIR=1e308 " +
+                                test::shell_quote(airfield) + " " + test::shell_quote(dir / "a.tif"))
+                  .exit_code,
+              0);
+    const auto r = test::run_satiq("assess --format json --no-edge-records " + test::shell_quote(dir / "a.tif"));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("is not a usable look angle: ignored"), std::string::npos);
+    EXPECT_NE(r.out.find("\"assumed nadir\""), std::string::npos);
+    fs::remove_all(dir);
+}
