@@ -81,10 +81,20 @@ void add_degrade_command(CLI::App& app, Runner& run) {
             Progress::Options po;
             po.quiet = global_options().quiet;
             std::optional<Progress> progress;  // from the first strip on: a refused request prints only its error
-            const DegradeResult r = degrade(a->p, [&](double f) {
-                if (!progress) progress.emplace("degrade", 1.0, "", po);
-                progress->update(f);
-            });
+            DegradeResult r;
+            try {
+                r = degrade(a->p, [&](double f) {
+                    if (!progress) progress.emplace("degrade", 1.0, "", po);
+                    progress->update(f);
+                });
+            } catch (const Error& e) {
+                // JSON on stdout for every outcome: the failed item in the envelope, then the
+                // one-line error on stderr and the exit code (main).
+                if (a->format == "json")
+                    print_json(envelope("degrade", to_json(a->p),
+                                        nlohmann::json::array({failed_item(a->input, e.what())}), 1));
+                throw;
+            }
             if (progress) progress->finish();
             nlohmann::json j = to_json(r);
             if (a->format == "json") {

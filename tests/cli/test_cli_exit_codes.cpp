@@ -215,3 +215,18 @@ TEST(CliExitCodes, AbsurdMetadataAngleIsIgnoredWithAWarning) {
     EXPECT_NE(r.out.find("\"assumed nadir\""), std::string::npos);
     fs::remove_all(dir);
 }
+
+// A failed degrade still prints its JSON envelope with the failed item.
+TEST(CliExitCodes, FailedDegradePrintsJson) {
+    const fs::path dir = test::temp_dir("cli_degrade_json");
+    const auto r = test::run_satiq("degrade " + test::shell_quote(dir / "missing.tif") + " " +
+                                   test::shell_quote(dir / "o.tif") + " --target-gsd-m 2 --format json");
+    EXPECT_EQ(r.exit_code, 1);
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["command"], "degrade");
+    EXPECT_EQ(j["failed_count"], 1);
+    EXPECT_EQ(j["results"][0]["status"], "error");
+    EXPECT_NE(j["results"][0]["error"].get<std::string>().find("missing.tif"), std::string::npos);
+    EXPECT_FALSE(fs::exists(dir / "o.tif"));
+    fs::remove_all(dir);
+}
