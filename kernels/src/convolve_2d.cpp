@@ -543,12 +543,15 @@ void Convolve2dPlan::apply_direct_folded(const ConvolveInput& in, const Convolve
                     }
                 }
                 for (; p < positions; p += kLanes) {
-                    if (rows16) folded_h_block<1, 16>(prow.data(), q, rx, ry, jp, hrow.data(), p);
-                    else folded_h_block<1, 8>(prow.data(), q, rx, ry, jp, hrow.data(), p);
+                    if (rows16)
+                        folded_h_block<1, 16>(prow.data(), q, rx, ry, jp, hrow.data(), p);
+                    else
+                        folded_h_block<1, 8>(prow.data(), q, rx, ry, jp, hrow.data(), p);
                 }
                 if (w >= kLanes) {
                     const std::int64_t start = std::min(x_done, w - kLanes);
-                    for_blocks_overlap(w - start, [&]<int NV>(std::int64_t xx) { out_block.template operator()<NV>(start + xx); });
+                    for_blocks_overlap(w - start,
+                                       [&]<int NV>(std::int64_t xx) { out_block.template operator()<NV>(start + xx); });
                 } else {
                     Vf acc[1];
                     folded_out_block<1>(hrow.data(), rx, 0, acc);
@@ -723,7 +726,7 @@ double noise_gain(const Kernel2d& kernel) {
     if (std::abs(sum - 1.0) > 1e-4)
         throw Error("noise_gain: the kernel must sum to 1 (got " + std::to_string(sum) +
                     "); normalize the MTF-compensation kernel");
-    // G = sqrt(sum k_ij^2), domain.md section 2 (GIQE 4, Leachtenauer et al. 1997).
+    // G = sqrt(sum k_ij^2), Leachtenauer et al., Appl. Opt. 36(32), 1997 (GIQE 4, Leachtenauer et al. 1997).
     return std::sqrt(sum2);
 }
 

@@ -34,7 +34,8 @@ WeightedOrder weighted_order(const std::vector<double>& v, const std::vector<dou
         o.total = static_cast<double>(v.size());
     }
     o.idx.resize(v.size());
-    for (std::size_t i = 0; i < o.idx.size(); ++i) o.idx[i] = i;
+    for (std::size_t i = 0; i < o.idx.size(); ++i)
+        o.idx[i] = i;
     std::stable_sort(o.idx.begin(), o.idx.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
     return o;
 }
@@ -56,7 +57,8 @@ double median_walk(const std::vector<std::size_t>& order, const std::vector<doub
         cum += weight(i);
         if (std::abs(cum - half) <= 1e-12 * total) {
             std::size_t next = r + 1;
-            while (next < order.size() && skip(order[next])) ++next;
+            while (next < order.size() && skip(order[next]))
+                ++next;
             if (next < order.size()) return 0.5 * (v[i] + v[order[next]]);
         }
         if (cum > half) return v[i];
@@ -67,7 +69,8 @@ double median_walk(const std::vector<std::size_t>& order, const std::vector<doub
 double weighted_median(const std::vector<double>& v, const std::vector<double>& wts) {
     if (v.empty()) return 0.0;
     const WeightedOrder o = weighted_order(v, wts);
-    return median_walk(o.idx, v, [&](std::size_t i) { return o.w[i]; }, o.total, [](std::size_t) { return false; });
+    return median_walk(
+        o.idx, v, [&](std::size_t i) { return o.w[i]; }, o.total, [](std::size_t) { return false; });
 }
 
 // Weighted quantile: values ascending, each holding its weight as an interval of the cumulative
@@ -153,10 +156,12 @@ double dl_tau2(const std::vector<double>& y, const std::vector<double>& se, Skip
 // Random-effects weights for one axis: each edge weighs 1 / (se_i^2 + tau^2).
 std::vector<double> random_effects_weights(const std::vector<double>& y, const std::vector<double>& se, double& tau) {
     std::int64_t k = 0;
-    const double tau2 = dl_tau2(y, se, [](std::size_t) { return false; }, k);
+    const double tau2 = dl_tau2(
+        y, se, [](std::size_t) { return false; }, k);
     tau = std::sqrt(tau2);
     std::vector<double> w(y.size());
-    for (std::size_t i = 0; i < y.size(); ++i) w[i] = 1.0 / (se[i] * se[i] + tau2);
+    for (std::size_t i = 0; i < y.size(); ++i)
+        w[i] = 1.0 / (se[i] * se[i] + tau2);
     return w;
 }
 
@@ -167,7 +172,9 @@ double median_standard_error(double total_weight) {
 }
 
 // The standard error an edge contributes to the aggregate (1 when it has none).
-double edge_se(const EdgeMeasurement& e) { return e.rer_standard_error > 0 ? e.rer_standard_error : 1.0; }
+double edge_se(const EdgeMeasurement& e) {
+    return e.rer_standard_error > 0 ? e.rer_standard_error : 1.0;
+}
 
 // One axis's usable edges, sorted by RER once, for the many subsets edge_robustness
 // aggregates: a subset's median then costs O(n) with no allocation or sort, and comes out
@@ -179,7 +186,8 @@ struct AxisEdges {
 
     void finish() {
         order.resize(y.size());
-        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+        for (std::size_t i = 0; i < order.size(); ++i)
+            order[i] = i;
         std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return y[a] < y[b]; });
     }
 
@@ -292,7 +300,8 @@ void chance_yardstick(EdgeSplit& sp, const AxisEdges& ax, const AxisEdges& ay,
     // Each axis's edges by object, so a deal's membership test is one lookup.
     auto objects_of = [&](const AxisEdges& a) {
         std::vector<std::size_t> o(a.edge.size());
-        for (std::size_t i = 0; i < o.size(); ++i) o[i] = static_cast<std::size_t>(object_of_edge[a.edge[i]]);
+        for (std::size_t i = 0; i < o.size(); ++i)
+            o[i] = static_cast<std::size_t>(object_of_edge[a.edge[i]]);
         return o;
     };
     const std::vector<std::size_t> ox = objects_of(ax), oy = objects_of(ay);
@@ -300,7 +309,8 @@ void chance_yardstick(EdgeSplit& sp, const AxisEdges& ax, const AxisEdges& ay,
     parallel_items(deals, [&](std::int64_t d) {
         std::uint64_t state = seed ^ (0xd1342543de82ef95ULL * static_cast<std::uint64_t>(d + 1));
         std::vector<std::size_t> order(m);
-        for (std::size_t i = 0; i < m; ++i) order[i] = i;
+        for (std::size_t i = 0; i < m; ++i)
+            order[i] = i;
         // Fisher-Yates shuffle; the index from the top 32 bits by multiply-shift (bias < m / 2^32).
         for (std::size_t i = m; i > 1; --i) {
             const auto j = static_cast<std::size_t>(((splitmix64(state) >> 32) * static_cast<std::uint64_t>(i)) >> 32);
@@ -363,7 +373,8 @@ EdgeAggregate aggregate_edges(std::span<const EdgeMeasurement> edges) {
         const std::vector<double> w = random_effects_weights(l.rer, l.se, s.rer_tau);
         s.rer = statistic(l.rer, w);
         double sw = 0;
-        for (double x : w) sw += x;
+        for (double x : w)
+            sw += x;
         s.rer.standard_error = median_standard_error(sw);
         s.mtf50_cyc_per_px = statistic(l.mtf50, w);
         s.mtf_nyquist = statistic(l.nyq, w);
@@ -382,10 +393,17 @@ EdgeAggregate aggregate_edges(std::span<const EdgeMeasurement> edges) {
     fill(agg.y, ly);
     agg.usable = agg.usable_count > 0;
     if (agg.usable) {
-        double rx = agg.x.rer.median, ry = agg.y.rer.median, hx = agg.x.overshoot_h.median, hy = agg.y.overshoot_h.median;
+        double rx = agg.x.rer.median, ry = agg.y.rer.median, hx = agg.x.overshoot_h.median,
+               hy = agg.y.overshoot_h.median;
         if (agg.x.count == 0 || agg.y.count == 0) {
             agg.single_axis = true;
-            if (agg.x.count == 0) { rx = ry; hx = hy; } else { ry = rx; hy = hx; }
+            if (agg.x.count == 0) {
+                rx = ry;
+                hx = hy;
+            } else {
+                ry = rx;
+                hy = hx;
+            }
         }
         // GIQE 3/4 geometric mean; GIQE 5 weighted RER (NGA 2015): the poorer axis counts twice.
         agg.rer_gm = std::sqrt(std::max(0.0, rx) * std::max(0.0, ry));
@@ -402,7 +420,8 @@ EdgeAggregate aggregate_edges(std::span<const EdgeMeasurement> edges) {
             msg += "; rejected as";
             bool first = true;
             for (const auto& [neg, k] : order) {
-                msg += (first ? " " : ", ") + std::string(to_string(static_cast<EdgeVerdict>(k))) + " " + std::to_string(-neg);
+                msg += (first ? " " : ", ") + std::string(to_string(static_cast<EdgeVerdict>(k))) + " " +
+                       std::to_string(-neg);
                 first = false;
             }
         }
@@ -411,12 +430,13 @@ EdgeAggregate aggregate_edges(std::span<const EdgeMeasurement> edges) {
     return agg;
 }
 
-
 EdgeRobustness edge_robustness(std::span<const EdgeMeasurement> edges, std::int64_t width, std::int64_t height,
                                double object_gap_px, std::int64_t random_deals) {
     if (!(object_gap_px >= 0.0) || !std::isfinite(object_gap_px))
-        throw Error("edge_robustness: object_gap_px must be a finite number >= 0 (got " + std::to_string(object_gap_px) + ")");
-    if (random_deals < 0) throw Error("edge_robustness: random_deals must be >= 0 (got " + std::to_string(random_deals) + ")");
+        throw Error("edge_robustness: object_gap_px must be a finite number >= 0 (got " +
+                    std::to_string(object_gap_px) + ")");
+    if (random_deals < 0)
+        throw Error("edge_robustness: random_deals must be >= 0 (got " + std::to_string(random_deals) + ")");
     EdgeRobustness r;
     r.object_gap_px = object_gap_px;
     std::vector<std::size_t> usable;
@@ -441,7 +461,8 @@ EdgeRobustness edge_robustness(std::span<const EdgeMeasurement> edges, std::int6
     // Objects: connected components of "segments within object_gap_px", labelled by their
     // lowest usable index (union by index keeps the labels independent of the visiting order).
     std::vector<std::int64_t> parent(static_cast<std::size_t>(n));
-    for (std::int64_t k = 0; k < n; ++k) parent[static_cast<std::size_t>(k)] = k;
+    for (std::int64_t k = 0; k < n; ++k)
+        parent[static_cast<std::size_t>(k)] = k;
     auto find = [&](std::int64_t k) {
         while (parent[static_cast<std::size_t>(k)] != k) {
             parent[static_cast<std::size_t>(k)] = parent[static_cast<std::size_t>(parent[static_cast<std::size_t>(k)])];
@@ -462,7 +483,8 @@ EdgeRobustness edge_robustness(std::span<const EdgeMeasurement> edges, std::int6
         boxes.push_back({std::min(sg.x0_px, sg.x1_px), std::max(sg.x0_px, sg.x1_px), std::min(sg.y0_px, sg.y1_px),
                          std::max(sg.y0_px, sg.y1_px), k});
     }
-    std::sort(boxes.begin(), boxes.end(), [](const Box& a, const Box& b) { return a.x0 < b.x0 || (a.x0 == b.x0 && a.k < b.k); });
+    std::sort(boxes.begin(), boxes.end(),
+              [](const Box& a, const Box& b) { return a.x0 < b.x0 || (a.x0 == b.x0 && a.k < b.k); });
     for (std::size_t i = 0; i < boxes.size(); ++i)
         for (std::size_t j = i + 1; j < boxes.size() && boxes[j].x0 <= boxes[i].x1 + object_gap_px; ++j) {
             const Box &a = boxes[i], &b = boxes[j];
@@ -476,7 +498,7 @@ EdgeRobustness edge_robustness(std::span<const EdgeMeasurement> edges, std::int6
     // Objects numbered 0.. in the order of their lowest usable index (a root is the lowest index
     // of its group, so it is numbered before any other member is visited).
     std::vector<std::int64_t> object(static_cast<std::size_t>(n));  // usable k -> object
-    std::vector<std::int64_t> object_of(edges.size(), -1);         // edge index -> object
+    std::vector<std::int64_t> object_of(edges.size(), -1);          // edge index -> object
     std::vector<std::int64_t> object_edges;                         // usable edges per object
     for (std::int64_t k = 0; k < n; ++k) {
         const std::int64_t root = find(k);
@@ -492,19 +514,23 @@ EdgeRobustness edge_robustness(std::span<const EdgeMeasurement> edges, std::int6
     }
     const auto m = static_cast<std::int64_t>(object_edges.size());
     r.objects = m;
-    for (std::int64_t c : object_edges) r.largest_object_edges = std::max(r.largest_object_edges, c);
+    for (std::int64_t c : object_edges)
+        r.largest_object_edges = std::max(r.largest_object_edges, c);
 
     // Leave one edge out, then one object out (independent subsets: parallel, then a serial
     // maximum with ties to the lowest index, so the result never depends on the thread count).
     std::vector<double> edge_change(static_cast<std::size_t>(n)), object_change(static_cast<std::size_t>(m));
     parallel_items(n, [&](std::int64_t k) {
         const std::size_t skip = usable[static_cast<std::size_t>(k)];
-        edge_change[static_cast<std::size_t>(k)] = std::abs(gm_without([&](std::size_t i) { return i == skip; }) - full);
+        edge_change[static_cast<std::size_t>(k)] =
+            std::abs(gm_without([&](std::size_t i) { return i == skip; }) - full);
     });
     parallel_items(m, [&](std::int64_t o) {
-        object_change[static_cast<std::size_t>(o)] = std::abs(gm_without([&](std::size_t i) { return object_of[i] == o; }) - full);
+        object_change[static_cast<std::size_t>(o)] =
+            std::abs(gm_without([&](std::size_t i) { return object_of[i] == o; }) - full);
     });
-    for (double c : edge_change) r.max_edge_change = std::max(r.max_edge_change, c);
+    for (double c : edge_change)
+        r.max_edge_change = std::max(r.max_edge_change, c);
     std::size_t worst = 0;
     for (std::size_t o = 0; o < object_change.size(); ++o)
         if (object_change[o] > object_change[worst]) worst = o;

@@ -1,10 +1,10 @@
 // Per-edge slanted-edge analysis (ISO 12233 e-SFR in the manner of P. Burns' sfrmat and
-// MTF Mapper; domain.md section 6), aggregation per axis, and user-given regions.
+// MTF Mapper; ISO 12233:2017), aggregation per axis, and user-given regions.
 #include <algorithm>
 #include <cmath>
 #include <complex>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <numbers>
 #include <string>
 #include <vector>
@@ -66,7 +66,8 @@ LineFit fit_line(const std::vector<double>& s, const std::vector<double>& u, con
     const std::size_t n = s.size();
     std::vector<char> in(valid.begin(), valid.end());
     std::size_t n_valid = 0;
-    for (char c : valid) n_valid += c ? 1 : 0;
+    for (char c : valid)
+        n_valid += c ? 1 : 0;
     if (n_valid < 3) return f;
     for (int iter = 0; iter < 4; ++iter) {
         double sw = 0, ss = 0, su = 0, sss = 0, ssu = 0;
@@ -212,7 +213,8 @@ double esf_at(const std::vector<double>& ds, const std::vector<double>& vs, cons
               const std::vector<double>& bins, double bin_lo, double h, double p, double r) {
     const auto nbins = static_cast<std::int64_t>(bins.size());
     const std::int64_t k0 = std::max<std::int64_t>(0, static_cast<std::int64_t>(std::floor((p - r - bin_lo) / h)));
-    const std::int64_t k1 = std::min<std::int64_t>(nbins - 1, static_cast<std::int64_t>(std::floor((p + r - bin_lo) / h)));
+    const std::int64_t k1 =
+        std::min<std::int64_t>(nbins - 1, static_cast<std::int64_t>(std::floor((p + r - bin_lo) / h)));
     std::int64_t n = 0;
     if (k1 >= k0) {
         double a[4][5] = {};
@@ -225,13 +227,15 @@ double esf_at(const std::vector<double>& ds, const std::vector<double>& vs, cons
             const double x2 = x * x;
             const double pw[4] = {1.0, x, x2, x2 * x};
             for (int ii = 0; ii < 4; ++ii) {
-                for (int j = ii; j < 4; ++j) a[ii][j] += pw[ii] * pw[j];
+                for (int j = ii; j < 4; ++j)
+                    a[ii][j] += pw[ii] * pw[j];
                 a[ii][4] += pw[ii] * y;
             }
             left += x < 0 ? 1 : 0;
         }
         for (int ii = 0; ii < 4; ++ii)
-            for (int j = 0; j < ii; ++j) a[ii][j] = a[j][ii];
+            for (int j = 0; j < ii; ++j)
+                a[ii][j] = a[j][ii];
         if (n >= 10 && left >= 4 && n - left >= 4) {
             // Gaussian elimination with partial pivoting on the 4x4 normal equations.
             bool singular = false;
@@ -243,11 +247,13 @@ double esf_at(const std::vector<double>& ds, const std::vector<double>& vs, cons
                     singular = true;
                     break;
                 }
-                for (int j = 0; j < 5; ++j) std::swap(a[c][j], a[piv][j]);
+                for (int j = 0; j < 5; ++j)
+                    std::swap(a[c][j], a[piv][j]);
                 for (int i = 0; i < 4; ++i) {
                     if (i == c) continue;
                     const double f = a[i][c] / a[c][c];
-                    for (int j = c; j < 5; ++j) a[i][j] -= f * a[c][j];
+                    for (int j = c; j < 5; ++j)
+                        a[i][j] -= f * a[c][j];
                 }
             }
             if (!singular) return a[0][4] / a[0][0];
@@ -321,7 +327,8 @@ EdgeMeasurement measure_impl(ConstImageView<float> image, ConstImageView<std::ui
     m.segment = seg;
     // Internally pixel centres sit at integers: shift the GDAL-convention input by -0.5.
     const EdgeSegment seg_in = seg;
-    const EdgeSegment seg_c{seg_in.x0_px - 0.5, seg_in.y0_px - 0.5, seg_in.x1_px - 0.5, seg_in.y1_px - 0.5, seg_in.score};
+    const EdgeSegment seg_c{seg_in.x0_px - 0.5, seg_in.y0_px - 0.5, seg_in.x1_px - 0.5, seg_in.y1_px - 0.5,
+                            seg_in.score};
     return measure_centred(image, mask, seg_c, p, m);
 }
 
@@ -352,7 +359,8 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
     std::int64_t outside = 0;
     // Scan lines outside the image count as outside without being visited (a user segment may
     // be absurdly long).
-    const double s_first = std::max(std::ceil(s_min), -1.0), s_last = std::min(std::floor(s_max), static_cast<double>(fr.s_size()));
+    const double s_first = std::max(std::ceil(s_min), -1.0),
+                 s_last = std::min(std::floor(s_max), static_cast<double>(fr.s_size()));
     if (std::ceil(s_min) < s_first || std::floor(s_max) > s_last) ++outside;
     for (auto s = static_cast<std::int64_t>(s_first); static_cast<double>(s) <= s_last; ++s) {
         const auto ustart = static_cast<std::int64_t>(std::lround(a0 + b0 * static_cast<double>(s))) - W;
@@ -423,7 +431,8 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
     // the first line fit (less noise); straight-line fit with outlier rejection each time.
     std::vector<double> ss(static_cast<std::size_t>(n_scans)), us(static_cast<std::size_t>(n_scans));
     std::vector<char> ok(static_cast<std::size_t>(n_scans));
-    for (std::int64_t j = 0; j < n_scans; ++j) ss[static_cast<std::size_t>(j)] = static_cast<double>(scan_s[static_cast<std::size_t>(j)]);
+    for (std::int64_t j = 0; j < n_scans; ++j)
+        ss[static_cast<std::size_t>(j)] = static_cast<double>(scan_s[static_cast<std::size_t>(j)]);
     auto locate = [&](bool first, double a, double b) {
         std::int64_t good = 0;
         const auto K = static_cast<std::int64_t>(std::ceil(std::max(3.0, 0.6 * w) / cos0));
@@ -512,7 +521,8 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
     }
     // Group the samples by bin (counting sort, O(n)).
     std::vector<std::int64_t> offs(static_cast<std::size_t>(nb + 1), 0);
-    for (std::int64_t k = 0; k < nb; ++k) offs[static_cast<std::size_t>(k + 1)] = offs[static_cast<std::size_t>(k)] + bcnt[static_cast<std::size_t>(k)];
+    for (std::int64_t k = 0; k < nb; ++k)
+        offs[static_cast<std::size_t>(k + 1)] = offs[static_cast<std::size_t>(k)] + bcnt[static_cast<std::size_t>(k)];
 
     // Plateaus: the outer max(2, 0.4 w) px on each side; robust levels (median) and noise (MAD).
     const double pw = std::max(2.0, 0.4 * w);
@@ -523,10 +533,22 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
     for (const auto& [d, v, kk] : samples) {
         if (d <= -(edge_lim - pw)) {
             dark.push_back(v);
-            if (d > -(edge_lim - 0.5 * pw)) { dark_in += v; ++n_dark_in; } else { dark_out += v; ++n_dark_out; }
+            if (d > -(edge_lim - 0.5 * pw)) {
+                dark_in += v;
+                ++n_dark_in;
+            } else {
+                dark_out += v;
+                ++n_dark_out;
+            }
         } else if (d >= edge_lim - pw) {
             bright.push_back(v);
-            if (d < edge_lim - 0.5 * pw) { bright_in += v; ++n_bright_in; } else { bright_out += v; ++n_bright_out; }
+            if (d < edge_lim - 0.5 * pw) {
+                bright_in += v;
+                ++n_bright_in;
+            } else {
+                bright_out += v;
+                ++n_bright_out;
+            }
         }
     }
     if (dark.size() < 8 || bright.size() < 8) {
@@ -545,13 +567,14 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
         set_verdict(m, EdgeVerdict::no_edge, "plateaus do not differ in the edge's direction");
         return m;
     }
-    const double slope_dark = (n_dark_in && n_dark_out)
-                                  ? std::abs(dark_in / static_cast<double>(n_dark_in) - dark_out / static_cast<double>(n_dark_out))
-                                  : 0.0;
-    const double slope_bright = (n_bright_in && n_bright_out)
-                                    ? std::abs(bright_in / static_cast<double>(n_bright_in) -
-                                               bright_out / static_cast<double>(n_bright_out))
-                                    : 0.0;
+    const double slope_dark =
+        (n_dark_in && n_dark_out)
+            ? std::abs(dark_in / static_cast<double>(n_dark_in) - dark_out / static_cast<double>(n_dark_out))
+            : 0.0;
+    const double slope_bright =
+        (n_bright_in && n_bright_out)
+            ? std::abs(bright_in / static_cast<double>(n_bright_in) - bright_out / static_cast<double>(n_bright_out))
+            : 0.0;
     const double plateau_slope = std::max(slope_dark, slope_bright) / m.contrast_dn;
 
     // Binned, normalized ESF; empty bins filled by linear interpolation (sfrmat4 does the same).
@@ -578,7 +601,8 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
         std::vector<double> mpos(static_cast<std::size_t>(nb), 0.0), corr(esf);
         for (std::int64_t k = 0; k < nb; ++k)
             if (bcnt[static_cast<std::size_t>(k)] > 0)
-                mpos[static_cast<std::size_t>(k)] = bpos[static_cast<std::size_t>(k)] / static_cast<double>(bcnt[static_cast<std::size_t>(k)]);
+                mpos[static_cast<std::size_t>(k)] =
+                    bpos[static_cast<std::size_t>(k)] / static_cast<double>(bcnt[static_cast<std::size_t>(k)]);
         for (std::int64_t k = 1; k + 1 < nb; ++k) {
             const auto uk = static_cast<std::size_t>(k);
             if (bcnt[uk - 1] == 0 || bcnt[uk] == 0 || bcnt[uk + 1] == 0) continue;
@@ -597,11 +621,15 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
     for (std::int64_t k = 0, f = 0; k < nb; ++k) {
         const auto uk = static_cast<std::size_t>(k);
         if (bcnt[uk] > 0) continue;
-        while (f + 1 < static_cast<std::int64_t>(filled.size()) && filled[static_cast<std::size_t>(f + 1)] < k) ++f;
+        while (f + 1 < static_cast<std::int64_t>(filled.size()) && filled[static_cast<std::size_t>(f + 1)] < k)
+            ++f;
         const std::int64_t kl = filled[static_cast<std::size_t>(f)];
-        const std::int64_t kr = f + 1 < static_cast<std::int64_t>(filled.size()) ? filled[static_cast<std::size_t>(f + 1)] : kl;
-        if (kl > k) esf[uk] = esf[static_cast<std::size_t>(kl)];
-        else if (kr < k || kr == kl) esf[uk] = esf[static_cast<std::size_t>(kl)];
+        const std::int64_t kr =
+            f + 1 < static_cast<std::int64_t>(filled.size()) ? filled[static_cast<std::size_t>(f + 1)] : kl;
+        if (kl > k)
+            esf[uk] = esf[static_cast<std::size_t>(kl)];
+        else if (kr < k || kr == kl)
+            esf[uk] = esf[static_cast<std::size_t>(kl)];
         else {
             const double t = static_cast<double>(k - kl) / static_cast<double>(kr - kl);
             esf[uk] = (1 - t) * esf[static_cast<std::size_t>(kl)] + t * esf[static_cast<std::size_t>(kr)];
@@ -631,7 +659,8 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
     bool metrics_ok = found && std::abs(centre) <= 2.0;
     // 10-90 % rise: walk outwards from the 50 % crossing on the binned ESF.
     if (found) {
-        const auto kc = std::clamp<std::int64_t>(static_cast<std::int64_t>(std::floor((centre - bin_lo) / h)), 0, nb - 1);
+        const auto kc =
+            std::clamp<std::int64_t>(static_cast<std::int64_t>(std::floor((centre - bin_lo) / h)), 0, nb - 1);
         auto level_x = [&](double level, int dir) {
             for (std::int64_t k = kc; k >= 0 && k + 1 < nb; k += dir) {
                 const double e0 = esf[static_cast<std::size_t>(k)], e1 = esf[static_cast<std::size_t>(k + 1)];
@@ -675,7 +704,8 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
                 const std::int64_t n_k = offs[uk + 1] - offs[uk];
                 if (std::abs(x) > 2.0 || n_k < 2) continue;
                 double mean = 0;
-                for (auto i = offs[uk]; i < offs[uk + 1]; ++i) mean += sv[static_cast<std::size_t>(i)];
+                for (auto i = offs[uk]; i < offs[uk + 1]; ++i)
+                    mean += sv[static_cast<std::size_t>(i)];
                 mean /= static_cast<double>(n_k);
                 for (auto i = offs[uk]; i < offs[uk + 1]; ++i) {
                     const double e = sv[static_cast<std::size_t>(i)] - mean;
@@ -748,9 +778,9 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
         // Refine the crossing on the raw samples (one secant step).
         const double e_c = E(centre), slope_c = (E(centre + 0.25) - E(centre - 0.25)) / 0.5;
         if (slope_c > 0.05 && std::abs((e_c - 0.5) / slope_c) < 0.25) centre -= (e_c - 0.5) / slope_c;
-        // RER (domain.md section 2): ESF(+0.5) - ESF(-0.5) about the centre.
+        // RER (Leachtenauer et al., Appl. Opt. 36(32), 1997): ESF(+0.5) - ESF(-0.5) about the centre.
         m.rer = E(centre + 0.5) - E(centre - 0.5);
-        // Overshoot H (domain.md section 2; GIQE 4): max over +1.0..+3.0 in 0.25 steps, or
+        // Overshoot H (Leachtenauer et al., Appl. Opt. 36(32), 1997; GIQE 4): max over +1.0..+3.0 in 0.25 steps, or
         // ESF(+1.25) when the ESF rises monotonically there. "Monotonic" allows dips within
         // 3 standard errors of the ESF estimate, else noise alone would always select the max
         // (a plateau value near 1) instead of ESF(+1.25).
@@ -788,7 +818,8 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
             const auto uk = static_cast<std::size_t>(k);
             xs[uk] = bin_lo + (static_cast<double>(k) + 0.5) * h - c_lsf;
             const double t = std::abs(xs[uk]);
-            const double win = t <= flat ? 1.0 : (t <= R ? 0.54 + 0.46 * std::cos(kPi * (t - flat) / (R - flat)) : 0.08);
+            const double win =
+                t <= flat ? 1.0 : (t <= R ? 0.54 + 0.46 * std::cos(kPi * (t - flat) / (R - flat)) : 0.08);
             wl[uk] = win * lsf[uk];
             dc += wl[uk];
         }
@@ -827,7 +858,8 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
             }
             if (!got) metrics_ok = false;
             if (p.keep_profiles) {
-                for (int k = 0; k <= 64; ++k) m.mtf.push_back(static_cast<float>(mtf(k / 64.0)));
+                for (int k = 0; k <= 64; ++k)
+                    m.mtf.push_back(static_cast<float>(mtf(k / 64.0)));
             }
         } else {
             metrics_ok = false;
@@ -835,8 +867,10 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
         const double gsd = m.axis == EdgeAxis::x ? p.gsd_x_m : p.gsd_y_m;
         m.mtf50_cyc_per_m = gsd > 0 ? m.mtf50_cyc_per_px / gsd : 0.0;
         if (p.keep_profiles) {
-            for (double e : esf) m.esf.push_back(static_cast<float>(e));
-            for (double l : lsf) m.lsf.push_back(static_cast<float>(l));
+            for (double e : esf)
+                m.esf.push_back(static_cast<float>(e));
+            for (double l : lsf)
+                m.lsf.push_back(static_cast<float>(l));
         }
         if (!std::isfinite(m.rer) || !std::isfinite(m.overshoot_h) || !std::isfinite(m.mtf_nyquist)) metrics_ok = false;
     }
@@ -848,7 +882,8 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
     // a difference of two ESF values, each a local fit over ~n_rer samples of that spread.
     const double texture_fraction = m.contrast_dn > 0 ? m.plateau_noise_dn / m.contrast_dn : 1e9;
     // Samples within each RER fit window (the window of E above, from the final FWHM).
-    const double r_rer = std::clamp(0.25 * (metrics_ok ? fwhm_window : 0.0), 1.2 / p.oversampling, 3.0 / p.oversampling);
+    const double r_rer =
+        std::clamp(0.25 * (metrics_ok ? fwhm_window : 0.0), 1.2 / p.oversampling, 3.0 / p.oversampling);
     const double n_rer = static_cast<double>(samples.size()) * (2.0 * r_rer) / (2.0 * edge_lim);
     const double texture_rer_error = n_rer > 0 ? std::numbers::sqrt2 * texture_fraction / std::sqrt(n_rer) : 1e9;
     // Excursion of the binned ESF beyond its plateaus 1..3 px from the centre.
@@ -862,7 +897,8 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
         }
     // Verdict: the first failing test in a fixed order.
     const double centroid_window = std::max(3.0, 0.6 * w);
-    const double expected_rms = (noise / m.contrast_dn) * std::sqrt(4.0 * centroid_window + 0.5 * centroid_window * centroid_window);
+    const double expected_rms =
+        (noise / m.contrast_dn) * std::sqrt(4.0 * centroid_window + 0.5 * centroid_window * centroid_window);
     if (m.contrast_to_noise < p.min_contrast_to_noise) {
         set_verdict(m, EdgeVerdict::low_contrast,
                     "contrast " + fmt2(m.contrast_dn) + " DN is " + fmt2(m.contrast_to_noise) + " x noise < " +
@@ -874,7 +910,8 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
                         " x noise, " + fmt2(100 * texture_fraction) + " % of the contrast (RER error " +
                         fmt2(texture_rer_error) + ")");
     } else if (plateau_slope > p.max_plateau_slope) {
-        set_verdict(m, EdgeVerdict::noisy_plateau, "plateau not flat (slope " + fmt2(plateau_slope) + " of the contrast)");
+        set_verdict(m, EdgeVerdict::noisy_plateau,
+                    "plateau not flat (slope " + fmt2(plateau_slope) + " of the contrast)");
     } else if (fit.sagitta > p.max_sagitta_px && fit.sagitta > 3.0 * fit.sagitta_se) {
         set_verdict(m, EdgeVerdict::curved, "sagitta " + fmt2(fit.sagitta) + " px > " + fmt2(p.max_sagitta_px) + " px");
     } else if (fit.rms > std::max(p.max_line_rms_px, 2.5 * expected_rms) || fit.inlier_fraction < 0.6) {
@@ -937,7 +974,8 @@ EdgeMeasurement measure_adaptive(ConstImageView<float> image, ConstImageView<std
     // Edges that cannot improve with a narrower ROI: too short with every scan line inside the
     // image (the length does not depend on the width), far too little contrast.
     if (first.verdict == EdgeVerdict::too_short && first.reason.find("outside") == std::string::npos) return first;
-    if (first.verdict == EdgeVerdict::low_contrast && first.contrast_to_noise < 0.5 * p.min_contrast_to_noise) return first;
+    if (first.verdict == EdgeVerdict::low_contrast && first.contrast_to_noise < 0.5 * p.min_contrast_to_noise)
+        return first;
     EdgeSfrParams q = p;
     double w = p.roi_half_width_px;
     // When no width works, the widest attempt's verdict is reported, unless a narrower one
@@ -989,7 +1027,8 @@ bool rect_to_segment(ConstImageView<float> image, const EdgeRoi& roi, EdgeSegmen
     std::vector<char> ok;
     std::vector<float> line(static_cast<std::size_t>(U));
     for (std::int64_t s = 0; s < S; ++s) {
-        for (std::int64_t u = 0; u < U; ++u) line[static_cast<std::size_t>(u)] = fr.at(u, s);
+        for (std::int64_t u = 0; u < U; ++u)
+            line[static_cast<std::size_t>(u)] = fr.at(u, s);
         double pos = 0;
         const bool good = derivative_centroid(line.data(), 1, U - 2, pol, pos) && std::isfinite(pos);
         ss.push_back(static_cast<double>(s));
@@ -1006,13 +1045,15 @@ bool rect_to_segment(ConstImageView<float> image, const EdgeRoi& roi, EdgeSegmen
     const double room = std::min({ua, ub, static_cast<double>(U - 1) - ua, static_cast<double>(U - 1) - ub});
     half_width = (room - 3.0) * cosf;
     if (half_width < 5.0) {
-        set_verdict(fail, EdgeVerdict::too_short, "the edge lies too close to the rectangle's side (half-width " +
-                                                      fmt2(half_width) + " px < 5 px)");
+        set_verdict(fail, EdgeVerdict::too_short,
+                    "the edge lies too close to the rectangle's side (half-width " + fmt2(half_width) + " px < 5 px)");
         return false;
     }
     const double ox = static_cast<double>(roi.x_px), oy = static_cast<double>(roi.y_px);
-    if (fr.axis_x) seg = {ua + ox + 0.5, oy + 0.5, ub + ox + 0.5, static_cast<double>(S - 1) + oy + 0.5, 0.0};
-    else seg = {ox + 0.5, ua + oy + 0.5, static_cast<double>(S - 1) + ox + 0.5, ub + oy + 0.5, 0.0};
+    if (fr.axis_x)
+        seg = {ua + ox + 0.5, oy + 0.5, ub + ox + 0.5, static_cast<double>(S - 1) + oy + 0.5, 0.0};
+    else
+        seg = {ox + 0.5, ua + oy + 0.5, static_cast<double>(S - 1) + ox + 0.5, ub + oy + 0.5, 0.0};
     return true;
 }
 
@@ -1020,24 +1061,39 @@ bool rect_to_segment(ConstImageView<float> image, const EdgeRoi& roi, EdgeSegmen
 
 const char* to_string(EdgeVerdict v) {
     switch (v) {
-        case EdgeVerdict::ok: return "ok";
-        case EdgeVerdict::near_axis_angle: return "near_axis_angle";
-        case EdgeVerdict::too_short: return "too_short";
-        case EdgeVerdict::outside_image: return "outside_image";
-        case EdgeVerdict::nodata: return "nodata";
-        case EdgeVerdict::clipped: return "clipped";
-        case EdgeVerdict::no_edge: return "no_edge";
-        case EdgeVerdict::low_contrast: return "low_contrast";
-        case EdgeVerdict::noisy_plateau: return "noisy_plateau";
-        case EdgeVerdict::curved: return "curved";
-        case EdgeVerdict::sparse_sampling: return "sparse_sampling";
-        case EdgeVerdict::wide_transition: return "wide_transition";
-        case EdgeVerdict::not_a_step: return "not_a_step";
+        case EdgeVerdict::ok:
+            return "ok";
+        case EdgeVerdict::near_axis_angle:
+            return "near_axis_angle";
+        case EdgeVerdict::too_short:
+            return "too_short";
+        case EdgeVerdict::outside_image:
+            return "outside_image";
+        case EdgeVerdict::nodata:
+            return "nodata";
+        case EdgeVerdict::clipped:
+            return "clipped";
+        case EdgeVerdict::no_edge:
+            return "no_edge";
+        case EdgeVerdict::low_contrast:
+            return "low_contrast";
+        case EdgeVerdict::noisy_plateau:
+            return "noisy_plateau";
+        case EdgeVerdict::curved:
+            return "curved";
+        case EdgeVerdict::sparse_sampling:
+            return "sparse_sampling";
+        case EdgeVerdict::wide_transition:
+            return "wide_transition";
+        case EdgeVerdict::not_a_step:
+            return "not_a_step";
     }
     return "unknown";
 }
 
-const char* to_string(EdgeAxis a) { return a == EdgeAxis::x ? "x" : "y"; }
+const char* to_string(EdgeAxis a) {
+    return a == EdgeAxis::x ? "x" : "y";
+}
 
 void validate(const EdgeSfrParams& p) {
     auto bad = [](const std::string& field, const std::string& rule, double got) {
@@ -1045,7 +1101,8 @@ void validate(const EdgeSfrParams& p) {
     };
     if (!(p.roi_half_width_px >= 5.0 && p.roi_half_width_px <= 64.0))
         bad("roi_half_width_px", "must be in [5, 64] px; 10-16 suits blur sigmas up to 1.5 px", p.roi_half_width_px);
-    if (p.oversampling < 1 || p.oversampling > 16) bad("oversampling", "must be in [1, 16]; ISO 12233 uses 4", p.oversampling);
+    if (p.oversampling < 1 || p.oversampling > 16)
+        bad("oversampling", "must be in [1, 16]; ISO 12233 uses 4", p.oversampling);
     if (!(p.min_length_px >= 5.0)) bad("min_length_px", "must be >= 5", p.min_length_px);
     if (!(p.end_trim_px >= 0.0)) bad("end_trim_px", "must be >= 0", p.end_trim_px);
     if (!(p.min_contrast_to_noise >= 0.0)) bad("min_contrast_to_noise", "must be >= 0", p.min_contrast_to_noise);
@@ -1053,7 +1110,8 @@ void validate(const EdgeSfrParams& p) {
     if (!(p.max_plateau_slope > 0.0)) bad("max_plateau_slope", "must be > 0", p.max_plateau_slope);
     if (!(p.max_sagitta_px > 0.0)) bad("max_sagitta_px", "must be > 0", p.max_sagitta_px);
     if (!(p.max_line_rms_px > 0.0)) bad("max_line_rms_px", "must be > 0", p.max_line_rms_px);
-    if (!(p.axis_margin_deg >= 0.0 && p.axis_margin_deg < 22.5)) bad("axis_margin_deg", "must be in [0, 22.5)", p.axis_margin_deg);
+    if (!(p.axis_margin_deg >= 0.0 && p.axis_margin_deg < 22.5))
+        bad("axis_margin_deg", "must be in [0, 22.5)", p.axis_margin_deg);
     if (!(p.max_rise_px > 0.0)) bad("max_rise_px", "must be > 0", p.max_rise_px);
     if (!(p.max_esf_excursion > 0.0)) bad("max_esf_excursion", "must be > 0", p.max_esf_excursion);
     if (!(p.min_rer_rise_product >= 0.0)) bad("min_rer_rise_product", "must be >= 0", p.min_rer_rise_product);
@@ -1067,7 +1125,8 @@ void validate(const EdgeSfrParams& p) {
         bad("max_empty_bin_fraction", "must be in [0, 1]", p.max_empty_bin_fraction);
     if (!(p.gsd_x_m >= 0.0) || !std::isfinite(p.gsd_x_m)) bad("gsd_x_m", "must be >= 0 (0 = unknown)", p.gsd_x_m);
     if (!(p.gsd_y_m >= 0.0) || !std::isfinite(p.gsd_y_m)) bad("gsd_y_m", "must be >= 0 (0 = unknown)", p.gsd_y_m);
-    if (!(p.noise_sigma_dn >= 0.0) && !(p.noise_sigma_dn <= 0.0)) bad("noise_sigma_dn", "must be a number", p.noise_sigma_dn);
+    if (!(p.noise_sigma_dn >= 0.0) && !(p.noise_sigma_dn <= 0.0))
+        bad("noise_sigma_dn", "must be a number", p.noise_sigma_dn);
     if (std::isnan(p.saturation_dn)) bad("saturation_dn", "must be a number", p.saturation_dn);
 }
 
@@ -1085,12 +1144,13 @@ EdgeMeasurement measure_edge_adaptive(ConstImageView<float> image, ConstImageVie
     return measure_adaptive(image, mask, segment, params);
 }
 
-EdgeAnalysis analyse_edge_rois(ConstImageView<float> image, ConstImageView<std::uint8_t> mask, std::span<const EdgeRoi> rois,
-                               const EdgeSfrParams& params) {
+EdgeAnalysis analyse_edge_rois(ConstImageView<float> image, ConstImageView<std::uint8_t> mask,
+                               std::span<const EdgeRoi> rois, const EdgeSfrParams& params) {
     validate(params);
     check_mask(image, mask, "analyse_edge_rois");
     for (const auto& r : rois)
-        if (r.kind == EdgeRoi::Kind::segment && !(r.half_width_px == 0.0 || (r.half_width_px >= 5.0 && r.half_width_px <= 64.0)))
+        if (r.kind == EdgeRoi::Kind::segment &&
+            !(r.half_width_px == 0.0 || (r.half_width_px >= 5.0 && r.half_width_px <= 64.0)))
             throw Error("analyse_edge_rois: a segment's half_width_px must be 0 (default) or in [5, 64] px (got " +
                         fmt2(r.half_width_px) + ")");
     EdgeAnalysis out;

@@ -1,6 +1,6 @@
 // Immerkaer noise estimator with Sobel structure masking and a per-brightness-band curve.
 // Formulas: J. Immerkaer, CVIU 64(2):300-302, 1996 (sigma = sqrt(pi/2)/6 * mean|I*M|);
-// structure masking after Tai & Yang, ISCCSP 2008; domain.md section 6.
+// structure masking after Tai & Yang, ISCCSP 2008; J. Immerkaer, CVIU 64(2), 1996.
 #include "satiq/kernels/noise_estimate.hpp"
 
 #include <algorithm>
@@ -73,7 +73,8 @@ void for_each_eligible(ConstImageView<float> img, ConstImageView<std::uint8_t> m
     std::vector<float> mean_buf(static_cast<std::size_t>(w)), grad_buf(static_cast<std::size_t>(w)),
         resp_buf(static_cast<std::size_t>(w));
     std::array<std::vector<std::uint8_t>, 3> h3;
-    for (auto& v : h3) v.assign(static_cast<std::size_t>(w), 0);
+    for (auto& v : h3)
+        v.assign(static_cast<std::size_t>(w), 0);
     std::array<std::int64_t, 3> h3_row = {-10, -10, -10};
     auto fill_h3 = [&](std::int64_t y, std::vector<std::uint8_t>& out) {
         const float* r = img.row(y);
@@ -160,10 +161,10 @@ struct Accum {
 // Everything after the histograms: thresholds, band limits.
 struct Plan {
     Binning binning;
-    int grad_max_bin = kHistBins - 1;          // histogram bin of the threshold
+    int grad_max_bin = kHistBins - 1;                                 // histogram bin of the threshold
     double grad_threshold = std::numeric_limits<double>::infinity();  // retained when gradient <= this
-    std::vector<std::uint8_t> band_lut;        // mean histogram bin -> band
-    std::vector<double> band_upper;            // band k holds local means < band_upper[k] (last: all)
+    std::vector<std::uint8_t> band_lut;                               // mean histogram bin -> band
+    std::vector<double> band_upper;  // band k holds local means < band_upper[k] (last: all)
     std::vector<double> band_lower;
     std::int64_t eligible = 0;
 };
@@ -172,7 +173,8 @@ Plan make_plan(const Binning& binning, const Histograms& h, const NoiseEstimateP
     Plan plan;
     plan.binning = binning;
     std::int64_t total = 0;
-    for (auto c : h.grad_hist) total += c;
+    for (auto c : h.grad_hist)
+        total += c;
     plan.eligible = total;
     if (total == 0) return plan;
     // Gradient threshold: keep the lowest (1 - structure_fraction) of the pixels.
@@ -211,11 +213,13 @@ Plan make_plan(const Binning& binning, const Histograms& h, const NoiseEstimateP
     // Band limits sit on histogram bin edges, so the band is a function of the bin.
     plan.band_lut.assign(kHistBins, 0);
     for (int b = 0, k = 0; b < kHistBins; ++b) {
-        while (b > upper_bins[static_cast<std::size_t>(k)]) ++k;
+        while (b > upper_bins[static_cast<std::size_t>(k)])
+            ++k;
         plan.band_lut[static_cast<std::size_t>(b)] = static_cast<std::uint8_t>(k);
     }
     plan.band_lower.resize(uppers.size());
-    for (std::size_t k = 0; k < uppers.size(); ++k) plan.band_lower[k] = k == 0 ? binning.vmin : uppers[k - 1];
+    for (std::size_t k = 0; k < uppers.size(); ++k)
+        plan.band_lower[k] = k == 0 ? binning.vmin : uppers[k - 1];
     return plan;
 }
 
@@ -235,16 +239,17 @@ NoiseEstimate finish(const Plan& plan, const Histograms& h, const Accum& acc, co
     }
     out.pixels_used = n_all;
     if (n_all == 0) {
-        out.message = plan.eligible == 0
-                          ? "noise estimate: no interior pixel with a fully valid 3x3 neighbourhood (image too small or all nodata)"
-                          : "noise estimate: every eligible pixel was excluded as structure";
+        out.message = plan.eligible == 0 ? "noise estimate: no interior pixel with a fully valid 3x3 neighbourhood "
+                                           "(image too small or all nodata)"
+                                         : "noise estimate: every eligible pixel was excluded as structure";
         return out;
     }
     out.valid = true;
     out.sigma_dn = kImmerkaerScale * sum_all / static_cast<double>(n_all);
     // Median local mean from the histogram (bin centre).
     std::int64_t total = 0;
-    for (auto c : h.mean_hist) total += c;
+    for (auto c : h.mean_hist)
+        total += c;
     std::int64_t cum = 0;
     const double width = (plan.binning.vmax - plan.binning.vmin) / kHistBins;
     out.median_signal_dn = plan.binning.vmin;
@@ -281,15 +286,18 @@ NoiseEstimate degenerate(const std::string& why) {
 
 void validate(const NoiseEstimateParams& p) {
     if (!(p.structure_fraction >= 0.0 && p.structure_fraction <= 0.9))
-        throw Error("estimate_noise: structure_fraction must be in [0, 0.9] (got " + std::to_string(p.structure_fraction) +
-                    "); use 0.1 as Tai & Yang do");
+        throw Error("estimate_noise: structure_fraction must be in [0, 0.9] (got " +
+                    std::to_string(p.structure_fraction) + "); use 0.1 as Tai & Yang do");
     if (p.brightness_bands < 1 || p.brightness_bands > 64)
-        throw Error("estimate_noise: brightness_bands must be in [1, 64] (got " + std::to_string(p.brightness_bands) + ")");
+        throw Error("estimate_noise: brightness_bands must be in [1, 64] (got " + std::to_string(p.brightness_bands) +
+                    ")");
     if (p.min_pixels_per_band < 0)
-        throw Error("estimate_noise: min_pixels_per_band must be >= 0 (got " + std::to_string(p.min_pixels_per_band) + ")");
+        throw Error("estimate_noise: min_pixels_per_band must be >= 0 (got " + std::to_string(p.min_pixels_per_band) +
+                    ")");
 }
 
-NoiseEstimate estimate_noise(ConstImageView<float> image, ConstImageView<std::uint8_t> mask, const NoiseEstimateParams& p) {
+NoiseEstimate estimate_noise(ConstImageView<float> image, ConstImageView<std::uint8_t> mask,
+                             const NoiseEstimateParams& p) {
     validate(p);
     check_mask(image, mask, "estimate_noise");
     if (image.width < 3 || image.height < 3)
@@ -376,7 +384,8 @@ NoiseEstimate estimate_noise(ConstImageView<float> image, ConstImageView<std::ui
             acc.sum_signal[k] += a.sum_signal[k];
             acc.count[k] += a.count[k];
         }
-    for (const auto& a : accs) acc.eligible += a.eligible;
+    for (const auto& a : accs)
+        acc.eligible += a.eligible;
     return finish(plan, total, acc, p);
 }
 

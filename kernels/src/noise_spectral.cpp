@@ -12,8 +12,7 @@ namespace satiq {
 
 namespace {
 
-bool block_valid(ConstImageView<float> im, ConstImageView<std::uint8_t> mask, std::int64_t x0, std::int64_t y0,
-                 int n) {
+bool block_valid(ConstImageView<float> im, ConstImageView<std::uint8_t> mask, std::int64_t x0, std::int64_t y0, int n) {
     for (int y = 0; y < n; ++y) {
         const float* r = im.row(y0 + y) + x0;
         const std::uint8_t* m = mask.empty() ? nullptr : mask.row(y0 + y) + x0;
@@ -41,12 +40,15 @@ SpectralNoiseEstimate estimate_noise_spectral(ConstImageView<float> im, ConstIma
     }
     // Half-overlapping blocks (Welch), thinned to at most max_blocks by a larger stride.
     std::int64_t stride = n / 2;
-    while (((im.width - n) / stride + 1) * ((im.height - n) / stride + 1) > p.max_blocks) stride += n / 2;
+    while (((im.width - n) / stride + 1) * ((im.height - n) / stride + 1) > p.max_blocks)
+        stride += n / 2;
     std::vector<double> w(static_cast<std::size_t>(n));
-    for (int i = 0; i < n; ++i) w[static_cast<std::size_t>(i)] = 0.5 - 0.5 * std::cos(2 * std::numbers::pi * (i + 0.5) / n);
+    for (int i = 0; i < n; ++i)
+        w[static_cast<std::size_t>(i)] = 0.5 - 0.5 * std::cos(2 * std::numbers::pi * (i + 0.5) / n);
     double wsum2 = 0;  // sum of the 2-D window squared: the periodogram's normalization
     for (double a : w)
-        for (double b : w) wsum2 += a * a * b * b;
+        for (double b : w)
+            wsum2 += a * a * b * b;
     const int k0 = static_cast<int>(std::ceil(p.corner_cyc_per_px * n));  // first corner bin
     cv::Mat block(n, n, CV_64F), spec;
     double total = 0;
@@ -56,7 +58,8 @@ SpectralNoiseEstimate estimate_noise_spectral(ConstImageView<float> im, ConstIma
             if (!block_valid(im, mask, x0, y0, n)) continue;
             double mean = 0;
             for (int y = 0; y < n; ++y)
-                for (int x = 0; x < n; ++x) mean += im.row(y0 + y)[x0 + x];
+                for (int x = 0; x < n; ++x)
+                    mean += im.row(y0 + y)[x0 + x];
             mean /= n * n;
             for (int y = 0; y < n; ++y)
                 for (int x = 0; x < n; ++x)

@@ -19,7 +19,9 @@ constexpr double kCutSigmas = 12.0;
 // Below this the smaller normal component is integrated by the midpoint rule (see header).
 constexpr double kSmallComponent = 1e-7;
 
-double normal_pdf(double t) { return std::exp(-0.5 * t * t) / std::sqrt(2.0 * std::numbers::pi); }
+double normal_pdf(double t) {
+    return std::exp(-0.5 * t * t) / std::sqrt(2.0 * std::numbers::pi);
+}
 
 // G_s(x) = s G(x/s) with G(t) = t Phi(t) + phi(t), the antiderivative of Phi (so G_s' = Phi(x/s)).
 // s = 0: max(x, 0), the antiderivative of the unit step.
@@ -88,8 +90,8 @@ EdgeTruth edge_truth(Esf&& esf, Mtf&& mtf, double mtf_first_zero) {
         (mtf(mid) > 0.5 ? lo : hi) = mid;
     }
     t.mtf50_cyc_per_px = 0.5 * (lo + hi);
-    // H (domain.md §2): max of the ESF over +1.0..+3.0 px in 0.25 px steps, or ESF(+1.25) when
-    // the ESF rises monotonically there.
+    // H (Leachtenauer et al., Appl. Opt. 36(32), 1997): max of the ESF over +1.0..+3.0 px in 0.25 px steps, or
+    // ESF(+1.25) when the ESF rises monotonically there.
     bool monotonic = true;
     double prev = esf(1.0), best = prev;
     for (int k = 1; k <= 8; ++k) {
@@ -105,7 +107,8 @@ EdgeTruth edge_truth(Esf&& esf, Mtf&& mtf, double mtf_first_zero) {
     const double half = 0.5 * lsf(0.0);
     lo = 0.0;
     hi = 1.0;
-    while (lsf(hi) > half) hi *= 2.0;
+    while (lsf(hi) > half)
+        hi *= 2.0;
     for (int i = 0; i < 200 && hi - lo > 1e-10; ++i) {
         const double mid = 0.5 * (lo + hi);
         (lsf(mid) > half ? lo : hi) = mid;
@@ -146,7 +149,8 @@ void add_noise_row(float* row, std::int64_t width, double sigma_dn, std::uint64_
     if (sigma_dn == 0.0) return;
     const std::uint64_t key = rng::row_key(seed, 0, 7, gy);
     const auto s = static_cast<float>(sigma_dn);
-    for (std::int64_t i = 0; i < width; ++i) row[i] += s * rng::normal_pair(rng::pixel_bits(key, gx0 + i)).z0;
+    for (std::int64_t i = 0; i < width; ++i)
+        row[i] += s * rng::normal_pair(rng::pixel_bits(key, gx0 + i)).z0;
 }
 
 // Mean over the pixel [i, i+1) of the blurred indicator of [a, b): exact, separable building block
@@ -157,7 +161,9 @@ double interval_fraction(double i, double a, double b, double s) {
 
 }  // namespace
 
-double normal_cdf(double t) { return 0.5 * std::erfc(-t / std::numbers::sqrt2); }
+double normal_cdf(double t) {
+    return 0.5 * std::erfc(-t / std::numbers::sqrt2);
+}
 
 double box_gaussian_esf(double d_px, double sigma_px) {
     // ESF(d) = integral_{d-1/2}^{d+1/2} Phi(u/s) du = G_s(d + 1/2) - G_s(d - 1/2); by symmetry
@@ -167,7 +173,8 @@ double box_gaussian_esf(double d_px, double sigma_px) {
 }
 
 double box_gaussian_mtf(double freq_cyc_per_px, double sigma_px) {
-    // Gaussian MTF times the pixel's sinc (domain.md §7).
+    // Gaussian MTF times the pixel's sinc (R. D. Fiete, Modeling the Imaging Chain of Digital Cameras, SPIE Press,
+    // 2010).
     const double pi2 = std::numbers::pi * std::numbers::pi;
     return std::exp(-2.0 * pi2 * sigma_px * sigma_px * freq_cyc_per_px * freq_cyc_per_px) *
            std::abs(sinc(freq_cyc_per_px));
@@ -199,7 +206,8 @@ EdgeTruth square_pixel_edge_truth(double sigma_px, double angle_deg) {
     // The pixel centred at signed distance d has its corner at d - (p + q)/2.
     return edge_truth([&](double d) { return square_pixel_step_fraction(d - 0.5 * (p + q), p, q, sigma_px); },
                       [&](double f) {
-                          return std::exp(-2.0 * pi2 * sigma_px * sigma_px * f * f) * std::abs(sinc(f * p) * sinc(f * q));
+                          return std::exp(-2.0 * pi2 * sigma_px * sigma_px * f * f) *
+                                 std::abs(sinc(f * p) * sinc(f * q));
                       },
                       1.0 / std::max(p, q));
 }
@@ -208,7 +216,8 @@ void add_gaussian_noise(ImageView<float> image, double sigma_dn, std::uint64_t s
     check_noise("add_gaussian_noise", sigma_dn);
     if (sigma_dn == 0.0) return;
     parallel_rows(image.height, image.width, [&](std::int64_t ya, std::int64_t yb) {
-        for (std::int64_t y = ya; y < yb; ++y) add_noise_row(image.row(y), image.width, sigma_dn, seed, x0, y0 + y);
+        for (std::int64_t y = ya; y < yb; ++y)
+            add_noise_row(image.row(y), image.width, sigma_dn, seed, x0, y0 + y);
     });
 }
 
@@ -218,7 +227,8 @@ void quantize_dn(ImageView<float> image, double min_dn, double max_dn) {
     parallel_rows(image.height, image.width, [&](std::int64_t ya, std::int64_t yb) {
         for (std::int64_t y = ya; y < yb; ++y) {
             float* r = image.row(y);
-            for (std::int64_t x = 0; x < image.width; ++x) r[x] = std::clamp(std::round(r[x]), lo, hi);
+            for (std::int64_t x = 0; x < image.width; ++x)
+                r[x] = std::clamp(std::round(r[x]), lo, hi);
         }
     });
 }

@@ -1,4 +1,4 @@
-// The procedural airfield scene: layout at real dimensions (domain.md §5), scanline polygon
+// The procedural airfield scene: layout at real dimensions (the published dimensions of each type), scanline polygon
 // rasterization, value-noise textures, sun shadows, supersampled rendering with an exact
 // blur-and-pixel kernel.
 #include <algorithm>
@@ -24,7 +24,9 @@ double lattice(std::uint64_t key, std::int64_t ix, std::int64_t iy) {
     return rng::uniform01(h) * 2.0 - 1.0;
 }
 
-double fade(double t) { return t * t * t * (t * (t * 6.0 - 15.0) + 10.0); }
+double fade(double t) {
+    return t * t * t * (t * (t * 6.0 - 15.0) + 10.0);
+}
 
 // out[k] += amp * noise(x_k / scale, y / scale) for x_k = (kx0 + k + 0.5) dx: value noise (lattice
 // values from a counter hash, bilinear with the quintic fade), caching the lattice column pair
@@ -67,7 +69,9 @@ struct Octave {
 constexpr Octave kGround[] = {{70.0, 0.16}, {17.0, 0.08}, {4.0, 0.05}, {1.1, 0.04}};
 constexpr float kGroundDn = 520.0f;
 
-std::uint64_t octave_key(std::uint64_t base, int i) { return rng::mix64(base + static_cast<std::uint64_t>(i) * 7919u); }
+std::uint64_t octave_key(std::uint64_t base, int i) {
+    return rng::mix64(base + static_cast<std::uint64_t>(i) * 7919u);
+}
 
 // ----- geometry -----
 
@@ -84,11 +88,14 @@ struct Frame {
 
 using Local = std::vector<Vec2>;  // (u forward, v right) points in a Frame
 
-Local rect(double u0, double u1, double v0, double v1) { return {{u0, v0}, {u1, v0}, {u1, v1}, {u0, v1}}; }
+Local rect(double u0, double u1, double v0, double v1) {
+    return {{u0, v0}, {u1, v0}, {u1, v1}, {u0, v1}};
+}
 
 Local mirror_v(const Local& l) {
     Local m;
-    for (auto it = l.rbegin(); it != l.rend(); ++it) m.push_back({it->x, -it->y});
+    for (auto it = l.rbegin(); it != l.rend(); ++it)
+        m.push_back({it->x, -it->y});
     return m;
 }
 
@@ -101,7 +108,9 @@ Local octagon(double uc, double vc, double r) {
     return l;
 }
 
-double cross(Vec2 o, Vec2 a, Vec2 b) { return (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x); }
+double cross(Vec2 o, Vec2 a, Vec2 b) {
+    return (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x);
+}
 
 // Andrew's monotone chain convex hull.
 std::vector<Vec2> convex_hull(std::vector<Vec2> p) {
@@ -110,11 +119,13 @@ std::vector<Vec2> convex_hull(std::vector<Vec2> p) {
     std::vector<Vec2> h(2 * p.size());
     std::size_t k = 0;
     for (std::size_t i = 0; i < p.size(); ++i) {
-        while (k >= 2 && cross(h[k - 2], h[k - 1], p[i]) <= 0) --k;
+        while (k >= 2 && cross(h[k - 2], h[k - 1], p[i]) <= 0)
+            --k;
         h[k++] = p[i];
     }
     for (std::size_t i = p.size() - 1, t = k + 1; i > 0; --i) {
-        while (k >= t && cross(h[k - 2], h[k - 1], p[i - 1]) <= 0) --k;
+        while (k >= t && cross(h[k - 2], h[k - 1], p[i - 1]) <= 0)
+            --k;
         h[k++] = p[i - 1];
     }
     h.resize(k - 1);
@@ -184,7 +195,8 @@ public:
     static std::vector<Vec2> world(const Frame& f, const Local& l) {
         std::vector<Vec2> w;
         w.reserve(l.size());
-        for (const auto& p : l) w.push_back(f.at(p.x, p.y));
+        for (const auto& p : l)
+            w.push_back(f.at(p.x, p.y));
         return w;
     }
 
@@ -206,7 +218,7 @@ private:
     std::vector<SceneObject> m_objects;
 };
 
-// ----- models at their real dimensions (domain.md §5 and public references) -----
+// ----- models at their real dimensions (published dimensions and public references) -----
 
 constexpr float kPaintWhite = 1850.0f;
 constexpr float kPaintYellow = 1480.0f;
@@ -215,7 +227,8 @@ constexpr float kPaintYellow = 1480.0f;
 void add_mig29(Builder& b, const Frame& f, const std::string& id) {
     const float body = 820.0f;  // grey camouflage
     b.part(f, {{8.66, 0.0}, {7.2, 0.45}, {4.5, 0.75}, {4.5, -0.75}, {7.2, -0.45}}, 1.2, 2.6, body);
-    b.part(f, {{3.0, 0.8}, {1.0, 2.0}, {-8.3, 2.0}, {-8.66, 1.0}, {-8.66, -1.0}, {-8.3, -2.0}, {1.0, -2.0}, {3.0, -0.8}},
+    b.part(f,
+           {{3.0, 0.8}, {1.0, 2.0}, {-8.3, 2.0}, {-8.66, 1.0}, {-8.66, -1.0}, {-8.3, -2.0}, {1.0, -2.0}, {3.0, -0.8}},
            0.6, 2.2, body);
     b.cylinder_part(f, rect(1.2, 4.6, -0.8, 0.8), 0.0, 0.8, 1.0, 2.9, body);
     const Local wing = {{0.5, 2.0}, {-3.4, 5.68}, {-4.9, 5.68}, {-5.5, 2.0}};
@@ -226,8 +239,10 @@ void add_mig29(Builder& b, const Frame& f, const std::string& id) {
     b.part(f, mirror_v(stab), 1.7, 2.0, body);
     b.part(f, rect(-8.2, -4.6, 1.3, 1.7), 1.8, 4.73, 760.0f);
     b.part(f, rect(-8.2, -4.6, -1.7, -1.3), 1.8, 4.73, 760.0f);
-    b.part(f, {{4.2, 0.0}, {3.6, 0.42}, {2.3, 0.42}, {2.0, 0.0}, {2.3, -0.42}, {3.6, -0.42}}, 2.5, 2.9, 330.0f);  // canopy
-    b.object({id, "aircraft", "MiG-29", f.c, 17.32, 11.36, 4.73, f.heading_deg, "fighter: twin fins, swept wings", 0, 0, ""});
+    b.part(f, {{4.2, 0.0}, {3.6, 0.42}, {2.3, 0.42}, {2.0, 0.0}, {2.3, -0.42}, {3.6, -0.42}}, 2.5, 2.9,
+           330.0f);  // canopy
+    b.object({id, "aircraft", "MiG-29", f.c, 17.32, 11.36, 4.73, f.heading_deg, "fighter: twin fins, swept wings", 0, 0,
+              ""});
 }
 
 // Il-76: length 46.59 m, span 50.50 m, height 14.76 m; high wing, four engines, T-tail.
@@ -256,18 +271,18 @@ void add_t72(Builder& b, const Frame& f, const std::string& id) {
     b.part(f, rect(-3.475, 3.475, -1.795, 1.795), 0.0, 1.6, 360.0f, 0.03f);
     b.part(f, rect(-3.475, 3.3, 1.3, 1.795), 0.0, 1.6, 290.0f);
     b.part(f, rect(-3.475, 3.3, -1.795, -1.3), 0.0, 1.6, 290.0f);
-    b.part(f, rect(-3.3, -1.4, -1.1, 1.1), 1.5, 1.6, 320.0f);  // engine deck
-    b.part(f, octagon(0.3, 0.0, 1.12), 1.6, 2.23, 410.0f);      // turret
-    b.part(f, rect(1.3, 6.055, -0.12, 0.12), 1.9, 2.05, 380.0f); // 125 mm gun
+    b.part(f, rect(-3.3, -1.4, -1.1, 1.1), 1.5, 1.6, 320.0f);     // engine deck
+    b.part(f, octagon(0.3, 0.0, 1.12), 1.6, 2.23, 410.0f);        // turret
+    b.part(f, rect(1.3, 6.055, -0.12, 0.12), 1.9, 2.05, 380.0f);  // 125 mm gun
     b.object({id, "tank", "T-72", f.c, 6.95, 3.59, 2.23, f.heading_deg,
               "tracked; turret and gun, 9.53 m long with the gun forward", 0, 0, ""});
 }
 
 // Ural-4320 6x6 truck: 7.37 m x 2.50 m, height 2.87 m; spare tyre behind the cab.
 void add_truck(Builder& b, const Frame& f, const std::string& id) {
-    b.part(f, rect(2.4, 3.683, -0.95, 0.95), 0.0, 1.9, 440.0f);   // bonnet
-    b.part(f, rect(1.05, 2.4, -1.2, 1.2), 0.0, 2.6, 470.0f);      // cab
-    b.part(f, rect(0.72, 1.0, -0.55, 0.55), 0.5, 2.1, 160.0f);    // spare tyre
+    b.part(f, rect(2.4, 3.683, -0.95, 0.95), 0.0, 1.9, 440.0f);                        // bonnet
+    b.part(f, rect(1.05, 2.4, -1.2, 1.2), 0.0, 2.6, 470.0f);                           // cab
+    b.part(f, rect(0.72, 1.0, -0.55, 0.55), 0.5, 2.1, 160.0f);                         // spare tyre
     b.cylinder_part(f, rect(-3.683, 0.7, -1.25, 1.25), 0.0, 1.25, 0.0, 2.87, 560.0f);  // tarpaulin
     b.object({id, "truck", "Ural-4320", f.c, 7.37, 2.50, 2.87, f.heading_deg, "6x6 cargo truck, spare tyre behind cab",
               0, 0, ""});
@@ -281,8 +296,8 @@ void add_tel(Builder& b, const Frame& f, const std::string& id) {
         b.part(f, rect(u - 0.675, u + 0.675, 1.5, 1.75), 0.0, 1.35, 150.0f);
         b.part(f, rect(u - 0.675, u + 0.675, -1.75, -1.5), 0.0, 1.35, 150.0f);
     }
-    b.part(f, rect(8.6, 11.5, -1.6, 1.6), 0.0, 3.0, 420.0f);        // cab
-    b.part(f, rect(10.9, 11.3, -1.3, 1.3), 2.6, 3.0, 200.0f);       // windscreen
+    b.part(f, rect(8.6, 11.5, -1.6, 1.6), 0.0, 3.0, 420.0f);                      // cab
+    b.part(f, rect(10.9, 11.3, -1.3, 1.3), 2.6, 3.0, 200.0f);                     // windscreen
     b.cylinder_part(f, rect(-11.3, 8.3, -1.2, 1.2), 0.0, 1.2, 1.8, 4.2, 480.0f);  // missile canister
     b.object({id, "tel", "Hwasong-17 TEL", f.c, 23.0, 3.5, 4.2, f.heading_deg,
               "11-axle transporter-erector-launcher with missile canister", 11, 1.35, "axles"});
@@ -354,7 +369,9 @@ Prepared prepare(const Scene& scene, const AirfieldParams& p) {
     Prepared r;
     for (const auto& poly : scene.polygons) {
         if (poly.points_m.size() < 3) continue;
-        (poly.layer == SceneLayer::Surface ? r.surface : poly.layer == SceneLayer::Shadow ? r.shadow : r.object)
+        (poly.layer == SceneLayer::Surface  ? r.surface
+         : poly.layer == SceneLayer::Shadow ? r.shadow
+                                            : r.object)
             .push_back(&poly);
     }
     const double az = p.sun_azimuth_deg * kDeg, el = p.sun_elevation_deg * kDeg;
@@ -416,7 +433,8 @@ void paint_span(const Scene& scene, const ScenePolygon& poly, const Prepared& pr
     add_noise_row(sc.tex.data(), n, kx0 + ka, dx, y, poly.texture_scale_m, poly.texture_amplitude, key);
     add_noise_row(sc.tex.data(), n, kx0 + ka, dx, y, poly.texture_scale_m * 0.43, 0.6 * poly.texture_amplitude,
                   rng::mix64(key));
-    for (std::int64_t k = 0; k < n; ++k) row[ka + k] = poly.reflectance_dn * sc.tex[static_cast<std::size_t>(k)];
+    for (std::int64_t k = 0; k < n; ++k)
+        row[ka + k] = poly.reflectance_dn * sc.tex[static_cast<std::size_t>(k)];
 }
 
 template <class Fn>
@@ -439,7 +457,8 @@ void render_scene_row(const Scene& scene, const Prepared& pr, const AirfieldPara
     std::fill(row, row + n, 1.0f);
     for (int i = 0; i < 4; ++i)
         add_noise_row(row, n, kx0, dx, y, kGround[i].scale_m, kGround[i].amplitude, octave_key(kGroundKey, i));
-    for (std::int64_t k = 0; k < n; ++k) row[k] *= kGroundDn;
+    for (std::int64_t k = 0; k < n; ++k)
+        row[k] *= kGroundDn;
     for (const auto* poly : pr.surface)
         for_spans(*poly, y, kx0, n, dx, sc,
                   [&](std::int64_t a, std::int64_t b) { paint_span(scene, *poly, pr, row, a, b, kx0, dx, y, sc); });
@@ -479,12 +498,14 @@ Scene build_airfield_scene(const AirfieldParams& params) {
     b.surface(rw, rect(thr, 420.0, -22.5, 22.5), 1120.0f, 0.05f, 6.0);
     // Parallel taxiway 120 m south (23 m), two connectors, the apron.
     b.surface(rw, rect(-235.0, 420.0, 108.5, 131.5), 640.0f, 0.06f, 4.0);
-    for (const double u : {-170.0, 150.0}) b.surface(rw, rect(u - 11.5, u + 11.5, 20.0, 120.0), 640.0f, 0.06f, 4.0);
+    for (const double u : {-170.0, 150.0})
+        b.surface(rw, rect(u - 11.5, u + 11.5, 20.0, 120.0), 640.0f, 0.06f, 4.0);
     b.surface(rw, rect(-100.0, 200.0, 131.5, 262.0), 1150.0f, 0.04f, 5.0);
     // Motor pool: gravel pad west of the apron, and the perimeter road.
     b.surface({{24.0, 250.0}, {142.0, 248.0}, {144.0, 442.0}, {26.0, 444.0}}, 760.0f, 0.06f, 2.5);
     const std::vector<Vec2> road = {{-20.0, 484.0}, {90.0, 474.0}, {190.0, 468.0}, {340.0, 460.0}, {540.0, 452.0}};
-    for (std::size_t i = 0; i + 1 < road.size(); ++i) add_road(b, road[i], road[i + 1], 7.0, 470.0f);
+    for (std::size_t i = 0; i + 1 < road.size(); ++i)
+        add_road(b, road[i], road[i + 1], 7.0, 470.0f);
     add_road(b, {90.0, 474.0}, {88.0, 444.0}, 7.0, 470.0f);
     add_road(b, {246.0, 466.0}, {246.0, 433.0}, 10.0, 560.0f);
     // Runway markings (white): threshold bars, centre line dashes, edge lines, touchdown zone and
@@ -494,7 +515,8 @@ Scene build_airfield_scene(const AirfieldParams& params) {
             const double v = side * (3.0 + 3.6 * k);
             b.surface(rw, rect(thr + 6.0, thr + 36.0, v - 0.9, v + 0.9), kPaintWhite, 0.02f, 1.0);
         }
-    for (double u = thr + 66.0; u < 420.0; u += 50.0) b.surface(rw, rect(u, u + 30.0, -0.45, 0.45), kPaintWhite, 0.02f, 1.0);
+    for (double u = thr + 66.0; u < 420.0; u += 50.0)
+        b.surface(rw, rect(u, u + 30.0, -0.45, 0.45), kPaintWhite, 0.02f, 1.0);
     for (const double side : {1.0, -1.0})
         b.surface(rw, rect(thr, 420.0, side > 0 ? 21.6 : -22.5, side > 0 ? 22.5 : -21.6), kPaintWhite, 0.02f, 1.0);
     for (const double side : {1.0, -1.0}) {
@@ -526,7 +548,8 @@ Scene build_airfield_scene(const AirfieldParams& params) {
     auto next = [](const char* cat, int& n) { return std::string(cat) + "_" + std::to_string(++n); };
     add_il76(b, {rw.at(-40.0, 192.0), 2.0}, next("aircraft", n_aircraft));
     add_il76(b, {rw.at(25.0, 192.0), 2.0}, next("aircraft", n_aircraft));
-    for (int k = 0; k < 4; ++k) add_mig29(b, {rw.at(82.0 + 18.0 * k, 178.0), 2.0}, next("aircraft", n_aircraft));
+    for (int k = 0; k < 4; ++k)
+        add_mig29(b, {rw.at(82.0 + 18.0 * k, 178.0), 2.0}, next("aircraft", n_aircraft));
     add_mig29(b, {rw.at(172.0, 232.0), 47.0}, next("aircraft", n_aircraft));
     add_mig29(b, {rw.at(-120.0, 120.0), 92.0}, next("aircraft", n_aircraft));
     // Hangars south of the apron, and buildings.
@@ -536,9 +559,11 @@ Scene build_airfield_scene(const AirfieldParams& params) {
     add_building(b, {rw.at(185.0, 290.0), 92.0}, 36.0, 12.0, 6.0, 980.0f, next("building", n_building));
     add_building(b, {{470.0, 420.0}, 30.0}, 24.0, 10.0, 5.0, 1180.0f, next("building", n_building));
     // Motor pool: tanks, trucks, two TELs with support vans.
-    for (int k = 0; k < 4; ++k) add_t72(b, {{44.0 + 14.0 * k, 276.0}, 0.0}, next("tank", n_tank));
+    for (int k = 0; k < 4; ++k)
+        add_t72(b, {{44.0 + 14.0 * k, 276.0}, 0.0}, next("tank", n_tank));
     add_t72(b, {{118.0, 282.0}, 30.0}, next("tank", n_tank));
-    for (int k = 0; k < 5; ++k) add_truck(b, {{40.0 + 6.0 * k, 322.0}, 0.0}, next("truck", n_truck));
+    for (int k = 0; k < 5; ++k)
+        add_truck(b, {{40.0 + 6.0 * k, 322.0}, 0.0}, next("truck", n_truck));
     add_truck(b, {{110.0, 330.0}, 90.0}, next("truck", n_truck));
     add_tel(b, {{72.0, 380.0}, 88.0}, next("tel", n_tel));
     add_tel(b, {{72.0, 410.0}, 92.0}, next("tel", n_tel));
@@ -553,10 +578,11 @@ Scene build_airfield_scene(const AirfieldParams& params) {
     b.object({"apron_1", "apron", "concrete apron", rw.at(50.0, 196.75), 300.0, 130.5, 0.0, rw.heading_deg,
               "5 m slab joints", 0, 0, ""});
 
-    for (auto& poly : scene.polygons) finalize(poly);
+    for (auto& poly : scene.polygons)
+        finalize(poly);
     for (auto& o : b.objects()) {
-        const bool inside = o.centre_m.x >= 0 && o.centre_m.y >= 0 && o.centre_m.x < scene.width_m &&
-                            o.centre_m.y < scene.height_m;
+        const bool inside =
+            o.centre_m.x >= 0 && o.centre_m.y >= 0 && o.centre_m.x < scene.width_m && o.centre_m.y < scene.height_m;
         if (inside) scene.objects.push_back(o);
     }
     return scene;
@@ -600,7 +626,8 @@ void render_scene(const Scene& scene, const AirfieldParams& params, ImageView<fl
             wd.push_back(v);
             sum += v;
         }
-        for (const double v : wd) w.push_back(static_cast<float>(v / sum));
+        for (const double v : wd)
+            w.push_back(static_cast<float>(v / sum));
     }
     const auto taps = static_cast<std::int64_t>(w.size());
     const std::int64_t width = out.width;
@@ -625,13 +652,15 @@ void render_scene(const Scene& scene, const AirfieldParams& params, ImageView<fl
                 for (std::int64_t t = 0; t < taps; ++t) {
                     const float wt = w[static_cast<std::size_t>(t)];
                     const float* src = hr.data() + (r0 + t) * n;
-                    for (std::int64_t k = 0; k < n; ++k) vbuf[static_cast<std::size_t>(k)] += wt * src[k];
+                    for (std::int64_t k = 0; k < n; ++k)
+                        vbuf[static_cast<std::size_t>(k)] += wt * src[k];
                 }
                 float* o = out.row(y);
                 for (std::int64_t x = 0; x < width; ++x) {
                     const float* src = vbuf.data() + x * s;
                     float acc = 0.0f;
-                    for (std::int64_t t = 0; t < taps; ++t) acc += w[static_cast<std::size_t>(t)] * src[t];
+                    for (std::int64_t t = 0; t < taps; ++t)
+                        acc += w[static_cast<std::size_t>(t)] * src[t];
                     o[x] = acc;
                 }
             }

@@ -56,10 +56,11 @@ std::uint64_t parse_bytes(const std::string& s) {
         used = 0;
     }
     const std::string unit = s.substr(used);
-    double mul = unit.empty() || unit == "B" ? 1 : unit == "K" || unit == "KiB" ? 1024.0
-                                                : unit == "M" || unit == "MiB" ? 1024.0 * 1024
-                                                : unit == "G" || unit == "GiB" ? 1024.0 * 1024 * 1024
-                                                                               : -1;
+    double mul = unit.empty() || unit == "B"    ? 1
+                 : unit == "K" || unit == "KiB" ? 1024.0
+                 : unit == "M" || unit == "MiB" ? 1024.0 * 1024
+                 : unit == "G" || unit == "GiB" ? 1024.0 * 1024 * 1024
+                                                : -1;
     if (used == 0 || mul < 0 || !std::isfinite(v) || v <= 0)
         throw UsageError(fmt::format("batch: --max-memory must be a size such as 4G, 512M or bytes (got '{}')", s));
     return static_cast<std::uint64_t>(v * mul);
@@ -131,8 +132,8 @@ void add_batch_command(CLI::App& app, Runner& run) {
                 const long count = *env_int("SLURM_ARRAY_TASK_COUNT");
                 const long min = env_int("SLURM_ARRAY_TASK_MIN").value_or(0);
                 if (count < 1 || *id - min < 0 || *id - min >= count)
-                    throw UsageError(fmt::format("batch: SLURM_ARRAY_TASK_ID {} lies outside {}..{}", *id, min,
-                                                 min + count - 1));
+                    throw UsageError(
+                        fmt::format("batch: SLURM_ARRAY_TASK_ID {} lies outside {}..{}", *id, min, min + count - 1));
                 o.shard_index = static_cast<int>(*id - min);
                 o.shard_count = static_cast<int>(count);
             } else if (const auto aws = env_int("AWS_BATCH_JOB_ARRAY_INDEX"); aws && a->shard_count) {
@@ -185,8 +186,8 @@ void add_batch_command(CLI::App& app, Runner& run) {
                     d.snr = a->degrade_snr;
                 }
                 if (d.mtf_nyquist && !(*d.mtf_nyquist > 0 && *d.mtf_nyquist < 0.6366))
-                    throw UsageError(fmt::format("batch: --degrade-mtf-nyquist must lie in (0, 2/pi) (got {})",
-                                                 *d.mtf_nyquist));
+                    throw UsageError(
+                        fmt::format("batch: --degrade-mtf-nyquist must lie in (0, 2/pi) (got {})", *d.mtf_nyquist));
                 if (d.snr && !(*d.snr > 0 && std::isfinite(*d.snr)))
                     throw UsageError(fmt::format("batch: --degrade-snr must be positive (got {})", *d.snr));
                 o.degrade_to = d;
@@ -197,15 +198,16 @@ void add_batch_command(CLI::App& app, Runner& run) {
                 throw UsageError("batch: --degrade-mtf-nyquist and --degrade-snr need --degrade-to");
             }
             // The options that make a record: a change re-runs the image under --resume.
-            o.options = {{"satiq_version", SATIQ_VERSION},
-                         {"gsd_m", a->gsd_m.empty() ? nlohmann::json(nullptr) : nlohmann::json(a->gsd_m)},
-                         {"elevation_deg", p.elevation_deg ? nlohmann::json(*p.elevation_deg) : nlohmann::json(nullptr)},
-                         {"snr", p.snr ? nlohmann::json(*p.snr) : nlohmann::json(nullptr)},
-                         {"band", p.band},
-                         {"sensor", p.sensor},
-                         {"trust_pixel_size", p.trust_pixel_size},
-                         {"full_records", a->full_records},
-                         {"degrade_to", degrade_json}};
+            o.options = {
+                {"satiq_version", SATIQ_VERSION},
+                {"gsd_m", a->gsd_m.empty() ? nlohmann::json(nullptr) : nlohmann::json(a->gsd_m)},
+                {"elevation_deg", p.elevation_deg ? nlohmann::json(*p.elevation_deg) : nlohmann::json(nullptr)},
+                {"snr", p.snr ? nlohmann::json(*p.snr) : nlohmann::json(nullptr)},
+                {"band", p.band},
+                {"sensor", p.sensor},
+                {"trust_pixel_size", p.trust_pixel_size},
+                {"full_records", a->full_records},
+                {"degrade_to", degrade_json}};
 
             BatchInputOptions io;
             io.arguments = a->inputs;
@@ -285,8 +287,9 @@ void add_report_command(CLI::App& app, Runner& run) {
     };
     auto a = std::make_shared<Args>();
     CLI::App* cmd = app.add_subcommand(
-        "report", "Merge the results of batches or shards (DIR/results.jsonl) into OUT: results.jsonl, summary.csv "
-                  "and report.html; a record merged twice counts once");
+        "report",
+        "Merge the results of batches or shards (DIR/results.jsonl) into OUT: results.jsonl, summary.csv "
+        "and report.html; a record merged twice counts once");
     cmd->add_option("dirs", a->dirs, "Batch output folders (or results.jsonl files)")->required();
     cmd->add_option("-o,--output", a->output, "Output folder")->required();
     add_format_option(cmd, a->format);

@@ -11,19 +11,18 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "format.hpp"
 #include "satiq/kernels/error.hpp"
 #include "satiq/pipeline/giqe.hpp"
 #include "satiq/pipeline/interpretability.hpp"
 #include "satiq/pipeline/interpretation.hpp"
 #include "satiq/pipeline/predict.hpp"
 #include "satiq/pipeline/sensor.hpp"
-#include "format.hpp"
 #include "sensor_options.hpp"
 
 namespace satiq::cli {
 
 namespace {
-
 
 struct PredictOptions : SensorOverrides {
     bool list = false;

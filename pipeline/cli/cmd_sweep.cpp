@@ -1,8 +1,8 @@
 // satiq sweep IN -o DIR [--gsd-m LIST | --gsd-m START:STOP:FACTOR | --sensors A,B,...] [model options]
 // Parses flags, calls the library (pipeline/src/sweep.cpp), prints. Nothing else.
-#include <iostream>
 #include <algorithm>
 #include <cmath>
+#include <iostream>
 #include <memory>
 #include <optional>
 
@@ -36,21 +36,21 @@ void add_sweep_command(CLI::App& app, Runner& run) {
     auto* steps = cmd->add_option("--gsd-m", a->gsd_steps,
                                   "Target GSDs in metres: a list 0.5,1,2 or START:STOP:FACTOR (default: 10 steps from "
                                   "the input's GSD to 10 m)");
-    auto* sensors =
-        cmd->add_option("--sensors", a->sensors, "Sensor presets simulated as they are, comma-separated (predict --list)");
+    auto* sensors = cmd->add_option("--sensors", a->sensors,
+                                    "Sensor presets simulated as they are, comma-separated (predict --list)");
     steps->excludes(sensors);
     auto* sensor = cmd->add_option("--sensor", a->sensor,
                                    "Preset used as the template of every step (its altitude scaled to each GSD)");
     sensor->excludes(sensors);
     a->overrides.add_options(cmd, "sweep");
-    auto* mtf = cmd->add_option("--mtf-nyquist", a->mtf_nyquist,
-                                fmt::format("Simple form: MTF at Nyquist of every step (default {})",
-                                            sweep_default_mtf_nyquist));
+    auto* mtf = cmd->add_option(
+        "--mtf-nyquist", a->mtf_nyquist,
+        fmt::format("Simple form: MTF at Nyquist of every step (default {})", sweep_default_mtf_nyquist));
     auto* sig = cmd->add_option("--sigma-px", a->sigma_px, "Simple form: Gaussian sigma in target pixels");
     mtf->excludes(sig)->excludes(sensor)->excludes(sensors);
     sig->excludes(sensor)->excludes(sensors);
-    cmd->add_option("--snr", a->snr, fmt::format("Target SNR (simple form default {}; overrides a preset's)",
-                                                 sweep_default_snr));
+    cmd->add_option("--snr", a->snr,
+                    fmt::format("Target SNR (simple form default {}; overrides a preset's)", sweep_default_snr));
     cmd->add_option("--bits", a->bits, "Quantization bits (default: the input type's)");
     cmd->add_option("--seed", a->p.seed, "Noise seed (same seed, same results)")->check(seed_validator());
     auto* isig = cmd->add_option("--input-sigma-px", a->input_sigma_px,
@@ -97,14 +97,17 @@ void add_sweep_command(CLI::App& app, Runner& run) {
             p.bits = a->bits;
             p.input_sigma_px = a->input_sigma_px;
             p.input_mtf_nyquist = a->input_mtf_nyquist;
-            for (const auto& [v, flag] : {std::pair{p.mtf_nyquist, "--mtf-nyquist"}, {p.sigma_px, "--sigma-px"},
-                                          {p.snr, "--snr"}, {p.input_sigma_px, "--input-sigma-px"},
+            for (const auto& [v, flag] : {std::pair{p.mtf_nyquist, "--mtf-nyquist"},
+                                          {p.sigma_px, "--sigma-px"},
+                                          {p.snr, "--snr"},
+                                          {p.input_sigma_px, "--input-sigma-px"},
                                           {p.input_mtf_nyquist, "--input-mtf-nyquist"}})
-                if (v && (!std::isfinite(*v) || *v < 0 || (*v == 0 && std::string(flag) != "--sigma-px" &&
-                                                            std::string(flag) != "--input-sigma-px")))
+                if (v && (!std::isfinite(*v) || *v < 0 ||
+                          (*v == 0 && std::string(flag) != "--sigma-px" && std::string(flag) != "--input-sigma-px")))
                     throw UsageError(fmt::format("sweep: {} must be a positive number (got {})", flag, *v));
             if (p.mtf_nyquist && *p.mtf_nyquist >= 2.0 / 3.14159265358979323846)
-                throw UsageError(fmt::format("sweep: --mtf-nyquist must be below 2/pi = 0.6366 (got {})", *p.mtf_nyquist));
+                throw UsageError(
+                    fmt::format("sweep: --mtf-nyquist must be below 2/pi = 0.6366 (got {})", *p.mtf_nyquist));
 
             Progress::Options po;
             po.quiet = global_options().quiet;
@@ -117,18 +120,17 @@ void add_sweep_command(CLI::App& app, Runner& run) {
             write_sweep_outputs(r);
             if (progress) progress->finish();
             if (a->format == "json") {
-                nlohmann::json res = {{"status", "ok"},
-                                      {"output_dir", r.params.output_dir.string()},
-                                      {"results_json", (r.params.output_dir / "results.json").string()},
-                                      {"results_csv", (r.params.output_dir / "results.csv").string()},
-                                      {"report_html", (r.params.output_dir / "report.html").string()},
-                                      {"input_sha256", r.input_sha256},
-                                      {"verdict", r.verdict},
-                                      {"steps", r.steps.size()},
-                                      {"unreliable_steps", std::count_if(r.steps.begin(), r.steps.end(),
-                                                                         [](const SweepStep& s) {
-                                                                             return !s.measurement_reliable;
-                                                                         })}};
+                nlohmann::json res = {
+                    {"status", "ok"},
+                    {"output_dir", r.params.output_dir.string()},
+                    {"results_json", (r.params.output_dir / "results.json").string()},
+                    {"results_csv", (r.params.output_dir / "results.csv").string()},
+                    {"report_html", (r.params.output_dir / "report.html").string()},
+                    {"input_sha256", r.input_sha256},
+                    {"verdict", r.verdict},
+                    {"steps", r.steps.size()},
+                    {"unreliable_steps", std::count_if(r.steps.begin(), r.steps.end(),
+                                                       [](const SweepStep& s) { return !s.measurement_reliable; })}};
                 print_json(envelope("sweep", to_json(r)["parameters"], nlohmann::json::array({res}), 0));
             } else {
                 std::cout << to_text(r);

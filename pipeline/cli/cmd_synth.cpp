@@ -75,7 +75,9 @@ void add_common(CLI::App* cmd, Common& c, const char* default_size, const char* 
     cmd->add_option("--gsd-m", c.gsd_m, fmt::format("Ground sample distance in metres (default {})", default_gsd));
     cmd->add_option("--noise-dn", c.noise_dn, "Additive Gaussian noise sigma in output DN")
         ->check(CLI::NonNegativeNumber);
-    cmd->add_option("--seed", c.seed, "Noise seed (same seed, same bytes)")->capture_default_str()->check(seed_validator());
+    cmd->add_option("--seed", c.seed, "Noise seed (same seed, same bytes)")
+        ->capture_default_str()
+        ->check(seed_validator());
     cmd->add_option("--epsg", c.epsg, "WGS 84 / UTM EPSG code of the georeferencing")->capture_default_str();
     cmd->add_option("--origin-m", c.origin_m,
                     "Easting,northing of the image's top-left corner (default 400000,4300000)");

@@ -11,8 +11,8 @@
 
 #include <fmt/format.h>
 
-#include "clock.hpp"
 #include <unistd.h>
+#include "clock.hpp"
 
 #include <ogrsf_frmts.h>
 
@@ -816,67 +816,68 @@ nlohmann::json to_json(const AssessResult& r, bool include_edges) {
     if (!ag.usable)
         for (const char* k : {"max_single_edge_change", "max_single_object_change"})
             rob[k] = nullptr;
-    return {{"file", r.file.string()},
-            {"status", "ok"},
-            {"width_px", r.width},
-            {"height_px", r.height},
-            {"band_used", r.band_used},
-            {"gsd", gsd},
-            {"geometry", {{"elevation_deg", r.elevation_deg}, {"elevation_source", r.elevation_source}}},
-            {"rer",
-             {{"x", opt(hx, ag.x.rer.median)},
-              {"y", opt(hy, ag.y.rer.median)},
-              {"x_standard_error", opt(hx, ag.x.rer.standard_error)},
-              {"y_standard_error", opt(hy, ag.y.rer.standard_error)},
-              {"geometric_mean", opt(ag.usable, ag.rer_gm)},
-              {"weighted", opt(ag.usable, ag.rer_weighted)},
-              {"single_axis", ag.single_axis},
-              {"rated_geometric_mean", opt(r.rated_rer_gm > 0, r.rated_rer_gm)},
-              {"rated_weighted", opt(r.rated_rer_weighted > 0, r.rated_rer_weighted)},
-              {"robustness", rob}}},
-            {"mtf50_cyc_per_px",
-             {{"x", opt(hx, ag.x.mtf50_cyc_per_px.median)}, {"y", opt(hy, ag.y.mtf50_cyc_per_px.median)}}},
-            {"mtf50_cyc_per_m", {{"x", opt(hx, ag.x.mtf50_cyc_per_m)}, {"y", opt(hy, ag.y.mtf50_cyc_per_m)}}},
-            {"mtf_nyquist", {{"x", opt(hx, ag.x.mtf_nyquist.median)}, {"y", opt(hy, ag.y.mtf_nyquist.median)}}},
-            {"fwhm_px", {{"x", opt(hx, ag.x.fwhm_px.median)}, {"y", opt(hy, ag.y.fwhm_px.median)}}},
-            {"overshoot_h",
-             {{"x", opt(hx, ag.x.overshoot_h.median)},
-              {"y", opt(hy, ag.y.overshoot_h.median)},
-              {"geometric_mean", opt(ag.usable, ag.overshoot_h_gm)}}},
-            {"noise",
-             {{"sigma_dn", opt(r.noise_sigma_dn > 0, r.noise_sigma_dn)},
-              {"method", r.noise_method == "pca"
-                             ? "weak-texture patches and PCA (Liu, Tanaka & Okutomi 2013); sigma_dn is read from its "
-                               "noise-versus-signal curve at the 15 % reflectance level, scaled down to the power in the "
-                               "spectrum's Nyquist corner (Welch 1967) where that is lower (capped_by_spectrum)"
-                             : "Immerkaer (1996) with the top 10 % Sobel gradients masked (Tai & Yang 2008), the PCA "
-                               "estimate having failed; sigma_dn is read at the 15 % reflectance level"},
-              {"estimator", r.noise_method},
-              {"pooled_sigma_dn", opt(r.noise_pca.valid, r.noise_pca.sigma_dn)},
-              {"pixels_used", r.noise_pca.pixels_used},
-              {"curve", curve(r.noise_pca)},
-              {"spectral_corner_sigma_dn", r.noise_spectral.valid ? json(r.noise_spectral.sigma_dn) : json(nullptr)},
-              {"capped_by_spectrum", r.noise_capped_by_spectrum},
-              {"immerkaer",
-               {{"sigma_dn", opt(r.noise_immerkaer_sigma_dn > 0, r.noise_immerkaer_sigma_dn)},
-                {"pooled_sigma_dn", opt(r.noise.valid, r.noise.sigma_dn)},
-                {"sigma_at_median_signal_dn", opt(r.noise.valid, r.noise.sigma_at_median_signal_dn)},
-                {"pixels_used", r.noise.pixels_used},
-                {"curve", curve(r.noise)}}}}},
-            {"snr", r.snr > 0 ? json(r.snr) : json(nullptr)},
-            {"snr_source", r.snr_source},
-            {"radiometry", r.radiometry ? json{{"signal_difference_dn", r.radiometry->signal_difference_dn},
-                                               {"level_07_dn", r.radiometry->level_07_dn},
-                                               {"level_15_dn", r.radiometry->level_15_dn},
-                                               {"assumption", r.radiometry->assumption}}
-                                        : json(nullptr)},
-            {"niirs", niirs},
-            {"interpretability", interp},
-            {"edges", edges},
-            {"bands", detail::bands_json(r)},
-            {"saturation_dn", r.saturation_dn},
-            {"warnings", r.warnings},
-            {"runstats", runstats}};
+    return {
+        {"file", r.file.string()},
+        {"status", "ok"},
+        {"width_px", r.width},
+        {"height_px", r.height},
+        {"band_used", r.band_used},
+        {"gsd", gsd},
+        {"geometry", {{"elevation_deg", r.elevation_deg}, {"elevation_source", r.elevation_source}}},
+        {"rer",
+         {{"x", opt(hx, ag.x.rer.median)},
+          {"y", opt(hy, ag.y.rer.median)},
+          {"x_standard_error", opt(hx, ag.x.rer.standard_error)},
+          {"y_standard_error", opt(hy, ag.y.rer.standard_error)},
+          {"geometric_mean", opt(ag.usable, ag.rer_gm)},
+          {"weighted", opt(ag.usable, ag.rer_weighted)},
+          {"single_axis", ag.single_axis},
+          {"rated_geometric_mean", opt(r.rated_rer_gm > 0, r.rated_rer_gm)},
+          {"rated_weighted", opt(r.rated_rer_weighted > 0, r.rated_rer_weighted)},
+          {"robustness", rob}}},
+        {"mtf50_cyc_per_px",
+         {{"x", opt(hx, ag.x.mtf50_cyc_per_px.median)}, {"y", opt(hy, ag.y.mtf50_cyc_per_px.median)}}},
+        {"mtf50_cyc_per_m", {{"x", opt(hx, ag.x.mtf50_cyc_per_m)}, {"y", opt(hy, ag.y.mtf50_cyc_per_m)}}},
+        {"mtf_nyquist", {{"x", opt(hx, ag.x.mtf_nyquist.median)}, {"y", opt(hy, ag.y.mtf_nyquist.median)}}},
+        {"fwhm_px", {{"x", opt(hx, ag.x.fwhm_px.median)}, {"y", opt(hy, ag.y.fwhm_px.median)}}},
+        {"overshoot_h",
+         {{"x", opt(hx, ag.x.overshoot_h.median)},
+          {"y", opt(hy, ag.y.overshoot_h.median)},
+          {"geometric_mean", opt(ag.usable, ag.overshoot_h_gm)}}},
+        {"noise",
+         {{"sigma_dn", opt(r.noise_sigma_dn > 0, r.noise_sigma_dn)},
+          {"method", r.noise_method == "pca"
+                         ? "weak-texture patches and PCA (Liu, Tanaka & Okutomi 2013); sigma_dn is read from its "
+                           "noise-versus-signal curve at the 15 % reflectance level, scaled down to the power in the "
+                           "spectrum's Nyquist corner (Welch 1967) where that is lower (capped_by_spectrum)"
+                         : "Immerkaer (1996) with the top 10 % Sobel gradients masked (Tai & Yang 2008), the PCA "
+                           "estimate having failed; sigma_dn is read at the 15 % reflectance level"},
+          {"estimator", r.noise_method},
+          {"pooled_sigma_dn", opt(r.noise_pca.valid, r.noise_pca.sigma_dn)},
+          {"pixels_used", r.noise_pca.pixels_used},
+          {"curve", curve(r.noise_pca)},
+          {"spectral_corner_sigma_dn", r.noise_spectral.valid ? json(r.noise_spectral.sigma_dn) : json(nullptr)},
+          {"capped_by_spectrum", r.noise_capped_by_spectrum},
+          {"immerkaer",
+           {{"sigma_dn", opt(r.noise_immerkaer_sigma_dn > 0, r.noise_immerkaer_sigma_dn)},
+            {"pooled_sigma_dn", opt(r.noise.valid, r.noise.sigma_dn)},
+            {"sigma_at_median_signal_dn", opt(r.noise.valid, r.noise.sigma_at_median_signal_dn)},
+            {"pixels_used", r.noise.pixels_used},
+            {"curve", curve(r.noise)}}}}},
+        {"snr", r.snr > 0 ? json(r.snr) : json(nullptr)},
+        {"snr_source", r.snr_source},
+        {"radiometry", r.radiometry ? json{{"signal_difference_dn", r.radiometry->signal_difference_dn},
+                                           {"level_07_dn", r.radiometry->level_07_dn},
+                                           {"level_15_dn", r.radiometry->level_15_dn},
+                                           {"assumption", r.radiometry->assumption}}
+                                    : json(nullptr)},
+        {"niirs", niirs},
+        {"interpretability", interp},
+        {"edges", edges},
+        {"bands", detail::bands_json(r)},
+        {"saturation_dn", r.saturation_dn},
+        {"warnings", r.warnings},
+        {"runstats", runstats}};
 }
 
 std::string to_text(const AssessResult& r, bool runstats) {

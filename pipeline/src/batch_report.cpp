@@ -45,8 +45,9 @@ std::string num(const json& v, int prec) {
     return v.is_number() ? fmt::format("{:.{}f}", v.get<double>(), prec) : std::string();
 }
 
-constexpr const char* kColumns[] = {"gsd_m",  "effective_gsd_m",      "rer_x",       "rer_y",        "rer_gm",
-                                    "mtf50_cyc_per_px", "noise_sigma_dn", "snr", "niirs", "niirs_standard_error"};
+constexpr const char* kColumns[] = {"gsd_m",  "effective_gsd_m",     "rer_x",          "rer_y",
+                                    "rer_gm", "mtf50_cyc_per_px",    "noise_sigma_dn", "snr",
+                                    "niirs",  "niirs_standard_error"};
 
 // Histogram as a filled step outline (a Band from 0 to the count).
 html::Chart histogram(const std::vector<double>& values, bool log_x, const std::string& id, const std::string& title,
@@ -147,8 +148,9 @@ std::string batch_report_html(const std::vector<json>& records, const std::strin
         push(snr, "snr");
         push(niirs, "niirs");
     }
-    std::string h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
-                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n";
+    std::string h =
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n";
     h += "<title>satiq batch: " + escape(title) + "</title>\n";
     h += R"(<style>
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 0 auto;
@@ -173,13 +175,14 @@ th { background: #f3f3f3; } td.path, th.path { text-align: left; white-space: no
     h += html::render_svg(histogram(snr, true, "hist-snr", "SNR", "SNR (log scale)")) + "\n";
     h += html::render_svg(histogram(niirs, false, "hist-niirs", "NIIRS (GIQE 5)", "NIIRS")) + "\n</div>\n";
     constexpr std::size_t kMaxRows = 5000;
-    h += fmt::format("<h2>Images by NIIRS</h2>\n{}<div class=\"scroll\"><table id=\"images\"><thead><tr>"
-                     "<th class=\"path\">image</th><th>NIIRS</th><th>basis</th><th>GSD m</th><th>RER</th>"
-                     "<th>SNR</th><th>edges x/y</th></tr></thead><tbody>\n",
-                     records.size() - failures > kMaxRows
-                         ? fmt::format("<p class=\"muted\">The first {} of {}; every image is in summary.csv.</p>\n",
-                                       kMaxRows, records.size() - failures)
-                         : std::string());
+    h += fmt::format(
+        "<h2>Images by NIIRS</h2>\n{}<div class=\"scroll\"><table id=\"images\"><thead><tr>"
+        "<th class=\"path\">image</th><th>NIIRS</th><th>basis</th><th>GSD m</th><th>RER</th>"
+        "<th>SNR</th><th>edges x/y</th></tr></thead><tbody>\n",
+        records.size() - failures > kMaxRows
+            ? fmt::format("<p class=\"muted\">The first {} of {}; every image is in summary.csv.</p>\n", kMaxRows,
+                          records.size() - failures)
+            : std::string());
     std::size_t shown = 0;
     for (const json* r : rows) {
         const json& s = (*r)["summary"];

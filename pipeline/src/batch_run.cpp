@@ -22,10 +22,10 @@
 #include <cpl_vsi.h>
 #include <fmt/format.h>
 
-#include "clock.hpp"
 #include <tbb/global_control.h>
-#include <tbb/task_arena.h>
 #include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
+#include "clock.hpp"
 
 #include "satiq/kernels/error.hpp"
 #include "satiq/pipeline/batch_mpi.hpp"
@@ -57,7 +57,7 @@ std::string host_name() {
 // system gives them; GDAL's VSIStatL for virtual paths gives seconds).
 json input_identity(const std::string& path) {
     if (!is_vsi_path(path)) {
-        struct stat st{};
+        struct stat st {};
         if (::stat(path.c_str(), &st) != 0) return {{"size_bytes", nullptr}, {"mtime_ns", nullptr}};
         const std::int64_t ns =
             static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000LL + static_cast<std::int64_t>(st.st_mtim.tv_nsec);
@@ -72,12 +72,9 @@ json input_identity(const std::string& path) {
 
 json source_json(const BatchInput& in) {
     auto opt = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
-    return {{"kind", in.source},
-            {"item_id", in.item_id.empty() ? json(nullptr) : json(in.item_id)},
-            {"gsd_m", opt(in.gsd_m)},
-            {"elevation_deg", opt(in.elevation_deg)},
-            {"snr", opt(in.snr)},
-            {"sun_elevation_deg", opt(in.sun_elevation_deg)}};
+    return {{"kind", in.source},      {"item_id", in.item_id.empty() ? json(nullptr) : json(in.item_id)},
+            {"gsd_m", opt(in.gsd_m)}, {"elevation_deg", opt(in.elevation_deg)},
+            {"snr", opt(in.snr)},     {"sun_elevation_deg", opt(in.sun_elevation_deg)}};
 }
 
 // The key figures of an assessment (summary.csv, the report and `satiq report` read these).
@@ -105,7 +102,8 @@ json summary_of(const AssessResult& r) {
            {"snr", opt(r.snr > 0, r.snr)},
            {"snr_source", r.snr_source},
            {"niirs", opt(r.giqe5.has_value(), r.giqe5 ? r.giqe5->value : 0.0)},
-           {"niirs_standard_error", opt(r.giqe5 && r.giqe5->standard_error, r.giqe5 ? r.giqe5->standard_error.value_or(0) : 0)},
+           {"niirs_standard_error",
+            opt(r.giqe5 && r.giqe5->standard_error, r.giqe5 ? r.giqe5->standard_error.value_or(0) : 0)},
            {"niirs_basis", r.giqe5 ? json(r.gsd_alone ? "estimated from GSD alone" : "measured edges") : json(nullptr)},
            {"niirs_low", opt(r.gsd_alone.has_value(), r.gsd_alone ? r.gsd_alone->niirs_low : 0)},
            {"niirs_high", opt(r.gsd_alone.has_value(), r.gsd_alone ? r.gsd_alone->niirs_high : 0)},
@@ -163,7 +161,8 @@ public:
             std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
             const std::size_t keep = all.rfind('\n') == std::string::npos ? 0 : all.rfind('\n') + 1;
             if (keep != all.size() && ::truncate(path.c_str(), static_cast<off_t>(keep)) != 0)
-                throw Error(fmt::format("{}: cannot cut its truncated last line: {}", path.string(), std::strerror(errno)));
+                throw Error(
+                    fmt::format("{}: cannot cut its truncated last line: {}", path.string(), std::strerror(errno)));
         }
         fd_ = ::open(path.c_str(), flags, 0666);
         if (fd_ < 0) throw Error(fmt::format("{}: cannot open for writing: {}", path.string(), std::strerror(errno)));
@@ -200,7 +199,7 @@ std::string record_key(const json& r) {
 }
 
 json error_record(const std::string& path, const std::string& error, const json& identity, const std::string& key) {
-    return {{"path", path}, {"status", "error"}, {"error", error}, {"input", identity},
+    return {{"path", path},       {"status", "error"}, {"error", error},    {"input", identity},
             {"options_key", key}, {"source", nullptr}, {"summary", nullptr}};
 }
 
@@ -282,9 +281,7 @@ json batch_record(const BatchInput& in, const BatchRunOptions& o) {
         rec["summary"] = nullptr;
     }
     if (!vsimem.empty()) VSIUnlink(vsimem.c_str());
-    rec["run"] = {{"seconds", detail::seconds_since(t0)},
-                  {"finished_utc", utc_now()},
-                  {"host", host_name()}};
+    rec["run"] = {{"seconds", detail::seconds_since(t0)}, {"finished_utc", utc_now()}, {"host", host_name()}};
     return rec;
 }
 
@@ -296,8 +293,8 @@ std::vector<json> read_records(const fs::path& jsonl) {
     std::size_t at = 0;
     for (std::size_t nl; (nl = all.find('\n', at)) != std::string::npos; at = nl + 1) {
         if (nl == at) continue;
-        json j = json::parse(all.begin() + static_cast<std::ptrdiff_t>(at), all.begin() + static_cast<std::ptrdiff_t>(nl),
-                             nullptr, false);
+        json j = json::parse(all.begin() + static_cast<std::ptrdiff_t>(at),
+                             all.begin() + static_cast<std::ptrdiff_t>(nl), nullptr, false);
         if (!j.is_discarded() && j.is_object() && j.contains("path")) out.push_back(std::move(j));
     }
     return out;  // a last line without its newline was cut by a kill: not a record
@@ -422,27 +419,22 @@ BatchSummary run_batch(const GatheredInputs& gathered, const BatchRunOptions& o,
         // image's kernels share the one TBB arena, so threads never exceed the cores.
         tbb::parallel_pipeline(
             static_cast<std::size_t>(jobs),
-            tbb::make_filter<void, Work>(tbb::filter_mode::serial_in_order,
-                                         [&](tbb::flow_control& fc) -> Work {
-                                             if (next >= items.size()) {
-                                                 fc.stop();
-                                                 return {};
-                                             }
-                                             const std::size_t i = next++;
-                                             const std::uint64_t b =
-                                                 items[i].input ? batch_item_bytes(*items[i].input, o) : 0;
-                                             budget.acquire(b);
-                                             return {i, b};
-                                         }) &
-                tbb::make_filter<Work, Done>(tbb::filter_mode::parallel,
-                                             [&](Work w) -> Done {
-                                                 const json r = make_record(items[w.index]);
-                                                 return {line_of(r), r.value("status", "") == "ok", w.bytes};
-                                             }) &
-                tbb::make_filter<Done, void>(tbb::filter_mode::serial_out_of_order, [&](Done d) {
-                    budget.release(d.bytes);
-                    on_record(d.line, d.ok);
-                }));
+            tbb::make_filter<void, Work>(tbb::filter_mode::serial_in_order, [&](tbb::flow_control& fc) -> Work {
+                if (next >= items.size()) {
+                    fc.stop();
+                    return {};
+                }
+                const std::size_t i = next++;
+                const std::uint64_t b = items[i].input ? batch_item_bytes(*items[i].input, o) : 0;
+                budget.acquire(b);
+                return {i, b};
+            }) & tbb::make_filter<Work, Done>(tbb::filter_mode::parallel, [&](Work w) -> Done {
+                const json r = make_record(items[w.index]);
+                return {line_of(r), r.value("status", "") == "ok", w.bytes};
+            }) & tbb::make_filter<Done, void>(tbb::filter_mode::serial_out_of_order, [&](Done d) {
+                budget.release(d.bytes);
+                on_record(d.line, d.ok);
+            }));
     }
     sum.processed = processed.load();
     sum.failed = failed.load();

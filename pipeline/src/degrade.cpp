@@ -124,7 +124,8 @@ double gauss_mtf(double f, double sigma) {
 }
 
 // Sigma (px) of the Gaussian-x-pixel-box model whose RER = ESF(+0.5) - ESF(-0.5) equals `rer`
-// (domain.md §7); RER falls monotonically with sigma, so bisection. RER >= 1 (no blur) gives 0.
+// (R. D. Fiete, Modeling the Imaging Chain of Digital Cameras, SPIE Press, 2010); RER falls monotonically with sigma,
+// so bisection. RER >= 1 (no blur) gives 0.
 double sigma_from_rer(double rer) {
     auto rer_of = [](double s) {
         return sensor::gaussian_box_edge_response(s, 0.5) - sensor::gaussian_box_edge_response(s, -0.5);
@@ -171,8 +172,9 @@ Psf build_psf(const Target& t, const DegradePlan& plan, double sigma_in, Degrade
     Psf psf;
     const double rx = plan.ratio_x, ry = plan.ratio_y;
     if (auto sigma_t = t.model->gaussian_sigma_px()) {
-        // Gaussian case (domain.md §7): variances add, so the applied blur is what is left after
-        // the input's own Gaussian and its pixel box (variance 1/12 px^2) are taken out.
+        // Gaussian case (R. D. Fiete, Modeling the Imaging Chain of Digital Cameras, SPIE Press, 2010): variances add,
+        // so the applied blur is what is left after the input's own Gaussian and its pixel box (variance 1/12 px^2) are
+        // taken out.
         auto applied = [&](double r, const char* axis) {
             const double v = (*sigma_t * r) * (*sigma_t * r) - sigma_in * sigma_in - 1.0 / 12.0;
             if (v < 0 && (*sigma_t * r) * (*sigma_t * r) < sigma_in * sigma_in)
@@ -317,7 +319,8 @@ DataType output_type_for(DataType in, std::optional<int> bits) {
 }
 
 // Electrons per DN such that SNR = dL k / sqrt(L15 k + read^2) (shot noise on the 15 % level
-// plus read noise, domain.md §2 and §7): the positive root of dL^2 k^2 - S^2 L15 k - S^2 r^2 = 0.
+// plus read noise, Leachtenauer et al., Appl. Opt. 36(32), 1997; R. D. Fiete, Modeling the Imaging Chain of Digital
+// Cameras, SPIE Press, 2010): the positive root of dL^2 k^2 - S^2 L15 k - S^2 r^2 = 0.
 double electrons_per_dn_for_snr(double snr, double level15_dn, double delta_dn, double read_e) {
     const double a = delta_dn * delta_dn, b = snr * snr * std::max(level15_dn, 1e-9), c = snr * snr * read_e * read_e;
     return (b + std::sqrt(b * b + 4 * a * c)) / (2 * a);

@@ -21,17 +21,24 @@ void require_elevation(const char* op, double elevation_deg) {
         throw Error(fmt::format("{}: elevation_deg must be in (0, 90] degrees (got {})", op, elevation_deg));
 }
 
-double sin_deg(double deg) { return std::sin(deg * std::numbers::pi / 180.0); }
+double sin_deg(double deg) {
+    return std::sin(deg * std::numbers::pi / 180.0);
+}
 
-double to_inches(double metres) { return metres / metres_per_inch; }
+double to_inches(double metres) {
+    return metres / metres_per_inch;
+}
 
 }  // namespace
 
 const char* to_string(GiqeVersion v) {
     switch (v) {
-        case GiqeVersion::giqe3: return "giqe3";
-        case GiqeVersion::giqe4: return "giqe4";
-        case GiqeVersion::giqe5: return "giqe5";
+        case GiqeVersion::giqe3:
+            return "giqe3";
+        case GiqeVersion::giqe4:
+            return "giqe4";
+        case GiqeVersion::giqe5:
+            return "giqe5";
     }
     return "unknown";
 }
@@ -78,7 +85,8 @@ NiirsPrediction giqe3(const Giqe3Inputs& in) {
     p.value = 11.81 + 3.32 * std::log10(in.rer / to_inches(in.gsd_normal_m)) - 1.48 * in.overshoot_h -
               in.noise_gain_g / in.snr;
     if (in.snr < 5.0)
-        p.warnings.push_back(fmt::format("giqe3: SNR {:.2f} is below 5; GIQE predictions are unreliable there", in.snr));
+        p.warnings.push_back(
+            fmt::format("giqe3: SNR {:.2f} is below 5; GIQE predictions are unreliable there", in.snr));
     return p;
 }
 
@@ -90,14 +98,14 @@ NiirsPrediction giqe4(const Giqe4Inputs& in) {
     require_positive(op, "noise_gain_g", in.noise_gain_g);
     require_positive(op, "snr", in.snr);
     // Leachtenauer et al. 1997; NGA 2015 Table 1. The constant is 10.251 and the noise coefficient
-    // 0.344 (pyBSM's 0.334 is a typo, domain.md §3).
+    // 0.344 (pyBSM's 0.334 is a typo, NGA, General Image Quality Equation v5.0, 2015).
     const bool sharp = in.rer >= 0.9;
     const double a = sharp ? 3.32 : 3.16;
     const double b = sharp ? 1.559 : 2.817;
     NiirsPrediction p;
     p.version = GiqeVersion::giqe4;
-    p.value = 10.251 - a * std::log10(to_inches(in.gsd_ground_m)) + b * std::log10(in.rer) -
-              0.656 * in.overshoot_h - 0.344 * in.noise_gain_g / in.snr;
+    p.value = 10.251 - a * std::log10(to_inches(in.gsd_ground_m)) + b * std::log10(in.rer) - 0.656 * in.overshoot_h -
+              0.344 * in.noise_gain_g / in.snr;
     p.standard_error = 0.3;
     if (in.elevation_deg) {
         require_elevation(op, *in.elevation_deg);
@@ -106,7 +114,8 @@ NiirsPrediction giqe4(const Giqe4Inputs& in) {
                 "giqe4: elevation {:.1f} deg is below the 25..90 deg range GIQE 4 was fitted on", *in.elevation_deg));
     }
     if (in.snr < 5.0)
-        p.warnings.push_back(fmt::format("giqe4: SNR {:.2f} is below 5; GIQE predictions are unreliable there", in.snr));
+        p.warnings.push_back(
+            fmt::format("giqe4: SNR {:.2f} is below 5; GIQE predictions are unreliable there", in.snr));
     return p;
 }
 
@@ -135,37 +144,42 @@ NiirsPrediction giqe5(const Giqe5Inputs& in) {
     const double lr = std::log10(in.rer_weighted);
     NiirsPrediction p;
     p.version = GiqeVersion::giqe5;
-    p.value = 9.57 - 3.32 * std::log10(to_inches(in.gsd_weighted_m)) +
-              3.32 * (1.0 - std::exp(-1.9 / in.snr)) * lr - 2.0 * lr * lr * lr * lr - 1.8 / in.snr;
+    p.value = 9.57 - 3.32 * std::log10(to_inches(in.gsd_weighted_m)) + 3.32 * (1.0 - std::exp(-1.9 / in.snr)) * lr -
+              2.0 * lr * lr * lr * lr - 1.8 / in.snr;
     p.standard_error = giqe5_standard_error(in.snr);
 
     if (in.q) {
         require_positive(op, "q", *in.q);
         if (*in.q < 1.0 || *in.q > 2.0)
-            p.warnings.push_back(fmt::format(
-                "giqe5: Q = {:.3f} is outside the 1..2 range GIQE 5 assumes (NGA 2015 §2.2); the prediction is an extrapolation",
-                *in.q));
+            p.warnings.push_back(
+                fmt::format("giqe5: Q = {:.3f} is outside the 1..2 range GIQE 5 assumes (NGA 2015 §2.2); the "
+                            "prediction is an extrapolation",
+                            *in.q));
     }
     if (in.gsd_weighted_m < giqe5_validated_gsd_min_m || in.gsd_weighted_m > giqe5_validated_gsd_max_m)
-        p.warnings.push_back(fmt::format(
-            "giqe5: weighted GSD {:.3g} m is outside the validated range of about {:.2f}..{:.1f} m; the prediction is an extrapolation",
-            in.gsd_weighted_m, giqe5_validated_gsd_min_m, giqe5_validated_gsd_max_m));
+        p.warnings.push_back(
+            fmt::format("giqe5: weighted GSD {:.3g} m is outside the validated range of about {:.2f}..{:.1f} m; the "
+                        "prediction is an extrapolation",
+                        in.gsd_weighted_m, giqe5_validated_gsd_min_m, giqe5_validated_gsd_max_m));
     if (in.snr < 5.0)
         p.warnings.push_back(fmt::format(
-            "giqe5: SNR {:.2f} is below 5: standard error about 0.6 NIIRS, use with caution (NGA 2015 Table 4)", in.snr));
+            "giqe5: SNR {:.2f} is below 5: standard error about 0.6 NIIRS, use with caution (NGA 2015 Table 4)",
+            in.snr));
     if (in.elevation_deg) {
         require_elevation(op, *in.elevation_deg);
         if (*in.elevation_deg < 8.9)
-            p.warnings.push_back(fmt::format(
-                "giqe5: elevation {:.1f} deg is below the lowest elevation in the GIQE 5 data (8.9 deg)", *in.elevation_deg));
+            p.warnings.push_back(
+                fmt::format("giqe5: elevation {:.1f} deg is below the lowest elevation in the GIQE 5 data (8.9 deg)",
+                            *in.elevation_deg));
     }
     if (in.measured_overshoot_h) {
         require_positive(op, "measured_overshoot_h", *in.measured_overshoot_h);
         if (*in.measured_overshoot_h > sharpened_overshoot_threshold)
-            p.warnings.push_back(fmt::format(
-                "giqe5: measured edge overshoot H = {:.3f} > {:.2f} shows the image was already sharpened; GIQE 5 expects "
-                "un-sharpened RER and SNR, so this prediction is biased",
-                *in.measured_overshoot_h, sharpened_overshoot_threshold));
+            p.warnings.push_back(
+                fmt::format("giqe5: measured edge overshoot H = {:.3f} > {:.2f} shows the image was already sharpened; "
+                            "GIQE 5 expects "
+                            "un-sharpened RER and SNR, so this prediction is biased",
+                            *in.measured_overshoot_h, sharpened_overshoot_threshold));
     }
     return p;
 }

@@ -114,14 +114,16 @@ Gsd gsd_from_transformer(const RasterInfo& info, const GsdOptions& opt) {
     GDALDriverH mem = GDALGetDriverByName("MEM");
     if (!mem) throw Error("GDAL has no MEM driver");
     // A pixel-less in-memory copy of the georeferencing drives GDAL's transformer.
-    GDALDatasetH ds = GDALCreate(mem, "", static_cast<int>(info.width), static_cast<int>(info.height), 0, GDT_Byte, nullptr);
+    GDALDatasetH ds =
+        GDALCreate(mem, "", static_cast<int>(info.width), static_cast<int>(info.height), 0, GDT_Byte, nullptr);
     std::unique_ptr<void, void (*)(void*)> ds_guard(ds, [](void* d) { GDALClose(d); });
     CPLStringList topts;
     topts.SetNameValue("DST_SRS", "EPSG:4326");
     double height = 0;
     if (rpc) {
         CPLStringList md;
-        for (const auto& [k, v] : info.geo.rpc) md.SetNameValue(k.c_str(), v.c_str());
+        for (const auto& [k, v] : info.geo.rpc)
+            md.SetNameValue(k.c_str(), v.c_str());
         GDALSetMetadata(ds, md.List(), "RPC");
         topts.SetNameValue("METHOD", "RPC");
         if (opt.height_m) {
@@ -162,7 +164,9 @@ Gsd gsd_from_transformer(const RasterInfo& info, const GsdOptions& opt) {
         double x = px, y = py, z = height;
         int ok = 0;
         GDALGenImgProjTransform(tr.get(), FALSE, 1, &x, &y, &z, &ok);
-        if (!ok) throw Error(fmt::format("{}: the {} transformer failed at pixel {},{}", info.path.string(), rpc ? "RPC" : "GCP", px, py));
+        if (!ok)
+            throw Error(fmt::format("{}: the {} transformer failed at pixel {},{}", info.path.string(),
+                                    rpc ? "RPC" : "GCP", px, py));
         return std::array<double, 2>{x, y};
     };
     // WGS84 ellipsoid (GRS80 differs by < 0.1 mm here).
@@ -207,9 +211,10 @@ Gsd compute_gsd(const RasterInfo& info, const GsdOptions& opt) {
     constexpr double kMaxGsdM = 1e5;
     if (!(std::isfinite(g.x_m) && std::isfinite(g.y_m) && g.x_m > 0 && g.y_m > 0 && g.x_m <= kMaxGsdM &&
           g.y_m <= kMaxGsdM))
-        throw Error(fmt::format("{}: GSD {} x {} m ({}) is not a usable pixel size (must be finite, positive and at "
-                                "most {:g} m); give --gsd-m",
-                                info.path.string(), g.x_m, g.y_m, g.method, kMaxGsdM));
+        throw Error(
+            fmt::format("{}: GSD {} x {} m ({}) is not a usable pixel size (must be finite, positive and at "
+                        "most {:g} m); give --gsd-m",
+                        info.path.string(), g.x_m, g.y_m, g.method, kMaxGsdM));
     return g;
 }
 
@@ -231,7 +236,8 @@ Gsd compute_gsd_unchecked(const RasterInfo& info, const GsdOptions& opt) {
                 g.center_lon_deg = geo.center_lon_deg;
                 g.crs_name = geo.crs_name;
                 g.linear_unit = geo.linear_unit;
-                g.notes.push_back(fmt::format("the georeferencing gives {:.4f} x {:.4f} m ({})", geo.x_m, geo.y_m, geo.method));
+                g.notes.push_back(
+                    fmt::format("the georeferencing gives {:.4f} x {:.4f} m ({})", geo.x_m, geo.y_m, geo.method));
             } catch (const Error&) {
             }
         }
@@ -242,9 +248,10 @@ Gsd compute_gsd_unchecked(const RasterInfo& info, const GsdOptions& opt) {
     if (info.geo.geotransform) {
         SrsInfo s = load_srs(info.geo.crs_wkt);
         if (!s.ok)
-            throw Error(fmt::format("{}: has a geotransform but no coordinate reference system, so its units are "
-                                    "unknown; give --gsd-m",
-                                    info.path.string()));
+            throw Error(
+                fmt::format("{}: has a geotransform but no coordinate reference system, so its units are "
+                            "unknown; give --gsd-m",
+                            info.path.string()));
         const auto& gt = *info.geo.geotransform;
         Gsd g;
         g.crs_name = s.srs.GetName() ? s.srs.GetName() : "";
@@ -255,7 +262,9 @@ Gsd compute_gsd_unchecked(const RasterInfo& info, const GsdOptions& opt) {
             g.method = "projected_geotransform";
             g.x_m = std::hypot(gt[1], gt[4]) * to_m;
             g.y_m = std::hypot(gt[2], gt[5]) * to_m;
-            if (gt[2] != 0 || gt[4] != 0) g.notes.push_back("rotated or sheared geotransform: GSD from the lengths of the column and row vectors");
+            if (gt[2] != 0 || gt[4] != 0)
+                g.notes.push_back(
+                    "rotated or sheared geotransform: GSD from the lengths of the column and row vectors");
             if (to_m != 1.0) g.notes.push_back(fmt::format("CRS unit '{}' = {} m", g.linear_unit, to_m));
             projected_center(g, info, s.srs);
             finish(g);
@@ -279,8 +288,9 @@ Gsd compute_gsd_unchecked(const RasterInfo& info, const GsdOptions& opt) {
             finish(g);
             return g;
         }
-        throw Error(fmt::format("{}: coordinate reference system '{}' is neither projected nor geographic; give --gsd-m",
-                                info.path.string(), g.crs_name));
+        throw Error(
+            fmt::format("{}: coordinate reference system '{}' is neither projected nor geographic; give --gsd-m",
+                        info.path.string(), g.crs_name));
     }
     if (!info.geo.gcps.empty() || !info.geo.rpc.empty()) return gsd_from_transformer(info, opt);
     throw Error(fmt::format("{}: no georeferencing (no geotransform, GCPs or RPCs); give --gsd-m V or --gsd-m X,Y",

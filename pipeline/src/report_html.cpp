@@ -134,8 +134,7 @@ std::string charts(const SweepResult& r) {
                   {"measured SNR", x, msnr, "#d55e00", true, true, false}};
 
     return "<div class=\"wide\">" + html::render_svg(niirs) + "</div>\n<div class=\"charts\">\n" +
-           html::render_svg(rer) + "\n" +
-           html::render_svg(mtf) + "\n" + html::render_svg(snr) + "\n</div>\n";
+           html::render_svg(rer) + "\n" + html::render_svg(mtf) + "\n" + html::render_svg(snr) + "\n</div>\n";
 }
 
 // The steps table's note (the full one is in results.json and the CSV).
@@ -172,8 +171,7 @@ std::string steps_table(const SweepResult& r) {
             fixed(s.prediction.rer_geometric_mean, 3), a ? fixed(a->snr, 1) : "n/a",
             m ? fixed(*m, 2) + (a && a->gsd_alone ? " (GSD alone)" : "") : "n/a", fixed(s.prediction.giqe5.value, 2),
             fixed(s.prediction.giqe5.standard_error.value_or(0.0), 2), fixed(use, 2),
-            s.measurement_reliable ? "measured" : "predicted",
-            escape(short_note(s)));
+            s.measurement_reliable ? "measured" : "predicted", escape(short_note(s)));
     }
     return h + "</tbody></table></div>\n";
 }

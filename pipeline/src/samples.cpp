@@ -201,7 +201,8 @@ SampleResult write_edge_sample(const EdgeSample& sample, const SampleOutput& out
         "a = 0, apart from it most for sharp edges (sigma 0 at 3 degrees: RER 0.988 vs 1); a slanted-edge "
         "measurement should match these values";
     edge["square_pixel"] = sq;
-    edge["overshoot_note"] = "the ESF rises monotonically, so H = ESF(+1.25 px) (domain.md section 2)";
+    edge["overshoot_note"] =
+        "the ESF rises monotonically, so H = ESF(+1.25 px) (Leachtenauer et al., Appl. Opt. 36(32), 1997)";
 
     json truth = header("edge");
     truth["raster"] = raster_json(out, sample.width_px, sample.height_px);

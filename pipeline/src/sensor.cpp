@@ -59,7 +59,8 @@ Sampled sample(const TransferFunction1d& t, double f_max) {
     return s;
 }
 
-// ER(x) = 0.5 + (1/pi) int T(f)/f sin(2 pi f x) df (domain.md §7); f->0 limit of the kernel 2 pi x.
+// ER(x) = 0.5 + (1/pi) int T(f)/f sin(2 pi f x) df (R. D. Fiete, Modeling the Imaging Chain of Digital Cameras, SPIE
+// Press, 2010); f->0 limit of the kernel 2 pi x.
 double edge_from_samples(const Sampled& s, double x) {
     const std::size_t n = s.t.size() - 1;
     double sum = 0.0;  // fixed order: deterministic
@@ -102,7 +103,8 @@ double fwhm_of(const Lsf& lsf) {
     return 2.0 * 0.5 * (lo + hi);
 }
 
-// Overshoot H per domain.md §2: max ER over +1..+3 px in 0.25 steps; ER(+1.25) if monotonic rising.
+// Overshoot H per Leachtenauer et al., Appl. Opt. 36(32), 1997: max ER over +1..+3 px in 0.25 steps; ER(+1.25) if
+// monotonic rising.
 template <class Er>
 double overshoot_of(const Er& er) {
     std::vector<double> v;
@@ -184,7 +186,8 @@ double annular_aperture_otf(double nu, double eps) {
 }
 
 double gaussian_transfer(double f_cyc_per_px, double sigma_px) {
-    // Fourier transform of a unit-area Gaussian of sigma px (domain.md §7, jitter).
+    // Fourier transform of a unit-area Gaussian of sigma px (R. D. Fiete, Modeling the Imaging Chain of Digital
+    // Cameras, SPIE Press, 2010, jitter).
     return std::exp(-2.0 * pi * pi * sigma_px * sigma_px * f_cyc_per_px * f_cyc_per_px);
 }
 
@@ -444,7 +447,7 @@ void SensorModel::compute_figures() {
             s.gsd_m;
         f.gaussian_sigma_px = m_sigma_px;
         f.snr = s.snr;
-        // Analytic Gaussian-box edge (domain.md §7).
+        // Analytic Gaussian-box edge (R. D. Fiete, Modeling the Imaging Chain of Digital Cameras, SPIE Press, 2010).
         EdgeFigures e;
         const double sg = m_sigma_px;
         e.mtf_nyquist = std::abs(gaussian_transfer(0.5, sg) * sinc(0.5));
@@ -479,7 +482,7 @@ void SensorModel::compute_figures() {
     f.elevation_deg = g.elevation_deg;
     f.slant_range_m = g.slant_range_m;
     f.earth_central_angle_deg = g.earth_central_angle_deg;
-    // GSD definitions: domain.md §2, NGA 2015 §2.3.
+    // GSD definitions: Leachtenauer et al., Appl. Opt. 36(32), 1997, NGA 2015 §2.3.
     const double sin_e = std::sin(g.elevation_deg * deg);
     f.gsd_normal_m = d.detector_pitch_m / d.focal_length_m * g.slant_range_m;
     f.gsd_ground_across_m = f.gsd_normal_m;
@@ -501,7 +504,8 @@ void SensorModel::compute_figures() {
         //  E_fp   = pi L tau_opt (1 - eps^2) / (4 F#^2)          (camera equation, obscured pupil),
         //  N_e    = E_fp dlambda A_det t QE lambda / (h c)       (electrons per pixel),
         //  noise  = sqrt(N_e(15 %) + read^2 + (FW / 2^bits)^2 / 12) (shot, read, quantisation),
-        //  SNR    = (N_e(15 %) - N_e(7 %)) / noise               (GIQE SNR, domain.md §2).
+        //  SNR    = (N_e(15 %) - N_e(7 %)) / noise               (GIQE SNR, Leachtenauer et al., Appl. Opt. 36(32),
+        //  1997).
         const Radiometry& r = *d.radiometry;
         constexpr double hc = 6.62607015e-34 * 2.99792458e8;
         auto electrons = [&](double reflectance) {

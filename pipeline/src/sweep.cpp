@@ -14,8 +14,8 @@
 
 #include <fmt/format.h>
 
-#include "clock.hpp"
 #include <openssl/evp.h>
+#include "clock.hpp"
 
 #include "satiq/kernels/error.hpp"
 #include "satiq/pipeline/interrupt.hpp"
@@ -278,7 +278,8 @@ std::string verdict_sentence(const std::vector<SweepStep>& steps) {
         s += "cannot reliably detect any catalogue target";
     else
         s += "can " +
-             join_list(std::vector<std::string>(can.begin(), can.begin() + std::min<std::size_t>(can.size(), 3)), " and ");
+             join_list(std::vector<std::string>(can.begin(), can.begin() + std::min<std::size_t>(can.size(), 3)),
+                       " and ");
     if (!lost.empty()) {
         const std::size_t n = std::min<std::size_t>(lost.size(), 4);
         s += fmt::format("{} but cannot {}, which a {} sensor (NIIRS {:.1f}) can", can.empty() ? "," : ",",

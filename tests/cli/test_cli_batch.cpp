@@ -76,10 +76,10 @@ TEST(CliBatch, FailuresAreRecordedAndTheGoodImagesAssessed) {
                   .exit_code,
               0);
     fs::remove(fs::path(plain.string() + ".aux.xml"));
-    const auto r = batch(test::shell_quote(good_images()) + " " + test::shell_quote(corrupt) + " " +
-                         test::shell_quote(dir / "notes.txt") + " " + test::shell_quote(plain) + " " +
-                         test::shell_quote(dir / "missing.tif") + " -o " + test::shell_quote(dir / "out") +
-                         " --format json");
+    const auto r =
+        batch(test::shell_quote(good_images()) + " " + test::shell_quote(corrupt) + " " +
+              test::shell_quote(dir / "notes.txt") + " " + test::shell_quote(plain) + " " +
+              test::shell_quote(dir / "missing.tif") + " -o " + test::shell_quote(dir / "out") + " --format json");
     EXPECT_EQ(r.exit_code, 1) << r.err;
     const json env = json::parse(r.out);
     EXPECT_EQ(env["failed_count"], 4);
@@ -160,11 +160,13 @@ TEST(CliBatch, ShardsMergedEqualOneRun) {
                              test::shell_quote(dir / "merged"));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(as_set(records(dir / "merged" / "results.jsonl")), as_set(records(dir / "all" / "results.jsonl")));
-    EXPECT_EQ(satiq::test::read_file(dir / "merged" / "summary.csv"), satiq::test::read_file(dir / "all" / "summary.csv"));
+    EXPECT_EQ(satiq::test::read_file(dir / "merged" / "summary.csv"),
+              satiq::test::read_file(dir / "all" / "summary.csv"));
     // Slurm's array variables pick the shard when --shard is absent.
-    r = test::run_command(fmt::format("SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_COUNT=3 SLURM_ARRAY_TASK_MIN=0 {} -q batch "
-                                      "{} -o {}",
-                                      test::satiq_binary(), in, test::shell_quote(dir / "slurm")));
+    r = test::run_command(
+        fmt::format("SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_COUNT=3 SLURM_ARRAY_TASK_MIN=0 {} -q batch "
+                    "{} -o {}",
+                    test::satiq_binary(), in, test::shell_quote(dir / "slurm")));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(as_set(records(dir / "slurm" / "results.jsonl")), as_set(records(dir / "shard3" / "results.jsonl")));
     fs::remove_all(dir);
@@ -213,7 +215,8 @@ TEST(CliBatch, KilledMidwayThenResumedRecordsEveryImageOnce) {
     waitpid(pid, &status, 0);
     const std::size_t before = records(out / "results.jsonl").size();
     EXPECT_LT(before, 24u);
-    const auto r = test::run_satiq("-q batch " + test::shell_quote(links) + " -o " + test::shell_quote(out) + " --resume");
+    const auto r =
+        test::run_satiq("-q batch " + test::shell_quote(links) + " -o " + test::shell_quote(out) + " --resume");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const std::string text = satiq::test::read_file(out / "results.jsonl");
     ASSERT_FALSE(text.empty());

@@ -166,10 +166,10 @@ TEST(CliExitCodes, DegradeTakesPredictsSensorOverridesAndRecordsThem) {
 
 // A write error on stdout is a failure (here stdout is closed: every write fails with EBADF).
 TEST(CliExitCodes, StdoutWriteErrorIsAFailure) {
-    const auto r = satiq::test::run_command("{ " + satiq::test::satiq_binary() + " info " +
-                                            satiq::test::shell_quote(std::filesystem::path(SATIQ_SOURCE_DIR) /
-                                                                     "samples" / "tribar.tif") +
-                                            " --format json >&- ; }");
+    const auto r = satiq::test::run_command(
+        "{ " + satiq::test::satiq_binary() + " info " +
+        satiq::test::shell_quote(std::filesystem::path(SATIQ_SOURCE_DIR) / "samples" / "tribar.tif") +
+        " --format json >&- ; }");
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("cannot write to standard output"), std::string::npos) << r.err;
 }

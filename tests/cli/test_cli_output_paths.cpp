@@ -102,9 +102,9 @@ TEST(OutputPaths, SameStemInputsKeepTheirOwnPlots) {
                                 test::shell_quote(dir / "b" / "x.tif"))
                   .exit_code,
               0);
-    const auto r = test::run_satiq("-q assess " + test::shell_quote(dir / "a" / "x.tif") + " " +
-                                   test::shell_quote(dir / "b" / "x.tif") + " --plots " +
-                                   test::shell_quote(dir / "plots"));
+    const auto r =
+        test::run_satiq("-q assess " + test::shell_quote(dir / "a" / "x.tif") + " " +
+                        test::shell_quote(dir / "b" / "x.tif") + " --plots " + test::shell_quote(dir / "plots"));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     for (const char* f : {"x_1_esf.svg", "x_1_mtf.svg", "x_2_esf.svg", "x_2_mtf.svg"})
         EXPECT_TRUE(fs::is_regular_file(dir / "plots" / f)) << f;

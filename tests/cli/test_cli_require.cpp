@@ -21,7 +21,7 @@ nlohmann::json run_json(const std::string& args) {
 // satiq predict of a custom nadir sensor: altitude, aperture, focal length, pitch 8 um.
 nlohmann::json predict(double altitude_m, double aperture_m, double focal_m, double snr, const std::string& target) {
     return run_json(fmt::format(
-               "predict --altitude-m {:.17g} --aperture-m {:.17g} --focal-length-m {:.17g} --pitch-um 8 --wavelength-um 0.6 "
+        "predict --altitude-m {:.17g} --aperture-m {:.17g} --focal-length-m {:.17g} --pitch-um 8 --wavelength-um 0.6 "
         "--snr {:g} --target {}",
         altitude_m, aperture_m, focal_m, snr, target))["results"][0];
 }

@@ -278,8 +278,9 @@ double sinusoid_amplitude(const Image& img, double f, bool along_x, std::int64_t
 }
 
 TEST(Separable, GaussianHasTheAnalyticMtf) {
-    // MTF of a Gaussian of sigma px: exp(-2 pi^2 sigma^2 f^2) (domain.md section 7; the sampled
-    // Gaussian's aliasing term exp(-2 pi^2 sigma^2 (1-f)^2) is below 1e-20 at sigma 2).
+    // MTF of a Gaussian of sigma px: exp(-2 pi^2 sigma^2 f^2) (R. D. Fiete, Modeling the Imaging Chain of Digital
+    // Cameras, SPIE Press, 2010; the sampled Gaussian's aliasing term exp(-2 pi^2 sigma^2 (1-f)^2) is below 1e-20 at
+    // sigma 2).
     const double sigma = 2.0;
     for (double f : {0.05, 0.1, 0.125, 0.2, 0.25}) {
         for (bool along_x : {true, false}) {

@@ -4,7 +4,8 @@
 // average over each square pixel of a Gaussian-blurred step (inner integral in closed form with
 // the antiderivative of Phi, outer by 16-node Gauss-Legendre quadrature), and compared with
 //  - the 1-D model: ESF(d) = int_{d-0.5}^{d+0.5} Phi(u/sigma) du,
-//    MTF(f) = exp(-2 pi^2 sigma^2 f^2) |sinc f|  (domain.md sections 2, 7);
+//    MTF(f) = exp(-2 pi^2 sigma^2 f^2) |sinc f|  (Leachtenauer et al., Appl. Opt. 36(32), 1997; R. D. Fiete, Modeling
+//    the Imaging Chain of Digital Cameras, SPIE Press, 2010);
 //  - the exact slanted-edge truth of what a projection onto the edge normal sees: the square
 //    aperture seen along a normal at slant a is box(cos a) * box(sin a), so
 //    ESF_a(d) = E_{u,v}[Phi((d + u cos a + v sin a)/sigma)],
@@ -28,10 +29,16 @@ namespace satiq::edge_test {
 
 constexpr double kPi = std::numbers::pi;
 
-double phi_cdf(double t) { return 0.5 * std::erfc(-t / std::numbers::sqrt2); }
-double phi_pdf(double t) { return std::exp(-0.5 * t * t) / std::sqrt(2.0 * kPi); }
+double phi_cdf(double t) {
+    return 0.5 * std::erfc(-t / std::numbers::sqrt2);
+}
+double phi_pdf(double t) {
+    return std::exp(-0.5 * t * t) / std::sqrt(2.0 * kPi);
+}
 // Antiderivative of Phi: G'(t) = Phi(t).
-double big_g(double t) { return t * phi_cdf(t) + phi_pdf(t); }
+double big_g(double t) {
+    return t * phi_cdf(t) + phi_pdf(t);
+}
 
 // 16-node Gauss-Legendre on [-1, 1].
 const std::array<double, 8> kGlX = {0.0950125098376374, 0.2816035507792589, 0.4580167776572274, 0.6178762444026438,
@@ -61,7 +68,9 @@ double pixel_fraction(double d, double p, double q, double sigma) {
 }
 
 // The 1-D truth.
-double esf_1d(double d, double sigma) { return sigma * (big_g((d + 0.5) / sigma) - big_g((d - 0.5) / sigma)); }
+double esf_1d(double d, double sigma) {
+    return sigma * (big_g((d + 0.5) / sigma) - big_g((d - 0.5) / sigma));
+}
 double mtf_1d(double f, double sigma) {
     const double s = std::abs(f) < 1e-12 ? 1.0 : std::sin(kPi * f) / (kPi * f);
     return std::exp(-2.0 * kPi * kPi * sigma * sigma * f * f) * std::abs(s);
@@ -110,9 +119,12 @@ Image render_edge(const EdgeSpec& s) {
         for (std::int64_t x = 0; x < s.width; ++x) {
             const double d = (static_cast<double>(x) + 0.5 - cx) * nx + (static_cast<double>(y) + 0.5 - cy) * ny;
             double f;
-            if (d > 0.75 + 9.0 * s.sigma_px) f = 1.0;
-            else if (d < -0.75 - 9.0 * s.sigma_px) f = 0.0;
-            else f = pixel_fraction(d, nx, ny, s.sigma_px);
+            if (d > 0.75 + 9.0 * s.sigma_px)
+                f = 1.0;
+            else if (d < -0.75 - 9.0 * s.sigma_px)
+                f = 0.0;
+            else
+                f = pixel_fraction(d, nx, ny, s.sigma_px);
             double v = s.dark + (s.bright - s.dark) * f;
             if (s.noise_sigma > 0) v += s.noise_sigma * gauss(rng);
             img.at(x, y) = static_cast<float>(v);
@@ -127,7 +139,7 @@ EdgeSegment true_segment(const EdgeSpec& s) {
     const double cx = s.cx >= 0 ? s.cx : 0.5 * static_cast<double>(s.width);
     const double cy = s.cy >= 0 ? s.cy : 0.5 * static_cast<double>(s.height);
     const double half = std::abs(ty) >= std::abs(tx) ? (0.5 * static_cast<double>(s.height) - 1.0) / std::abs(ty)
-                                                      : (0.5 * static_cast<double>(s.width) - 1.0) / std::abs(tx);
+                                                     : (0.5 * static_cast<double>(s.width) - 1.0) / std::abs(tx);
     return {cx - half * tx, cy - half * ty, cx + half * tx, cy + half * ty, 0.0};
 }
 
@@ -140,7 +152,8 @@ EdgeSpec sized_spec(double angle_deg, double sigma, double half_width, std::int6
     const bool vertical = std::abs(std::cos(a)) >= std::abs(std::sin(a));
     const double slope = vertical ? std::abs(std::tan(a)) : std::abs(1.0 / std::tan(a));
     const double cosv = 1.0 / std::sqrt(1.0 + slope * slope);
-    const auto across = static_cast<std::int64_t>(static_cast<double>(along) * slope + 2.0 * (half_width / cosv + 8.0)) + 4;
+    const auto across =
+        static_cast<std::int64_t>(static_cast<double>(along) * slope + 2.0 * (half_width / cosv + 8.0)) + 4;
     s.width = vertical ? across : along;
     s.height = vertical ? along : across;
     return s;
@@ -197,9 +210,9 @@ TEST(EdgeSfr, NoiseFreeAccuracyAgainstAnalyticTruth) {
             const EdgeMeasurement m = measure_edge(img.view(), {}, true_segment(s), accuracy_params(0.0));
             const double slant = angle > 45 ? 90 - angle : angle;
             const Truth t = truth_for(sigma, slant);
-            std::printf("%.1f %4.1f %5.2f | %.4f %.4f %.4f | %.4f %.4f %.4f | %.4f %.4f | %s\n", sigma, angle, m.slant_deg,
-                        m.rer, t.rer_exact, t.rer_1d, m.mtf50_cyc_per_px, t.mtf50_exact, t.mtf50_1d, m.overshoot_h,
-                        t.h_exact, to_string(m.verdict));
+            std::printf("%.1f %4.1f %5.2f | %.4f %.4f %.4f | %.4f %.4f %.4f | %.4f %.4f | %s\n", sigma, angle,
+                        m.slant_deg, m.rer, t.rer_exact, t.rer_1d, m.mtf50_cyc_per_px, t.mtf50_exact, t.mtf50_1d,
+                        m.overshoot_h, t.h_exact, to_string(m.verdict));
             SCOPED_TRACE("sigma " + std::to_string(sigma) + " angle " + std::to_string(angle));
             ASSERT_TRUE(is_usable(m.verdict)) << m.reason;
             EXPECT_EQ(m.axis, angle > 45 ? EdgeAxis::y : EdgeAxis::x);
@@ -229,9 +242,10 @@ TEST(EdgeSfr, Snr50Accuracy) {
             const Image img = render_edge(s);
             const EdgeMeasurement m = measure_edge(img.view(), {}, true_segment(s), accuracy_params(s.noise_sigma));
             const Truth t = truth_for(sigma, angle);
-            std::printf("%.1f %4.1f | %.4f %.4f | %.4f %.4f (%.2f %%) | %.4f %.4f | %s\n", sigma, angle, m.rer, t.rer_exact,
-                        m.mtf50_cyc_per_px, t.mtf50_exact, 100.0 * (m.mtf50_cyc_per_px / t.mtf50_exact - 1.0),
-                        m.overshoot_h, t.h_exact, to_string(m.verdict));
+            std::printf("%.1f %4.1f | %.4f %.4f | %.4f %.4f (%.2f %%) | %.4f %.4f | %s\n", sigma, angle, m.rer,
+                        t.rer_exact, m.mtf50_cyc_per_px, t.mtf50_exact,
+                        100.0 * (m.mtf50_cyc_per_px / t.mtf50_exact - 1.0), m.overshoot_h, t.h_exact,
+                        to_string(m.verdict));
             SCOPED_TRACE("sigma " + std::to_string(sigma) + " angle " + std::to_string(angle));
             ASSERT_TRUE(is_usable(m.verdict)) << m.reason;
             EXPECT_NEAR(m.rer, t.rer_exact, 0.01);
@@ -259,7 +273,9 @@ TEST(EdgeSfr, Snr10RerStillClose) {
 
 // FWHM of the exact slanted LSF (derivative of the slanted ESF, symmetric about 0).
 double fwhm_truth(double sigma, double slant_deg) {
-    auto lsf = [&](double d) { return (esf_slant(d + 1e-4, sigma, slant_deg) - esf_slant(d - 1e-4, sigma, slant_deg)) / 2e-4; };
+    auto lsf = [&](double d) {
+        return (esf_slant(d + 1e-4, sigma, slant_deg) - esf_slant(d - 1e-4, sigma, slant_deg)) / 2e-4;
+    };
     const double half = 0.5 * lsf(0.0);
     double lo = 0.0, hi = 10.0;
     for (int i = 0; i < 60; ++i) {
@@ -278,8 +294,8 @@ TEST(EdgeSfr, FwhmAgainstAnalyticTruth) {
             const Image img = render_edge(s);
             const EdgeMeasurement m = measure_edge(img.view(), {}, true_segment(s), accuracy_params(0.0));
             const double t = fwhm_truth(sigma, angle);
-            std::printf("noise-free FWHM: sigma %.1f angle %4.1f: %.4f (truth %.4f, %+.2f %%)\n", sigma, angle, m.fwhm_px, t,
-                        100.0 * (m.fwhm_px / t - 1.0));
+            std::printf("noise-free FWHM: sigma %.1f angle %4.1f: %.4f (truth %.4f, %+.2f %%)\n", sigma, angle,
+                        m.fwhm_px, t, 100.0 * (m.fwhm_px / t - 1.0));
             ASSERT_TRUE(is_usable(m.verdict)) << m.reason;
             EXPECT_NEAR(m.fwhm_px, t, 0.02 * t) << "sigma " << sigma << " angle " << angle;
         }
@@ -308,8 +324,8 @@ TEST(EdgeSfr, FwhmOfShortNoisyEdgesDoesNotCollapse) {
             ASSERT_GE(w.size(), 20u) << "sigma " << sigma << " cnr " << cnr;
             std::sort(w.begin(), w.end());
             const double med = w[w.size() / 2];
-            std::printf("24 px edges, sigma %.1f, CNR %.0f: FWHM median %.3f, range %.3f..%.3f (truth %.3f)\n", sigma, cnr,
-                        med, w.front(), w.back(), t);
+            std::printf("24 px edges, sigma %.1f, CNR %.0f: FWHM median %.3f, range %.3f..%.3f (truth %.3f)\n", sigma,
+                        cnr, med, w.front(), w.back(), t);
             EXPECT_NEAR(med, t, 0.08 * t) << "sigma " << sigma << " cnr " << cnr;
             EXPECT_GT(w.front(), 0.65 * t) << "sigma " << sigma << " cnr " << cnr;
             EXPECT_LT(w.back(), 1.35 * t) << "sigma " << sigma << " cnr " << cnr;
@@ -331,7 +347,8 @@ TEST(EdgeSfr, OvershootOfASharpenedEdge) {
         }
     const double ca = std::cos(angle * kPi / 180.0);
     auto esf = [&](double d) {
-        return (1 + 2 * k) * esf_slant(d, sigma, angle) - k * esf_slant(d - ca, sigma, angle) - k * esf_slant(d + ca, sigma, angle);
+        return (1 + 2 * k) * esf_slant(d, sigma, angle) - k * esf_slant(d - ca, sigma, angle) -
+               k * esf_slant(d + ca, sigma, angle);
     };
     double h_true = -1;
     bool mono = true;
@@ -347,8 +364,8 @@ TEST(EdgeSfr, OvershootOfASharpenedEdge) {
     const double rer_true = esf(0.5) - esf(-0.5);
     EdgeSfrParams p = accuracy_params(0.0);
     const EdgeMeasurement m = measure_edge(img.view(), {}, true_segment(s), p);
-    std::printf("sharpened: H %.4f (truth %.4f, monotonic %d), RER %.4f (truth %.4f)\n", m.overshoot_h, h_true, mono ? 1 : 0,
-                m.rer, rer_true);
+    std::printf("sharpened: H %.4f (truth %.4f, monotonic %d), RER %.4f (truth %.4f)\n", m.overshoot_h, h_true,
+                mono ? 1 : 0, m.rer, rer_true);
     ASSERT_TRUE(is_usable(m.verdict)) << m.reason;
     EXPECT_GT(h_true, 1.02);
     EXPECT_NEAR(m.overshoot_h, h_true, 0.01);
@@ -359,8 +376,8 @@ TEST(EdgeSfr, RectangleRoiMatchesSegment) {
     EdgeSpec s = sized_spec(7.0, 0.6, 12.0);
     const Image img = render_edge(s);
     const std::vector<EdgeRoi> rois = {EdgeRoi::rectangle(0, 0, s.width, s.height),
-                                       EdgeRoi::line(true_segment(s).x0_px, true_segment(s).y0_px, true_segment(s).x1_px,
-                                                     true_segment(s).y1_px, 12.0)};
+                                       EdgeRoi::line(true_segment(s).x0_px, true_segment(s).y0_px,
+                                                     true_segment(s).x1_px, true_segment(s).y1_px, 12.0)};
     const EdgeAnalysis a = analyse_edge_rois(img.view(), {}, rois, accuracy_params(0.0));
     ASSERT_EQ(a.edges.size(), 2u);
     const Truth t = truth_for(0.6, 7.0);
@@ -441,7 +458,8 @@ TEST(EdgeVerdicts, NoisyPlateau) {
                 img.at(x, y) += ((x / 2 + y / 2) % 2 == 0) ? 45.0f : -45.0f;
             }
     const EdgeMeasurement m = measure_spec(s, img, {}, accuracy_params(1.0));
-    EXPECT_EQ(m.verdict, EdgeVerdict::noisy_plateau) << m.reason << " plateau std " << m.plateau_noise_dn << " dark " << m.dark_dn << " bright " << m.bright_dn;
+    EXPECT_EQ(m.verdict, EdgeVerdict::noisy_plateau)
+        << m.reason << " plateau std " << m.plateau_noise_dn << " dark " << m.dark_dn << " bright " << m.bright_dn;
 }
 
 TEST(EdgeVerdicts, Curved) {
@@ -515,8 +533,10 @@ TEST(EdgeAggregate, MediansQuartilesAndGiqeRer) {
         m.verdict = verdict;
         v.push_back(m);
     };
-    for (double r : {0.4, 0.5, 0.6, 0.7, 0.8}) add(EdgeAxis::x, r);
-    for (double r : {0.3, 0.4, 0.5}) add(EdgeAxis::y, r);
+    for (double r : {0.4, 0.5, 0.6, 0.7, 0.8})
+        add(EdgeAxis::x, r);
+    for (double r : {0.3, 0.4, 0.5})
+        add(EdgeAxis::y, r);
     add(EdgeAxis::y, 0.9, EdgeVerdict::curved);
     add(EdgeAxis::x, 0.1, EdgeVerdict::low_contrast);
     add(EdgeAxis::x, 0.55, EdgeVerdict::near_axis_angle);
@@ -568,7 +588,8 @@ TEST(EdgeErrors, InvalidParametersThrow) {
     p.gsd_x_m = -1;
     EXPECT_THROW((void)measure_edge(img.view(), {}, {1, 1, 1, 9, 0}, p), Error);
     std::vector<std::uint8_t> mask(4, 1);
-    EXPECT_THROW((void)measure_edge(img.view(), ConstImageView<std::uint8_t>(mask.data(), 2, 2), {1, 1, 1, 9, 0}, EdgeSfrParams{}),
+    EXPECT_THROW((void)measure_edge(img.view(), ConstImageView<std::uint8_t>(mask.data(), 2, 2), {1, 1, 1, 9, 0},
+                                    EdgeSfrParams{}),
                  Error);
     const std::vector<EdgeRoi> rois = {EdgeRoi::line(1, 1, 1, 9, 2.0)};
     EXPECT_THROW((void)analyse_edge_rois(img.view(), {}, rois, EdgeSfrParams{}), Error);
@@ -603,7 +624,8 @@ Image render_road(const EdgeSpec& s) {
     const Image b = render_edge(far);
     Image road(s.width, s.height);
     for (std::int64_t y = 0; y < s.height; ++y)
-        for (std::int64_t x = 0; x < s.width; ++x) road.at(x, y) = 100.0f + a.at(x, y) - b.at(x, y);
+        for (std::int64_t x = 0; x < s.width; ++x)
+            road.at(x, y) = 100.0f + a.at(x, y) - b.at(x, y);
     return road;
 }
 
@@ -654,7 +676,8 @@ TEST(EdgeVerdicts, DoubleStepIsNotAStep) {
     const Image b = render_edge(second);
     Image img(s.width, s.height);
     for (std::int64_t y = 0; y < s.height; ++y)
-        for (std::int64_t x = 0; x < s.width; ++x) img.at(x, y) = 100.0f + a.at(x, y) + b.at(x, y);
+        for (std::int64_t x = 0; x < s.width; ++x)
+            img.at(x, y) = 100.0f + a.at(x, y) + b.at(x, y);
     const EdgeMeasurement m = measure_spec(s, img, {}, accuracy_params(0.5));
     EXPECT_EQ(m.verdict, EdgeVerdict::not_a_step) << m.reason << " RER " << m.rer << " rise " << m.rise_10_90_px;
     EXPECT_STREQ(to_string(EdgeVerdict::not_a_step), "not_a_step");
@@ -671,7 +694,8 @@ EdgeMeasurement rer_edge(double rer, double se) {
 
 // Edges that agree within their errors (tau = 0): the precise one leads the weighted median.
 TEST(EdgeAggregate, ConsistentEdgesArePrecisionWeighted) {
-    std::vector<EdgeMeasurement> v{rer_edge(0.50, 0.005), rer_edge(0.52, 0.05), rer_edge(0.53, 0.05), rer_edge(0.54, 0.05)};
+    std::vector<EdgeMeasurement> v{rer_edge(0.50, 0.005), rer_edge(0.52, 0.05), rer_edge(0.53, 0.05),
+                                   rer_edge(0.54, 0.05)};
     const EdgeAggregate a = aggregate_edges(v);
     EXPECT_NEAR(a.x.rer_tau, 0.0, 1e-12);
     EXPECT_NEAR(a.x.rer.median, 0.50, 1e-12);  // weight 40000 against 3 x 400; plain median 0.525
@@ -681,7 +705,8 @@ TEST(EdgeAggregate, ConsistentEdgesArePrecisionWeighted) {
 // Edges that disagree far beyond their errors (real scenes): the DerSimonian-Laird tau absorbs
 // the spread, the weights become nearly equal, and one very precise edge cannot outvote the rest.
 TEST(EdgeAggregate, SceneSpreadStopsOneEdgeFromDominating) {
-    std::vector<EdgeMeasurement> v{rer_edge(0.30, 0.001), rer_edge(0.50, 0.03), rer_edge(0.60, 0.03), rer_edge(0.70, 0.03)};
+    std::vector<EdgeMeasurement> v{rer_edge(0.30, 0.001), rer_edge(0.50, 0.03), rer_edge(0.60, 0.03),
+                                   rer_edge(0.70, 0.03)};
     const EdgeAggregate a = aggregate_edges(v);
     // Independent DerSimonian-Laird: w = 1e6, 1111.1 x 3; the fixed-effect mean sits at ~0.3002.
     const double w[4] = {1e6, 1.0 / 0.0009, 1.0 / 0.0009, 1.0 / 0.0009};
@@ -693,7 +718,8 @@ TEST(EdgeAggregate, SceneSpreadStopsOneEdgeFromDominating) {
         swy += w[i] * y[i];
     }
     double q = 0;
-    for (int i = 0; i < 4; ++i) q += w[i] * (y[i] - swy / sw) * (y[i] - swy / sw);
+    for (int i = 0; i < 4; ++i)
+        q += w[i] * (y[i] - swy / sw) * (y[i] - swy / sw);
     const double tau2 = (q - 3.0) / (sw - sw2 / sw);
     EXPECT_NEAR(a.x.rer_tau, std::sqrt(tau2), 1e-9);
     EXPECT_GT(a.x.rer_tau, 0.1);

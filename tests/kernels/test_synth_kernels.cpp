@@ -50,7 +50,8 @@ TEST(SynthEdge, PixelFractionMatchesQuadratureForAllAngles) {
             double worst = 0;
             for (std::int64_t y = 0; y < 12; y += 1)
                 for (std::int64_t x = 0; x < 12; x += 1)
-                    worst = std::max(worst, std::abs(img.at(x, y) - edge_pixel_reference(p, x, y, sigma < 0.1 ? 8 : 2)));
+                    worst =
+                        std::max(worst, std::abs(img.at(x, y) - edge_pixel_reference(p, x, y, sigma < 0.1 ? 8 : 2)));
             EXPECT_LT(worst, 1e-6) << "angle " << angle << " sigma " << sigma;
         }
 }
@@ -84,7 +85,8 @@ TEST(SynthEdge, OneDimensionalEsfMatchesNumericalIntegral) {
             // Midpoint rule with 20000 steps of Phi(u / sigma) over [d - 0.5, d + 0.5].
             double s = 0;
             const int n = 20000;
-            for (int i = 0; i < n; ++i) s += normal_cdf((d - 0.5 + (i + 0.5) / n) / sigma);
+            for (int i = 0; i < n; ++i)
+                s += normal_cdf((d - 0.5 + (i + 0.5) / n) / sigma);
             EXPECT_NEAR(box_gaussian_esf(d, sigma), s / n, 1e-8);
         }
     EXPECT_DOUBLE_EQ(box_gaussian_esf(0.2, 0.0), 0.7);
@@ -108,13 +110,14 @@ TEST(SynthEdge, AnalyticTruthNumbers) {
         const double pi2 = std::numbers::pi * std::numbers::pi;
         EXPECT_NEAR(t.mtf_nyquist, std::exp(-pi2 * sigma * sigma / 2.0) * 2.0 / std::numbers::pi, 1e-12);
         EXPECT_NEAR(t.overshoot_h, box_gaussian_esf(1.25, sigma), 1e-15);
-        // RER via the MTF (domain.md §7: ER(x) = 0.5 + (1/pi) int MTF(f)/f sin(2 pi f x) df; the
-        // box-Gaussian transfer function is real and signed: sinc, not |sinc|).
+        // RER via the MTF (R. D. Fiete, Modeling the Imaging Chain of Digital Cameras, SPIE Press, 2010: ER(x) = 0.5 +
+        // (1/pi) int MTF(f)/f sin(2 pi f x) df; the box-Gaussian transfer function is real and signed: sinc, not
+        // |sinc|).
         double er = 0;
         const double df = 1e-4;
         for (double f = df / 2; f < 12.0; f += df) {
-            const double mtf_signed = std::exp(-2 * pi2 * sigma * sigma * f * f) * std::sin(std::numbers::pi * f) /
-                                      (std::numbers::pi * f);
+            const double mtf_signed =
+                std::exp(-2 * pi2 * sigma * sigma * f * f) * std::sin(std::numbers::pi * f) / (std::numbers::pi * f);
             er += mtf_signed / f * std::sin(2 * std::numbers::pi * f * 0.5) * df;
         }
         const double rer_from_mtf = 2.0 * er / std::numbers::pi;  // ER(0.5) - ER(-0.5)
@@ -134,7 +137,8 @@ TEST(SynthEdge, SquarePixelTruthEqualsTheOneDimensionalModelAtZeroDegrees) {
     }
     // At 45 degrees the aperture seen along the normal is a triangle (two boxes of 1/sqrt(2)).
     const double pi2 = std::numbers::pi * std::numbers::pi;
-    const double s45 = std::sin(std::numbers::pi * 0.5 / std::numbers::sqrt2) / (std::numbers::pi * 0.5 / std::numbers::sqrt2);
+    const double s45 =
+        std::sin(std::numbers::pi * 0.5 / std::numbers::sqrt2) / (std::numbers::pi * 0.5 / std::numbers::sqrt2);
     EXPECT_NEAR(square_pixel_edge_truth(0.5, 45.0).mtf_nyquist, std::exp(-pi2 * 0.25 / 2.0) * s45 * s45, 1e-12);
     EXPECT_GT(std::abs(square_pixel_edge_truth(0.5, 45.0).rer - box_gaussian_edge_truth(0.5).rer), 1e-3);
     EXPECT_NEAR(square_pixel_edge_truth(0.5, 5.0).rer, box_gaussian_edge_truth(0.5).rer, 1e-3);
@@ -187,7 +191,8 @@ TEST(SynthNoise, DeterministicAcrossThreadCountsAndTiles) {
     Image tile(50, 60, 100.0f);
     add_gaussian_noise(tile.view(), 5.0, 42, 100, 200);
     for (std::int64_t y = 0; y < 60; ++y)
-        for (std::int64_t x = 0; x < 50; ++x) ASSERT_EQ(tile.at(x, y), all.at(100 + x, 200 + y));
+        for (std::int64_t x = 0; x < 50; ++x)
+            ASSERT_EQ(tile.at(x, y), all.at(100 + x, 200 + y));
     // Statistics.
     double s = 0, s2 = 0;
     for (const float v : all.pixels()) {
@@ -239,7 +244,8 @@ TEST(SynthTribar, LayoutWidthsAndMassConservation) {
     render_tribar(p, layout, img.view());
     // The blur and the pixel box preserve the integral: sum of (v - bg) / contrast = bar area.
     double sum = 0;
-    for (const float v : img.pixels()) sum += (v - 10.0) / 100.0;
+    for (const float v : img.pixels())
+        sum += (v - 10.0) / 100.0;
     EXPECT_NEAR(sum, area, 1e-4 * area);
     // Centre of the widest vertical bar is nearly full contrast; the gap between bars dips.
     const auto& e0 = layout[0];

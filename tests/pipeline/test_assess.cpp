@@ -363,7 +363,7 @@ TEST(RealData, SampleGeotiffHasTenUsableEdgesAndOperationalRerAndNiirs) {
 }
 
 // FWHM of the LSF of a Gaussian blur (sigma px) on a square pixel whose RER is `rer`
-// (domain.md section 2: ESF(d) = int_{d-1/2}^{d+1/2} Phi(u / sigma) du, so
+// (Leachtenauer et al., Appl. Opt. 36(32), 1997: ESF(d) = int_{d-1/2}^{d+1/2} Phi(u / sigma) du, so
 // LSF(d) = Phi((d + 1/2) / sigma) - Phi((d - 1/2) / sigma)).
 double gaussian_fwhm_for_rer(double rer) {
     auto phi = [](double t) { return 0.5 * std::erfc(-t / std::sqrt(2.0)); };

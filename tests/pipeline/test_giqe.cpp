@@ -1,4 +1,5 @@
-// GIQE 3/4/5: the test vectors and tables of domain.md §3, standard errors of NGA 2015 Table 4.
+// GIQE 3/4/5: the test vectors and tables of NGA, General Image Quality Equation v5.0, 2015, standard errors of NGA
+// 2015 Table 4.
 #include <cmath>
 #include <numbers>
 
@@ -66,8 +67,8 @@ TEST(Giqe4, CoefficientSwitchAtRer09) {
     const double gsd = 0.5;
     const double below = giqe4(in4(gsd, 0.9 - 1e-9, 1.0, 1.0, 50.0)).value;
     const double at = giqe4(in4(gsd, 0.9, 1.0, 1.0, 50.0)).value;
-    // Known defect: a jump of about 0.15..0.27 NIIRS at RER = 0.9 (domain.md §3); its size and sign
-    // depend on the GSD (-0.16 log10(GSD_in) + 1.258 * 0.0458).
+    // Known defect: a jump of about 0.15..0.27 NIIRS at RER = 0.9 (NGA, General Image Quality Equation v5.0, 2015); its
+    // size and sign depend on the GSD (-0.16 log10(GSD_in) + 1.258 * 0.0458).
     EXPECT_NEAR(at - below, -0.16 * std::log10(gsd / 0.0254) + 1.258 * -std::log10(0.9), 1e-6);
     EXPECT_GT(std::abs(at - below), 0.14);
     EXPECT_LT(std::abs(at - below), 0.28);
@@ -80,14 +81,15 @@ TEST(Giqe4, CoefficientSwitchAtRer09) {
 }
 
 TEST(Giqe5, NiirsVersusGsdTable) {
-    // domain.md §3: GIQE 5, nadir, RER 0.35, SNR 50.
-    const std::vector<std::pair<double, double>> table = {{0.31, 5.78}, {0.5, 5.09}, {1.0, 4.10}, {2.0, 3.10},
+    // NGA, General Image Quality Equation v5.0, 2015: GIQE 5, nadir, RER 0.35, SNR 50.
+    const std::vector<std::pair<double, double>> table = {{0.31, 5.78}, {0.5, 5.09}, {1.0, 4.10},  {2.0, 3.10},
                                                           {3.0, 2.51},  {5.0, 1.77}, {10.0, 0.78}, {20.0, -0.22}};
-    for (const auto& [gsd, niirs] : table) EXPECT_NEAR(giqe5(in5(gsd, 0.35, 50.0)).value, niirs, 0.01) << gsd;
+    for (const auto& [gsd, niirs] : table)
+        EXPECT_NEAR(giqe5(in5(gsd, 0.35, 50.0)).value, niirs, 0.01) << gsd;
 }
 
 TEST(Giqe5, ElevationTable) {
-    // domain.md §3: GSD 0.5 m (normal plane), RER 0.35, SNR 50.
+    // NGA, General Image Quality Equation v5.0, 2015: GSD 0.5 m (normal plane), RER 0.35, SNR 50.
     const std::vector<std::pair<double, double>> table = {{90.0, 5.09}, {60.0, 5.04}, {45.0, 4.97}, {30.0, 4.84}};
     for (const auto& [elev, niirs] : table)
         EXPECT_NEAR(giqe5(in5(gsd_weighted_m(0.5, elev), 0.35, 50.0)).value, niirs, 0.01) << elev;

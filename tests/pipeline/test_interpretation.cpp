@@ -243,7 +243,9 @@ TEST(Interpretation, RawRulesCountCyclesAgainstTheirResolution) {
     EXPECT_EQ(p.tasks[2].task, JohnsonTask::recognition);
     EXPECT_FALSE(p.tasks[2].niirs_needed.has_value());
     for (const RuleOdds& a : it.targets[0].alternatives)
-        if (a.rule != Rule::niirs_model) EXPECT_NEAR(a.cycles, 2.0, 1e-12) << to_string(a.rule);
+        if (a.rule != Rule::niirs_model) {
+            EXPECT_NEAR(a.cycles, 2.0, 1e-12) << to_string(a.rule);
+        }
     EXPECT_NE(it.verdicts.back().find("can recognise a main battle tank (T-72) but not identify it"), std::string::npos)
         << it.verdicts.back();
 }

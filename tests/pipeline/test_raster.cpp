@@ -21,12 +21,18 @@ namespace {
 
 std::pair<double, double> type_range(DataType t) {
     switch (t) {
-        case DataType::Byte: return {0, 255};
-        case DataType::UInt16: return {0, 65535};
-        case DataType::Int16: return {-32768, 32767};
-        case DataType::UInt32: return {0, 4294967295.0};
-        case DataType::Int32: return {-2147483648.0, 2147483647.0};
-        default: return {-1e6, 1e6};
+        case DataType::Byte:
+            return {0, 255};
+        case DataType::UInt16:
+            return {0, 65535};
+        case DataType::Int16:
+            return {-32768, 32767};
+        case DataType::UInt32:
+            return {0, 4294967295.0};
+        case DataType::Int32:
+            return {-2147483648.0, 2147483647.0};
+        default:
+            return {-1e6, 1e6};
     }
 }
 
@@ -76,12 +82,14 @@ TEST_P(RoundTrip, PreservesPixelsCrsGeotransformNodata) {
     for (int band = 1; band <= 2; ++band) {
         const Image back = r.read(band);
         const Image& want = band == 1 ? a : b;
-        for (std::size_t i = 0; i < want.pixels().size(); ++i) ASSERT_EQ(back.pixels()[i], want.pixels()[i]) << i;
+        for (std::size_t i = 0; i < want.pixels().size(); ++i)
+            ASSERT_EQ(back.pixels()[i], want.pixels()[i]) << i;
     }
     // Nodata becomes a mask.
     const MaskedImage m = r.read_masked(1, {0, 0, 173, 91});
     for (std::int64_t y = 0; y < 91; ++y)
-        for (std::int64_t x = 0; x < 173; ++x) EXPECT_EQ(m.valid(x, y), a.at(x, y) != static_cast<float>(*opt.nodata));
+        for (std::int64_t x = 0; x < 173; ++x)
+            EXPECT_EQ(m.valid(x, y), a.at(x, y) != static_cast<float>(*opt.nodata));
     fs::remove_all(dir);
 }
 
@@ -94,13 +102,15 @@ TEST(Raster, WindowedReadsAndBlockAlignedWindows) {
     const fs::path dir = test::temp_dir("window");
     Image a(600, 500);
     for (std::int64_t y = 0; y < 500; ++y)
-        for (std::int64_t x = 0; x < 600; ++x) a.at(x, y) = static_cast<float>(x + 1000 * (y % 50));
+        for (std::int64_t x = 0; x < 600; ++x)
+            a.at(x, y) = static_cast<float>(x + 1000 * (y % 50));
     GeoReference geo;
     write_raster(dir / "w.tif", {a.view()}, geo, {});
     Raster r = Raster::open(dir / "w.tif");
     const Image w = r.read(1, {37, 41, 100, 60});
     for (std::int64_t y = 0; y < 60; ++y)
-        for (std::int64_t x = 0; x < 100; ++x) ASSERT_EQ(w.at(x, y), a.at(x + 37, y + 41));
+        for (std::int64_t x = 0; x < 100; ++x)
+            ASSERT_EQ(w.at(x, y), a.at(x + 37, y + 41));
     EXPECT_THROW((void)r.read(1, {550, 0, 100, 10}), Error);
     EXPECT_THROW((void)r.read(2, {0, 0, 10, 10}), Error);
     const auto windows = r.block_aligned_windows(256 * 256 * 4);
@@ -165,7 +175,8 @@ TEST(Raster, CloudOptimizedOption) {
     EXPECT_EQ(*r.info().geo.geotransform, *geo.geotransform);
     EXPECT_EQ(r.read(1).at(699, 649), 7.f);
     int files = 0;
-    for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir)) ++files;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir))
+        ++files;
     EXPECT_EQ(files, 1) << "intermediate files left behind";
     fs::remove_all(dir);
 }
@@ -191,7 +202,8 @@ TEST(Raster, OpenErrorsNameTheFileAndReason) {
     expect_error(dir / "text.tif", "not a raster");
     // A truncated GeoTIFF: write a valid one, then cut it.
     Image a(512, 512);
-    for (std::size_t i = 0; i < a.pixels().size(); ++i) a.pixels()[i] = static_cast<float>((i * 7919) % 65521);
+    for (std::size_t i = 0; i < a.pixels().size(); ++i)
+        a.pixels()[i] = static_cast<float>((i * 7919) % 65521);
     WriteOptions opt;
     opt.type = DataType::UInt16;
     opt.compression = "NONE";
@@ -238,7 +250,8 @@ TEST(Raster, SignedByteReadsNegativeValues) {
     init_gdal();
     {
         char** opts = CSLSetNameValue(nullptr, "PIXELTYPE", "SIGNEDBYTE");
-        GDALDataset* ds = GetGDALDriverManager()->GetDriverByName("GTiff")->Create(path.c_str(), 4, 1, 1, GDT_Byte, opts);
+        GDALDataset* ds =
+            GetGDALDriverManager()->GetDriverByName("GTiff")->Create(path.c_str(), 4, 1, 1, GDT_Byte, opts);
         CSLDestroy(opts);
         ASSERT_NE(ds, nullptr);
         unsigned char raw[4] = {0x80, 0xFF, 0x7F, 0x00};  // -128, -1, 127, 0 as two's complement

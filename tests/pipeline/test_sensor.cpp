@@ -1,4 +1,5 @@
-// Sensor model: MTF components, edge response (RER, H) against domain.md §7, geometry, presets.
+// Sensor model: MTF components, edge response (RER, H) against R. D. Fiete, Modeling the Imaging Chain of Digital
+// Cameras, SPIE Press, 2010, geometry, presets.
 #include <cmath>
 #include <numbers>
 #include <set>
@@ -77,14 +78,15 @@ TEST_P(IdealOpticsTest, MatchesDomainTable) {
     EXPECT_LE(m.figures().x.overshoot_h, 1.0 + 1e-3);
 }
 
-// domain.md §7 (signed transfer function).
+// R. D. Fiete, Modeling the Imaging Chain of Digital Cameras, SPIE Press, 2010 (signed transfer function).
 INSTANTIATE_TEST_SUITE_P(DomainSection7, IdealOpticsTest,
                          ::testing::Values(RerCase{0.5, 0.0, 0.436, 0.755}, RerCase{1.0, 0.0, 0.249, 0.600},
                                            RerCase{1.5, 0.0, 0.092, 0.475}, RerCase{2.0, 0.0, 0.000, 0.383},
                                            RerCase{1.0, 0.2, 0.234, 0.568}, RerCase{1.5, 0.2, 0.096, 0.450}));
 
 TEST(SensorEdge, ModulusConventionMatchesPyBsmBelowQ1) {
-    // domain.md §7: Q 0.5 ideal optics give RER 0.755 signed, 0.739 with |OTF|; equal for Q >= 1.
+    // R. D. Fiete, Modeling the Imaging Chain of Digital Cameras, SPIE Press, 2010: Q 0.5 ideal optics give RER 0.755
+    // signed, 0.739 with |OTF|; equal for Q >= 1.
     const SensorModel half = SensorModel::physical(ideal(0.5));
     const TransferFunction1d t = [&](double f) { return half.transfer(f, 0.0); };
     const double f_max = half.frequency_limit_cyc_per_px();
@@ -109,7 +111,8 @@ TEST(SensorMtf, AnnularOtfNormalisedAndMatchesClearAperture) {
     // Continuous across the piecewise boundaries.
     for (double eps : {0.2, 0.35}) {
         for (double b : {eps, 0.5 * (1 - eps), 0.5 * (1 + eps)}) {
-            EXPECT_NEAR(annular_aperture_otf(b - 1e-9, eps), annular_aperture_otf(b + 1e-9, eps), 1e-6) << eps << " " << b;
+            EXPECT_NEAR(annular_aperture_otf(b - 1e-9, eps), annular_aperture_otf(b + 1e-9, eps), 1e-6)
+                << eps << " " << b;
         }
     }
 }
@@ -325,15 +328,28 @@ TEST(SensorRadiometry, SnrFromModelIsShotNoiseLimited) {
 
 TEST(SensorPresets, AllPresetsLoadWithProvenanceOnEveryFigure) {
     const auto& presets = sensor_presets();
-    const std::set<std::string> expected = {"worldview-3", "worldview-2", "pleiades",     "kompsat-3a",  "skysat",
+    const std::set<std::string> expected = {"worldview-3", "worldview-2", "pleiades",      "kompsat-3a",  "skysat",
                                             "superdove",   "sentinel-2",  "landsat-8-pan", "malligyong-1"};
     std::set<std::string> names;
-    for (const auto& p : presets) names.insert(p.name);
+    for (const auto& p : presets)
+        names.insert(p.name);
     EXPECT_EQ(names, expected);
-    const std::vector<std::string> figures = {
-        "altitude_m",     "gsd_nadir_m",   "aperture_diameter_m", "central_obscuration_ratio", "focal_length_m",
-        "detector_pitch_m", "fill_factor", "wavelength_m",        "jitter_sigma_px",           "smear_px",
-        "defocus_blur_diameter_px", "wavefront_error_rms_waves", "full_well_e", "read_noise_e", "bits", "snr"};
+    const std::vector<std::string> figures = {"altitude_m",
+                                              "gsd_nadir_m",
+                                              "aperture_diameter_m",
+                                              "central_obscuration_ratio",
+                                              "focal_length_m",
+                                              "detector_pitch_m",
+                                              "fill_factor",
+                                              "wavelength_m",
+                                              "jitter_sigma_px",
+                                              "smear_px",
+                                              "defocus_blur_diameter_px",
+                                              "wavefront_error_rms_waves",
+                                              "full_well_e",
+                                              "read_noise_e",
+                                              "bits",
+                                              "snr"};
     for (const auto& p : presets) {
         for (const auto& f : figures) {
             auto it = p.provenance.find(f);
@@ -359,7 +375,8 @@ TEST(SensorPresets, LookupAndUnknownNameListsPresets) {
     } catch (const satiq::Error& e) {
         const std::string msg = e.what();
         EXPECT_NE(msg.find("hubble"), std::string::npos);
-        for (const auto& n : sensor_preset_names()) EXPECT_NE(msg.find(n), std::string::npos) << n;
+        for (const auto& n : sensor_preset_names())
+            EXPECT_NE(msg.find(n), std::string::npos) << n;
     }
 }
 
@@ -368,7 +385,8 @@ TEST(SensorPresets, ParserRejectsMissingProvenance) {
     EXPECT_NO_THROW(parse_sensor_presets(base));
     const std::string doc = R"({"sensors":[{"name":"x","figures":{"altitude_m":{"value":1}}}]})";
     EXPECT_THROW(parse_sensor_presets(doc), satiq::Error);
-    const std::string two = R"({"sensors":[{"name":"x","figures":{"altitude_m":{"value":1,"source":"a","assumed":"b"}}}]})";
+    const std::string two =
+        R"({"sensors":[{"name":"x","figures":{"altitude_m":{"value":1,"source":"a","assumed":"b"}}}]})";
     EXPECT_THROW(parse_sensor_presets(two), satiq::Error);
     EXPECT_THROW(parse_sensor_presets("{not json"), satiq::Error);
 }

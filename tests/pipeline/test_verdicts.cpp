@@ -264,7 +264,8 @@ TEST(Verdicts, RealImagesDegradedToAKnownSnrMeasureCloseToIt) {
             // resolve it (UTM2GTIF at SNR 25 and 50 reads +54 % and +74 %); reported, not pinned.
             const bool quantization_limited = d.plan.output_type == DataType::Byte && d.plan.noise_sigma_dn_at_15 < 2.0;
             if (quantization_limited) {
-                std::printf("  (8-bit output, target noise %.2f DN: quantization-limited)\n", d.plan.noise_sigma_dn_at_15);
+                std::printf("  (8-bit output, target noise %.2f DN: quantization-limited)\n",
+                            d.plan.noise_sigma_dn_at_15);
                 continue;
             }
             EXPECT_LT(std::abs(err), 0.30) << name << " SNR " << snr;

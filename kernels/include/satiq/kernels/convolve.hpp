@@ -253,7 +253,7 @@ struct SharpenParams {
 /// The MTF-compensation kernel of `params` (3x3 or 5x5, sums to 1).
 [[nodiscard]] Kernel2d sharpen_kernel(const SharpenParams& params);
 
-/// Noise gain of a kernel that sums to 1: G = sqrt(sum k_ij^2) (domain.md section 2; GIQE 4,
+/// Noise gain of a kernel that sums to 1: G = sqrt(sum k_ij^2) (Leachtenauer et al., Appl. Opt. 36(32), 1997; GIQE 4,
 /// Leachtenauer et al. 1997). Throws satiq::Error when |sum - 1| > 1e-4 or the kernel is
 /// invalid.
 [[nodiscard]] double noise_gain(const Kernel2d& kernel);

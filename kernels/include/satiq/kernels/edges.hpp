@@ -1,7 +1,7 @@
 #pragma once
 /// Slanted-edge measurement from the image itself: automatic edge finding, per-edge ESF / LSF /
-/// MTF / RER analysis (ISO 12233 e-SFR as in P. Burns' sfrmat and MTF Mapper; domain.md
-/// section 6) and per-axis aggregation for the GIQE.
+/// MTF / RER analysis (ISO 12233:2017 e-SFR, as in P. Burns' sfrmat and MTF Mapper) and per-axis
+/// aggregation for the GIQE.
 ///
 /// Coordinates (GDAL's convention, as synth.hpp): pixel (i, j) covers [i, i+1) x [j, j+1) in
 /// continuous pixel coordinates, its centre is (i + 0.5, j + 0.5); x grows to the right
@@ -132,13 +132,13 @@ struct EdgeSfrParams {
     /// that passes every test is kept (a road narrower than the ROI, a textured or sloped
     /// plateau further out, a neighbouring object). 0 or >= roi_half_width_px: no retry.
     double min_roi_half_width_px = 5.0;
-    int oversampling = 4;                 ///< ESF bins per pixel (ISO 12233: 4)
-    double noise_sigma_dn = 0.0;          ///< image noise; <= 0: taken from the plateaus of each edge
-    double saturation_dn = 3.0e38;        ///< pixels >= this are saturated (clipped verdict)
-    double min_length_px = 20.0;          ///< minimum usable edge length (rows/columns)
-    double end_trim_px = 2.0;             ///< trimmed from each end of a found segment (corners)
-    double min_contrast_to_noise = 10.0;  ///< plateau difference / noise sigma
-    double max_plateau_noise_ratio = 3.0; ///< plateau robust std / noise sigma (only when noise given)
+    int oversampling = 4;                  ///< ESF bins per pixel (ISO 12233: 4)
+    double noise_sigma_dn = 0.0;           ///< image noise; <= 0: taken from the plateaus of each edge
+    double saturation_dn = 3.0e38;         ///< pixels >= this are saturated (clipped verdict)
+    double min_length_px = 20.0;           ///< minimum usable edge length (rows/columns)
+    double end_trim_px = 2.0;              ///< trimmed from each end of a found segment (corners)
+    double min_contrast_to_noise = 10.0;   ///< plateau difference / noise sigma
+    double max_plateau_noise_ratio = 3.0;  ///< plateau robust std / noise sigma (only when noise given)
     /// Mild plateau texture is tolerated above max_plateau_noise_ratio when it stays below this
     /// fraction of the contrast *and* the RER standard error it implies (plateau std /
     /// contrast x sqrt(2 / samples in the ESF evaluation window)) stays below
@@ -149,11 +149,11 @@ struct EdgeSfrParams {
     /// scene, went from 9 to 15 usable edges).
     double max_plateau_texture_fraction = 0.15;
     double max_texture_rer_error = 0.04;
-    double max_plateau_slope = 0.12;      ///< plateau inner-outer difference / contrast
-    double max_sagitta_px = 0.5;          ///< quadratic-fit bow over the edge length
-    double max_line_rms_px = 0.6;         ///< rms residual of the per-row edge positions
-    double axis_margin_deg = 2.0;         ///< slant within this of 0 or 45 deg: near_axis_angle
-    double max_empty_bin_fraction = 0.25; ///< within +-3 px of the edge
+    double max_plateau_slope = 0.12;       ///< plateau inner-outer difference / contrast
+    double max_sagitta_px = 0.5;           ///< quadratic-fit bow over the edge length
+    double max_line_rms_px = 0.6;          ///< rms residual of the per-row edge positions
+    double axis_margin_deg = 2.0;          ///< slant within this of 0 or 45 deg: near_axis_angle
+    double max_empty_bin_fraction = 0.25;  ///< within +-3 px of the edge
     /// Largest excursion of the binned ESF beyond its plateaus within 1..3 px of the edge
     /// (above 1 on the bright side, below 0 on the dark side). Sharpened imagery overshoots by
     /// up to ~0.3; a thin bright line beside the edge exceeds this (a painted runway border:
@@ -166,10 +166,10 @@ struct EdgeSfrParams {
     /// penumbra, a rounded object), not the system's step response: wide_transition. The
     /// system blur is common to every edge and the scene can only add to it. 0: off.
     double max_rise_over_median = 1.75;
-    double max_rise_px = 5.0;             ///< 10-90 % rise distance (a Gaussian blur of 1.5 px gives 3.9)
-    double gsd_x_m = 0.0;                 ///< ground sample distance along x; 0: unknown
-    double gsd_y_m = 0.0;                 ///< ground sample distance along y; 0: unknown
-    bool keep_profiles = false;           ///< store ESF, LSF and MTF curves in each measurement
+    double max_rise_px = 5.0;    ///< 10-90 % rise distance (a Gaussian blur of 1.5 px gives 3.9)
+    double gsd_x_m = 0.0;        ///< ground sample distance along x; 0: unknown
+    double gsd_y_m = 0.0;        ///< ground sample distance along y; 0: unknown
+    bool keep_profiles = false;  ///< store ESF, LSF and MTF curves in each measurement
 };
 
 void validate(const EdgeSfrParams& p);
@@ -177,30 +177,30 @@ void validate(const EdgeSfrParams& p);
 /// The result for one edge. Figures are 0 when the verdict is not usable and the stage that
 /// produces them was not reached.
 struct EdgeMeasurement {
-    EdgeSegment segment;         ///< the analysed part of the edge (fitted line, trimmed)
+    EdgeSegment segment;  ///< the analysed part of the edge (fitted line, trimmed)
     EdgeVerdict verdict = EdgeVerdict::no_edge;
-    std::string reason;          ///< human-readable detail of the verdict
+    std::string reason;  ///< human-readable detail of the verdict
     EdgeAxis axis = EdgeAxis::x;
-    double angle_deg = 0.0;      ///< orientation of the edge line, [0, 180), from +x towards +y
-    double slant_deg = 0.0;      ///< angle between the edge and the nearest pixel axis, [0, 45]
-    double length_px = 0.0;      ///< rows (axis x) or columns (axis y) used
-    double dark_dn = 0.0;        ///< dark plateau level
-    double bright_dn = 0.0;      ///< bright plateau level
-    double contrast_dn = 0.0;    ///< bright - dark
-    double plateau_noise_dn = 0.0;       ///< robust std of the plateau samples
-    double contrast_to_noise = 0.0;      ///< contrast / noise sigma (capped at 1e6)
-    double line_rms_px = 0.0;            ///< rms residual of the per-row positions about the line
-    double sagitta_px = 0.0;             ///< bow of a quadratic fit over the length
-    double inlier_fraction = 0.0;        ///< rows kept by the line fit's outlier rejection
-    double empty_bin_fraction = 0.0;     ///< empty bins within +-3 px before filling
-    double rise_10_90_px = 0.0;          ///< distance between the 10 % and 90 % points of the ESF
-    double roi_half_width_px = 0.0;      ///< the half-width used (see min_roi_half_width_px)
-    double rer = 0.0;                    ///< ESF(c+0.5) - ESF(c-0.5), c = 50 % crossing
-    double overshoot_h = 0.0;            ///< max ESF over c+1..c+3 (0.25 steps), or ESF(c+1.25) if monotonic
-    double fwhm_px = 0.0;                ///< full width at half maximum of the LSF
-    double mtf50_cyc_per_px = 0.0;       ///< along the normal
-    double mtf_nyquist = 0.0;            ///< MTF at 0.5 cycles per pixel
-    double mtf50_cyc_per_m = 0.0;        ///< mtf50_cyc_per_px / gsd of the axis; 0 when the gsd is unknown
+    double angle_deg = 0.0;           ///< orientation of the edge line, [0, 180), from +x towards +y
+    double slant_deg = 0.0;           ///< angle between the edge and the nearest pixel axis, [0, 45]
+    double length_px = 0.0;           ///< rows (axis x) or columns (axis y) used
+    double dark_dn = 0.0;             ///< dark plateau level
+    double bright_dn = 0.0;           ///< bright plateau level
+    double contrast_dn = 0.0;         ///< bright - dark
+    double plateau_noise_dn = 0.0;    ///< robust std of the plateau samples
+    double contrast_to_noise = 0.0;   ///< contrast / noise sigma (capped at 1e6)
+    double line_rms_px = 0.0;         ///< rms residual of the per-row positions about the line
+    double sagitta_px = 0.0;          ///< bow of a quadratic fit over the length
+    double inlier_fraction = 0.0;     ///< rows kept by the line fit's outlier rejection
+    double empty_bin_fraction = 0.0;  ///< empty bins within +-3 px before filling
+    double rise_10_90_px = 0.0;       ///< distance between the 10 % and 90 % points of the ESF
+    double roi_half_width_px = 0.0;   ///< the half-width used (see min_roi_half_width_px)
+    double rer = 0.0;                 ///< ESF(c+0.5) - ESF(c-0.5), c = 50 % crossing
+    double overshoot_h = 0.0;         ///< max ESF over c+1..c+3 (0.25 steps), or ESF(c+1.25) if monotonic
+    double fwhm_px = 0.0;             ///< full width at half maximum of the LSF
+    double mtf50_cyc_per_px = 0.0;    ///< along the normal
+    double mtf_nyquist = 0.0;         ///< MTF at 0.5 cycles per pixel
+    double mtf50_cyc_per_m = 0.0;     ///< mtf50_cyc_per_px / gsd of the axis; 0 when the gsd is unknown
     /// 0..1 score for ranking and display: min(1, length/100 px) x min(1, CNR/100)^2 x
     /// (1 - empty_bin_fraction) x a straightness factor, halved for near_axis_angle; 0 when
     /// not usable. The aggregate weighs edges by rer_standard_error instead.
@@ -211,9 +211,9 @@ struct EdgeMeasurement {
     /// not usable.
     double rer_standard_error = 0.0;
     // Only with keep_profiles:
-    std::vector<float> esf;              ///< normalized, bins of 1/oversampling px from -half_width
-    std::vector<float> lsf;              ///< derivative of esf (per px)
-    std::vector<float> mtf;              ///< at k/64 cycles per pixel, k = 0..64 (0..1 cy/px)
+    std::vector<float> esf;  ///< normalized, bins of 1/oversampling px from -half_width
+    std::vector<float> lsf;  ///< derivative of esf (per px)
+    std::vector<float> mtf;  ///< at k/64 cycles per pixel, k = 0..64 (0..1 cy/px)
 };
 
 /// Measures one edge given an approximate segment (from the finder or the user).
@@ -225,8 +225,9 @@ struct EdgeMeasurement {
 /// measure_edge at roi_half_width_px, then (when that fails) at narrower half-widths down to
 /// min_roi_half_width_px: the widest usable measurement, else the first attempt's. Used by
 /// analyse_edges.
-[[nodiscard]] EdgeMeasurement measure_edge_adaptive(ConstImageView<float> image, ConstImageView<std::uint8_t> valid_mask,
-                                                    const EdgeSegment& segment, const EdgeSfrParams& params);
+[[nodiscard]] EdgeMeasurement measure_edge_adaptive(ConstImageView<float> image,
+                                                    ConstImageView<std::uint8_t> valid_mask, const EdgeSegment& segment,
+                                                    const EdgeSfrParams& params);
 
 /// Robust summary of one figure over the usable edges of an axis: the weighted median and
 /// quartiles (weights 1 / (rer_standard_error^2 + tau^2), see the top; equal weights give the
@@ -263,8 +264,8 @@ struct EdgeAxisSummary {
 };
 
 struct EdgeAggregate {
-    bool usable = false;       ///< at least one usable edge
-    std::string message;       ///< "no usable edges: ..." with the main rejection reasons
+    bool usable = false;  ///< at least one usable edge
+    std::string message;  ///< "no usable edges: ..." with the main rejection reasons
     EdgeAxisSummary x, y;
     std::int64_t analysed = 0;
     std::int64_t usable_count = 0;
@@ -283,9 +284,9 @@ struct EdgeAggregate {
 
 /// The aggregate RER of a subset of the usable edges (one half of the image).
 struct EdgeSubsetRer {
-    std::int64_t x_count = 0;     ///< usable edges measuring x in the subset
+    std::int64_t x_count = 0;  ///< usable edges measuring x in the subset
     std::int64_t y_count = 0;
-    double rer_gm = 0.0;          ///< as EdgeAggregate::rer_gm over the subset; 0 without usable edges
+    double rer_gm = 0.0;  ///< as EdgeAggregate::rer_gm over the subset; 0 without usable edges
     /// Standard error of rer_gm by the delta method from the two axes' median standard errors:
     /// 0.5 x gm x sqrt((se_x / rer_x)^2 + (se_y / rer_y)^2); the axis's own error when only one
     /// axis has edges.
@@ -354,20 +355,22 @@ struct EdgeRobustness {
 
 /// Automatic edge search parameters.
 struct EdgeFindParams {
-    double noise_sigma_dn = 0.0;         ///< <= 0: estimated with estimate_noise()
-    double saturation_dn = 3.0e38;       ///< pixels >= this are never part of an edge
-    double min_length_px = 20.0;         ///< shorter regions are dropped
+    double noise_sigma_dn = 0.0;            ///< <= 0: estimated with estimate_noise()
+    double saturation_dn = 3.0e38;          ///< pixels >= this are never part of an edge
+    double min_length_px = 20.0;            ///< shorter regions are dropped
     double gradient_threshold_noise = 1.5;  ///< Sobel magnitude (normalized, /8) threshold x noise sigma
-    double min_gradient_dn = 0.0;        ///< absolute floor of that threshold
-    double angle_tolerance_deg = 22.5;   ///< region growing tolerance on the gradient direction (LSD)
-    std::int64_t tile_px = 512;          ///< fixed tiles (independent of the thread count)
-    std::int64_t max_segments = 4000;    ///< keep the best-scored ones
+    double min_gradient_dn = 0.0;           ///< absolute floor of that threshold
+    double angle_tolerance_deg = 22.5;      ///< region growing tolerance on the gradient direction (LSD)
+    std::int64_t tile_px = 512;             ///< fixed tiles (independent of the thread count)
+    std::int64_t max_segments = 4000;       ///< keep the best-scored ones
 };
 
 void validate(const EdgeFindParams& p);
 
 /// Border margin the finder needs (Sobel): 1 px.
-[[nodiscard]] constexpr int halo(const EdgeFindParams&) { return 1; }
+[[nodiscard]] constexpr int halo(const EdgeFindParams&) {
+    return 1;
+}
 
 /// Finds straight edge candidates: Sobel gradient (normalized by 8), then LSD-style region
 /// growing of pixels whose gradient magnitude exceeds gradient_threshold_noise x noise sigma and
@@ -390,7 +393,7 @@ struct EdgeAnalysis {
     std::vector<EdgeMeasurement> edges;  ///< one per candidate, in candidate order
     EdgeAggregate aggregate;
     std::int64_t candidates = 0;
-    double noise_sigma_dn = 0.0;         ///< the noise used for the contrast tests
+    double noise_sigma_dn = 0.0;  ///< the noise used for the contrast tests
 };
 
 /// find_edges + measure_edge_adaptive on each candidate (parallel) + a serial pass that turns

@@ -2,8 +2,8 @@
 /// Sensor noise simulation: photon shot noise, read noise, quantization; and a simple additive
 /// Gaussian noise.
 ///
-/// Model (domain.md section 7, "Noise: photon shot noise (Poisson in electrons) plus read noise
-/// (Gaussian), then quantization"; the linear camera model of EMVA 1288):
+/// Model (R. D. Fiete, Modeling the Imaging Chain of Digital Cameras, SPIE Press, 2010, "Noise: photon shot noise
+/// (Poisson in electrons) plus read noise (Gaussian), then quantization"; the linear camera model of EMVA 1288):
 ///   S   = max(0, input * electrons_per_input_unit)                      mean signal, e-
 ///   N_s ~ Poisson(S)                                                    shot noise, e-
 ///   N   = min(N_s, full_well_e) + read_noise_e * z                      z standard normal
@@ -66,7 +66,9 @@ struct SensorNoiseParams {
 void validate(const SensorNoiseParams& params);
 
 /// Per-pixel kernels: no input margin.
-[[nodiscard]] constexpr std::int64_t halo(const SensorNoiseParams&) { return 0; }
+[[nodiscard]] constexpr std::int64_t halo(const SensorNoiseParams&) {
+    return 0;
+}
 
 /// out = sensor(in). `x0, y0`: global position of in(0, 0) (tiles pass their origin; >= 0).
 /// Throws on invalid params, size mismatch or negative origin. NaN input gives NaN output.
@@ -96,13 +98,15 @@ struct GaussianNoiseParams {
     /// Wanted signal-to-noise ratio (level target_snr). Finite, > 0.
     double target_snr = 0.0;
     /// The signal the SNR refers to, DN (e.g. the image mean, or the GIQE 15 % - 7 % reflectance
-    /// difference, domain.md section 2). Finite, > 0 (level target_snr).
+    /// difference, Leachtenauer et al., Appl. Opt. 36(32), 1997). Finite, > 0 (level target_snr).
     double snr_signal_dn = 0.0;
     std::uint64_t seed = 0;
     std::uint32_t band = 0;
 };
 
-[[nodiscard]] constexpr std::int64_t halo(const GaussianNoiseParams&) { return 0; }
+[[nodiscard]] constexpr std::int64_t halo(const GaussianNoiseParams&) {
+    return 0;
+}
 
 /// The sigma (DN) the parameters ask for; validates (throws satiq::Error).
 [[nodiscard]] double gaussian_noise_sigma_dn(const GaussianNoiseParams& params);

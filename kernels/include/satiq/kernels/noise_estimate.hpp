@@ -1,12 +1,11 @@
 #pragma once
 /// Image-based noise estimation: Immerkaer's fast estimator with structure masking.
 ///
-/// Method (domain.md section 6): convolve with the Laplacian-difference mask
-/// `M = [[1,-2,1],[-2,4,-2],[1,-2,1]]`; for Gaussian noise of standard deviation sigma,
-/// `E|I*M| = 6 sigma sqrt(2/pi)`, hence `sigma = sqrt(pi/2) / 6 * mean |I*M|`
-/// (J. Immerkaer, "Fast noise variance estimation", CVIU 64(2):300-302, 1996; the paper writes
-/// the mean as `sum / ((W-2)(H-2))`). Structure leaks into `I*M` at edges, so pixels whose Sobel
-/// gradient `|Gx| + |Gy|` lies in the top `structure_fraction` of the image are excluded first
+/// Method (J. Immerkaer, "Fast noise variance estimation", CVIU 64(2), 1996): convolve with the Laplacian-difference
+/// mask `M = [[1,-2,1],[-2,4,-2],[1,-2,1]]`; for Gaussian noise of standard deviation sigma, `E|I*M| = 6 sigma
+/// sqrt(2/pi)`, hence `sigma = sqrt(pi/2) / 6 * mean |I*M|` (J. Immerkaer, "Fast noise variance estimation", CVIU
+/// 64(2):300-302, 1996; the paper writes the mean as `sum / ((W-2)(H-2))`). Structure leaks into `I*M` at edges, so
+/// pixels whose Sobel gradient `|Gx| + |Gy|` lies in the top `structure_fraction` of the image are excluded first
 /// (S.-C. Tai and S.-M. Yang, "A fast method for image noise estimation using Laplacian
 /// operator and adaptive edge detection", ISCCSP 2008, who exclude the top 10 %).
 ///
@@ -52,19 +51,21 @@ struct NoiseBand {
 };
 
 struct NoiseEstimate {
-    bool valid = false;                     ///< false: no retained pixel (see message)
-    std::string message;                    ///< why not valid; empty when valid
-    double sigma_dn = 0.0;                  ///< pooled Immerkaer sigma (use this for SNR)
-    double sigma_at_median_signal_dn = 0.0; ///< sigma of the band holding the median signal
-    double median_signal_dn = 0.0;          ///< median local mean of the retained pixels
-    double gradient_threshold = 0.0;        ///< Sobel |Gx|+|Gy| above which pixels were excluded
-    std::int64_t pixels_used = 0;           ///< retained pixels
-    std::int64_t pixels_eligible = 0;       ///< interior pixels with a fully valid 3x3 neighbourhood
-    std::vector<NoiseBand> bands;           ///< ascending signal; only bands with enough pixels
+    bool valid = false;                      ///< false: no retained pixel (see message)
+    std::string message;                     ///< why not valid; empty when valid
+    double sigma_dn = 0.0;                   ///< pooled Immerkaer sigma (use this for SNR)
+    double sigma_at_median_signal_dn = 0.0;  ///< sigma of the band holding the median signal
+    double median_signal_dn = 0.0;           ///< median local mean of the retained pixels
+    double gradient_threshold = 0.0;         ///< Sobel |Gx|+|Gy| above which pixels were excluded
+    std::int64_t pixels_used = 0;            ///< retained pixels
+    std::int64_t pixels_eligible = 0;        ///< interior pixels with a fully valid 3x3 neighbourhood
+    std::vector<NoiseBand> bands;            ///< ascending signal; only bands with enough pixels
 };
 
 /// Border margin the estimator needs (pixels).
-[[nodiscard]] constexpr int halo(const NoiseEstimateParams&) { return 1; }
+[[nodiscard]] constexpr int halo(const NoiseEstimateParams&) {
+    return 1;
+}
 
 /// Throws satiq::Error naming the bad field.
 void validate(const NoiseEstimateParams& params);

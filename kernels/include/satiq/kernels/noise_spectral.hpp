@@ -23,9 +23,9 @@
 namespace satiq {
 
 struct SpectralNoiseParams {
-    int block_px = 64;                  ///< block side (power of two)
-    double corner_cyc_per_px = 0.375;   ///< f0: both |fx| and |fy| at least this
-    std::int64_t max_blocks = 4096;     ///< deterministic subsampling of large images
+    int block_px = 64;                 ///< block side (power of two)
+    double corner_cyc_per_px = 0.375;  ///< f0: both |fx| and |fy| at least this
+    std::int64_t max_blocks = 4096;    ///< deterministic subsampling of large images
 };
 
 struct SpectralNoiseEstimate {

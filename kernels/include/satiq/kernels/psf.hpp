@@ -20,8 +20,8 @@ enum class GaussianRadiusRule {
 
 /// Point-sampled Gaussian exp(-x^2 / (2 sigma^2)) at integer x in [-r, r], normalized to sum 1.
 /// sigma_px = 0 gives the identity {1}. Its transfer function is close to exp(-2 pi^2 sigma^2 f^2)
-/// (domain.md section 7) for sigma_px >= about 0.7. Throws when sigma_px is negative, not finite
-/// or above 1000.
+/// (R. D. Fiete, Modeling the Imaging Chain of Digital Cameras, SPIE Press, 2010) for sigma_px >= about 0.7. Throws
+/// when sigma_px is negative, not finite or above 1000.
 [[nodiscard]] std::vector<float> gaussian_taps(double sigma_px,
                                                GaussianRadiusRule rule = GaussianRadiusRule::ThreeSigma);
 
@@ -44,7 +44,8 @@ enum class GaussianRadiusRule {
 [[nodiscard]] Kernel2d outer_product(const SeparableKernel& kernel);
 
 struct AiryPsfParams {
-    /// Q = lambda * F# / pixel pitch (domain.md section 2); optical cutoff 1/Q cycles/pixel. > 0.
+    /// Q = lambda * F# / pixel pitch (Leachtenauer et al., Appl. Opt. 36(32), 1997); optical cutoff 1/Q cycles/pixel. >
+    /// 0.
     double q = 1.0;
     /// Central obscuration: obscuration diameter / aperture diameter, in [0, 1).
     double obscuration_ratio = 0.0;

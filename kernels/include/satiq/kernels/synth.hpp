@@ -31,13 +31,14 @@ namespace satiq {
 /// Standard normal CDF Phi(t).
 double normal_cdf(double t);
 
-/// 1-D edge spread function of the model (domain.md §7): the Gaussian CDF convolved with
-/// a unit box, ESF(d) = integral_{d-0.5}^{d+0.5} Phi(u / sigma) du, evaluated in closed form with
-/// integral Phi(t) dt = t Phi(t) + phi(t). sigma_px = 0 gives the box-integrated step
+/// 1-D edge spread function of the model (R. D. Fiete, Modeling the Imaging Chain of Digital Cameras, SPIE
+/// Press, 2010): the Gaussian CDF convolved with a unit box, ESF(d) = integral_{d-0.5}^{d+0.5} Phi(u / sigma) du,
+/// evaluated in closed form with integral Phi(t) dt = t Phi(t) + phi(t). sigma_px = 0 gives the box-integrated step
 /// clamp(d + 0.5, 0, 1). d_px is the signed distance from the edge, positive on the bright side.
 double box_gaussian_esf(double d_px, double sigma_px);
 
-/// MTF of that model: exp(-2 pi^2 sigma^2 f^2) |sinc f| (domain.md §7), f in cycles/pixel.
+/// MTF of that model: exp(-2 pi^2 sigma^2 f^2) |sinc f| (R. D. Fiete, Modeling the Imaging Chain of Digital Cameras,
+/// SPIE Press, 2010), f in cycles/pixel.
 double box_gaussian_mtf(double freq_cyc_per_px, double sigma_px);
 
 /// Exact mean over the unit square [0,1]^2 (coordinates u, v) of Phi((p u + q v + c) / sigma):
@@ -53,14 +54,15 @@ double square_pixel_step_fraction(double c_px, double p, double q, double sigma_
 
 /// Edge truth numbers of one edge model.
 struct EdgeTruth {
-    double rer = 0;                ///< ESF(+0.5) - ESF(-0.5)
-    double esf_minus_0p5 = 0;      ///< ESF(-0.5 px)
-    double esf_plus_0p5 = 0;       ///< ESF(+0.5 px)
-    double mtf50_cyc_per_px = 0;   ///< frequency where the MTF falls to 0.5
-    double mtf_nyquist = 0;        ///< MTF at 0.5 cycles/pixel
-    double overshoot_h = 0;        ///< H of domain.md §2: max ESF over +1..+3 px in 0.25 px steps
-                                   ///< (= ESF(+1.25) here since the ESF is monotonic)
-    double fwhm_px = 0;            ///< full width at half maximum of the LSF
+    double rer = 0;               ///< ESF(+0.5) - ESF(-0.5)
+    double esf_minus_0p5 = 0;     ///< ESF(-0.5 px)
+    double esf_plus_0p5 = 0;      ///< ESF(+0.5 px)
+    double mtf50_cyc_per_px = 0;  ///< frequency where the MTF falls to 0.5
+    double mtf_nyquist = 0;       ///< MTF at 0.5 cycles/pixel
+    double overshoot_h =
+        0;               ///< H of Leachtenauer et al., Appl. Opt. 36(32), 1997: max ESF over +1..+3 px in 0.25 px steps
+                         ///< (= ESF(+1.25) here since the ESF is monotonic)
+    double fwhm_px = 0;  ///< full width at half maximum of the LSF
 };
 
 /// Truth of the 1-D model (Gaussian CDF convolved with a unit box, MTF
@@ -103,11 +105,11 @@ void quantize_dn(ImageView<float> image, double min_dn, double max_dn);
 /// (exact, square_pixel_step_fraction), then optional noise. No halo (analytic per pixel).
 struct EdgeTargetParams {
     double angle_deg = 5.0;
-    double edge_x_px = 0.0;   ///< a point on the edge line (continuous pixel coordinates)
+    double edge_x_px = 0.0;  ///< a point on the edge line (continuous pixel coordinates)
     double edge_y_px = 0.0;
     double dark_dn = 0.0;
     double bright_dn = 1.0;
-    double sigma_px = 0.5;    ///< Gaussian blur in pixels, [0, 20]
+    double sigma_px = 0.5;  ///< Gaussian blur in pixels, [0, 20]
     double noise_sigma_dn = 0.0;
     std::uint64_t seed = 0;
 };
@@ -132,11 +134,11 @@ struct RectPx {
 
 /// One element: three bars of width w and length 5 w separated by gaps of w, in one orientation.
 struct TribarElement {
-    int index = 0;               ///< 0 = widest bars
+    int index = 0;  ///< 0 = widest bars
     double bar_width_px = 0;
     double bar_length_px = 0;
-    bool bars_vertical = true;   ///< true: bars run down the columns, modulation along x
-    RectPx bounds;               ///< 5 w x 5 w square holding the three bars
+    bool bars_vertical = true;  ///< true: bars run down the columns, modulation along x
+    RectPx bounds;              ///< 5 w x 5 w square holding the three bars
     std::array<RectPx, 3> bars;
 };
 
@@ -150,7 +152,7 @@ struct TribarParams {
     double step = 1.122462048309373;  ///< 2^(1/6)
     double background_dn = 0.0;
     double bar_dn = 1.0;
-    double sigma_px = 0.5;            ///< [0, 20]
+    double sigma_px = 0.5;  ///< [0, 20]
     double noise_sigma_dn = 0.0;
     std::uint64_t seed = 0;
 };
@@ -175,12 +177,12 @@ struct Vec2 {
 
 /// Something on the ground, for the truth file.
 struct SceneObject {
-    std::string id;            ///< e.g. "aircraft_1"
-    std::string category;      ///< aircraft, tank, truck, tel, van, hangar, building, runway, ...
-    std::string model;         ///< e.g. "MiG-29", "Il-76", "T-72", "Hwasong-17 TEL"
+    std::string id;        ///< e.g. "aircraft_1"
+    std::string category;  ///< aircraft, tank, truck, tel, van, hangar, building, runway, ...
+    std::string model;     ///< e.g. "MiG-29", "Il-76", "T-72", "Hwasong-17 TEL"
     Vec2 centre_m;
-    double length_m = 0;       ///< along the heading
-    double width_m = 0;        ///< across (wing span for aircraft)
+    double length_m = 0;  ///< along the heading
+    double width_m = 0;   ///< across (wing span for aircraft)
     double height_m = 0;
     double heading_deg = 0;    ///< compass bearing of the nose / long axis, clockwise from grid north
     std::string note;          ///< detail worth checking (e.g. "11 axles, 22 wheels visible")
@@ -200,8 +202,8 @@ struct ScenePolygon {
     SceneLayer layer = SceneLayer::Surface;
     PaintKind paint = PaintKind::Fill;
     float reflectance_dn = 0;
-    float texture_amplitude = 0;     ///< relative amplitude of value noise on this surface
-    double texture_scale_m = 1.0;    ///< feature size of that noise
+    float texture_amplitude = 0;   ///< relative amplitude of value noise on this surface
+    double texture_scale_m = 1.0;  ///< feature size of that noise
     Vec2 axis_point_m;
     double axis_deg = 0;
     double radius_m = 1;
@@ -210,22 +212,22 @@ struct ScenePolygon {
 };
 
 struct AirfieldParams {
-    double gsd_m = 0.25;             ///< (0, 10]
+    double gsd_m = 0.25;  ///< (0, 10]
     std::int64_t width_px = 2048;
     std::int64_t height_px = 2048;
-    double sigma_px = 0.6;           ///< optical blur at the output pixel, [0, 5]
-    int supersample = 4;             ///< scene samples per output pixel along each axis, [1, 8]
-    double sun_azimuth_deg = 145.0;  ///< clockwise from grid north
-    double sun_elevation_deg = 40.0; ///< (5, 90]
+    double sigma_px = 0.6;            ///< optical blur at the output pixel, [0, 5]
+    int supersample = 4;              ///< scene samples per output pixel along each axis, [1, 8]
+    double sun_azimuth_deg = 145.0;   ///< clockwise from grid north
+    double sun_elevation_deg = 40.0;  ///< (5, 90]
     double noise_sigma_dn = 6.0;
-    double shadow_factor = 0.38;     ///< shadowed / sunlit radiance (skylight only)
+    double shadow_factor = 0.38;  ///< shadowed / sunlit radiance (skylight only)
     std::uint64_t seed = 1;
 };
 
 struct Scene {
     double width_m = 0;
     double height_m = 0;
-    Vec2 shadow_per_height;  ///< ground displacement of a shadow per metre of height
+    Vec2 shadow_per_height;              ///< ground displacement of a shadow per metre of height
     std::vector<ScenePolygon> polygons;  ///< painted in order within each layer
     std::vector<SceneObject> objects;
 };

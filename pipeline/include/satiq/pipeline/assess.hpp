@@ -15,12 +15,12 @@
 #include "satiq/kernels/edges.hpp"
 #include "satiq/kernels/effective_resolution.hpp"
 #include "satiq/kernels/noise_estimate.hpp"
+#include "satiq/kernels/noise_spectral.hpp"
 #include "satiq/pipeline/giqe.hpp"
 #include "satiq/pipeline/gsd.hpp"
 #include "satiq/pipeline/info.hpp"
 #include "satiq/pipeline/interpretability.hpp"
 #include "satiq/pipeline/interpretation.hpp"
-#include "satiq/kernels/noise_spectral.hpp"
 #include "satiq/pipeline/radiometry.hpp"
 
 namespace satiq {
@@ -33,7 +33,7 @@ struct AssessParams {
     std::optional<double> elevation_deg;  ///< overrides the metadata
     std::optional<double> snr;            ///< overrides the measured SNR
     GiqeSelection giqe = GiqeSelection::giqe5;
-    int band = 0;               ///< 0: band 1, or luminance of an RGB image
+    int band = 0;  ///< 0: band 1, or luminance of an RGB image
     /// `--band all`: the result as for band 0, plus every band measured on its own
     /// (AssessResult::bands). Needs band 0.
     bool all_bands = false;
@@ -89,12 +89,12 @@ struct AssessResult {
     double gsd_ground_m = 0, gsd_normal_m = 0, gsd_weighted_m = 0;  ///< as rated (effective when upsampled)
     double saturation_dn = 0;
 
-    NoiseEstimate noise;                  ///< Immerkaer (drives the edge thresholds)
-    SpectralNoiseEstimate noise_spectral;  ///< Nyquist-corner power: an upper bound that caps the PCA
+    NoiseEstimate noise;                    ///< Immerkaer (drives the edge thresholds)
+    SpectralNoiseEstimate noise_spectral;   ///< Nyquist-corner power: an upper bound that caps the PCA
     bool noise_capped_by_spectrum = false;  ///< the SNR's noise was scaled down to the spectral bound
-    NoiseEstimate noise_pca;              ///< weak-texture PCA (drives the SNR)
-    std::string noise_method;             ///< "pca", or "immerkaer" when the PCA estimate failed
-    double noise_immerkaer_sigma_dn = 0;  ///< Immerkaer's sigma at the 15 % level, for comparison
+    NoiseEstimate noise_pca;                ///< weak-texture PCA (drives the SNR)
+    std::string noise_method;               ///< "pca", or "immerkaer" when the PCA estimate failed
+    double noise_immerkaer_sigma_dn = 0;    ///< Immerkaer's sigma at the 15 % level, for comparison
     std::optional<SceneRadiometry> radiometry;
     double noise_sigma_dn = 0;  ///< the sigma the SNR divides by
     double snr = 0;

@@ -22,8 +22,8 @@ struct BatchRunOptions {
     std::filesystem::path output_dir;
     AssessParams assess;
     std::optional<DegradeParams> degrade_to;  ///< input and output are filled in per image
-    int jobs = 0;                              ///< images in flight (0: the cores)
-    std::uint64_t max_memory_bytes = 0;        ///< 0: half the physical memory
+    int jobs = 0;                             ///< images in flight (0: the cores)
+    std::uint64_t max_memory_bytes = 0;       ///< 0: half the physical memory
     bool resume = false;
     bool overwrite = false;
     bool full_records = false;

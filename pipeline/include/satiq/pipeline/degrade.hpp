@@ -1,9 +1,9 @@
 #pragma once
 /// `satiq degrade`: what another (coarser) sensor would record of the same ground.
 ///
-/// The image chain (domain.md §7): the target system's pre-detector PSF (optics, jitter, smear,
-/// defocus) expressed on the input grid, made to account for the blur the input already has, then
-/// integration over the target pixel (exact area integration, any ratio), then noise at the
+/// The image chain (R. D. Fiete, Modeling the Imaging Chain of Digital Cameras, SPIE Press, 2010): the target system's
+/// pre-detector PSF (optics, jitter, smear, defocus) expressed on the input grid, made to account for the blur the
+/// input already has, then integration over the target pixel (exact area integration, any ratio), then noise at the
 /// target SNR, then quantization.
 ///
 /// The input is not ideal. The blur applied is what makes the *total* match the target:

@@ -2,7 +2,7 @@
 /// General Image Quality Equations (GIQE 3, 4 and 5): NIIRS from GSD, RER, overshoot, noise
 /// gain and SNR, with standard errors and validity warnings.
 ///
-/// Sources (domain.md §3):
+/// Sources (NGA, General Image Quality Equation v5.0, 2015):
 ///  - GIQE 3: U.S. Government, "GIQE Users Guide, version 3.0", 1994 (coefficients as tabulated in
 ///    NGA, "General Image Quality Equation v5.0", 2015, Table 1).
 ///  - GIQE 4: Leachtenauer et al., Applied Optics 36(32):8322, 1997 (NGA 2015, Table 1).
@@ -37,7 +37,7 @@ struct NiirsPrediction {
     std::vector<std::string> warnings;
 };
 
-// ---- geometry helpers (domain.md §2; NGA 2015 §2.3) ----
+// ---- geometry helpers (Leachtenauer et al., Appl. Opt. 36(32), 1997; NGA 2015 §2.3) ----
 
 /// Ground-plane GSD (GIQE 4): gsd_normal / sqrt(sin(elevation)). elevation in (0, 90] degrees.
 double gsd_ground_plane_m(double gsd_normal_m, double elevation_deg);
@@ -51,11 +51,11 @@ double geometric_mean(double a, double b);
 // ---- GIQE 3 ----
 
 struct Giqe3Inputs {
-    double gsd_normal_m = 0.0;   ///< geometric-mean normal-plane GSD, metres
-    double rer = 0.0;            ///< geometric-mean RER, after sharpening
-    double overshoot_h = 1.0;    ///< geometric-mean edge overshoot H, after sharpening
-    double noise_gain_g = 1.0;   ///< noise gain of the sharpening kernel (1 = unsharpened)
-    double snr = 0.0;            ///< SNR before sharpening
+    double gsd_normal_m = 0.0;  ///< geometric-mean normal-plane GSD, metres
+    double rer = 0.0;           ///< geometric-mean RER, after sharpening
+    double overshoot_h = 1.0;   ///< geometric-mean edge overshoot H, after sharpening
+    double noise_gain_g = 1.0;  ///< noise gain of the sharpening kernel (1 = unsharpened)
+    double snr = 0.0;           ///< SNR before sharpening
 };
 /// NIIRS = 11.81 + 3.32 log10(RER/GSD_in) - 1.48 H - G/SNR.
 NiirsPrediction giqe3(const Giqe3Inputs& in);
@@ -63,11 +63,11 @@ NiirsPrediction giqe3(const Giqe3Inputs& in);
 // ---- GIQE 4 ----
 
 struct Giqe4Inputs {
-    double gsd_ground_m = 0.0;   ///< geometric-mean ground-plane GSD, metres
-    double rer = 0.0;            ///< geometric-mean RER, after sharpening
-    double overshoot_h = 1.0;    ///< geometric-mean overshoot H, after sharpening
-    double noise_gain_g = 1.0;   ///< noise gain (1 = unsharpened)
-    double snr = 0.0;            ///< SNR before sharpening
+    double gsd_ground_m = 0.0;            ///< geometric-mean ground-plane GSD, metres
+    double rer = 0.0;                     ///< geometric-mean RER, after sharpening
+    double overshoot_h = 1.0;             ///< geometric-mean overshoot H, after sharpening
+    double noise_gain_g = 1.0;            ///< noise gain (1 = unsharpened)
+    double snr = 0.0;                     ///< SNR before sharpening
     std::optional<double> elevation_deg;  ///< only used for the 25..90 degree validity warning
 };
 /// NIIRS = 10.251 - a log10(GSD_in) + b log10(RER) - 0.656 H - 0.344 G/SNR,
@@ -77,9 +77,9 @@ NiirsPrediction giqe4(const Giqe4Inputs& in);
 // ---- GIQE 5 ----
 
 struct Giqe5Inputs {
-    double gsd_weighted_m = 0.0;  ///< weighted GSD (eq. 5), metres
-    double rer_weighted = 0.0;    ///< weighted RER (eq. 7) of the UN-sharpened image
-    double snr = 0.0;             ///< SNR of the un-sharpened image
+    double gsd_weighted_m = 0.0;          ///< weighted GSD (eq. 5), metres
+    double rer_weighted = 0.0;            ///< weighted RER (eq. 7) of the UN-sharpened image
+    double snr = 0.0;                     ///< SNR of the un-sharpened image
     std::optional<double> q;              ///< lambda F#/pitch when known (validity 1..2)
     std::optional<double> elevation_deg;  ///< target elevation when known (data down to 8.9 deg)
     /// Measured edge overshoot of the input image, when the inputs were measured on an image:
@@ -88,8 +88,8 @@ struct Giqe5Inputs {
     std::optional<double> measured_overshoot_h;
 };
 inline constexpr double sharpened_overshoot_threshold = 1.05;
-/// Validated GSD range (domain.md §3: about 0.08..1.4 m; NGA 2015 §3.1 validation set GSD_W
-/// 3.3..34.4 in, GSD_GP up to 55.3 in).
+/// Validated GSD range (NGA, General Image Quality Equation v5.0, 2015: about 0.08..1.4 m; NGA 2015 §3.1 validation set
+/// GSD_W 3.3..34.4 in, GSD_GP up to 55.3 in).
 inline constexpr double giqe5_validated_gsd_min_m = 0.08;
 inline constexpr double giqe5_validated_gsd_max_m = 1.4;
 

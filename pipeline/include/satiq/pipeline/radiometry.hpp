@@ -1,8 +1,8 @@
 #pragma once
 /// The scene-radiometry convention shared by `degrade` (which adds noise for a target SNR) and
 /// `assess` (which measures SNR): without radiometric calibration, the GIQE signal (the DN
-/// difference between a 15 % and a 7 % reflectance target, domain.md §2) is approximated from
-/// the scene's dynamic range.
+/// difference between a 15 % and a 7 % reflectance target, Leachtenauer et al., Appl. Opt. 36(32), 1997) is
+/// approximated from the scene's dynamic range.
 ///
 /// Assumption (stated in every output that uses it): the scene's 2nd percentile is a 5 %
 /// reflectance surface and its 98th percentile a 45 % one, with a linear DN-reflectance
@@ -21,16 +21,16 @@
 namespace satiq {
 
 struct SceneRadiometry {
-    double dn_per_reflectance = 0;  ///< DN for a reflectance step of 1.0
-    double dn_at_zero = 0;          ///< DN at 0 % reflectance (dark offset under the assumption)
-    double level_07_dn = 0;         ///< DN of a 7 % reflectance surface
-    double level_15_dn = 0;         ///< DN of a 15 % reflectance surface
+    double dn_per_reflectance = 0;    ///< DN for a reflectance step of 1.0
+    double dn_at_zero = 0;            ///< DN at 0 % reflectance (dark offset under the assumption)
+    double level_07_dn = 0;           ///< DN of a 7 % reflectance surface
+    double level_15_dn = 0;           ///< DN of a 15 % reflectance surface
     double signal_difference_dn = 0;  ///< level_15_dn - level_07_dn: the GIQE SNR numerator
-    std::string assumption;         ///< one sentence for reports
+    std::string assumption;           ///< one sentence for reports
 };
 
-inline constexpr double kSceneDarkReflectance = 0.05;   ///< assumed at the 2nd percentile
-inline constexpr double kSceneBrightReflectance = 0.45; ///< assumed at the 98th percentile
+inline constexpr double kSceneDarkReflectance = 0.05;    ///< assumed at the 2nd percentile
+inline constexpr double kSceneBrightReflectance = 0.45;  ///< assumed at the 98th percentile
 
 /// From image statistics (p02, p98). Throws satiq::Error when the scene has no dynamic range.
 SceneRadiometry scene_radiometry(const ImageStats& stats);

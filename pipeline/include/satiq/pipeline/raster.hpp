@@ -41,7 +41,7 @@ struct Window {
 
 /// Georeferencing that travels with the pixels.
 struct GeoReference {
-    std::string crs_wkt;  ///< empty when there is none
+    std::string crs_wkt;                                ///< empty when there is none
     std::optional<std::array<double, 6>> geotransform;  ///< GDAL order: x0, dx/dcol, dx/drow, y0, dy/dcol, dy/drow
     /// Ground control points (pixel, line) -> (x, y, z) in `gcp_crs_wkt`; used when there is no geotransform.
     struct Gcp {
@@ -65,8 +65,8 @@ struct BandInfo {
 
 struct RasterInfo {
     std::filesystem::path path;
-    std::string driver;        ///< GDAL short name, e.g. "GTiff"
-    std::string driver_long;   ///< e.g. "GeoTIFF"
+    std::string driver;       ///< GDAL short name, e.g. "GTiff"
+    std::string driver_long;  ///< e.g. "GeoTIFF"
     std::int64_t width = 0;
     std::int64_t height = 0;
     std::vector<BandInfo> bands;
@@ -132,7 +132,7 @@ struct WriteOptions {
     DataType type = DataType::Float32;
     std::string compression = "DEFLATE";  ///< lossless: DEFLATE, LZW, ZSTD, or NONE
     int tile_size = 256;
-    bool cloud_optimized = false;          ///< write a COG (tiled, with overviews, IFDs first)
+    bool cloud_optimized = false;  ///< write a COG (tiled, with overviews, IFDs first)
     std::optional<double> nodata;
     /// Default-domain metadata items to write (e.g. SATIQ_* provenance), key -> value.
     std::map<std::string, std::string> metadata;

@@ -9,8 +9,8 @@
 ///    Linear smear acts along y only.
 ///  - transfer() returns the SIGNED real transfer function (every component modelled here is real
 ///    and even: the phase is 0 or pi). mtf() is its modulus. Edge responses are computed from the
-///    signed transfer function, which gives the physical edge (domain.md §7); pyBSM integrates |OTF|
-///    instead, the two agree for Q >= 1.
+///    signed transfer function, which gives the physical edge (R. D. Fiete, Modeling the Imaging Chain of Digital
+///    Cameras, SPIE Press, 2010); pyBSM integrates |OTF| instead, the two agree for Q >= 1.
 ///  - Everything is pure, deterministic and thread-safe (SensorModel is an immutable value).
 ///  - Invalid parameters throw satiq::Error naming the field ("sensor: aperture_diameter_m must be > 0").
 ///
@@ -37,37 +37,37 @@ inline constexpr double earth_radius_m = 6371008.8;
 /// Optional radiometric model giving the GIQE SNR from first principles (see signal_electrons()).
 /// Defaults are documented assumptions for a visible pan band, not measurements.
 struct Radiometry {
-    double integration_time_s = 0.0;              ///< total effective exposure incl. TDI stages, s (required)
-    double band_width_um = 0.35;                  ///< spectral band width, micrometres
-    double optics_transmittance = 0.8;            ///< optical throughput (excluding the obscuration)
-    double quantum_efficiency = 0.6;              ///< electrons per photon, band average
-    double solar_zenith_deg = 30.0;               ///< sun zenith angle at the target
-    double solar_irradiance_w_m2_um = 1600.0;     ///< band-mean exo-atmospheric solar spectral irradiance
-    double atmospheric_transmittance = 0.8;       ///< sun -> ground -> sensor product, band average
-    double path_radiance_w_m2_sr_um = 10.0;       ///< atmospheric path radiance added to every target
+    double integration_time_s = 0.0;           ///< total effective exposure incl. TDI stages, s (required)
+    double band_width_um = 0.35;               ///< spectral band width, micrometres
+    double optics_transmittance = 0.8;         ///< optical throughput (excluding the obscuration)
+    double quantum_efficiency = 0.6;           ///< electrons per photon, band average
+    double solar_zenith_deg = 30.0;            ///< sun zenith angle at the target
+    double solar_irradiance_w_m2_um = 1600.0;  ///< band-mean exo-atmospheric solar spectral irradiance
+    double atmospheric_transmittance = 0.8;    ///< sun -> ground -> sensor product, band average
+    double path_radiance_w_m2_sr_um = 10.0;    ///< atmospheric path radiance added to every target
 };
 
 /// Physical description of a sensor. Lengths in metres; detector figures per pixel.
 struct SensorDescription {
     std::string name = "custom";
-    double altitude_m = 0.0;                   ///< orbit altitude above the spherical Earth
+    double altitude_m = 0.0;  ///< orbit altitude above the spherical Earth
     /// View geometry: give at most one; both absent = nadir. off_nadir_deg is measured at the
     /// satellite from the nadir direction, elevation_deg at the target from the local horizon.
     std::optional<double> off_nadir_deg;
     std::optional<double> elevation_deg;
-    double aperture_diameter_m = 0.0;          ///< entrance pupil (primary mirror) diameter
-    double central_obscuration_ratio = 0.0;    ///< secondary / primary diameter, in [0, 1)
+    double aperture_diameter_m = 0.0;        ///< entrance pupil (primary mirror) diameter
+    double central_obscuration_ratio = 0.0;  ///< secondary / primary diameter, in [0, 1)
     double focal_length_m = 0.0;
-    double detector_pitch_m = 0.0;             ///< square detector pitch
-    double fill_factor = 1.0;                  ///< AREAL fill factor in (0, 1]; active width = pitch*sqrt(fill)
-    double wavelength_m = 0.0;                 ///< band centre wavelength
-    double jitter_sigma_px = 0.0;              ///< RMS line-of-sight jitter per axis, in detector pixels
-    double smear_px = 0.0;                     ///< along-scan (y) linear smear over the integration, pixels
-    double defocus_blur_diameter_px = 0.0;     ///< geometric blur-circle diameter, pixels (0 = in focus)
-    double wavefront_error_rms_waves = 0.0;    ///< RMS wavefront error, waves, in [0, 0.18)
-    double full_well_e = 0.0;                  ///< full-well capacity, electrons
-    double read_noise_e = 0.0;                 ///< read noise, electrons RMS (0 allowed)
-    int bits = 0;                              ///< quantisation bits
+    double detector_pitch_m = 0.0;           ///< square detector pitch
+    double fill_factor = 1.0;                ///< AREAL fill factor in (0, 1]; active width = pitch*sqrt(fill)
+    double wavelength_m = 0.0;               ///< band centre wavelength
+    double jitter_sigma_px = 0.0;            ///< RMS line-of-sight jitter per axis, in detector pixels
+    double smear_px = 0.0;                   ///< along-scan (y) linear smear over the integration, pixels
+    double defocus_blur_diameter_px = 0.0;   ///< geometric blur-circle diameter, pixels (0 = in focus)
+    double wavefront_error_rms_waves = 0.0;  ///< RMS wavefront error, waves, in [0, 0.18)
+    double full_well_e = 0.0;                ///< full-well capacity, electrons
+    double read_noise_e = 0.0;               ///< read noise, electrons RMS (0 allowed)
+    int bits = 0;                            ///< quantisation bits
     /// GIQE SNR (15 % vs 7 % reflectance difference over noise). When absent, `radiometry` must be set.
     std::optional<double> snr;
     std::optional<Radiometry> radiometry;
@@ -83,9 +83,9 @@ struct SimpleSensorSpec {
     std::optional<double> mtf_nyquist;  ///< in (0, 2/pi): sigma is solved from it
     std::optional<double> sigma_px;     ///< >= 0
     double snr = 0.0;
-    double full_well_e = 20000.0;       ///< used only by noise simulation downstream (assumed default)
-    double read_noise_e = 10.0;         ///< idem
-    int bits = 11;                      ///< idem
+    double full_well_e = 20000.0;  ///< used only by noise simulation downstream (assumed default)
+    double read_noise_e = 10.0;    ///< idem
+    int bits = 11;                 ///< idem
 };
 
 /// Which part of the system transfer function to evaluate.
@@ -103,11 +103,11 @@ using TransferFunction1d = std::function<double(double f_cyc_per_px)>;
 
 /// Edge figures along one axis, derived from the transfer function.
 struct EdgeFigures {
-    double mtf_nyquist = 0.0;            ///< |T(0.5)|
-    double mtf50_cyc_per_px = 0.0;       ///< first frequency where T falls to 0.5 (0 if never above)
-    double rer = 0.0;                    ///< ER(+0.5) - ER(-0.5)
-    double overshoot_h = 0.0;            ///< max ER over +1..+3 px (0.25 steps) or ER(1.25) if monotonic
-    double fwhm_px = 0.0;                ///< full width at half maximum of the LSF, pixels
+    double mtf_nyquist = 0.0;       ///< |T(0.5)|
+    double mtf50_cyc_per_px = 0.0;  ///< first frequency where T falls to 0.5 (0 if never above)
+    double rer = 0.0;               ///< ER(+0.5) - ER(-0.5)
+    double overshoot_h = 0.0;       ///< max ER over +1..+3 px (0.25 steps) or ER(1.25) if monotonic
+    double fwhm_px = 0.0;           ///< full width at half maximum of the LSF, pixels
 };
 
 /// Derived figures of a model.
@@ -118,14 +118,14 @@ struct SensorFigures {
     double elevation_deg = 90.0;
     double slant_range_m = 0.0;
     double earth_central_angle_deg = 0.0;
-    double gsd_normal_m = 0.0;            ///< pitch / focal * slant range (GIQE 3)
-    double gsd_ground_across_m = 0.0;     ///< ground GSD perpendicular to the look direction
-    double gsd_ground_along_look_m = 0.0; ///< ground GSD along the look direction = normal / sin(elev)
-    double gsd_ground_m = 0.0;            ///< geometric mean ground-plane GSD = normal / sqrt(sin elev) (GIQE 4)
-    double gsd_weighted_m = 0.0;          ///< normal / sin(elev)^(1/4) (GIQE 5)
+    double gsd_normal_m = 0.0;             ///< pitch / focal * slant range (GIQE 3)
+    double gsd_ground_across_m = 0.0;      ///< ground GSD perpendicular to the look direction
+    double gsd_ground_along_look_m = 0.0;  ///< ground GSD along the look direction = normal / sin(elev)
+    double gsd_ground_m = 0.0;             ///< geometric mean ground-plane GSD = normal / sqrt(sin elev) (GIQE 4)
+    double gsd_weighted_m = 0.0;           ///< normal / sin(elev)^(1/4) (GIQE 5)
     // optics
     double f_number = 0.0;
-    double q = 0.0;                       ///< lambda F# / pitch (0 in the simple form: not defined)
+    double q = 0.0;                          ///< lambda F# / pitch (0 in the simple form: not defined)
     double optical_cutoff_cyc_per_px = 0.0;  ///< 1/Q (0 = none)
     std::optional<double> gaussian_sigma_px;
     // edge figures per axis (x cross-scan, y along-scan) from the signed system transfer function
@@ -134,9 +134,9 @@ struct SensorFigures {
     // radiometry
     double snr = 0.0;
     bool snr_from_radiometry = false;
-    double signal_07_e = 0.0;             ///< electrons at 7 % reflectance (radiometric model only)
-    double signal_15_e = 0.0;             ///< electrons at 15 % reflectance (radiometric model only)
-    double noise_15_e = 0.0;              ///< total noise at the 15 % level, electrons RMS
+    double signal_07_e = 0.0;  ///< electrons at 7 % reflectance (radiometric model only)
+    double signal_15_e = 0.0;  ///< electrons at 15 % reflectance (radiometric model only)
+    double noise_15_e = 0.0;   ///< total noise at the 15 % level, electrons RMS
     std::vector<std::string> warnings;
 };
 
@@ -156,7 +156,7 @@ public:
     static SensorModel simple(const SimpleSensorSpec& s);
 
     bool is_simple() const { return m_simple; }
-    const SensorDescription& description() const { return m_desc; }  ///< physical form only
+    const SensorDescription& description() const { return m_desc; }        ///< physical form only
     const SimpleSensorSpec& simple_spec() const { return m_simple_spec; }  ///< simple form only
     const SensorFigures& figures() const { return m_figures; }
 
@@ -217,14 +217,15 @@ ViewGeometry view_from_elevation(double altitude_m, double elevation_deg);
 
 // ---- edge response from a transfer function ----
 
-/// ER(x) = 0.5 + (1/pi) int_0^f_max T(f)/f sin(2 pi f x) df (domain.md §7), by composite Simpson on
-/// a fixed grid (step <= 2e-4 cy/px, at least 2000 intervals), with the f -> 0 limit 2 pi x T(0).
-/// Accurate to about 1e-5 for |x| <= 3 px (checked against the analytic Gaussian-box edge).
-/// T must be zero (or negligible) beyond f_max.
+/// ER(x) = 0.5 + (1/pi) int_0^f_max T(f)/f sin(2 pi f x) df (R. D. Fiete, Modeling the Imaging Chain of Digital
+/// Cameras, SPIE Press, 2010), by composite Simpson on a fixed grid (step <= 2e-4 cy/px, at least 2000 intervals), with
+/// the f -> 0 limit 2 pi x T(0). Accurate to about 1e-5 for |x| <= 3 px (checked against the analytic Gaussian-box
+/// edge). T must be zero (or negligible) beyond f_max.
 double edge_response(const TransferFunction1d& t, double f_max_cyc_per_px, double x_px);
 /// Which transfer function the edge integral uses.
 enum class EdgeConvention {
-    signed_transfer,  ///< the physical edge (default; domain.md §7)
+    signed_transfer,  ///< the physical edge (default; R. D. Fiete, Modeling the Imaging Chain of Digital Cameras, SPIE
+                      ///< Press, 2010)
     modulus,          ///< |T| as pyBSM does; equal to signed for Q >= 1 (Q 0.5 ideal: RER 0.739 vs 0.755)
 };
 /// All edge figures of a 1-D transfer function (RER, H, MTF at Nyquist, MTF50, FWHM).
@@ -250,8 +251,8 @@ struct SensorPreset {
     std::string name;          ///< lookup key, e.g. "worldview-3"
     std::string display_name;  ///< e.g. "WorldView-3"
     std::string notes;
-    double gsd_nadir_reported_m = 0.0;     ///< the published nadir GSD (for cross-checking the model)
-    SensorDescription description;         ///< nadir view
+    double gsd_nadir_reported_m = 0.0;             ///< the published nadir GSD (for cross-checking the model)
+    SensorDescription description;                 ///< nadir view
     std::map<std::string, FigureNote> provenance;  ///< figure name (JSON key) -> note
 };
 

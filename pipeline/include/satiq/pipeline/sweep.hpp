@@ -54,7 +54,7 @@ struct SweepParams {
     // What is known of the input (as degrade); none given: measured from the input's edges.
     std::optional<double> input_sigma_px, input_mtf_nyquist;
     GsdOptions gsd;
-    int band = 0;  ///< as assess: 0 = band 1 or the luminance of RGB
+    int band = 0;             ///< as assess: 0 = band 1 or the luminance of RGB
     bool keep_steps = false;  ///< keep the degraded GeoTIFFs in DIR/steps/
     int chip_px = 320;        ///< chip side on screen, pixels
 };
@@ -86,10 +86,10 @@ struct PresetMark {
 
 /// One row of the task matrix: met (P >= 0.5, or NIIRS >= the criterion's level) per step.
 struct TaskRow {
-    std::string id;           ///< require's task id (`satiq require ID` answers the same question)
-    std::string description;  ///< one line
-    std::string group;        ///< "NIIRS criteria (visible military)", "Detection", ...
-    double niirs_needed = 0;  ///< from the one interpretability model
+    std::string id;                             ///< require's task id (`satiq require ID` answers the same question)
+    std::string description;                    ///< one line
+    std::string group;                          ///< "NIIRS criteria (visible military)", "Detection", ...
+    double niirs_needed = 0;                    ///< from the one interpretability model
     std::vector<std::optional<bool>> measured;  ///< per step; absent when no measured NIIRS
     std::vector<bool> predicted;
     std::optional<double> coarsest_measured_gsd_m, coarsest_predicted_gsd_m;  ///< among the steps
