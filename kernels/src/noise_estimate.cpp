@@ -137,16 +137,19 @@ struct Binning {
     double vmin = 0.0;
     double vmax = 0.0;
     double grad_max = 0.0;  // upper bound of |Gx|+|Gy|: 8 * (vmax - vmin)
+    // Clamped before the conversion to int: pixel values near the float limit make the 3x3 sums
+    // overflow to an infinity (and the bin position to NaN), which no int can hold.
+    [[nodiscard]] static int clamp_bin(double t) {
+        return t > 0.0 ? static_cast<int>(std::min(t, kHistBins - 1.0)) : 0;
+    }
     [[nodiscard]] int mean_bin(double m) const {
         if (vmax <= vmin) return 0;
-        const double t = (m - vmin) / (vmax - vmin) * kHistBins;
-        return std::clamp(static_cast<int>(t), 0, kHistBins - 1);
+        return clamp_bin((m - vmin) / (vmax - vmin) * kHistBins);
     }
     // Square-root scale: fine resolution for the small (noise-level) gradients that dominate.
     [[nodiscard]] int grad_bin(double g) const {
         if (grad_max <= 0.0) return 0;
-        const double t = std::sqrt(std::max(0.0, g) / grad_max) * kHistBins;
-        return std::clamp(static_cast<int>(t), 0, kHistBins - 1);
+        return clamp_bin(std::sqrt(std::max(0.0, g) / grad_max) * kHistBins);
     }
 };
 

@@ -125,6 +125,9 @@ void add_assess_command(CLI::App& app, Runner& run) {
     cmd->add_option(
         "--sensor", a->p.sensor,
         "Sensor preset whose RER range is used when an image has no usable edges (see satiq predict --list)");
+    cmd->add_option("--max-pixels", a->p.max_pixels,
+                    "Largest image assessed, width x height (about 6 bytes of memory per pixel; 0: no limit)")
+        ->capture_default_str();
     cmd->add_flag("--no-edge-records", a->no_edge_records, "Leave the per-edge records out of the JSON");
     cmd->callback([a, &run] {
         run = [a]() -> int {
@@ -133,8 +136,7 @@ void add_assess_command(CLI::App& app, Runner& run) {
             // --elevation-deg, --snr and --band again; here they fail before the first file.
             if (p.elevation_deg && !(*p.elevation_deg > 0 && *p.elevation_deg <= 90))
                 throw UsageError(fmt::format("assess: --elevation-deg must lie in (0, 90] (got {})", *p.elevation_deg));
-            if (p.snr && !(*p.snr > 0 && std::isfinite(*p.snr)))
-                throw UsageError(fmt::format("assess: --snr must be positive (got {})", *p.snr));
+            check_snr_option("assess", "--snr", p.snr);
             parse_band(a->band, p);
             if (!a->gsd_m.empty()) p.gsd.override_m = as_usage_error([&] { return parse_gsd_pair(a->gsd_m); });
             p.giqe = as_usage_error([&] { return parse_giqe_selection(a->giqe); });

@@ -1,6 +1,7 @@
 // satiq batch INPUTS... -o DIR [--jobs N] [--resume] [--shard K/N] [--degrade-to ...] [assess options]
 // satiq report DIR... -o OUT
 // Parse flags, call the library (pipeline/src/batch_*.cpp), print. Nothing else.
+#include <cstring>
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
@@ -112,6 +113,9 @@ void add_batch_command(CLI::App& app, Runner& run) {
     cmd->add_option("--snr", a->p.snr, "GIQE SNR instead of the measured one");
     cmd->add_option("--band", a->band, "Band to measure (default: band 1, or the luminance of an RGB image)");
     cmd->add_option("--sensor", a->p.sensor, "Preset whose RER range applies to images without usable edges");
+    cmd->add_option("--max-pixels", a->p.max_pixels,
+                    "Largest image assessed, width x height (about 6 bytes of memory per pixel; 0: no limit)")
+        ->capture_default_str();
     cmd->add_flag("--trust-pixel-size", a->p.trust_pixel_size, "Rate upsampled images on their product GSD");
     add_format_option(cmd, a->format);
     cmd->callback([a, &run] {
@@ -148,8 +152,7 @@ void add_batch_command(CLI::App& app, Runner& run) {
             AssessParams& p = a->p;
             if (p.elevation_deg && !(*p.elevation_deg > 0 && *p.elevation_deg <= 90))
                 throw UsageError(fmt::format("batch: --elevation-deg must lie in (0, 90] (got {})", *p.elevation_deg));
-            if (p.snr && !(*p.snr > 0 && std::isfinite(*p.snr)))
-                throw UsageError(fmt::format("batch: --snr must be positive (got {})", *p.snr));
+            check_snr_option("batch", "--snr", p.snr);
             if (!a->band.empty()) {
                 try {
                     std::size_t used = 0;
@@ -188,8 +191,18 @@ void add_batch_command(CLI::App& app, Runner& run) {
                 if (d.mtf_nyquist && !(*d.mtf_nyquist > 0 && *d.mtf_nyquist < 0.6366))
                     throw UsageError(
                         fmt::format("batch: --degrade-mtf-nyquist must lie in (0, 2/pi) (got {})", *d.mtf_nyquist));
-                if (d.snr && !(*d.snr > 0 && std::isfinite(*d.snr)))
-                    throw UsageError(fmt::format("batch: --degrade-snr must be positive (got {})", *d.snr));
+                check_snr_option("batch", "--degrade-snr", d.snr);
+                try {  // degrade's own checks, named by batch's options
+                    check_degrade_options(d);
+                } catch (const UsageError& e) {
+                    std::string m = e.what();
+                    for (auto [from, to] : {std::pair{"degrade: ", "batch: "},
+                                            {"--target-gsd-m", "--degrade-to"},
+                                            {"--mtf-nyquist", "--degrade-mtf-nyquist"},
+                                            {"--snr", "--degrade-snr"}})
+                        if (auto at = m.find(from); at != std::string::npos) m.replace(at, std::strlen(from), to);
+                    throw UsageError(m);
+                }
                 o.degrade_to = d;
                 degrade_json = to_json(d);
                 degrade_json.erase("input");
@@ -206,6 +219,7 @@ void add_batch_command(CLI::App& app, Runner& run) {
                 {"band", p.band},
                 {"sensor", p.sensor},
                 {"trust_pixel_size", p.trust_pixel_size},
+                {"max_pixels", p.max_pixels},
                 {"full_records", a->full_records},
                 {"degrade_to", degrade_json}};
 

@@ -141,8 +141,11 @@ int run_predict(PredictOptions& o) {
     // ---- NIIRS and interpretability (pipeline/src/predict.cpp) ----
     std::vector<interpret::Target> targets;
     for (const std::string& t : o.targets)
-        targets.push_back(t.find(':') != std::string::npos ? interpret::parse_target(t) : interpret::find_target(t));
-    const Prediction p = predict(*model, mode, preset_name, targets, interpret::parse_rule(o.resolution_rule));
+        targets.push_back(as_usage_error(
+            [&] { return t.find(':') != std::string::npos ? interpret::parse_target(t) : interpret::find_target(t); }));
+    const interpret::Rule rule = as_usage_error([&] { return interpret::parse_rule(o.resolution_rule); });
+    // predict has no input file: every failure from here on comes from the option values.
+    const Prediction p = as_usage_error([&] { return predict(*model, mode, preset_name, targets, rule); });
     if (o.format == "json")
         print_json(envelope("predict", parameters_json(p), nlohmann::json::array({to_json(p)}), 0));
     else

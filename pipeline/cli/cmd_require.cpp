@@ -84,7 +84,7 @@ int run_require(RequireOptions& o) {
     }
     std::vector<require::Requirement> results;
     for (const auto& t : tasks)
-        results.push_back(require::evaluate(t, c));
+        results.push_back(as_usage_error([&] { return require::evaluate(t, c); }));  // options alone
     if (o.format == "json") {
         nlohmann::json arr = nlohmann::json::array();
         for (const auto& r : results)

@@ -16,6 +16,7 @@ using Runner = std::function<int()>;
 struct GlobalOptions {
     int threads = 0;     ///< 0 = all cores
     bool quiet = false;  ///< no progress on stderr
+    bool no_clobber = false;  ///< never replace an existing output
 };
 const GlobalOptions& global_options();
 

@@ -3,11 +3,16 @@
 // {"satiq_version", "command", "parameters", "results": [...], "failed_count"}; a failed
 // item is {"file", "status": "error", "error"}.
 #include <algorithm>
+#include <cmath>
+#include <optional>
 #include <iostream>
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "satiq/kernels/error.hpp"
 
 namespace satiq::cli {
 
@@ -31,6 +36,13 @@ inline CLI::Validator seed_validator() {
         "SEED");
 }
 
+/// --snr as given to assess and batch: 0.1 (noise ten times the signal) to 10^6. A value outside
+/// is a usage error (exit 2) naming the command.
+inline void check_snr_option(const std::string& command, const std::string& flag, const std::optional<double>& snr) {
+    if (snr && !(std::isfinite(*snr) && *snr >= 0.1 && *snr <= 1e6))
+        throw UsageError(command + ": " + flag + " must lie in [0.1, 1e6] (got " + fmt::format("{}", *snr) + ")");
+}
+
 inline nlohmann::json failed_item(const std::string& file, const std::string& error) {
     return {{"file", file}, {"status", "error"}, {"error", error}};
 }
@@ -44,7 +56,14 @@ inline nlohmann::json envelope(const std::string& command, const nlohmann::json&
             {"failed_count", failed_count}};
 }
 
+/// True once a command has printed its JSON document (main then adds none for a failure).
+inline bool& json_document_printed() {
+    static bool printed = false;
+    return printed;
+}
+
 inline void print_json(const nlohmann::json& j) {
+    json_document_printed() = true;
     // NaN/inf are not JSON: dump() writes them as null. Bytes that are not UTF-8 (file names,
     // metadata) are replaced by U+FFFD instead of failing the whole document.
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;

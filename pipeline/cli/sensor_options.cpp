@@ -1,16 +1,42 @@
 #include "sensor_options.hpp"
 
 #include <cmath>
+#include <map>
+#include <utility>
 
 #include <fmt/format.h>
 
 namespace satiq::cli {
+
+namespace {
+// Plausible ranges beyond the sign bound: a value outside is a typing error (1e308 m of
+// altitude, a denormal aperture), refused here with the flag named instead of surfacing as an
+// infinite GSD or a NaN deep in the model.
+const std::map<std::string, std::pair<double, double>>& plausible_ranges() {
+    static const std::map<std::string, std::pair<double, double>> r = {
+        {"--altitude-m", {1, 1e8}},           {"--off-nadir-deg", {0, 90}},      {"--elevation-deg", {1e-6, 90}},
+        {"--aperture-m", {1e-4, 100}},        {"--obscuration", {0, 0.99}},      {"--focal-length-m", {1e-4, 1e4}},
+        {"--pitch-um", {0.01, 1e4}},          {"--fill-factor", {1e-3, 1}},      {"--wavelength-um", {0.01, 100}},
+        {"--jitter-px", {0, 1000}},           {"--smear-px", {0, 1000}},         {"--defocus-px", {0, 1000}},
+        {"--wfe-waves", {0, 10}},             {"--full-well-e", {1, 1e9}},       {"--read-noise-e", {0, 1e7}},
+        {"--integration-time-s", {1e-9, 1e4}}, {"--solar-zenith-deg", {0, 90}},  {"--bits", {1, 32}},
+        {"--snr", {0.1, 1e6}},                {"--target-gsd-m", {1e-6, 1e5}},   {"--mtf-nyquist", {1e-6, 0.6367}},
+        {"--sigma-px", {0, 50}},              {"--q", {0.01, 100}},              {"--rer", {1e-3, 10}},
+    };
+    return r;
+}
+}  // namespace
 
 double NumOpt::get() const {
     const bool ok = std::isfinite(value) && (bound == Bound::positive ? value > 0.0 : value >= 0.0);
     if (!ok)
         throw UsageError(fmt::format("{}: {} must be {} (got {})", command, flag,
                                      bound == Bound::positive ? "greater than 0" : "0 or greater", value));
+    if (auto it = plausible_ranges().find(flag); it != plausible_ranges().end()) {
+        const auto [lo, hi] = it->second;
+        if (value < lo || value > hi)
+            throw UsageError(fmt::format("{}: {} must lie in [{:g}, {:g}] (got {})", command, flag, lo, hi, value));
+    }
     return value;
 }
 

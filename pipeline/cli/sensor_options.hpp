@@ -59,16 +59,4 @@ struct SensorOverrides {
 /// The preset of that name; an unknown name is a UsageError listing the presets.
 const sensor::SensorPreset& find_preset_for_option(const std::string& name);
 
-/// Runs `f`; a satiq::Error it throws (an option value the library refuses) becomes a UsageError.
-template <class F>
-decltype(auto) as_usage_error(F&& f) {
-    try {
-        return f();
-    } catch (const UsageError&) {
-        throw;
-    } catch (const Error& e) {
-        throw UsageError(e.what());
-    }
-}
-
 }  // namespace satiq::cli

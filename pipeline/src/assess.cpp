@@ -264,6 +264,13 @@ AssessResult detail::assess_image(const fs::path& path, const AssessParams& para
     const RasterInfo& info = raster.info();
     r.width = info.width;
     r.height = info.height;
+    // Refused before a pixel is read: the band is held in memory whole.
+    const auto pixels = static_cast<std::uint64_t>(info.width) * static_cast<std::uint64_t>(info.height);
+    if (params.max_pixels > 0 && pixels > params.max_pixels)
+        throw Error(fmt::format("{}: {} x {} = {} pixels is over the --max-pixels limit of {} (assess holds the "
+                                "band in memory, about 7 bytes per pixel: raise --max-pixels, or 0 for no limit, "
+                                "if the memory is there)",
+                                path.string(), info.width, info.height, pixels, params.max_pixels));
     r.georeference = info.geo;
     r.acquisition = find_acquisition(info);
     r.gsd = compute_gsd(info, params.gsd);
@@ -282,16 +289,23 @@ AssessResult detail::assess_image(const fs::path& path, const AssessParams& para
     } else if (is_rgb(info)) {
         const double w[3] = {0.299, 0.587, 0.114};
         img = raster.read_masked(1, {0, 0, info.width, info.height});
+        // Green and blue are added in strips of rows, so that the luminance costs one band's
+        // memory, not three.
+        const std::int64_t strip = std::max<std::int64_t>(1, (std::int64_t{1} << 22) / std::max<std::int64_t>(1, info.width));
         for (int b = 2; b <= 3; ++b) {
-            MaskedImage c = raster.read_masked(b, {0, 0, info.width, info.height});
-            for (std::size_t i = 0; i < img.pixels.pixels().size(); ++i) {
-                float& v = img.pixels.pixels()[i];
-                v = static_cast<float>((b == 2 ? w[0] * v : v) + w[b - 1] * c.pixels.pixels()[i]);
-            }
-            if (!c.mask.empty()) {
-                if (img.mask.empty()) img.mask.assign(c.mask.size(), 1);
-                for (std::size_t i = 0; i < c.mask.size(); ++i)
-                    img.mask[i] &= c.mask[i];
+            for (std::int64_t y0 = 0; y0 < info.height; y0 += strip) {
+                const std::int64_t rows = std::min(strip, info.height - y0);
+                const MaskedImage c = raster.read_masked(b, {0, y0, info.width, rows});
+                const auto base = static_cast<std::size_t>(y0 * info.width);
+                for (std::size_t i = 0; i < c.pixels.pixels().size(); ++i) {
+                    float& v = img.pixels.pixels()[base + i];
+                    v = static_cast<float>((b == 2 ? w[0] * v : v) + w[b - 1] * c.pixels.pixels()[i]);
+                }
+                if (!c.mask.empty()) {
+                    if (img.mask.empty()) img.mask.assign(img.pixels.pixels().size(), 1);
+                    for (std::size_t i = 0; i < c.mask.size(); ++i)
+                        img.mask[base + i] &= c.mask[i];
+                }
             }
         }
         r.band_used = "luminance of bands 1-3 (0.299 R + 0.587 G + 0.114 B)";

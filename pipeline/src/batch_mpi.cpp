@@ -115,7 +115,7 @@ constexpr int kTagRecord = 3;   // worker -> root, MPI_CHAR: 8-byte index then t
 constexpr int kTagDone = 4;     // root -> worker, empty: no more items
 
 std::string fallback_record(std::size_t i, const std::string& what) {
-    return nlohmann::json{{"item_index", i}, {"error", what}}.dump();
+    return nlohmann::json{{"item_index", i}, {"error", what}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // process(i), or on_error's record when it throws (a minimal record when on_error throws too).

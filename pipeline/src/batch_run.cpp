@@ -195,7 +195,7 @@ private:
 };
 
 std::string record_key(const json& r) {
-    return r.value("path", std::string()) + "\x1f" + r["input"].dump() + "\x1f" + r.value("options_key", std::string());
+    return r.value("path", std::string()) + "\x1f" + r["input"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\x1f" + r.value("options_key", std::string());
 }
 
 json error_record(const std::string& path, const std::string& error, const json& identity, const std::string& key) {

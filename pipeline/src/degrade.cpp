@@ -96,7 +96,7 @@ Target resolve_target(const DegradeParams& p) {
     s.sigma_px = p.sigma_px;
     if (!s.mtf_nyquist && !s.sigma_px) s.sigma_px = 0.0;
     s.snr = p.snr.value_or(1e6);  // the model needs one; noise is added only when --snr is given
-    t.model = sensor::SensorModel::simple(s);
+    t.model = as_usage_error([&] { return sensor::SensorModel::simple(s); });  // a value out of range
     t.gsd_m = s.gsd_m;
     t.snr = p.snr;
     t.noise_model = p.snr ? "gaussian" : "none";
@@ -338,27 +338,43 @@ struct Strip {
 
 }  // namespace
 
+// Every option value is checked before any pixel is read: a value out of range is a usage
+// error naming the option (exit 2), never a failure deep in a kernel.
+void check_degrade_options(const DegradeParams& p) {
+    if (!(p.min_coverage >= 0 && p.min_coverage <= 1))
+        throw UsageError(fmt::format("degrade: --min-coverage must lie in [0, 1] (got {})", p.min_coverage));
+    if (p.bits && (*p.bits < 1 || *p.bits > 32))
+        throw UsageError(fmt::format("degrade: --bits must lie in 1..32 (got {})", *p.bits));
+    if (p.strip_rows < 0 || p.strip_rows > 1'000'000)
+        throw UsageError(fmt::format("degrade: --strip-rows must lie in 0..1000000 (got {})", p.strip_rows));
+    if ((p.input_sigma_px ? 1 : 0) + (p.input_mtf_nyquist ? 1 : 0) + (p.measure_input ? 1 : 0) > 1)
+        throw UsageError("degrade: give one of --input-sigma-px, --input-mtf-nyquist and --measure-input");
+    // Ranges: a Gaussian wider than 50 pixels is no longer a sensor's blur but a typing error; an
+    // SNR below 0.1 (noise ten times the signal) leaves nothing to simulate.
+    const auto in_range = [](const std::optional<double>& v, const char* name, double lo, double hi) {
+        if (v && !(std::isfinite(*v) && *v >= lo && *v <= hi))
+            throw UsageError(fmt::format("degrade: {} must lie in [{:g}, {:g}] (got {})", name, lo, hi, *v));
+    };
+    in_range(p.target_gsd_m, "--target-gsd-m", 1e-6, 1e5);
+    in_range(p.sigma_px, "--sigma-px", 0, 50);
+    in_range(p.input_sigma_px, "--input-sigma-px", 0, 50);
+    in_range(p.snr, "--snr", 0.1, 1e6);
+    for (auto [v, name] : {std::pair{p.mtf_nyquist, "--mtf-nyquist"}, {p.input_mtf_nyquist, "--input-mtf-nyquist"}})
+        if (v) try {
+                (void)sensor::sigma_from_mtf_nyquist(*v);
+            } catch (const Error& e) {
+                throw UsageError(fmt::format("degrade: {} {}: {}", name, *v, e.what()));
+            }
+    (void)resolve_target(p);
+}
+
 DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>& progress) {
     const auto t0 = std::chrono::steady_clock::now();
     DegradeResult result;
     DegradePlan& plan = result.plan;
 
     // ---- plan before pixels -------------------------------------------------------------
-    if (!(p.min_coverage >= 0 && p.min_coverage <= 1))
-        throw UsageError(fmt::format("degrade: --min-coverage must lie in [0, 1] (got {})", p.min_coverage));
-    if (p.bits && (*p.bits < 1 || *p.bits > 32))
-        throw UsageError(fmt::format("degrade: --bits must lie in 1..32 (got {})", *p.bits));
-    if (p.strip_rows < 0) throw UsageError("degrade: --strip-rows must be positive");
-    if (p.input_sigma_px && !(*p.input_sigma_px >= 0 && std::isfinite(*p.input_sigma_px)))
-        throw UsageError(fmt::format("degrade: --input-sigma-px must be >= 0 (got {})", *p.input_sigma_px));
-    if ((p.input_sigma_px ? 1 : 0) + (p.input_mtf_nyquist ? 1 : 0) + (p.measure_input ? 1 : 0) > 1)
-        throw UsageError("degrade: give one of --input-sigma-px, --input-mtf-nyquist and --measure-input");
-    for (auto [v, name] : {std::pair{p.target_gsd_m, "--target-gsd-m"},
-                           {p.sigma_px, "--sigma-px"},
-                           {p.mtf_nyquist, "--mtf-nyquist"},
-                           {p.snr, "--snr"}})
-        if (v && !(std::isfinite(*v) && (*v > 0 || (std::string(name) == "--sigma-px" && *v == 0))))
-            throw UsageError(fmt::format("degrade: {} must be a positive number (got {})", name, *v));
+    check_degrade_options(p);
     if (p.output.empty()) throw UsageError("degrade: no output path");
     Target target = resolve_target(p);  // option errors before the input is read
 
@@ -396,6 +412,11 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
                         p.input.string(), target.gsd_m, gsd.x_m, gsd.y_m));
     plan.ratio_x = std::max(1.0, plan.ratio_x);
     plan.ratio_y = std::max(1.0, plan.ratio_y);
+    if (static_cast<double>(info.width) / plan.ratio_x < 1 || static_cast<double>(info.height) / plan.ratio_y < 1)
+        throw Error(fmt::format("{}: the target GSD {:.4g} m is coarser than the whole image ({:.4g} x {:.4g} m): "
+                                "the output would be under one pixel",
+                                p.input.string(), target.gsd_m, gsd.x_m * static_cast<double>(info.width),
+                                gsd.y_m * static_cast<double>(info.height)));
     plan.out_width = std::max<std::int64_t>(1, std::llround(static_cast<double>(info.width) / plan.ratio_x));
     plan.out_height = std::max<std::int64_t>(1, std::llround(static_cast<double>(info.height) / plan.ratio_y));
     if (gsd.method == "user") plan.assumptions.push_back("input GSD given by the user (--gsd-m)");
@@ -551,8 +572,8 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
     wo.metadata["SATIQ_VERSION"] = SATIQ_VERSION;
     wo.metadata["SATIQ_COMMAND"] = "degrade";
     wo.metadata["SATIQ_SEED"] = std::to_string(p.seed);
-    wo.metadata["SATIQ_DEGRADE_PARAMETERS"] = to_json(p).dump();
-    wo.metadata["SATIQ_DEGRADE_PLAN"] = to_json(DegradeResult{plan, 0, 0})["plan"].dump();
+    wo.metadata["SATIQ_DEGRADE_PARAMETERS"] = to_json(p).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    wo.metadata["SATIQ_DEGRADE_PLAN"] = to_json(DegradeResult{plan, 0, 0})["plan"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     wo.metadata["SATIQ_TARGET"] = plan.target_description;
     if (!band_radiometry.empty())
         wo.metadata[kRadiometryMetadataKey] = radiometry_metadata(band_radiometry, plan.output_gain);

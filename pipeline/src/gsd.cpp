@@ -15,6 +15,14 @@
 namespace satiq {
 
 namespace {
+// The pixel sizes satiq accepts: 1 micrometre (laboratory imagery) to 100 km. Outside, a value
+// is a broken geotransform or a typing error, and the arithmetic that follows (resampling
+// ratios, kernel widths) would overflow or never end.
+constexpr double kMinGsdM = 1e-6;
+constexpr double kMaxGsdM = 1e5;
+}  // namespace
+
+namespace {
 
 struct SrsInfo {
     OGRSpatialReference srs;
@@ -186,6 +194,9 @@ std::pair<double, double> parse_gsd_pair(const std::string& text) {
         const double v = std::strtod(s.c_str(), &end);
         if (s.empty() || end == s.c_str() || *end != '\0' || !std::isfinite(v) || v <= 0)
             throw Error(fmt::format("--gsd-m: '{}' is not a positive number of metres (use V or X,Y)", text));
+        if (v < kMinGsdM || v > kMaxGsdM)
+            throw Error(fmt::format("--gsd-m: {} m is outside the usable range {} to {} m (in '{}')", v, kMinGsdM,
+                                    kMaxGsdM, text));
         return v;
     };
     if (comma == std::string::npos) {
@@ -208,13 +219,12 @@ Gsd compute_gsd(const RasterInfo& info, const GsdOptions& opt) {
                 throw Error(fmt::format("{}: the geotransform holds a non-finite value ({}); give --gsd-m",
                                         info.path.string(), v));
     Gsd g = compute_gsd_unchecked(info, opt);
-    constexpr double kMaxGsdM = 1e5;
-    if (!(std::isfinite(g.x_m) && std::isfinite(g.y_m) && g.x_m > 0 && g.y_m > 0 && g.x_m <= kMaxGsdM &&
-          g.y_m <= kMaxGsdM))
+    if (!(std::isfinite(g.x_m) && std::isfinite(g.y_m) && g.x_m >= kMinGsdM && g.y_m >= kMinGsdM &&
+          g.x_m <= kMaxGsdM && g.y_m <= kMaxGsdM))
         throw Error(
-            fmt::format("{}: GSD {} x {} m ({}) is not a usable pixel size (must be finite, positive and at "
-                        "most {:g} m); give --gsd-m",
-                        info.path.string(), g.x_m, g.y_m, g.method, kMaxGsdM));
+            fmt::format("{}: GSD {} x {} m ({}) is not a usable pixel size (must be finite and within {:g} to "
+                        "{:g} m); give --gsd-m",
+                        info.path.string(), g.x_m, g.y_m, g.method, kMinGsdM, kMaxGsdM));
     return g;
 }
 

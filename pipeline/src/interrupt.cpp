@@ -1,6 +1,7 @@
 #include "satiq/pipeline/interrupt.hpp"
 
 #include <fcntl.h>
+#include <cstdio>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -141,6 +142,24 @@ void TempFileGuard::remove_now() noexcept {
     release();
 }
 
+namespace {
+std::atomic<bool> g_no_clobber{false};
+}  // namespace
+
+void set_no_clobber(bool on) noexcept {
+    g_no_clobber = on;
+}
+
+bool no_clobber() noexcept {
+    return g_no_clobber;
+}
+
+int rename_into_place(const std::filesystem::path& from, const std::filesystem::path& to) noexcept {
+    const int rc = g_no_clobber ? ::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE)
+                                : ::rename(from.c_str(), to.c_str());
+    return rc == 0 ? 0 : errno;
+}
+
 OutputTarget resolve_output_target(const std::filesystem::path& target) {
     if (target.empty() || !target.has_filename())
         throw Error(fmt::format("cannot write '{}': not a file name", target.string()));
@@ -151,6 +170,8 @@ OutputTarget resolve_output_target(const std::filesystem::path& target) {
         if (!S_ISREG(st.st_mode))
             throw Error(fmt::format("cannot write {}: it exists and is {}; give a regular file path", target.string(),
                                     kind_of(st.st_mode)));
+        if (g_no_clobber)
+            throw Error(fmt::format("cannot write {}: it exists and --no-clobber is set", target.string()));
         t.existing_mode = static_cast<unsigned>(st.st_mode & 07777);
     } else if (const int err = errno; err != ENOENT) {
         fail(target, fmt::format("cannot inspect {}", t.path.string()), err);
@@ -210,7 +231,7 @@ void write_file_atomically(const std::filesystem::path& target, std::string_view
     const int close_err = errno;
     fd = -1;
     if (closed != 0) abort_with("cannot close", close_err);
-    if (::rename(tmp.c_str(), real.c_str()) != 0) abort_with("cannot rename into place", errno);
+    if (const int err = rename_into_place(tmp, real); err != 0) abort_with("cannot rename into place", err);
     guard->release();
 
     // Make the rename durable; best effort (some filesystems refuse fsync on a directory).

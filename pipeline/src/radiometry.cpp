@@ -37,7 +37,7 @@ std::string radiometry_metadata(const std::vector<SceneRadiometry>& per_band, do
         zero.push_back(r.dn_at_zero * gain);
         slope.push_back(r.dn_per_reflectance * gain);
     }
-    return nlohmann::json{{"dn_at_zero", zero}, {"dn_per_reflectance", slope}}.dump();
+    return nlohmann::json{{"dn_at_zero", zero}, {"dn_per_reflectance", slope}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::optional<SceneRadiometry> radiometry_from_metadata(const std::string& value,

@@ -690,11 +690,10 @@ void RasterWriter::commit() {
         return;
     }
     if (m.existing_mode) ::chmod(ready.c_str(), static_cast<mode_t>(*m.existing_mode));
-    fs::rename(ready, m.final_path, ec);
-    if (ec) {
+    if (const int err = rename_into_place(ready, m.final_path); err != 0) {
         fs::remove(ready, ec);
-        throw Error(
-            fmt::format("{}: cannot rename the finished file into place: {}", m.final_path.string(), ec.message()));
+        throw Error(fmt::format("{}: cannot rename the finished file into place: {}", m.final_path.string(),
+                                std::strerror(err)));
     }
     // An .aux.xml left from an earlier file of the same name would override what we wrote.
     fs::remove(fs::path(m.final_path.string() + ".aux.xml"), ec);

@@ -288,7 +288,7 @@ std::string sweep_report_html(const SweepResult& r) {
     row("seed", std::to_string(p.seed));
     row("run time", fmt::format("{:.1f} s", r.seconds));
     h += "</tbody></table>\n<details><summary>Every parameter (results.json)</summary><pre>" +
-         escape(to_json(r)["parameters"].dump(2)) + "</pre></details>\n";
+         escape(to_json(r)["parameters"].dump(2, ' ', false, nlohmann::json::error_handler_t::replace)) + "</pre></details>\n";
     h += "</body>\n</html>\n";
     return h;
 }

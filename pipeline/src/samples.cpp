@@ -144,7 +144,7 @@ fs::path truth_path_for(const fs::path& image_path) {
 }
 
 void write_json_atomically(const fs::path& path, const json& doc) {
-    write_file_atomically(path, doc.dump(2) + "\n");  // interrupt.hpp: the one atomic writer
+    write_file_atomically(path, doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");  // interrupt.hpp: the one atomic writer
 }
 
 SampleResult write_edge_sample(const EdgeSample& sample, const SampleOutput& out) {
@@ -161,7 +161,8 @@ SampleResult write_edge_sample(const EdgeSample& sample, const SampleOutput& out
                                          max_dn, out.bits));
     if (!(p.bright_dn > p.dark_dn)) throw UsageError(fmt::format("{}: --bright-dn must exceed --dark-dn", op));
 
-    Image img = render_edge(p, sample.width_px, sample.height_px);
+    // The kernels check the target parameters; here every such value came from an option.
+    Image img = as_usage_error([&] { return render_edge(p, sample.width_px, sample.height_px); });
     quantize_dn(img.view(), 0.0, max_dn);
     write_image(out, img, "edge");
 
@@ -221,9 +222,9 @@ SampleResult write_tribar_sample(const TribarSample& sample, const SampleOutput&
         if (!(v >= 0.0 && v <= max_dn))
             throw UsageError(fmt::format("{}: --background-dn and --bar-dn must be in [0, {}] for {}-bit output", op,
                                          max_dn, out.bits));
-    const auto layout = tribar_layout(p, sample.width_px, sample.height_px);
+    const auto layout = as_usage_error([&] { return tribar_layout(p, sample.width_px, sample.height_px); });
     Image img(sample.width_px, sample.height_px);
-    render_tribar(p, layout, img.view());
+    as_usage_error([&] { render_tribar(p, layout, img.view()); });
     quantize_dn(img.view(), 0.0, max_dn);
     write_image(out, img, "tribar");
 
@@ -275,7 +276,7 @@ SampleResult write_airfield_sample(const AirfieldSample& sample, const SampleOut
     AirfieldParams p = sample.scene;
     validate_size(op, p.width_px, p.height_px);
     p.gsd_m = out.gsd_m;
-    const Scene scene = build_airfield_scene(p);
+    const Scene scene = as_usage_error([&] { return build_airfield_scene(p); });
     AirfieldParams quiet = p;
     quiet.noise_sigma_dn = 0.0;
     Image img(p.width_px, p.height_px);

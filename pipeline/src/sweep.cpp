@@ -402,8 +402,16 @@ SweepResult run_sweep(const SweepParams& params, const std::function<void(int, i
     for (const Planned& s : planned) {
         try {
             models.push_back(step_model(p, s.gsd_m, s.preset));
-        } catch (const UsageError&) {
-            throw;
+            // degrade's own option checks (ranges of --sigma-px, --snr, --bits, the input blur).
+            DegradeParams check = models.back().degrade;
+            check.bits = p.bits;
+            check.input_sigma_px = p.input_sigma_px;
+            check.input_mtf_nyquist = p.input_mtf_nyquist;
+            check_degrade_options(check);
+        } catch (const UsageError& e) {
+            std::string m = e.what();
+            if (m.rfind("degrade: ", 0) == 0) m.replace(0, 9, "sweep: ");
+            throw UsageError(m);
         } catch (const Error& e) {
             throw UsageError(fmt::format("sweep: {}", e.what()));
         }
@@ -682,7 +690,7 @@ void write_sweep_outputs(const SweepResult& r) {
     write_file_atomically(dir / "results.csv", to_csv(r));
     write_file_atomically(dir / "report.html", sweep_report_html(r));
     // results.json last: its presence means the sweep finished.
-    write_file_atomically(dir / "results.json", to_json(r).dump(2) + "\n");
+    write_file_atomically(dir / "results.json", to_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 }  // namespace satiq

@@ -198,7 +198,10 @@ TEST(EdgesGeojson, AnInputWithoutLonLatIsAUsageErrorBeforeAnyWorkAndLeavesTheOld
         const auto r = test::run_satiq("assess --gsd-m 0.5 --format json --edges-geojson " + test::shell_quote(out) +
                                        " " + test::shell_quote(good) + " " + test::shell_quote(f));
         EXPECT_EQ(r.exit_code, 2) << f;
-        EXPECT_TRUE(r.out.empty()) << r.out;  // refused before any file was assessed
+        // Refused before any file was assessed: the failure envelope alone, no results.
+        const auto j = nlohmann::json::parse(r.out);
+        EXPECT_EQ(j["status"], "usage_error");
+        EXPECT_TRUE(j["results"].empty()) << r.out;
         EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
         EXPECT_NE(r.err.find(f.string()), std::string::npos) << r.err;
         EXPECT_NE(r.err.find("longitude/latitude"), std::string::npos) << r.err;

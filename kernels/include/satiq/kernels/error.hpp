@@ -19,4 +19,17 @@ public:
     using Error::Error;
 };
 
+/// Runs `f`; a satiq::Error it throws (a parameter value the library refuses, where the value
+/// came from an option) becomes a UsageError.
+template <class F>
+decltype(auto) as_usage_error(F&& f) {
+    try {
+        return f();
+    } catch (const UsageError&) {
+        throw;
+    } catch (const Error& e) {
+        throw UsageError(e.what());
+    }
+}
+
 }  // namespace satiq

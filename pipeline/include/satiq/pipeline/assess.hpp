@@ -5,6 +5,7 @@
 ///
 /// Measurements are records (plain structs); `to_json`, `to_text`, `write_edges_csv` and
 /// `write_plots` are separate writers that consume them.
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -49,6 +50,11 @@ struct AssessParams {
     /// Rate an upsampled image on its product GSD anyway (the detection is still reported).
     bool trust_pixel_size = false;
     bool keep_profiles = false;  ///< needed for plots
+    /// Largest image (width x height) assessed; 0: no limit. assess holds the measured band in
+    /// memory (about 7 bytes per pixel, the luminance of an RGB image included), so the default
+    /// keeps one assessment under 1 GiB.
+    std::uint64_t max_pixels = default_max_pixels;
+    static constexpr std::uint64_t default_max_pixels = 130'000'000;
 };
 
 struct StageTime {

@@ -109,6 +109,10 @@ struct DegradeResult {
 /// every invalid request; the output exists only when the call returns.
 DegradeResult degrade(const DegradeParams& params, const std::function<void(double)>& progress = {});
 
+/// The option checks degrade() makes before reading the input: ranges, combinations, the target
+/// sensor. Throws UsageError naming the option. (batch and sweep call it up front.)
+void check_degrade_options(const DegradeParams& params);
+
 /// Sigma (input pixels) of the Gaussian x pixel-box model whose RER equals `rer` (what
 /// --measure-input turns a measured RER into); 0 for RER at or above the bare pixel's.
 double input_sigma_from_rer(double rer);

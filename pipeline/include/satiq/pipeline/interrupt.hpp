@@ -56,6 +56,16 @@ struct OutputTarget {
 };
 OutputTarget resolve_output_target(const std::filesystem::path& target);
 
+/// `--no-clobber`: from then on, no output replaces an existing file. resolve_output_target
+/// refuses one that exists, and the final rename of every atomic write refuses one that appeared
+/// meanwhile (renameat2 RENAME_NOREPLACE).
+void set_no_clobber(bool on) noexcept;
+bool no_clobber() noexcept;
+
+/// Moves the finished temporary file `from` to `to` (same folder): rename(2), or with
+/// --no-clobber renameat2(RENAME_NOREPLACE). Returns 0 or the errno.
+int rename_into_place(const std::filesystem::path& from, const std::filesystem::path& to) noexcept;
+
 /// Replaces `target` with `bytes` atomically: writes a hidden temporary file in the target's
 /// folder (`.NAME.satiq-tmp-PID-N`, registered with a TempFileGuard), fsyncs it and renames it
 /// over the target, so readers see the old or the new content, never a partial file.
