@@ -11,17 +11,13 @@
 
 #include "satiq/kernels/edges.hpp"
 #include "satiq/kernels/error.hpp"
+#include "satiq/kernels/optics.hpp"
 #include "satiq/kernels/parallel.hpp"
 
 namespace satiq {
 namespace {
 
 constexpr double kPi = std::numbers::pi;
-
-double sinc(double x) {  // normalized: sin(pi x) / (pi x)
-    if (std::abs(x) < 1e-12) return 1.0;
-    return std::sin(kPi * x) / (kPi * x);
-}
 
 double median_of(std::vector<double> v) {
     if (v.empty()) return 0.0;

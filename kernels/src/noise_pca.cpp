@@ -38,7 +38,10 @@ struct Candidate {
 // M. Abramowitz, I. Stegun, Handbook of Mathematical Functions, 6.5.29 and 6.5.31).
 double gamma_p(double a, double x) {
     if (x <= 0) return 0.0;
-    const double log_pre = -x + a * std::log(x) - std::lgamma(a);
+    // lgamma_r, not std::lgamma: lgamma also writes the global signgam, a data race when two
+    // images are assessed at once (satiq batch; found by ThreadSanitizer).
+    int sign = 0;
+    const double log_pre = -x + a * std::log(x) - ::lgamma_r(a, &sign);
     if (x < a + 1.0) {
         double term = 1.0 / a, sum = term, ap = a;
         for (int i = 0; i < 10000; ++i) {
@@ -75,7 +78,9 @@ struct GradientOperator {
 
 GradientOperator gradient_operator(int n) {
     const int r = n * n;
-    cv::Mat d = cv::Mat::zeros(r, r, CV_64F);
+    // Not cv::Mat::zeros: its MatExpr reads a lazily made OpenCV singleton, which ThreadSanitizer
+    // reports as a race when two images start at once (libopencv is not instrumented).
+    cv::Mat d(r, r, CV_64F, cv::Scalar::all(0));
     auto add_row = [&](int p, int q) {  // one difference (y_q - y_p) / 2 as a row of D_h or D_v
         const int idx[2] = {p, q};
         const double w[2] = {-0.5, 0.5};

@@ -19,16 +19,9 @@ constexpr double kCutSigmas = 12.0;
 // Below this the smaller normal component is integrated by the midpoint rule (see header).
 constexpr double kSmallComponent = 1e-7;
 
-double normal_pdf(double t) {
-    return std::exp(-0.5 * t * t) / std::sqrt(2.0 * std::numbers::pi);
-}
-
 // G_s(x) = s G(x/s) with G(t) = t Phi(t) + phi(t), the antiderivative of Phi (so G_s' = Phi(x/s)).
-// s = 0: max(x, 0), the antiderivative of the unit step.
 double g_sigma(double x, double s) {
-    if (s == 0.0) return std::max(x, 0.0);
-    const double t = x / s;
-    return x * normal_cdf(t) + s * normal_pdf(t);
+    return gaussian_cdf_antiderivative(x, s);
 }
 
 // H_s(x) = s^2 H(x/s) with H(t) = ((t^2 + 1) Phi(t) + t phi(t)) / 2, the antiderivative of G
@@ -67,12 +60,6 @@ void check_finite(const char* op, const char* name, double v) {
 void check_noise(const char* op, double sigma_dn) {
     if (!std::isfinite(sigma_dn) || sigma_dn < 0.0)
         throw Error(std::string(op) + ": noise_sigma_dn must be >= 0 (got " + std::to_string(sigma_dn) + ")");
-}
-
-double sinc(double x) {
-    if (x == 0.0) return 1.0;
-    const double a = std::numbers::pi * x;
-    return std::sin(a) / a;
 }
 
 // Fills the truth numbers of a monotonic symmetric edge model from its ESF and MTF.
@@ -160,25 +147,6 @@ double interval_fraction(double i, double a, double b, double s) {
 }
 
 }  // namespace
-
-double normal_cdf(double t) {
-    return 0.5 * std::erfc(-t / std::numbers::sqrt2);
-}
-
-double box_gaussian_esf(double d_px, double sigma_px) {
-    // ESF(d) = integral_{d-1/2}^{d+1/2} Phi(u/s) du = G_s(d + 1/2) - G_s(d - 1/2); by symmetry
-    // ESF(d) = 1 - ESF(-d), used on the bright side to keep the terms small.
-    if (d_px > 0.0) return 1.0 - box_gaussian_esf(-d_px, sigma_px);
-    return g_sigma(d_px + 0.5, sigma_px) - g_sigma(d_px - 0.5, sigma_px);
-}
-
-double box_gaussian_mtf(double freq_cyc_per_px, double sigma_px) {
-    // Gaussian MTF times the pixel's sinc (R. D. Fiete, Modeling the Imaging Chain of Digital Cameras, SPIE Press,
-    // 2010).
-    const double pi2 = std::numbers::pi * std::numbers::pi;
-    return std::exp(-2.0 * pi2 * sigma_px * sigma_px * freq_cyc_per_px * freq_cyc_per_px) *
-           std::abs(sinc(freq_cyc_per_px));
-}
 
 double square_pixel_step_fraction(double c_px, double p, double q, double sigma_px) {
     const double lo = c_px + std::min(p, 0.0) + std::min(q, 0.0);

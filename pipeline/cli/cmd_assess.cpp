@@ -30,7 +30,8 @@ EdgeRoi parse_roi(const std::string& s) {
         const std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
         char* end = nullptr;
         const double x = std::strtod(part.c_str(), &end);
-        if (part.empty() || *end != '\0')
+        // Finite only: NaN or an infinity has no pixel position (and no integer can hold one).
+        if (part.empty() || *end != '\0' || !std::isfinite(x))
             throw Error(fmt::format("--roi '{}': expected X,Y,W,H (pixels) or X0,Y0,X1,Y1,HALF_WIDTH (a line)", s));
         v.push_back(x);
         if (comma == std::string::npos) break;
@@ -38,6 +39,9 @@ EdgeRoi parse_roi(const std::string& s) {
     }
     if (v.size() == 4) {
         if (v[2] <= 0 || v[3] <= 0) throw Error(fmt::format("--roi '{}': width and height must be positive", s));
+        // Checked before the conversion to int64 (undefined beyond its range); no raster is this big.
+        for (const double c : v)
+            if (std::abs(c) > 1e15) throw Error(fmt::format("--roi '{}': pixel values must lie within +-1e15", s));
         return EdgeRoi::rectangle(static_cast<std::int64_t>(v[0]), static_cast<std::int64_t>(v[1]),
                                   static_cast<std::int64_t>(v[2]), static_cast<std::int64_t>(v[3]));
     }

@@ -1,9 +1,9 @@
 // satiq batch INPUTS... -o DIR [--jobs N] [--resume] [--shard K/N] [--degrade-to ...] [assess options]
 // satiq report DIR... -o OUT
 // Parse flags, call the library (pipeline/src/batch_*.cpp), print. Nothing else.
-#include <cstring>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <memory>
 #include <optional>

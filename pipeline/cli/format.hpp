@@ -4,12 +4,12 @@
 // item is {"file", "status": "error", "error"}.
 #include <algorithm>
 #include <cmath>
-#include <optional>
 #include <iostream>
+#include <optional>
 #include <string>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "satiq/kernels/error.hpp"

@@ -14,14 +14,30 @@ namespace {
 // infinite GSD or a NaN deep in the model.
 const std::map<std::string, std::pair<double, double>>& plausible_ranges() {
     static const std::map<std::string, std::pair<double, double>> r = {
-        {"--altitude-m", {1, 1e8}},           {"--off-nadir-deg", {0, 90}},      {"--elevation-deg", {1e-6, 90}},
-        {"--aperture-m", {1e-4, 100}},        {"--obscuration", {0, 0.99}},      {"--focal-length-m", {1e-4, 1e4}},
-        {"--pitch-um", {0.01, 1e4}},          {"--fill-factor", {1e-3, 1}},      {"--wavelength-um", {0.01, 100}},
-        {"--jitter-px", {0, 1000}},           {"--smear-px", {0, 1000}},         {"--defocus-px", {0, 1000}},
-        {"--wfe-waves", {0, 10}},             {"--full-well-e", {1, 1e9}},       {"--read-noise-e", {0, 1e7}},
-        {"--integration-time-s", {1e-9, 1e4}}, {"--solar-zenith-deg", {0, 90}},  {"--bits", {1, 32}},
-        {"--snr", {0.1, 1e6}},                {"--target-gsd-m", {1e-6, 1e5}},   {"--mtf-nyquist", {1e-6, 0.6367}},
-        {"--sigma-px", {0, 50}},              {"--q", {0.01, 100}},              {"--rer", {1e-3, 10}},
+        {"--altitude-m", {1, 1e8}},
+        {"--off-nadir-deg", {0, 90}},
+        {"--elevation-deg", {1e-6, 90}},
+        {"--aperture-m", {1e-4, 100}},
+        {"--obscuration", {0, 0.99}},
+        {"--focal-length-m", {1e-4, 1e4}},
+        {"--pitch-um", {0.01, 1e4}},
+        {"--fill-factor", {1e-3, 1}},
+        {"--wavelength-um", {0.01, 100}},
+        {"--jitter-px", {0, 1000}},
+        {"--smear-px", {0, 1000}},
+        {"--defocus-px", {0, 1000}},
+        {"--wfe-waves", {0, 10}},
+        {"--full-well-e", {1, 1e9}},
+        {"--read-noise-e", {0, 1e7}},
+        {"--integration-time-s", {1e-9, 1e4}},
+        {"--solar-zenith-deg", {0, 90}},
+        {"--bits", {1, 32}},
+        {"--snr", {0.1, 1e6}},
+        {"--target-gsd-m", {1e-6, 1e5}},
+        {"--mtf-nyquist", {1e-6, 0.6367}},
+        {"--sigma-px", {0, 50}},
+        {"--q", {0.01, 100}},
+        {"--rer", {1e-3, 10}},
     };
     return r;
 }
@@ -54,10 +70,9 @@ std::vector<NumOpt*> SensorOverrides::all() {
 }
 
 std::vector<const NumOpt*> SensorOverrides::all() const {
-    std::vector<const NumOpt*> out;
-    for (NumOpt* n : const_cast<SensorOverrides*>(this)->all())
-        out.push_back(n);
-    return out;
+    return {&altitude_m, &off_nadir_deg,      &elevation_deg,    &aperture_m,  &obscuration, &focal_length_m,
+            &pitch_um,   &fill_factor,        &wavelength_um,    &jitter_px,   &smear_px,    &defocus_px,
+            &wfe_waves,  &integration_time_s, &solar_zenith_deg, &full_well_e, &read_noise_e};
 }
 
 void SensorOverrides::add_options(CLI::App* cmd, const std::string& command) {

@@ -122,7 +122,7 @@ nlohmann::json stat_json(const EdgeAxisSummary& s, const EdgeStatistic EdgeAxisS
     return {{"median", st.median}, {"q1", st.q1}, {"q3", st.q3}, {"iqr", st.iqr}};
 }
 
-// edges.x.mtf_curve / edges.y.mtf_curve in the JSON (README: schema); null without a curve.
+// edges.x.mtf_curve / edges.y.mtf_curve in the JSON (docs/schema.md); null without a curve.
 nlohmann::json mtf_curve_json(const EdgeAxisSummary& s) {
     if (s.mtf_curve.empty()) return nullptr;
     nlohmann::json c = nlohmann::json::array();
@@ -253,7 +253,17 @@ GiqeSelection parse_giqe_selection(const std::string& s) {
 }
 
 AssessResult assess_file(const fs::path& path, const AssessParams& params) {
-    return params.all_bands ? detail::assess_every_band(path, params) : detail::assess_image(path, params);
+    try {
+        return params.all_bands ? detail::assess_every_band(path, params) : detail::assess_image(path, params);
+    } catch (const Error& e) {
+        // Every error names the file (the CLI prints it as the failed item's one line), also one
+        // from deep inside: a kernel refusing the NaN noise of an image near the float limit.
+        const std::string what = e.what();
+        if (what.find(path.string()) != std::string::npos) throw;
+        const std::string named = fmt::format("{}: {}", path.string(), what);
+        if (dynamic_cast<const UsageError*>(&e)) throw UsageError(named);
+        throw Error(named);
+    }
 }
 
 AssessResult detail::assess_image(const fs::path& path, const AssessParams& params) {
@@ -267,10 +277,11 @@ AssessResult detail::assess_image(const fs::path& path, const AssessParams& para
     // Refused before a pixel is read: the band is held in memory whole.
     const auto pixels = static_cast<std::uint64_t>(info.width) * static_cast<std::uint64_t>(info.height);
     if (params.max_pixels > 0 && pixels > params.max_pixels)
-        throw Error(fmt::format("{}: {} x {} = {} pixels is over the --max-pixels limit of {} (assess holds the "
-                                "band in memory, about 7 bytes per pixel: raise --max-pixels, or 0 for no limit, "
-                                "if the memory is there)",
-                                path.string(), info.width, info.height, pixels, params.max_pixels));
+        throw Error(
+            fmt::format("{}: {} x {} = {} pixels is over the --max-pixels limit of {} (assess holds the "
+                        "band in memory, about 7 bytes per pixel: raise --max-pixels, or 0 for no limit, "
+                        "if the memory is there)",
+                        path.string(), info.width, info.height, pixels, params.max_pixels));
     r.georeference = info.geo;
     r.acquisition = find_acquisition(info);
     r.gsd = compute_gsd(info, params.gsd);
@@ -291,7 +302,8 @@ AssessResult detail::assess_image(const fs::path& path, const AssessParams& para
         img = raster.read_masked(1, {0, 0, info.width, info.height});
         // Green and blue are added in strips of rows, so that the luminance costs one band's
         // memory, not three.
-        const std::int64_t strip = std::max<std::int64_t>(1, (std::int64_t{1} << 22) / std::max<std::int64_t>(1, info.width));
+        const std::int64_t strip =
+            std::max<std::int64_t>(1, (std::int64_t{1} << 22) / std::max<std::int64_t>(1, info.width));
         for (int b = 2; b <= 3; ++b) {
             for (std::int64_t y0 = 0; y0 < info.height; y0 += strip) {
                 const std::int64_t rows = std::min(strip, info.height - y0);
@@ -666,7 +678,7 @@ AssessResult detail::assess_image(const fs::path& path, const AssessParams& para
 }
 
 namespace {
-// rer.robustness in the JSON (README: schema).
+// rer.robustness in the JSON (docs/schema.md).
 nlohmann::json robustness_json(const EdgeRobustness& rb) {
     using nlohmann::json;
     auto half = [](const EdgeSubsetRer& h) {
@@ -738,7 +750,7 @@ nlohmann::json to_json(const AssessResult& r, bool include_edges) {
     gsd["ground_m"] = r.gsd_ground_m;
     gsd["normal_m"] = r.gsd_normal_m;
     gsd["weighted_m"] = r.gsd_weighted_m;
-    // Effective resolution: the sampling the image's content supports (README: JSON schema).
+    // Effective resolution: the sampling the image's content supports (docs/schema.md).
     auto axis_sampling = [](const SamplingEstimate::Axis& a) {
         return json{{"factor", a.factor},
                     {"upsampled", a.upsampled},

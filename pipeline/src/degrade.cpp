@@ -41,7 +41,7 @@ struct Target {
     std::string description;
     double gsd_m = 0;
     std::optional<double> snr;
-    std::string noise_model = "none";
+    NoiseModel noise_model = NoiseModel::none;
     double read_noise_e = 0;
     std::optional<double> altitude_m;  // preset form
 };
@@ -80,7 +80,7 @@ Target resolve_target(const DegradeParams& p) {
         t.altitude_m = d.altitude_m;
         t.gsd_m = t.model->gsd_m();
         t.snr = t.model->figures().snr;
-        t.noise_model = "shot_read";
+        t.noise_model = NoiseModel::shot_read;
         t.read_noise_e = d.read_noise_e;
         t.description = fmt::format("{} preset (ground GSD {:.3f} m, Q {:.2f}, SNR {:.1f})", preset.display_name,
                                     t.gsd_m, t.model->figures().q, *t.snr);
@@ -99,7 +99,7 @@ Target resolve_target(const DegradeParams& p) {
     t.model = as_usage_error([&] { return sensor::SensorModel::simple(s); });  // a value out of range
     t.gsd_m = s.gsd_m;
     t.snr = p.snr;
-    t.noise_model = p.snr ? "gaussian" : "none";
+    t.noise_model = p.snr ? NoiseModel::gaussian : NoiseModel::none;
     t.description = fmt::format("simple sensor: GSD {} m, Gaussian sigma {:.3f} px (MTF at Nyquist {:.3f}){}", s.gsd_m,
                                 *t.model->gaussian_sigma_px(), t.model->figures().x.mtf_nyquist,
                                 p.snr ? fmt::format(", SNR {}", *p.snr) : std::string(", no noise"));
@@ -117,10 +117,6 @@ struct Psf {
 std::vector<float> gaussian_or_identity(double sigma_px) {
     if (sigma_px <= 1e-6) return {1.0f};
     return gaussian_taps(sigma_px, GaussianRadiusRule::FourSigma);
-}
-
-double gauss_mtf(double f, double sigma) {
-    return std::exp(-2.0 * std::numbers::pi * std::numbers::pi * sigma * sigma * f * f);
 }
 
 // Sigma (px) of the Gaussian-x-pixel-box model whose RER = ESF(+0.5) - ESF(-0.5) equals `rer`
@@ -222,7 +218,8 @@ Psf build_psf(const Target& t, const DegradePlan& plan, double sigma_in, Degrade
         for (std::int64_t p = -radius; p <= radius; ++p) {
             const double u = static_cast<double>(p) / static_cast<double>(n);
             const double v = static_cast<double>(q) / static_cast<double>(n);
-            const double m_in = gauss_mtf(u, sigma_in) * gauss_mtf(v, sigma_in) * sensor::sinc(u) * sensor::sinc(v);
+            const double m_in =
+                gaussian_transfer(u, sigma_in) * gaussian_transfer(v, sigma_in) * sensor::sinc(u) * sensor::sinc(v);
             const double target = t.model->transfer(u * rx, v * ry, sensor::MtfPart::pre_detector);
             h[static_cast<std::size_t>((q + radius) * n + (p + radius))] =
                 target * m_in / (m_in * m_in + kWienerEps * kWienerEps);
@@ -368,6 +365,18 @@ void check_degrade_options(const DegradeParams& p) {
     (void)resolve_target(p);
 }
 
+const char* to_string(NoiseModel m) {
+    switch (m) {
+        case NoiseModel::gaussian:
+            return "gaussian";
+        case NoiseModel::shot_read:
+            return "shot_read";
+        case NoiseModel::none:
+            break;
+    }
+    return "none";
+}
+
 DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>& progress) {
     const auto t0 = std::chrono::steady_clock::now();
     DegradeResult result;
@@ -413,10 +422,11 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
     plan.ratio_x = std::max(1.0, plan.ratio_x);
     plan.ratio_y = std::max(1.0, plan.ratio_y);
     if (static_cast<double>(info.width) / plan.ratio_x < 1 || static_cast<double>(info.height) / plan.ratio_y < 1)
-        throw Error(fmt::format("{}: the target GSD {:.4g} m is coarser than the whole image ({:.4g} x {:.4g} m): "
-                                "the output would be under one pixel",
-                                p.input.string(), target.gsd_m, gsd.x_m * static_cast<double>(info.width),
-                                gsd.y_m * static_cast<double>(info.height)));
+        throw Error(
+            fmt::format("{}: the target GSD {:.4g} m is coarser than the whole image ({:.4g} x {:.4g} m): "
+                        "the output would be under one pixel",
+                        p.input.string(), target.gsd_m, gsd.x_m * static_cast<double>(info.width),
+                        gsd.y_m * static_cast<double>(info.height)));
     plan.out_width = std::max<std::int64_t>(1, std::llround(static_cast<double>(info.width) / plan.ratio_x));
     plan.out_height = std::max<std::int64_t>(1, std::llround(static_cast<double>(info.height) / plan.ratio_y));
     if (gsd.method == "user") plan.assumptions.push_back("input GSD given by the user (--gsd-m)");
@@ -496,7 +506,7 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
             band_radiometry.push_back(rad);
             if (b == 1) plan.assumptions.push_back(rad.assumption);
             const double snr = *target.snr;
-            if (target.noise_model == "gaussian") {
+            if (target.noise_model == NoiseModel::gaussian) {
                 // The input's own noise, reduced by the blur and the area integration (their noise
                 // gain on white noise), is part of the total: add only what is missing.
                 // Texture-robust estimate (weak-texture patches and PCA); Immerkaer's if it fails.
@@ -541,7 +551,7 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
         }
     }
     plan.snr = target.snr;
-    plan.noise_model = target.snr ? target.noise_model : "none";
+    plan.noise_model = target.snr ? target.noise_model : NoiseModel::none;
     if (p.bits) {
         const double full = std::ldexp(1.0, *p.bits) - 1;
         if (max_value > full) {
@@ -573,7 +583,8 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
     wo.metadata["SATIQ_COMMAND"] = "degrade";
     wo.metadata["SATIQ_SEED"] = std::to_string(p.seed);
     wo.metadata["SATIQ_DEGRADE_PARAMETERS"] = to_json(p).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    wo.metadata["SATIQ_DEGRADE_PLAN"] = to_json(DegradeResult{plan, 0, 0})["plan"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    wo.metadata["SATIQ_DEGRADE_PLAN"] =
+        to_json(DegradeResult{plan, 0, 0})["plan"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     wo.metadata["SATIQ_TARGET"] = plan.target_description;
     if (!band_radiometry.empty())
         wo.metadata[kRadiometryMetadataKey] = radiometry_metadata(band_radiometry, plan.output_gain);
@@ -661,14 +672,14 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
                         resample_area({blurred, mview, 0, s->cy0, W, H}, {out.view(), {}, {}, 0, s->oy0}, rp);
 
                         // Noise at the target SNR, then quantization (NaN = nodata passes through).
-                        if (plan.noise_model == "gaussian") {
+                        if (plan.noise_model == NoiseModel::gaussian) {
                             GaussianNoiseParams gp;
                             gp.sigma_dn = noise_sigma_band[static_cast<std::size_t>(b)];
                             gp.seed = p.seed;
                             gp.band = static_cast<std::uint32_t>(b);
                             add_gaussian_noise(out.view(), out.view(), 0, s->oy0, gp);
                         }
-                        if (plan.noise_model == "shot_read") {
+                        if (plan.noise_model == NoiseModel::shot_read) {
                             SensorNoiseParams sp;
                             sp.electrons_per_input_unit = electrons_per_dn[static_cast<std::size_t>(b)];
                             sp.read_noise_e = plan.read_noise_e;
@@ -756,7 +767,7 @@ nlohmann::json to_json(const DegradeResult& r) {
         {"applied_sigma_y_px", opt(pl.applied_sigma_y_px)},
         {"kernel_size_px", pl.kernel_size_px},
         {"snr", opt(pl.snr)},
-        {"noise_model", pl.noise_model},
+        {"noise_model", to_string(pl.noise_model)},
         {"electrons_per_dn", pl.electrons_per_dn},
         {"read_noise_e", pl.read_noise_e},
         {"noise_sigma_dn_at_15", pl.noise_sigma_dn_at_15},
@@ -778,7 +789,7 @@ std::string to_text(const DegradeResult& r, const std::string& input, const std:
         "{} -> {}\n  target: {}\n  input GSD {:.4f} x {:.4f} m -> {:.4f} m "
         "(ratio {:.3f} x {:.3f}), {} x {} px\n  PSF: {}\n  noise: {}{}\n",
         input, output, pl.target_description, pl.input_gsd_x_m, pl.input_gsd_y_m, pl.target_gsd_m, pl.ratio_x,
-        pl.ratio_y, pl.out_width, pl.out_height, pl.psf_method, pl.noise_model,
+        pl.ratio_y, pl.out_width, pl.out_height, pl.psf_method, to_string(pl.noise_model),
         pl.snr ? fmt::format(" (SNR {:.1f}, {:.3f} DN at the 15 % level)", *pl.snr, pl.noise_sigma_dn_at_15)
                : std::string());
     for (const auto& s : pl.assumptions)

@@ -219,8 +219,8 @@ Gsd compute_gsd(const RasterInfo& info, const GsdOptions& opt) {
                 throw Error(fmt::format("{}: the geotransform holds a non-finite value ({}); give --gsd-m",
                                         info.path.string(), v));
     Gsd g = compute_gsd_unchecked(info, opt);
-    if (!(std::isfinite(g.x_m) && std::isfinite(g.y_m) && g.x_m >= kMinGsdM && g.y_m >= kMinGsdM &&
-          g.x_m <= kMaxGsdM && g.y_m <= kMaxGsdM))
+    if (!(std::isfinite(g.x_m) && std::isfinite(g.y_m) && g.x_m >= kMinGsdM && g.y_m >= kMinGsdM && g.x_m <= kMaxGsdM &&
+          g.y_m <= kMaxGsdM))
         throw Error(
             fmt::format("{}: GSD {} x {} m ({}) is not a usable pixel size (must be finite and within {:g} to "
                         "{:g} m); give --gsd-m",

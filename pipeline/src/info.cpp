@@ -151,11 +151,17 @@ std::optional<LookGeometry> degrade_geometry(const RasterInfo& info) {
             g.altitude_m = 600e3;
             alt_note = "600 km orbit assumed";
         }
-        g.elevation_deg = sensor::view_from_off_nadir(*g.altitude_m, off_deg).elevation_deg;
+        try {
+            g.elevation_deg = sensor::view_from_off_nadir(*g.altitude_m, off_deg).elevation_deg;
+        } catch (const Error&) {
+            return std::nullopt;  // beyond the horizon, or no usable altitude: not a look angle
+        }
         g.source = fmt::format("metadata: SATIQ_DEGRADE_PARAMETERS off_nadir_deg ({})", alt_note);
         return g;
     }
-    if (const auto el = plan ? json_number(*plan, {"view", "elevation_deg"}) : std::nullopt) {
+    // An elevation outside (0, 90] is not a look angle (GIQE's GSD terms would be NaN).
+    if (const auto el = plan ? json_number(*plan, {"view", "elevation_deg"}) : std::nullopt;
+        el && *el > 0 && *el <= 90) {
         LookGeometry g;
         g.elevation_deg = *el;
         g.off_nadir_deg = json_number(*plan, {"view", "off_nadir_deg"});

@@ -1,9 +1,9 @@
 #include "satiq/pipeline/interrupt.hpp"
 
 #include <fcntl.h>
-#include <cstdio>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cstdio>
 
 #include <atomic>
 #include <cerrno>

@@ -144,7 +144,8 @@ fs::path truth_path_for(const fs::path& image_path) {
 }
 
 void write_json_atomically(const fs::path& path, const json& doc) {
-    write_file_atomically(path, doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");  // interrupt.hpp: the one atomic writer
+    write_file_atomically(path, doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+                                    "\n");  // interrupt.hpp: the one atomic writer
 }
 
 SampleResult write_edge_sample(const EdgeSample& sample, const SampleOutput& out) {

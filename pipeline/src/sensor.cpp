@@ -131,12 +131,6 @@ double mtf50_from_samples(const Sampled& s) {
     return static_cast<double>(s.t.size() - 1) * s.h;
 }
 
-double normal_cdf(double z) {
-    return 0.5 * std::erfc(-z / std::numbers::sqrt2);
-}
-double normal_pdf(double z) {
-    return std::exp(-0.5 * z * z) / std::sqrt(2.0 * pi);
-}
 
 std::string normalise_name(std::string_view s) {
     std::string out;
@@ -150,11 +144,6 @@ std::string normalise_name(std::string_view s) {
 }  // namespace
 
 // ---------------- components ----------------
-
-double sinc(double x) {
-    if (std::abs(x) < 1e-9) return 1.0;
-    return std::sin(pi * x) / (pi * x);
-}
 
 double annular_aperture_otf(double nu, double eps) {
     // Diffraction-limited OTF of an annular (centrally obscured) circular pupil, E. L. O'Neill,
@@ -183,12 +172,6 @@ double annular_aperture_otf(double nu, double eps) {
             (2.0 * (1.0 - e2) / pi) * std::atan(((1.0 + eps) / (1.0 - eps)) * std::tan(0.5 * phi)) - 2.0 * e2;
     }
     return (a + b + c) / (1.0 - e2);
-}
-
-double gaussian_transfer(double f_cyc_per_px, double sigma_px) {
-    // Fourier transform of a unit-area Gaussian of sigma px (R. D. Fiete, Modeling the Imaging Chain of Digital
-    // Cameras, SPIE Press, 2010, jitter).
-    return std::exp(-2.0 * pi * pi * sigma_px * sigma_px * f_cyc_per_px * f_cyc_per_px);
 }
 
 double defocus_transfer(double f_cyc_per_px, double blur_diameter_px) {
@@ -267,9 +250,8 @@ double gaussian_box_edge_response(double sigma_px, double x_px) {
     if (!std::isfinite(sigma_px) || sigma_px < 0.0)
         throw Error(fmt::format("gaussian_box_edge_response: sigma_px must be >= 0 (got {})", sigma_px));
     if (sigma_px == 0.0) return std::clamp(x_px + 0.5, 0.0, 1.0);
-    // Antiderivative of Phi(t/s): t Phi(t/s) + s phi(t/s).
-    auto big_f = [&](double t) { return t * normal_cdf(t / sigma_px) + sigma_px * normal_pdf(t / sigma_px); };
-    return big_f(x_px + 0.5) - big_f(x_px - 0.5);
+    // The antiderivative of Phi(t/s) (optics.hpp), differenced over the pixel.
+    return gaussian_cdf_antiderivative(x_px + 0.5, sigma_px) - gaussian_cdf_antiderivative(x_px - 0.5, sigma_px);
 }
 
 double sigma_from_mtf_nyquist(double mtf_nyquist) {
@@ -552,7 +534,9 @@ const char* to_string(FigureNote::Kind k) {
     return "unknown";
 }
 
-std::vector<SensorPreset> parse_sensor_presets(const std::string& json_text) {
+namespace {
+
+std::vector<SensorPreset> parse_presets_document(const std::string& json_text) {
     using nlohmann::json;
     json doc;
     try {
@@ -626,6 +610,18 @@ std::vector<SensorPreset> parse_sensor_presets(const std::string& json_text) {
         out.push_back(std::move(p));
     }
     return out;
+}
+
+}  // namespace
+
+std::vector<SensorPreset> parse_sensor_presets(const std::string& json_text) {
+    // A member of the wrong JSON type (a sensor that is not an object, a numeric "name") is a
+    // satiq::Error like every other defect of the document, not a nlohmann::json exception.
+    try {
+        return parse_presets_document(json_text);
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(fmt::format("sensor presets: invalid document: {}", e.what()));
+    }
 }
 
 const std::string& sensor_presets_json() {

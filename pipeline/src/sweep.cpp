@@ -690,7 +690,8 @@ void write_sweep_outputs(const SweepResult& r) {
     write_file_atomically(dir / "results.csv", to_csv(r));
     write_file_atomically(dir / "report.html", sweep_report_html(r));
     // results.json last: its presence means the sweep finished.
-    write_file_atomically(dir / "results.json", to_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    write_file_atomically(dir / "results.json",
+                          to_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 }  // namespace satiq

@@ -202,9 +202,10 @@ TEST(HostileCorpus, F3_HugeSparseVrtIsAnErrorRecordNamingIt) {
 
 TEST(HostileCorpus, F3_HugeSparseGeoTiffIsAnErrorRecord) {
     TempDir d("huge_tif");
-    const auto c = test::run_command("gdal_create -q -of GTiff -outsize 200000 200000 -ot Byte -co SPARSE_OK=YES "
-                                     "-co TILED=YES -a_srs EPSG:32652 -a_ullr 400000 4300000 600000 4100000 " +
-                                     q(d / "sparse.tif"));
+    const auto c = test::run_command(
+        "gdal_create -q -of GTiff -outsize 200000 200000 -ot Byte -co SPARSE_OK=YES "
+        "-co TILED=YES -a_srs EPSG:32652 -a_ullr 400000 4300000 600000 4100000 " +
+        q(d / "sparse.tif"));
     ASSERT_EQ(c.exit_code, 0) << c.err;
     const auto r = test::run_satiq("-q assess --format json " + q(d / "sparse.tif") + " " + q(kTribar));
     EXPECT_EQ(r.exit_code, 1) << r.err;
@@ -289,8 +290,8 @@ TEST(HostileCorpus, F4_PlotsIntoAPathThatCannotBeAFolderFail) {
 
 TEST(HostileCorpus, F4_SignedBytesAreReadSigned) {
     TempDir d("int8");
-    const auto c = test::run_command("gdal_create -q -of GTiff -outsize 4 4 -ot Byte -burn 200 -co PIXELTYPE=SIGNEDBYTE " +
-                                     q(d / "s8.tif"));
+    const auto c = test::run_command(
+        "gdal_create -q -of GTiff -outsize 4 4 -ot Byte -burn 200 -co PIXELTYPE=SIGNEDBYTE " + q(d / "s8.tif"));
     ASSERT_EQ(c.exit_code, 0) << c.err;
     const satiq::Image im = satiq::Raster::open(d / "s8.tif").read(1);
     EXPECT_FLOAT_EQ(im.at(0, 0), -56.0f);  // 200 as a two's complement byte
@@ -373,10 +374,10 @@ TEST(HostileCorpus, F5_SigtermDuringDegradeRemovesItsTemporaryFiles) {
 
 TEST(HostileCorpus, F6_RejectedOptionsPrintJsonWhenAsked) {
     TempDir d("json");
-    for (const std::string& args : std::vector<std::string>{
-             "assess --snr -1 " + q(kTribar), "assess --giqe 9 " + q(kTribar), "info --gsd-m abc " + q(kTribar),
-             "predict --sensor no-such-sensor",
-                                   "degrade " + q(kTribar) + " " + q(d / "x.tif") + " --target-gsd-m nan"}) {
+    for (const std::string& args :
+         std::vector<std::string>{"assess --snr -1 " + q(kTribar), "assess --giqe 9 " + q(kTribar),
+                                  "info --gsd-m abc " + q(kTribar), "predict --sensor no-such-sensor",
+                                  "degrade " + q(kTribar) + " " + q(d / "x.tif") + " --target-gsd-m nan"}) {
         const auto r = test::run_satiq("-q " + args + " --format json");
         EXPECT_EQ(r.exit_code, 2) << args << r.err;
         const json j = parse_or_fail(r.out);
@@ -426,8 +427,8 @@ TEST(HostileCorpus, F6_InvalidOptionValuesExitTwoAndNameTheOption) {
     for (const std::string& c : cases) {
         const auto r = test::run_command("timeout 120 " + test::satiq_binary() + " -q " + c);
         EXPECT_EQ(r.exit_code, 2) << c << "\n" << r.err;
-        for (const char* leak : {"internal error", "gaussian_taps", "add_gaussian_noise", "find_edges", "giqe5:",
-                                 "rer_weighted", "vector::reserve"})
+        for (const char* leak : {"internal error", "gaussian_taps", "add_gaussian_noise", "find_edges",
+                                 "giqe5:", "rer_weighted", "vector::reserve"})
             EXPECT_EQ(r.err.find(leak), std::string::npos) << c << "\n" << r.err;
         EXPECT_FALSE(fs::exists(d / "o.tif")) << c;
     }
@@ -436,7 +437,8 @@ TEST(HostileCorpus, F6_InvalidOptionValuesExitTwoAndNameTheOption) {
 TEST(HostileCorpus, F6_VirtualPathsReachGdal) {
     TempDir d("vsi");
     fs::copy_file(kTribar, d / "t.tif");
-    ASSERT_EQ(test::run_command("cd " + q(d.path) + " && python3 -c \"import zipfile; "
+    ASSERT_EQ(test::run_command("cd " + q(d.path) +
+                                " && python3 -c \"import zipfile; "
                                 "zipfile.ZipFile('t.zip','w').write('t.tif')\"")
                   .exit_code,
               0);

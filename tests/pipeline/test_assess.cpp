@@ -171,17 +171,20 @@ TEST(Assess, ClosingTheLoopWithDegrade) {
     p.seed = 5;
     (void)degrade(p);
 
-    sensor::SimpleSensorSpec spec;
-    spec.gsd_m = 1.0;
-    spec.sigma_px = 0.55;
-    spec.snr = 40;
-    const auto model = sensor::SensorModel::simple(spec);
-    const double rer_pred = model.figures().x.rer;
-    giqe::Giqe5Inputs gi;
-    gi.gsd_weighted_m = 1.0;
-    gi.rer_weighted = rer_pred;
-    gi.snr = 40;
-    const double niirs_pred = giqe::giqe5(gi).value;
+    // Independent prediction (not from the sensor model or giqe5 under test): the output pixel
+    // sees a Gaussian of s = 0.55 px convolved with its unit box, whose edge response
+    // ER(x) = int_{x-1/2}^{x+1/2} Phi(u/s) du gives, by hand,
+    //   RER = ER(1/2) - ER(-1/2) = erf(1/(s sqrt 2)) + 2 s (phi(1/s) - phi(0)).
+    // python3: s=0.55; phi=lambda z: math.exp(-z*z/2)/math.sqrt(2*math.pi)
+    //          math.erf(1/(s*math.sqrt(2))) + 2*s*(phi(1/s)-phi(0)) = 0.5761622263275821
+    // and GIQE 5 (NGA 2015 eq. 2) at GSD 1 m = 1/0.0254 in, SNR 40:
+    //   lr=math.log10(0.5761622263275821)
+    //   9.57-3.32*math.log10(1/0.0254)+3.32*(1-math.exp(-1.9/40))*lr-2*lr**4-1.8/40 = 4.185593191552423
+    const double s_out = 0.55;
+    const auto phi = [](double z) { return std::exp(-0.5 * z * z) / std::sqrt(2.0 * std::numbers::pi); };
+    const double rer_pred = std::erf(1.0 / (s_out * std::sqrt(2.0))) + 2.0 * s_out * (phi(1.0 / s_out) - phi(0.0));
+    EXPECT_NEAR(rer_pred, 0.5761622263275821, 1e-12);
+    const double niirs_pred = 4.185593191552423;
 
     const AssessResult r = assess_file(p.output, {});
     const EdgeAggregate& ag = r.edges.aggregate;
@@ -437,7 +440,7 @@ TEST(RealData, RerStandardErrorsAreReported) {
             EXPECT_GE(s->rer.q3, s->rer.median) << name;
         }
         // The NIIRS spread from the RER's standard error, against a first-order estimate:
-        // dNIIRS/dRER (a small central difference) x the standard error of the weighted RER
+        // dNIIRS/dRER (analytic, below) x the standard error of the weighted RER
         // (hi lo^2)^(1/3), propagated from the two axes.
         ASSERT_TRUE(r.result.giqe5 && r.result.giqe5->rer_measurement_error) << name;
         const double hi = std::max(r.ag().x.rer.median, r.ag().y.rer.median);
@@ -448,16 +451,13 @@ TEST(RealData, RerStandardErrorsAreReported) {
             r.ag().x.rer.median >= r.ag().y.rer.median ? r.ag().y.rer.standard_error : r.ag().x.rer.standard_error;
         const double rw = r.ag().rer_weighted;
         const double se_w = rw * std::hypot(se_hi / hi / 3.0, 2.0 * se_lo / lo / 3.0);
-        giqe::Giqe5Inputs in;
-        in.gsd_weighted_m = r.result.gsd_weighted_m;
-        in.snr = r.result.snr;
-        in.elevation_deg = r.result.elevation_deg;
-        in.measured_overshoot_h = r.ag().overshoot_h_gm;
-        in.rer_weighted = rw + 1e-4;
-        const double up = giqe::giqe5(in).value;
-        in.rer_weighted = rw - 1e-4;
-        const double down = giqe::giqe5(in).value;
-        const double linear = std::abs(up - down) / 2e-4 * se_w;
+        // dNIIRS/dRER from the published GIQE 5 (NGA 2015 eq. 2), differentiated by hand (not
+        // giqe5 under test): with L = log10(RER),
+        //   d/dRER [3.32 (1 - exp(-1.9/SNR)) L - 2 L^4] = (3.32 (1 - exp(-1.9/SNR)) - 8 L^3) / (RER ln 10).
+        const double lrw = std::log10(rw);
+        const double dn_drer =
+            (3.32 * (1.0 - std::exp(-1.9 / r.result.snr)) - 8.0 * lrw * lrw * lrw) / (rw * std::log(10.0));
+        const double linear = std::abs(dn_drer) * se_w;
         EXPECT_NEAR(*r.result.giqe5->rer_measurement_error, linear, 0.1 * linear + 1e-3) << name;
         for (const auto& e : r.result.edges.edges)
             if (is_usable(e.verdict)) {

@@ -265,6 +265,12 @@ TEST(Degrade, NodataIsExcludedAndMultiBandAndByte) {
         for (std::int64_t x = 0; x < 200; ++x) {
             a.at(x, y) = std::clamp(a.at(x, y) / 8.f, 1.f, 255.f);
             b.at(x, y) = 255.f - a.at(x, y);
+            // A flat run beside the strip (input columns 50..99), so that any nodata leaking into the
+            // blur shows as a departure from a known value.
+            if (x >= 50 && x < 100) {
+                a.at(x, y) = 150.f;
+                b.at(x, y) = 105.f;
+            }
             if (x < 50) a.at(x, y) = b.at(x, y) = 0;  // nodata strip on the left
         }
     WriteOptions o;
@@ -276,14 +282,34 @@ TEST(Degrade, NodataIsExcludedAndMultiBandAndByte) {
     EXPECT_EQ(out.band_count(), 2);
     EXPECT_EQ(out.info().bands[0].type, DataType::Byte);
     ASSERT_TRUE(out.info().bands[0].nodata.has_value());
-    const MaskedImage m = out.read_masked(1, {0, 0, out.width(), out.height()});
-    for (std::int64_t y = 0; y < out.height(); ++y) {
-        for (std::int64_t x = 0; x < 12; ++x)
-            EXPECT_FALSE(m.valid(x, y)) << x;  // fully nodata footprints
-        for (std::int64_t x = 14; x < out.width(); ++x)
-            EXPECT_TRUE(m.valid(x, y)) << x;
-        // Next to the nodata strip the blur must not pull values toward 0.
-        EXPECT_GT(m.pixels.at(14, y), 0.5f * m.pixels.at(20, y) - 40.f);
+    // Ratio 4 (0.5 m -> 2 m): output column c covers input columns 4c..4c+3, so columns 0..11 are
+    // all nodata, column 12 covers 48..51 (half nodata), column 13 covers 52..55 (all valid, but the
+    // blur reaches into the strip). The applied Gaussian has s^2 = (0.5 * 4)^2 - 1/12 input px^2,
+    // s = 1.979. Were the nodata value 0 blurred in as data, the share of the kernel weight falling on
+    // the strip, averaged over the footprint's valid input pixels, would be (python3:
+    //   Phi=lambda z: 0.5*(1+math.erf(z/math.sqrt(2))); s=math.sqrt(4-1/12)
+    //   mean(Phi((50-(x+0.5))/s) for x in footprint if x >= 50))
+    //   column 12: 0.312 -> band 1 150 -> 103.2, band 2 105 -> 72.2
+    //   column 13: 0.0390 -> band 1 150 -> 144.2 (-5.8 DN), band 2 105 -> 100.9 (-4.1 DN)
+    //   column 14: 1.5e-4 (0.02 DN: out of reach; it is read for the flat value all the same).
+    // With nodata excluded (normalized convolution) every valid pixel there is exactly the flat value;
+    // a bound of 1 DN (Byte rounding 0.5 DN plus margin) is 4x below the smallest leak.
+    const float flat[2] = {150.f, 105.f};
+    for (int band = 1; band <= 2; ++band) {
+        const MaskedImage m = out.read_masked(band, {0, 0, out.width(), out.height()});
+        for (std::int64_t y = 0; y < out.height(); ++y) {
+            for (std::int64_t x = 0; x < 12; ++x)
+                EXPECT_FALSE(m.valid(x, y)) << "band " << band << " x " << x;  // fully nodata footprints
+            for (std::int64_t x = 13; x < out.width(); ++x)
+                EXPECT_TRUE(m.valid(x, y)) << "band " << band << " x " << x;
+            // Column 12 (half nodata) may be valid or not; if valid, its value is the flat value too.
+            if (m.valid(12, y)) {
+                EXPECT_NEAR(m.pixels.at(12, y), flat[band - 1], 1.0) << "band " << band << " y " << y;
+            }
+            // Columns 13..16 (their blurred footprints stay inside input columns 50..99).
+            for (std::int64_t x = 13; x <= 16; ++x)
+                EXPECT_NEAR(m.pixels.at(x, y), flat[band - 1], 1.0) << "band " << band << " x " << x << " y " << y;
+        }
     }
     fs::remove_all(dir);
 }

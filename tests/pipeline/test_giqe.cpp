@@ -42,6 +42,30 @@ TEST(Giqe5, NgaFigure1Vector) {
     EXPECT_DOUBLE_EQ(*p.standard_error, 0.21);
 }
 
+TEST(Giqe5, HandComputedVectorsFromPublishedEquation) {
+    // NGA 2015 eq. (2): NIIRS = 9.57 - 3.32 log10(GSD_in) + 3.32 (1 - exp(-1.9/SNR)) log10(RER)
+    //                           - 2.0 log10(RER)^4 - 1.8/SNR, GSD_in = GSD_m / 0.0254.
+    // Expected values computed in python3 (double precision) with
+    //   g = lambda G, R, S: 9.57 - 3.32*math.log10(G/0.0254) + 3.32*(1-math.exp(-1.9/S))*math.log10(R)
+    //                       - 2.0*math.log10(R)**4 - 1.8/S
+    // The A2 (RER) coefficient mutated 3.32 -> 3.325 moves these by 2.1e-6, 1.4e-4, 2.3e-5, 8.3e-4
+    // (relative 3.5e-7 .. 9.2e-4), all far above the 1e-9 relative tolerance.
+    struct Vector {
+        double gsd_m, rer, snr, niirs;
+    };
+    const Vector vectors[] = {
+        {0.3, 0.95, 100.0, 5.990612951233174},  // g(0.3, 0.95, 100.0)
+        {1.0, 0.5, 20.0, 4.077049847449355},    // g(1.0, 0.5, 20.0)
+        {2.5, 0.75, 50.0, 2.900933240125147},   // g(2.5, 0.75, 50.0)
+        {5.0, 0.3, 5.0, 0.8951668812904073},    // g(5.0, 0.3, 5.0)
+        {0.52832, 0.35, 50.0, 5.015165370148328},  // g(0.52832, 0.35, 50.0), the NGA Figure 1 vector
+    };
+    for (const Vector& v : vectors) {
+        const double got = giqe5(in5(v.gsd_m, v.rer, v.snr)).value;
+        EXPECT_NEAR(got, v.niirs, 1e-9 * std::abs(v.niirs)) << "GSD " << v.gsd_m << " RER " << v.rer << " SNR " << v.snr;
+    }
+}
+
 TEST(Giqe5, ElevationTwentyRadiansVector) {
     // pyBSM's vector: elevation 20 rad. sin(20 rad) = sin(asin(sin 20)); the in-range equivalent
     // elevation (65.4 deg) gives the same weighted GSD 1.02303 m.
@@ -152,6 +176,7 @@ TEST(Giqe, RejectsNonPositiveInputs) {
     EXPECT_THROW(gsd_ground_plane_m(1.0, 95.0), satiq::Error);
     try {
         giqe5(in5(0.5, 0.35, -2.0));
+        ADD_FAILURE() << "giqe5 with SNR -2 did not throw satiq::Error";
     } catch (const satiq::Error& e) {
         EXPECT_NE(std::string(e.what()).find("snr"), std::string::npos);
     }

@@ -201,7 +201,7 @@ TEST_F(NoiseReal, DISABLED_SensorPresetSkySat) {
         ASSERT_TRUE(r.plan.snr.has_value());
         const Measured m = measure(p.output);
         std::printf("%s -> skysat (SNR %.1f, %s): PCA SNR %.2f (%+.1f %%), Immerkaer SNR %.2f (%+.1f %%)\n", file,
-                    *r.plan.snr, r.plan.noise_model.c_str(), m.snr_pca, 100 * (m.snr_pca / *r.plan.snr - 1), m.snr_imm,
+                    *r.plan.snr, satiq::to_string(r.plan.noise_model), m.snr_pca, 100 * (m.snr_pca / *r.plan.snr - 1), m.snr_imm,
                     100 * (m.snr_imm / *r.plan.snr - 1));
         EXPECT_NEAR(m.snr_pca, *r.plan.snr, 0.20 * *r.plan.snr) << file;
     }

@@ -151,12 +151,29 @@ TEST(SensorMtf, SystemIsProductOfParts) {
         for (double fy : {0.0, 0.21, 0.5}) {
             const double sys = m.transfer(fx, fy, MtfPart::system);
             EXPECT_NEAR(sys, m.transfer(fx, fy, MtfPart::pre_detector) * m.transfer(fx, fy, MtfPart::detector), 1e-14);
-            EXPECT_NEAR(f_pre(fx, fy), m.transfer(fx, fy, MtfPart::pre_detector), 0.0);
+            // Second formulation: the pre-detector chain composed by hand from its parts (optics at
+            // nu = rho Q with obscuration 0.25, wavefront error 0.05 waves, defocus 0.4 px, jitter
+            // 0.2 px, smear 0.5 px along y only), read through the transfer_function accessor.
+            const double rho = std::hypot(fx, fy);
+            const double nu = rho * 1.2;
+            const double hand = nu >= 1.0 ? 0.0
+                                          : annular_aperture_otf(nu, 0.25) * wavefront_error_transfer(nu, 0.05) *
+                                                defocus_transfer(rho, 0.4) * gaussian_transfer(rho, 0.2) *
+                                                sinc(fy * 0.5);
+            EXPECT_NEAR(f_pre(fx, fy), hand, 1e-12) << fx << " " << fy;
             EXPECT_NEAR(m.mtf(fx, fy), std::abs(sys), 0.0);
         }
     }
     const double a = std::sqrt(0.8);
     EXPECT_NEAR(m.transfer(0.3, 0.0, MtfPart::detector), sinc(0.3 * a), 1e-14);
+    // Hand value for the optics alone: an unobscured, aberration-free circular aperture has the OTF
+    // (2/pi)(acos nu - nu sqrt(1 - nu^2)) at nu = f Q; at f = 0.3 cy/px, Q = 1.2: nu = 0.36,
+    // python3: (2/math.pi)*(math.acos(0.36)-0.36*math.sqrt(1-0.36**2)) = 0.5469866...
+    const SensorModel clear = SensorModel::physical(ideal(1.2, 0.0));
+    const double nu = 0.36;
+    const double circ = (2.0 / pi) * (std::acos(nu) - nu * std::sqrt(1.0 - nu * nu));
+    EXPECT_NEAR(clear.transfer(0.3, 0.0, MtfPart::optics), circ, 1e-9);
+    EXPECT_NEAR(clear.transfer(0.0, 0.3, MtfPart::pre_detector), circ, 1e-9);
     // Smear acts along y only: x is unaffected, y loses RER.
     EXPECT_LT(m.figures().y.rer, m.figures().x.rer);
     EXPECT_EQ(m.transfer(1.0 / 1.2 + 1e-6, 0.0), 0.0);  // beyond the optical cutoff 1/Q
@@ -201,13 +218,43 @@ TEST(SensorSimple, ModelFiguresAndParts) {
     EXPECT_NEAR(m.figures().x.mtf_nyquist, 0.2, 1e-12);
     EXPECT_NEAR(m.transfer(0.3, 0.4, MtfPart::pre_detector), gaussian_transfer(0.5, sigma), 1e-14);
     EXPECT_NEAR(m.transfer(0.3, 0.4), gaussian_transfer(0.5, sigma) * sinc(0.3) * sinc(0.4), 1e-14);
-    // RER from the analytic edge equals the numeric integral of the same MTF.
-    const TransferFunction1d t = [&](double f) { return m.transfer(f, 0.0); };
-    const EdgeFigures e = edge_figures(t, m.frequency_limit_cyc_per_px());
-    EXPECT_NEAR(m.figures().x.rer, e.rer, 1e-4);
-    EXPECT_NEAR(m.figures().x.overshoot_h, e.overshoot_h, 1e-4);
-    EXPECT_NEAR(m.figures().x.mtf50_cyc_per_px, e.mtf50_cyc_per_px, 1e-3);
-    EXPECT_NEAR(m.figures().x.fwhm_px, e.fwhm_px, 1e-3);
+    // Independent values for the Gaussian (sigma) * pixel box edge, computed here with std::erf only:
+    // sigma from exp(-2 pi^2 s^2 / 4) * sinc(0.5) = 0.2 with sinc(0.5) = 2/pi:
+    //   s = sqrt(-2 ln(0.2 pi / 2)) / pi   (python3: math.sqrt(-2*math.log(0.1*math.pi))/math.pi = 0.48566...)
+    const double s_hand = std::sqrt(-2.0 * std::log(0.1 * pi)) / pi;
+    EXPECT_NEAR(sigma, s_hand, 1e-12);
+    // ER(x) = int_{x-1/2}^{x+1/2} Phi(t/s) dt = F(x+1/2) - F(x-1/2), F(t) = t Phi(t/s) + s phi(t/s).
+    // RER = ER(1/2) - ER(-1/2) = erf(1/(s sqrt 2)) + 2 s (phi(1/s) - phi(0)).
+    const auto Phi = [](double z) { return 0.5 * (1.0 + std::erf(z / std::sqrt(2.0))); };
+    const auto phi = [](double z) { return std::exp(-0.5 * z * z) / std::sqrt(2.0 * pi); };
+    const auto F = [&](double u) { return u * Phi(u / s_hand) + s_hand * phi(u / s_hand); };
+    const auto er = [&](double x) { return F(x + 0.5) - F(x - 0.5); };
+    const double rer_hand = std::erf(1.0 / (s_hand * std::sqrt(2.0))) + 2.0 * s_hand * (phi(1.0 / s_hand) - phi(0.0));
+    EXPECT_NEAR(er(0.5) - er(-0.5), rer_hand, 1e-12);  // the two forms of the same closed form agree
+    EXPECT_NEAR(m.figures().x.rer, rer_hand, 1e-9);
+    // The edge rises monotonically, so H = ER(+1.25) (Leachtenauer et al. 1997).
+    EXPECT_NEAR(m.figures().x.overshoot_h, er(1.25), 1e-9);
+    // MTF50: root of exp(-2 pi^2 s^2 f^2) sin(pi f)/(pi f) = 0.5, by bisection here.
+    {
+        const auto mtf = [&](double f) { return std::exp(-2.0 * pi * pi * s_hand * s_hand * f * f) * std::sin(pi * f) / (pi * f); };
+        double lo = 1e-9, hi = 1.0;
+        for (int it = 0; it < 80; ++it) {
+            const double mid = 0.5 * (lo + hi);
+            (mtf(mid) > 0.5 ? lo : hi) = mid;
+        }
+        EXPECT_NEAR(m.figures().x.mtf50_cyc_per_px, 0.5 * (lo + hi), 1e-6);
+    }
+    // FWHM of the LSF(x) = Phi((x+1/2)/s) - Phi((x-1/2)/s), by bisection here.
+    {
+        const auto lsf = [&](double x) { return Phi((x + 0.5) / s_hand) - Phi((x - 0.5) / s_hand); };
+        const double half = 0.5 * lsf(0.0);
+        double lo = 0.0, hi = 5.0;
+        for (int it = 0; it < 80; ++it) {
+            const double mid = 0.5 * (lo + hi);
+            (lsf(mid) > half ? lo : hi) = mid;
+        }
+        EXPECT_NEAR(m.figures().x.fwhm_px, lo + hi, 1e-6);
+    }
 
     const DetectorNoise dn = m.detector_noise();
     EXPECT_DOUBLE_EQ(dn.snr, 20.0);

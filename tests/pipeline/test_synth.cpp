@@ -123,11 +123,24 @@ TEST(Synth, EdgeGeoreferencingAndTruthMatchThePixels) {
     const auto& e = truth["edge"];
     EXPECT_DOUBLE_EQ(e["angle_deg"].get<double>(), 5.0);
     EXPECT_DOUBLE_EQ(e["sigma_px"].get<double>(), 0.5);
+    // Independent values for sigma = 0.5 px, derived by hand from the model the truth file states
+    // (ESF(d) = int_{d-1/2}^{d+1/2} Phi(u/s) du, MTF(f) = exp(-2 pi^2 s^2 f^2) |sinc f|) and computed
+    // in python3 (double precision), with Phi(z) = 0.5*(1+math.erf(z/math.sqrt(2))),
+    // phi(z) = math.exp(-z*z/2)/math.sqrt(2*math.pi), F(u) = u*Phi(u/s) + s*phi(u/s), ER(x) = F(x+.5) - F(x-.5):
+    //   RER  = ER(.5) - ER(-.5) = math.erf(1/(s*math.sqrt(2))) + 2*s*(phi(1/s) - phi(0))  = 0.609548422215397
+    //   MTF(Nyquist) = math.exp(-math.pi**2*s*s/2) * 2/math.pi                            = 0.18539191125320564
+    //   MTF50 = root of MTF(f) = 0.5 on (0, 1), 200 bisection steps                       = 0.32308818957112917
+    //   H    = ER(1.25) (the ESF rises monotonically; Leachtenauer et al. 1997)            = 0.9853758435779082
+    EXPECT_NEAR(e["rer_analytic"].get<double>(), 0.609548422215397, 1e-12);
+    EXPECT_NEAR(e["mtf50_cyc_per_px_analytic"].get<double>(), 0.32308818957112917, 1e-12);
+    EXPECT_NEAR(e["mtf_nyquist_analytic"].get<double>(), 0.18539191125320564, 1e-12);
+    EXPECT_NEAR(e["overshoot_h_analytic"].get<double>(), 0.9853758435779082, 1e-12);
+    // And the library's closed forms agree with the same hand values.
     const EdgeTruth t = box_gaussian_edge_truth(0.5);
-    EXPECT_DOUBLE_EQ(e["rer_analytic"].get<double>(), t.rer);
-    EXPECT_DOUBLE_EQ(e["mtf50_cyc_per_px_analytic"].get<double>(), t.mtf50_cyc_per_px);
-    EXPECT_DOUBLE_EQ(e["mtf_nyquist_analytic"].get<double>(), t.mtf_nyquist);
-    EXPECT_DOUBLE_EQ(e["overshoot_h_analytic"].get<double>(), box_gaussian_esf(1.25, 0.5));
+    EXPECT_NEAR(t.rer, 0.609548422215397, 1e-12);
+    EXPECT_NEAR(t.mtf50_cyc_per_px, 0.32308818957112917, 1e-12);
+    EXPECT_NEAR(t.mtf_nyquist, 0.18539191125320564, 1e-12);
+    EXPECT_NEAR(box_gaussian_esf(1.25, 0.5), 0.9853758435779082, 1e-12);
     EXPECT_TRUE(e["square_pixel"].contains("rer_square_pixel"));
 
     const Image img = ras.read(1);

@@ -66,8 +66,20 @@ fs::path real_data_dir() {
     return SATIQ_REAL_DATA_DIR;
 }
 
+// Every file the tests open under real_data_dir() (test_raster, test_noise_real, test_gsd,
+// test_assess, test_effective_resolution_real, test_verdicts, test_degrade, test_cli_info,
+// test_cli_sweep, test_cli_assess_outputs). Keep this list in step with those tests: a test that
+// opens a file missing here would fail instead of skipping when that one file is absent.
+static constexpr const char* real_data_files[] = {
+    "pan1.tif", "sample_geotiff.tif", "hro_colorado_rgb_0p15m.tif", "UTM2GTIF.tiff", "l8_B8.tif", "s2_B8A.jp2",
+};
+
 bool have_real_data() {
-    return fs::is_directory(real_data_dir()) && fs::exists(real_data_dir() / "pan1.tif");
+    const fs::path dir = real_data_dir();
+    if (dir.empty() || !fs::is_directory(dir)) return false;
+    for (const char* name : real_data_files)
+        if (!fs::is_regular_file(dir / name)) return false;
+    return true;
 }
 
 fs::path temp_dir(const std::string& tag) {

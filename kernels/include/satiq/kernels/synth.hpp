@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+#include "satiq/kernels/optics.hpp"
 
 #include "satiq/kernels/image.hpp"
 
@@ -28,18 +29,7 @@ namespace satiq {
 // Analytic edge model: a Gaussian PSF of sigma_px sampled by a pixel aperture.
 // ---------------------------------------------------------------------------------------------
 
-/// Standard normal CDF Phi(t).
-double normal_cdf(double t);
-
-/// 1-D edge spread function of the model (R. D. Fiete, Modeling the Imaging Chain of Digital Cameras, SPIE
-/// Press, 2010): the Gaussian CDF convolved with a unit box, ESF(d) = integral_{d-0.5}^{d+0.5} Phi(u / sigma) du,
-/// evaluated in closed form with integral Phi(t) dt = t Phi(t) + phi(t). sigma_px = 0 gives the box-integrated step
-/// clamp(d + 0.5, 0, 1). d_px is the signed distance from the edge, positive on the bright side.
-double box_gaussian_esf(double d_px, double sigma_px);
-
-/// MTF of that model: exp(-2 pi^2 sigma^2 f^2) |sinc f| (R. D. Fiete, Modeling the Imaging Chain of Digital Cameras,
-/// SPIE Press, 2010), f in cycles/pixel.
-double box_gaussian_mtf(double freq_cyc_per_px, double sigma_px);
+// normal_cdf, box_gaussian_esf and box_gaussian_mtf: satiq/kernels/optics.hpp.
 
 /// Exact mean over the unit square [0,1]^2 (coordinates u, v) of Phi((p u + q v + c) / sigma):
 /// the fraction of a square pixel on the bright side of a Gaussian-blurred step whose signed

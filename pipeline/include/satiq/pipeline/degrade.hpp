@@ -34,6 +34,12 @@
 
 namespace satiq {
 
+/// The noise degrade adds: none; Gaussian at the target SNR (simple form); photon shot noise and
+/// read noise in electrons (a preset's detector).
+enum class NoiseModel { none, gaussian, shot_read };
+/// "none", "gaussian", "shot_read" (the JSON and text name).
+const char* to_string(NoiseModel m);
+
 struct DegradeParams {
     std::filesystem::path input;
     std::filesystem::path output;
@@ -87,8 +93,8 @@ struct DegradePlan {
     std::optional<double> applied_sigma_x_px, applied_sigma_y_px;  ///< Gaussian case, input px
     std::int64_t kernel_size_px = 0;                               ///< general case
     std::optional<double> snr;                                     ///< target SNR (none: no noise added)
-    std::string noise_model;                                       ///< "none", "gaussian", "shot_read"
-    double electrons_per_dn = 0;                                   ///< shot_read model
+    NoiseModel noise_model = NoiseModel::none;
+    double electrons_per_dn = 0;  ///< shot_read model
     double read_noise_e = 0;
     double noise_sigma_dn_at_15 = 0;  ///< total added noise at the 15 % level
     std::optional<int> bits;

@@ -29,6 +29,8 @@
 #include <string_view>
 #include <vector>
 
+#include "satiq/kernels/optics.hpp"
+
 namespace satiq::sensor {
 
 /// Mean Earth radius (IUGG mean radius R1 = 6371.0088 km) used for the spherical-Earth geometry.
@@ -193,10 +195,10 @@ private:
 /// Diffraction OTF of a circular aperture with central obscuration ratio `eps` (O'Neill 1956),
 /// at normalised frequency nu = f / cutoff (0 beyond 1).
 double annular_aperture_otf(double nu, double eps);
-/// sin(pi x)/(pi x), 1 at 0.
-double sinc(double x);
-/// Gaussian transfer function exp(-2 pi^2 sigma^2 f^2).
-double gaussian_transfer(double f_cyc_per_px, double sigma_px);
+/// sin(pi x)/(pi x) and the Gaussian transfer function exp(-2 pi^2 sigma^2 f^2): the one
+/// definition in satiq/kernels/optics.hpp.
+using satiq::gaussian_transfer;
+using satiq::sinc;
 /// Geometric defocus (uniform blur circle of diameter d px): 2 J1(pi d f)/(pi d f).
 double defocus_transfer(double f_cyc_per_px, double blur_diameter_px);
 /// Aberration transfer factor for RMS wavefront error w (waves) at nu = f / cutoff (Shannon 1997).
