@@ -3,6 +3,7 @@
 #
 #   bash scripts/fuzz.sh [raster|parse|all] [SECONDS] [--merge]
 #
+# SECONDS 0 runs no fuzzing (with --merge: only the merge of out/fuzz/TARGET/corpus).
 # Installs clang when it is missing (only the missing packages, as scripts/setup.sh), configures
 # and builds the `fuzz` preset (build/fuzz: clang++, ASan + UBSan, coverage), then runs each target
 # in turn (one job) for SECONDS (default 600) on its seed corpus tests/fuzz/corpus/TARGET. New
@@ -70,21 +71,45 @@ for t in "${targets[@]}"; do
     -artifact_prefix="$work/artifacts/")
   [ -f "tests/fuzz/$t.dict" ] && args+=(-dict="tests/fuzz/$t.dict")
   log="$work/fuzz-$(date -u +%Y%m%dT%H%M%SZ).log"
-  echo "fuzz: $bin for $seconds s on $seeds (new inputs: $work/corpus, log: $log)" >&2
-  # The first folder receives the new inputs; the seed corpus is only read.
-  set +e
-  "$bin" "${args[@]}" "$work/corpus" "$seeds" 2>&1 | tee "$log" | grep -E --line-buffered "INITED|DONE|ERROR|SUMMARY|Test unit written|stat::|pulse" >&2
-  rc=${PIPESTATUS[0]}
-  set -e
+  rc=0
+  if [ "$seconds" -gt 0 ]; then
+    echo "fuzz: $bin for $seconds s on $seeds (new inputs: $work/corpus, log: $log)" >&2
+    # The first folder receives the new inputs; the seed corpus is only read.
+    set +e
+    "$bin" "${args[@]}" "$work/corpus" "$seeds" 2>&1 | tee "$log" |
+      grep -E --line-buffered "INITED|DONE|ERROR|SUMMARY|Test unit written|stat::|pulse" >&2
+    rc=${PIPESTATUS[0]}
+    set -e
+  fi
   if [ "$rc" -ne 0 ]; then
     echo "fuzz: $t: FINDING (exit $rc): see $log and $work/artifacts/" >&2
     status=1
     continue
   fi
   if [ "$merge" -eq 1 ]; then
+    # -merge=1 keeps every input already in the seed corpus and adds, smallest first, the inputs
+    # of the working corpus that add coverage. The corpus stays small: inputs of 20 KB or more are
+    # not taken, and the largest added ones are dropped again while the files exceed the budget
+    # (raster 190 KB, parse 90 KB; seed_* and regress_* files are always kept). The merge runs in
+    # a scratch folder; the inputs kept are then copied into the seed corpus.
     before=$(ls "$seeds" | wc -l)
-    "$bin" -merge=1 -rss_limit_mb=2048 -timeout=10 -max_len=20000 "$seeds" "$work/corpus" >"$work/merge.log" 2>&1
-    echo "fuzz: $t: merged into $seeds: $before -> $(ls "$seeds" | wc -l) inputs" >&2
+    scratch="$(mktemp -d)"
+    mkdir "$scratch/small" "$scratch/merged"
+    find "$work/corpus" -type f -size -20k -exec cp {} "$scratch/small/" \;
+    cp "$seeds"/* "$scratch/merged/"
+    "$bin" -merge=1 -rss_limit_mb=2048 -timeout=10 -max_len=20000 "$scratch/merged" "$scratch/small" \
+      >"$work/merge.log" 2>&1
+    budget=190
+    [ "$t" = parse ] && budget=90
+    bytes() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}'; }
+    find "$scratch/merged" -type f ! -name 'seed_*' ! -name 'regress_*' -printf '%s %p\n' | sort -n -r |
+      while read -r _ file; do
+        [ "$(bytes "$scratch/merged")" -le $((budget * 1024)) ] && break
+        rm -f "$file"
+      done || true # the loop's early break ends sort with SIGPIPE
+    cp -n "$scratch/merged"/* "$seeds/"
+    rm -rf "$scratch"
+    echo "fuzz: $t: merged into $seeds: $before -> $(ls "$seeds" | wc -l) inputs, $(bytes "$seeds") bytes" >&2
   fi
 done
 exit $status
