@@ -67,7 +67,7 @@ for t in "${targets[@]}"; do
   seeds="tests/fuzz/corpus/$t"
   work="out/fuzz/$t"
   mkdir -p "$work/corpus" "$work/artifacts"
-  args=(-max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len=20000 -print_final_stats=1
+  args=(-max_total_time="$seconds" -rss_limit_mb=2048 -timeout=30 -max_len=20000 -print_final_stats=1
     -artifact_prefix="$work/artifacts/")
   [ -f "tests/fuzz/$t.dict" ] && args+=(-dict="tests/fuzz/$t.dict")
   log="$work/fuzz-$(date -u +%Y%m%dT%H%M%SZ).log"
@@ -97,7 +97,7 @@ for t in "${targets[@]}"; do
     mkdir "$scratch/small" "$scratch/merged"
     find "$work/corpus" -type f -size -20k -exec cp {} "$scratch/small/" \;
     cp "$seeds"/* "$scratch/merged/"
-    "$bin" -merge=1 -rss_limit_mb=2048 -timeout=10 -max_len=20000 "$scratch/merged" "$scratch/small" \
+    "$bin" -merge=1 -rss_limit_mb=2048 -timeout=30 -max_len=20000 "$scratch/merged" "$scratch/small" \
       >"$work/merge.log" 2>&1
     budget=190
     [ "$t" = parse ] && budget=90

@@ -10,12 +10,12 @@
 #include "commands.hpp"
 #include "format.hpp"
 #include "satiq/kernels/parallel.hpp"
-#include "satiq/pipeline/assess.hpp"
-#include "satiq/pipeline/edges_geojson.hpp"
-#include "satiq/pipeline/interrupt.hpp"
-#include "satiq/pipeline/progress.hpp"
-#include "satiq/pipeline/raster.hpp"
-#include "satiq/pipeline/sensor.hpp"
+#include "satiq/pipeline/ops/assess.hpp"
+#include "satiq/pipeline/report/edges_geojson.hpp"
+#include "satiq/pipeline/io/interrupt.hpp"
+#include "satiq/pipeline/io/progress.hpp"
+#include "satiq/pipeline/io/raster.hpp"
+#include "satiq/pipeline/model/sensor.hpp"
 #include "sensor_options.hpp"
 
 namespace satiq::cli {

@@ -1,6 +1,6 @@
 // satiq batch INPUTS... -o DIR [--jobs N] [--resume] [--shard K/N] [--degrade-to ...] [assess options]
 // satiq report DIR... -o OUT
-// Parse flags, call the library (pipeline/src/batch_*.cpp), print. Nothing else.
+// Parse flags, call the library (pipeline/ops/batch_*.cpp), print. Nothing else.
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -12,9 +12,9 @@
 
 #include "commands.hpp"
 #include "format.hpp"
-#include "satiq/pipeline/batch_mpi.hpp"
-#include "satiq/pipeline/batch_run.hpp"
-#include "satiq/pipeline/progress.hpp"
+#include "satiq/pipeline/ops/batch_mpi.hpp"
+#include "satiq/pipeline/ops/batch_run.hpp"
+#include "satiq/pipeline/io/progress.hpp"
 #include "sensor_options.hpp"
 
 namespace satiq::cli {

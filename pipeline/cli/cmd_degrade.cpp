@@ -9,8 +9,8 @@
 
 #include "commands.hpp"
 #include "format.hpp"
-#include "satiq/pipeline/degrade.hpp"
-#include "satiq/pipeline/progress.hpp"
+#include "satiq/pipeline/ops/degrade.hpp"
+#include "satiq/pipeline/io/progress.hpp"
 #include "sensor_options.hpp"
 
 namespace satiq::cli {

@@ -9,7 +9,7 @@
 
 #include "commands.hpp"
 #include "format.hpp"
-#include "satiq/pipeline/info.hpp"
+#include "satiq/pipeline/ops/info.hpp"
 #include "sensor_options.hpp"
 
 namespace satiq::cli {

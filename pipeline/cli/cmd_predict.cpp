@@ -13,11 +13,11 @@
 #include "commands.hpp"
 #include "format.hpp"
 #include "satiq/kernels/error.hpp"
-#include "satiq/pipeline/giqe.hpp"
-#include "satiq/pipeline/interpretability.hpp"
-#include "satiq/pipeline/interpretation.hpp"
-#include "satiq/pipeline/predict.hpp"
-#include "satiq/pipeline/sensor.hpp"
+#include "satiq/pipeline/model/giqe.hpp"
+#include "satiq/pipeline/model/interpretability.hpp"
+#include "satiq/pipeline/model/interpretation.hpp"
+#include "satiq/pipeline/model/predict.hpp"
+#include "satiq/pipeline/model/sensor.hpp"
 #include "sensor_options.hpp"
 
 namespace satiq::cli {
@@ -138,7 +138,7 @@ int run_predict(PredictOptions& o) {
         model = as_usage_error([&] { return sensor::SensorModel::physical(d); });  // values the model refuses
     }
 
-    // ---- NIIRS and interpretability (pipeline/src/predict.cpp) ----
+    // ---- NIIRS and interpretability (pipeline/model/predict.cpp) ----
     std::vector<interpret::Target> targets;
     for (const std::string& t : o.targets)
         targets.push_back(as_usage_error(

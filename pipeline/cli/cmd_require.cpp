@@ -1,5 +1,5 @@
 // satiq require: what a task needs (NIIRS, coarsest GSD, smallest aperture at an altitude).
-// Parses flags, calls the library (satiq/pipeline/require.hpp), prints. Nothing else.
+// Parses flags, calls the library (satiq/pipeline/model/require.hpp), prints. Nothing else.
 #include <iostream>
 #include <memory>
 #include <string>
@@ -11,7 +11,7 @@
 #include "commands.hpp"
 #include "format.hpp"
 #include "satiq/kernels/error.hpp"
-#include "satiq/pipeline/require.hpp"
+#include "satiq/pipeline/model/require.hpp"
 #include "sensor_options.hpp"
 
 namespace satiq::cli {

@@ -1,5 +1,5 @@
 // satiq sweep IN -o DIR [--gsd-m LIST | --gsd-m START:STOP:FACTOR | --sensors A,B,...] [model options]
-// Parses flags, calls the library (pipeline/src/sweep.cpp), prints. Nothing else.
+// Parses flags, calls the library (pipeline/ops/sweep.cpp), prints. Nothing else.
 #include <algorithm>
 #include <cmath>
 #include <iostream>
@@ -10,8 +10,8 @@
 
 #include "commands.hpp"
 #include "format.hpp"
-#include "satiq/pipeline/progress.hpp"
-#include "satiq/pipeline/sweep.hpp"
+#include "satiq/pipeline/io/progress.hpp"
+#include "satiq/pipeline/ops/sweep.hpp"
 #include "sensor_options.hpp"
 
 namespace satiq::cli {

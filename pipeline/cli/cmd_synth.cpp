@@ -12,7 +12,7 @@
 #include "commands.hpp"
 #include "format.hpp"
 #include "satiq/kernels/error.hpp"
-#include "satiq/pipeline/samples.hpp"
+#include "satiq/pipeline/ops/samples.hpp"
 
 namespace satiq::cli {
 namespace {

@@ -13,7 +13,7 @@
 #include "commands.hpp"
 #include "format.hpp"
 #include "satiq/kernels/error.hpp"
-#include "satiq/pipeline/interrupt.hpp"
+#include "satiq/pipeline/io/interrupt.hpp"
 
 namespace satiq::cli {
 

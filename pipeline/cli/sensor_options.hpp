@@ -9,7 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "satiq/kernels/error.hpp"
-#include "satiq/pipeline/sensor.hpp"
+#include "satiq/pipeline/model/sensor.hpp"
 
 namespace satiq::cli {
 

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "satiq/kernels/synth.hpp"
-#include "satiq/pipeline/raster.hpp"
+#include "satiq/pipeline/io/raster.hpp"
 #include "test_support.hpp"
 
 using namespace satiq;
@@ -30,7 +30,7 @@ fs::path make_squares(const fs::path& dir) {
 }  // namespace
 
 TEST(CliAssess, JsonHasTheDocumentedFieldsAndCsvAndPlotsAreWritten) {
-    const fs::path dir = test::temp_dir("cli_assess");
+    const test::TempDir dir("cli_assess");
     const fs::path f = make_squares(dir);
     fs::create_directories(dir / "plots");
     const auto r = test::run_satiq(
@@ -80,22 +80,20 @@ TEST(CliAssess, JsonHasTheDocumentedFieldsAndCsvAndPlotsAreWritten) {
         EXPECT_NE(svg.find("<svg"), std::string::npos) << p;
         EXPECT_NE(svg.find("<path"), std::string::npos) << p;
     }
-    fs::remove_all(dir);
 }
 
 TEST(CliAssess, TextSummaryAndRunstats) {
-    const fs::path dir = test::temp_dir("cli_assess_text");
+    const test::TempDir dir("cli_assess_text");
     const fs::path f = make_squares(dir);
     const auto r = test::run_satiq("assess --runstats " + test::shell_quote(f));
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("NIIRS (GIQE 5)"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("time edges"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("RER"), std::string::npos);
-    fs::remove_all(dir);
 }
 
 TEST(CliAssess, BadArguments) {
-    const fs::path dir = test::temp_dir("cli_assess_bad");
+    const test::TempDir dir("cli_assess_bad");
     const fs::path f = make_squares(dir);
     EXPECT_EQ(test::run_satiq("assess --giqe 7 " + test::shell_quote(f)).exit_code, 2);
     EXPECT_EQ(test::run_satiq("assess --roi 1,2,3 " + test::shell_quote(f)).exit_code, 2);
@@ -107,5 +105,4 @@ TEST(CliAssess, BadArguments) {
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_TRUE(r.out.empty()) << r.out;
     EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
-    fs::remove_all(dir);
 }

@@ -15,9 +15,9 @@
 #include <nlohmann/json.hpp>
 
 #include "satiq/kernels/synth.hpp"
-#include "satiq/pipeline/assess.hpp"
-#include "satiq/pipeline/edges_geojson.hpp"
-#include "satiq/pipeline/raster.hpp"
+#include "satiq/pipeline/ops/assess.hpp"
+#include "satiq/pipeline/report/edges_geojson.hpp"
+#include "satiq/pipeline/io/raster.hpp"
 #include "test_support.hpp"
 
 using namespace satiq;
@@ -129,7 +129,7 @@ std::vector<ReadFeature> read_geojson(const fs::path& p) {
 // --edges-geojson
 
 TEST(EdgesGeojson, EveryAnalysedEdgeIsALonLatLineInsideTheFootprintWithItsVerdict) {
-    const fs::path dir = test::temp_dir("geojson");
+    const test::TempDir dir("geojson");
     const GeoReference g = utm31();
     const fs::path f = write_squares(dir / "squares.tif", g, {0.6});
     const fs::path out = dir / "edges.geojson";
@@ -182,11 +182,10 @@ TEST(EdgesGeojson, EveryAnalysedEdgeIsALonLatLineInsideTheFootprintWithItsVerdic
         EXPECT_TRUE(p0.contains(k)) << k;
     // Nothing but the input and the GeoJSON in the folder (no temporary file left).
     EXPECT_EQ(folder_names(dir), (std::vector<std::string>{"edges.geojson", "squares.tif"}));
-    fs::remove_all(dir);
 }
 
 TEST(EdgesGeojson, AnInputWithoutLonLatIsAUsageErrorBeforeAnyWorkAndLeavesTheOldFile) {
-    const fs::path dir = test::temp_dir("geojson_nogeo");
+    const test::TempDir dir("geojson_nogeo");
     const fs::path good = write_squares(dir / "good.tif", utm31(), {0.6});
     const fs::path bare = write_squares(dir / "bare.tif", GeoReference{}, {0.6});
     GeoReference no_crs = utm31();
@@ -215,7 +214,6 @@ TEST(EdgesGeojson, AnInputWithoutLonLatIsAUsageErrorBeforeAnyWorkAndLeavesTheOld
                                    test::shell_quote(good));
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_TRUE(r.out.empty()) << r.out;
-    fs::remove_all(dir);
 }
 
 TEST(EdgesGeojson, GcpsMapLikeTheGeotransformTheyWereTakenFrom) {
@@ -315,7 +313,7 @@ TEST(EdgesGeojson, AnEdgeAcrossTheAntimeridianIsCut) {
 // --band all
 
 TEST(AssessBands, EveryBandIsMeasuredOnItsOwnBesideTheMainResult) {
-    const fs::path dir = test::temp_dir("bands");
+    const test::TempDir dir("bands");
     const fs::path f = write_squares(dir / "three.tif", utm31(), {0.5, 0.8, 1.2});
     const auto r = test::run_satiq("assess --format json --no-edge-records --band all " + test::shell_quote(f));
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -366,11 +364,10 @@ TEST(AssessBands, EveryBandIsMeasuredOnItsOwnBesideTheMainResult) {
     ASSERT_EQ(t.exit_code, 0) << t.err;
     for (const char* line : {"    band 1 (Gray): ", "    band 2: ", "    band 3: "})
         EXPECT_NE(t.out.find(line), std::string::npos) << t.out;
-    fs::remove_all(dir);
 }
 
 TEST(AssessBands, TheResultIsTheSameForAnyThreadCount) {
-    const fs::path dir = test::temp_dir("bands_threads");
+    const test::TempDir dir("bands_threads");
     const fs::path f = write_squares(dir / "two.tif", utm31(), {0.5, 0.9});
     auto run = [&](int threads) {
         const auto r = test::run_satiq(
@@ -383,11 +380,10 @@ TEST(AssessBands, TheResultIsTheSameForAnyThreadCount) {
     };
     EXPECT_EQ(run(1), run(2));
     EXPECT_EQ(satiq::test::read_file(dir / "e1.geojson"), satiq::test::read_file(dir / "e2.geojson"));
-    fs::remove_all(dir);
 }
 
 TEST(AssessBands, SingleBandImagesAndBadValues) {
-    const fs::path dir = test::temp_dir("bands_single");
+    const test::TempDir dir("bands_single");
     const fs::path f = write_squares(dir / "one.tif", utm31(), {0.6});
     const auto r = test::run_satiq("assess --format json --no-edge-records --band all " + test::shell_quote(f));
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -405,7 +401,6 @@ TEST(AssessBands, SingleBandImagesAndBadValues) {
     p.all_bands = true;
     p.band = 1;
     EXPECT_THROW(assess_file(f, p), Error);
-    fs::remove_all(dir);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -442,7 +437,7 @@ TEST(MtfCurve, AggregateTakesWeightedQuartilesFrequencyByFrequency) {
 }
 
 TEST(MtfCurve, JsonCurvePerAxisFollowsTheBlurAndAgreesWithTheAxisFigures) {
-    const fs::path dir = test::temp_dir("mtf_curve");
+    const test::TempDir dir("mtf_curve");
     const double sigma = 0.6;
     const fs::path f = write_squares(dir / "squares.tif", utm31(), {sigma});
     const auto r = test::run_satiq("assess --format json --no-edge-records " + test::shell_quote(f));
@@ -473,7 +468,6 @@ TEST(MtfCurve, JsonCurvePerAxisFollowsTheBlurAndAgreesWithTheAxisFigures) {
         // The point-wise median at Nyquist is the axis's median MTF at Nyquist (same edges, weights).
         EXPECT_NEAR(c[32]["mtf_median"].get<double>(), ax["mtf_nyquist"]["median"].get<double>(), 1e-6);
     }
-    fs::remove_all(dir);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -483,7 +477,7 @@ TEST(AssessOutputsReal, RgbImageBandsAndGeojson) {
     if (!test::have_real_data()) GTEST_SKIP() << "no real data";
     const fs::path f = test::real_data_dir() / "hro_colorado_rgb_0p15m.tif";
     if (!fs::exists(f)) GTEST_SKIP() << f << " absent";
-    const fs::path dir = test::temp_dir("outputs_real");
+    const test::TempDir dir("outputs_real");
     const fs::path out = dir / "edges.geojson";
     const auto r = test::run_satiq("assess --format json --band all --edges-geojson " + test::shell_quote(out) + " " +
                                    test::shell_quote(f));
@@ -513,5 +507,4 @@ TEST(AssessOutputsReal, RgbImageBandsAndGeojson) {
             EXPECT_TRUE(box.contains(p[0], p[1])) << p[0] << ", " << p[1];
     }
     EXPECT_EQ(used, res["edges"]["used"].get<int>());
-    fs::remove_all(dir);
 }

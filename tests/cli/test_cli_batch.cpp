@@ -42,8 +42,8 @@ std::multiset<std::string> as_set(std::vector<json> recs) {
 
 // Eight small airfield scenes (different seeds and GSDs), made once.
 const fs::path& good_images() {
-    static const fs::path dir = [] {
-        const fs::path d = test::temp_dir("batch_images");
+    static const satiq::test::TempDir dir = [] {
+        satiq::test::TempDir d("batch_images");  // removed at exit
         for (int i = 0; i < 8; ++i) {
             const auto r = test::run_satiq(fmt::format("synth airfield {} --size 384 --seed {} --gsd-m {}",
                                                        test::shell_quote(d / fmt::format("scene{}.tif", i)), i + 1,
@@ -53,7 +53,7 @@ const fs::path& good_images() {
         }
         return d;
     }();
-    return dir;
+    return dir.path();
 }
 
 test::CommandResult batch(const std::string& args) {
@@ -63,7 +63,7 @@ test::CommandResult batch(const std::string& args) {
 }  // namespace
 
 TEST(CliBatch, FailuresAreRecordedAndTheGoodImagesAssessed) {
-    const fs::path dir = test::temp_dir("batch_failures");
+    const satiq::test::TempDir dir("batch_failures");
     const fs::path corrupt = dir / "corrupt.tif";
     {
         const std::string bytes = satiq::test::read_file(good_images() / "scene0.tif");
@@ -110,11 +110,10 @@ TEST(CliBatch, FailuresAreRecordedAndTheGoodImagesAssessed) {
     const std::string html = satiq::test::read_file(dir / "out" / "report.html");
     for (const char* id : {"id=\"hist-niirs\"", "id=\"images\"", "id=\"failures\""})
         EXPECT_NE(html.find(id), std::string::npos) << id;
-    fs::remove_all(dir);
 }
 
 TEST(CliBatch, ResumeDoesNoWorkUnlessAnOptionChanged) {
-    const fs::path dir = test::temp_dir("batch_resume");
+    const satiq::test::TempDir dir("batch_resume");
     const std::string args = test::shell_quote(good_images()) + " -o " + test::shell_quote(dir) + " --format json";
     auto r = batch(args);
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -137,11 +136,10 @@ TEST(CliBatch, ResumeDoesNoWorkUnlessAnOptionChanged) {
     const std::string csv = satiq::test::read_file(dir / "summary.csv");
     EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 9);
     EXPECT_NE(csv.find(",30.00,"), std::string::npos);
-    fs::remove_all(dir);
 }
 
 TEST(CliBatch, ShardsMergedEqualOneRun) {
-    const fs::path dir = test::temp_dir("batch_shards");
+    const satiq::test::TempDir dir("batch_shards");
     const std::string in = test::shell_quote(good_images());
     ASSERT_EQ(batch(in + " -o " + test::shell_quote(dir / "all")).exit_code, 0);
     std::string shards;
@@ -169,12 +167,11 @@ TEST(CliBatch, ShardsMergedEqualOneRun) {
                     test::satiq_binary(), in, test::shell_quote(dir / "slurm")));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(as_set(records(dir / "slurm" / "results.jsonl")), as_set(records(dir / "shard3" / "results.jsonl")));
-    fs::remove_all(dir);
 }
 
 TEST(CliBatch, MpiRanksGiveTheSameRecordsAsOneProcess) {
     if (test::run_command("command -v mpirun").exit_code != 0) GTEST_SKIP() << "mpirun not installed";
-    const fs::path dir = test::temp_dir("batch_mpi");
+    const satiq::test::TempDir dir("batch_mpi");
     const std::string in = test::shell_quote(good_images());
     ASSERT_EQ(batch(in + " -o " + test::shell_quote(dir / "one")).exit_code, 0);
     const auto r = test::run_command(
@@ -184,11 +181,10 @@ TEST(CliBatch, MpiRanksGiveTheSameRecordsAsOneProcess) {
     ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
     EXPECT_EQ(as_set(records(dir / "mpi" / "results.jsonl")), as_set(records(dir / "one" / "results.jsonl")));
     EXPECT_NE(r.out.find("mpi 3 ranks"), std::string::npos) << r.out;
-    fs::remove_all(dir);
 }
 
 TEST(CliBatch, KilledMidwayThenResumedRecordsEveryImageOnce) {
-    const fs::path dir = test::temp_dir("batch_kill");
+    const satiq::test::TempDir dir("batch_kill");
     // Twenty-four inputs: three copies of the eight scenes.
     const fs::path links = dir / "in";
     fs::create_directories(links);
@@ -227,11 +223,10 @@ TEST(CliBatch, KilledMidwayThenResumedRecordsEveryImageOnce) {
     EXPECT_EQ(count.size(), 24u);
     for (const auto& [p, n] : count)
         EXPECT_EQ(n, 1) << p;
-    fs::remove_all(dir);
 }
 
 TEST(CliBatch, StacItemCollectionGivesTheGsdOfAnUngeoreferencedAsset) {
-    const fs::path dir = test::temp_dir("batch_stac");
+    const satiq::test::TempDir dir("batch_stac");
     fs::create_directories(dir / "assets");
     ASSERT_EQ(test::run_command("gdal_translate -q -of PNG -ot Byte -scale " +
                                 test::shell_quote(good_images() / "scene2.tif") + " " +
@@ -265,11 +260,10 @@ TEST(CliBatch, StacItemCollectionGivesTheGsdOfAnUngeoreferencedAsset) {
     EXPECT_NEAR(by_id["plain"]["summary"]["gsd_m"].get<double>(), 0.35, 1e-9);
     EXPECT_NEAR(by_id["plain"]["summary"]["elevation_deg"].get<double>(), 70.0, 1e-9);
     EXPECT_NEAR(by_id["geo"]["summary"]["gsd_m"].get<double>(), 0.40, 1e-9);  // its own georeferencing
-    fs::remove_all(dir);
 }
 
 TEST(CliBatch, DegradeToInMemoryAndBadOptions) {
-    const fs::path dir = test::temp_dir("batch_degrade");
+    const satiq::test::TempDir dir("batch_degrade");
     auto r = batch(test::shell_quote(good_images() / "scene0.tif") + " --degrade-to 1 --degrade-snr 40 -o " +
                    test::shell_quote(dir / "out"));
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -286,5 +280,4 @@ TEST(CliBatch, DegradeToInMemoryAndBadOptions) {
     }
     r = batch("-o " + test::shell_quote(dir / "none"));
     EXPECT_EQ(r.exit_code, 2);
-    fs::remove_all(dir);
 }

@@ -4,7 +4,7 @@
 #include <ogr_spatialref.h>
 #include <nlohmann/json.hpp>
 
-#include "satiq/pipeline/raster.hpp"
+#include "satiq/pipeline/io/raster.hpp"
 #include "test_support.hpp"
 
 using namespace satiq;
@@ -20,7 +20,7 @@ fs::path make_input(const fs::path& dir) {
 }  // namespace
 
 TEST(CliDegrade, JsonDescribesThePlan) {
-    const fs::path dir = test::temp_dir("cli_deg");
+    const test::TempDir dir("cli_deg");
     const fs::path in = make_input(dir);
     const auto r =
         test::run_satiq("degrade --format json --target-gsd-m 2 --mtf-nyquist 0.2 --snr 40 --bits 11 --seed 3 " +
@@ -38,11 +38,10 @@ TEST(CliDegrade, JsonDescribesThePlan) {
     EXPECT_FALSE(plan["assumptions"].empty());
     Raster out = Raster::open(dir / "out.tif");
     EXPECT_EQ(out.width(), 60);
-    fs::remove_all(dir);
 }
 
 TEST(CliDegrade, ErrorsGiveOneLineAndNoOutput) {
-    const fs::path dir = test::temp_dir("cli_deg_err");
+    const test::TempDir dir("cli_deg_err");
     const fs::path in = make_input(dir);
     const std::string out = test::shell_quote(dir / "out.tif");
     struct Case {
@@ -72,5 +71,4 @@ TEST(CliDegrade, ErrorsGiveOneLineAndNoOutput) {
     for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir))
         ++files;
     EXPECT_EQ(files, 1) << "temporary files left behind";
-    fs::remove_all(dir);
 }

@@ -54,7 +54,7 @@ json assess_json(const std::string& args, int* exit_code = nullptr) {
 // ---- assess JSON envelope ----
 
 TEST(CliDocumented, AssessEnvelopeParametersVersionAndFailedCount) {
-    const fs::path dir = test::temp_dir("doc_env");
+    const test::TempDir dir("doc_env");
     const auto ver = test::run_satiq("--version");
     ASSERT_EQ(ver.exit_code, 0) << ver.err;
     std::string version = ver.out;
@@ -88,7 +88,6 @@ TEST(CliDocumented, AssessEnvelopeParametersVersionAndFailedCount) {
     EXPECT_EQ(mixed["results"][2]["status"], "ok");
     EXPECT_EQ(mixed["results"][3]["status"], "error");
     EXPECT_EQ(mixed["satiq_version"], bare);
-    fs::remove_all(dir);
 }
 
 // ---- --target NAME:LENGTH:WIDTH ----
@@ -135,7 +134,7 @@ TEST(CliDocumented, ResolutionRuleSelectsThePrimaryRule) {
 // ---- --band N and the RGB luminance default ----
 
 TEST(CliDocumented, BandAndRgbLuminance) {
-    const fs::path dir = test::temp_dir("doc_band");
+    const test::TempDir dir("doc_band");
     const fs::path src = samples / "airfield_0p25m.tif";
     const fs::path rgb = dir / "rgb.tif";
     gdal("gdal_translate -q -b 1 -b 1 -b 1 -colorinterp red,green,blue " + q(src) + " " + q(rgb));
@@ -154,13 +153,12 @@ TEST(CliDocumented, BandAndRgbLuminance) {
         EXPECT_NEAR(r["niirs"]["giqe5"]["value"].get<double>(), n1, 0.02) << r["band_used"];
         EXPECT_NEAR(r["rer"]["x"].get<double>(), one["results"][0]["rer"]["x"].get<double>(), 0.005) << r["band_used"];
     }
-    fs::remove_all(dir);
 }
 
 // ---- degrade --cog, --compress, GCPs ----
 
 TEST(CliDocumented, DegradeCogAndCompression) {
-    const fs::path dir = test::temp_dir("doc_cog");
+    const test::TempDir dir("doc_cog");
     const fs::path in = samples / "airfield_0p25m.tif";
     const auto r = test::run_satiq("degrade --target-gsd-m 1.0 --sigma-px 0.5 --cog --compress ZSTD " + q(in) + " " +
                                    q(dir / "cog.tif"));
@@ -184,11 +182,10 @@ TEST(CliDocumented, DegradeCogAndCompression) {
         ASSERT_EQ(rr.exit_code, 0) << rr.err;
         EXPECT_EQ(gdalinfo_json(out)["metadata"]["IMAGE_STRUCTURE"].value("COMPRESSION", ""), comp);
     }
-    fs::remove_all(dir);
 }
 
 TEST(CliDocumented, DegradeKeepsGcpsScaledToTheNewGrid) {
-    const fs::path dir = test::temp_dir("doc_gcp");
+    const test::TempDir dir("doc_gcp");
     // 2048 x 2048 px at 0.25 m: GCPs on the corners of a 512 m square (UTM 52N), no geotransform.
     const fs::path in = dir / "gcp.tif";
     gdal("gdal_translate -q -a_srs EPSG:32652 -gcp 0 0 400000 4300000 -gcp 2048 0 400512 4300000 "
@@ -235,13 +232,12 @@ TEST(CliDocumented, DegradeKeepsGcpsScaledToTheNewGrid) {
         EXPECT_NEAR(list[i]["x"].get<double>(), ground[i][2], 1e-6) << i;
         EXPECT_NEAR(list[i]["y"].get<double>(), ground[i][3], 1e-6) << i;
     }
-    fs::remove_all(dir);
 }
 
 // ---- elevation from metadata ----
 
 TEST(CliDocumented, ElevationFromMetadata) {
-    const fs::path dir = test::temp_dir("doc_elev");
+    const test::TempDir dir("doc_elev");
     const fs::path in = dir / "elev.tif";
     gdal("gdal_translate -q -mo SATELLITE_ELEVATION=60 " + q(samples / "edge_5deg_sigma0p5_16bit.tif") + " " + q(in));
     json j = assess_json(q(in));
@@ -252,13 +248,12 @@ TEST(CliDocumented, ElevationFromMetadata) {
     // Without the metadata: nadir.
     json n = assess_json(q(samples / "edge_5deg_sigma0p5_16bit.tif"));
     EXPECT_DOUBLE_EQ(n["results"][0]["geometry"]["elevation_deg"].get<double>(), 90.0);
-    fs::remove_all(dir);
 }
 
 // ---- --roi-lines ----
 
 TEST(CliDocumented, RoiLinesGiveEdgeRecords) {
-    const fs::path dir = test::temp_dir("doc_roi");
+    const test::TempDir dir("doc_roi");
     const fs::path in = samples / "edge_5deg_sigma0p5_16bit.tif";
     json truth = json::parse(test::read_file(samples / "edge_5deg_sigma0p5_16bit.json"));
     const json& e = truth["edge"];
@@ -296,13 +291,12 @@ TEST(CliDocumented, RoiLinesGiveEdgeRecords) {
         EXPECT_NEAR(rec["rer"].get<double>(), e["rer_analytic"].get<double>(), 0.02) << rec.dump().substr(0, 500);
     }
     EXPECT_NEAR(j["results"][0]["rer"]["x"].get<double>(), e["rer_analytic"].get<double>(), 0.02);
-    fs::remove_all(dir);
 }
 
 // ---- RPC GSD ----
 
 TEST(CliDocumented, RpcGsd) {
-    const fs::path dir = test::temp_dir("doc_rpc");
+    const test::TempDir dir("doc_rpc");
     const fs::path in = dir / "rpc.tif";
     gdal("gdal_translate -q -co PROFILE=BASELINE " + q(samples / "edge_5deg_sigma0p5_16bit.tif") + " " + q(in));
     // An affine RPC (RPC00B term order: 1, L, P, H, ...): sample = SAMP_OFF + SAMP_SCALE L,
@@ -337,5 +331,4 @@ TEST(CliDocumented, RpcGsd) {
     EXPECT_NE(g["method"].get<std::string>().find("rpc"), std::string::npos) << g;
     EXPECT_NEAR(g["x_m"].get<double>(), 0.5, 0.005) << g;
     EXPECT_NEAR(g["y_m"].get<double>(), 0.5, 0.005) << g;
-    fs::remove_all(dir);
 }

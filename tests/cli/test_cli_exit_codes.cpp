@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "satiq/pipeline/raster.hpp"
+#include "satiq/pipeline/io/raster.hpp"
 #include "test_support.hpp"
 
 using namespace satiq;
@@ -38,7 +38,7 @@ void expect_codes(const std::vector<Case>& cases) {
 }  // namespace
 
 TEST(CliExitCodes, UsageErrorsExitTwoAndInputFailuresOne) {
-    const fs::path dir = test::temp_dir("cli_exit");
+    const test::TempDir dir("cli_exit");
     const std::string in = test::shell_quote(make_input(dir));
     // A missing input beside a usage error: the usage error wins (checked before any read).
     const std::string missing = test::shell_quote(dir / "missing.tif");
@@ -104,11 +104,10 @@ TEST(CliExitCodes, UsageErrorsExitTwoAndInputFailuresOne) {
     });
     EXPECT_FALSE(fs::exists(dir / "out.tif"));
     EXPECT_FALSE(fs::exists(dir / "e.tif"));
-    fs::remove_all(dir);
 }
 
 TEST(CliExitCodes, AssessPlotsCreatesItsFolderWithParents) {
-    const fs::path dir = test::temp_dir("cli_plots_mkdir");
+    const test::TempDir dir("cli_plots_mkdir");
     const fs::path in = fs::path(SATIQ_SOURCE_DIR) / "samples" / "edge_5deg_sigma0p5_16bit.tif";
     const fs::path plots = dir / "a" / "b" / "plots";
     const auto r = test::run_satiq("-q assess --plots " + test::shell_quote(plots) + " " + test::shell_quote(in));
@@ -120,11 +119,10 @@ TEST(CliExitCodes, AssessPlotsCreatesItsFolderWithParents) {
     EXPECT_EQ(
         test::run_satiq("-q assess --plots " + test::shell_quote(dir / "file") + " " + test::shell_quote(in)).exit_code,
         1);
-    fs::remove_all(dir);
 }
 
 TEST(CliExitCodes, DegradeTakesPredictsSensorOverridesAndRecordsThem) {
-    const fs::path dir = test::temp_dir("cli_deg_override");
+    const test::TempDir dir("cli_deg_override");
     const std::string in = test::shell_quote(make_input(dir));
     const std::string overrides = "--aperture-m 0.5 --jitter-px 0.3 --altitude-m 650000";
     const auto r = test::run_satiq("-q degrade --format json --sensor pleiades " + overrides + " --off-nadir-deg 20 " +
@@ -161,7 +159,6 @@ TEST(CliExitCodes, DegradeTakesPredictsSensorOverridesAndRecordsThem) {
     EXPECT_EQ(params["sensor_overrides"], ov);
     const json mplan = json::parse(info.metadata.at("").at("SATIQ_DEGRADE_PLAN"));
     EXPECT_EQ(mplan["sensor_overrides"], ov);
-    fs::remove_all(dir);
 }
 
 // A write error on stdout is a failure (here stdout is closed: every write fails with EBADF).
@@ -176,7 +173,7 @@ TEST(CliExitCodes, StdoutWriteErrorIsAFailure) {
 
 // An absurd or non-finite pixel size is the file's error, never a silent success.
 TEST(CliExitCodes, AbsurdPixelSizeIsAnError) {
-    const fs::path dir = test::temp_dir("cli_gsd");
+    const test::TempDir dir("cli_gsd");
     const std::string src = (fs::path(SATIQ_SOURCE_DIR) / "samples" / "tribar.tif").string();
     for (const char* gt : {"400000, 1e30, 0, 4300000, 0, -1e30", "400000, 0, 0, 4300000, 0, 0"}) {
         const fs::path vrt = dir / "bad.vrt";
@@ -198,12 +195,11 @@ TEST(CliExitCodes, AbsurdPixelSizeIsAnError) {
                     i.out.find("\"status\": \"error\"") != std::string::npos)
             << i.out;
     }
-    fs::remove_all(dir);
 }
 
 // An absurd metadata angle is ignored with a warning, not fatal.
 TEST(CliExitCodes, AbsurdMetadataAngleIsIgnoredWithAWarning) {
-    const fs::path dir = test::temp_dir("cli_angle");
+    const test::TempDir dir("cli_angle");
     const fs::path airfield = fs::path(SATIQ_SOURCE_DIR) / "samples" / "airfield_0p25m.tif";
     ASSERT_EQ(test::run_command("gdal_translate -q -srcwin 0 0 384 384 -mo OFF_NADIR=1e308 " +
                                 test::shell_quote(airfield) + " " + test::shell_quote(dir / "a.tif"))
@@ -213,12 +209,11 @@ TEST(CliExitCodes, AbsurdMetadataAngleIsIgnoredWithAWarning) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("is not a usable look angle: ignored"), std::string::npos);
     EXPECT_NE(r.out.find("\"assumed nadir\""), std::string::npos);
-    fs::remove_all(dir);
 }
 
 // A failed degrade still prints its JSON envelope with the failed item.
 TEST(CliExitCodes, FailedDegradePrintsJson) {
-    const fs::path dir = test::temp_dir("cli_degrade_json");
+    const test::TempDir dir("cli_degrade_json");
     const auto r = test::run_satiq("degrade " + test::shell_quote(dir / "missing.tif") + " " +
                                    test::shell_quote(dir / "o.tif") + " --target-gsd-m 2 --format json");
     EXPECT_EQ(r.exit_code, 1);
@@ -228,5 +223,4 @@ TEST(CliExitCodes, FailedDegradePrintsJson) {
     EXPECT_EQ(j["results"][0]["status"], "error");
     EXPECT_NE(j["results"][0]["error"].get<std::string>().find("missing.tif"), std::string::npos);
     EXPECT_FALSE(fs::exists(dir / "o.tif"));
-    fs::remove_all(dir);
 }

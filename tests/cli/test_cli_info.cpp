@@ -6,7 +6,7 @@
 #include <ogr_spatialref.h>
 #include <nlohmann/json.hpp>
 
-#include "satiq/pipeline/raster.hpp"
+#include "satiq/pipeline/io/raster.hpp"
 #include "test_support.hpp"
 
 using namespace satiq;
@@ -29,7 +29,7 @@ int count_lines(const std::string& s) {
 }  // namespace
 
 TEST(CliInfo, JsonForGoodAndBadFilesInOneRun) {
-    const fs::path dir = test::temp_dir("cli_info");
+    const test::TempDir dir("cli_info");
     Image a(64, 48, 100.f);
     const GeoReference geo = test::north_up(32652, 300000, 4300000, 0.25);
     WriteOptions opt;
@@ -55,11 +55,10 @@ TEST(CliInfo, JsonForGoodAndBadFilesInOneRun) {
     EXPECT_EQ(good["georeferencing"]["crs_code"], "EPSG:32652");
     EXPECT_EQ(j["results"][1]["status"], "error");
     EXPECT_NE(r.err.find("missing.tif: no such file"), std::string::npos) << r.err;
-    fs::remove_all(dir);
 }
 
 TEST(CliInfo, BadInputGivesOneLineErrorAndNonZeroExit) {
-    const fs::path dir = test::temp_dir("cli_bad");
+    const test::TempDir dir("cli_bad");
     std::ofstream(dir / "empty.tif").close();
     std::ofstream(dir / "text.tif") << "hello, not a tiff\n";
     Image a(300, 300, 5.f);
@@ -82,11 +81,10 @@ TEST(CliInfo, BadInputGivesOneLineErrorAndNonZeroExit) {
         EXPECT_NE(r.err.find(path.string()), std::string::npos) << r.err;
         EXPECT_NE(r.err.find(reason), std::string::npos) << r.err;
     }
-    fs::remove_all(dir);
 }
 
 TEST(CliInfo, NoGeoreferencingAndGsdOverride) {
-    const fs::path dir = test::temp_dir("cli_nogeo");
+    const test::TempDir dir("cli_nogeo");
     Image a(32, 32, 1.f);
     write_raster(dir / "plain.tif", {a.view()}, {}, {});
     auto r = test::run_satiq("info --format json " + q(dir / "plain.tif"));
@@ -100,7 +98,6 @@ TEST(CliInfo, NoGeoreferencingAndGsdOverride) {
     EXPECT_DOUBLE_EQ(j["results"][0]["gsd"]["x_m"].get<double>(), 0.3);
     EXPECT_DOUBLE_EQ(j["results"][0]["gsd"]["y_m"].get<double>(), 0.4);
     EXPECT_EQ(j["results"][0]["gsd"]["method"], "user");
-    fs::remove_all(dir);
 }
 
 TEST(CliInfo, UsageErrorsExitTwo) {

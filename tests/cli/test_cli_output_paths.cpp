@@ -24,7 +24,7 @@ test::CommandResult degrade(const fs::path& in, const fs::path& out) {
 }  // namespace
 
 TEST(OutputPaths, DevicesFifosAndFoldersAreRefused) {
-    const fs::path dir = test::temp_dir("out_special");
+    const satiq::test::TempDir dir("out_special");
     const fs::path fifo = dir / "fifo.tif";
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
     auto r = degrade(kSample, fifo);
@@ -49,11 +49,10 @@ TEST(OutputPaths, DevicesFifosAndFoldersAreRefused) {
     r = degrade(kSample, dir / "folder.tif");
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_TRUE(fs::is_directory(dir / "folder.tif"));
-    fs::remove_all(dir);
 }
 
 TEST(OutputPaths, SymlinkIsWrittenThroughAndPermissionsKept) {
-    const fs::path dir = test::temp_dir("out_link");
+    const satiq::test::TempDir dir("out_link");
     std::ofstream(dir / "real.tif") << "old";
     fs::permissions(dir / "real.tif", fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
     fs::create_symlink("real.tif", dir / "link.tif");
@@ -65,11 +64,10 @@ TEST(OutputPaths, SymlinkIsWrittenThroughAndPermissionsKept) {
               fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
     for (const auto& e : fs::directory_iterator(dir))  // no temporary file left
         EXPECT_NE(e.path().filename().string()[0], '.') << e.path();
-    fs::remove_all(dir);
 }
 
 TEST(OutputPaths, AnOutputIsNeverAnInput) {
-    const fs::path dir = test::temp_dir("out_input");
+    const satiq::test::TempDir dir("out_input");
     fs::copy_file(kSample, dir / "src.tif");
     const std::string before = test::read_file(dir / "src.tif");
     ASSERT_EQ(test::run_command("gdal_translate -q -of VRT " + test::shell_quote(dir / "src.tif") + " " +
@@ -85,12 +83,11 @@ TEST(OutputPaths, AnOutputIsNeverAnInput) {
                         test::shell_quote(dir / "src.tif"));
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_EQ(test::read_file(dir / "src.tif"), before);
-    fs::remove_all(dir);
 }
 
 // Two inputs with the same file stem get plots of their own, neither replacing the other's.
 TEST(OutputPaths, SameStemInputsKeepTheirOwnPlots) {
-    const fs::path dir = test::temp_dir("out_plots");
+    const satiq::test::TempDir dir("out_plots");
     fs::create_directories(dir / "a");
     fs::create_directories(dir / "b");
     const fs::path airfield = fs::path(SATIQ_SOURCE_DIR) / "samples" / "airfield_0p25m.tif";
@@ -109,5 +106,4 @@ TEST(OutputPaths, SameStemInputsKeepTheirOwnPlots) {
     for (const char* f : {"x_1_esf.svg", "x_1_mtf.svg", "x_2_esf.svg", "x_2_mtf.svg"})
         EXPECT_TRUE(fs::is_regular_file(dir / "plots" / f)) << f;
     EXPECT_NE(test::read_file(dir / "plots" / "x_1_esf.svg"), test::read_file(dir / "plots" / "x_2_esf.svg"));
-    fs::remove_all(dir);
 }

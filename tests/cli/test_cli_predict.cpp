@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "satiq/pipeline/sensor.hpp"
+#include "satiq/pipeline/model/sensor.hpp"
 #include "test_support.hpp"
 
 using satiq::test::run_command;

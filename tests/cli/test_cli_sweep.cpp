@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -18,7 +19,7 @@
 
 #include "html_check.hpp"
 #include "satiq/kernels/error.hpp"
-#include "satiq/pipeline/sweep.hpp"
+#include "satiq/pipeline/ops/sweep.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -31,6 +32,7 @@ const fs::path kScene = fs::path(SATIQ_SOURCE_DIR) / "samples" / "airfield_0p25m
 
 // One sweep shared by the tests that only read its outputs (about 6 s on 2 cores).
 struct SharedSweep {
+    std::optional<test::TempDir> root;  // removed at exit
     fs::path dir;
     test::CommandResult run;
     json results;
@@ -38,7 +40,8 @@ struct SharedSweep {
 const SharedSweep& shared_sweep() {
     static const SharedSweep s = [] {
         SharedSweep r;
-        r.dir = test::temp_dir("sweep_shared") / "out";
+        r.root.emplace("sweep_shared");
+        r.dir = *r.root / "out";
         r.run = test::run_satiq("-q sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(r.dir) +
                                 " --gsd-m 0.25,0.5,1,2,4,8 --seed 3 --format json");
         if (r.run.exit_code == 0) r.results = json::parse(satiq::test::read_file(r.dir / "results.json"));
@@ -153,7 +156,7 @@ TEST(CliSweep, ReportIsSelfContainedValidAndRendersInChromium) {
 }
 
 TEST(CliSweep, SameResultsForAnyThreadCount) {
-    const fs::path dir = test::temp_dir("sweep_threads");
+    const satiq::test::TempDir dir("sweep_threads");
     std::string csv[2];
     int k = 0;
     for (int threads : {1, 2}) {
@@ -166,11 +169,10 @@ TEST(CliSweep, SameResultsForAnyThreadCount) {
                   satiq::test::read_file(dir / "1" / "chips" / "step02.png"));
     }
     EXPECT_EQ(csv[0], csv[1]);
-    fs::remove_all(dir);
 }
 
 TEST(CliSweep, SensorsFormAndPresetTemplate) {
-    const fs::path dir = test::temp_dir("sweep_sensors");
+    const satiq::test::TempDir dir("sweep_sensors");
     auto r = test::run_satiq("sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(dir / "a") +
                              " --sensors malligyong-1,worldview-3 --format json");
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -188,12 +190,12 @@ TEST(CliSweep, SensorsFormAndPresetTemplate) {
     // The template keeps its Q at every GSD (altitude scaled): same predicted RER.
     EXPECT_NEAR(j["steps"][0]["prediction"]["q"].get<double>(), j["steps"][1]["prediction"]["q"].get<double>(), 1e-9);
     EXPECT_NEAR(j["steps"][1]["prediction"]["gsd_ground_m"].get<double>(), 1.0, 1e-6);
-    fs::remove_all(dir);
 }
 
 TEST(CliSweep, InterruptLeavesNoHalfWrittenOutput) {
     for (int sig : {SIGINT, SIGTERM}) {
-        const fs::path dir = test::temp_dir("sweep_signal") / "out";
+        const test::TempDir root("sweep_signal");
+        const fs::path dir = root / "out";
         const pid_t pid = fork();
         ASSERT_GE(pid, 0);
         if (pid == 0) {
@@ -222,12 +224,11 @@ TEST(CliSweep, InterruptLeavesNoHalfWrittenOutput) {
         std::error_code ec;
         for (const auto& e : fs::recursive_directory_iterator(dir, ec))
             ADD_FAILURE() << "left behind: " << e.path();
-        fs::remove_all(dir.parent_path());
     }
 }
 
 TEST(CliSweep, BadInputGivesOneClearErrorAndWritesNothing) {
-    const fs::path dir = test::temp_dir("sweep_bad");
+    const satiq::test::TempDir dir("sweep_bad");
     const fs::path text = dir / "notes.tif";
     std::ofstream(text) << "not a raster\n";
     const fs::path file_as_dir = dir / "file";
@@ -260,7 +261,6 @@ TEST(CliSweep, BadInputGivesOneClearErrorAndWritesNothing) {
         }
     }
     EXPECT_EQ(satiq::test::read_file(file_as_dir), "x");
-    fs::remove_all(dir);
 }
 
 TEST(CliSweep, GsdStepParsing) {
@@ -281,7 +281,7 @@ TEST(Sweep, ParseGsdStepsListsAndGeometricRanges) {
 
 TEST(CliSweepReal, RgbAndUngeoreferencedInputs) {
     if (!test::have_real_data()) GTEST_SKIP() << "no ../shared/data/real";
-    const fs::path dir = test::temp_dir("sweep_real");
+    const satiq::test::TempDir dir("sweep_real");
     // RGB: measured on the luminance, as assess.
     const fs::path rgb = test::real_data_dir() / "hro_colorado_rgb_0p15m.tif";
     auto r = test::run_satiq("-q sweep " + test::shell_quote(rgb) + " -o " + test::shell_quote(dir / "rgb") +
@@ -311,5 +311,4 @@ TEST(CliSweepReal, RgbAndUngeoreferencedInputs) {
     EXPECT_TRUE(j["steps"][0]["measurement_reliable"].get<bool>());
     EXPECT_NEAR(j["steps"][0]["assess"]["niirs"]["giqe5"]["value"].get<double>(),
                 j["steps"][0]["prediction"]["niirs"]["giqe5"]["value"].get<double>(), 0.4);
-    fs::remove_all(dir);
 }

@@ -16,7 +16,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "satiq/pipeline/raster.hpp"
+#include "satiq/pipeline/io/raster.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -34,15 +34,7 @@ std::string q(const fs::path& p) {
 }
 
 // A temporary folder removed when the case ends, pass or fail.
-struct TempDir {
-    fs::path path;
-    explicit TempDir(const std::string& tag) : path(test::temp_dir("hostile_" + tag)) {}
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    fs::path operator/(const std::string& name) const { return path / name; }
-};
+using TempDir = test::TempDir;
 
 // A VRT over `source` band 1 with the given size and geotransform.
 void write_vrt(const fs::path& vrt, const fs::path& source, const std::string& size_xy, const std::string& gt) {
@@ -79,7 +71,7 @@ int leftover_temporaries(const fs::path& dir) {
 // ---- 1. Output paths never destroy data ------------------------------------------------------
 
 TEST(HostileCorpus, F1_EdgesCsvOnACharacterDeviceIsRefused) {
-    TempDir d("dev");
+    TempDir d("hostile_dev");
     const fs::path dev = d / "full";  // the numbers of /dev/full, made in the temporary folder
     if (::mknod(dev.c_str(), S_IFCHR | 0600, makedev(1, 7)) != 0) GTEST_SKIP() << "mknod not permitted";
     const auto r = test::run_satiq("-q assess " + q(kTribar) + " --edges-csv " + q(dev));
@@ -89,17 +81,17 @@ TEST(HostileCorpus, F1_EdgesCsvOnACharacterDeviceIsRefused) {
 }
 
 TEST(HostileCorpus, F1_DegradeOntoACharacterDeviceIsRefused) {
-    TempDir d("null");
+    TempDir d("hostile_null");
     const fs::path dev = d / "null";  // the numbers of /dev/null
     if (::mknod(dev.c_str(), S_IFCHR | 0600, makedev(1, 3)) != 0) GTEST_SKIP() << "mknod not permitted";
     const auto r = test::run_satiq("-q degrade " + q(kTribar) + " " + q(dev) + " --target-gsd-m 2");
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_TRUE(fs::is_character_file(dev));
-    EXPECT_EQ(leftover_temporaries(d.path), 0);
+    EXPECT_EQ(leftover_temporaries(d.path()), 0);
 }
 
 TEST(HostileCorpus, F1_EdgesCsvOnAFifoIsRefusedWithoutBlocking) {
-    TempDir d("fifo_out");
+    TempDir d("hostile_fifo_out");
     const fs::path fifo = d / "edges.csv";
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
     const auto r = test::run_command("timeout 120 " + test::satiq_binary() + " -q assess " + q(kTribar) +
@@ -109,7 +101,7 @@ TEST(HostileCorpus, F1_EdgesCsvOnAFifoIsRefusedWithoutBlocking) {
 }
 
 TEST(HostileCorpus, F1_EdgesCsvThroughASymlinkReplacesTheTargetNotTheLink) {
-    TempDir d("link");
+    TempDir d("hostile_link");
     std::ofstream(d / "real.csv") << "old";
     fs::create_symlink("real.csv", d / "link.csv");
     const auto r = test::run_satiq("-q assess " + q(kTribar) + " --edges-csv " + q(d / "link.csv"));
@@ -120,7 +112,7 @@ TEST(HostileCorpus, F1_EdgesCsvThroughASymlinkReplacesTheTargetNotTheLink) {
 }
 
 TEST(HostileCorpus, F1_EdgesCsvOntoTheInputIsRefused) {
-    TempDir d("self");
+    TempDir d("hostile_self");
     fs::copy_file(kTribar, d / "v.tif");
     const std::string before = test::read_file(d / "v.tif");
     const auto r = test::run_satiq("-q assess " + q(d / "v.tif") + " --edges-csv " + q(d / "v.tif"));
@@ -129,7 +121,7 @@ TEST(HostileCorpus, F1_EdgesCsvOntoTheInputIsRefused) {
 }
 
 TEST(HostileCorpus, F1_DegradeOntoAVrtSourceIsRefused) {
-    TempDir d("vrtsrc");
+    TempDir d("hostile_vrtsrc");
     fs::copy_file(kTribar, d / "src.tif");
     const std::string before = test::read_file(d / "src.tif");
     ASSERT_EQ(test::run_command("gdal_translate -q -of VRT " + q(d / "src.tif") + " " + q(d / "wrap.vrt")).exit_code,
@@ -141,7 +133,7 @@ TEST(HostileCorpus, F1_DegradeOntoAVrtSourceIsRefused) {
 }
 
 TEST(HostileCorpus, F1_ReplacedOutputKeepsItsPermissions) {
-    TempDir d("mode");
+    TempDir d("hostile_mode");
     std::ofstream(d / "out.tif") << "old";
     fs::permissions(d / "out.tif", fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
     const auto r = test::run_satiq("-q degrade " + q(kTribar) + " " + q(d / "out.tif") + " --target-gsd-m 2");
@@ -152,7 +144,7 @@ TEST(HostileCorpus, F1_ReplacedOutputKeepsItsPermissions) {
 }
 
 TEST(HostileCorpus, F1_NoClobberRefusesAnExistingOutput) {
-    TempDir d("noclobber");
+    TempDir d("hostile_noclobber");
     std::ofstream(d / "out.tif") << "old";
     std::ofstream(d / "edges.csv") << "old";
     auto r = test::run_satiq("-q --no-clobber degrade " + q(kTribar) + " " + q(d / "out.tif") + " --target-gsd-m 2");
@@ -166,13 +158,13 @@ TEST(HostileCorpus, F1_NoClobberRefusesAnExistingOutput) {
     r = test::run_satiq("-q --no-clobber degrade " + q(kTribar) + " " + q(d / "new.tif") + " --target-gsd-m 2");
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_TRUE(fs::exists(d / "new.tif"));
-    EXPECT_EQ(leftover_temporaries(d.path), 0);
+    EXPECT_EQ(leftover_temporaries(d.path()), 0);
 }
 
 // ---- 2. An input whose open would block ------------------------------------------------------
 
 TEST(HostileCorpus, F2_FifoInputIsAnErrorRecordAndTheOthersGoOn) {
-    TempDir d("fifo_in");
+    TempDir d("hostile_fifo_in");
     ASSERT_EQ(::mkfifo((d / "pipe.tif").c_str(), 0600), 0);
     const auto r = test::run_command("timeout 120 " + test::satiq_binary() + " -q assess --format json " +
                                      q(d / "pipe.tif") + " " + q(kTribar));
@@ -187,7 +179,7 @@ TEST(HostileCorpus, F2_FifoInputIsAnErrorRecordAndTheOthersGoOn) {
 // ---- 3. One file never aborts the call ---------------------------------------------------------
 
 TEST(HostileCorpus, F3_HugeSparseVrtIsAnErrorRecordNamingIt) {
-    TempDir d("huge_vrt");
+    TempDir d("hostile_huge_vrt");
     write_vrt(d / "huge.vrt", kTribar, "1000000000 1000000000", "400000, 1, 0, 4300000, 0, -1");
     const auto r = test::run_satiq("-q assess --format json " + q(kTribar) + " " + q(d / "huge.vrt"));
     EXPECT_EQ(r.exit_code, 1) << r.err;
@@ -201,7 +193,7 @@ TEST(HostileCorpus, F3_HugeSparseVrtIsAnErrorRecordNamingIt) {
 }
 
 TEST(HostileCorpus, F3_HugeSparseGeoTiffIsAnErrorRecord) {
-    TempDir d("huge_tif");
+    TempDir d("hostile_huge_tif");
     const auto c = test::run_command(
         "gdal_create -q -of GTiff -outsize 200000 200000 -ot Byte -co SPARSE_OK=YES "
         "-co TILED=YES -a_srs EPSG:32652 -a_ullr 400000 4300000 600000 4100000 " +
@@ -218,7 +210,7 @@ TEST(HostileCorpus, F3_HugeSparseGeoTiffIsAnErrorRecord) {
 }
 
 TEST(HostileCorpus, F3_NonUtf8FileNameIsEscapedNotFatal) {
-    TempDir d("name");
+    TempDir d("hostile_name");
     const fs::path odd = d / std::string("x\xff\xfe.tif");
     fs::copy_file(kTribar, odd);
     auto r = test::run_satiq("-q assess --format json " + q(odd));
@@ -235,7 +227,7 @@ TEST(HostileCorpus, F3_NonUtf8FileNameIsEscapedNotFatal) {
 }
 
 TEST(HostileCorpus, F3_NonUtf8MetadataIsEscapedNotFatal) {
-    TempDir d("meta");
+    TempDir d("hostile_meta");
     const std::string bytes = "\xff\xfe\x80\x80";
     const auto c = test::run_command("gdal_translate -q -mo " + q("TIFFTAG_IMAGEDESCRIPTION=" + bytes) + " -mo " +
                                      q("NOTE=" + bytes) + " " + q(kTribar) + " " + q(d / "m.tif"));
@@ -251,7 +243,7 @@ TEST(HostileCorpus, F3_NonUtf8MetadataIsEscapedNotFatal) {
 // ---- 4. No silent success with a wrong result --------------------------------------------------
 
 TEST(HostileCorpus, F4_NonFiniteOrAbsurdPixelSizeIsRefused) {
-    TempDir d("gsd");
+    TempDir d("hostile_gsd");
     for (const char* v : {"nan", "inf", "1e30", "-2", "1e-320"}) {
         const auto r = test::run_command("timeout 120 " + test::satiq_binary() + " -q degrade " + q(kTribar) + " " +
                                          q(d / "o.tif") + " --target-gsd-m 2 --gsd-m " + v);
@@ -271,7 +263,7 @@ TEST(HostileCorpus, F4_NonFiniteOrAbsurdPixelSizeIsRefused) {
 }
 
 TEST(HostileCorpus, F4_WritesToAFullStdoutFail) {
-    TempDir d("full_stdout");
+    TempDir d("hostile_full_stdout");
     const fs::path dev = d / "full";
     if (::mknod(dev.c_str(), S_IFCHR | 0600, makedev(1, 7)) != 0) GTEST_SKIP() << "mknod not permitted";
     const auto r =
@@ -281,7 +273,7 @@ TEST(HostileCorpus, F4_WritesToAFullStdoutFail) {
 }
 
 TEST(HostileCorpus, F4_PlotsIntoAPathThatCannotBeAFolderFail) {
-    TempDir d("plots");
+    TempDir d("hostile_plots");
     std::ofstream(d / "file") << "x";
     const auto r = test::run_satiq("-q assess " + q(kTribar) + " --plots " + q(d / "file" / "plots"));
     EXPECT_EQ(r.exit_code, 1) << r.err;
@@ -289,7 +281,7 @@ TEST(HostileCorpus, F4_PlotsIntoAPathThatCannotBeAFolderFail) {
 }
 
 TEST(HostileCorpus, F4_SignedBytesAreReadSigned) {
-    TempDir d("int8");
+    TempDir d("hostile_int8");
     const auto c = test::run_command(
         "gdal_create -q -of GTiff -outsize 4 4 -ot Byte -burn 200 -co PIXELTYPE=SIGNEDBYTE " + q(d / "s8.tif"));
     ASSERT_EQ(c.exit_code, 0) << c.err;
@@ -298,7 +290,7 @@ TEST(HostileCorpus, F4_SignedBytesAreReadSigned) {
 }
 
 TEST(HostileCorpus, F4_AbsurdMetadataLookAngleIsIgnoredWithAWarning) {
-    TempDir d("angle");
+    TempDir d("hostile_angle");
     ASSERT_EQ(test::run_command("gdal_translate -q -srcwin 0 0 384 384 -mo MEANOFFNADIRVIEWANGLE=1e308 " +
                                 q(kAirfield) + " " + q(d / "a.tif"))
                   .exit_code,
@@ -309,7 +301,7 @@ TEST(HostileCorpus, F4_AbsurdMetadataLookAngleIsIgnoredWithAWarning) {
 }
 
 TEST(HostileCorpus, F4_NegativeBandAndOutOfRangeSeedsAreUsageErrors) {
-    TempDir d("band_seed");
+    TempDir d("hostile_band_seed");
     EXPECT_EQ(test::run_satiq("-q assess --band -1 " + q(kTribar)).exit_code, 2);
     for (const char* seed : {"-1", "18446744073709551616", "1e3"}) {
         const auto r = test::run_satiq("-q degrade " + q(kTribar) + " " + q(d / "o.tif") +
@@ -320,7 +312,7 @@ TEST(HostileCorpus, F4_NegativeBandAndOutOfRangeSeedsAreUsageErrors) {
 }
 
 TEST(HostileCorpus, F4_InputsSharingAStemKeepTheirOwnPlots) {
-    TempDir d("stems");
+    TempDir d("hostile_stems");
     fs::create_directories(d / "a");
     fs::create_directories(d / "b");
     fs::copy_file(kTribar, d / "a" / "x.tif");
@@ -341,7 +333,7 @@ TEST(HostileCorpus, F4_InputsSharingAStemKeepTheirOwnPlots) {
 // ---- 5. An interrupted write leaves no temporary file ------------------------------------------
 
 TEST(HostileCorpus, F5_SigtermDuringDegradeRemovesItsTemporaryFiles) {
-    TempDir d("signal");
+    TempDir d("hostile_signal");
     ASSERT_EQ(test::run_satiq("-q synth airfield " + q(d / "big.tif") + " --size 2600").exit_code, 0);
     const std::string cmd = test::satiq_binary() + " -q degrade " + q(d / "big.tif") + " " + q(d / "out.tif") +
                             " --target-gsd-m 0.3 --snr 30 --cog";
@@ -355,7 +347,7 @@ TEST(HostileCorpus, F5_SigtermDuringDegradeRemovesItsTemporaryFiles) {
     bool seen = false;
     for (int i = 0; i < 6000 && !seen; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        seen = leftover_temporaries(d.path) > 0;
+        seen = leftover_temporaries(d.path()) > 0;
     }
     ::kill(pid, SIGTERM);
     int status = 0;
@@ -364,7 +356,7 @@ TEST(HostileCorpus, F5_SigtermDuringDegradeRemovesItsTemporaryFiles) {
     ASSERT_TRUE(WIFEXITED(status));
     const int code = WEXITSTATUS(status);
     EXPECT_TRUE(code == 143 || code == 0) << code;  // 0: it finished between the poll and the signal
-    EXPECT_EQ(leftover_temporaries(d.path), 0);
+    EXPECT_EQ(leftover_temporaries(d.path()), 0);
     if (code == 143) {
         EXPECT_FALSE(fs::exists(d / "out.tif"));
     }
@@ -373,7 +365,7 @@ TEST(HostileCorpus, F5_SigtermDuringDegradeRemovesItsTemporaryFiles) {
 // ---- 6. The contract: JSON for every outcome, exit 2 for every option error --------------------
 
 TEST(HostileCorpus, F6_RejectedOptionsPrintJsonWhenAsked) {
-    TempDir d("json");
+    TempDir d("hostile_json");
     for (const std::string& args :
          std::vector<std::string>{"assess --snr -1 " + q(kTribar), "assess --giqe 9 " + q(kTribar),
                                   "info --gsd-m abc " + q(kTribar), "predict --sensor no-such-sensor",
@@ -392,7 +384,7 @@ TEST(HostileCorpus, F6_RejectedOptionsPrintJsonWhenAsked) {
 }
 
 TEST(HostileCorpus, F6_InvalidOptionValuesExitTwoAndNameTheOption) {
-    TempDir d("options");
+    TempDir d("hostile_options");
     const std::string in = q(kTribar), out = q(d / "o.tif");
     // Cases the campaign (and a sweep of every option with nan, inf, 1e308, 1e-320, -1) found
     // failing with exit 1, an internal function's name, or a hang.
@@ -435,9 +427,9 @@ TEST(HostileCorpus, F6_InvalidOptionValuesExitTwoAndNameTheOption) {
 }
 
 TEST(HostileCorpus, F6_VirtualPathsReachGdal) {
-    TempDir d("vsi");
+    TempDir d("hostile_vsi");
     fs::copy_file(kTribar, d / "t.tif");
-    ASSERT_EQ(test::run_command("cd " + q(d.path) +
+    ASSERT_EQ(test::run_command("cd " + q(d.path()) +
                                 " && python3 -c \"import zipfile; "
                                 "zipfile.ZipFile('t.zip','w').write('t.tif')\"")
                   .exit_code,
@@ -451,7 +443,7 @@ TEST(HostileCorpus, F6_VirtualPathsReachGdal) {
 // ---- 7. Memory is bounded, or the image is refused up front -------------------------------------
 
 TEST(HostileCorpus, F7_An40000SquareImageIsRefusedUpFrontWithHowToRaiseTheLimit) {
-    TempDir d("mem");
+    TempDir d("hostile_mem");
     write_vrt(d / "big.vrt", kTribar, "40000 40000", "400000, 0.5, 0, 4300000, 0, -0.5");
     const auto r = test::run_satiq("-q assess " + q(d / "big.vrt"));
     EXPECT_EQ(r.exit_code, 1) << r.err;

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "satiq/kernels/edges.hpp"
-#include "satiq/pipeline/assess.hpp"
+#include "satiq/pipeline/ops/assess.hpp"
 
 namespace satiq::fuzz {
 

@@ -9,11 +9,11 @@
 #include <tbb/global_control.h>
 
 #include "satiq/kernels/synth.hpp"
-#include "satiq/pipeline/assess.hpp"
-#include "satiq/pipeline/degrade.hpp"
-#include "satiq/pipeline/giqe.hpp"
-#include "satiq/pipeline/raster.hpp"
-#include "satiq/pipeline/sensor.hpp"
+#include "satiq/pipeline/ops/assess.hpp"
+#include "satiq/pipeline/ops/degrade.hpp"
+#include "satiq/pipeline/model/giqe.hpp"
+#include "satiq/pipeline/io/raster.hpp"
+#include "satiq/pipeline/model/sensor.hpp"
 #include "test_support.hpp"
 
 using namespace satiq;
@@ -61,7 +61,7 @@ bool json_has_nan(const nlohmann::json& j) {
 }  // namespace
 
 TEST(Assess, SyntheticSquaresGiveTheAnalyticRer) {
-    const fs::path dir = test::temp_dir("assess_sq");
+    const test::TempDir dir("assess_sq");
     const double sigma = 0.6;
     Image img = test::render_rotated_squares(720, 720, 120, 72, {4, 6, 8, 10, 5, 7}, sigma, 300, 1300);
     add_gaussian_noise(img.view(), 4.0, 1);  // contrast / noise = 250
@@ -78,7 +78,6 @@ TEST(Assess, SyntheticSquaresGiveTheAnalyticRer) {
     EXPECT_NEAR(ag.y.rer.median, truth, 0.015);
     ASSERT_TRUE(r.giqe5.has_value());
     EXPECT_GT(r.snr, 20);  // 0.2 x 1000 DN / ~4 DN
-    fs::remove_all(dir);
 }
 
 // Halves against chance: squares blurred by sigma 0.4 px in the top half and 1.2 px in the
@@ -87,7 +86,7 @@ TEST(Assess, SyntheticSquaresGiveTheAnalyticRer) {
 // below the halves'), and the warning says so; left and right, each half mixed, do not. One
 // blur everywhere gives no halves warning at all.
 TEST(Assess, HalvesThatDifferBeyondChanceAreFlagged) {
-    const fs::path dir = test::temp_dir("assess_halves_chance");
+    const test::TempDir dir("assess_halves_chance");
     Image sharp = test::render_rotated_squares(720, 720, 120, 72, {4, 6, 8, 10, 5, 7}, 0.4, 300, 1300);
     const Image blurred = test::render_rotated_squares(720, 720, 120, 72, {4, 6, 8, 10, 5, 7}, 1.2, 300, 1300);
     for (std::int64_t y = 360; y < 720; ++y)
@@ -115,7 +114,6 @@ TEST(Assess, HalvesThatDifferBeyondChanceAreFlagged) {
     const AssessResult u = assess_file(write(dir / "uniform.tif", uniform, utm(0.5)), {});
     for (const auto& w : u.warnings)
         EXPECT_EQ(w.find("halves"), std::string::npos) << w;
-    fs::remove_all(dir);
 }
 
 // The halves criterion where the scene holds enough comparable edges: a 1200 x 1200
@@ -123,7 +121,7 @@ TEST(Assess, HalvesThatDifferBeyondChanceAreFlagged) {
 // like the real images'), each half cropped and assessed on its own, agrees within 0.03
 // top/bottom and left/right, and the chance yardstick of the whole image is below 0.03 too.
 TEST(Assess, CroppedHalvesAgreeWithin003WhereTheSceneHoldsEnoughEdges) {
-    const fs::path dir = test::temp_dir("assess_airfield_halves");
+    const test::TempDir dir("assess_airfield_halves");
     AirfieldParams p;
     p.width_px = p.height_px = 1200;
     p.gsd_m = 0.25;
@@ -151,13 +149,12 @@ TEST(Assess, CroppedHalvesAgreeWithin003WhereTheSceneHoldsEnoughEdges) {
     EXPECT_NEAR(top, bottom, 0.03);
     EXPECT_NEAR(left, right, 0.03);
     EXPECT_NEAR(top, full.edges.aggregate.rer_gm, 0.03);
-    fs::remove_all(dir);
 }
 
 TEST(Assess, ClosingTheLoopWithDegrade) {
     // A sharp 0.25 m scene degraded by a Gaussian sensor (1 m, sigma 0.55 target px, SNR 40)
     // must measure as the sensor model predicts: RER within 0.03, NIIRS within 0.2.
-    const fs::path dir = test::temp_dir("assess_loop");
+    const test::TempDir dir("assess_loop");
     const double sigma_in = 0.4;
     const Image img = test::render_rotated_squares(2400, 2400, 200, 120, {4, 6, 8, 10, 5, 7, 9}, sigma_in, 200, 1200);
     const fs::path in = write(dir / "sharp.tif", img, utm(0.25));
@@ -196,11 +193,10 @@ TEST(Assess, ClosingTheLoopWithDegrade) {
     EXPECT_NEAR(ag.y.rer.median, rer_pred, 0.03);
     ASSERT_TRUE(r.giqe5.has_value());
     EXPECT_NEAR(r.giqe5->value, niirs_pred, 0.2);
-    fs::remove_all(dir);
 }
 
 TEST(Assess, DegenerateImagesGiveAReasonNotACrash) {
-    const fs::path dir = test::temp_dir("assess_degen");
+    const test::TempDir dir("assess_degen");
     struct Case {
         std::string name;
         Image img;
@@ -236,11 +232,10 @@ TEST(Assess, DegenerateImagesGiveAReasonNotACrash) {
         }
         EXPECT_TRUE(mentions) << c.name;
     }
-    fs::remove_all(dir);
 }
 
 TEST(Assess, IdenticalAtOneThreadAndAll) {
-    const fs::path dir = test::temp_dir("assess_threads");
+    const test::TempDir dir("assess_threads");
     Image img = test::render_rotated_squares(600, 600, 100, 60, {4, 7, 11, 23, 38}, 0.7, 100, 900);
     add_gaussian_noise(img.view(), 5.0, 9);
     const fs::path f = write(dir / "s.tif", img, utm(0.5));
@@ -253,11 +248,10 @@ TEST(Assess, IdenticalAtOneThreadAndAll) {
     a.erase("runstats");
     b.erase("runstats");
     EXPECT_EQ(a.dump(), b.dump());
-    fs::remove_all(dir);
 }
 
 TEST(Assess, UserRoisAndGsdOverride) {
-    const fs::path dir = test::temp_dir("assess_roi");
+    const test::TempDir dir("assess_roi");
     EdgeTargetParams ep;
     ep.angle_deg = 6;
     ep.edge_x_px = 100;
@@ -282,7 +276,6 @@ TEST(Assess, UserRoisAndGsdOverride) {
     EXPECT_EQ(r.robustness.objects, 1);
     EXPECT_TRUE(std::any_of(r.warnings.begin(), r.warnings.end(),
                             [](const std::string& w) { return w.find("rests on one object") != std::string::npos; }));
-    fs::remove_all(dir);
 }
 
 // The acceptance criteria on the real sub-metre images. The ones satiq meets are hard
@@ -343,10 +336,9 @@ std::pair<double, double> halves_rer(const char* name) {
     const fs::path f = test::real_data_dir() / name;
     const Raster raster = Raster::open(f);
     const std::int64_t hh = raster.height() / 2;
-    const fs::path dir = test::temp_dir("assess_halves");
+    const test::TempDir dir("assess_halves");
     const double top = cropped_rer(f, 0, 0, raster.width(), hh, dir / "half.tif");
     const double bottom = cropped_rer(f, 0, hh, raster.width(), hh, dir / "half.tif");
-    fs::remove_all(dir);
     std::printf("%s: RER (geometric mean) top half %.3f, bottom half %.3f\n", name, top, bottom);
     return {top, bottom};
 }

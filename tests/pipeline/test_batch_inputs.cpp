@@ -10,6 +10,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -18,7 +19,7 @@
 #include <gtest/gtest.h>
 
 #include "satiq/kernels/error.hpp"
-#include "satiq/pipeline/batch.hpp"
+#include "satiq/pipeline/ops/batch.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -81,7 +82,8 @@ struct CwdGuard {
 class BatchInputs : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir = satiq::test::temp_dir("batch_inputs");
+        tmp_.emplace("batch_inputs");
+        dir = tmp_->path();
         // data/ a.tif b.tif README.md .hidden.tif a.tif.aux.xml a.ovr (a TIFF) .cache/x.tif
         //       sub/c.tif sub/notes.txt sub/deeper/d.tif
         write_tif(dir / "data" / "a.tif");
@@ -97,12 +99,9 @@ protected:
         fs::copy_file(dir / "data" / "a.tif", dir / "data" / "sub" / "deeper" / "d.tif");
         write_text(dir / "data" / "sub" / "notes.txt", "taken on a cloudy day\n");
     }
-    void TearDown() override {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
     std::string p(const fs::path& rel) const { return (dir / rel).string(); }
 
+    std::optional<satiq::test::TempDir> tmp_;  // removed when the fixture is destroyed
     fs::path dir;
 };
 

@@ -23,7 +23,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "satiq/pipeline/batch_mpi.hpp"
+#include "satiq/pipeline/ops/batch_mpi.hpp"
 
 #ifndef SATIQ_MPI_PROBE
 #error "SATIQ_MPI_PROBE (path of mpi_distribute_probe) must be defined"

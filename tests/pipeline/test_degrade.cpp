@@ -11,9 +11,9 @@
 #include "satiq/kernels/noise.hpp"
 #include "satiq/kernels/statistics.hpp"
 #include "satiq/kernels/synth.hpp"
-#include "satiq/pipeline/degrade.hpp"
-#include "satiq/pipeline/gsd.hpp"
-#include "satiq/pipeline/raster.hpp"
+#include "satiq/pipeline/ops/degrade.hpp"
+#include "satiq/pipeline/io/gsd.hpp"
+#include "satiq/pipeline/io/raster.hpp"
 #include "test_support.hpp"
 
 using namespace satiq;
@@ -80,7 +80,7 @@ std::string error_of(const DegradeParams& p) {
 }  // namespace
 
 TEST(Degrade, ProjectedGeoreferencingKeepsFootprintAndCrs) {
-    const fs::path dir = test::temp_dir("deg_geo");
+    const test::TempDir dir("deg_geo");
     const fs::path in = write(dir, "in.tif", scene(401, 300), utm(0.5));
     const DegradeResult r = degrade(simple(in, dir / "out.tif", 2.0));
     Raster out = Raster::open(dir / "out.tif");
@@ -102,11 +102,10 @@ TEST(Degrade, ProjectedGeoreferencingKeepsFootprintAndCrs) {
     EXPECT_EQ(md.at("SATIQ_SEED"), "0");
     EXPECT_NE(md.at("SATIQ_DEGRADE_PLAN").find("assumptions"), std::string::npos);
     EXPECT_EQ(r.plan.psf_method, "separable_gaussian");
-    fs::remove_all(dir);
 }
 
 TEST(Degrade, GeographicInputGetsSquareGroundPixels) {
-    const fs::path dir = test::temp_dir("deg_geog");
+    const test::TempDir dir("deg_geog");
     GeoReference g;
     g.crs_wkt = test::wkt_of_epsg(4326);
     const double px = 2.7e-6;  // 0.243 m x 0.300 m at 36 deg
@@ -121,11 +120,10 @@ TEST(Degrade, GeographicInputGetsSquareGroundPixels) {
     EXPECT_DOUBLE_EQ(gt[0], 127.0);
     EXPECT_LE(std::abs(out.width() * gt[1] - 400 * px), 0.5 * gt[1]);
     EXPECT_LE(std::abs(out.height() * -gt[5] - 400 * px), 0.5 * -gt[5]);
-    fs::remove_all(dir);
 }
 
 TEST(Degrade, ConstantStaysConstantAndMeanIsPreserved) {
-    const fs::path dir = test::temp_dir("deg_const");
+    const test::TempDir dir("deg_const");
     Image flat(300, 200, 777.0f);
     DegradeParams p = simple(write(dir, "flat.tif", flat, utm(0.5), DataType::Float32), dir / "flat_out.tif", 1.65);
     (void)degrade(p);
@@ -139,7 +137,6 @@ TEST(Degrade, ConstantStaysConstantAndMeanIsPreserved) {
     const Image so = Raster::open(dir / "s_out.tif").read(1);
     const double mi = compute_stats(s.view()).mean, mo = compute_stats(so.view()).mean;
     EXPECT_NEAR(mo, mi, 0.001 * mi);
-    fs::remove_all(dir);
 }
 
 TEST(Degrade, GaussianTotalMatchesTheTargetSystem) {
@@ -147,7 +144,7 @@ TEST(Degrade, GaussianTotalMatchesTheTargetSystem) {
     // target Gaussian of sigma 0.5 target px: the output must be the target system's edge,
     // i.e. the analytic square-pixel edge of sigma 0.5 on the 2 m grid (the input pixel box is
     // approximated by its variance: error well below 1 % of the contrast at ratio 4).
-    const fs::path dir = test::temp_dir("deg_edge");
+    const test::TempDir dir("deg_edge");
     EdgeTargetParams ep;
     ep.angle_deg = 5;
     ep.edge_x_px = 200;
@@ -173,11 +170,10 @@ TEST(Degrade, GaussianTotalMatchesTheTargetSystem) {
             worst = std::max(worst, std::abs(double(out.at(x, y)) - truth.at(x, y)));
     std::printf("largest deviation from the target system's edge: %.3f DN of %.0f\n", worst, ep.bright_dn - ep.dark_dn);
     EXPECT_LT(worst, 0.01 * (ep.bright_dn - ep.dark_dn)) << "largest deviation " << worst << " DN";
-    fs::remove_all(dir);
 }
 
 TEST(Degrade, IdenticalForAnyThreadCountAndStripHeight) {
-    const fs::path dir = test::temp_dir("deg_det");
+    const test::TempDir dir("deg_det");
     const fs::path in = write(dir, "in.tif", scene(517, 389), utm(0.5));
     auto run = [&](const std::string& name, std::int64_t strip_rows, int threads, const char* sensor) {
         DegradeParams p;
@@ -205,13 +201,12 @@ TEST(Degrade, IdenticalForAnyThreadCountAndStripHeight) {
         EXPECT_TRUE(a.pixels() == b.pixels()) << (sensor ? sensor : "simple");
         EXPECT_TRUE(a.pixels() == c.pixels()) << (sensor ? sensor : "simple");
     }
-    fs::remove_all(dir);
 }
 
 TEST(Degrade, NoiseReachesTheTargetSnr) {
     // Two-level scene (so p02/p98 are the two levels): the GIQE signal difference is
     // 0.2 (p98 - p02) = 200 DN; with SNR 25 the added noise is 8 DN.
-    const fs::path dir = test::temp_dir("deg_snr");
+    const test::TempDir dir("deg_snr");
     Image img(1200, 1200);
     for (std::int64_t y = 0; y < 1200; ++y)
         for (std::int64_t x = 0; x < 1200; ++x)
@@ -222,7 +217,6 @@ TEST(Degrade, NoiseReachesTheTargetSnr) {
     EXPECT_NEAR(r.plan.noise_sigma_dn_at_15, 8.0, 1e-9);
     const double sigma = column_band_sigma(Raster::open(dir / "noisy.tif").read(1), 10, 290);
     EXPECT_NEAR(sigma, 8.0, 0.02 * 8.0);
-    fs::remove_all(dir);
 }
 
 // The input's own noise is part of the target's: it reaches the output scaled by the noise gain
@@ -230,7 +224,7 @@ TEST(Degrade, NoiseReachesTheTargetSnr) {
 // integration alone (a blur lowers white noise further). Input: a two-level scene with white
 // noise of 20 DN at 0.5 m; target 2 m (ratio 4), Gaussian sigma 0.5 target px, SNR 25.
 TEST(Degrade, InputNoiseIsCountedThroughTheBlurAndTheIntegration) {
-    const fs::path dir = test::temp_dir("deg_gain");
+    const test::TempDir dir("deg_gain");
     Image img(1200, 1200);
     for (std::int64_t y = 0; y < 1200; ++y)
         for (std::int64_t x = 0; x < 1200; ++x)
@@ -255,11 +249,10 @@ TEST(Degrade, InputNoiseIsCountedThroughTheBlurAndTheIntegration) {
     // sqrt(want^2 - 25) added: the total would fall short by more than 3 %.
     EXPECT_LT(std::sqrt(want * want - 25.0 + 20.0 * 20.0 * r.plan.input_noise_gain * r.plan.input_noise_gain),
               0.97 * want);
-    fs::remove_all(dir);
 }
 
 TEST(Degrade, NodataIsExcludedAndMultiBandAndByte) {
-    const fs::path dir = test::temp_dir("deg_nodata");
+    const test::TempDir dir("deg_nodata");
     Image a = scene(200, 200), b = scene(200, 200);
     for (std::int64_t y = 0; y < 200; ++y)
         for (std::int64_t x = 0; x < 200; ++x) {
@@ -311,11 +304,10 @@ TEST(Degrade, NodataIsExcludedAndMultiBandAndByte) {
                 EXPECT_NEAR(m.pixels.at(x, y), flat[band - 1], 1.0) << "band " << band << " x " << x << " y " << y;
         }
     }
-    fs::remove_all(dir);
 }
 
 TEST(Degrade, ErrorsAreClearAndLeaveNoOutput) {
-    const fs::path dir = test::temp_dir("deg_err");
+    const test::TempDir dir("deg_err");
     const fs::path in = write(dir, "in.tif", scene(64, 64), utm(0.5));
     auto expect = [&](DegradeParams p, const std::string& needle) {
         const std::string e = error_of(p);
@@ -346,12 +338,11 @@ TEST(Degrade, ErrorsAreClearAndLeaveNoOutput) {
     EXPECT_EQ(error_of(p), "");
     EXPECT_TRUE(fs::exists(dir / "o.tif"));
     EXPECT_EQ(Raster::open(dir / "o.tif").width(), 16);
-    fs::remove_all(dir);
 }
 
 TEST(Degrade, RealImageToMalligyongClassSensor) {
     if (!test::have_real_data()) GTEST_SKIP() << "../shared/data/real is absent";
-    const fs::path dir = test::temp_dir("deg_real");
+    const test::TempDir dir("deg_real");
     DegradeParams p;
     p.input = test::real_data_dir() / "pan1.tif";
     p.output = dir / "m1.tif";
@@ -364,12 +355,11 @@ TEST(Degrade, RealImageToMalligyongClassSensor) {
     const ImageStats in = compute_stats(Raster::open(p.input).read(1).view());
     const ImageStats st = compute_stats(out.read(1).view());
     EXPECT_NEAR(st.mean, in.mean, 0.03 * in.mean);  // noise and quantization aside, the level is kept
-    fs::remove_all(dir);
 }
 
 TEST(Degrade, MeasuredInputBlur) {
     // The input's blur measured from its own edges (assess) replaces --input-sigma-px.
-    const fs::path dir = test::temp_dir("deg_measure");
+    const test::TempDir dir("deg_measure");
     Image img = test::render_rotated_squares(720, 720, 120, 72, {4, 6, 8, 10, 5, 7}, 0.7, 300, 1300);
     const fs::path in = write(dir, "sq.tif", img, utm(0.5), DataType::Float32);
     DegradeParams p = simple(in, dir / "out.tif", 2.0);
@@ -384,5 +374,4 @@ TEST(Degrade, MeasuredInputBlur) {
     EXPECT_TRUE(said);
     p.input_sigma_px = 0.7;
     EXPECT_NE(error_of(p).find("give one of"), std::string::npos);
-    fs::remove_all(dir);
 }

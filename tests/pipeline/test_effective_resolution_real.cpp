@@ -20,7 +20,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "satiq/kernels/effective_resolution.hpp"
-#include "satiq/pipeline/raster.hpp"
+#include "satiq/pipeline/io/raster.hpp"
 #include "test_support.hpp"
 
 using namespace satiq;

@@ -8,10 +8,10 @@
 
 #include <fmt/format.h>
 
-#include "satiq/pipeline/assess.hpp"
-#include "satiq/pipeline/degrade.hpp"
-#include "satiq/pipeline/info.hpp"
-#include "satiq/pipeline/sensor.hpp"
+#include "satiq/pipeline/ops/assess.hpp"
+#include "satiq/pipeline/ops/degrade.hpp"
+#include "satiq/pipeline/ops/info.hpp"
+#include "satiq/pipeline/model/sensor.hpp"
 #include "test_support.hpp"
 
 using namespace satiq;
@@ -42,7 +42,7 @@ bool starts_with(const std::string& s, const std::string& prefix) {
 }  // namespace
 
 TEST(Geometry, DegradeOffNadirRoundTripsThroughAssessAndInfo) {
-    const fs::path dir = test::temp_dir("geom_roundtrip");
+    const test::TempDir dir("geom_roundtrip");
     DegradeParams p;
     p.input = fs::path(SATIQ_SOURCE_DIR) / "samples" / "airfield_0p25m.tif";
     p.output = dir / "pleiades_30.tif";
@@ -75,11 +75,10 @@ TEST(Geometry, DegradeOffNadirRoundTripsThroughAssessAndInfo) {
     EXPECT_EQ(j["acquisition"]["look_geometry"]["elevation_source"], r.elevation_source);
     EXPECT_DOUBLE_EQ(j["acquisition"]["look_geometry"]["off_nadir_deg"].get<double>(), 30.0);
     EXPECT_NE(to_text(rec).find("look: elevation"), std::string::npos);
-    fs::remove_all(dir);
 }
 
 TEST(Geometry, DegradeAtNadirRecordsTheViewAndTheSimpleFormDoesNot) {
-    const fs::path dir = test::temp_dir("geom_nadir");
+    const test::TempDir dir("geom_nadir");
     write_small(dir / "in.tif", test::north_up(32631, 600000, 5700000, 0.25));
     DegradeParams p;
     p.input = dir / "in.tif";
@@ -98,11 +97,10 @@ TEST(Geometry, DegradeAtNadirRecordsTheViewAndTheSimpleFormDoesNot) {
     EXPECT_FALSE(find_look_geometry(Raster::open(p.output).info()));  // no geometry: assess says nadir assumed
     const AssessResult r = assess_file(p.output, {});
     EXPECT_EQ(r.elevation_source, "assumed nadir");
-    fs::remove_all(dir);
 }
 
 TEST(Geometry, DigitalGlobeImdSatelliteElevationAndOffNadir) {
-    const fs::path dir = test::temp_dir("geom_imd");
+    const test::TempDir dir("geom_imd");
     write_small(dir / "dg.tif", test::north_up(32631, 600000, 5700000, 0.5));
     // A minimal DigitalGlobe .IMD beside the image (GDAL's GDALMDReaderDigitalGlobe reads
     // <basename>.IMD into the IMD metadata domain, groups as "IMAGE_1.<key>").
@@ -130,11 +128,10 @@ TEST(Geometry, DigitalGlobeImdSatelliteElevationAndOffNadir) {
     ASSERT_TRUE(b.look);
     EXPECT_NEAR(b.look->elevation_deg, sensor::view_from_off_nadir(600e3, 24.9).elevation_deg, 1e-9);
     EXPECT_EQ(b.look->source, "metadata: IMD meanOffNadirViewAngle, 600 km orbit assumed");
-    fs::remove_all(dir);
 }
 
 TEST(Geometry, AirbusDimapIncidenceAngleAtTheSceneCentre) {
-    const fs::path dir = test::temp_dir("geom_dimap");
+    const test::TempDir dir("geom_dimap");
     // GDAL's GDALMDReaderPleiades pairs IMG_<name>_R<r>C<c>.TIF with DIM_<name>.XML and exposes
     // the Dimap_Document in the IMD domain. Two Located_Geometric_Values: the Center one counts.
     const std::string name = "PHR1A_P_201901011200000_SEN_TEST";
@@ -167,11 +164,10 @@ TEST(Geometry, AirbusDimapIncidenceAngleAtTheSceneCentre) {
     const AssessResult r = assess_file(img, {});
     EXPECT_DOUBLE_EQ(r.elevation_deg, 68.5);
     EXPECT_TRUE(starts_with(r.elevation_source, "metadata: DIMAP incidence angle")) << r.elevation_source;
-    fs::remove_all(dir);
 }
 
 TEST(Geometry, RpcDerivedViewElevation) {
-    const fs::path dir = test::temp_dir("geom_rpc");
+    const test::TempDir dir("geom_rpc");
     // A linear RPC at the equator: sample = SAMP_SCALE (L + c H) + SAMP_OFF, line = -LINE_SCALE P
     // + LINE_OFF (L, P, H the normalized longitude, latitude, height; RPC00B term order 1, L, P,
     // H, ...). One metre of height moves the ground point by c LONG_SCALE / HEIGHT_SCALE degrees
@@ -222,5 +218,4 @@ TEST(Geometry, RpcDerivedViewElevation) {
     const auto nadir = rpc_view_elevation_deg(Raster::open(dir / "rpc_nadir.tif").info(), 32, 32);
     ASSERT_TRUE(nadir);
     EXPECT_NEAR(*nadir, 90.0, 1e-6);
-    fs::remove_all(dir);
 }

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "satiq/kernels/error.hpp"
-#include "satiq/pipeline/giqe.hpp"
+#include "satiq/pipeline/model/giqe.hpp"
 
 using namespace satiq::giqe;
 

@@ -4,9 +4,9 @@
 
 #include <ogr_spatialref.h>
 
-#include "satiq/pipeline/gsd.hpp"
-#include "satiq/pipeline/info.hpp"
-#include "satiq/pipeline/raster.hpp"
+#include "satiq/pipeline/io/gsd.hpp"
+#include "satiq/pipeline/ops/info.hpp"
+#include "satiq/pipeline/io/raster.hpp"
 #include "test_support.hpp"
 
 using namespace satiq;
@@ -139,7 +139,7 @@ TEST(Gsd, NoGeoreferencing) {
 }
 
 TEST(Gsd, ZeroPixelSizeFileIsRejected) {
-    const fs::path dir = test::temp_dir("zero");
+    const test::TempDir dir("zero");
     GeoReference geo;
     geo.crs_wkt = test::wkt_of_epsg(32631);
     geo.geotransform = std::array<double, 6>{600000, 0, 0, 5700000, 0, 0};
@@ -151,7 +151,6 @@ TEST(Gsd, ZeroPixelSizeFileIsRejected) {
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("zero pixel size"), std::string::npos) << e.what();
     }
-    fs::remove_all(dir);
 }
 
 TEST(RealData, GsdMatchesTheReadme) {

@@ -15,7 +15,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "html_check.hpp"
-#include "satiq/pipeline/html.hpp"
+#include "satiq/pipeline/report/html.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -343,7 +343,7 @@ TEST(HtmlCheck, AcceptsSelfContainedDocument) {
 
 TEST(HtmlChromium, RendersSelfContainedDemoPage) {
     if (!satiq::test::chromium_available()) GTEST_SKIP() << "chromium is not installed";
-    const fs::path dir = satiq::test::temp_dir("html_demo");
+    const satiq::test::TempDir dir("html_demo");
 
     cv::Mat gradient(64, 256, CV_8UC3);
     for (int y = 0; y < gradient.rows; ++y)
@@ -383,21 +383,17 @@ TEST(HtmlChromium, RendersSelfContainedDemoPage) {
     EXPECT_TRUE(contains(dom, "<table id=\"metrics\">")) << dom.substr(0, 2000);
     EXPECT_TRUE(contains(dom, "<td>0.31 m</td>"));
     EXPECT_TRUE(contains(dom, "src=\"data:image/png;base64,"));
-    if (std::getenv("SATIQ_KEEP_TEST_OUTPUT")) {
-        std::cout << "demo page and screenshot kept in " << dir << "\n";
-    } else {
-        fs::remove_all(dir);
-    }
+    if (const char* keep = std::getenv("SATIQ_KEEP_TEST_DIRS"); keep && std::string(keep) == "1")
+        std::cout << "demo page and screenshot kept in " << dir.path() << "\n";
 }
 
 TEST(HtmlChromium, BlankPageHasNoContrast) {
     if (!satiq::test::chromium_available()) GTEST_SKIP() << "chromium is not installed";
-    const fs::path dir = satiq::test::temp_dir("html_blank");
+    const satiq::test::TempDir dir("html_blank");
     std::ofstream(dir / "blank.html") << "<!DOCTYPE html><html><head><title>b</title></head><body></body></html>";
     const auto shot = satiq::test::chromium_screenshot(dir / "blank.html", dir / "blank.png", 400, 300);
     ASSERT_TRUE(shot.ok) << shot.error;
     EXPECT_LT(shot.luminance_stddev, 0.5);
     EXPECT_LE(shot.distinct_colors, 2);
     EXPECT_FALSE(satiq::test::chromium_screenshot(dir / "missing.html", dir / "x.png").ok);
-    fs::remove_all(dir);
 }

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "satiq/kernels/error.hpp"
-#include "satiq/pipeline/interpretability.hpp"
+#include "satiq/pipeline/model/interpretability.hpp"
 
 using namespace satiq::interpret;
 

@@ -5,9 +5,9 @@
 #include <gtest/gtest.h>
 
 #include "satiq/kernels/error.hpp"
-#include "satiq/pipeline/giqe.hpp"
-#include "satiq/pipeline/interpretation.hpp"
-#include "satiq/pipeline/sensor.hpp"
+#include "satiq/pipeline/model/giqe.hpp"
+#include "satiq/pipeline/model/interpretation.hpp"
+#include "satiq/pipeline/model/sensor.hpp"
 
 using namespace satiq;
 using namespace satiq::interpret;

@@ -15,7 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "satiq/kernels/error.hpp"
-#include "satiq/pipeline/interrupt.hpp"
+#include "satiq/pipeline/io/interrupt.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -65,7 +65,7 @@ class InterruptSignal : public ::testing::TestWithParam<int> {};
 
 TEST_P(InterruptSignal, RemovesRegisteredFilesAndExitsWith128PlusSignal) {
     const int sig = GetParam();
-    const fs::path dir = satiq::test::temp_dir("interrupt");
+    const satiq::test::TempDir dir("interrupt");
     const fs::path temp = dir / "partial.tif.tmp";
     const fs::path released = dir / "released.tif";
     const fs::path unguarded = dir / "other.txt";
@@ -85,7 +85,6 @@ TEST_P(InterruptSignal, RemovesRegisteredFilesAndExitsWith128PlusSignal) {
     EXPECT_FALSE(fs::exists(temp));
     EXPECT_TRUE(fs::exists(released));
     EXPECT_EQ(satiq::test::read_file(unguarded), "keep");
-    fs::remove_all(dir);
 }
 
 INSTANTIATE_TEST_SUITE_P(Signals, InterruptSignal, ::testing::Values(SIGINT, SIGTERM, SIGHUP),
@@ -100,7 +99,7 @@ TEST(Interrupt, NotInterruptedWithoutASignal) {
 }
 
 TEST(Interrupt, GuardDestructorUnregistersWithoutDeleting) {
-    const fs::path dir = satiq::test::temp_dir("interrupt_guard");
+    const satiq::test::TempDir dir("interrupt_guard");
     const fs::path a = dir / "a.tmp";
     const fs::path b = dir / "b.tmp";
     const int code = exit_status_of_child(SIGTERM, [&] {
@@ -116,11 +115,10 @@ TEST(Interrupt, GuardDestructorUnregistersWithoutDeleting) {
     EXPECT_EQ(code, 143);
     EXPECT_EQ(satiq::test::read_file(a), "a");
     EXPECT_FALSE(fs::exists(b));
-    fs::remove_all(dir);
 }
 
 TEST(Interrupt, FullTableFallsBackToUnregistered) {
-    const fs::path dir = satiq::test::temp_dir("interrupt_full");
+    const satiq::test::TempDir dir("interrupt_full");
     const int code = exit_status_of_child(SIGINT, [&] {
         satiq::install_interrupt_handlers();
         int registered = 0;
@@ -137,11 +135,10 @@ TEST(Interrupt, FullTableFallsBackToUnregistered) {
     for (int i = 0; i < 70; ++i)
         remaining += fs::exists(dir / fmt::format("f{}", i)) ? 1 : 0;
     EXPECT_EQ(remaining, 6);  // the ones that found no slot
-    fs::remove_all(dir);
 }
 
 TEST(Interrupt, FullTableRecoversWhenGuardsGo) {
-    const fs::path dir = satiq::test::temp_dir("interrupt_reuse");
+    const satiq::test::TempDir dir("interrupt_reuse");
     std::vector<std::unique_ptr<satiq::TempFileGuard>> guards;
     for (int i = 0; i < 64; ++i)
         guards.push_back(std::make_unique<satiq::TempFileGuard>(dir / std::to_string(i)));
@@ -150,19 +147,17 @@ TEST(Interrupt, FullTableRecoversWhenGuardsGo) {
     guards.pop_back();
     satiq::TempFileGuard again(dir / "again");
     EXPECT_TRUE(again.registered());
-    fs::remove_all(dir);
 }
 
 TEST(WriteFileAtomically, CreatesANewFile) {
-    const fs::path dir = satiq::test::temp_dir("atomic_new");
+    const satiq::test::TempDir dir("atomic_new");
     satiq::write_file_atomically(dir / "report.json", "{}\n");
     EXPECT_EQ(satiq::test::read_file(dir / "report.json"), "{}\n");
     EXPECT_TRUE(leftovers(dir).empty());
-    fs::remove_all(dir);
 }
 
 TEST(WriteFileAtomically, ReplacesARegularFileKeepingItsMode) {
-    const fs::path dir = satiq::test::temp_dir("atomic_replace");
+    const satiq::test::TempDir dir("atomic_replace");
     const fs::path target = dir / "report.json";
     spit(target, "old content that is longer than the new one");
     ASSERT_EQ(::chmod(target.c_str(), 0640), 0);
@@ -170,11 +165,10 @@ TEST(WriteFileAtomically, ReplacesARegularFileKeepingItsMode) {
     EXPECT_EQ(satiq::test::read_file(target), "new");
     EXPECT_EQ(mode_of(target), 0640u);
     EXPECT_TRUE(leftovers(dir).empty());
-    fs::remove_all(dir);
 }
 
 TEST(WriteFileAtomically, RefusesAFifo) {
-    const fs::path dir = satiq::test::temp_dir("atomic_fifo");
+    const satiq::test::TempDir dir("atomic_fifo");
     const fs::path fifo = dir / "pipe";
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
     try {
@@ -187,11 +181,10 @@ TEST(WriteFileAtomically, RefusesAFifo) {
     }
     EXPECT_TRUE(fs::is_fifo(fs::symlink_status(fifo)));
     EXPECT_TRUE(leftovers(dir).empty());
-    fs::remove_all(dir);
 }
 
 TEST(WriteFileAtomically, RefusesADirectory) {
-    const fs::path dir = satiq::test::temp_dir("atomic_dir");
+    const satiq::test::TempDir dir("atomic_dir");
     const fs::path sub = dir / "out";
     fs::create_directory(sub);
     try {
@@ -204,21 +197,19 @@ TEST(WriteFileAtomically, RefusesADirectory) {
     }
     EXPECT_TRUE(fs::is_directory(sub));
     EXPECT_TRUE(leftovers(dir).empty());
-    fs::remove_all(dir);
 }
 
 TEST(WriteFileAtomically, RefusesASymlinkToAFifo) {
-    const fs::path dir = satiq::test::temp_dir("atomic_link_fifo");
+    const satiq::test::TempDir dir("atomic_link_fifo");
     ASSERT_EQ(::mkfifo((dir / "pipe").c_str(), 0600), 0);
     fs::create_symlink("pipe", dir / "link");
     EXPECT_THROW(satiq::write_file_atomically(dir / "link", "x"), satiq::Error);
     EXPECT_TRUE(fs::is_symlink(dir / "link"));
     EXPECT_TRUE(fs::is_fifo(fs::symlink_status(dir / "pipe")));
-    fs::remove_all(dir);
 }
 
 TEST(WriteFileAtomically, WritesThroughASymlink) {
-    const fs::path dir = satiq::test::temp_dir("atomic_link");
+    const satiq::test::TempDir dir("atomic_link");
     fs::create_directory(dir / "real");
     const fs::path file = dir / "real" / "report.json";
     spit(file, "old");
@@ -232,11 +223,10 @@ TEST(WriteFileAtomically, WritesThroughASymlink) {
     EXPECT_EQ(mode_of(file), 0640u);
     EXPECT_TRUE(leftovers(dir).empty());
     EXPECT_TRUE(leftovers(dir / "real").empty());
-    fs::remove_all(dir);
 }
 
 TEST(WriteFileAtomically, MissingFolderNamesTargetAndReason) {
-    const fs::path dir = satiq::test::temp_dir("atomic_missing");
+    const satiq::test::TempDir dir("atomic_missing");
     const fs::path target = dir / "no" / "such" / "report.json";
     try {
         satiq::write_file_atomically(target, "x");
@@ -246,5 +236,4 @@ TEST(WriteFileAtomically, MissingFolderNamesTargetAndReason) {
         EXPECT_NE(msg.find(target.string()), std::string::npos) << msg;
         EXPECT_NE(msg.find("No such file or directory"), std::string::npos) << msg;
     }
-    fs::remove_all(dir);
 }

@@ -16,10 +16,10 @@
 #include "satiq/kernels/noise_estimate.hpp"
 #include "satiq/kernels/noise_pca.hpp"
 #include "satiq/kernels/statistics.hpp"
-#include "satiq/pipeline/degrade.hpp"
-#include "satiq/pipeline/gsd.hpp"
-#include "satiq/pipeline/radiometry.hpp"
-#include "satiq/pipeline/raster.hpp"
+#include "satiq/pipeline/ops/degrade.hpp"
+#include "satiq/pipeline/io/gsd.hpp"
+#include "satiq/pipeline/model/radiometry.hpp"
+#include "satiq/pipeline/io/raster.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -27,7 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace satiq;
 
-// Noise at `level` from the noise-versus-signal curve, as pipeline/src/assess.cpp reads it:
+// Noise at `level` from the noise-versus-signal curve, as pipeline/ops/assess.cpp reads it:
 // linear interpolation between band means, clamped to the end bands; the pooled sigma when the
 // curve has fewer than two bands.
 double sigma_at(const NoiseEstimate& ne, double level) {
@@ -103,11 +103,10 @@ class NoiseReal : public ::testing::Test {
 protected:
     void SetUp() override {
         if (!test::have_real_data()) GTEST_SKIP() << "../shared/data/real is absent";
-        dir_ = test::temp_dir("noise_real");
+        tmp_.emplace("noise_real");
+        dir_ = tmp_->path();
     }
-    void TearDown() override {
-        if (!dir_.empty()) fs::remove_all(dir_);
-    }
+    std::optional<test::TempDir> tmp_;  // removed when the fixture is destroyed
     fs::path dir_;
 };
 

@@ -10,7 +10,7 @@
 #include <gtest/gtest.h>
 #include <tbb/parallel_for.h>
 
-#include "satiq/pipeline/progress.hpp"
+#include "satiq/pipeline/io/progress.hpp"
 
 using satiq::format_duration;
 using satiq::Progress;

@@ -9,9 +9,9 @@
 #include <gdal_priv.h>
 #include <ogr_spatialref.h>
 
-#include "satiq/pipeline/gsd.hpp"
-#include "satiq/pipeline/info.hpp"
-#include "satiq/pipeline/raster.hpp"
+#include "satiq/pipeline/io/gsd.hpp"
+#include "satiq/pipeline/ops/info.hpp"
+#include "satiq/pipeline/io/raster.hpp"
 #include "test_support.hpp"
 
 using namespace satiq;
@@ -42,7 +42,7 @@ class RoundTrip : public ::testing::TestWithParam<DataType> {};
 
 TEST_P(RoundTrip, PreservesPixelsCrsGeotransformNodata) {
     const DataType type = GetParam();
-    const fs::path dir = test::temp_dir("roundtrip");
+    const test::TempDir dir("roundtrip");
     const fs::path path = dir / "out.tif";
     Image a(173, 91), b(173, 91);
     std::mt19937 rng(11);
@@ -90,7 +90,6 @@ TEST_P(RoundTrip, PreservesPixelsCrsGeotransformNodata) {
     for (std::int64_t y = 0; y < 91; ++y)
         for (std::int64_t x = 0; x < 173; ++x)
             EXPECT_EQ(m.valid(x, y), a.at(x, y) != static_cast<float>(*opt.nodata));
-    fs::remove_all(dir);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, RoundTrip,
@@ -99,7 +98,7 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, RoundTrip,
                          [](const auto& p) { return to_string(p.param); });
 
 TEST(Raster, WindowedReadsAndBlockAlignedWindows) {
-    const fs::path dir = test::temp_dir("window");
+    const test::TempDir dir("window");
     Image a(600, 500);
     for (std::int64_t y = 0; y < 500; ++y)
         for (std::int64_t x = 0; x < 600; ++x)
@@ -121,11 +120,10 @@ TEST(Raster, WindowedReadsAndBlockAlignedWindows) {
         covered += win.width * win.height;
     }
     EXPECT_EQ(covered, 600 * 500);
-    fs::remove_all(dir);
 }
 
 TEST(Raster, IntegerOutputRoundsAndClamps) {
-    const fs::path dir = test::temp_dir("clamp");
+    const test::TempDir dir("clamp");
     Image a(4, 1);
     a.at(0, 0) = -5.f;
     a.at(1, 0) = 2.5f;
@@ -139,11 +137,10 @@ TEST(Raster, IntegerOutputRoundsAndClamps) {
     EXPECT_EQ(back.at(1, 0), 2.f);  // round half to even (nearbyint)
     EXPECT_EQ(back.at(2, 0), 3.f);
     EXPECT_EQ(back.at(3, 0), 255.f);
-    fs::remove_all(dir);
 }
 
 TEST(Raster, UncommittedWriterLeavesNothingBehind) {
-    const fs::path dir = test::temp_dir("atomic");
+    const test::TempDir dir("atomic");
     {
         RasterWriter w(dir / "half.tif", 64, 64, 1, {}, {});
         Image a(64, 32, 1.f);
@@ -156,11 +153,10 @@ TEST(Raster, UncommittedWriterLeavesNothingBehind) {
     lossy.compression = "JPEG";
     EXPECT_THROW(RasterWriter(dir / "x.tif", 8, 8, 1, {}, lossy), Error);
     EXPECT_TRUE(fs::is_empty(dir));
-    fs::remove_all(dir);
 }
 
 TEST(Raster, CloudOptimizedOption) {
-    const fs::path dir = test::temp_dir("cog");
+    const test::TempDir dir("cog");
     Image a(700, 650, 7.f);
     GeoReference geo;
     geo.crs_wkt = test::wkt_of_epsg(32616);
@@ -178,11 +174,10 @@ TEST(Raster, CloudOptimizedOption) {
     for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir))
         ++files;
     EXPECT_EQ(files, 1) << "intermediate files left behind";
-    fs::remove_all(dir);
 }
 
 TEST(Raster, OpenErrorsNameTheFileAndReason) {
-    const fs::path dir = test::temp_dir("bad");
+    const test::TempDir dir("bad");
     auto expect_error = [](const fs::path& p, const std::string& reason) {
         try {
             (void)Raster::open(p);
@@ -211,7 +206,6 @@ TEST(Raster, OpenErrorsNameTheFileAndReason) {
     fs::copy_file(dir / "full.tif", dir / "cut.tif");
     fs::resize_file(dir / "cut.tif", fs::file_size(dir / "full.tif") / 2);
     expect_error(dir / "cut.tif", "truncated");
-    fs::remove_all(dir);
 }
 
 TEST(RealData, OpensByContentAndReportsNodata) {
@@ -231,7 +225,7 @@ TEST(RealData, OpensByContentAndReportsNodata) {
 
 // A FIFO is refused at once, never opened (an open would block until a writer comes).
 TEST(Raster, FifoInputIsRefusedWithoutBlocking) {
-    const fs::path dir = test::temp_dir("fifo");
+    const test::TempDir dir("fifo");
     const fs::path fifo = dir / "pipe.tif";
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
     try {
@@ -240,12 +234,11 @@ TEST(Raster, FifoInputIsRefusedWithoutBlocking) {
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("not a regular file"), std::string::npos) << e.what();
     }
-    fs::remove_all(dir);
 }
 
 // GDAL 3.6 signed bytes (Byte with PIXELTYPE=SIGNEDBYTE) are read with their true values.
 TEST(Raster, SignedByteReadsNegativeValues) {
-    const fs::path dir = test::temp_dir("int8");
+    const test::TempDir dir("int8");
     const fs::path path = dir / "s8.tif";
     init_gdal();
     {
@@ -263,5 +256,4 @@ TEST(Raster, SignedByteReadsNegativeValues) {
     EXPECT_FLOAT_EQ(im.at(1, 0), -1.0f);
     EXPECT_FLOAT_EQ(im.at(2, 0), 127.0f);
     EXPECT_FLOAT_EQ(im.at(3, 0), 0.0f);
-    fs::remove_all(dir);
 }

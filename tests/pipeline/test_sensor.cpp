@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "satiq/kernels/error.hpp"
-#include "satiq/pipeline/sensor.hpp"
+#include "satiq/pipeline/model/sensor.hpp"
 
 using namespace satiq::sensor;
 

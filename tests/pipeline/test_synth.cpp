@@ -10,9 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "satiq/kernels/error.hpp"
-#include "satiq/pipeline/gsd.hpp"
-#include "satiq/pipeline/raster.hpp"
-#include "satiq/pipeline/samples.hpp"
+#include "satiq/pipeline/io/gsd.hpp"
+#include "satiq/pipeline/io/raster.hpp"
+#include "satiq/pipeline/ops/samples.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -72,7 +72,7 @@ void write_all(const fs::path& dir) {
 }
 
 TEST(Synth, RegeneratingGivesIdenticalBytesForAnyThreadCount) {
-    const fs::path a = test::temp_dir("synth_a"), b = test::temp_dir("synth_b"), c = test::temp_dir("synth_c");
+    const test::TempDir a("synth_a"), b("synth_b"), c("synth_c");
     write_all(a);
     write_all(b);
     {
@@ -93,13 +93,10 @@ TEST(Synth, RegeneratingGivesIdenticalBytesForAnyThreadCount) {
         EXPECT_TRUE(e.path().extension() == ".tif" || e.path().extension() == ".json") << e.path();
     }
     EXPECT_EQ(files, 8);
-    fs::remove_all(a);
-    fs::remove_all(b);
-    fs::remove_all(c);
 }
 
 TEST(Synth, EdgeGeoreferencingAndTruthMatchThePixels) {
-    const fs::path dir = test::temp_dir("synth_edge");
+    const test::TempDir dir("synth_edge");
     SampleOutput o = output(dir / "e.tif", 16, 0.4);
     o.epsg = 32652;
     const EdgeSample s = edge_sample(5.0, 0.5, 0.0);
@@ -174,11 +171,10 @@ TEST(Synth, EdgeGeoreferencingAndTruthMatchThePixels) {
             EXPECT_NEAR(bin_sum[static_cast<std::size_t>(b)] / bin_n[static_cast<std::size_t>(b)], 0.0, 2e-3) << b;
         }
     }
-    fs::remove_all(dir);
 }
 
 TEST(Synth, NoisyEightBitEdgeHasTheRequestedNoise) {
-    const fs::path dir = test::temp_dir("synth_edge8");
+    const test::TempDir dir("synth_edge8");
     EdgeSample s = edge_sample(8.0, 1.0, 3.0);
     s.width_px = 200;
     s.height_px = 200;
@@ -199,11 +195,10 @@ TEST(Synth, NoisyEightBitEdgeHasTheRequestedNoise) {
     const double mean = sum / n, sd = std::sqrt(sum2 / n - mean * mean);
     EXPECT_NEAR(mean, 50.0, 0.1);
     EXPECT_NEAR(sd, std::sqrt(9.0 + 1.0 / 12.0), 0.15);  // noise plus quantization
-    fs::remove_all(dir);
 }
 
 TEST(Synth, TribarTruthListsBarWidthsThatThePixelsShow) {
-    const fs::path dir = test::temp_dir("synth_tribar");
+    const test::TempDir dir("synth_tribar");
     TribarSample t;
     t.width_px = 320;
     t.height_px = 200;
@@ -235,11 +230,10 @@ TEST(Synth, TribarTruthListsBarWidthsThatThePixelsShow) {
             EXPECT_LT(img.at(static_cast<std::int64_t>(gx), static_cast<std::int64_t>(gy)), 2000.0f);
         }
     }
-    fs::remove_all(dir);
 }
 
 TEST(Synth, AirfieldObjectsAreWhereTheTruthSays) {
-    const fs::path dir = test::temp_dir("synth_air");
+    const test::TempDir dir("synth_air");
     AirfieldSample s;
     s.scene.width_px = 512;
     s.scene.height_px = 512;
@@ -283,11 +277,10 @@ TEST(Synth, AirfieldObjectsAreWhereTheTruthSays) {
             EXPECT_DOUBLE_EQ(o["length_px"].get<double>(), 46.59);
         }
     EXPECT_TRUE(found);
-    fs::remove_all(dir);
 }
 
 TEST(Synth, InvalidOutputsThrow) {
-    const fs::path dir = test::temp_dir("synth_bad");
+    const test::TempDir dir("synth_bad");
     const EdgeSample s = edge_sample(5, 0.5, 0);
     EXPECT_THROW(write_edge_sample(s, output(dir / "x.tif", 12, 0.5)), Error);
     EXPECT_THROW(write_edge_sample(s, output(dir / "x.tif", 16, -1)), Error);
@@ -300,11 +293,10 @@ TEST(Synth, InvalidOutputsThrow) {
     bad.edge.bright_dn = 300;  // 8-bit range
     EXPECT_THROW(write_edge_sample(bad, output(dir / "x.tif", 8, 0.5)), Error);
     EXPECT_FALSE(fs::exists(dir / "x.tif"));
-    fs::remove_all(dir);
 }
 
 TEST(SynthCli, EdgeCommandWritesFileAndJson) {
-    const fs::path dir = test::temp_dir("synth_cli");
+    const test::TempDir dir("synth_cli");
     const auto r = test::run_command(test::satiq_binary() + " synth edge " + (dir / "c.tif").string() +
                                      " --angle-deg 4 --sigma-px 0.7 --size 64,48 --gsd-m 0.3 --bits 8 --noise-dn 1");
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -326,7 +318,6 @@ TEST(SynthCli, EdgeCommandWritesFileAndJson) {
         test::run_command(test::satiq_binary() + " synth edge " + (dir / "d.tif").string() + " --sigma-px -3");
     EXPECT_EQ(bad2.exit_code, 2);  // an option error is a usage error
     EXPECT_FALSE(fs::exists(dir / "d.tif"));
-    fs::remove_all(dir);
 }
 
 }  // namespace

@@ -9,9 +9,9 @@
 #include <fmt/format.h>
 #include <opencv2/imgproc.hpp>
 
-#include "satiq/pipeline/assess.hpp"
-#include "satiq/pipeline/degrade.hpp"
-#include "satiq/pipeline/raster.hpp"
+#include "satiq/pipeline/ops/assess.hpp"
+#include "satiq/pipeline/ops/degrade.hpp"
+#include "satiq/pipeline/io/raster.hpp"
 #include "test_support.hpp"
 
 using namespace satiq;
@@ -63,7 +63,7 @@ std::string text_of(const AssessResult& r) {
 // Finding 1: a 2x bilinear copy of the airfield rated NIIRS 6.97 against 6.16. Every kernel at
 // 1.5x, 2x and 3x now gives the original's GSD within 10 % and its NIIRS within 0.3.
 TEST(Verdicts, UpsampledCopiesAreRatedOnTheirEffectiveGsd) {
-    const fs::path dir = test::temp_dir("verdicts_up");
+    const test::TempDir dir("verdicts_up");
     const AssessResult orig = assess_file(upsampled_copy(airfield(), 1.0, cv::INTER_LINEAR, dir / "crop.tif"), {});
     ASSERT_TRUE(orig.giqe5);
     EXPECT_FALSE(orig.rated_on_effective_gsd);
@@ -97,14 +97,13 @@ TEST(Verdicts, UpsampledCopiesAreRatedOnTheirEffectiveGsd) {
             }
         }
     }
-    fs::remove_all(dir);
 }
 
 // Finding 3: no usable edges gave no NIIRS. Now an interval from GSD and SNR over the plausible
 // RER range (or a preset's), labelled, with the interpretation; and the text flags the values
 // outside the scale and GIQE's validated range.
 TEST(Verdicts, AnImageWithoutUsableEdgesGetsANiirsIntervalFromGsdAlone) {
-    const fs::path dir = test::temp_dir("verdicts_noedge");
+    const test::TempDir dir("verdicts_noedge");
     // A 2 m scene with no step in it (smooth undulations and noise): no edge to measure.
     Image img(400, 400);
     for (std::int64_t y = 0; y < img.height(); ++y)
@@ -149,7 +148,6 @@ TEST(Verdicts, AnImageWithoutUsableEdgesGetsANiirsIntervalFromGsdAlone) {
     ASSERT_TRUE(s.gsd_alone);
     EXPECT_NE(s.gsd_alone->rer_range_source.find("superdove"), std::string::npos);
     EXPECT_LT(s.gsd_alone->rer_high - s.gsd_alone->rer_low, r.gsd_alone->rer_high - r.gsd_alone->rer_low);
-    fs::remove_all(dir);
 }
 
 // One axis only: the other axis's figures are null, not 0.
@@ -194,7 +192,7 @@ TEST(Verdicts, CoarseRealImagesGetAnAnswerAndTheTextSaysItIsExtrapolated) {
 // texture at 0.9 m (README, Known limits).
 TEST(Verdicts, TextureRobustNoiseBringsTheMeasuredSnrCloser) {
     if (!test::have_real_data()) GTEST_SKIP() << "real data not available";
-    const fs::path dir = test::temp_dir("verdicts_snr");
+    const test::TempDir dir("verdicts_snr");
     DegradeParams p;
     p.input = test::real_data_dir() / "pan1.tif";
     p.output = dir / "skysat.tif";
@@ -209,13 +207,12 @@ TEST(Verdicts, TextureRobustNoiseBringsTheMeasuredSnrCloser) {
     EXPECT_EQ(r.noise_method, "pca");
     EXPECT_GT(r.snr, immerkaer_snr);  // closer to 25 than Immerkaer, but texture still caps it (README)
     EXPECT_LT(r.snr, 25 * 1.2);
-    fs::remove_all(dir);
 }
 
 // Not triggered on properly sampled images: degrading by a non-integer ratio (0.25 -> 0.31 m,
 // 0.70 m) leaves a phase period like an interpolation's, but no interpolation model fits it.
 TEST(Verdicts, DegradedImagesAtNonIntegerRatiosKeepTheirGsd) {
-    const fs::path dir = test::temp_dir("verdicts_ratio");
+    const test::TempDir dir("verdicts_ratio");
     for (const char* sensor : {"worldview-3", "pleiades"}) {
         DegradeParams p;
         p.input = airfield();
@@ -228,7 +225,6 @@ TEST(Verdicts, DegradedImagesAtNonIntegerRatiosKeepTheirGsd) {
         EXPECT_DOUBLE_EQ(r.effective_gsd_x_m, r.gsd.x_m) << sensor;
         EXPECT_EQ(text_of(r).find("UPSAMPLED"), std::string::npos) << sensor;
     }
-    fs::remove_all(dir);
 }
 
 // The noise criterion, with a realistic system: every real image degraded to twice its
@@ -237,7 +233,7 @@ TEST(Verdicts, DegradedImagesAtNonIntegerRatiosKeepTheirGsd) {
 // docs/validation.md), this test pins what is reached today: within 40 %.
 TEST(Verdicts, RealImagesDegradedToAKnownSnrMeasureCloseToIt) {
     if (!test::have_real_data()) GTEST_SKIP() << "real data not available";
-    const fs::path dir = test::temp_dir("verdicts_snr_real");
+    const test::TempDir dir("verdicts_snr_real");
     const std::vector<std::pair<const char*, double>> images = {
         {"pan1.tif", 0.5},     {"sample_geotiff.tif", 0.5}, {"hro_colorado_rgb_0p15m.tif", 0.15},
         {"UTM2GTIF.tiff", 10}, {"l8_B8.tif", 15},           {"s2_B8A.jp2", 20}};
@@ -275,5 +271,4 @@ TEST(Verdicts, RealImagesDegradedToAKnownSnrMeasureCloseToIt) {
     }
     std::printf("within 20 %%: %d of %d\n", within20, cases);
     EXPECT_GE(within20, 12) << "of " << cases;  // 12 of 14 measured (radiometry hand-off + spectral cap)
-    fs::remove_all(dir);
 }

@@ -21,7 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "satiq/pipeline/batch_mpi.hpp"
+#include "satiq/pipeline/ops/batch_mpi.hpp"
 
 namespace {
 

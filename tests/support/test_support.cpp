@@ -82,13 +82,36 @@ bool have_real_data() {
     return true;
 }
 
-fs::path temp_dir(const std::string& tag) {
+TempDir::TempDir(const std::string& tag) {
     static std::atomic<int> counter{0};
-    fs::path p = fs::temp_directory_path() /
-                 ("satiq_test_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(p);
-    fs::create_directories(p);
-    return p;
+    path_ = fs::temp_directory_path() /
+            ("satiq_test_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+    remove();
+}
+
+TempDir::TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) {
+    other.path_.clear();
+}
+
+TempDir& TempDir::operator=(TempDir&& other) noexcept {
+    if (this != &other) {
+        remove();
+        path_ = std::move(other.path_);
+        other.path_.clear();
+    }
+    return *this;
+}
+
+void TempDir::remove() noexcept {
+    if (path_.empty()) return;
+    if (const char* keep = std::getenv("SATIQ_KEEP_TEST_DIRS"); keep && std::string(keep) == "1") return;
+    std::error_code ec;
+    fs::remove_all(path_, ec);  // best effort: a destructor does not throw
 }
 
 std::string read_file(const fs::path& p) {
@@ -99,14 +122,13 @@ std::string read_file(const fs::path& p) {
 }
 
 CommandResult run_command(const std::string& command) {
-    fs::path dir = temp_dir("cmd");
+    const TempDir dir("cmd");
     const std::string full = command + " >" + (dir / "out").string() + " 2>" + (dir / "err").string() + " </dev/null";
     const int status = std::system(full.c_str());
     CommandResult r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     r.out = read_file(dir / "out");
     r.err = read_file(dir / "err");
-    fs::remove_all(dir);
     return r;
 }
 

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "satiq/kernels/image.hpp"
-#include "satiq/pipeline/raster.hpp"
+#include "satiq/pipeline/io/raster.hpp"
 
 namespace satiq::test {
 
@@ -31,9 +31,28 @@ std::filesystem::path real_data_dir();
 /// Skips the current test (GTEST_SKIP in the caller) when this returns false.
 bool have_real_data();
 
-/// A fresh, empty temporary folder unique to the running test; removed by the caller's fixture
-/// or left under the system temp dir.
-std::filesystem::path temp_dir(const std::string& tag);
+/// A fresh, empty temporary folder under the system temp dir, unique to this process and call
+/// (satiq_test_TAG_PID_N), removed with everything in it when the object goes out of scope: also
+/// when the test fails, an ASSERT returns early or an exception unwinds. SATIQ_KEEP_TEST_DIRS=1 in
+/// the environment keeps the folders for inspection. Movable, not copyable.
+class TempDir {
+public:
+    explicit TempDir(const std::string& tag);
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    TempDir(TempDir&& other) noexcept;
+    TempDir& operator=(TempDir&& other) noexcept;
+
+    const std::filesystem::path& path() const { return path_; }
+    operator const std::filesystem::path&() const { return path_; }  // NOLINT(google-explicit-constructor)
+    std::filesystem::path operator/(const std::filesystem::path& name) const { return path_ / name; }
+    std::string string() const { return path_.string(); }
+
+private:
+    void remove() noexcept;
+    std::filesystem::path path_;
+};
 
 /// Runs a shell command; returns its exit status and captures stdout and stderr.
 struct CommandResult {

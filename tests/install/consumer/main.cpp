@@ -5,9 +5,9 @@
 
 #include "satiq/kernels/image.hpp"
 #include "satiq/kernels/statistics.hpp"
-#include "satiq/pipeline/gsd.hpp"
-#include "satiq/pipeline/predict.hpp"
-#include "satiq/pipeline/sensor.hpp"
+#include "satiq/pipeline/io/gsd.hpp"
+#include "satiq/pipeline/model/predict.hpp"
+#include "satiq/pipeline/model/sensor.hpp"
 #include "satiq/version.hpp"
 
 int main() {

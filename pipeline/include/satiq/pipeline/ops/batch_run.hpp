@@ -1,0 +1,69 @@
+#pragma once
+/// Running a batch (batch.hpp): records, the results file, resume, summary and report, merging.
+///
+/// A record is one JSON object on one line of results.jsonl:
+///   {"path", "status": "ok"|"error", "error", "input": {"size_bytes", "mtime_ns"}, "options_key",
+///    "source": {...what the manifest or STAC gave...}, "summary": {...key figures...},
+///    "assess": {...the full assess result, with --full-records...}, "run": {timing, rank, host}}
+/// "run" holds everything that changes between identical runs; the rest is deterministic.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "satiq/pipeline/ops/batch.hpp"
+
+namespace satiq {
+
+struct BatchRunOptions {
+    std::filesystem::path output_dir;
+    AssessParams assess;
+    std::optional<DegradeParams> degrade_to;  ///< input and output are filled in per image
+    int jobs = 0;                             ///< images in flight (0: the cores)
+    std::uint64_t max_memory_bytes = 0;       ///< 0: half the physical memory
+    bool resume = false;
+    bool overwrite = false;
+    bool full_records = false;
+    int shard_index = 0, shard_count = 1;  ///< 0-based
+    nlohmann::json options;                ///< the options that make a record (the resume key)
+};
+
+struct BatchSummary {
+    std::int64_t gathered = 0, in_shard = 0, skipped_resume = 0, processed = 0, failed = 0, duplicates = 0;
+    double seconds = 0;
+    std::string mode;  ///< "threads" or "mpi N ranks"
+};
+
+/// The key a record must carry for --resume to skip its image: a hash of the options.
+std::string options_key(const nlohmann::json& options);
+
+/// Assesses one input (degraded first with degrade_to) and returns its record. Never throws: a
+/// failure of any kind (unreadable, not a raster, out of memory, ...) is the record's error.
+nlohmann::json batch_record(const BatchInput& in, const BatchRunOptions& o);
+
+/// Estimated bytes that assessing `in` holds at its peak (4.5 bytes per pixel of the band read,
+/// more with degrade_to); 0 when the header cannot be read (the assessment will report why).
+std::uint64_t batch_item_bytes(const BatchInput& in, const BatchRunOptions& o);
+
+/// Runs the batch on this machine or, under mpirun/srun, over MPI ranks. Records are appended to
+/// DIR/results.jsonl as they complete; at the end summary.csv and report.html are written (rank 0
+/// only). `progress(done, total, failed)` after each image.
+BatchSummary run_batch(const GatheredInputs& inputs, const BatchRunOptions& o,
+                       const std::function<void(std::int64_t, std::int64_t, std::int64_t)>& progress = {});
+
+/// Reads every complete record of results.jsonl files (a truncated last line is ignored).
+std::vector<nlohmann::json> read_records(const std::filesystem::path& jsonl);
+/// The latest record per (path, input, options_key), sorted by path then options.
+std::vector<nlohmann::json> merge_records(const std::vector<nlohmann::json>& records);
+/// summary.csv of records (one row each, sorted by NIIRS, best first; failures last).
+std::string batch_summary_csv(const std::vector<nlohmann::json>& records);
+/// report.html of records: the table, distributions of GSD, RER, SNR and NIIRS, the failures.
+std::string batch_report_html(const std::vector<nlohmann::json>& records, const std::string& title);
+/// `satiq report DIR... -o OUT`: merges results.jsonl of several batches or shards into OUT.
+/// Returns the merged record count.
+std::size_t merge_batches(const std::vector<std::filesystem::path>& dirs, const std::filesystem::path& out);
+
+}  // namespace satiq

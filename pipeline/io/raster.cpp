@@ -1,0 +1,723 @@
+#include "satiq/pipeline/io/raster.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <system_error>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <cpl_string.h>
+#include <gdal_priv.h>
+#include <sys/stat.h>
+
+#include "satiq/pipeline/io/interrupt.hpp"
+
+namespace fs = std::filesystem;
+
+namespace satiq {
+
+namespace {
+
+struct TypeEntry {
+    DataType type;
+    GDALDataType gdal;
+    const char* name;
+    int bits;
+};
+
+constexpr TypeEntry kTypes[] = {
+    {DataType::Byte, GDT_Byte, "Byte", 8},           {DataType::UInt16, GDT_UInt16, "UInt16", 16},
+    {DataType::Int16, GDT_Int16, "Int16", 16},       {DataType::UInt32, GDT_UInt32, "UInt32", 32},
+    {DataType::Int32, GDT_Int32, "Int32", 32},       {DataType::Float32, GDT_Float32, "Float32", 32},
+    {DataType::Float64, GDT_Float64, "Float64", 64},
+};
+
+const TypeEntry& entry(DataType t) {
+    for (const auto& e : kTypes)
+        if (e.type == t) return e;
+    throw Error("unknown data type");
+}
+
+DataType from_gdal(GDALDataType t, const std::string& path) {
+    for (const auto& e : kTypes)
+        if (e.gdal == t) return e.type;
+    throw Error(
+        fmt::format("{}: unsupported pixel type {} (satiq reads Byte, UInt16, Int16, UInt32, Int32, "
+                    "Float32 and Float64)",
+                    path.c_str(), GDALGetDataTypeName(t)));
+}
+
+struct GdalCloser {
+    void operator()(GDALDataset* ds) const {
+        if (ds) GDALClose(GDALDataset::ToHandle(ds));
+    }
+};
+using DatasetPtr = std::unique_ptr<GDALDataset, GdalCloser>;
+
+std::map<std::string, std::string> string_list_to_map(char** list) {
+    std::map<std::string, std::string> out;
+    for (char** p = list; p && *p; ++p) {
+        char* key = nullptr;
+        const char* value = CPLParseNameValue(*p, &key);
+        if (key) {
+            out[key] = value ? value : "";
+            CPLFree(key);
+        }
+    }
+    return out;
+}
+
+// Throws "<path>: <what>: <GDAL message>".
+[[noreturn]] void fail(const fs::path& path, const std::string& what) {
+    const std::string msg = last_gdal_error();
+    if (msg.empty() || msg == "unknown GDAL error") throw Error(fmt::format("{}: {}", path.string(), what));
+    throw Error(fmt::format("{}: {}: {}", path.string(), what, msg));
+}
+
+// A GeoTIFF whose pixel data was cut off still opens (its header is intact); GDAL only fails
+// when the missing block is read. Check every block's byte range against the file size up front
+// so `info` and every later command report the damage at once.
+void check_tiff_blocks(GDALDataset& ds, const fs::path& path) {
+    std::error_code ec;
+    const auto file_size = fs::file_size(path, ec);
+    if (ec) return;
+    GDALRasterBand* band = ds.GetRasterBand(1);
+    int bx = 0, by = 0;
+    band->GetBlockSize(&bx, &by);
+    if (bx <= 0 || by <= 0) return;
+    const std::int64_t nbx = (ds.GetRasterXSize() + bx - 1) / bx;
+    const std::int64_t nby = (ds.GetRasterYSize() + by - 1) / by;
+    if (nbx * nby > 200000) return;  // metadata look-ups stay cheap below this
+    for (int b = 1; b <= ds.GetRasterCount(); ++b) {
+        GDALRasterBand* rb = ds.GetRasterBand(b);
+        for (std::int64_t j = 0; j < nby; ++j)
+            for (std::int64_t i = 0; i < nbx; ++i) {
+                const std::string key = fmt::format("_{}_{}", i, j);
+                const char* off = rb->GetMetadataItem(("BLOCK_OFFSET" + key).c_str(), "TIFF");
+                const char* size = rb->GetMetadataItem(("BLOCK_SIZE" + key).c_str(), "TIFF");
+                if (!off || !size) continue;  // sparse block: reads as nodata/zero
+                const unsigned long long end = std::strtoull(off, nullptr, 10) + std::strtoull(size, nullptr, 10);
+                if (end > file_size)
+                    throw Error(
+                        fmt::format("{}: truncated file: block {},{} of band {} ends at byte {} but the file "
+                                    "has {} bytes",
+                                    path.string(), i, j, b, end, file_size));
+            }
+        // Pixel-interleaved files share blocks across bands.
+        const char* interleave = ds.GetMetadataItem("INTERLEAVE", "IMAGE_STRUCTURE");
+        if (interleave && std::string(interleave) == "PIXEL") break;
+    }
+}
+
+}  // namespace
+
+std::string to_string(DataType t) {
+    return entry(t).name;
+}
+
+DataType data_type_from_string(const std::string& name) {
+    for (const auto& e : kTypes)
+        if (EQUAL(e.name, name.c_str())) return e.type;
+    throw Error(
+        fmt::format("unknown data type '{}' (use Byte, UInt16, Int16, UInt32, Int32, Float32 or Float64)", name));
+}
+
+int data_type_bits(DataType t) {
+    return entry(t).bits;
+}
+
+std::string last_gdal_error() {
+    const char* msg = CPLGetLastErrorMsg();
+    if (!msg || !*msg) return "unknown GDAL error";
+    std::string s(msg);
+    std::replace(s.begin(), s.end(), '\n', ' ');
+    return s;
+}
+
+bool is_vsi_path(const fs::path& path) {
+    return path.native().rfind("/vsi", 0) == 0;
+}
+
+void init_gdal() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        GDALAllRegister();
+        // Messages reach the caller as exceptions; nothing is printed by the library.
+        CPLSetErrorHandler(CPLQuietErrorHandler);
+        // Don't scan the folder for sidecar files on every open.
+        CPLSetConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR");
+        // GDAL's block cache defaults to 5 % of RAM; streaming needs little of it, and a bounded
+        // cache keeps the memory of `degrade` bounded whatever the image size. GDAL_CACHEMAX in
+        // the environment still wins.
+        if (!CPLGetConfigOption("GDAL_CACHEMAX", nullptr)) GDALSetCacheMax64(static_cast<GIntBig>(192) << 20);
+        // Network virtual paths (/vsicurl/, /vsis3/, ...) must not hang a batch: 60 s per request,
+        // two retries. The environment still wins.
+        if (!CPLGetConfigOption("GDAL_HTTP_TIMEOUT", nullptr)) CPLSetConfigOption("GDAL_HTTP_TIMEOUT", "60");
+        if (!CPLGetConfigOption("GDAL_HTTP_CONNECTTIMEOUT", nullptr))
+            CPLSetConfigOption("GDAL_HTTP_CONNECTTIMEOUT", "20");
+        if (!CPLGetConfigOption("GDAL_HTTP_MAX_RETRY", nullptr)) CPLSetConfigOption("GDAL_HTTP_MAX_RETRY", "2");
+    });
+}
+
+struct Raster::Impl {
+    DatasetPtr ds;
+};
+
+Raster::Raster(Raster&&) noexcept = default;
+Raster& Raster::operator=(Raster&&) noexcept = default;
+Raster::~Raster() = default;
+
+Raster Raster::open(const fs::path& path) {
+    init_gdal();
+    std::error_code ec;
+    if (is_vsi_path(path)) {
+        // GDAL virtual paths (/vsizip/, /vsicurl/, /vsimem/, ...) go to GDAL unchanged.
+        VSIStatBufL st;
+        if (VSIStatL(path.c_str(), &st) != 0) throw Error(fmt::format("{}: no such file", path.string()));
+        if (VSI_ISDIR(st.st_mode)) throw Error(fmt::format("{}: is a directory, not a raster file", path.string()));
+    } else {
+        const auto status = fs::status(path, ec);
+        if (ec || !fs::exists(status)) throw Error(fmt::format("{}: no such file", path.string()));
+        if (fs::is_directory(status)) throw Error(fmt::format("{}: is a directory, not a raster file", path.string()));
+        // A FIFO, device or socket is never opened: a FIFO would block until a writer comes.
+        if (!fs::is_regular_file(status))
+            throw Error(fmt::format("{}: not a regular file (a FIFO, device or socket)", path.string()));
+        if (fs::file_size(path, ec) == 0) throw Error(fmt::format("{}: empty file", path.string()));
+    }
+
+    // The folder is not listed (GDAL_DISABLE_READDIR_ON_OPEN above), so the vendor metadata
+    // sidecars GDAL's metadata readers look for are named here when they exist: DigitalGlobe /
+    // Maxar <stem>.IMD, .RPB, .XML, _RPC.TXT, .TIL (GDALMDReaderDigitalGlobe, ...RPC), and
+    // Airbus DIMAP DIM_<name>.XML / RPC_<name>.XML for IMG_<name>[_RnCm].TIF
+    // (GDALMDReaderPleiades). Without any, GDAL sees an empty folder as before.
+    CPLStringList siblings;
+    {
+        const std::string stem = path.stem().string();
+        std::vector<std::string> names;
+        for (const char* ext : {".IMD", ".imd", ".RPB", ".rpb", ".XML", ".xml", "_RPC.TXT", "_rpc.txt", ".TIL", ".til"})
+            names.push_back(stem + ext);
+        if (stem.size() > 4 && (stem.compare(0, 4, "IMG_") == 0 || stem.compare(0, 4, "img_") == 0)) {
+            std::string rest = stem.substr(4);
+            const auto under = rest.rfind('_');
+            for (const std::string& n : {rest, under == std::string::npos ? rest : rest.substr(0, under)})
+                for (const char* pre : {"DIM_", "RPC_"})
+                    names.push_back(pre + n + ".XML");
+        }
+        for (const auto& n : names)
+            if (fs::is_regular_file(path.parent_path() / n, ec)) siblings.AddString(n.c_str());
+    }
+    CPLErrorReset();
+    DatasetPtr ds(
+        GDALDataset::FromHandle(GDALOpenEx(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
+                                           nullptr, nullptr, siblings.empty() ? nullptr : siblings.List())));
+    if (!ds) {
+        if (CPLGetLastErrorType() == CE_None || CPLGetLastErrorNo() == CPLE_OpenFailed)
+            throw Error(fmt::format("{}: not a raster format GDAL recognises", path.string()));
+        fail(path, "cannot open as a raster");
+    }
+    if (ds->GetRasterCount() < 1) throw Error(fmt::format("{}: has no raster bands", path.string()));
+    if (ds->GetRasterXSize() < 1 || ds->GetRasterYSize() < 1)
+        throw Error(fmt::format("{}: raster has zero size", path.string()));
+
+    Raster r;
+    RasterInfo& info = r.m_info;
+    info.path = path;
+    info.driver = ds->GetDriver() ? ds->GetDriver()->GetDescription() : "";
+    info.driver_long = ds->GetDriver() ? (ds->GetDriver()->GetMetadataItem(GDAL_DMD_LONGNAME)
+                                              ? ds->GetDriver()->GetMetadataItem(GDAL_DMD_LONGNAME)
+                                              : "")
+                                       : "";
+    info.width = ds->GetRasterXSize();
+    info.height = ds->GetRasterYSize();
+
+    for (int b = 1; b <= ds->GetRasterCount(); ++b) {
+        GDALRasterBand* band = ds->GetRasterBand(b);
+        BandInfo bi;
+        bi.type = from_gdal(band->GetRasterDataType(), path.string());
+        int has_nodata = 0;
+        const double nd = band->GetNoDataValue(&has_nodata);
+        if (has_nodata) bi.nodata = nd;
+        bi.color_interpretation = GDALGetColorInterpretationName(band->GetColorInterpretation());
+        bi.description = band->GetDescription();
+        band->GetBlockSize(&bi.block_x, &bi.block_y);
+        info.bands.push_back(bi);
+    }
+
+    // Georeferencing.
+    double gt[6];
+    if (ds->GetGeoTransform(gt) == CE_None) {
+        const bool is_default = gt[0] == 0 && gt[1] == 1 && gt[2] == 0 && gt[3] == 0 && gt[4] == 0 && gt[5] == 1;
+        if (!is_default) {
+            if (gt[1] * gt[5] - gt[2] * gt[4] == 0.0)
+                throw Error(
+                    fmt::format("{}: invalid geotransform: zero pixel size (column and row vectors "
+                                "({}, {}) and ({}, {}) span no area)",
+                                path.string(), gt[1], gt[4], gt[2], gt[5]));
+            info.geo.geotransform = std::array<double, 6>{gt[0], gt[1], gt[2], gt[3], gt[4], gt[5]};
+        }
+    }
+    if (const OGRSpatialReference* srs = ds->GetSpatialRef()) {
+        char* wkt = nullptr;
+        const char* opts[] = {"FORMAT=WKT2_2019", nullptr};
+        if (srs->exportToWkt(&wkt, opts) == OGRERR_NONE && wkt) info.geo.crs_wkt = wkt;
+        CPLFree(wkt);
+    }
+    if (ds->GetGCPCount() > 0) {
+        const GDAL_GCP* gcps = ds->GetGCPs();
+        for (int i = 0; i < ds->GetGCPCount(); ++i)
+            info.geo.gcps.push_back({gcps[i].dfGCPPixel, gcps[i].dfGCPLine, gcps[i].dfGCPX, gcps[i].dfGCPY,
+                                     gcps[i].dfGCPZ, gcps[i].pszId ? gcps[i].pszId : ""});
+        if (const OGRSpatialReference* gsrs = ds->GetGCPSpatialRef()) {
+            char* wkt = nullptr;
+            if (gsrs->exportToWkt(&wkt) == OGRERR_NONE && wkt) info.geo.gcp_crs_wkt = wkt;
+            CPLFree(wkt);
+        }
+    }
+    info.geo.rpc = string_list_to_map(ds->GetMetadata("RPC"));
+
+    // Metadata domains that matter here; XML blobs and subdataset lists are left out.
+    char** domains = ds->GetMetadataDomainList();
+    for (char** d = domains; d && *d; ++d) {
+        const std::string dom = *d;
+        if (dom.rfind("xml:", 0) == 0 || dom == "DERIVED_SUBDATASETS" || dom == "SUBDATASETS") continue;
+        auto items = string_list_to_map(ds->GetMetadata(dom.c_str()));
+        if (!items.empty()) info.metadata[dom] = std::move(items);
+    }
+    CSLDestroy(domains);
+
+    if (info.driver == "GTiff") check_tiff_blocks(*ds, path);
+
+    r.m_impl = std::make_unique<Impl>();
+    r.m_impl->ds = std::move(ds);
+    return r;
+}
+
+void Raster::read_into(int band, const Window& w, ImageView<float> out) const {
+    if (band < 1 || band > band_count())
+        throw Error(
+            fmt::format("{}: band {} does not exist (the file has {})", m_info.path.string(), band, band_count()));
+    if (w.x < 0 || w.y < 0 || w.width < 0 || w.height < 0 || w.x + w.width > m_info.width ||
+        w.y + w.height > m_info.height)
+        throw Error(fmt::format("{}: window {},{} {}x{} lies outside the {}x{} raster", m_info.path.string(), w.x, w.y,
+                                w.width, w.height, m_info.width, m_info.height));
+    if (out.width != w.width || out.height != w.height)
+        throw Error("Raster::read_into: output view size differs from the window");
+    if (w.width == 0 || w.height == 0) return;
+    CPLErrorReset();
+    GDALRasterBand* rb = m_impl->ds->GetRasterBand(band);
+    const CPLErr err =
+        rb->RasterIO(GF_Read, static_cast<int>(w.x), static_cast<int>(w.y), static_cast<int>(w.width),
+                     static_cast<int>(w.height), out.data, static_cast<int>(w.width), static_cast<int>(w.height),
+                     GDT_Float32, sizeof(float), static_cast<GSpacing>(out.stride * sizeof(float)), nullptr);
+    if (err != CE_None) fail(m_info.path, fmt::format("read error in band {}", band));
+    // GDAL 3.6 has no Int8 type: signed bytes are Byte with PIXELTYPE=SIGNEDBYTE (GDAL's GTiff
+    // driver docs), read as 0..255 by RasterIO. Their true values are -128..127.
+    if (rb->GetRasterDataType() == GDT_Byte) {
+        const char* pt = rb->GetMetadataItem("PIXELTYPE", "IMAGE_STRUCTURE");
+        if (pt && EQUAL(pt, "SIGNEDBYTE"))
+            for (std::int64_t y = 0; y < w.height; ++y) {
+                float* row = out.data + y * out.stride;
+                for (std::int64_t x = 0; x < w.width; ++x)
+                    if (row[x] > 127.5f) row[x] -= 256.0f;
+            }
+    }
+}
+
+std::vector<std::string> Raster::file_list() const {
+    std::vector<std::string> out;
+    char** files = m_impl->ds->GetFileList();
+    for (char** f = files; f && *f; ++f)
+        out.emplace_back(*f);
+    CSLDestroy(files);
+    return out;
+}
+
+Image Raster::read(int band, const Window& w) const {
+    Image img(w.width, w.height);
+    read_into(band, w, img.view());
+    return img;
+}
+
+MaskedImage Raster::read_masked(int band, const Window& w) const {
+    MaskedImage m;
+    m.pixels = read(band, w);
+    GDALRasterBand* rb = m_impl->ds->GetRasterBand(band);
+    const int flags = rb->GetMaskFlags();
+    const bool is_float = m_info.bands[static_cast<std::size_t>(band - 1)].type == DataType::Float32 ||
+                          m_info.bands[static_cast<std::size_t>(band - 1)].type == DataType::Float64;
+    const std::size_t n = static_cast<std::size_t>(w.width * w.height);
+    if (!(flags & GMF_ALL_VALID)) {
+        m.mask.resize(n);
+        CPLErrorReset();
+        if (rb->GetMaskBand()->RasterIO(GF_Read, static_cast<int>(w.x), static_cast<int>(w.y),
+                                        static_cast<int>(w.width), static_cast<int>(w.height), m.mask.data(),
+                                        static_cast<int>(w.width), static_cast<int>(w.height), GDT_Byte, 0, 0,
+                                        nullptr) != CE_None)
+            fail(m_info.path, fmt::format("read error in the mask of band {}", band));
+        for (auto& v : m.mask)
+            v = v != 0;
+    }
+    if (is_float) {
+        const float* p = m.pixels.data();
+        for (std::size_t i = 0; i < n; ++i)
+            if (!std::isfinite(p[i])) {
+                if (m.mask.empty()) m.mask.assign(n, 1);
+                m.mask[i] = 0;
+            }
+    }
+    return m;
+}
+
+Image Raster::read_decimated(int band, std::int64_t max_side_px) const {
+    if (band < 1 || band > band_count())
+        throw Error(
+            fmt::format("{}: band {} does not exist (the file has {})", m_info.path.string(), band, band_count()));
+    const std::int64_t w = m_info.width, h = m_info.height;
+    const double f = std::max(
+        1.0, static_cast<double>(std::max(w, h)) / static_cast<double>(std::max<std::int64_t>(1, max_side_px)));
+    const std::int64_t ow = std::max<std::int64_t>(1, static_cast<std::int64_t>(w / f));
+    const std::int64_t oh = std::max<std::int64_t>(1, static_cast<std::int64_t>(h / f));
+    Image img(ow, oh);
+    std::vector<std::uint8_t> mask;
+    GDALRasterBand* rb = m_impl->ds->GetRasterBand(band);
+    GDALRasterIOExtraArg extra;
+    INIT_RASTERIO_EXTRA_ARG(extra);
+    extra.eResampleAlg = GRIORA_NearestNeighbour;
+    CPLErrorReset();
+    if (rb->RasterIO(GF_Read, 0, 0, static_cast<int>(w), static_cast<int>(h), img.data(), static_cast<int>(ow),
+                     static_cast<int>(oh), GDT_Float32, 0, 0, &extra) != CE_None)
+        fail(m_info.path, fmt::format("read error in band {}", band));
+    if (!(rb->GetMaskFlags() & GMF_ALL_VALID)) {
+        mask.resize(static_cast<std::size_t>(ow * oh));
+        if (rb->GetMaskBand()->RasterIO(GF_Read, 0, 0, static_cast<int>(w), static_cast<int>(h), mask.data(),
+                                        static_cast<int>(ow), static_cast<int>(oh), GDT_Byte, 0, 0, &extra) != CE_None)
+            fail(m_info.path, fmt::format("read error in the mask of band {}", band));
+        for (std::size_t i = 0; i < mask.size(); ++i)
+            if (!mask[i]) img.data()[i] = std::numeric_limits<float>::quiet_NaN();
+    }
+    return img;
+}
+
+std::vector<Window> Raster::block_aligned_windows(std::int64_t target_pixels) const {
+    const auto& b = m_info.bands.front();
+    const std::int64_t bx = std::max(1, b.block_x), by = std::max(1, b.block_y);
+    // Whole blocks per window: grow rows of blocks first (strips), then columns.
+    std::int64_t wx = bx, wy = by;
+    if (bx >= m_info.width) {
+        wx = m_info.width;
+        wy = std::max<std::int64_t>(by, (target_pixels / std::max<std::int64_t>(1, wx)) / by * by);
+    } else {
+        const std::int64_t blocks = std::max<std::int64_t>(1, target_pixels / (bx * by));
+        const auto side = static_cast<std::int64_t>(std::max(1.0, std::floor(std::sqrt(static_cast<double>(blocks)))));
+        wx = bx * side;
+        wy = by * side;
+    }
+    std::vector<Window> out;
+    for (std::int64_t y = 0; y < m_info.height; y += wy)
+        for (std::int64_t x = 0; x < m_info.width; x += wx)
+            out.push_back({x, y, std::min(wx, m_info.width - x), std::min(wy, m_info.height - y)});
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+namespace {
+
+fs::path temp_name_for(const fs::path& path) {
+    static std::atomic<int> counter{0};
+    const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+    return dir / fmt::format(".{}.satiq-tmp-{}-{}", path.filename().string(), ::getpid(), counter++);
+}
+
+template <class T>
+void convert_row(const float* in, T* out, std::int64_t n, std::optional<double> nodata) {
+    constexpr double lo = static_cast<double>(std::numeric_limits<T>::lowest());
+    constexpr double hi = static_cast<double>(std::numeric_limits<T>::max());
+    const T nd = nodata ? static_cast<T>(std::clamp(*nodata, lo, hi)) : T{0};
+    for (std::int64_t i = 0; i < n; ++i) {
+        const double v = in[i];
+        if (std::isnan(v)) {
+            out[i] = nd;
+            continue;
+        }
+        if constexpr (std::is_integral_v<T>)
+            out[i] = static_cast<T>(std::clamp(std::nearbyint(v), lo, hi));
+        else
+            out[i] = static_cast<T>(v);
+    }
+}
+
+void validate_options(const fs::path& path, const WriteOptions& o) {
+    static const char* kCompressions[] = {"DEFLATE", "LZW", "ZSTD", "NONE"};
+    if (std::none_of(std::begin(kCompressions), std::end(kCompressions),
+                     [&](const char* c) { return EQUAL(c, o.compression.c_str()); }))
+        throw Error(
+            fmt::format("{}: compression '{}' is not lossless or not supported (use DEFLATE, LZW, ZSTD or NONE)",
+                        path.string(), o.compression));
+    if (o.tile_size < 16 || o.tile_size % 16 != 0)
+        throw Error(fmt::format("{}: tile size {} must be a positive multiple of 16", path.string(), o.tile_size));
+}
+
+}  // namespace
+
+struct RasterWriter::Impl {
+    fs::path final_path;
+    fs::path temp_path;
+    DatasetPtr ds;
+    WriteOptions options;
+    std::int64_t width = 0, height = 0;
+    bool committed = false;
+    std::optional<unsigned> existing_mode;  ///< permission bits of the file this replaces
+    std::vector<unsigned char> scratch;
+    // The temporary files are removed by a SIGINT/SIGTERM/SIGHUP too (interrupt.hpp).
+    std::vector<std::unique_ptr<TempFileGuard>> guards;
+
+    void guard(const fs::path& p) { guards.push_back(std::make_unique<TempFileGuard>(p)); }
+    void discard() {
+        ds.reset();
+        if (!temp_path.empty()) {
+            std::error_code ec;
+            fs::remove(temp_path, ec);
+        }
+    }
+};
+
+RasterWriter::RasterWriter(const fs::path& path, std::int64_t width, std::int64_t height, int bands,
+                           const GeoReference& geo, const WriteOptions& options)
+    : m_impl(std::make_unique<Impl>()) {
+    init_gdal();
+    validate_options(path, options);
+    if (width < 1 || height < 1 || bands < 1)
+        throw Error(
+            fmt::format("{}: cannot write an empty raster ({}x{}, {} bands)", path.string(), width, height, bands));
+    if (width > std::numeric_limits<int>::max() || height > std::numeric_limits<int>::max())
+        throw Error(fmt::format("{}: raster {}x{} is larger than GDAL supports", path.string(), width, height));
+    if (!is_vsi_path(path)) {
+        std::error_code ec;
+        const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+        if (!fs::is_directory(dir, ec))
+            throw Error(fmt::format("{}: output folder {} does not exist", path.string(), dir.string()));
+        if (fs::is_directory(path, ec)) throw Error(fmt::format("{}: is a directory", path.string()));
+    }
+    Impl& m = *m_impl;
+    m.final_path = path;
+    // A device, FIFO, socket or folder is never replaced; a symbolic link is written through
+    // (the file it points to is replaced, the link stays); a replaced file keeps its permissions.
+    if (!is_vsi_path(path)) {
+        const OutputTarget t = resolve_output_target(path);
+        m.final_path = t.path;
+        m.existing_mode = t.existing_mode;
+    }
+    // A GDAL in-memory path (/vsimem/) is written in place: there is nothing to protect.
+    m.temp_path = is_vsi_path(path) ? path : temp_name_for(m.final_path);
+    if (!is_vsi_path(path)) m.guard(m.temp_path);
+    m.options = options;
+    m.width = width;
+    m.height = height;
+
+    GDALDriver* drv = GetGDALDriverManager()->GetDriverByName("GTiff");
+    if (!drv) throw Error("GDAL has no GTiff driver");
+    const auto& te = entry(options.type);
+    const bool is_float = options.type == DataType::Float32 || options.type == DataType::Float64;
+    const double raw_bytes = static_cast<double>(width) * height * bands * (te.bits / 8);
+    CPLStringList co;
+    co.SetNameValue("TILED", "YES");
+    co.SetNameValue("BLOCKXSIZE", std::to_string(options.tile_size).c_str());
+    co.SetNameValue("BLOCKYSIZE", std::to_string(options.tile_size).c_str());
+    co.SetNameValue("COMPRESS", options.compression.c_str());
+    if (!EQUAL(options.compression.c_str(), "NONE"))
+        co.SetNameValue("PREDICTOR", is_float ? "3" : "2");  // floating-point / horizontal differencing
+    // BigTIFF when the uncompressed payload could reach the 4 GB classic-TIFF limit.
+    co.SetNameValue("BIGTIFF", raw_bytes > 3.9e9 ? "YES" : "NO");
+    if (bands > 1) co.SetNameValue("INTERLEAVE", "BAND");
+    CPLErrorReset();
+    m.ds.reset(
+        drv->Create(m.temp_path.c_str(), static_cast<int>(width), static_cast<int>(height), bands, te.gdal, co.List()));
+    if (!m.ds) {
+        m.discard();
+        fail(path, "cannot create the output file");
+    }
+    if (geo.geotransform) {
+        double gt[6];
+        std::copy(geo.geotransform->begin(), geo.geotransform->end(), gt);
+        m.ds->SetGeoTransform(gt);
+    }
+    if (!geo.crs_wkt.empty()) {
+        OGRSpatialReference srs;
+        if (srs.importFromWkt(geo.crs_wkt.c_str()) == OGRERR_NONE) m.ds->SetSpatialRef(&srs);
+    }
+    if (!geo.geotransform && !geo.gcps.empty()) {
+        std::vector<GDAL_GCP> g(geo.gcps.size());
+        std::vector<std::string> ids(geo.gcps.size());
+        for (std::size_t i = 0; i < g.size(); ++i) {
+            ids[i] = geo.gcps[i].id.empty() ? std::to_string(i + 1) : geo.gcps[i].id;
+            g[i].pszId = ids[i].data();
+            g[i].pszInfo = const_cast<char*>("");
+            g[i].dfGCPPixel = geo.gcps[i].pixel;
+            g[i].dfGCPLine = geo.gcps[i].line;
+            g[i].dfGCPX = geo.gcps[i].x;
+            g[i].dfGCPY = geo.gcps[i].y;
+            g[i].dfGCPZ = geo.gcps[i].z;
+        }
+        OGRSpatialReference gsrs;
+        const bool have = !geo.gcp_crs_wkt.empty() && gsrs.importFromWkt(geo.gcp_crs_wkt.c_str()) == OGRERR_NONE;
+        m.ds->SetGCPs(static_cast<int>(g.size()), g.data(), have ? &gsrs : nullptr);
+    }
+    if (!geo.rpc.empty()) {
+        CPLStringList rpc;
+        for (const auto& [k, v] : geo.rpc)
+            rpc.SetNameValue(k.c_str(), v.c_str());
+        m.ds->SetMetadata(rpc.List(), "RPC");
+    }
+    for (const auto& [k, v] : options.metadata)
+        m.ds->SetMetadataItem(k.c_str(), v.c_str());
+    for (int b = 1; b <= bands; ++b)
+        if (options.nodata) m.ds->GetRasterBand(b)->SetNoDataValue(*options.nodata);
+}
+
+RasterWriter::RasterWriter(RasterWriter&&) noexcept = default;
+RasterWriter& RasterWriter::operator=(RasterWriter&&) noexcept = default;
+
+RasterWriter::~RasterWriter() {
+    if (m_impl && !m_impl->committed) m_impl->discard();
+}
+
+void RasterWriter::write(int band, std::int64_t x0, std::int64_t y0, ConstImageView<float> px) {
+    Impl& m = *m_impl;
+    if (m.committed || !m.ds) throw Error(fmt::format("{}: write after commit", m.final_path.string()));
+    if (band < 1 || band > m.ds->GetRasterCount())
+        throw Error(fmt::format("{}: band {} out of range", m.final_path.string(), band));
+    if (x0 < 0 || y0 < 0 || x0 + px.width > m.width || y0 + px.height > m.height)
+        throw Error(fmt::format("{}: tile {},{} {}x{} lies outside the {}x{} output", m.final_path.string(), x0, y0,
+                                px.width, px.height, m.width, m.height));
+    if (px.empty()) return;
+    const auto& te = entry(m.options.type);
+    const std::size_t bytes = static_cast<std::size_t>(te.bits / 8);
+    m.scratch.resize(static_cast<std::size_t>(px.width * px.height) * bytes);
+    for (std::int64_t y = 0; y < px.height; ++y) {
+        void* dst = m.scratch.data() + static_cast<std::size_t>(y * px.width) * bytes;
+        const float* src = px.row(y);
+        switch (m.options.type) {
+            case DataType::Byte:
+                convert_row(src, static_cast<std::uint8_t*>(dst), px.width, m.options.nodata);
+                break;
+            case DataType::UInt16:
+                convert_row(src, static_cast<std::uint16_t*>(dst), px.width, m.options.nodata);
+                break;
+            case DataType::Int16:
+                convert_row(src, static_cast<std::int16_t*>(dst), px.width, m.options.nodata);
+                break;
+            case DataType::UInt32:
+                convert_row(src, static_cast<std::uint32_t*>(dst), px.width, m.options.nodata);
+                break;
+            case DataType::Int32:
+                convert_row(src, static_cast<std::int32_t*>(dst), px.width, m.options.nodata);
+                break;
+            case DataType::Float32:
+                convert_row(src, static_cast<float*>(dst), px.width, m.options.nodata);
+                break;
+            case DataType::Float64:
+                convert_row(src, static_cast<double*>(dst), px.width, m.options.nodata);
+                break;
+        }
+    }
+    CPLErrorReset();
+    if (m.ds->GetRasterBand(band)->RasterIO(GF_Write, static_cast<int>(x0), static_cast<int>(y0),
+                                            static_cast<int>(px.width), static_cast<int>(px.height), m.scratch.data(),
+                                            static_cast<int>(px.width), static_cast<int>(px.height), te.gdal, 0, 0,
+                                            nullptr) != CE_None)
+        fail(m.final_path, "write error");
+}
+
+void RasterWriter::commit() {
+    Impl& m = *m_impl;
+    if (m.committed) return;
+    CPLErrorReset();
+    m.ds->FlushCache(false);
+    if (CPLGetLastErrorType() >= CE_Failure) {
+        m.discard();
+        fail(m.final_path, "write error while flushing");
+    }
+    fs::path ready = m.temp_path;
+    if (m.options.cloud_optimized) {
+        // COG: copy the finished tiled GeoTIFF through GDAL's COG driver (overviews, IFDs first).
+        GDALDriver* cog = GetGDALDriverManager()->GetDriverByName("COG");
+        if (!cog) {
+            m.discard();
+            throw Error("GDAL has no COG driver");
+        }
+        const fs::path cog_tmp = temp_name_for(m.final_path);
+        m.guard(cog_tmp);
+        m.guard(fs::path(cog_tmp.string() + ".ovr.tmp"));  // the COG driver's overview scratch file
+        CPLStringList co;
+        co.SetNameValue("COMPRESS", m.options.compression.c_str());
+        co.SetNameValue("BLOCKSIZE", std::to_string(std::max(m.options.tile_size, 64)).c_str());
+        const bool is_float = m.options.type == DataType::Float32 || m.options.type == DataType::Float64;
+        if (!EQUAL(m.options.compression.c_str(), "NONE"))
+            co.SetNameValue("PREDICTOR", is_float ? "FLOATING_POINT" : "YES");
+        co.SetNameValue("BIGTIFF", "IF_SAFER");
+        co.SetNameValue("OVERVIEW_RESAMPLING", "AVERAGE");
+        DatasetPtr out(cog->CreateCopy(cog_tmp.c_str(), m.ds.get(), FALSE, co.List(), nullptr, nullptr));
+        if (!out) {
+            std::error_code ec;
+            fs::remove(cog_tmp, ec);
+            m.discard();
+            fail(m.final_path, "cannot write the Cloud Optimized GeoTIFF");
+        }
+        out.reset();
+        m.discard();
+        ready = cog_tmp;
+        m.temp_path = cog_tmp;
+    } else {
+        m.ds.reset();  // GDALClose writes the last blocks and the directory
+        if (CPLGetLastErrorType() >= CE_Failure) {
+            m.discard();
+            fail(m.final_path, "write error while closing");
+        }
+    }
+    std::error_code ec;
+    if (is_vsi_path(m.final_path)) {
+        m.committed = true;
+        m.temp_path.clear();
+        return;
+    }
+    if (m.existing_mode) ::chmod(ready.c_str(), static_cast<mode_t>(*m.existing_mode));
+    if (const int err = rename_into_place(ready, m.final_path); err != 0) {
+        fs::remove(ready, ec);
+        throw Error(fmt::format("{}: cannot rename the finished file into place: {}", m.final_path.string(),
+                                std::strerror(err)));
+    }
+    // An .aux.xml left from an earlier file of the same name would override what we wrote.
+    fs::remove(fs::path(m.final_path.string() + ".aux.xml"), ec);
+    m.committed = true;
+    m.temp_path.clear();
+    for (auto& g : m.guards)
+        g->release();
+}
+
+void write_raster(const fs::path& path, const std::vector<ConstImageView<float>>& bands, const GeoReference& geo,
+                  const WriteOptions& options) {
+    if (bands.empty()) throw Error(fmt::format("{}: nothing to write (no bands)", path.string()));
+    for (const auto& b : bands)
+        if (b.width != bands.front().width || b.height != bands.front().height)
+            throw Error(fmt::format("{}: bands differ in size", path.string()));
+    RasterWriter w(path, bands.front().width, bands.front().height, static_cast<int>(bands.size()), geo, options);
+    // Write in strips so the type-conversion scratch stays small.
+    const std::int64_t strip = std::max<std::int64_t>(options.tile_size, 1);
+    for (std::size_t b = 0; b < bands.size(); ++b)
+        for (std::int64_t y = 0; y < bands[b].height; y += strip) {
+            const std::int64_t h = std::min(strip, bands[b].height - y);
+            w.write(static_cast<int>(b + 1), 0, y, bands[b].sub(0, y, bands[b].width, h));
+        }
+    w.commit();
+}
+
+}  // namespace satiq

@@ -1,0 +1,213 @@
+// summary.csv and report.html of a batch (batch_run.hpp): every image sorted by NIIRS, the
+// distributions of GSD, RER, SNR and NIIRS, and the failures with their reasons.
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "satiq/pipeline/ops/batch_run.hpp"
+#include "satiq/pipeline/report/html.hpp"
+
+using nlohmann::json;
+
+namespace satiq {
+
+namespace {
+
+// The images' order in the summary and report: NIIRS, best first; no NIIRS, then failures, last;
+// ties by path.
+std::vector<const json*> ordered(const std::vector<json>& records) {
+    std::vector<const json*> v;
+    for (const json& r : records)
+        v.push_back(&r);
+    auto niirs = [](const json* r) {
+        const json& s = (*r)["summary"];
+        return s.is_object() && s["niirs"].is_number() ? s["niirs"].get<double>() : -1e9;
+    };
+    auto ok = [](const json* r) { return r->value("status", "") == "ok"; };
+    std::stable_sort(v.begin(), v.end(), [&](const json* a, const json* b) {
+        if (ok(a) != ok(b)) return ok(a);
+        if (niirs(a) != niirs(b)) return niirs(a) > niirs(b);
+        return (*a)["path"].get<std::string>() < (*b)["path"].get<std::string>();
+    });
+    return v;
+}
+
+std::string csv_field(const std::string& s) {
+    if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+    std::string o = "\"";
+    for (char c : s)
+        o += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return o + "\"";
+}
+
+std::string num(const json& v, int prec) {
+    return v.is_number() ? fmt::format("{:.{}f}", v.get<double>(), prec) : std::string();
+}
+
+constexpr const char* kColumns[] = {"gsd_m",  "effective_gsd_m",     "rer_x",          "rer_y",
+                                    "rer_gm", "mtf50_cyc_per_px",    "noise_sigma_dn", "snr",
+                                    "niirs",  "niirs_standard_error"};
+
+// Histogram as a filled step outline (a Band from 0 to the count).
+html::Chart histogram(const std::vector<double>& values, bool log_x, const std::string& id, const std::string& title,
+                      const std::string& x_label) {
+    html::Chart c;
+    c.id = id;
+    c.title = title;
+    c.x_label = x_label;
+    c.y_label = "images";
+    c.log_x = log_x;
+    c.width = 480;
+    c.height = 300;
+    c.y_min = 0;
+    std::vector<double> v;
+    for (double x : values)
+        if (std::isfinite(x) && (!log_x || x > 0)) v.push_back(log_x ? std::log10(x) : x);
+    if (v.empty()) return c;
+    double lo = *std::min_element(v.begin(), v.end()), hi = *std::max_element(v.begin(), v.end());
+    if (hi - lo < 1e-9) {
+        lo -= 0.5 * (log_x ? 0.1 : std::max(1e-3, std::abs(lo) * 0.1));
+        hi += 0.5 * (log_x ? 0.1 : std::max(1e-3, std::abs(hi) * 0.1));
+    }
+    // Freedman-Diaconis would suit large sets; a fixed count keeps small sets readable.
+    const int bins = std::clamp(static_cast<int>(std::sqrt(static_cast<double>(v.size()))) + 1, 5, 40);
+    std::vector<double> counts(static_cast<std::size_t>(bins), 0.0);
+    for (double x : v) {
+        const int b = std::min(bins - 1, static_cast<int>((x - lo) / (hi - lo) * bins));
+        counts[static_cast<std::size_t>(std::max(0, b))] += 1;
+    }
+    html::Band band{"", {}, {}, {}, "#0072b2", 0.6};
+    for (int b = 0; b < bins; ++b) {
+        double e0 = lo + (hi - lo) * b / bins, e1 = lo + (hi - lo) * (b + 1) / bins;
+        if (log_x) {
+            e0 = std::pow(10.0, e0);
+            e1 = std::pow(10.0, e1);
+        }
+        for (double e : {e0, e1}) {
+            band.x.push_back(e);
+            band.lo.push_back(0);
+            band.hi.push_back(counts[static_cast<std::size_t>(b)]);
+        }
+    }
+    c.bands.push_back(band);
+    return c;
+}
+
+}  // namespace
+
+std::string batch_summary_csv(const std::vector<json>& records) {
+    std::string out = "path,status,error,width_px,height_px,band_used";
+    for (const char* c : kColumns)
+        out += std::string(",") + c;
+    out += ",niirs_basis,edges_used,edges_x,edges_y,source,item_id\n";
+    // Appends one field after a comma (separate appends: GCC 12 warns falsely, -Wrestrict, on
+    // chains of std::string temporaries).
+    auto field = [&](const std::string& v) {
+        out += ',';
+        out += v;
+    };
+    for (const json* r : ordered(records)) {
+        const json& s = (*r)["summary"];
+        const bool has = s.is_object();
+        out += csv_field((*r)["path"].get<std::string>());
+        field(r->value("status", ""));
+        field(csv_field((*r)["error"].is_string() ? (*r)["error"].get<std::string>() : ""));
+        field(has ? num(s["width_px"], 0) : "");
+        field(has ? num(s["height_px"], 0) : "");
+        field(has ? csv_field(s.value("band_used", "")) : "");
+        for (const char* c : kColumns)
+            field(has ? num(s[c], std::string(c) == "snr" ? 2 : 4) : "");
+        field(has && s["niirs_basis"].is_string() ? csv_field(s["niirs_basis"].get<std::string>()) : "");
+        for (const char* c : {"edges_used", "edges_x", "edges_y"})
+            field(has ? num(s[c], 0) : "");
+        const json& src = (*r)["source"];
+        field(src.is_object() ? src.value("kind", "") : "");
+        field(src.is_object() && src["item_id"].is_string() ? csv_field(src["item_id"].get<std::string>()) : "");
+        out += '\n';
+    }
+    return out;
+}
+
+std::string batch_report_html(const std::vector<json>& records, const std::string& title) {
+    using html::escape;
+    const auto rows = ordered(records);
+    std::vector<double> gsd, rer, snr, niirs;
+    std::size_t failures = 0;
+    for (const json* r : rows) {
+        const json& s = (*r)["summary"];
+        if (!s.is_object()) {
+            ++failures;
+            continue;
+        }
+        auto push = [&](std::vector<double>& v, const char* k) {
+            if (s[k].is_number()) v.push_back(s[k].get<double>());
+        };
+        push(gsd, "gsd_m");
+        push(rer, "rer_gm");
+        push(snr, "snr");
+        push(niirs, "niirs");
+    }
+    std::string h =
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n";
+    h += "<title>satiq batch: " + escape(title) + "</title>\n";
+    h += R"(<style>
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 0 auto;
+       max-width: 1100px; padding: 1rem; color: #1a1a1a; line-height: 1.45; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ccc; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; font-size: 0.85rem; }
+th, td { border: 1px solid #ddd; padding: 0.2rem 0.4rem; text-align: right; white-space: nowrap; }
+th { background: #f3f3f3; } td.path, th.path { text-align: left; white-space: normal; word-break: break-all; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 1rem; }
+.muted { color: #555; font-size: 0.9rem; }
+@media print { body { max-width: none; } svg, tr { break-inside: avoid; } }
+</style>
+</head>
+<body>
+)";
+    h += fmt::format("<h1>Batch: {}</h1>\n<p id=\"counts\">{} images: {} assessed, {} failed.</p>\n", escape(title),
+                     records.size(), records.size() - failures, failures);
+    h += "<h2>Distributions</h2>\n<div class=\"charts\">\n";
+    h += html::render_svg(histogram(gsd, true, "hist-gsd", "GSD", "GSD (m, log scale)")) + "\n";
+    h += html::render_svg(histogram(rer, false, "hist-rer", "RER (geometric mean)", "RER")) + "\n";
+    h += html::render_svg(histogram(snr, true, "hist-snr", "SNR", "SNR (log scale)")) + "\n";
+    h += html::render_svg(histogram(niirs, false, "hist-niirs", "NIIRS (GIQE 5)", "NIIRS")) + "\n</div>\n";
+    constexpr std::size_t kMaxRows = 5000;
+    h += fmt::format(
+        "<h2>Images by NIIRS</h2>\n{}<div class=\"scroll\"><table id=\"images\"><thead><tr>"
+        "<th class=\"path\">image</th><th>NIIRS</th><th>basis</th><th>GSD m</th><th>RER</th>"
+        "<th>SNR</th><th>edges x/y</th></tr></thead><tbody>\n",
+        records.size() - failures > kMaxRows
+            ? fmt::format("<p class=\"muted\">The first {} of {}; every image is in summary.csv.</p>\n", kMaxRows,
+                          records.size() - failures)
+            : std::string());
+    std::size_t shown = 0;
+    for (const json* r : rows) {
+        const json& s = (*r)["summary"];
+        if (!s.is_object() || shown++ >= kMaxRows) continue;
+        h += fmt::format(
+            "<tr><td class=\"path\">{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}/{}</td>"
+            "</tr>\n",
+            escape((*r)["path"].get<std::string>()), num(s["niirs"], 2),
+            s["niirs_standard_error"].is_number() ? " &#177; " + num(s["niirs_standard_error"], 2) : "",
+            escape(s["niirs_basis"].is_string() ? s["niirs_basis"].get<std::string>() : ""), num(s["gsd_m"], 3),
+            num(s["rer_gm"], 3), num(s["snr"], 1), num(s["edges_x"], 0), num(s["edges_y"], 0));
+    }
+    h += "</tbody></table></div>\n";
+    h += fmt::format("<h2>Failures</h2>\n<p class=\"muted\">{} image(s).</p>\n", failures);
+    if (failures) {
+        h += "<div class=\"scroll\"><table id=\"failures\"><thead><tr><th class=\"path\">image</th>"
+             "<th class=\"path\">reason</th></tr></thead><tbody>\n";
+        for (const json* r : rows)
+            if (!(*r)["summary"].is_object())
+                h += "<tr><td class=\"path\">" + escape((*r)["path"].get<std::string>()) + "</td><td class=\"path\">" +
+                     escape((*r)["error"].is_string() ? (*r)["error"].get<std::string>() : "") + "</td></tr>\n";
+        h += "</tbody></table></div>\n";
+    }
+    h += fmt::format("<p class=\"muted\">satiq {}.</p>\n</body>\n</html>\n", SATIQ_VERSION);
+    return h;
+}
+
+}  // namespace satiq
