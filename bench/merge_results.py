@@ -287,7 +287,8 @@ def markdown(doc):
     if doc["failures"]:
         lines += ["## Failures", ""]
         for f in doc["failures"]:
-            lines.append(f"- {f['suite']}: {md_escape(f.get('benchmark', ''))} {md_escape(f['error'])}")
+            where = f"{f['suite']} `{f['benchmark']}`" if f.get("benchmark") else f["suite"]
+            lines.append(f"- {where}: {md_escape(f['error'])}")
         lines.append("")
     return "\n".join(lines)
 
