@@ -105,7 +105,7 @@ def load_gbench(path):
 def kernel_results(raw_dir, cores):
     comparisons, unpaired, errors, contexts = [], [], [], {}
     pair_by_family = {p[0]: p for p in PAIRS}
-    for path in sorted(glob.glob(os.path.join(raw_dir, "*.gbench.json"))):
+    for path in sorted(glob.glob(os.path.join(raw_dir, "*.gbench.json")), key=os.path.getmtime):  # run order
         suite = os.path.basename(path)[: -len(".gbench.json")]
         try:
             context, runs = load_gbench(path)
@@ -159,7 +159,7 @@ def kernel_results(raw_dir, cores):
 
 def command_results(raw_dir):
     comparisons, unpaired, errors, loads = [], [], [], {}
-    for path in sorted(glob.glob(os.path.join(raw_dir, "*.sh.json"))):
+    for path in sorted(glob.glob(os.path.join(raw_dir, "*.sh.json")), key=os.path.getmtime):  # run order
         suite = os.path.basename(path)[: -len(".json")]
         try:
             doc = json.load(open(path))
