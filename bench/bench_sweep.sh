@@ -13,25 +13,24 @@
 # /usr/bin/time, which gives each phase's time (degrade / assess / predict).
 #
 # Usage: bash bench/bench_sweep.sh [BUILD_DIR] [WORK_DIR]   (default build/release, out/bench/sweep)
-# Needs python3 and GNU time (Debian package `time`; installed here when missing).
+# Needs python3 and GNU time (Debian packages `python3`, `time`; installed here when missing).
+# Environment: REPS (default 2), SIZE (side of the input in pixels, default 4096),
+# BENCH_JSON (machine-readable results, default WORK_DIR/bench.json; read by scripts/bench.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build/release}
 WORK=${2:-out/bench/sweep}
 REPS=${REPS:-2}
+SIZE=${SIZE:-4096}
+BENCH_JSON=${BENCH_JSON:-$WORK/bench.json}
 SATIQ=$BUILD/pipeline/cli/satiq
 GSDS=(0.25 0.4 0.6 1 1.5 2 3 4 6 10)
 MODEL=(--mtf-nyquist 0.15 --snr 50)
 mkdir -p "$WORK"
 
-if [ ! -x /usr/bin/time ]; then
-  echo "bench_sweep: installing time (GNU time, for the peak RSS)" >&2
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends time >&2
-fi
-command -v python3 >/dev/null || { echo "bench_sweep: python3 is missing (apt-get install python3)" >&2; exit 1; }
+# shellcheck source=scripts/lib/apt.sh
+source scripts/lib/apt.sh
+install_missing bench_sweep time python3  # GNU time for the peak RSS
 # The binary may be missing or being relinked by a build: wait up to 2 minutes for it.
 for _ in $(seq 12); do
   "$SATIQ" --help >/dev/null 2>&1 && break
@@ -49,10 +48,10 @@ echo "machine: $MACHINE"
 LOAD_BEFORE=$(loadavg)
 echo "load average before: $LOAD_BEFORE"
 
-IN=$WORK/airfield_4k.tif
+IN=$WORK/airfield_$SIZE.tif
 if [ ! -f "$IN" ]; then
-  echo "making $IN (4096 x 4096 UInt16, 0.25 m)"
-  "$SATIQ" -q synth airfield "$IN" --bits 16 --size 4096 --gsd-m 0.25 --seed 1 >/dev/null
+  echo "making $IN ($SIZE x $SIZE UInt16, 0.25 m)"
+  "$SATIQ" -q synth airfield "$IN" --bits 16 --size "$SIZE" --gsd-m 0.25 --seed 1 >/dev/null
 fi
 
 TIMES=$WORK/times.txt   # per command: side rep phase gsd wall_s maxrss_kb (GNU time)
@@ -99,10 +98,10 @@ done
 LOAD_AFTER=$(loadavg)
 echo "load average after: $LOAD_AFTER"
 
-python3 - "$TIMES" "$WALLS" "$WORK" "$MACHINE" "$LOAD_BEFORE" "$LOAD_AFTER" "$DATE" "$REPS" <<'PY' | tee "$WORK/summary.md"
+python3 - "$TIMES" "$WALLS" "$WORK" "$MACHINE" "$LOAD_BEFORE" "$LOAD_AFTER" "$DATE" "$REPS" "$SIZE" "$BENCH_JSON" "$(nproc)" <<'PY' | tee "$WORK/summary.md"
 import json, statistics, sys
 from collections import defaultdict
-times, walls, work, machine, load0, load1, date, reps = sys.argv[1:]
+times, walls, work, machine, load0, load1, date, reps, size, out, cores = sys.argv[1:]
 wall = defaultdict(list)
 for line in open(walls):
     side, rep, s = line.split()
@@ -129,7 +128,7 @@ internal = statistics.median(s[0] for s in steps)
 in_steps = statistics.median(s[1] for s in steps)
 print()
 print(f"{date}, {machine}; load average {load0} before, {load1} after; "
-      f"4096 x 4096 UInt16, 10 GSDs 0.25-10 m, median of {reps} alternating runs, wall time")
+      f"{size} x {size} UInt16, 10 GSDs 0.25-10 m, median of {reps} alternating runs, wall time")
 print()
 print("| sweep | one by one | ratio sweep / one by one | sweep peak RSS | largest single-command peak RSS |")
 print("|---|---|---|---|---|")
@@ -142,5 +141,23 @@ print(f"one by one, by phase (GNU time, median of the per-run sums): degrade --m
       f"peak RSS degrade {rss['degrade'] / 1024:.0f} MiB, assess {rss['assess'] / 1024:.0f} MiB")
 print(f"sweep, from its results.json: {internal:.2f} s in all, {in_steps:.2f} s in the {steps[0][2]} steps, "
       f"{internal - in_steps:.2f} s for the read, the input's assessment and blur, chips and report")
+json.dump({
+    "suite": "bench_sweep.sh",
+    "load_average_1m_5m_15m_before": [float(x) for x in load0.split()],
+    "load_average_1m_5m_15m_after": [float(x) for x in load1.split()],
+    "comparisons": [{
+        "name": f"sweep {size}^2 UInt16, 10 GSDs 0.25-10 m",
+        "satiq_name": "satiq sweep (one command)",
+        "satiq_time_s": sweep,
+        "baseline_name": "satiq degrade --measure-input, assess, predict per GSD (one command at a time)",
+        "baseline_time_s": single,
+        "ratio_baseline_over_satiq": single / sweep,
+        "threads": int(cores),
+        "statistic": (f"median of {reps} alternating runs" if int(reps) > 1 else "one run each") + ", wall time",
+        "satiq_peak_rss_mib": rss["sweep"] / 1024,
+        "baseline_peak_rss_mib": single_rss / 1024,
+    }],
+    "unpaired": [],
+}, open(out, "w"), indent=1)
 PY
-echo "work files in $WORK (summary.md, times.txt, walls.txt)"
+echo "work files in $WORK (summary.md, times.txt, walls.txt; machine-readable: $BENCH_JSON)"

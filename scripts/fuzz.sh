@@ -4,7 +4,7 @@
 #   bash scripts/fuzz.sh [raster|parse|all] [SECONDS] [--merge]
 #
 # SECONDS 0 runs no fuzzing (with --merge: only the merge of out/fuzz/TARGET/corpus).
-# Installs clang when it is missing (only the missing packages, as scripts/setup.sh), configures
+# Installs clang when it is missing (only the missing packages: scripts/lib/apt.sh), configures
 # and builds the `fuzz` preset (build/fuzz: clang++, ASan + UBSan, coverage), then runs each target
 # in turn (one job) for SECONDS (default 600) on its seed corpus tests/fuzz/corpus/TARGET. New
 # inputs go to out/fuzz/TARGET/corpus, crashes, timeouts and out-of-memory inputs to
@@ -37,20 +37,9 @@ PACKAGES=(
   cmake ninja-build pkg-config
   libopencv-dev libgdal-dev libproj-dev libtbb-dev libcli11-dev nlohmann-json3-dev libfmt-dev libssl-dev
 )
-missing=()
-for p in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
-  fi
-done
-if ! command -v clang++ >/dev/null 2>&1 && [[ ! " ${missing[*]} " =~ " clang " ]]; then missing+=(clang); fi
-if ((${#missing[@]})); then
-  echo "fuzz: installing ${missing[*]}" >&2
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-fi
+# shellcheck source=scripts/lib/apt.sh
+source scripts/lib/apt.sh
+install_missing fuzz "${PACKAGES[@]}"
 
 jobs="${SATIQ_FUZZ_BUILD_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 cmake --preset fuzz >&2

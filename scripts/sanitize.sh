@@ -72,12 +72,9 @@ tsan_tbb() {
     ver=$(dpkg-query -W -f='${source:Version}' libtbb-dev)
     if [ "$(cat "$dir/install/.satiq-tbb-source" 2>/dev/null)" = "$pkg $ver" ]; then return 0; fi
     echo "sanitize: building $pkg $ver with -fsanitize=thread into $dir/install" >&2
-    if ! command -v dpkg-source >/dev/null; then  # apt-get source unpacks with it
-        local SUDO=""
-        if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-        $SUDO apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends dpkg-dev >&2
-    fi
+    # shellcheck source=scripts/lib/apt.sh
+    source "$root/scripts/lib/apt.sh"
+    install_missing sanitize dpkg-dev  # apt-get source unpacks with its dpkg-source
     rm -rf "$dir"
     mkdir -p "$dir/apt/lists/partial" "$dir/apt/cache/archives/partial" "$dir/apt/parts" "$dir/src"
     : >"$dir/apt/none.list"

@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages satiq needs (only those missing; apt is not called otherwise),
-# then configures and builds the release preset. Idempotent. Used by demo.sh and test.sh.
+# then configures and builds the release preset. Idempotent. Used by demo.sh, test.sh and bench.sh.
+#
+#   bash scripts/setup.sh [EXTRA_PACKAGE...]
+#
+# Extra package names are installed with the rest when missing (bench.sh: hyperfine time).
+# The install itself is install_missing in scripts/lib/apt.sh, shared with fuzz.sh and bench/*.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,22 +16,12 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libfmt-dev libssl-dev
   libopenmpi-dev openmpi-bin  # optional MPI for `mpirun satiq batch` (CMake: SATIQ_WITH_MPI)
   chromium fonts-dejavu-core  # the report tests open report.html in headless Chromium
-
+  "$@"
 )
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
-  fi
-done
-if ((${#missing[@]})); then
-  echo "setup: installing ${missing[*]}" >&2
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-fi
+# shellcheck source=scripts/lib/apt.sh
+source scripts/lib/apt.sh
+install_missing setup "${PACKAGES[@]}"
 
 jobs=$(nproc 2>/dev/null || echo 2)
 cmake --preset release >&2
