@@ -16,6 +16,7 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libfmt-dev libssl-dev
   libopenmpi-dev openmpi-bin  # optional MPI for `mpirun satiq batch` (CMake: SATIQ_WITH_MPI)
   chromium fonts-dejavu-core  # the report tests open report.html in headless Chromium
+  clang-format clang-tidy     # Style.ClangFormat and Style.ClangTidy (scripts/check_format.sh, tidy.sh)
   "$@"
 )
 
