@@ -187,8 +187,12 @@ std::vector<double> lsf_by_central_difference(const std::vector<double>& esf, do
 // original GCC judged them cold and left them scalar, so each product is fused into its sum
 // (FMA contraction); vectorized, the products would be rounded before the in-order sum and the
 // figures would change in the last bits. They are kept scalar so that every result stays
-// bit-identical (GCC 12 has no per-loop "novector" pragma).
+// bit-identical (GCC 12 has no per-loop "novector" pragma). Clang has no optimize attribute.
+#if defined(__GNUC__) && !defined(__clang__)
 #define SATIQ_SCALAR_LOOPS __attribute__((optimize("no-tree-loop-vectorize")))
+#else
+#define SATIQ_SCALAR_LOOPS
+#endif
 
 // Scatter of the normalized samples about their bin means, pooled over the bins within 2 px of
 // the centre, and the mean number of samples per such bin.
