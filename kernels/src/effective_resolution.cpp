@@ -13,10 +13,14 @@
 
 #include <opencv2/core.hpp>
 
+#include "effective_resolution_detail.hpp"
 #include "satiq/kernels/error.hpp"
 #include "satiq/kernels/parallel.hpp"
 
 namespace satiq {
+
+using namespace detail;
+
 namespace {
 
 // Lines per work block: the block partition is fixed, so sums combine in the same order for any
@@ -237,13 +241,6 @@ Axis1D analyze_axis(ConstImageView<float> img, ConstImageView<std::uint8_t> mask
     return r;
 }
 
-double median_of(std::vector<double> v) {
-    if (v.empty()) return 0.0;
-    const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
-    std::nth_element(v.begin(), mid, v.end());
-    return *mid;
-}
-
 // Mean of the spectrum in dB over frequencies [f0, f1] (cycles/px), nearest bin when the band is
 // narrower than a bin.
 double band_db(const std::vector<double>& power, int seg, double f0, double f1) {
@@ -316,7 +313,7 @@ LineFound find_line(const std::vector<double> (&e)[kGroups], double f_lo) {
     std::vector<double> band;
     for (std::size_t j = j_lo; j <= half; ++j)
         band.push_back(pw(cp[j]));
-    const double med = median_of(band);
+    const double med = upper_median(band);
     std::size_t jp = j_lo;
     for (std::size_t j = j_lo; j <= half; ++j)
         if (pw(cp[j]) > pw(cp[jp])) jp = j;
@@ -338,290 +335,13 @@ LineFound find_line(const std::vector<double> (&e)[kGroups], double f_lo) {
         std::vector<double> bg;
         for (std::size_t j = j_lo; j <= half; ++j)
             bg.push_back(pw(cg[j]));
-        const double mg = median_of(bg);
+        const double mg = upper_median(bg);
         best.group_min = std::min(best.group_min, mg > 0 ? pw(cg[jp]) / mg : 0.0);
         sum += cg[jp];
         mag += std::sqrt(pw(cg[jp]));
     }
     best.coherence = mag > 0 ? std::sqrt(pw(sum)) / mag : 0.0;
     return best;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Model-fit (consistency) test. For a candidate factor k, an interpolation kernel h and a grid
-// offset d, an upsampled line is y(g) = sum_j s_j h((g + d)/k - j) for unknown source samples s_j
-// (g: output pixel index in the full image). The source is found by least squares on short
-// segments; when (k, h, d) is the model that made the image, the residual is only the
-// re-quantization noise (1/12 for integer data), whatever the scene. A larger factor has fewer
-// unknowns, so the residual variance (per degree of freedom) is compared: the largest factor whose
-// model leaves no more than about the noise of the best model is the factor. This is the
-// consistency test of Popescu & Farid 2005 (EM-estimated linear predictor) specialised to
-// explicit kernels: those of cv::resize and of GDAL (below). The model is linear in s whether or
-// not the kernel interpolates, so GDAL's cubic B-spline (a smoothing kernel) fits the same way.
-// Keys a = -0.5 at 2x (phases 1/4, 3/4) spans the same space as bilinear at 2x (the two polyphase
-// filter pairs differ by a common factor), so the kernel named there can be either.
-// ---------------------------------------------------------------------------------------------
-constexpr int kFitSeg = 120;       // output pixels per fit segment (divisible by 2, 3, 4, 5, 6, 8)
-constexpr int kFitSearchSegs = 8;  // most active segments used to choose kernel and offset
-constexpr int kFitEvalSegs = 48;   // most active segments used for the residual
-// Kernels, each evaluated at u = source coordinate - source index and normalized over its taps
-// (both libraries divide by the weight sum). cv::resize: bilinear, Keys cubic convolution with
-// a = -0.75, Lanczos-4. GDAL (gdal_translate -outsize / gdalwarp -r, RasterIO resampling, checked
-// against GDAL 3.6.2 on an impulse: identical to 1e-4): bilinear (the same), Keys cubic
-// convolution with a = -0.5 (R. G. Keys, "Cubic convolution interpolation for digital image
-// processing", IEEE TASSP 29(6), 1981: the a for which the kernel is third-order accurate),
-// Lanczos-3 ("Lanczos windowed sinc interpolation (6x6 kernel)", sinc(u) sinc(u/3)) and "cubicspline",
-// the cubic B-spline used directly as the weights (not interpolating: GDAL applies no prefilter).
-// Both libraries put output pixel i at source (i + 0.5) / k - 0.5 (pixel centres), which is an
-// offset d of the fit's quarter-pixel grid.
-constexpr int kKernels = 6;  // 0 bilinear, 1 cubic a = -0.75, 2 Lanczos-4, 3 cubic a = -0.5, 4 Lanczos-3, 5 B-spline
-constexpr int kKernelRadius[kKernels] = {1, 2, 4, 2, 3, 2};
-
-double keys_cubic(double a, double A) {
-    if (a <= 1.0) return ((A + 2.0) * a - (A + 3.0)) * a * a + 1.0;
-    if (a < 2.0) return ((A * a - 5.0 * A) * a + 8.0 * A) * a - 4.0 * A;
-    return 0.0;
-}
-
-double lanczos(double u, double R) {
-    const double a = std::abs(u);
-    if (a >= R) return 0.0;
-    if (a < 1e-9) return 1.0;
-    const double pu = std::numbers::pi * u;
-    return R * std::sin(pu) * std::sin(pu / R) / (pu * pu);
-}
-
-double kernel_w(int kern, double u) {
-    const double a = std::abs(u);
-    switch (kern) {
-        case 0:
-            return a < 1.0 ? 1.0 - a : 0.0;
-        case 1:
-            return keys_cubic(a, -0.75);
-        case 2:
-            return lanczos(u, 4.0);
-        case 3:
-            return keys_cubic(a, -0.5);
-        case 4:
-            return lanczos(u, 3.0);
-        default:
-            if (a < 1.0) return (4.0 - 6.0 * a * a + 3.0 * a * a * a) / 6.0;
-            if (a < 2.0) return (2.0 - a) * (2.0 - a) * (2.0 - a) / 6.0;
-            return 0.0;
-    }
-}
-
-struct FitSegment {
-    std::int64_t g0 = 0;    // global index of the first output pixel along the axis
-    std::vector<double> y;  // values, segment mean removed
-};
-
-struct FitData {
-    std::vector<FitSegment> segs;  // most active first
-    bool integer_valued = true;    // every value used is an integer (re-quantization noise 1/12)
-    std::int64_t extent = 0;       // full image extent along the axis
-};
-
-// Residual sum of squares and degrees of freedom of the least-squares source for one segment.
-// Normal equations are banded (half-bandwidth 2 * radius); solved by banded Cholesky with a tiny
-// ridge so that weakly constrained border unknowns stay finite.
-void fit_segment(const FitSegment& s, double k, double d, int kern, std::vector<double>& N, std::vector<double>& b,
-                 std::vector<double>& wbuf, std::vector<int>& jbuf, double& rss, double& dof) {
-    const int R = kKernelRadius[kern];
-    const int L = static_cast<int>(s.y.size());
-    const double x0 = (static_cast<double>(s.g0) + d) / k;
-    const double x1 = (static_cast<double>(s.g0 + L - 1) + d) / k;
-    const auto jmin = static_cast<std::int64_t>(std::floor(x0)) - R + 1;
-    const auto jmax = static_cast<std::int64_t>(std::floor(x1)) + R;
-    const int p = static_cast<int>(jmax - jmin + 1);
-    const int bw = 2 * R;  // half-bandwidth
-    const int ld = bw + 1;
-    N.assign(static_cast<std::size_t>(p * ld), 0.0);  // N[i*ld + (j-i)] for j in [i, i+bw]
-    b.assign(static_cast<std::size_t>(p), 0.0);
-    const int taps = 2 * R;
-    wbuf.resize(static_cast<std::size_t>(L * taps));
-    jbuf.resize(static_cast<std::size_t>(L));
-    for (int i = 0; i < L; ++i) {
-        const double x = (static_cast<double>(s.g0 + i) + d) / k;
-        const auto jf = static_cast<std::int64_t>(std::floor(x));
-        const int j0 = static_cast<int>(jf - R + 1 - jmin);
-        double* w = &wbuf[static_cast<std::size_t>(i * taps)];
-        double sw = 0.0;
-        for (int t = 0; t < taps; ++t)
-            sw += (w[t] = kernel_w(kern, x - static_cast<double>(jf - R + 1 + t)));
-        for (int t = 0; t < taps; ++t)
-            w[t] /= sw;
-        jbuf[static_cast<std::size_t>(i)] = j0;
-        const double yi = s.y[static_cast<std::size_t>(i)];
-        for (int t = 0; t < taps; ++t) {
-            if (w[t] == 0.0) continue;
-            b[static_cast<std::size_t>(j0 + t)] += w[t] * yi;
-            for (int u = t; u < taps; ++u)
-                N[static_cast<std::size_t>((j0 + t) * ld + (u - t))] += w[t] * w[u];
-        }
-    }
-    double tr = 0.0;
-    for (int i = 0; i < p; ++i)
-        tr += N[static_cast<std::size_t>(i * ld)];
-    const double ridge = 1e-9 * tr / p + 1e-12;
-    for (int i = 0; i < p; ++i)
-        N[static_cast<std::size_t>(i * ld)] += ridge;
-    // Banded Cholesky N = U^T U, U stored in place (row i: U[i][i..i+bw]).
-    for (int i = 0; i < p; ++i) {
-        double* Ui = &N[static_cast<std::size_t>(i * ld)];
-        for (int m = std::max(0, i - bw); m < i; ++m) {
-            const double* Um = &N[static_cast<std::size_t>(m * ld)];
-            const double f = Um[i - m];
-            if (f == 0.0) continue;
-            for (int j = i; j <= std::min(p - 1, m + bw); ++j)
-                Ui[j - i] -= f * Um[j - m];
-        }
-        const double dg = std::sqrt(std::max(Ui[0], 1e-300));
-        Ui[0] = dg;
-        for (int j = 1; j <= bw && i + j < p; ++j)
-            Ui[j] /= dg;
-    }
-    // Solve U^T z = b, then U s = z (s overwrites b).
-    for (int i = 0; i < p; ++i) {
-        double v = b[static_cast<std::size_t>(i)];
-        for (int m = std::max(0, i - bw); m < i; ++m)
-            v -= N[static_cast<std::size_t>(m * ld + (i - m))] * b[static_cast<std::size_t>(m)];
-        b[static_cast<std::size_t>(i)] = v / N[static_cast<std::size_t>(i * ld)];
-    }
-    for (int i = p - 1; i >= 0; --i) {
-        double v = b[static_cast<std::size_t>(i)];
-        for (int j = i + 1; j <= std::min(p - 1, i + bw); ++j)
-            v -= N[static_cast<std::size_t>(i * ld + (j - i))] * b[static_cast<std::size_t>(j)];
-        b[static_cast<std::size_t>(i)] = v / N[static_cast<std::size_t>(i * ld)];
-    }
-    rss = 0.0;
-    for (int i = 0; i < L; ++i) {
-        const double* w = &wbuf[static_cast<std::size_t>(i * taps)];
-        const int j0 = jbuf[static_cast<std::size_t>(i)];
-        double m = 0.0;
-        for (int t = 0; t < taps; ++t)
-            m += w[t] * b[static_cast<std::size_t>(j0 + t)];
-        const double r = s.y[static_cast<std::size_t>(i)] - m;
-        rss += r * r;
-    }
-    dof = std::max(1, L - p);
-}
-
-struct ModelFit {
-    double sigma2 = 1e300;  // residual variance per degree of freedom of the best kernel and offset
-    double k = 0.0;         // factor used (refined to extent / round(extent / k) when close)
-    double offset = 0.0;
-    int kernel = -1;
-    double selectivity = 0.0;  // worst over best offset residual for the chosen kernel (grid identifiable)
-};
-
-// Best kernel and grid offset for factor k (offsets on a quarter-pixel grid over one source
-// pixel, which holds the half-pixel and corner conventions), chosen on the most active segments,
-// then the residual variance over more segments.
-ModelFit fit_factor(const FitData& fd, double k) {
-    ModelFit best;
-    if (fd.segs.empty() || !(k > 1.0)) return best;
-    // A whole-image upsampling maps n source pixels to extent output pixels: the exact factor is
-    // extent / n (e.g. 1502 / 1001 for 1.5x of an odd size), which matters over long lines.
-    const double n = std::round(static_cast<double>(fd.extent) / k);
-    const double ke = n > 0 ? static_cast<double>(fd.extent) / n : k;
-    best.k = std::abs(ke / k - 1.0) < 0.01 ? ke : k;
-    std::vector<double> N, b, w;
-    std::vector<int> jb;
-    const std::size_t ns = std::min<std::size_t>(fd.segs.size(), kFitSearchSegs);
-    const int nd = static_cast<int>(std::ceil(4.0 * best.k - 1e-9));
-    double bs = 1e300;
-    std::vector<double> worst(kKernels, 0.0), seg_s2;
-    for (int kern = 0; kern < kKernels; ++kern)
-        for (int di = 0; di < nd; ++di) {
-            const double d = 0.25 * di;
-            seg_s2.clear();
-            for (std::size_t i = 0; i < ns; ++i) {
-                double r, f;
-                fit_segment(fd.segs[i], best.k, d, kern, N, b, w, jb, r, f);
-                seg_s2.push_back(r / f);
-            }
-            const double s2 = median_of(seg_s2);
-            worst[static_cast<std::size_t>(kern)] = std::max(worst[static_cast<std::size_t>(kern)], s2);
-            if (s2 < bs) bs = s2, best.kernel = kern, best.offset = d;
-        }
-    best.selectivity = worst[static_cast<std::size_t>(best.kernel)] / std::max(bs, 1e-300);
-    // Median over segments of the per-segment residual variance: a few segments with clipped
-    // values (overshoot of cubic or Lanczos cut at 0 or at the type's maximum) do not count.
-    seg_s2.clear();
-    const std::size_t ne = std::min<std::size_t>(fd.segs.size(), kFitEvalSegs);
-    for (std::size_t i = 0; i < ne; ++i) {
-        double r, f;
-        fit_segment(fd.segs[i], best.k, best.offset, best.kernel, N, b, w, jb, r, f);
-        seg_s2.push_back(r / f);
-    }
-    best.sigma2 = median_of(seg_s2);
-    return best;
-}
-
-// Fully valid segments of kFitSeg pixels on evenly spaced lines of the central crop, ranked by
-// activity (sum of |first difference|; flat segments carry no information), most active first.
-FitData gather_fit(ConstImageView<float> img, ConstImageView<std::uint8_t> mask, bool transpose,
-                   const SamplingParams& p) {
-    FitData fd;
-    const std::int64_t W = transpose ? img.height : img.width;
-    const std::int64_t H = transpose ? img.width : img.height;
-    fd.extent = W;
-    const std::int64_t cw = std::min(W, p.max_crop_px), ch = std::min(H, p.max_crop_px);
-    const std::int64_t a0 = (W - cw) / 2, b0 = (H - ch) / 2;
-    const std::int64_t nl = std::min<std::int64_t>(ch, 96);
-    const std::int64_t per_line = cw / kFitSeg;
-    struct Cand {
-        double act;
-        std::int64_t idx;
-        FitSegment s;
-    };
-    std::vector<Cand> c;
-    for (std::int64_t li = 0; li < nl; ++li) {
-        const std::int64_t bb = b0 + li * ch / nl;
-        for (std::int64_t si = 0; si < per_line; ++si) {
-            FitSegment s;
-            s.g0 = a0 + si * kFitSeg;
-            s.y.resize(kFitSeg);
-            bool ok = true, integer = true;
-            double mean = 0.0;
-            for (int i = 0; i < kFitSeg && ok; ++i) {
-                const std::int64_t g = s.g0 + i;
-                const std::int64_t x = transpose ? bb : g, y = transpose ? g : bb;
-                const float v = img.at(x, y);
-                ok = std::isfinite(v) && (mask.empty() || mask.at(x, y) != 0);
-                s.y[static_cast<std::size_t>(i)] = v;
-                mean += v;
-                integer = integer && v == std::nearbyint(v);
-            }
-            if (!ok) continue;
-            mean /= kFitSeg;
-            double act = 0.0;
-            for (int i = 0; i < kFitSeg; ++i)
-                s.y[static_cast<std::size_t>(i)] -= mean;
-            for (int i = 1; i < kFitSeg; ++i)
-                act += std::abs(s.y[static_cast<std::size_t>(i)] - s.y[static_cast<std::size_t>(i - 1)]);
-            if (!(act > 0)) continue;
-            fd.integer_valued = fd.integer_valued && integer;
-            c.push_back({act, li * per_line + si, std::move(s)});
-        }
-    }
-    std::sort(c.begin(), c.end(),
-              [](const Cand& a, const Cand& b) { return a.act != b.act ? a.act > b.act : a.idx < b.idx; });
-    const std::size_t keep = std::min<std::size_t>(c.size(), kFitEvalSegs);
-    for (std::size_t i = 0; i < keep; ++i)
-        fd.segs.push_back(std::move(c[i].s));
-    return fd;
-}
-
-// Factor with a simple numerator and denominator (up to 4) within 1 % of k, else 0: the fit test
-// needs the exact grid.
-double snap_factor(double k) {
-    for (int q = 1; q <= 4; ++q) {
-        const double m = std::round(k * q);
-        if (m > q && std::abs(m / q / k - 1.0) < 0.01) return m / q;
-    }
-    return 0.0;
 }
 
 SamplingEstimate::Axis decide_periodic(const Axis1D& a, const FitData& fd, const SamplingParams& p) {
@@ -685,8 +405,6 @@ SamplingEstimate::Axis decide_periodic(const Axis1D& a, const FitData& fd, const
     }
     return r;
 }
-
-const char* const kKernelName[kKernels] = {"bilinear", "cubic", "lanczos4", "cubic_a-0.5", "lanczos3", "cubicspline"};
 
 // Per-axis decision. The model fit is the primary test when the data are integers (the residual
 // of the right model is then the known re-quantization noise 1/12): the largest factor of
@@ -755,7 +473,7 @@ SamplingEstimate::Axis decide(const Axis1D& a, const FitData& fd, const Sampling
     r.candidate_factor = m.k;
     r.cutoff_cyc_per_px = 0.5 / m.k;
     r.fit_noise = m.sigma2 / q;
-    r.kernel = kKernelName[m.kernel];
+    r.kernel = kernel_name(m.kernel);
     r.drop_db = spectral_drop_db(a.power, p.segment_px, m.k);
     return r;
 }
@@ -823,7 +541,7 @@ SamplingEstimate estimate_sampling(ConstImageView<float> image, ConstImageView<s
             a.factor = a.candidate_factor = m.k;
             a.cutoff_cyc_per_px = 0.5 / m.k;
             a.fit_noise = m.sigma2 * 12.0;
-            a.kernel = kKernelName[m.kernel];
+            a.kernel = kernel_name(m.kernel);
         }
     };
     adopt(r.x, fx, fy);

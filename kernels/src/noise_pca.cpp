@@ -318,70 +318,64 @@ void validate(const NoisePcaParams& p) {
                     std::to_string(p.min_patches_per_band) + ")");
 }
 
-NoiseEstimate estimate_noise_pca(ConstImageView<float> image, ConstImageView<std::uint8_t> mask,
-                                 const NoisePcaParams& params, NoisePcaDetails* details) {
-    const NoisePcaParams& p = params;
-    validate(p);
-    if (!mask.empty() && (mask.width != image.width || mask.height != image.height))
-        throw Error("estimate_noise_pca: valid_mask is " + std::to_string(mask.width) + "x" +
-                    std::to_string(mask.height) + " but the image is " + std::to_string(image.width) + "x" +
-                    std::to_string(image.height) + "; pass a mask of the image's size or an empty view");
-    NoiseEstimate out;
-    NoisePcaDetails det;
-    const int n = p.patch_size;
-    const std::int64_t area = static_cast<std::int64_t>(n) * n;
+namespace {
 
-    // Threshold parameters (LTO): tr(G^T G) / sigma^2 ~ Gamma(rank(D)/2, 2 tr(D)/rank(D)).
+// Threshold parameters (LTO): tr(G^T G) / sigma^2 ~ Gamma(rank(D)/2, 2 tr(D)/rank(D)); tau0
+// is the confidence quantile of that distribution.
+void texture_threshold(int n, const NoisePcaParams& p, NoisePcaDetails& det) {
     const GradientOperator op = gradient_operator(n);
     det.gamma_shape = op.rank / 2.0;
     det.gamma_scale = 2.0 * op.trace / op.rank;
     det.tau0 = gamma_quantile(p.confidence, det.gamma_shape, det.gamma_scale);
     if (p.selection == NoisePcaSelection::Neighbours)  // mean of 4 independent Gamma(a, b): Gamma(4a, b/4)
         det.tau0 = gamma_quantile(p.confidence, 4.0 * det.gamma_shape, det.gamma_scale / 4.0);
+}
 
+// The given grid stride, or (0) the smallest stride whose grid holds at most max_patches.
+std::int64_t grid_stride(ConstImageView<float> image, int n, const NoisePcaParams& p) {
     std::int64_t stride = p.stride;
     if (stride == 0) {
         stride = 1;
         while (grid_count(image.width, image.height, n, stride) > p.max_patches)
             ++stride;
     }
-    det.stride = static_cast<int>(stride);
-    if (image.width < n || image.height < n) {
-        out.message =
-            "noise estimate (PCA): image smaller than one " + std::to_string(n) + "x" + std::to_string(n) + " patch";
-        if (details) *details = det;
-        return out;
-    }
+    return stride;
+}
 
-    // Candidate pass: fully valid patches on the grid, with mean and gradient trace.
+// Validity, sum and gradient trace of the n x n patch at (x0, y0), its values left in v; false
+// when it leaves the image or touches nodata.
+bool patch_terms(ConstImageView<float> image, ConstImageView<std::uint8_t> mask, int n, std::int64_t x0,
+                 std::int64_t y0, double* v, double& sum, double& tr) {
+    if (x0 < 0 || y0 < 0 || x0 + n > image.width || y0 + n > image.height) return false;
+    sum = 0;
+    for (int i = 0; i < n; ++i) {
+        const float* row = image.row(y0 + i) + x0;
+        const std::uint8_t* m = mask.empty() ? nullptr : mask.row(y0 + i) + x0;
+        for (int j = 0; j < n; ++j) {
+            if (!std::isfinite(row[j]) || (m != nullptr && m[j] == 0)) return false;
+            v[i * n + j] = row[j];
+            sum += row[j];
+        }
+    }
+    // tr(G^T G) with G = [D_h y, D_v y], central differences (y[k+2] - y[k]) / 2 (LTO).
+    tr = 0;
+    for (int i = 0; i < n; ++i)
+        for (int j = 0; j + 2 < n; ++j) {
+            const double dh = 0.5 * (v[i * n + j + 2] - v[i * n + j]);
+            const double dv = 0.5 * (v[(j + 2) * n + i] - v[j * n + i]);
+            tr += dh * dh + dv * dv;
+        }
+    return true;
+}
+
+// Candidate pass: fully valid patches on the grid, with mean and gradient trace, in grid order.
+// With `neighbours`, the texture is judged on the four edge-adjacent patches instead.
+std::vector<Candidate> candidate_patches(ConstImageView<float> image, ConstImageView<std::uint8_t> mask, int n,
+                                         std::int64_t stride, bool neighbours) {
+    const std::int64_t area = static_cast<std::int64_t>(n) * n;
     const std::int64_t gw = (image.width - n) / stride + 1, gh = (image.height - n) / stride + 1;
     const std::int64_t tasks = (gh + kGridRowsPerTask - 1) / kGridRowsPerTask;
     std::vector<std::vector<Candidate>> parts(static_cast<std::size_t>(tasks));
-    // Validity, sum and gradient trace of the patch at (x0, y0); false when it leaves the image
-    // or touches nodata.
-    auto patch_terms = [&](std::int64_t x0, std::int64_t y0, double* v, double& sum, double& tr) {
-        if (x0 < 0 || y0 < 0 || x0 + n > image.width || y0 + n > image.height) return false;
-        sum = 0;
-        for (int i = 0; i < n; ++i) {
-            const float* row = image.row(y0 + i) + x0;
-            const std::uint8_t* m = mask.empty() ? nullptr : mask.row(y0 + i) + x0;
-            for (int j = 0; j < n; ++j) {
-                if (!std::isfinite(row[j]) || (m != nullptr && m[j] == 0)) return false;
-                v[i * n + j] = row[j];
-                sum += row[j];
-            }
-        }
-        // tr(G^T G) with G = [D_h y, D_v y], central differences (y[k+2] - y[k]) / 2 (LTO).
-        tr = 0;
-        for (int i = 0; i < n; ++i)
-            for (int j = 0; j + 2 < n; ++j) {
-                const double dh = 0.5 * (v[i * n + j + 2] - v[i * n + j]);
-                const double dv = 0.5 * (v[(j + 2) * n + i] - v[j * n + i]);
-                tr += dh * dh + dv * dv;
-            }
-        return true;
-    };
-    const bool neighbours = p.selection == NoisePcaSelection::Neighbours;
     parallel_items(tasks, [&](std::int64_t t) {
         std::vector<Candidate>& part = parts[static_cast<std::size_t>(t)];
         std::vector<double> v(static_cast<std::size_t>(area));
@@ -389,14 +383,14 @@ NoiseEstimate estimate_noise_pca(ConstImageView<float> image, ConstImageView<std
             for (std::int64_t gx = 0; gx < gw; ++gx) {
                 const std::int64_t x0 = gx * stride, y0 = gy * stride;
                 double sum = 0, tr = 0;
-                if (!patch_terms(x0, y0, v.data(), sum, tr)) continue;
+                if (!patch_terms(image, mask, n, x0, y0, v.data(), sum, tr)) continue;
                 if (neighbours) {
                     // Texture judged on the four edge-adjacent patches (independent noise).
                     double s4 = 0, t4 = 0, dummy = 0;
                     bool ok = true;
                     for (const auto& [dx, dy] :
                          {std::pair{-n, 0}, std::pair{n, 0}, std::pair{0, -n}, std::pair{0, n}}) {
-                        if (!patch_terms(x0 + dx, y0 + dy, v.data(), dummy, s4)) {
+                        if (!patch_terms(image, mask, n, x0 + dx, y0 + dy, v.data(), dummy, s4)) {
                             ok = false;
                             break;
                         }
@@ -412,50 +406,59 @@ NoiseEstimate estimate_noise_pca(ConstImageView<float> image, ConstImageView<std
     std::vector<Candidate> cands;
     for (const auto& part : parts)
         cands.insert(cands.end(), part.begin(), part.end());
-    parts.clear();
-    det.candidate_patches = static_cast<std::int64_t>(cands.size());
-    out.pixels_eligible = det.candidate_patches * area;
-    if (cands.empty()) {
-        out.message = "noise estimate (PCA): no fully valid " + std::to_string(n) + "x" + std::to_string(n) +
-                      " patch (image too small or all nodata)";
-        if (details) *details = det;
-        return out;
-    }
+    return cands;
+}
 
-    // Brightness bands: equal-population quantiles of the patch mean.
+// Brightness bands: equal-population quantiles of the patch mean; band k holds
+// limits[k-1] <= mean < limits[k].
+struct BrightnessBands {
+    std::vector<double> limits;
+    double lowest = 0, highest = 0;  ///< smallest and largest patch mean
+    double median = 0;               ///< median patch mean
+    [[nodiscard]] std::size_t count() const { return limits.size() + 1; }
+    [[nodiscard]] std::size_t band_of(double m) const {
+        return static_cast<std::size_t>(std::upper_bound(limits.begin(), limits.end(), m) - limits.begin());
+    }
+};
+
+BrightnessBands brightness_bands(const std::vector<Candidate>& cands, int bands) {
     std::vector<double> means(cands.size());
     for (std::size_t i = 0; i < cands.size(); ++i)
         means[i] = cands[i].mean;
     std::sort(means.begin(), means.end());
-    out.median_signal_dn = means[means.size() / 2];
-    std::vector<double> limits;  // band k holds lim[k-1] <= mean < lim[k]
-    for (int k = 1; k < p.brightness_bands; ++k) {
-        const double q = means[static_cast<std::size_t>(static_cast<double>(means.size()) * k / p.brightness_bands)];
-        if ((limits.empty() || q > limits.back()) && q > means.front()) limits.push_back(q);
+    BrightnessBands b;
+    b.median = means[means.size() / 2];
+    b.lowest = means.front();
+    b.highest = means.back();
+    for (int k = 1; k < bands; ++k) {
+        const double q = means[static_cast<std::size_t>(static_cast<double>(means.size()) * k / bands)];
+        if ((b.limits.empty() || q > b.limits.back()) && q > means.front()) b.limits.push_back(q);
     }
-    const std::size_t nbands = limits.size() + 1;
-    auto band_of = [&](double m) {
-        return static_cast<std::size_t>(std::upper_bound(limits.begin(), limits.end(), m) - limits.begin());
-    };
+    return b;
+}
 
-    // Groups: 0 = all patches (pooled), 1 + k = band k.
+// Groups: 0 = all patches (pooled), 1 + k = band k.
+std::vector<Group> patch_groups(const std::vector<Candidate>& cands, const BrightnessBands& bands) {
+    const std::size_t nbands = bands.count();
     std::vector<Group> groups(nbands + 1);
-    groups[0].signal_lo = means.front();
-    groups[0].signal_hi = means.back();
+    groups[0].signal_lo = bands.lowest;
+    groups[0].signal_hi = bands.highest;
     for (std::size_t k = 0; k < nbands; ++k) {
-        groups[k + 1].signal_lo = k == 0 ? means.front() : limits[k - 1];
-        groups[k + 1].signal_hi = k + 1 == nbands ? means.back() : limits[k];
+        groups[k + 1].signal_lo = k == 0 ? bands.lowest : bands.limits[k - 1];
+        groups[k + 1].signal_hi = k + 1 == nbands ? bands.highest : bands.limits[k];
     }
     groups[0].order.resize(cands.size());
     std::iota(groups[0].order.begin(), groups[0].order.end(), std::int64_t{0});
     for (std::size_t i = 0; i < cands.size(); ++i)
-        groups[1 + band_of(cands[i].mean)].order.push_back(static_cast<std::int64_t>(i));
-    means.clear();
+        groups[1 + bands.band_of(cands[i].mean)].order.push_back(static_cast<std::int64_t>(i));
+    return groups;
+}
 
-    const Estimator est(image, cands, p, det.tau0);
+// The iterative selection and PCA of every group: sort by trace, chunk moments (all groups in
+// one parallel loop, each chunk writes its own slot), prefix sums, then the iterations.
+void estimate_groups(const Estimator& est, std::vector<Group>& groups) {
     parallel_items(static_cast<std::int64_t>(groups.size()),
                    [&](std::int64_t g) { est.prepare(groups[static_cast<std::size_t>(g)]); });
-    // Chunk moments, all groups in one parallel loop (each chunk writes its own slot).
     const std::size_t msz = est.moment_size();
     std::vector<std::pair<std::size_t, std::size_t>> work;
     for (std::size_t g = 0; g < groups.size(); ++g)
@@ -470,23 +473,19 @@ NoiseEstimate estimate_noise_pca(ConstImageView<float> image, ConstImageView<std
         Estimator::make_cumulative(grp, msz);
         est.run(grp);
     });
+}
 
+// The pooled estimate and the valid bands into out (the pooled group is valid).
+void report_estimate(const std::vector<Group>& groups, const BrightnessBands& bands, std::int64_t area,
+                     NoiseEstimate& out) {
     const Group& pooled = groups[0];
-    det.selected_patches = pooled.selected;
-    det.iterations = pooled.iterations;
-    if (!pooled.valid) {
-        out.message = "noise estimate (PCA): " + std::to_string(cands.size()) + " valid patches, fewer than the " +
-                      std::to_string(std::max<std::int64_t>(p.min_patches_per_band, 4 * area)) + " needed";
-        if (details) *details = det;
-        return out;
-    }
     out.valid = true;
     out.sigma_dn = std::sqrt(pooled.sigma2);
     out.gradient_threshold = pooled.tau;
     out.pixels_used = pooled.selected * area;
     out.sigma_at_median_signal_dn = out.sigma_dn;
-    const std::size_t median_band = band_of(out.median_signal_dn);
-    for (std::size_t k = 0; k < nbands; ++k) {
+    const std::size_t median_band = bands.band_of(out.median_signal_dn);
+    for (std::size_t k = 0; k < bands.count(); ++k) {
         const Group& g = groups[k + 1];
         if (!g.valid) continue;
         NoiseBand b;
@@ -498,8 +497,62 @@ NoiseEstimate estimate_noise_pca(ConstImageView<float> image, ConstImageView<std
         if (k == median_band) out.sigma_at_median_signal_dn = b.sigma_dn;
         out.bands.push_back(b);
     }
-    if (details) *details = det;
-    return out;
+}
+
+}  // namespace
+
+NoiseEstimate estimate_noise_pca(ConstImageView<float> image, ConstImageView<std::uint8_t> mask,
+                                 const NoisePcaParams& params, NoisePcaDetails* details) {
+    const NoisePcaParams& p = params;
+    validate(p);
+    if (!mask.empty() && (mask.width != image.width || mask.height != image.height))
+        throw Error("estimate_noise_pca: valid_mask is " + std::to_string(mask.width) + "x" +
+                    std::to_string(mask.height) + " but the image is " + std::to_string(image.width) + "x" +
+                    std::to_string(image.height) + "; pass a mask of the image's size or an empty view");
+    NoiseEstimate out;
+    NoisePcaDetails det;
+    const int n = p.patch_size;
+    const std::int64_t area = static_cast<std::int64_t>(n) * n;
+    auto finish = [&]() {
+        if (details) *details = det;
+        return out;
+    };
+
+    texture_threshold(n, p, det);
+    const std::int64_t stride = grid_stride(image, n, p);
+    det.stride = static_cast<int>(stride);
+    if (image.width < n || image.height < n) {
+        out.message =
+            "noise estimate (PCA): image smaller than one " + std::to_string(n) + "x" + std::to_string(n) + " patch";
+        return finish();
+    }
+
+    const std::vector<Candidate> cands =
+        candidate_patches(image, mask, n, stride, p.selection == NoisePcaSelection::Neighbours);
+    det.candidate_patches = static_cast<std::int64_t>(cands.size());
+    out.pixels_eligible = det.candidate_patches * area;
+    if (cands.empty()) {
+        out.message = "noise estimate (PCA): no fully valid " + std::to_string(n) + "x" + std::to_string(n) +
+                      " patch (image too small or all nodata)";
+        return finish();
+    }
+
+    const BrightnessBands bands = brightness_bands(cands, p.brightness_bands);
+    out.median_signal_dn = bands.median;
+    std::vector<Group> groups = patch_groups(cands, bands);
+    const Estimator est(image, cands, p, det.tau0);
+    estimate_groups(est, groups);
+
+    const Group& pooled = groups[0];
+    det.selected_patches = pooled.selected;
+    det.iterations = pooled.iterations;
+    if (!pooled.valid) {
+        out.message = "noise estimate (PCA): " + std::to_string(cands.size()) + " valid patches, fewer than the " +
+                      std::to_string(std::max<std::int64_t>(p.min_patches_per_band, 4 * area)) + " needed";
+        return finish();
+    }
+    report_estimate(groups, bands, area, out);
+    return finish();
 }
 
 }  // namespace satiq
