@@ -16,7 +16,7 @@
 
 namespace satiq {
 
-using namespace conv_detail;
+using namespace detail;
 
 void Convolve2dPlan::apply(const ConvolveInput& in, const ConvolveOutput& out) const {
     switch (m_method) {

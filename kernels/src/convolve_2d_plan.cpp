@@ -18,7 +18,7 @@
 
 namespace satiq {
 
-using namespace conv_detail;
+using namespace detail;
 
 void validate_kernel(const Kernel2d& k, const char* operation) {
     const std::string op(operation);

@@ -40,7 +40,7 @@
 #endif
 #endif
 
-namespace satiq::conv_detail {
+namespace satiq::detail {
 
 inline constexpr std::int64_t kLanes = SATIQ_CONV_LANES;
 using Vf = float __attribute__((vector_size(kLanes * 4)));
@@ -186,4 +186,4 @@ std::int64_t band_rows(std::int64_t width, std::int64_t ry);
 /// then read from memory about once). Returns one sub-region per strip (the same rows).
 std::vector<Region> split_strips(const Region& g, std::int64_t window_rows, std::int64_t budget_floats = 6144);
 
-}  // namespace satiq::conv_detail
+}  // namespace satiq::detail

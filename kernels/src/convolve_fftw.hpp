@@ -12,7 +12,7 @@
 
 #include "satiq/kernels/error.hpp"
 
-namespace satiq::conv_detail {
+namespace satiq::detail {
 
 // FFTW's planner is not thread-safe; execution with the new-array interface is. One mutex for
 // the program (an inline function's static is shared by every translation unit).
@@ -49,5 +49,5 @@ inline std::size_t complex_floats(std::int64_t n) {
     return static_cast<std::size_t>(n * (n / 2 + 1) * 2);
 }
 
-}  // namespace satiq::conv_detail
+}  // namespace satiq::detail
 #endif

@@ -57,7 +57,7 @@ ConvolveHalo halo(const SeparableKernel& kernel) {
             static_cast<std::int64_t>(kernel.taps_y.size() - 1) / 2};
 }
 
-namespace conv_detail {
+namespace detail {
 
 Taps prepare_taps(const std::vector<float>& convolution_taps) {
     Taps t;
@@ -382,9 +382,9 @@ bool resolve_region(const ConvolveInput& in, const ConvolveOutput& out, Convolve
     return true;
 }
 
-}  // namespace conv_detail
+}  // namespace detail
 
-using namespace conv_detail;
+using namespace detail;
 
 void convolve_separable(const ConvolveInput& in, const ConvolveOutput& out, const SeparableKernel& kernel,
                         BorderMode border) {

@@ -154,7 +154,7 @@ struct Convolve2dParams {
 };
 
 /// Estimated cost per output pixel of each method, in "vector-FMA equivalents"; calibrated on
-/// the project machine (see convolve_2d.cpp). low_rank is +inf when no rank within the
+/// the project machine (see convolve_2d_plan.cpp). low_rank is +inf when no rank within the
 /// tolerance exists.
 struct Convolve2dCosts {
     double direct = 0.0;
