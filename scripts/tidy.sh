@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/release}
-regex=${2:-'/(kernels|pipeline)/.*\.cpp$'}
+regex=${2:-"^$PWD/(kernels|pipeline)/.*\\.cpp\$"}
 if [ ! -f "$build/compile_commands.json" ]; then
     echo "tidy: $build/compile_commands.json is missing: configure the build first (cmake --preset release)" >&2
     exit 2
@@ -26,8 +26,9 @@ set +e
 "$runner" -quiet -p "$build" -j "$jobs" "$regex" >"$log" 2>&1
 rc=$?
 set -e
-# run-clang-tidy prints each file's command line and the warnings; keep the findings.
-grep -E 'warning:|error:' "$log" | grep -v 'warnings generated' | sort -u >&2 || true
-n=$(grep -cE ': (warning|error): ' "$log" || true)
+# run-clang-tidy prints each file's command line and the findings (coloured); keep the findings.
+sed -i 's/\x1b\[[0-9;]*m//g' "$log"
+grep -E ': (warning|error): ' "$log" | sort -u >&2 || true
+n=$(grep -E ': (warning|error): ' "$log" | sort -u | wc -l)
 echo "tidy: $n findings (exit $rc)" >&2
 [ "$rc" -eq 0 ] && [ "$n" -eq 0 ]

@@ -190,7 +190,7 @@ Axis1D analyze_axis(ConstImageView<float> img, ConstImageView<std::uint8_t> mask
     const std::int64_t a0 = (W - cw) / 2, b0 = (H - ch) / 2;
     const std::int64_t nl = std::min(ch, p.max_lines);
     const std::int64_t blocks = (nl + kBlockLines - 1) / kBlockLines;
-    const auto bins = static_cast<std::size_t>(p.segment_px / 2 + 1);
+    const auto bins = static_cast<std::size_t>(p.segment_px) / 2 + 1;  // segment_px > 0
     std::vector<double> hann(static_cast<std::size_t>(p.segment_px));
     for (int i = 0; i < p.segment_px; ++i)  // Hann data window for the Welch segments
         hann[static_cast<std::size_t>(i)] = 0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * (i + 0.5) / p.segment_px);

@@ -83,6 +83,7 @@ int run_require(RequireOptions& o) {
         }
     }
     std::vector<require::Requirement> results;
+    results.reserve(tasks.size());
     for (const auto& t : tasks)
         results.push_back(as_usage_error([&] { return require::evaluate(t, c); }));  // options alone
     if (o.format == "json") {

@@ -95,7 +95,7 @@ SampleOutput make_output(const Common& c, double default_gsd) {
     return o;
 }
 
-int report(const Common& c, const char* target, const SampleResult& r, nlohmann::json params) {
+int report(const Common& c, const char* target, const SampleResult& r, const nlohmann::json& params) {
     const auto& raster = r.truth["raster"];
     const auto w = raster["width_px"].get<std::int64_t>(), h = raster["height_px"].get<std::int64_t>();
     const double gsd = r.truth["georeference"]["gsd_m"].get<double>();

@@ -96,7 +96,7 @@ std::filesystem::path resolve_target(const std::filesystem::path& target) {
     const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
     const fs::path real_parent = fs::canonical(parent, ec);
     if (ec) fail(target, fmt::format("cannot resolve its folder {}", parent.string()), ec.value());
-    const fs::path real = fs::weakly_canonical(real_parent / target.filename(), ec);
+    fs::path real = fs::weakly_canonical(real_parent / target.filename(), ec);
     if (ec) fail(target, "cannot resolve the symbolic link", ec.value());
     return real;
 }

@@ -18,6 +18,7 @@ namespace {
 // ties by path.
 std::vector<const json*> ordered(const std::vector<json>& records) {
     std::vector<const json*> v;
+    v.reserve(records.size());
     for (const json& r : records)
         v.push_back(&r);
     auto niirs = [](const json* r) {
