@@ -1,5 +1,6 @@
 #pragma once
-// Internals of `satiq assess` shared by assess.cpp and assess_bands.cpp (not installed).
+// Internals of `satiq assess` shared by assess.cpp, assess_stages.cpp, assess_json.cpp and
+// assess_bands.cpp (not installed).
 #include <filesystem>
 #include <string>
 

@@ -28,8 +28,9 @@
 #include "clock.hpp"
 
 #include "satiq/kernels/error.hpp"
-#include "satiq/pipeline/ops/batch_mpi.hpp"
+#include "satiq/pipeline/io/interrupt.hpp"
 #include "satiq/pipeline/io/raster.hpp"
+#include "satiq/pipeline/ops/batch_mpi.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -195,7 +196,9 @@ private:
 };
 
 std::string record_key(const json& r) {
-    return r.value("path", std::string()) + "\x1f" + r["input"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\x1f" + r.value("options_key", std::string());
+    return r.value("path", std::string()) + "\x1f" +
+           r["input"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\x1f" +
+           r.value("options_key", std::string());
 }
 
 json error_record(const std::string& path, const std::string& error, const json& identity, const std::string& key) {
@@ -204,20 +207,9 @@ json error_record(const std::string& path, const std::string& error, const json&
 }
 
 void write_outputs(const fs::path& dir, const std::vector<json>& records, const std::string& title) {
-    auto write = [&](const fs::path& p, const std::string& text) {
-        const fs::path tmp = dir / fmt::format(".{}.satiq-tmp-{}", p.filename().string(), ::getpid());
-        {
-            std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-            out << text;
-            out.flush();
-            if (!out) throw Error(fmt::format("{}: write error", p.string()));
-        }
-        std::error_code ec;
-        fs::rename(tmp, p, ec);
-        if (ec) throw Error(fmt::format("{}: cannot rename into place: {}", p.string(), ec.message()));
-    };
-    write(dir / "summary.csv", batch_summary_csv(records));
-    write(dir / "report.html", batch_report_html(records, title));
+    // interrupt.hpp: the one atomic writer (temporary file, fsync, rename into place).
+    write_file_atomically(dir / "summary.csv", batch_summary_csv(records));
+    write_file_atomically(dir / "report.html", batch_report_html(records, title));
 }
 
 }  // namespace
@@ -465,13 +457,7 @@ std::size_t merge_batches(const std::vector<fs::path>& dirs, const fs::path& out
     std::string text;
     for (const json& r : merged)
         text += line_of(r);
-    const fs::path tmp = out / fmt::format(".results.jsonl.satiq-tmp-{}", ::getpid());
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        f << text;
-        if (!f) throw Error(fmt::format("{}: write error", (out / "results.jsonl").string()));
-    }
-    fs::rename(tmp, out / "results.jsonl");
+    write_file_atomically(out / "results.jsonl", text);  // a whole-file replace, not an append
     write_outputs(out, merged, out.filename().string());
     return merged.size();
 }

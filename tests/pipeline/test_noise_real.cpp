@@ -16,10 +16,10 @@
 #include "satiq/kernels/noise_estimate.hpp"
 #include "satiq/kernels/noise_pca.hpp"
 #include "satiq/kernels/statistics.hpp"
-#include "satiq/pipeline/ops/degrade.hpp"
 #include "satiq/pipeline/io/gsd.hpp"
-#include "satiq/pipeline/model/radiometry.hpp"
 #include "satiq/pipeline/io/raster.hpp"
+#include "satiq/pipeline/model/radiometry.hpp"
+#include "satiq/pipeline/ops/degrade.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -27,7 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace satiq;
 
-// Noise at `level` from the noise-versus-signal curve, as pipeline/ops/assess.cpp reads it:
+// Noise at `level` from the noise-versus-signal curve, as pipeline/ops/assess_stages.cpp reads it:
 // linear interpolation between band means, clamped to the end bands; the pooled sigma when the
 // curve has fewer than two bands.
 double sigma_at(const NoiseEstimate& ne, double level) {
@@ -200,8 +200,8 @@ TEST_F(NoiseReal, DISABLED_SensorPresetSkySat) {
         ASSERT_TRUE(r.plan.snr.has_value());
         const Measured m = measure(p.output);
         std::printf("%s -> skysat (SNR %.1f, %s): PCA SNR %.2f (%+.1f %%), Immerkaer SNR %.2f (%+.1f %%)\n", file,
-                    *r.plan.snr, satiq::to_string(r.plan.noise_model), m.snr_pca, 100 * (m.snr_pca / *r.plan.snr - 1), m.snr_imm,
-                    100 * (m.snr_imm / *r.plan.snr - 1));
+                    *r.plan.snr, satiq::to_string(r.plan.noise_model), m.snr_pca, 100 * (m.snr_pca / *r.plan.snr - 1),
+                    m.snr_imm, 100 * (m.snr_imm / *r.plan.snr - 1));
         EXPECT_NEAR(m.snr_pca, *r.plan.snr, 0.20 * *r.plan.snr) << file;
     }
 }
