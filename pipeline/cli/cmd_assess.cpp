@@ -10,12 +10,12 @@
 #include "commands.hpp"
 #include "format.hpp"
 #include "satiq/kernels/parallel.hpp"
-#include "satiq/pipeline/ops/assess.hpp"
-#include "satiq/pipeline/report/edges_geojson.hpp"
 #include "satiq/pipeline/io/interrupt.hpp"
 #include "satiq/pipeline/io/progress.hpp"
 #include "satiq/pipeline/io/raster.hpp"
 #include "satiq/pipeline/model/sensor.hpp"
+#include "satiq/pipeline/ops/assess.hpp"
+#include "satiq/pipeline/report/edges_geojson.hpp"
 #include "sensor_options.hpp"
 
 namespace satiq::cli {
@@ -87,164 +87,203 @@ void check_geojson_inputs(const std::vector<std::string>& files) {
     }
 }
 
+struct AssessArgs {
+    std::vector<std::string> files, rois, targets;
+    std::string format = "text", edges_csv, edges_geojson, plots, gsd_m, giqe = "5", roi_lines, band;
+    bool runstats = false, no_edge_records = false;
+    AssessParams p;
+};
+
+void add_assess_options(CLI::App* cmd, AssessArgs& a) {
+    cmd->add_option("files", a.files, "Raster files")->required();
+    add_format_option(cmd, a.format);
+    cmd->add_option("--edges-csv", a.edges_csv, "Write every analysed edge to this CSV file");
+    cmd->add_option("--edges-geojson", a.edges_geojson,
+                    "Write every analysed edge, its verdict and figures, to this GeoJSON file (WGS 84 "
+                    "longitude/latitude; needs a georeferenced input)");
+    cmd->add_option("--plots", a.plots, "Write ESF, LSF and MTF per axis as SVG into this folder");
+    cmd->add_flag("--runstats", a.runstats, "Report the time per stage");
+    cmd->add_option("--gsd-m", a.gsd_m, "GSD in metres, V or X,Y, instead of the georeferencing");
+    cmd->add_option("--elevation-deg", a.p.elevation_deg, "Target elevation angle (default: metadata, else nadir)");
+    cmd->add_option("--snr", a.p.snr, "GIQE SNR instead of the measured one");
+    cmd->add_option("--giqe", a.giqe, "GIQE version: 3, 4, 5 or all")->capture_default_str();
+    cmd->add_option("--band", a.band,
+                    "Band to measure (default: band 1, or the luminance of an RGB image), or all: the default "
+                    "plus every band on its own");
+    cmd->add_option("--roi", a.rois,
+                    "Region instead of the automatic search: X,Y,W,H or X0,Y0,X1,Y1,HALF_WIDTH; repeatable");
+    cmd->add_option("--roi-lines", a.roi_lines, "Vector file of lines (or polygons: their sides) to measure instead");
+    cmd->add_option("--target", a.targets, "Extra Johnson target NAME:LENGTH_M:WIDTH_M; repeatable");
+    cmd->add_option("--resolution-rule", a.p.resolution_rule,
+                    "Primary rule for the Johnson cycles: niirs_model (the calibrated model), or the raw counts "
+                    "gsd_over_rer, gsd_nyquist, mtf50 (every rule's result is in the JSON)")
+        ->capture_default_str();
+    cmd->add_flag("--trust-pixel-size", a.p.trust_pixel_size,
+                  "Rate an image found to be upsampled on its product GSD anyway (the finding is still reported)");
+    cmd->add_option(
+        "--sensor", a.p.sensor,
+        "Sensor preset whose RER range is used when an image has no usable edges (see satiq predict --list)");
+    cmd->add_option("--max-pixels", a.p.max_pixels,
+                    "Largest image assessed, width x height (about 6 bytes of memory per pixel; 0: no limit)")
+        ->capture_default_str();
+    cmd->add_flag("--no-edge-records", a.no_edge_records, "Leave the per-edge records out of the JSON");
+}
+
+// Option checks, all before any file is read (UsageError: exit 2). assess_file checks
+// --elevation-deg, --snr and --band again; here they fail before the first file.
+AssessParams checked_params(const AssessArgs& a) {
+    AssessParams p = a.p;
+    if (p.elevation_deg && !(*p.elevation_deg > 0 && *p.elevation_deg <= 90))
+        throw UsageError(fmt::format("assess: --elevation-deg must lie in (0, 90] (got {})", *p.elevation_deg));
+    check_snr_option("assess", "--snr", p.snr);
+    parse_band(a.band, p);
+    if (!a.gsd_m.empty()) p.gsd.override_m = as_usage_error([&] { return parse_gsd_pair(a.gsd_m); });
+    p.giqe = as_usage_error([&] { return parse_giqe_selection(a.giqe); });
+    for (const auto& r : a.rois)
+        p.rois.push_back(as_usage_error([&] { return parse_roi(r); }));
+    if (!a.roi_lines.empty()) p.roi_lines = a.roi_lines;
+    for (const auto& t : a.targets)
+        p.extra_targets.push_back(as_usage_error([&] { return interpret::parse_target(t); }));
+    (void)as_usage_error([&] { return interpret::parse_rule(p.resolution_rule); });
+    if (!p.sensor.empty()) (void)find_preset_for_option(p.sensor);
+    p.keep_profiles = !a.plots.empty();
+    return p;
+}
+
+// The output files and folders, checked (and --plots created) before any file is read.
+void prepare_outputs(const AssessArgs& a) {
+    if (!a.plots.empty()) {
+        // --plots DIR: created with its parents when missing.
+        std::error_code ec;
+        std::filesystem::create_directories(a.plots, ec);
+        if (!std::filesystem::is_directory(a.plots))
+            throw Error(fmt::format("{}: cannot create the --plots folder{}", a.plots,
+                                    ec ? ": " + ec.message() : std::string()));
+    }
+    check_output_folder(a.edges_csv, "--edges-csv");
+    check_output_folder(a.edges_geojson, "--edges-geojson");
+    // An output may never be one of the inputs (a symlinked output counts as its target).
+    for (const std::string& out : {a.edges_csv, a.edges_geojson}) {
+        if (out.empty()) continue;
+        const std::filesystem::path target = resolve_output_target(out).path;
+        std::error_code ec;
+        for (const std::string& f : a.files)
+            if (std::filesystem::exists(target, ec) && std::filesystem::equivalent(f, target, ec))
+                throw UsageError(fmt::format("assess: {} would overwrite the input {}", out, f));
+    }
+    if (!a.edges_geojson.empty()) check_geojson_inputs(a.files);
+}
+
+// Plot names: the input's stem, or STEM_K (K its place in the call) when two inputs share a
+// stem, so that no input's plots replace another's.
+std::vector<std::string> plot_stems(const std::vector<std::string>& files) {
+    const std::size_t n = files.size();
+    std::vector<std::string> stems(n);
+    std::map<std::string, int> count;
+    for (const auto& f : files)
+        ++count[std::filesystem::path(f).stem().string()];
+    for (std::size_t k = 0; k < n; ++k) {
+        const std::string st = std::filesystem::path(files[k]).stem().string();
+        stems[k] = count[st] > 1 ? fmt::format("{}_{}", st, k + 1) : st;
+    }
+    return stems;
+}
+
+// Each file's result, or its error message when it failed.
+struct FileOutcomes {
+    std::vector<std::optional<AssessResult>> slots;
+    std::vector<std::string> errors;
+};
+
+// Files are assessed concurrently (each with its own GDAL handle; the kernels inside share the
+// same TBB pool), with their plots written as each finishes.
+FileOutcomes assess_files(const AssessArgs& a, const AssessParams& p) {
+    const std::size_t n = a.files.size();
+    FileOutcomes r{std::vector<std::optional<AssessResult>>(n), std::vector<std::string>(n)};
+    auto& slots = r.slots;
+    auto& errors = r.errors;
+    const std::vector<std::string> stems = plot_stems(a.files);
+    Progress::Options po;
+    po.quiet = global_options().quiet || n < 2;  // files done / total, for a batch
+    Progress progress("assess", static_cast<double>(n), "files", po);
+    parallel_items(static_cast<std::int64_t>(n), [&](std::int64_t i) {
+        const auto k = static_cast<std::size_t>(i);
+        try {
+            slots[k] = assess_file(a.files[k], p);
+            if (!a.plots.empty()) (void)write_plots(a.plots, *slots[k], stems[k]);
+        } catch (const Error& e) {
+            errors[k] = e.what();
+        } catch (const std::bad_alloc&) {  // one file's failure, whatever its cause
+            errors[k] = a.files[k] + ": out of memory while assessing it";
+        } catch (const std::exception& e) {
+            errors[k] = a.files[k] + ": " + e.what();
+        }
+        progress.advance();
+    });
+    progress.finish();
+    return r;
+}
+
+// The run's parameters in the JSON envelope.
+nlohmann::json json_params(const AssessArgs& a, const AssessParams& p) {
+    return {{"files", a.files},
+            {"gsd_m", a.gsd_m.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.gsd_m)},
+            {"elevation_deg", p.elevation_deg ? nlohmann::json(*p.elevation_deg) : nlohmann::json(nullptr)},
+            {"snr", p.snr ? nlohmann::json(*p.snr) : nlohmann::json(nullptr)},
+            {"giqe", a.giqe},
+            {"band", p.all_bands ? nlohmann::json("all") : nlohmann::json(p.band)},
+            {"rois", a.rois},
+            {"roi_lines", a.roi_lines},
+            {"targets", a.targets},
+            {"resolution_rule", p.resolution_rule}};
+}
+
+// Reported in the order given: errors on stderr, results as text (now) or JSON (at the end),
+// then the edge files. Returns the exit code.
+int report_outcomes(const AssessArgs& a, const AssessParams& p, FileOutcomes& outcomes) {
+    const std::size_t n = a.files.size();
+    int failures = 0;
+    nlohmann::json results = nlohmann::json::array();
+    std::vector<AssessResult> done;
+    for (std::size_t k = 0; k < n; ++k) {
+        std::optional<AssessResult>& slot = outcomes.slots[k];
+        if (!slot) {
+            ++failures;
+            std::cerr << "satiq assess: " << outcomes.errors[k] << "\n";
+            results.push_back(failed_item(a.files[k], outcomes.errors[k]));
+            continue;
+        }
+        if (!a.plots.empty() && !global_options().quiet)
+            std::cerr << "assess: wrote ESF, LSF and MTF plots for " << a.files[k] << " into " << a.plots << "\n";
+        if (a.format == "json")
+            results.push_back(to_json(*slot, !a.no_edge_records));
+        else
+            std::cout << to_text(*slot, a.runstats);
+        done.push_back(std::move(*slot));
+    }
+    if (!a.edges_csv.empty()) write_edges_csv(a.edges_csv, done);
+    if (!a.edges_geojson.empty()) write_edges_geojson(a.edges_geojson, done);
+    if (a.format == "json") print_json(envelope("assess", json_params(a, p), results, failures));
+    return failures ? 1 : 0;
+}
+
+int run_assess_command(const AssessArgs& a) {
+    const AssessParams p = checked_params(a);
+    prepare_outputs(a);
+    FileOutcomes outcomes = assess_files(a, p);
+    return report_outcomes(a, p, outcomes);
+}
+
 }  // namespace
 
 void add_assess_command(CLI::App& app, Runner& run) {
-    struct Args {
-        std::vector<std::string> files, rois, targets;
-        std::string format = "text", edges_csv, edges_geojson, plots, gsd_m, giqe = "5", roi_lines, band;
-        bool runstats = false, no_edge_records = false;
-        AssessParams p;
-    };
-    auto a = std::make_shared<Args>();
+    auto a = std::make_shared<AssessArgs>();
     CLI::App* cmd = app.add_subcommand(
         "assess",
         "Measure what images really resolve: automatic slanted-edge RER and MTF per axis, noise and SNR, NIIRS "
         "(GIQE 5; 4 and 3 on request) and the observation tasks that follow");
-    cmd->add_option("files", a->files, "Raster files")->required();
-    add_format_option(cmd, a->format);
-    cmd->add_option("--edges-csv", a->edges_csv, "Write every analysed edge to this CSV file");
-    cmd->add_option("--edges-geojson", a->edges_geojson,
-                    "Write every analysed edge, its verdict and figures, to this GeoJSON file (WGS 84 "
-                    "longitude/latitude; needs a georeferenced input)");
-    cmd->add_option("--plots", a->plots, "Write ESF, LSF and MTF per axis as SVG into this folder");
-    cmd->add_flag("--runstats", a->runstats, "Report the time per stage");
-    cmd->add_option("--gsd-m", a->gsd_m, "GSD in metres, V or X,Y, instead of the georeferencing");
-    cmd->add_option("--elevation-deg", a->p.elevation_deg, "Target elevation angle (default: metadata, else nadir)");
-    cmd->add_option("--snr", a->p.snr, "GIQE SNR instead of the measured one");
-    cmd->add_option("--giqe", a->giqe, "GIQE version: 3, 4, 5 or all")->capture_default_str();
-    cmd->add_option("--band", a->band,
-                    "Band to measure (default: band 1, or the luminance of an RGB image), or all: the default "
-                    "plus every band on its own");
-    cmd->add_option("--roi", a->rois,
-                    "Region instead of the automatic search: X,Y,W,H or X0,Y0,X1,Y1,HALF_WIDTH; repeatable");
-    cmd->add_option("--roi-lines", a->roi_lines, "Vector file of lines (or polygons: their sides) to measure instead");
-    cmd->add_option("--target", a->targets, "Extra Johnson target NAME:LENGTH_M:WIDTH_M; repeatable");
-    cmd->add_option("--resolution-rule", a->p.resolution_rule,
-                    "Primary rule for the Johnson cycles: niirs_model (the calibrated model), or the raw counts "
-                    "gsd_over_rer, gsd_nyquist, mtf50 (every rule's result is in the JSON)")
-        ->capture_default_str();
-    cmd->add_flag("--trust-pixel-size", a->p.trust_pixel_size,
-                  "Rate an image found to be upsampled on its product GSD anyway (the finding is still reported)");
-    cmd->add_option(
-        "--sensor", a->p.sensor,
-        "Sensor preset whose RER range is used when an image has no usable edges (see satiq predict --list)");
-    cmd->add_option("--max-pixels", a->p.max_pixels,
-                    "Largest image assessed, width x height (about 6 bytes of memory per pixel; 0: no limit)")
-        ->capture_default_str();
-    cmd->add_flag("--no-edge-records", a->no_edge_records, "Leave the per-edge records out of the JSON");
-    cmd->callback([a, &run] {
-        run = [a]() -> int {
-            AssessParams p = a->p;
-            // Option checks, all before any file is read (UsageError: exit 2). assess_file checks
-            // --elevation-deg, --snr and --band again; here they fail before the first file.
-            if (p.elevation_deg && !(*p.elevation_deg > 0 && *p.elevation_deg <= 90))
-                throw UsageError(fmt::format("assess: --elevation-deg must lie in (0, 90] (got {})", *p.elevation_deg));
-            check_snr_option("assess", "--snr", p.snr);
-            parse_band(a->band, p);
-            if (!a->gsd_m.empty()) p.gsd.override_m = as_usage_error([&] { return parse_gsd_pair(a->gsd_m); });
-            p.giqe = as_usage_error([&] { return parse_giqe_selection(a->giqe); });
-            for (const auto& r : a->rois)
-                p.rois.push_back(as_usage_error([&] { return parse_roi(r); }));
-            if (!a->roi_lines.empty()) p.roi_lines = a->roi_lines;
-            for (const auto& t : a->targets)
-                p.extra_targets.push_back(as_usage_error([&] { return interpret::parse_target(t); }));
-            (void)as_usage_error([&] { return interpret::parse_rule(p.resolution_rule); });
-            if (!p.sensor.empty()) (void)find_preset_for_option(p.sensor);
-            p.keep_profiles = !a->plots.empty();
-            if (!a->plots.empty()) {
-                // --plots DIR: created with its parents when missing.
-                std::error_code ec;
-                std::filesystem::create_directories(a->plots, ec);
-                if (!std::filesystem::is_directory(a->plots))
-                    throw Error(fmt::format("{}: cannot create the --plots folder{}", a->plots,
-                                            ec ? ": " + ec.message() : std::string()));
-            }
-            check_output_folder(a->edges_csv, "--edges-csv");
-            check_output_folder(a->edges_geojson, "--edges-geojson");
-            // An output may never be one of the inputs (a symlinked output counts as its target).
-            for (const std::string& out : {a->edges_csv, a->edges_geojson}) {
-                if (out.empty()) continue;
-                const std::filesystem::path target = resolve_output_target(out).path;
-                std::error_code ec;
-                for (const std::string& f : a->files)
-                    if (std::filesystem::exists(target, ec) && std::filesystem::equivalent(f, target, ec))
-                        throw UsageError(fmt::format("assess: {} would overwrite the input {}", out, f));
-            }
-            if (!a->edges_geojson.empty()) check_geojson_inputs(a->files);
-            // Files are assessed concurrently (each with its own GDAL handle; the kernels inside
-            // share the same TBB pool), then reported in the order given.
-            const std::size_t n = a->files.size();
-            std::vector<std::optional<AssessResult>> slots(n);
-            std::vector<std::string> errors(n);
-            // Plot names: the input's stem, or STEM_K (K its place in the call) when two inputs
-            // share a stem, so that no input's plots replace another's.
-            std::vector<std::string> plot_stems(n);
-            {
-                std::map<std::string, int> count;
-                for (const auto& f : a->files)
-                    ++count[std::filesystem::path(f).stem().string()];
-                for (std::size_t k = 0; k < n; ++k) {
-                    const std::string st = std::filesystem::path(a->files[k]).stem().string();
-                    plot_stems[k] = count[st] > 1 ? fmt::format("{}_{}", st, k + 1) : st;
-                }
-            }
-            Progress::Options po;
-            po.quiet = global_options().quiet || n < 2;  // files done / total, for a batch
-            Progress progress("assess", static_cast<double>(n), "files", po);
-            parallel_items(static_cast<std::int64_t>(n), [&](std::int64_t i) {
-                const auto k = static_cast<std::size_t>(i);
-                try {
-                    slots[k] = assess_file(a->files[k], p);
-                    if (!a->plots.empty()) (void)write_plots(a->plots, *slots[k], plot_stems[k]);
-                } catch (const Error& e) {
-                    errors[k] = e.what();
-                } catch (const std::bad_alloc&) {  // one file's failure, whatever its cause
-                    errors[k] = a->files[k] + ": out of memory while assessing it";
-                } catch (const std::exception& e) {
-                    errors[k] = a->files[k] + ": " + e.what();
-                }
-                progress.advance();
-            });
-            progress.finish();
-            int failures = 0;
-            nlohmann::json results = nlohmann::json::array();
-            std::vector<AssessResult> done;
-            for (std::size_t k = 0; k < n; ++k) {
-                if (!slots[k]) {
-                    ++failures;
-                    std::cerr << "satiq assess: " << errors[k] << "\n";
-                    results.push_back(failed_item(a->files[k], errors[k]));
-                    continue;
-                }
-                if (!a->plots.empty() && !global_options().quiet)
-                    std::cerr << "assess: wrote ESF, LSF and MTF plots for " << a->files[k] << " into " << a->plots
-                              << "\n";
-                if (a->format == "json")
-                    results.push_back(to_json(*slots[k], !a->no_edge_records));
-                else
-                    std::cout << to_text(*slots[k], a->runstats);
-                done.push_back(std::move(*slots[k]));
-            }
-            if (!a->edges_csv.empty()) write_edges_csv(a->edges_csv, done);
-            if (!a->edges_geojson.empty()) write_edges_geojson(a->edges_geojson, done);
-            if (a->format == "json") {
-                nlohmann::json params = {
-                    {"files", a->files},
-                    {"gsd_m", a->gsd_m.empty() ? nlohmann::json(nullptr) : nlohmann::json(a->gsd_m)},
-                    {"elevation_deg", p.elevation_deg ? nlohmann::json(*p.elevation_deg) : nlohmann::json(nullptr)},
-                    {"snr", p.snr ? nlohmann::json(*p.snr) : nlohmann::json(nullptr)},
-                    {"giqe", a->giqe},
-                    {"band", p.all_bands ? nlohmann::json("all") : nlohmann::json(p.band)},
-                    {"rois", a->rois},
-                    {"roi_lines", a->roi_lines},
-                    {"targets", a->targets},
-                    {"resolution_rule", p.resolution_rule}};
-                print_json(envelope("assess", params, results, failures));
-            }
-            return failures ? 1 : 0;
-        };
-    });
+    add_assess_options(cmd, *a);
+    cmd->callback([a, &run] { run = [a]() -> int { return run_assess_command(*a); }; });
 }
 
 }  // namespace satiq::cli

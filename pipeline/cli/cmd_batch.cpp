@@ -12,9 +12,9 @@
 
 #include "commands.hpp"
 #include "format.hpp"
+#include "satiq/pipeline/io/progress.hpp"
 #include "satiq/pipeline/ops/batch_mpi.hpp"
 #include "satiq/pipeline/ops/batch_run.hpp"
-#include "satiq/pipeline/io/progress.hpp"
 #include "sensor_options.hpp"
 
 namespace satiq::cli {
@@ -67,231 +67,293 @@ std::uint64_t parse_bytes(const std::string& s) {
     return static_cast<std::uint64_t>(v * mul);
 }
 
+struct BatchArgs {
+    std::vector<std::string> inputs;
+    std::string output, manifest, stac, asset, shard, max_memory, gsd_m, degrade_to, format = "text";
+    std::optional<int> shard_count;
+    std::optional<double> degrade_mtf_nyquist, degrade_snr;
+    std::uint64_t degrade_seed = 0;
+    int jobs = 0;
+    bool resume = false, overwrite = false, full_records = false;
+    AssessParams p;
+    std::string band;
+};
+
+// Inputs, output and how the batch runs: workers, memory, resuming, shards.
+void add_batch_run_options(CLI::App* cmd, BatchArgs& a) {
+    cmd->add_option("inputs", a.inputs, "Files, folders, globs or GDAL virtual paths (/vsizip/..., /vsicurl/...)");
+    cmd->add_option("-o,--output", a.output, "Output folder (created when missing)")->required();
+    cmd->add_option("--manifest", a.manifest,
+                    "One path per line, or CSV with a path column and optional gsd_m, elevation_deg, snr columns");
+    cmd->add_option("--stac", a.stac, "STAC Item, ItemCollection or static catalog on disk");
+    cmd->add_option("--asset", a.asset, "STAC asset key (default: the first GeoTIFF/JPEG 2000 or data asset)");
+    cmd->add_option("--jobs", a.jobs, "Workers: images in flight and threads in all, as make -j (default: the cores)");
+    cmd->add_option("--max-memory", a.max_memory,
+                    "Bound on the pixels in flight, e.g. 8G (default: half the physical memory)");
+    cmd->add_flag("--resume", a.resume, "Skip images already recorded in DIR/results.jsonl with the same options");
+    cmd->add_flag("--overwrite", a.overwrite, "Start DIR/results.jsonl again");
+    cmd->add_option("--shard", a.shard,
+                    "Process shard K of N (default: SLURM_ARRAY_TASK_ID/COUNT, or AWS_BATCH_JOB_ARRAY_INDEX with "
+                    "--shard-count)");
+    cmd->add_option("--shard-count", a.shard_count, "N for AWS Batch array jobs (AWS_BATCH_JOB_ARRAY_INDEX)");
+    cmd->add_flag("--full-records", a.full_records, "Keep each image's whole assess result in its record");
+}
+
+// What is done to each image: the optional in-memory degradation, then assess's options.
+void add_batch_image_options(CLI::App* cmd, BatchArgs& a) {
+    cmd->add_option("--degrade-to", a.degrade_to,
+                    "Degrade each image first (in memory): a sensor preset name or a target GSD in metres");
+    cmd->add_option("--degrade-mtf-nyquist", a.degrade_mtf_nyquist, "With a GSD: MTF at Nyquist (default 0.15)");
+    cmd->add_option("--degrade-snr", a.degrade_snr, "SNR of the degraded images (a GSD: default 50)");
+    cmd->add_option("--degrade-seed", a.degrade_seed, "Noise seed of the degraded images")->check(seed_validator());
+    cmd->add_option("--gsd-m", a.gsd_m, "GSD in metres, V or X,Y, for inputs without georeferencing");
+    cmd->add_option("--elevation-deg", a.p.elevation_deg, "Target elevation angle (default: metadata, else nadir)");
+    cmd->add_option("--snr", a.p.snr, "GIQE SNR instead of the measured one");
+    cmd->add_option("--band", a.band, "Band to measure (default: band 1, or the luminance of an RGB image)");
+    cmd->add_option("--sensor", a.p.sensor, "Preset whose RER range applies to images without usable edges");
+    cmd->add_option("--max-pixels", a.p.max_pixels,
+                    "Largest image assessed, width x height (about 6 bytes of memory per pixel; 0: no limit)")
+        ->capture_default_str();
+    cmd->add_flag("--trust-pixel-size", a.p.trust_pixel_size, "Rate upsampled images on their product GSD");
+}
+
+// The shard: --shard, else Slurm's array variables, else AWS Batch's index.
+void choose_shard(const BatchArgs& a, BatchRunOptions& o) {
+    if (!a.shard.empty()) {
+        std::tie(o.shard_index, o.shard_count) = parse_shard(a.shard);
+    } else if (const auto id = env_int("SLURM_ARRAY_TASK_ID"); id && env_int("SLURM_ARRAY_TASK_COUNT")) {
+        const long count = *env_int("SLURM_ARRAY_TASK_COUNT");
+        const long min = env_int("SLURM_ARRAY_TASK_MIN").value_or(0);
+        if (count < 1 || *id - min < 0 || *id - min >= count)
+            throw UsageError(
+                fmt::format("batch: SLURM_ARRAY_TASK_ID {} lies outside {}..{}", *id, min, min + count - 1));
+        o.shard_index = static_cast<int>(*id - min);
+        o.shard_count = static_cast<int>(count);
+    } else if (const auto aws = env_int("AWS_BATCH_JOB_ARRAY_INDEX"); aws && a.shard_count) {
+        if (*a.shard_count < 1 || *aws < 0 || *aws >= *a.shard_count)
+            throw UsageError(
+                fmt::format("batch: AWS_BATCH_JOB_ARRAY_INDEX {} lies outside 0..{}", *aws, *a.shard_count - 1));
+        o.shard_index = static_cast<int>(*aws);
+        o.shard_count = *a.shard_count;
+    } else if (a.shard_count) {
+        throw UsageError("batch: --shard-count needs AWS_BATCH_JOB_ARRAY_INDEX (or give --shard K/N)");
+    }
+}
+
+// Workers, memory, resuming and the shard, checked.
+BatchRunOptions run_options(const BatchArgs& a) {
+    BatchRunOptions o;
+    o.output_dir = a.output;
+    o.jobs = a.jobs;
+    o.resume = a.resume;
+    o.overwrite = a.overwrite;
+    o.full_records = a.full_records;
+    if (a.resume && a.overwrite) throw UsageError("batch: --resume and --overwrite exclude each other");
+    if (a.jobs < 0) throw UsageError(fmt::format("batch: --jobs must be 0 or more (got {})", a.jobs));
+    if (!a.max_memory.empty()) o.max_memory_bytes = parse_bytes(a.max_memory);
+    choose_shard(a, o);
+    return o;
+}
+
+// assess's options (a.p), checked and completed in place: band, GSD override, preset name.
+void check_assess_options(BatchArgs& a) {
+    AssessParams& p = a.p;
+    if (p.elevation_deg && !(*p.elevation_deg > 0 && *p.elevation_deg <= 90))
+        throw UsageError(fmt::format("batch: --elevation-deg must lie in (0, 90] (got {})", *p.elevation_deg));
+    check_snr_option("batch", "--snr", p.snr);
+    if (!a.band.empty()) {
+        try {
+            std::size_t used = 0;
+            p.band = std::stoi(a.band, &used);
+            if (used != a.band.size() || p.band < 1) throw std::invalid_argument("");
+        } catch (const std::exception&) {
+            throw UsageError(fmt::format("batch: --band must be a band number from 1 (got '{}')", a.band));
+        }
+    }
+    if (!a.gsd_m.empty()) p.gsd.override_m = as_usage_error([&] { return parse_gsd_pair(a.gsd_m); });
+    if (!p.sensor.empty()) p.sensor = find_preset_for_option(p.sensor).name;
+}
+
+// --degrade-to (a GSD or a preset) and its companions as degrade's parameters, checked; degrade's
+// own checks report batch's option names.
+DegradeParams degrade_params(const BatchArgs& a) {
+    DegradeParams d;
+    d.seed = a.degrade_seed;
+    std::size_t used = 0;
+    double g = 0;
+    try {
+        g = std::stod(a.degrade_to, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used == a.degrade_to.size() && used > 0) {
+        if (!(g > 0 && std::isfinite(g)))
+            throw UsageError(fmt::format("batch: --degrade-to GSD must be positive (got {})", g));
+        d.target_gsd_m = g;
+        d.mtf_nyquist = a.degrade_mtf_nyquist.value_or(0.15);
+        d.snr = a.degrade_snr.value_or(50.0);
+    } else {
+        if (a.degrade_mtf_nyquist)
+            throw UsageError("batch: --degrade-mtf-nyquist belongs to a GSD --degrade-to, not a preset");
+        d.sensor = find_preset_for_option(a.degrade_to).name;
+        d.snr = a.degrade_snr;
+    }
+    if (d.mtf_nyquist && !(*d.mtf_nyquist > 0 && *d.mtf_nyquist < 0.6366))
+        throw UsageError(fmt::format("batch: --degrade-mtf-nyquist must lie in (0, 2/pi) (got {})", *d.mtf_nyquist));
+    check_snr_option("batch", "--degrade-snr", d.snr);
+    try {  // degrade's own checks, named by batch's options
+        check_degrade_options(d);
+    } catch (const UsageError& e) {
+        std::string m = e.what();
+        for (auto [from, to] : {std::pair{"degrade: ", "batch: "},
+                                {"--target-gsd-m", "--degrade-to"},
+                                {"--mtf-nyquist", "--degrade-mtf-nyquist"},
+                                {"--snr", "--degrade-snr"}})
+            if (auto at = m.find(from); at != std::string::npos) m.replace(at, std::strlen(from), to);
+        throw UsageError(m);
+    }
+    return d;
+}
+
+// Sets o.degrade_to when asked; returns its JSON for the record options (null: no degradation).
+nlohmann::json choose_degradation(const BatchArgs& a, BatchRunOptions& o) {
+    nlohmann::json degrade_json = nullptr;
+    if (!a.degrade_to.empty()) {
+        const DegradeParams d = degrade_params(a);
+        o.degrade_to = d;
+        degrade_json = to_json(d);
+        degrade_json.erase("input");
+        degrade_json.erase("output");
+    } else if (a.degrade_mtf_nyquist || a.degrade_snr) {
+        throw UsageError("batch: --degrade-mtf-nyquist and --degrade-snr need --degrade-to");
+    }
+    return degrade_json;
+}
+
+// The options that make a record: a change re-runs the image under --resume.
+nlohmann::json record_options(const BatchArgs& a, const nlohmann::json& degrade_json) {
+    const AssessParams& p = a.p;
+    return {{"satiq_version", SATIQ_VERSION},
+            {"gsd_m", a.gsd_m.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.gsd_m)},
+            {"elevation_deg", p.elevation_deg ? nlohmann::json(*p.elevation_deg) : nlohmann::json(nullptr)},
+            {"snr", p.snr ? nlohmann::json(*p.snr) : nlohmann::json(nullptr)},
+            {"band", p.band},
+            {"sensor", p.sensor},
+            {"trust_pixel_size", p.trust_pixel_size},
+            {"max_pixels", p.max_pixels},
+            {"full_records", a.full_records},
+            {"degrade_to", degrade_json}};
+}
+
+GatheredInputs gather_inputs(const BatchArgs& a) {
+    BatchInputOptions io;
+    io.arguments = a.inputs;
+    if (!a.manifest.empty()) io.manifest = a.manifest;
+    if (!a.stac.empty()) io.stac = a.stac;
+    io.stac_asset = a.asset;
+    if (a.inputs.empty() && !io.manifest && !io.stac)
+        throw UsageError("batch: give inputs (files, folders, globs), --manifest or --stac");
+    return gather_batch_inputs(io);
+}
+
+// The output folder, created (rank 0 owns it), and the notes on duplicates and MPI placement.
+void prepare_output(const BatchRunOptions& o, const GatheredInputs& g, const mpi::Context& ctx) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.output_dir, ec);
+    if (!std::filesystem::is_directory(o.output_dir))
+        throw Error(fmt::format("{}: cannot create the output folder{}", o.output_dir.string(),
+                                ec ? ": " + ec.message() : std::string()));
+    if (ctx.rank == 0 && std::filesystem::exists(o.output_dir / "results.jsonl") && !o.resume && !o.overwrite)
+        throw UsageError(fmt::format("batch: {} exists: --resume continues it, --overwrite starts again",
+                                     (o.output_dir / "results.jsonl").string()));
+    const bool quiet = global_options().quiet;
+    if (!quiet)
+        for (const std::string& d : g.duplicates)
+            std::cerr << "satiq batch: " << d << ": given more than once, processed once\n";
+    if (ctx.rank == 0 && !quiet && !mpi::cpu_binding_note(ctx).empty())
+        std::cerr << "satiq batch: " << mpi::cpu_binding_note(ctx) << "\n";
+    if (mpi::launched_by_mpi_launcher() && !mpi::built_with_mpi() && !quiet)
+        std::cerr << "satiq batch: started by an MPI launcher, but this satiq was built without MPI: rank 0 "
+                     "does the whole batch on its machine, the other ranks stop\n";
+}
+
+// run_batch with a progress line (images done, failures) from its first report on.
+BatchSummary run_with_progress(const GatheredInputs& g, const BatchRunOptions& o) {
+    Progress::Options po;
+    po.quiet = global_options().quiet;
+    std::optional<Progress> progress;
+    const BatchSummary s = run_batch(g, o, [&](std::int64_t done, std::int64_t total, std::int64_t failed) {
+        if (!progress) progress.emplace("batch", static_cast<double>(total), "images", po);
+        progress->set_detail(fmt::format("{} failed", failed));
+        progress->update(static_cast<double>(done));
+    });
+    if (progress) progress->finish();
+    return s;
+}
+
+// The summary: the JSON envelope or one text paragraph.
+void print_batch_summary(const std::string& format, const BatchRunOptions& o, const GatheredInputs& g,
+                         const BatchSummary& s) {
+    nlohmann::json res{{"status", s.failed ? "some images failed" : "ok"},
+                       {"output_dir", o.output_dir.string()},
+                       {"results_jsonl", (o.output_dir / "results.jsonl").string()},
+                       {"summary_csv", (o.output_dir / "summary.csv").string()},
+                       {"report_html", (o.output_dir / "report.html").string()},
+                       {"inputs", s.gathered},
+                       {"in_shard", s.in_shard},
+                       {"duplicates", g.duplicates},
+                       {"skipped_resume", s.skipped_resume},
+                       {"processed", s.processed},
+                       {"failed", s.failed},
+                       {"mode", s.mode},
+                       {"seconds", s.seconds}};
+    nlohmann::json params = o.options;
+    params["shard"] = fmt::format("{}/{}", o.shard_index + 1, o.shard_count);
+    params["jobs"] = o.jobs;
+    params["resume"] = o.resume;
+    if (format == "json") {
+        print_json(envelope("batch", params, nlohmann::json::array({res}), static_cast<int>(s.failed)));
+    } else {
+        std::cout << fmt::format(
+            "satiq batch: {} inputs, {} in shard {}/{}, {} skipped (--resume), {} processed, {} failed, "
+            "{:.1f} s ({})\n  {}\n  {}\n  {}\n",
+            s.gathered, s.in_shard, o.shard_index + 1, o.shard_count, s.skipped_resume, s.processed, s.failed,
+            s.seconds, s.mode, res["results_jsonl"].get<std::string>(), res["summary_csv"].get<std::string>(),
+            res["report_html"].get<std::string>());
+    }
+}
+
+// The command: options checked (all before any work), inputs gathered, the batch run, a summary.
+int run_batch_command(BatchArgs& a) {
+    BatchRunOptions o = run_options(a);
+    check_assess_options(a);
+    o.assess = a.p;
+    const nlohmann::json degrade_json = choose_degradation(a, o);
+    o.options = record_options(a, degrade_json);
+    const GatheredInputs g = gather_inputs(a);
+
+    const mpi::Context ctx = mpi::init();  // (idempotent) only rank 0 owns the output folder
+    prepare_output(o, g, ctx);
+    const BatchSummary s = run_with_progress(g, o);
+    mpi::finalize();
+    if (s.mode.rfind("idle", 0) == 0) return 0;
+    print_batch_summary(a.format, o, g, s);
+    return s.failed ? 1 : 0;
+}
+
 }  // namespace
 
 void add_batch_command(CLI::App& app, Runner& run) {
-    struct Args {
-        std::vector<std::string> inputs;
-        std::string output, manifest, stac, asset, shard, max_memory, gsd_m, degrade_to, format = "text";
-        std::optional<int> shard_count;
-        std::optional<double> degrade_mtf_nyquist, degrade_snr;
-        std::uint64_t degrade_seed = 0;
-        int jobs = 0;
-        bool resume = false, overwrite = false, full_records = false;
-        AssessParams p;
-        std::string band;
-    };
-    auto a = std::make_shared<Args>();
+    auto a = std::make_shared<BatchArgs>();
     CLI::App* cmd = app.add_subcommand(
         "batch",
         "Rate image sets: every raster among files, folders (recursive), globs, a manifest or a STAC catalog "
         "assessed in parallel; records appended to DIR/results.jsonl as they finish, then DIR/summary.csv and "
         "DIR/report.html. Runs over MPI ranks under mpirun/srun.");
-    cmd->add_option("inputs", a->inputs, "Files, folders, globs or GDAL virtual paths (/vsizip/..., /vsicurl/...)");
-    cmd->add_option("-o,--output", a->output, "Output folder (created when missing)")->required();
-    cmd->add_option("--manifest", a->manifest,
-                    "One path per line, or CSV with a path column and optional gsd_m, elevation_deg, snr columns");
-    cmd->add_option("--stac", a->stac, "STAC Item, ItemCollection or static catalog on disk");
-    cmd->add_option("--asset", a->asset, "STAC asset key (default: the first GeoTIFF/JPEG 2000 or data asset)");
-    cmd->add_option("--jobs", a->jobs, "Workers: images in flight and threads in all, as make -j (default: the cores)");
-    cmd->add_option("--max-memory", a->max_memory,
-                    "Bound on the pixels in flight, e.g. 8G (default: half the physical memory)");
-    cmd->add_flag("--resume", a->resume, "Skip images already recorded in DIR/results.jsonl with the same options");
-    cmd->add_flag("--overwrite", a->overwrite, "Start DIR/results.jsonl again");
-    cmd->add_option("--shard", a->shard,
-                    "Process shard K of N (default: SLURM_ARRAY_TASK_ID/COUNT, or AWS_BATCH_JOB_ARRAY_INDEX with "
-                    "--shard-count)");
-    cmd->add_option("--shard-count", a->shard_count, "N for AWS Batch array jobs (AWS_BATCH_JOB_ARRAY_INDEX)");
-    cmd->add_flag("--full-records", a->full_records, "Keep each image's whole assess result in its record");
-    cmd->add_option("--degrade-to", a->degrade_to,
-                    "Degrade each image first (in memory): a sensor preset name or a target GSD in metres");
-    cmd->add_option("--degrade-mtf-nyquist", a->degrade_mtf_nyquist, "With a GSD: MTF at Nyquist (default 0.15)");
-    cmd->add_option("--degrade-snr", a->degrade_snr, "SNR of the degraded images (a GSD: default 50)");
-    cmd->add_option("--degrade-seed", a->degrade_seed, "Noise seed of the degraded images")->check(seed_validator());
-    cmd->add_option("--gsd-m", a->gsd_m, "GSD in metres, V or X,Y, for inputs without georeferencing");
-    cmd->add_option("--elevation-deg", a->p.elevation_deg, "Target elevation angle (default: metadata, else nadir)");
-    cmd->add_option("--snr", a->p.snr, "GIQE SNR instead of the measured one");
-    cmd->add_option("--band", a->band, "Band to measure (default: band 1, or the luminance of an RGB image)");
-    cmd->add_option("--sensor", a->p.sensor, "Preset whose RER range applies to images without usable edges");
-    cmd->add_option("--max-pixels", a->p.max_pixels,
-                    "Largest image assessed, width x height (about 6 bytes of memory per pixel; 0: no limit)")
-        ->capture_default_str();
-    cmd->add_flag("--trust-pixel-size", a->p.trust_pixel_size, "Rate upsampled images on their product GSD");
+    add_batch_run_options(cmd, *a);
+    add_batch_image_options(cmd, *a);
     add_format_option(cmd, a->format);
-    cmd->callback([a, &run] {
-        run = [a]() -> int {
-            BatchRunOptions o;
-            o.output_dir = a->output;
-            o.jobs = a->jobs;
-            o.resume = a->resume;
-            o.overwrite = a->overwrite;
-            o.full_records = a->full_records;
-            if (a->resume && a->overwrite) throw UsageError("batch: --resume and --overwrite exclude each other");
-            if (a->jobs < 0) throw UsageError(fmt::format("batch: --jobs must be 0 or more (got {})", a->jobs));
-            if (!a->max_memory.empty()) o.max_memory_bytes = parse_bytes(a->max_memory);
-            // The shard: --shard, else Slurm's array variables, else AWS Batch's index.
-            if (!a->shard.empty()) {
-                std::tie(o.shard_index, o.shard_count) = parse_shard(a->shard);
-            } else if (const auto id = env_int("SLURM_ARRAY_TASK_ID"); id && env_int("SLURM_ARRAY_TASK_COUNT")) {
-                const long count = *env_int("SLURM_ARRAY_TASK_COUNT");
-                const long min = env_int("SLURM_ARRAY_TASK_MIN").value_or(0);
-                if (count < 1 || *id - min < 0 || *id - min >= count)
-                    throw UsageError(
-                        fmt::format("batch: SLURM_ARRAY_TASK_ID {} lies outside {}..{}", *id, min, min + count - 1));
-                o.shard_index = static_cast<int>(*id - min);
-                o.shard_count = static_cast<int>(count);
-            } else if (const auto aws = env_int("AWS_BATCH_JOB_ARRAY_INDEX"); aws && a->shard_count) {
-                if (*a->shard_count < 1 || *aws < 0 || *aws >= *a->shard_count)
-                    throw UsageError(fmt::format("batch: AWS_BATCH_JOB_ARRAY_INDEX {} lies outside 0..{}", *aws,
-                                                 *a->shard_count - 1));
-                o.shard_index = static_cast<int>(*aws);
-                o.shard_count = *a->shard_count;
-            } else if (a->shard_count) {
-                throw UsageError("batch: --shard-count needs AWS_BATCH_JOB_ARRAY_INDEX (or give --shard K/N)");
-            }
-            AssessParams& p = a->p;
-            if (p.elevation_deg && !(*p.elevation_deg > 0 && *p.elevation_deg <= 90))
-                throw UsageError(fmt::format("batch: --elevation-deg must lie in (0, 90] (got {})", *p.elevation_deg));
-            check_snr_option("batch", "--snr", p.snr);
-            if (!a->band.empty()) {
-                try {
-                    std::size_t used = 0;
-                    p.band = std::stoi(a->band, &used);
-                    if (used != a->band.size() || p.band < 1) throw std::invalid_argument("");
-                } catch (const std::exception&) {
-                    throw UsageError(fmt::format("batch: --band must be a band number from 1 (got '{}')", a->band));
-                }
-            }
-            if (!a->gsd_m.empty()) p.gsd.override_m = as_usage_error([&] { return parse_gsd_pair(a->gsd_m); });
-            if (!p.sensor.empty()) p.sensor = find_preset_for_option(p.sensor).name;
-            o.assess = p;
-            nlohmann::json degrade_json = nullptr;
-            if (!a->degrade_to.empty()) {
-                DegradeParams d;
-                d.seed = a->degrade_seed;
-                std::size_t used = 0;
-                double g = 0;
-                try {
-                    g = std::stod(a->degrade_to, &used);
-                } catch (const std::exception&) {
-                    used = 0;
-                }
-                if (used == a->degrade_to.size() && used > 0) {
-                    if (!(g > 0 && std::isfinite(g)))
-                        throw UsageError(fmt::format("batch: --degrade-to GSD must be positive (got {})", g));
-                    d.target_gsd_m = g;
-                    d.mtf_nyquist = a->degrade_mtf_nyquist.value_or(0.15);
-                    d.snr = a->degrade_snr.value_or(50.0);
-                } else {
-                    if (a->degrade_mtf_nyquist)
-                        throw UsageError("batch: --degrade-mtf-nyquist belongs to a GSD --degrade-to, not a preset");
-                    d.sensor = find_preset_for_option(a->degrade_to).name;
-                    d.snr = a->degrade_snr;
-                }
-                if (d.mtf_nyquist && !(*d.mtf_nyquist > 0 && *d.mtf_nyquist < 0.6366))
-                    throw UsageError(
-                        fmt::format("batch: --degrade-mtf-nyquist must lie in (0, 2/pi) (got {})", *d.mtf_nyquist));
-                check_snr_option("batch", "--degrade-snr", d.snr);
-                try {  // degrade's own checks, named by batch's options
-                    check_degrade_options(d);
-                } catch (const UsageError& e) {
-                    std::string m = e.what();
-                    for (auto [from, to] : {std::pair{"degrade: ", "batch: "},
-                                            {"--target-gsd-m", "--degrade-to"},
-                                            {"--mtf-nyquist", "--degrade-mtf-nyquist"},
-                                            {"--snr", "--degrade-snr"}})
-                        if (auto at = m.find(from); at != std::string::npos) m.replace(at, std::strlen(from), to);
-                    throw UsageError(m);
-                }
-                o.degrade_to = d;
-                degrade_json = to_json(d);
-                degrade_json.erase("input");
-                degrade_json.erase("output");
-            } else if (a->degrade_mtf_nyquist || a->degrade_snr) {
-                throw UsageError("batch: --degrade-mtf-nyquist and --degrade-snr need --degrade-to");
-            }
-            // The options that make a record: a change re-runs the image under --resume.
-            o.options = {
-                {"satiq_version", SATIQ_VERSION},
-                {"gsd_m", a->gsd_m.empty() ? nlohmann::json(nullptr) : nlohmann::json(a->gsd_m)},
-                {"elevation_deg", p.elevation_deg ? nlohmann::json(*p.elevation_deg) : nlohmann::json(nullptr)},
-                {"snr", p.snr ? nlohmann::json(*p.snr) : nlohmann::json(nullptr)},
-                {"band", p.band},
-                {"sensor", p.sensor},
-                {"trust_pixel_size", p.trust_pixel_size},
-                {"max_pixels", p.max_pixels},
-                {"full_records", a->full_records},
-                {"degrade_to", degrade_json}};
-
-            BatchInputOptions io;
-            io.arguments = a->inputs;
-            if (!a->manifest.empty()) io.manifest = a->manifest;
-            if (!a->stac.empty()) io.stac = a->stac;
-            io.stac_asset = a->asset;
-            if (a->inputs.empty() && !io.manifest && !io.stac)
-                throw UsageError("batch: give inputs (files, folders, globs), --manifest or --stac");
-            const GatheredInputs g = gather_batch_inputs(io);
-
-            const mpi::Context ctx = mpi::init();  // (idempotent) only rank 0 owns the output folder
-            std::error_code ec;
-            std::filesystem::create_directories(o.output_dir, ec);
-            if (!std::filesystem::is_directory(o.output_dir))
-                throw Error(fmt::format("{}: cannot create the output folder{}", o.output_dir.string(),
-                                        ec ? ": " + ec.message() : std::string()));
-            if (ctx.rank == 0 && std::filesystem::exists(o.output_dir / "results.jsonl") && !o.resume && !o.overwrite)
-                throw UsageError(fmt::format("batch: {} exists: --resume continues it, --overwrite starts again",
-                                             (o.output_dir / "results.jsonl").string()));
-            const bool quiet = global_options().quiet;
-            if (!quiet)
-                for (const std::string& d : g.duplicates)
-                    std::cerr << "satiq batch: " << d << ": given more than once, processed once\n";
-            if (ctx.rank == 0 && !quiet && !mpi::cpu_binding_note(ctx).empty())
-                std::cerr << "satiq batch: " << mpi::cpu_binding_note(ctx) << "\n";
-            if (mpi::launched_by_mpi_launcher() && !mpi::built_with_mpi() && !quiet)
-                std::cerr << "satiq batch: started by an MPI launcher, but this satiq was built without MPI: rank 0 "
-                             "does the whole batch on its machine, the other ranks stop\n";
-
-            Progress::Options po;
-            po.quiet = quiet;
-            std::optional<Progress> progress;
-            const BatchSummary s = run_batch(g, o, [&](std::int64_t done, std::int64_t total, std::int64_t failed) {
-                if (!progress) progress.emplace("batch", static_cast<double>(total), "images", po);
-                progress->set_detail(fmt::format("{} failed", failed));
-                progress->update(static_cast<double>(done));
-            });
-            if (progress) progress->finish();
-            mpi::finalize();
-            if (s.mode.rfind("idle", 0) == 0) return 0;
-            nlohmann::json res{{"status", s.failed ? "some images failed" : "ok"},
-                               {"output_dir", o.output_dir.string()},
-                               {"results_jsonl", (o.output_dir / "results.jsonl").string()},
-                               {"summary_csv", (o.output_dir / "summary.csv").string()},
-                               {"report_html", (o.output_dir / "report.html").string()},
-                               {"inputs", s.gathered},
-                               {"in_shard", s.in_shard},
-                               {"duplicates", g.duplicates},
-                               {"skipped_resume", s.skipped_resume},
-                               {"processed", s.processed},
-                               {"failed", s.failed},
-                               {"mode", s.mode},
-                               {"seconds", s.seconds}};
-            nlohmann::json params = o.options;
-            params["shard"] = fmt::format("{}/{}", o.shard_index + 1, o.shard_count);
-            params["jobs"] = o.jobs;
-            params["resume"] = o.resume;
-            if (a->format == "json") {
-                print_json(envelope("batch", params, nlohmann::json::array({res}), static_cast<int>(s.failed)));
-            } else {
-                std::cout << fmt::format(
-                    "satiq batch: {} inputs, {} in shard {}/{}, {} skipped (--resume), {} processed, {} failed, "
-                    "{:.1f} s ({})\n  {}\n  {}\n  {}\n",
-                    s.gathered, s.in_shard, o.shard_index + 1, o.shard_count, s.skipped_resume, s.processed, s.failed,
-                    s.seconds, s.mode, res["results_jsonl"].get<std::string>(), res["summary_csv"].get<std::string>(),
-                    res["report_html"].get<std::string>());
-            }
-            return s.failed ? 1 : 0;
-        };
-    });
+    cmd->callback([a, &run] { run = [a]() -> int { return run_batch_command(*a); }; });
 }
 
 void add_report_command(CLI::App& app, Runner& run) {

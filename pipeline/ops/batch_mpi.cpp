@@ -115,7 +115,8 @@ constexpr int kTagRecord = 3;   // worker -> root, MPI_CHAR: 8-byte index then t
 constexpr int kTagDone = 4;     // root -> worker, empty: no more items
 
 std::string fallback_record(std::size_t i, const std::string& what) {
-    return nlohmann::json{{"item_index", i}, {"error", what}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return nlohmann::json{{"item_index", i}, {"error", what}}.dump(-1, ' ', false,
+                                                                   nlohmann::json::error_handler_t::replace);
 }
 
 // process(i), or on_error's record when it throws (a minimal record when on_error throws too).
@@ -171,46 +172,50 @@ void measure_node(State& s) {
     s.node_cpus_used = CPU_COUNT(&all_union);
 }
 
-void distribute_mpi(const Context& ctx, std::size_t n, const std::function<std::string(std::size_t)>& process,
-                    const std::function<std::string(std::size_t, const std::string&)>& on_error,
-                    const std::function<void(std::size_t, const std::string&)>& on_record) {
-    // A private communicator: our tags never meet the caller's messages.
-    MPI_Comm comm = MPI_COMM_NULL;
-    MPI_Comm_dup(MPI_COMM_WORLD, &comm);
-
-    if (ctx.rank != 0) {
-        MPI_Send(nullptr, 0, MPI_UINT64_T, 0, kTagRequest, comm);
-        std::vector<char> message;
-        for (;;) {
-            std::uint64_t index = 0;
-            MPI_Status status;
-            MPI_Recv(&index, 1, MPI_UINT64_T, 0, MPI_ANY_TAG, comm, &status);
-            if (status.MPI_TAG != kTagAssign) break;  // kTagDone
-            const auto i = static_cast<std::size_t>(index);
-            std::string record = safe_process(i, process, on_error);
-            if (record.size() > static_cast<std::size_t>(INT_MAX) - sizeof(index)) {
-                record = safe_process(
-                    i,
-                    [&](std::size_t) -> std::string {
-                        throw std::length_error("record of " + std::to_string(record.size()) +
-                                                " bytes exceeds the 2 GB MPI message limit");
-                    },
-                    on_error);
-                if (record.size() > static_cast<std::size_t>(INT_MAX) - sizeof(index)) {
-                    record = fallback_record(i, "record exceeds the 2 GB MPI message limit");
-                }
-            }
-            message.resize(sizeof(index) + record.size());
-            std::memcpy(message.data(), &index, sizeof(index));
-            std::memcpy(message.data() + sizeof(index), record.data(), record.size());
-            MPI_Send(message.data(), static_cast<int>(message.size()), MPI_CHAR, 0, kTagRecord, comm);
+// A record that fits one MPI message (an int count of chars, after the 8-byte index): process(i)
+// or its error record, else an error record saying it was too large.
+std::string record_for_message(std::size_t i, const std::function<std::string(std::size_t)>& process,
+                               const std::function<std::string(std::size_t, const std::string&)>& on_error) {
+    constexpr std::size_t kIndexBytes = sizeof(std::uint64_t);
+    std::string record = safe_process(i, process, on_error);
+    if (record.size() > static_cast<std::size_t>(INT_MAX) - kIndexBytes) {
+        record = safe_process(
+            i,
+            [&](std::size_t) -> std::string {
+                throw std::length_error("record of " + std::to_string(record.size()) +
+                                        " bytes exceeds the 2 GB MPI message limit");
+            },
+            on_error);
+        if (record.size() > static_cast<std::size_t>(INT_MAX) - kIndexBytes) {
+            record = fallback_record(i, "record exceeds the 2 GB MPI message limit");
         }
-        MPI_Comm_free(&comm);
-        return;
     }
+    return record;
+}
 
-    // Rank 0: this (calling) thread coordinates and calls on_record; a second thread processes
-    // items from the same counter, so that rank 0's core does not idle.
+// A rank other than 0: asks rank 0 for items, processes each and sends its record back (which
+// asks for the next), until rank 0 says kTagDone.
+void work_for_rank0(MPI_Comm comm, const std::function<std::string(std::size_t)>& process,
+                    const std::function<std::string(std::size_t, const std::string&)>& on_error) {
+    MPI_Send(nullptr, 0, MPI_UINT64_T, 0, kTagRequest, comm);
+    std::vector<char> message;
+    for (;;) {
+        std::uint64_t index = 0;
+        MPI_Status status;
+        MPI_Recv(&index, 1, MPI_UINT64_T, 0, MPI_ANY_TAG, comm, &status);
+        if (status.MPI_TAG != kTagAssign) break;  // kTagDone
+        const auto i = static_cast<std::size_t>(index);
+        const std::string record = record_for_message(i, process, on_error);
+        message.resize(sizeof(index) + record.size());
+        std::memcpy(message.data(), &index, sizeof(index));
+        std::memcpy(message.data() + sizeof(index), record.data(), record.size());
+        MPI_Send(message.data(), static_cast<int>(message.size()), MPI_CHAR, 0, kTagRecord, comm);
+    }
+}
+
+// Rank 0's shared state: the item counter, and the records of its local worker thread.
+struct Rank0 {
+    std::size_t n = 0;
     std::mutex mutex;
     std::condition_variable changed;
     std::size_t next = 0;
@@ -219,29 +224,126 @@ void distribute_mpi(const Context& ctx, std::size_t n, const std::function<std::
     bool local_finished = false;
     std::exception_ptr local_error;
 
-    auto take = [&]() -> std::optional<std::size_t> {
+    std::optional<std::size_t> take() {
         std::lock_guard lock(mutex);
         if (stop || next >= n) return std::nullopt;
         return next++;
-    };
-
-    std::thread worker([&] {
-        try {
-            while (auto i = take()) {
-                std::string record = safe_process(*i, process, on_error);
-                std::lock_guard lock(mutex);
-                local_records.emplace_back(*i, std::move(record));
-                changed.notify_one();
-            }
-        } catch (...) {  // allocation failures only: safe_process catches everything else
-            std::lock_guard lock(mutex);
-            local_error = std::current_exception();
-            stop = true;
-        }
+    }
+    void halt() {
         std::lock_guard lock(mutex);
-        local_finished = true;
-        changed.notify_one();
-    });
+        stop = true;
+    }
+};
+
+// Rank 0's second thread: processes items from the same counter, so that rank 0's core does not
+// idle.
+void rank0_local_worker(Rank0& r0, const std::function<std::string(std::size_t)>& process,
+                        const std::function<std::string(std::size_t, const std::string&)>& on_error) {
+    try {
+        while (auto i = r0.take()) {
+            std::string record = safe_process(*i, process, on_error);
+            std::lock_guard lock(r0.mutex);
+            r0.local_records.emplace_back(*i, std::move(record));
+            r0.changed.notify_one();
+        }
+    } catch (...) {  // allocation failures only: safe_process catches everything else
+        std::lock_guard lock(r0.mutex);
+        r0.local_error = std::current_exception();
+        r0.stop = true;
+    }
+    std::lock_guard lock(r0.mutex);
+    r0.local_finished = true;
+    r0.changed.notify_one();
+}
+
+// Every message waiting on rank 0: each record is delivered, and its sender gets the next item
+// or kTagDone (then counted out of remote_open). Returns whether there was any message.
+bool serve_waiting_messages(MPI_Comm comm, Rank0& r0, std::vector<char>& buffer, int& remote_open,
+                            const std::function<void(std::size_t, const std::string&)>& deliver) {
+    bool any = false;
+    for (;;) {
+        int flag = 0;
+        MPI_Status status;
+        MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm, &flag, &status);
+        if (!flag) break;
+        any = true;
+        const int source = status.MPI_SOURCE;
+        int count = 0;
+        MPI_Get_count(&status, MPI_CHAR, &count);
+        buffer.resize(static_cast<std::size_t>(std::max(count, 1)));
+        MPI_Recv(buffer.data(), count, MPI_CHAR, source, status.MPI_TAG, comm, MPI_STATUS_IGNORE);
+        if (status.MPI_TAG == kTagRecord && count >= static_cast<int>(sizeof(std::uint64_t))) {
+            std::uint64_t index = 0;
+            std::memcpy(&index, buffer.data(), sizeof(index));
+            deliver(static_cast<std::size_t>(index),
+                    std::string(buffer.data() + sizeof(index), static_cast<std::size_t>(count) - sizeof(index)));
+        } else if (status.MPI_TAG != kTagRequest) {
+            continue;  // not ours (cannot happen on the private communicator)
+        }
+        if (auto i = r0.take()) {
+            std::uint64_t index = *i;
+            MPI_Send(&index, 1, MPI_UINT64_T, source, kTagAssign, comm);
+        } else {
+            MPI_Send(nullptr, 0, MPI_UINT64_T, source, kTagDone, comm);
+            --remote_open;
+        }
+    }
+    return any;
+}
+
+// Rank 0's calling thread: delivers the local worker's records and serves the other ranks until
+// the local worker has finished and every other rank has been told kTagDone.
+void coordinate(const Context& ctx, MPI_Comm comm, Rank0& r0,
+                const std::function<void(std::size_t, const std::string&)>& deliver) {
+    int remote_open = ctx.size - 1;  // ranks not yet told kTagDone
+    std::vector<char> buffer;
+    auto wait = std::chrono::microseconds(20);
+    for (;;) {
+        std::deque<std::pair<std::size_t, std::string>> batch;
+        bool finished = false;
+        {
+            std::lock_guard lock(r0.mutex);
+            batch.swap(r0.local_records);
+            finished = r0.local_finished;
+        }
+        bool progressed = !batch.empty();
+        for (auto& [i, record] : batch)
+            deliver(i, record);
+        if (serve_waiting_messages(comm, r0, buffer, remote_open, deliver)) progressed = true;
+
+        // `finished` was read with the swap: no local record can follow it.
+        if (finished && remote_open == 0) break;
+        if (progressed) {
+            wait = std::chrono::microseconds(20);
+        } else {
+            // Nothing to do: sleep until the local worker reports or a short poll interval
+            // passes (MPI has no blocking wait on "a message or a condition variable").
+            std::unique_lock lock(r0.mutex);
+            r0.changed.wait_for(lock, wait,
+                                [&] { return !r0.local_records.empty() || (r0.local_finished && !finished); });
+            wait = std::min(wait * 2, std::chrono::microseconds(1000));
+        }
+    }
+}
+
+void distribute_mpi(const Context& ctx, std::size_t n, const std::function<std::string(std::size_t)>& process,
+                    const std::function<std::string(std::size_t, const std::string&)>& on_error,
+                    const std::function<void(std::size_t, const std::string&)>& on_record) {
+    // A private communicator: our tags never meet the caller's messages.
+    MPI_Comm comm = MPI_COMM_NULL;
+    MPI_Comm_dup(MPI_COMM_WORLD, &comm);
+
+    if (ctx.rank != 0) {
+        work_for_rank0(comm, process, on_error);
+        MPI_Comm_free(&comm);
+        return;
+    }
+
+    // Rank 0: this (calling) thread coordinates and calls on_record; a second thread processes
+    // items from the same counter.
+    Rank0 r0;
+    r0.n = n;
+    std::thread worker([&] { rank0_local_worker(r0, process, on_error); });
 
     std::exception_ptr record_error;
     auto deliver = [&](std::size_t i, const std::string& record) {
@@ -250,80 +352,21 @@ void distribute_mpi(const Context& ctx, std::size_t n, const std::function<std::
             on_record(i, record);
         } catch (...) {
             record_error = std::current_exception();
-            std::lock_guard lock(mutex);
-            stop = true;
+            r0.halt();
         }
     };
 
     try {
-        int remote_open = ctx.size - 1;  // ranks not yet told kTagDone
-        std::vector<char> buffer;
-        auto wait = std::chrono::microseconds(20);
-        for (;;) {
-            std::deque<std::pair<std::size_t, std::string>> batch;
-            bool finished = false;
-            {
-                std::lock_guard lock(mutex);
-                batch.swap(local_records);
-                finished = local_finished;
-            }
-            bool progressed = !batch.empty();
-            for (auto& [i, record] : batch)
-                deliver(i, record);
-
-            for (;;) {
-                int flag = 0;
-                MPI_Status status;
-                MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, comm, &flag, &status);
-                if (!flag) break;
-                progressed = true;
-                const int source = status.MPI_SOURCE;
-                int count = 0;
-                MPI_Get_count(&status, MPI_CHAR, &count);
-                buffer.resize(static_cast<std::size_t>(std::max(count, 1)));
-                MPI_Recv(buffer.data(), count, MPI_CHAR, source, status.MPI_TAG, comm, MPI_STATUS_IGNORE);
-                if (status.MPI_TAG == kTagRecord && count >= static_cast<int>(sizeof(std::uint64_t))) {
-                    std::uint64_t index = 0;
-                    std::memcpy(&index, buffer.data(), sizeof(index));
-                    deliver(
-                        static_cast<std::size_t>(index),
-                        std::string(buffer.data() + sizeof(index), static_cast<std::size_t>(count) - sizeof(index)));
-                } else if (status.MPI_TAG != kTagRequest) {
-                    continue;  // not ours (cannot happen on the private communicator)
-                }
-                if (auto i = take()) {
-                    std::uint64_t index = *i;
-                    MPI_Send(&index, 1, MPI_UINT64_T, source, kTagAssign, comm);
-                } else {
-                    MPI_Send(nullptr, 0, MPI_UINT64_T, source, kTagDone, comm);
-                    --remote_open;
-                }
-            }
-
-            // `finished` was read with the swap: no local record can follow it.
-            if (finished && remote_open == 0) break;
-            if (progressed) {
-                wait = std::chrono::microseconds(20);
-            } else {
-                // Nothing to do: sleep until the local worker reports or a short poll interval
-                // passes (MPI has no blocking wait on "a message or a condition variable").
-                std::unique_lock lock(mutex);
-                changed.wait_for(lock, wait, [&] { return !local_records.empty() || (local_finished && !finished); });
-                wait = std::min(wait * 2, std::chrono::microseconds(1000));
-            }
-        }
+        coordinate(ctx, comm, r0, deliver);
     } catch (...) {
-        {
-            std::lock_guard lock(mutex);
-            stop = true;
-        }
+        r0.halt();
         worker.join();
         throw;
     }
     worker.join();
     MPI_Comm_free(&comm);
     if (record_error) std::rethrow_exception(record_error);
-    if (local_error) std::rethrow_exception(local_error);
+    if (r0.local_error) std::rethrow_exception(r0.local_error);
 }
 
 #endif  // SATIQ_MPI_ENABLED

@@ -1,5 +1,6 @@
 // satiq sweep: degrade -> assess -> predict at each step, the task matrix and the verdict
-// (sweep.hpp). The report's HTML lives in report_html.cpp; the chips in sweep_chips.cpp.
+// (sweep.hpp). Its JSON, CSV, text and files are in sweep_outputs.cpp; the report's HTML lives in
+// report_html.cpp; the chips in sweep_chips.cpp.
 #include "satiq/pipeline/ops/sweep.hpp"
 
 #include <unistd.h>
@@ -20,9 +21,9 @@
 #include "satiq/kernels/error.hpp"
 #include "satiq/pipeline/io/interrupt.hpp"
 #include "satiq/pipeline/io/raster.hpp"
-#include "satiq/pipeline/report/report_html.hpp"
 #include "satiq/pipeline/model/require.hpp"
 #include "sweep_chips.hpp"
+#include "sweep_detail.hpp"
 
 namespace fs = std::filesystem;
 
@@ -147,11 +148,7 @@ std::string model_description(const SweepParams& p) {
                        p.mtf_nyquist.value_or(sweep_default_mtf_nyquist), p.snr.value_or(sweep_default_snr));
 }
 
-// The NIIRS to use for a step: measured when both axes have enough edges, else the prediction.
-double niirs_to_use(const SweepStep& s) {
-    if (s.measurement_reliable && s.assessed && s.assessed->giqe5) return s.assessed->giqe5->value;
-    return s.prediction.giqe5.value;
-}
+using detail::niirs_to_use;
 
 const interpret::TargetOdds* find_odds(const interpret::Interpretation& it, const std::string& key) {
     for (const auto& t : it.targets)
@@ -289,6 +286,192 @@ std::string verdict_sentence(const std::vector<SweepStep>& steps) {
     return s + ".";
 }
 
+// Combinations of options that exclude each other, and the preset names and chip size.
+void check_sweep_params(const SweepParams& p) {
+    if (!p.gsd_m.empty() && !p.sensors.empty()) throw UsageError("sweep: give --gsd-m or --sensors, not both");
+    if (!p.sensors.empty() && (p.sensor || p.mtf_nyquist || p.sigma_px))
+        throw UsageError(
+            "sweep: --sensors simulates each preset as it is; --sensor, --mtf-nyquist and --sigma-px do not apply");
+    if (p.sensor && (p.mtf_nyquist || p.sigma_px))
+        throw UsageError(
+            "sweep: --mtf-nyquist and --sigma-px belong to the simple form; a preset brings its own optics");
+    if (p.mtf_nyquist && p.sigma_px) throw UsageError("sweep: give --mtf-nyquist or --sigma-px, not both");
+    if (p.input_sigma_px && p.input_mtf_nyquist)
+        throw UsageError("sweep: give --input-sigma-px or --input-mtf-nyquist, not both");
+    for (const std::string& s : p.sensors)
+        (void)sensor::find_sensor_preset(s);  // UsageError naming the preset and the list
+    if (p.sensor) (void)sensor::find_sensor_preset(*p.sensor);
+    if (p.chip_px < 64 || p.chip_px > 2048) throw UsageError("sweep: --chip-px must be within 64..2048");
+}
+
+// The input's GSD; an error names sweep's option (its --gsd-m is the steps).
+Gsd input_gsd(const Raster& raster, const SweepParams& p) {
+    try {
+        return compute_gsd(raster.info(), p.gsd);
+    } catch (const Error& e) {
+        std::string m = e.what();
+        for (std::size_t at = 0; (at = m.find("--gsd-m", at)) != std::string::npos; at += 13)
+            m.replace(at, 7, "--input-gsd-m");
+        throw Error(m);
+    }
+}
+
+struct PlannedStep {
+    double gsd_m;
+    std::optional<std::string> preset;
+};
+
+// The steps, coarsest last: the presets (--sensors), the given GSDs, or by default 10 steps from
+// the input's GSD to 10 m (written into p.gsd_m). None may be finer than the input.
+std::vector<PlannedStep> plan_steps(SweepParams& p, double in_gsd) {
+    std::vector<PlannedStep> planned;
+    if (!p.sensors.empty()) {
+        for (const std::string& s : p.sensors) {
+            const sensor::SensorPreset& sp = sensor::find_sensor_preset(s);
+            planned.push_back({sensor::SensorModel::physical(sp.description).gsd_m(), sp.name});
+        }
+        std::stable_sort(planned.begin(), planned.end(),
+                         [](const PlannedStep& a, const PlannedStep& b) { return a.gsd_m < b.gsd_m; });
+    } else {
+        if (p.gsd_m.empty()) {  // default: 10 steps from the input's GSD to 10 m
+            const double top = std::max(sweep_default_coarsest_gsd_m, in_gsd * 4);
+            const double f = std::pow(top / in_gsd, 1.0 / 9.0);
+            for (int i = 0; i < 10; ++i)
+                p.gsd_m.push_back(in_gsd * std::pow(f, i));
+        }
+        for (double g : p.gsd_m)
+            planned.push_back({g, std::nullopt});
+    }
+    for (const PlannedStep& s : planned)
+        if (s.gsd_m < in_gsd * (1 - 1e-3))
+            throw UsageError(
+                fmt::format("sweep: step {} ({:.4g} m) is finer than the input's GSD {:.4g} m: a sweep can "
+                            "only coarsen",
+                            s.preset ? *s.preset : gsd_label(s.gsd_m), s.gsd_m, in_gsd));
+    return planned;
+}
+
+// Every step's model, built up front so that a bad override fails before any work.
+std::vector<StepModel> step_models(const SweepParams& p, const std::vector<PlannedStep>& planned) {
+    std::vector<StepModel> models;
+    for (const PlannedStep& s : planned) {
+        try {
+            models.push_back(step_model(p, s.gsd_m, s.preset));
+            // degrade's own option checks (ranges of --sigma-px, --snr, --bits, the input blur).
+            DegradeParams check = models.back().degrade;
+            check.bits = p.bits;
+            check.input_sigma_px = p.input_sigma_px;
+            check.input_mtf_nyquist = p.input_mtf_nyquist;
+            check_degrade_options(check);
+        } catch (const UsageError& e) {
+            std::string m = e.what();
+            if (m.rfind("degrade: ", 0) == 0) m.replace(0, 9, "sweep: ");
+            throw UsageError(m);
+        } catch (const Error& e) {
+            throw UsageError(fmt::format("sweep: {}", e.what()));
+        }
+    }
+    return models;
+}
+
+// The input, assessed once: its blur (given, or measured from its edges) is every step's input
+// blur.
+void assess_input(SweepResult& r, const AssessParams& ap) {
+    const SweepParams& p = r.params;
+    r.input_assessment = assess_file(p.input, ap);
+    const EdgeAggregate& ag = r.input_assessment.edges.aggregate;
+    if (p.input_sigma_px) {
+        r.input_sigma_px = *p.input_sigma_px;
+        r.input_blur_source = "given (--input-sigma-px)";
+    } else if (p.input_mtf_nyquist) {
+        r.input_sigma_px = sensor::sigma_from_mtf_nyquist(*p.input_mtf_nyquist);
+        r.input_blur_source = fmt::format("given (--input-mtf-nyquist {:g})", *p.input_mtf_nyquist);
+    } else if (ag.usable) {
+        r.input_sigma_px = input_sigma_from_rer(ag.rer_gm);
+        r.input_blur_source =
+            fmt::format("measured once from the input's edges: RER {:.3f} ({} edges)", ag.rer_gm, ag.usable_count);
+    } else {
+        r.input_blur_source = "unknown: the input has no usable edges and is taken as ideal (" + ag.message + ")";
+        r.warnings.push_back(
+            "input blur unknown (no usable edges): every step takes the input as ideal, so the "
+            "simulated images may be blurrier than the target; give --input-sigma-px");
+    }
+}
+
+// Whether a step's measurement rests on enough edges, and if not, why.
+void judge_measurement(SweepStep& st) {
+    if (!st.assessed) {
+        st.reliability_note = "assessment failed: " + st.assess_error;
+        return;
+    }
+    const auto& a = st.assessed->edges.aggregate;
+    st.measurement_reliable =
+        a.x.count >= sweep_min_edges_per_axis && a.y.count >= sweep_min_edges_per_axis && st.assessed->giqe5;
+    if (!st.measurement_reliable)
+        st.reliability_note = a.usable_count == 0
+                                  ? "no usable edges: the NIIRS is estimated from GSD alone; use the prediction"
+                                  : fmt::format(
+                                        "{} usable edges on x and {} on y (fewer than {} on an axis): the measurement "
+                                        "rests on too few edges; use the prediction",
+                                        a.x.count, a.y.count, sweep_min_edges_per_axis);
+}
+
+// One step: degrade the input to a step file (kept in steps/ or a temporary), assess it, predict
+// the model, judge the measurement and render the chips.
+SweepStep run_step(const SweepResult& r, int i, const PlannedStep& planned, StepModel& m, const AssessParams& ap,
+                   const ChipLayout& chips) {
+    const SweepParams& p = r.params;
+    const EdgeAggregate& ag = r.input_assessment.edges.aggregate;
+    const auto ts = Clock::now();
+    SweepStep st;
+    st.index = i + 1;
+    st.target_gsd_m = planned.gsd_m;
+    st.preset = planned.preset;
+    st.label = st.preset ? sensor::find_sensor_preset(*st.preset).display_name : gsd_label(st.target_gsd_m);
+    const std::string name = fmt::format("step{:02}_{:.3f}m.tif", st.index, st.target_gsd_m);
+    const fs::path step_file =
+        p.keep_steps ? p.output_dir / "steps" / name
+                     : p.output_dir / fmt::format(".satiq-sweep-{}-{}", static_cast<long>(::getpid()), name);
+    TempFileGuard guard(step_file);
+    m.degrade.input = p.input;
+    m.degrade.output = step_file;
+    if (r.input_sigma_px > 0 || p.input_sigma_px || p.input_mtf_nyquist || ag.usable)
+        m.degrade.input_sigma_px = r.input_sigma_px;
+    const DegradeResult dr = degrade(m.degrade);
+    st.plan = dr.plan;
+    st.plan.assumptions.push_back("input blur " + r.input_blur_source);
+    AssessParams sp = ap;
+    sp.gsd = {};  // the step file carries its own georeferencing (or the given GSD scaled)
+    if (p.gsd.override_m) sp.gsd.override_m = std::pair{dr.plan.target_gsd_m, dr.plan.target_gsd_m};
+    try {
+        st.assessed = assess_file(step_file, sp);
+    } catch (const Error& e) {
+        st.assess_error = e.what();
+    }
+    st.prediction = predict(*m.model, m.mode, m.preset);
+    judge_measurement(st);
+    render_step_chips(step_file, chips, dr.plan, st.chip_png, st.zoom_png);
+    if (p.keep_steps)
+        guard.release();
+    else
+        guard.remove_now();
+    st.seconds = seconds_since(ts);
+    return st;
+}
+
+// Presets on the NIIRS-against-GSD chart (each preset's own prediction), the task matrix and the
+// verdict.
+void conclude(SweepResult& r) {
+    for (const sensor::SensorPreset& sp : sensor::sensor_presets()) {
+        const Prediction pr = predict(sensor::SensorModel::physical(sp.description), "preset", sp.name);
+        r.presets.push_back(
+            {sp.name, sp.display_name, pr.model->gsd_m(), pr.giqe5.value, pr.giqe5.standard_error.value_or(0.0)});
+    }
+    const Prediction& first = r.steps.front().prediction;
+    r.tasks = task_matrix(r.steps, first.rer_geometric_mean, first.model->figures().snr);
+    r.verdict = verdict_sentence(r.steps);
+}
+
 }  // namespace
 
 std::vector<double> parse_gsd_steps(const std::string& text) {
@@ -338,109 +521,22 @@ SweepResult run_sweep(const SweepParams& params, const std::function<void(int, i
     r.params = params;
     r.started_utc = utc_now();
     SweepParams& p = r.params;
-    if (!p.gsd_m.empty() && !p.sensors.empty()) throw UsageError("sweep: give --gsd-m or --sensors, not both");
-    if (!p.sensors.empty() && (p.sensor || p.mtf_nyquist || p.sigma_px))
-        throw UsageError(
-            "sweep: --sensors simulates each preset as it is; --sensor, --mtf-nyquist and --sigma-px do not apply");
-    if (p.sensor && (p.mtf_nyquist || p.sigma_px))
-        throw UsageError(
-            "sweep: --mtf-nyquist and --sigma-px belong to the simple form; a preset brings its own optics");
-    if (p.mtf_nyquist && p.sigma_px) throw UsageError("sweep: give --mtf-nyquist or --sigma-px, not both");
-    if (p.input_sigma_px && p.input_mtf_nyquist)
-        throw UsageError("sweep: give --input-sigma-px or --input-mtf-nyquist, not both");
-    for (const std::string& s : p.sensors)
-        (void)sensor::find_sensor_preset(s);  // UsageError naming the preset and the list
-    if (p.sensor) (void)sensor::find_sensor_preset(*p.sensor);
-    if (p.chip_px < 64 || p.chip_px > 2048) throw UsageError("sweep: --chip-px must be within 64..2048");
+    check_sweep_params(p);
     r.model_description = model_description(p);
 
-    // The input: opened (errors name the file), its GSD and checksum, then the output folder.
+    // The input: opened (errors name the file), its GSD, the steps and their models, then the
+    // output folder and the input's checksum.
     const Raster raster = Raster::open(p.input);
-    const Gsd gsd = [&] {
-        try {
-            return compute_gsd(raster.info(), p.gsd);
-        } catch (const Error& e) {  // name sweep's option (its --gsd-m is the steps)
-            std::string m = e.what();
-            for (std::size_t at = 0; (at = m.find("--gsd-m", at)) != std::string::npos; at += 13)
-                m.replace(at, 7, "--input-gsd-m");
-            throw Error(m);
-        }
-    }();
-    const double in_gsd = gsd.mean_m;
-
-    // Steps.
-    struct Planned {
-        double gsd_m;
-        std::optional<std::string> preset;
-    };
-    std::vector<Planned> planned;
-    if (!p.sensors.empty()) {
-        for (const std::string& s : p.sensors) {
-            const sensor::SensorPreset& sp = sensor::find_sensor_preset(s);
-            planned.push_back({sensor::SensorModel::physical(sp.description).gsd_m(), sp.name});
-        }
-        std::stable_sort(planned.begin(), planned.end(),
-                         [](const Planned& a, const Planned& b) { return a.gsd_m < b.gsd_m; });
-    } else {
-        if (p.gsd_m.empty()) {  // default: 10 steps from the input's GSD to 10 m
-            const double top = std::max(sweep_default_coarsest_gsd_m, in_gsd * 4);
-            const double f = std::pow(top / in_gsd, 1.0 / 9.0);
-            for (int i = 0; i < 10; ++i)
-                p.gsd_m.push_back(in_gsd * std::pow(f, i));
-        }
-        for (double g : p.gsd_m)
-            planned.push_back({g, std::nullopt});
-    }
-    for (const Planned& s : planned)
-        if (s.gsd_m < in_gsd * (1 - 1e-3))
-            throw UsageError(
-                fmt::format("sweep: step {} ({:.4g} m) is finer than the input's GSD {:.4g} m: a sweep can "
-                            "only coarsen",
-                            s.preset ? *s.preset : gsd_label(s.gsd_m), s.gsd_m, in_gsd));
-    // Every step's model is built up front so that a bad override fails before any work.
-    std::vector<StepModel> models;
-    for (const Planned& s : planned) {
-        try {
-            models.push_back(step_model(p, s.gsd_m, s.preset));
-            // degrade's own option checks (ranges of --sigma-px, --snr, --bits, the input blur).
-            DegradeParams check = models.back().degrade;
-            check.bits = p.bits;
-            check.input_sigma_px = p.input_sigma_px;
-            check.input_mtf_nyquist = p.input_mtf_nyquist;
-            check_degrade_options(check);
-        } catch (const UsageError& e) {
-            std::string m = e.what();
-            if (m.rfind("degrade: ", 0) == 0) m.replace(0, 9, "sweep: ");
-            throw UsageError(m);
-        } catch (const Error& e) {
-            throw UsageError(fmt::format("sweep: {}", e.what()));
-        }
-    }
+    const double in_gsd = input_gsd(raster, p).mean_m;
+    const std::vector<PlannedStep> planned = plan_steps(p, in_gsd);
+    std::vector<StepModel> models = step_models(p, planned);
     check_output_dir(p.output_dir);
     r.input_sha256 = sha256_file(p.input, r.input_bytes);
 
-    // The input, assessed once: its blur is every step's input blur.
     AssessParams ap;
     ap.gsd = p.gsd;
     ap.band = p.band;
-    r.input_assessment = assess_file(p.input, ap);
-    const EdgeAggregate& ag = r.input_assessment.edges.aggregate;
-    if (p.input_sigma_px) {
-        r.input_sigma_px = *p.input_sigma_px;
-        r.input_blur_source = "given (--input-sigma-px)";
-    } else if (p.input_mtf_nyquist) {
-        r.input_sigma_px = sensor::sigma_from_mtf_nyquist(*p.input_mtf_nyquist);
-        r.input_blur_source = fmt::format("given (--input-mtf-nyquist {:g})", *p.input_mtf_nyquist);
-    } else if (ag.usable) {
-        r.input_sigma_px = input_sigma_from_rer(ag.rer_gm);
-        r.input_blur_source =
-            fmt::format("measured once from the input's edges: RER {:.3f} ({} edges)", ag.rer_gm, ag.usable_count);
-    } else {
-        r.input_blur_source = "unknown: the input has no usable edges and is taken as ideal (" + ag.message + ")";
-        r.warnings.push_back(
-            "input blur unknown (no usable edges): every step takes the input as ideal, so the "
-            "simulated images may be blurrier than the target; give --input-sigma-px");
-    }
+    assess_input(r, ap);
 
     ChipLayout chips = plan_chips(raster, r.input_assessment, p.chip_px, p.band);
     r.chip_ground_m = chips.ground_m;
@@ -452,55 +548,7 @@ SweepResult run_sweep(const SweepParams& params, const std::function<void(int, i
     if (p.keep_steps) fs::create_directories(p.output_dir / "steps");
     for (int i = 0; i < total; ++i) {
         if (interrupted()) throw Error("sweep: interrupted");
-        const auto ts = Clock::now();
-        SweepStep st;
-        st.index = i + 1;
-        st.target_gsd_m = planned[i].gsd_m;
-        st.preset = planned[i].preset;
-        StepModel& m = models[i];
-        st.label = st.preset ? sensor::find_sensor_preset(*st.preset).display_name : gsd_label(st.target_gsd_m);
-        const std::string name = fmt::format("step{:02}_{:.3f}m.tif", st.index, st.target_gsd_m);
-        const fs::path step_file =
-            p.keep_steps ? p.output_dir / "steps" / name
-                         : p.output_dir / fmt::format(".satiq-sweep-{}-{}", static_cast<long>(::getpid()), name);
-        TempFileGuard guard(step_file);
-        m.degrade.input = p.input;
-        m.degrade.output = step_file;
-        if (r.input_sigma_px > 0 || p.input_sigma_px || p.input_mtf_nyquist || ag.usable)
-            m.degrade.input_sigma_px = r.input_sigma_px;
-        const DegradeResult dr = degrade(m.degrade);
-        st.plan = dr.plan;
-        st.plan.assumptions.push_back("input blur " + r.input_blur_source);
-        AssessParams sp = ap;
-        sp.gsd = {};  // the step file carries its own georeferencing (or the given GSD scaled)
-        if (p.gsd.override_m) sp.gsd.override_m = std::pair{dr.plan.target_gsd_m, dr.plan.target_gsd_m};
-        try {
-            st.assessed = assess_file(step_file, sp);
-        } catch (const Error& e) {
-            st.assess_error = e.what();
-        }
-        st.prediction = predict(*m.model, m.mode, m.preset);
-        if (!st.assessed) {
-            st.reliability_note = "assessment failed: " + st.assess_error;
-        } else {
-            const auto& a = st.assessed->edges.aggregate;
-            st.measurement_reliable =
-                a.x.count >= sweep_min_edges_per_axis && a.y.count >= sweep_min_edges_per_axis && st.assessed->giqe5;
-            if (!st.measurement_reliable)
-                st.reliability_note =
-                    a.usable_count == 0
-                        ? "no usable edges: the NIIRS is estimated from GSD alone; use the prediction"
-                        : fmt::format(
-                              "{} usable edges on x and {} on y (fewer than {} on an axis): the measurement "
-                              "rests on too few edges; use the prediction",
-                              a.x.count, a.y.count, sweep_min_edges_per_axis);
-        }
-        render_step_chips(step_file, chips, dr.plan, st.chip_png, st.zoom_png);
-        if (p.keep_steps)
-            guard.release();
-        else
-            guard.remove_now();
-        st.seconds = seconds_since(ts);
+        SweepStep st = run_step(r, i, planned[i], models[i], ap, chips);
         const std::string detail =
             fmt::format("{}: NIIRS {:.2f} measured, {:.2f} predicted", st.label,
                         st.assessed && st.assessed->giqe5 ? st.assessed->giqe5->value : NAN, st.prediction.giqe5.value);
@@ -508,190 +556,9 @@ SweepResult run_sweep(const SweepParams& params, const std::function<void(int, i
         if (progress) progress(i + 1, total, detail);
     }
 
-    // Presets on the NIIRS-against-GSD chart: each preset's own prediction.
-    for (const sensor::SensorPreset& sp : sensor::sensor_presets()) {
-        const Prediction pr = predict(sensor::SensorModel::physical(sp.description), "preset", sp.name);
-        r.presets.push_back(
-            {sp.name, sp.display_name, pr.model->gsd_m(), pr.giqe5.value, pr.giqe5.standard_error.value_or(0.0)});
-    }
-    const Prediction& first = r.steps.front().prediction;
-    r.tasks = task_matrix(r.steps, first.rer_geometric_mean, first.model->figures().snr);
-    r.verdict = verdict_sentence(r.steps);
+    conclude(r);
     r.seconds = seconds_since(t0);
     return r;
-}
-
-nlohmann::json to_json(const SweepResult& r) {
-    using json = nlohmann::json;
-    const SweepParams& p = r.params;
-    json params{{"input", p.input.string()},
-                {"output_dir", p.output_dir.string()},
-                {"gsd_m", p.sensors.empty() ? json(p.gsd_m) : json(nullptr)},
-                {"sensors", p.sensors.empty() ? json(nullptr) : json(p.sensors)},
-                {"sensor", p.sensor ? json(*p.sensor) : json(nullptr)},
-                {"sensor_overrides", p.sensor_overrides},
-                {"mtf_nyquist", p.mtf_nyquist ? json(*p.mtf_nyquist) : json(nullptr)},
-                {"sigma_px", p.sigma_px ? json(*p.sigma_px) : json(nullptr)},
-                {"snr", p.snr ? json(*p.snr) : json(nullptr)},
-                {"bits", p.bits ? json(*p.bits) : json(nullptr)},
-                {"seed", p.seed},
-                {"input_sigma_px", p.input_sigma_px ? json(*p.input_sigma_px) : json(nullptr)},
-                {"input_mtf_nyquist", p.input_mtf_nyquist ? json(*p.input_mtf_nyquist) : json(nullptr)},
-                {"band", p.band},
-                {"keep_steps", p.keep_steps},
-                {"chip_px", p.chip_px},
-                {"model", r.model_description}};
-    json steps = json::array();
-    for (const SweepStep& s : r.steps) {
-        DegradeResult dr;
-        dr.plan = s.plan;
-        json d = to_json(dr);
-        steps.push_back(
-            json{{"step", s.index},
-                 {"label", s.label},
-                 {"preset", s.preset ? json(*s.preset) : json(nullptr)},
-                 {"target_gsd_m", s.target_gsd_m},
-                 {"degrade", d},
-                 {"assess", s.assessed ? to_json(*s.assessed, false) : json(nullptr)},
-                 {"assess_error", s.assess_error.empty() ? json(nullptr) : json(s.assess_error)},
-                 {"prediction", to_json(s.prediction)},
-                 {"measurement_reliable", s.measurement_reliable},
-                 {"reliability_note", s.reliability_note.empty() ? json(nullptr) : json(s.reliability_note)},
-                 {"niirs_to_use", niirs_to_use(s)},
-                 {"niirs_to_use_source", s.measurement_reliable ? "measured" : "predicted"},
-                 {"chip", fmt::format("chips/step{:02}.png", s.index)},
-                 {"zoom_chip", fmt::format("chips/step{:02}_zoom.png", s.index)},
-                 {"seconds", s.seconds}});
-    }
-    json presets = json::array();
-    for (const PresetMark& m : r.presets)
-        presets.push_back({{"name", m.name},
-                           {"display_name", m.display_name},
-                           {"gsd_m", m.gsd_m},
-                           {"predicted_niirs", m.niirs},
-                           {"niirs_standard_error", m.niirs_standard_error}});
-    json tasks = json::array();
-    auto opt = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
-    for (const TaskRow& t : r.tasks) {
-        json measured = json::array();
-        for (const auto& m : t.measured)
-            measured.push_back(m ? json(*m) : json(nullptr));
-        tasks.push_back({{"task", t.id},
-                         {"description", t.description},
-                         {"group", t.group},
-                         {"niirs_needed", t.niirs_needed},
-                         {"measured_met", measured},
-                         {"predicted_met", t.predicted},
-                         {"coarsest_measured_gsd_m", opt(t.coarsest_measured_gsd_m)},
-                         {"coarsest_predicted_gsd_m", opt(t.coarsest_predicted_gsd_m)},
-                         {"required_gsd_m", opt(t.required_gsd_m)}});
-    }
-    return json{{"satiq_version", SATIQ_VERSION},
-                {"command", "sweep"},
-                {"parameters", params},
-                {"started_utc", r.started_utc},
-                {"input",
-                 {{"file", p.input.string()},
-                  {"sha256", r.input_sha256},
-                  {"bytes", r.input_bytes},
-                  {"width_px", r.input_assessment.width},
-                  {"height_px", r.input_assessment.height},
-                  {"gsd_m", r.input_assessment.gsd.mean_m},
-                  {"blur_sigma_px", r.input_sigma_px},
-                  {"blur_source", r.input_blur_source},
-                  {"assess", to_json(r.input_assessment, false)}}},
-                {"chip_ground_m", r.chip_ground_m},
-                {"zoom_ground_m", r.zoom_ground_m},
-                {"steps", steps},
-                {"presets", presets},
-                {"tasks", tasks},
-                {"verdict", r.verdict},
-                {"warnings", r.warnings},
-                {"seconds", r.seconds}};
-}
-
-std::string to_csv(const SweepResult& r) {
-    auto q = [](const std::string& s) {
-        std::string o = "\"";
-        for (char c : s)
-            o += c == '"' ? std::string("\"\"") : std::string(1, c);
-        return o + "\"";
-    };
-    auto num = [](std::optional<double> v, int prec) {
-        return v && std::isfinite(*v) ? fmt::format("{:.{}f}", *v, prec) : std::string();
-    };
-    std::string out =
-        "step,label,preset,target_gsd_m,edges_x,edges_y,measurement_reliable,reliability_note,measured_rer_x,"
-        "measured_rer_y,measured_rer_gm,measured_mtf50_cyc_per_px,measured_noise_sigma_dn,measured_snr,"
-        "measured_niirs,measured_niirs_standard_error,measured_niirs_basis,predicted_rer_gm,"
-        "predicted_mtf50_cyc_per_px,predicted_snr,predicted_niirs,predicted_niirs_standard_error,niirs_to_use,"
-        "niirs_to_use_source\n";
-    for (const SweepStep& s : r.steps) {
-        const AssessResult* a = s.assessed ? &*s.assessed : nullptr;
-        const auto& ag = a ? a->edges.aggregate : EdgeAggregate{};
-        auto axis = [&](const EdgeAxisSummary& x) {
-            return x.count ? std::optional<double>(x.rer.median) : std::nullopt;
-        };
-        std::optional<double> mtf50;
-        if (a && ag.x.count && ag.y.count)
-            mtf50 = std::sqrt(ag.x.mtf50_cyc_per_px.median * ag.y.mtf50_cyc_per_px.median);
-        const auto& f = s.prediction.model->figures();
-        out += fmt::format(
-            "{},{},{},{:.4f},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{:.2f},{:.3f},{:.3f},{:.3f},{}\n",
-            s.index, q(s.label), s.preset ? *s.preset : "", s.target_gsd_m, a ? ag.x.count : 0, a ? ag.y.count : 0,
-            s.measurement_reliable ? "true" : "false", q(s.reliability_note), num(a ? axis(ag.x) : std::nullopt, 4),
-            num(a ? axis(ag.y) : std::nullopt, 4), num(a && ag.usable ? std::optional(ag.rer_gm) : std::nullopt, 4),
-            num(mtf50, 4), num(a ? std::optional(a->noise_sigma_dn) : std::nullopt, 3),
-            num(a ? std::optional(a->snr) : std::nullopt, 2),
-            num(a && a->giqe5 ? std::optional(a->giqe5->value) : std::nullopt, 3),
-            num(a && a->giqe5 ? a->giqe5->standard_error : std::nullopt, 3),
-            a && a->giqe5 ? (a->gsd_alone ? "estimated from GSD alone" : "measured edges") : "",
-            s.prediction.rer_geometric_mean, std::sqrt(f.x.mtf50_cyc_per_px * f.y.mtf50_cyc_per_px), f.snr,
-            s.prediction.giqe5.value, s.prediction.giqe5.standard_error.value_or(0.0), niirs_to_use(s),
-            s.measurement_reliable ? "measured" : "predicted");
-    }
-    return out;
-}
-
-std::string to_text(const SweepResult& r) {
-    std::string out = fmt::format(
-        "satiq sweep: {} ({} x {} px, GSD {:.3f} m, sha256 {}...)\n  model: {}\n  input blur: {}\n",
-        r.params.input.string(), r.input_assessment.width, r.input_assessment.height, r.input_assessment.gsd.mean_m,
-        r.input_sha256.substr(0, 12), r.model_description, r.input_blur_source);
-    out += fmt::format("  {:>4}  {:<28} {:>8} {:>7} {:>9} {:>9} {:>6}  {}\n", "step", "label", "GSD m", "edges",
-                       "NIIRS mea", "NIIRS pre", "SNR", "note");
-    for (const SweepStep& s : r.steps) {
-        const AssessResult* a = s.assessed ? &*s.assessed : nullptr;
-        out += fmt::format("  {:>4}  {:<28} {:>8.3f} {:>3}/{:<3} {:>9} {:>9.2f} {:>6}  {}\n", s.index, s.label,
-                           s.target_gsd_m, a ? a->edges.aggregate.x.count : 0, a ? a->edges.aggregate.y.count : 0,
-                           a && a->giqe5 ? fmt::format("{:.2f}", a->giqe5->value) : "n/a", s.prediction.giqe5.value,
-                           a ? fmt::format("{:.1f}", a->snr) : "n/a",
-                           s.measurement_reliable ? "" : "unreliable: use the prediction");
-    }
-    out += "Verdict: " + r.verdict + "\n";
-    for (const std::string& w : r.warnings)
-        out += "  ! " + w + "\n";
-    out += fmt::format("Report: {}\n", (r.params.output_dir / "report.html").string());
-    return out;
-}
-
-void write_sweep_outputs(const SweepResult& r) {
-    const fs::path& dir = r.params.output_dir;
-    fs::create_directories(dir / "chips");
-    auto bytes = [](const std::vector<unsigned char>& v) {
-        return std::string_view(reinterpret_cast<const char*>(v.data()), v.size());
-    };
-    write_file_atomically(dir / "chips" / "input.png", bytes(r.input_chip_png));
-    write_file_atomically(dir / "chips" / "input_zoom.png", bytes(r.input_zoom_png));
-    for (const SweepStep& s : r.steps) {
-        write_file_atomically(dir / "chips" / fmt::format("step{:02}.png", s.index), bytes(s.chip_png));
-        write_file_atomically(dir / "chips" / fmt::format("step{:02}_zoom.png", s.index), bytes(s.zoom_png));
-    }
-    write_file_atomically(dir / "results.csv", to_csv(r));
-    write_file_atomically(dir / "report.html", sweep_report_html(r));
-    // results.json last: its presence means the sweep finished.
-    write_file_atomically(dir / "results.json",
-                          to_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 }  // namespace satiq
