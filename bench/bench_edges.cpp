@@ -40,7 +40,9 @@ const Image& scene(std::int64_t side) {
         cv::Point2f pts[4];
         r.points(pts);
         cv::Point ipts[4];
-        for (int k = 0; k < 4; ++k) ipts[k] = cv::Point(static_cast<int>(std::lround(pts[k].x * 16)), static_cast<int>(std::lround(pts[k].y * 16)));
+        for (int k = 0; k < 4; ++k)
+            ipts[k] =
+                cv::Point(static_cast<int>(std::lround(pts[k].x * 16)), static_cast<int>(std::lround(pts[k].y * 16)));
         cv::fillConvexPoly(m, ipts, 4, cv::Scalar(100.0 + 800.0 * u(rng)), cv::LINE_AA, 4);
     }
     cv::GaussianBlur(m, m, cv::Size(0, 0), 0.8);
@@ -62,7 +64,8 @@ void BM_estimate_noise(benchmark::State& state) {
     const std::int64_t side = state.range(0);
     const Image& img = scene(side);
     tbb::global_control gc(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(state.range(1)));
-    for (auto _ : state) benchmark::DoNotOptimize(estimate_noise(img.view()).sigma_dn);
+    for (auto _ : state)
+        benchmark::DoNotOptimize(estimate_noise(img.view()).sigma_dn);
     set_counters(state, side);
 }
 
@@ -73,7 +76,8 @@ void BM_find_edges(benchmark::State& state) {
     EdgeFindParams fp;
     fp.noise_sigma_dn = 4.0;
     std::size_t n = 0;
-    for (auto _ : state) n = find_edges(img.view(), {}, fp).size();
+    for (auto _ : state)
+        n = find_edges(img.view(), {}, fp).size();
     state.counters["segments"] = static_cast<double>(n);
     set_counters(state, side);
 }
@@ -143,14 +147,21 @@ void BM_edge_robustness(benchmark::State& state) {
         const double x = 8192 * u(rng), y = 8192 * u(rng), a = 3.14159 * u(rng);
         e.segment = {x, y, x + 30 * std::cos(a), y + 30 * std::sin(a), 0};
     }
-    for (auto _ : state) benchmark::DoNotOptimize(edge_robustness(edges, 8192, 8192));
+    for (auto _ : state)
+        benchmark::DoNotOptimize(edge_robustness(edges, 8192, 8192));
 }
-BENCHMARK(BM_edge_robustness)->Args({200, 2})->Args({2000, 1})->Args({2000, 2})->Args({4000, 2})
-    ->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_edge_robustness)
+    ->Args({200, 2})
+    ->Args({2000, 1})
+    ->Args({2000, 2})
+    ->Args({4000, 2})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 void sizes(benchmark::internal::Benchmark* b) {
     for (std::int64_t side : {2048, 8192})
-        for (std::int64_t threads : {1, 2}) b->Args({side, threads});
+        for (std::int64_t threads : {1, 2})
+            b->Args({side, threads});
     b->UseRealTime()->Unit(benchmark::kMillisecond);
 }
 

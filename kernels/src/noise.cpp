@@ -26,7 +26,9 @@ constexpr double kMaxNormal = 6.77;
 constexpr std::int64_t kChunk = 512;      // pixels per inner block (stack arrays, stays in L1)
 constexpr double kInversionBelow = 10.0;  // PTRS is valid from 10 up (Hoermann 1993)
 
-std::string num(double v) { return std::to_string(v); }
+std::string num(double v) {
+    return std::to_string(v);
+}
 
 void check_views(const char* op, ConstImageView<float> in, ImageView<float> out, std::int64_t x0, std::int64_t y0) {
     if (in.width < 0 || in.height < 0 || (in.data == nullptr && !in.empty()))
@@ -58,7 +60,8 @@ double stream_uniform(std::uint64_t base, std::uint64_t i) {
 double log_factorial(double k) {
     if (k < 16.0) {
         double s = 0.0;
-        for (double i = 2.0; i <= k; i += 1.0) s += std::log(i);
+        for (double i = 2.0; i <= k; i += 1.0)
+            s += std::log(i);
         return s;
     }
     const double n = k + 1.0;  // ln Gamma(n)
@@ -347,7 +350,8 @@ void add_gaussian_noise(ConstImageView<float> in, ImageView<float> out, std::int
                 float* __restrict dst = out.row(y) + c0;
                 const float* __restrict s = src;
                 const float* __restrict z = zbuf.data() + off;
-                for (std::int64_t i = 0; i < n; ++i) dst[i] = s[i] + sigma * z[i];
+                for (std::int64_t i = 0; i < n; ++i)
+                    dst[i] = s[i] + sigma * z[i];
             }
         }
     });

@@ -27,7 +27,9 @@ struct AxisTaps {
     std::vector<double> coverage;      // in-image length / footprint length
 };
 
-double edge_of(std::int64_t o, double ratio, double phase) { return phase + static_cast<double>(o) * ratio; }
+double edge_of(std::int64_t o, double ratio, double phase) {
+    return phase + static_cast<double>(o) * ratio;
+}
 
 // Everything below depends only on the global output index o, the ratio, the phase and the image
 // length, which is what makes tiles bit-identical to the whole image.
@@ -77,7 +79,8 @@ AxisTaps build_axis(std::int64_t o0, std::int64_t o1, double ratio, double phase
         }
         t.start[i] = first;
         t.count[i] = static_cast<std::int32_t>(w.size());
-        for (double v : w) t.weights.push_back(static_cast<float>(v / sum));
+        for (double v : w)
+            t.weights.push_back(static_cast<float>(v / sum));
         // Snap rounding noise so that a footprint fully inside the image has coverage exactly 1.
         const double cov = (hi - lo) / ratio;
         t.coverage[i] = cov > 1.0 - 1e-9 ? 1.0 : cov;
@@ -104,7 +107,9 @@ std::pair<std::int64_t, std::int64_t> axis_span(const AxisTaps& t) {
     return {lo, hi};
 }
 
-std::string num(double v) { return std::to_string(v); }
+std::string num(double v) {
+    return std::to_string(v);
+}
 
 struct Checked {
     std::int64_t image_w = 0, image_h = 0;
@@ -225,7 +230,8 @@ void resample_area(const ResampleAreaInput& in, const ResampleAreaOutput& out, c
     // infinite input may turn inf into NaN). Columns without taps read buffer column 0 with
     // weight 0. Everything depends on global columns only: tiles stay bit-identical.
     std::int32_t kx = 1;
-    for (std::int32_t n : tx.count) kx = std::max(kx, n);
+    for (std::int32_t n : tx.count)
+        kx = std::max(kx, n);
     const auto plane = static_cast<std::size_t>(out_w);
     std::vector<std::int32_t> hidx(static_cast<std::size_t>(kx) * plane, 0);
     std::vector<float> hw(static_cast<std::size_t>(kx) * plane, 0.0f);
@@ -248,11 +254,13 @@ void resample_area(const ResampleAreaInput& in, const ResampleAreaOutput& out, c
     auto horizontal = [&](const float* __restrict buf, float* __restrict acc) {
         const std::int32_t* __restrict id0 = hidx.data();
         const float* __restrict w0 = hw.data();
-        for (std::int64_t x = 0; x < out_w; ++x) acc[x] = w0[x] * buf[id0[x]];
+        for (std::int64_t x = 0; x < out_w; ++x)
+            acc[x] = w0[x] * buf[id0[x]];
         for (std::int32_t k = 1; k < kx; ++k) {
             const std::int32_t* __restrict id = hidx.data() + static_cast<std::size_t>(k) * plane;
             const float* __restrict w = hw.data() + static_cast<std::size_t>(k) * plane;
-            for (std::int64_t x = 0; x < out_w; ++x) acc[x] += w[x] * buf[id[x]];
+            for (std::int64_t x = 0; x < out_w; ++x)
+                acc[x] += w[x] * buf[id[x]];
         }
     };
 
@@ -265,7 +273,8 @@ void resample_area(const ResampleAreaInput& in, const ResampleAreaOutput& out, c
             const auto ri = static_cast<std::size_t>(r);
             const std::int32_t ny = ty.count[ri];
             if (ny == 0 || buf_w == 0) {
-                for (std::int64_t x = 0; x < out_w; ++x) write_pixel(out, x, r, 0.0f, 0.0, p);
+                for (std::int64_t x = 0; x < out_w; ++x)
+                    write_pixel(out, x, r, 0.0f, 0.0, p);
                 continue;
             }
             const float* wy = ty.weights.data() + ty.offset[ri];
@@ -275,11 +284,13 @@ void resample_area(const ResampleAreaInput& in, const ResampleAreaOutput& out, c
             if (!c.has_mask) {
                 const float* __restrict src0 = in.pixels.row(row0) + col_in_tile;
                 const float w0 = wy[0];
-                for (std::int64_t b = 0; b < buf_w; ++b) num_b[b] = w0 * src0[b];
+                for (std::int64_t b = 0; b < buf_w; ++b)
+                    num_b[b] = w0 * src0[b];
                 for (std::int32_t j = 1; j < ny; ++j) {
                     const float* __restrict src = in.pixels.row(row0 + j) + col_in_tile;
                     const float wj = wy[j];
-                    for (std::int64_t b = 0; b < buf_w; ++b) num_b[b] += wj * src[b];
+                    for (std::int64_t b = 0; b < buf_w; ++b)
+                        num_b[b] += wj * src[b];
                 }
             } else {
                 float* __restrict den_b = vden.data();

@@ -88,7 +88,8 @@ ImageStats compute_stats(ConstImageView<float> img, ConstImageView<std::uint8_t>
     });
     std::vector<std::uint64_t> hist(kBins, 0);
     for (const auto& h : hists)
-        for (int i = 0; i < kBins; ++i) hist[static_cast<std::size_t>(i)] += h[static_cast<std::size_t>(i)];
+        for (int i = 0; i < kBins; ++i)
+            hist[static_cast<std::size_t>(i)] += h[static_cast<std::size_t>(i)];
     auto percentile = [&](double p) {
         const auto rank = static_cast<std::uint64_t>(std::ceil(p / 100.0 * static_cast<double>(t.n)));
         std::uint64_t acc = 0;

@@ -15,6 +15,7 @@
 #include "satiq/pipeline/io/progress.hpp"
 #include "satiq/pipeline/ops/batch_mpi.hpp"
 #include "satiq/pipeline/ops/batch_run.hpp"
+#include "satiq/version.hpp"
 #include "sensor_options.hpp"
 
 namespace satiq::cli {
@@ -233,7 +234,7 @@ nlohmann::json choose_degradation(const BatchArgs& a, BatchRunOptions& o) {
 // The options that make a record: a change re-runs the image under --resume.
 nlohmann::json record_options(const BatchArgs& a, const nlohmann::json& degrade_json) {
     const AssessParams& p = a.p;
-    return {{"satiq_version", SATIQ_VERSION},
+    return {{"satiq_version", SATIQ_VERSION_STRING},
             {"gsd_m", a.gsd_m.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.gsd_m)},
             {"elevation_deg", p.elevation_deg ? nlohmann::json(*p.elevation_deg) : nlohmann::json(nullptr)},
             {"snr", p.snr ? nlohmann::json(*p.snr) : nlohmann::json(nullptr)},

@@ -9,8 +9,8 @@
 
 #include "commands.hpp"
 #include "format.hpp"
-#include "satiq/pipeline/ops/degrade.hpp"
 #include "satiq/pipeline/io/progress.hpp"
+#include "satiq/pipeline/ops/degrade.hpp"
 #include "sensor_options.hpp"
 
 namespace satiq::cli {

@@ -14,8 +14,8 @@ using Runner = std::function<int()>;
 
 /// Options shared by every command (set by main before the runner is called).
 struct GlobalOptions {
-    int threads = 0;     ///< 0 = all cores
-    bool quiet = false;  ///< no progress on stderr
+    int threads = 0;          ///< 0 = all cores
+    bool quiet = false;       ///< no progress on stderr
     bool no_clobber = false;  ///< never replace an existing output
 };
 const GlobalOptions& global_options();

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "satiq/kernels/error.hpp"
+#include "satiq/version.hpp"
 
 namespace satiq::cli {
 
@@ -49,7 +50,7 @@ inline nlohmann::json failed_item(const std::string& file, const std::string& er
 
 inline nlohmann::json envelope(const std::string& command, const nlohmann::json& parameters,
                                const nlohmann::json& results, int failed_count) {
-    return {{"satiq_version", SATIQ_VERSION},
+    return {{"satiq_version", SATIQ_VERSION_STRING},
             {"command", command},
             {"parameters", parameters},
             {"results", results},

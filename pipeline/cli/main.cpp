@@ -14,6 +14,7 @@
 #include "format.hpp"
 #include "satiq/kernels/error.hpp"
 #include "satiq/pipeline/io/interrupt.hpp"
+#include "satiq/version.hpp"
 
 namespace satiq::cli {
 
@@ -86,7 +87,7 @@ int main(int argc, char** argv) {
     CLI::App app{
         "satiq: what a satellite image is worth for observation (GSD, edge response, MTF, noise, "
         "NIIRS) and what another sensor would record of it"};
-    app.set_version_flag("--version", std::string("satiq ") + SATIQ_VERSION);
+    app.set_version_flag("--version", std::string("satiq ") + SATIQ_VERSION_STRING);
     GlobalOptions opts;
     app.add_option("--threads", opts.threads, "Worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
     app.add_flag("-q,--quiet", opts.quiet, "No progress or log lines on stderr");

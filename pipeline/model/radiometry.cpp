@@ -9,14 +9,17 @@ namespace satiq {
 SceneRadiometry scene_radiometry(const ImageStats& s) {
     const double span = s.p98 - s.p02;
     if (s.valid_count == 0 || !(span > 0))
-        throw Error("scene radiometry: the image has no dynamic range (2nd and 98th percentiles are equal), so the "
-                    "GIQE signal cannot be estimated; give --snr");
+        throw Error(
+            "scene radiometry: the image has no dynamic range (2nd and 98th percentiles are equal), so the "
+            "GIQE signal cannot be estimated; give --snr");
     // Linear DN-reflectance response through the two anchors (see the header).
     const double k = span / (kSceneBrightReflectance - kSceneDarkReflectance);
-    return radiometry_from_response(s.p02 - kSceneDarkReflectance * k, k, fmt::format(
-        "no radiometric calibration: the scene's 2nd percentile ({:.1f} DN) is taken as {:.0f} % and its 98th "
-        "percentile ({:.1f} DN) as {:.0f} % reflectance, so the 15 % - 7 % signal difference is {:.2f} DN",
-        s.p02, 100 * kSceneDarkReflectance, s.p98, 100 * kSceneBrightReflectance, 0.08 * k));
+    return radiometry_from_response(
+        s.p02 - kSceneDarkReflectance * k, k,
+        fmt::format(
+            "no radiometric calibration: the scene's 2nd percentile ({:.1f} DN) is taken as {:.0f} % and its 98th "
+            "percentile ({:.1f} DN) as {:.0f} % reflectance, so the 15 % - 7 % signal difference is {:.2f} DN",
+            s.p02, 100 * kSceneDarkReflectance, s.p98, 100 * kSceneBrightReflectance, 0.08 * k));
 }
 
 SceneRadiometry radiometry_from_response(double dn_at_zero, double dn_per_reflectance, std::string assumption) {
@@ -37,7 +40,8 @@ std::string radiometry_metadata(const std::vector<SceneRadiometry>& per_band, do
         zero.push_back(r.dn_at_zero * gain);
         slope.push_back(r.dn_per_reflectance * gain);
     }
-    return nlohmann::json{{"dn_at_zero", zero}, {"dn_per_reflectance", slope}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return nlohmann::json{{"dn_at_zero", zero}, {"dn_per_reflectance", slope}}.dump(
+        -1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::optional<SceneRadiometry> radiometry_from_metadata(const std::string& value,

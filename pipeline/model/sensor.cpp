@@ -131,7 +131,6 @@ double mtf50_from_samples(const Sampled& s) {
     return static_cast<double>(s.t.size() - 1) * s.h;
 }
 
-
 std::string normalise_name(std::string_view s) {
     std::string out;
     for (char c : s) {

@@ -24,8 +24,8 @@
 #include <nlohmann/json.hpp>
 
 #include "satiq/kernels/error.hpp"
-#include "satiq/pipeline/ops/batch.hpp"
 #include "satiq/pipeline/io/raster.hpp"
+#include "satiq/pipeline/ops/batch.hpp"
 
 namespace satiq {
 

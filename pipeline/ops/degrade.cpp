@@ -25,6 +25,7 @@
 #include "satiq/pipeline/io/measured_band.hpp"
 #include "satiq/pipeline/model/radiometry.hpp"
 #include "satiq/pipeline/model/sensor.hpp"
+#include "satiq/version.hpp"
 
 namespace satiq {
 
@@ -387,7 +388,7 @@ WriteOptions output_options(const DegradeParams& p, const DegradePlan& plan, std
     wo.nodata = nodata;
     wo.cloud_optimized = p.cloud_optimized;
     wo.compression = p.compression;
-    wo.metadata["SATIQ_VERSION"] = SATIQ_VERSION;
+    wo.metadata["SATIQ_VERSION"] = SATIQ_VERSION_STRING;
     wo.metadata["SATIQ_COMMAND"] = "degrade";
     wo.metadata["SATIQ_SEED"] = std::to_string(p.seed);
     wo.metadata["SATIQ_DEGRADE_PARAMETERS"] = to_json(p).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -14,6 +14,7 @@
 
 #include "satiq/kernels/error.hpp"
 #include "satiq/pipeline/io/raster.hpp"
+#include "satiq/version.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::ordered_json;
@@ -94,7 +95,7 @@ json raster_json(const SampleOutput& out, std::int64_t w, std::int64_t h) {
 }
 
 json header(const char* target) {
-    return json{{"satiq_version", SATIQ_VERSION},
+    return json{{"satiq_version", SATIQ_VERSION_STRING},
                 {"generator", fmt::format("satiq synth {}", target)},
                 {"target", target},
                 {"truth_file_version", 1}};

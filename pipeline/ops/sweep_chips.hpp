@@ -6,9 +6,9 @@
 #include <filesystem>
 #include <vector>
 
+#include "satiq/pipeline/io/raster.hpp"
 #include "satiq/pipeline/ops/assess.hpp"
 #include "satiq/pipeline/ops/degrade.hpp"
-#include "satiq/pipeline/io/raster.hpp"
 
 namespace satiq {
 

@@ -10,6 +10,7 @@
 #include "satiq/pipeline/io/interrupt.hpp"
 #include "satiq/pipeline/ops/sweep.hpp"
 #include "satiq/pipeline/report/report_html.hpp"
+#include "satiq/version.hpp"
 #include "sweep_detail.hpp"
 
 namespace fs = std::filesystem;
@@ -83,7 +84,7 @@ nlohmann::json to_json(const SweepResult& r) {
                          {"coarsest_predicted_gsd_m", opt(t.coarsest_predicted_gsd_m)},
                          {"required_gsd_m", opt(t.required_gsd_m)}});
     }
-    return json{{"satiq_version", SATIQ_VERSION},
+    return json{{"satiq_version", SATIQ_VERSION_STRING},
                 {"command", "sweep"},
                 {"parameters", params},
                 {"started_utc", r.started_utc},

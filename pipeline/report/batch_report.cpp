@@ -7,6 +7,7 @@
 
 #include "satiq/pipeline/ops/batch_run.hpp"
 #include "satiq/pipeline/report/html.hpp"
+#include "satiq/version.hpp"
 
 using nlohmann::json;
 
@@ -207,7 +208,7 @@ th { background: #f3f3f3; } td.path, th.path { text-align: left; white-space: no
                      escape((*r)["error"].is_string() ? (*r)["error"].get<std::string>() : "") + "</td></tr>\n";
         h += "</tbody></table></div>\n";
     }
-    h += fmt::format("<p class=\"muted\">satiq {}.</p>\n</body>\n</html>\n", SATIQ_VERSION);
+    h += fmt::format("<p class=\"muted\">satiq {}.</p>\n</body>\n</html>\n", SATIQ_VERSION_STRING);
     return h;
 }
 

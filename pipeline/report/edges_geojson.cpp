@@ -206,7 +206,8 @@ void write_edges_geojson(const fs::path& path, const std::vector<AssessResult>& 
     std::string text = "{\"type\": \"FeatureCollection\", \"features\": [\n";
     const nlohmann::ordered_json& features = doc["features"];
     for (std::size_t i = 0; i < features.size(); ++i)
-        text += features[i].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + (i + 1 < features.size() ? ",\n" : "\n");
+        text += features[i].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                (i + 1 < features.size() ? ",\n" : "\n");
     text += "]}\n";
     write_text_atomic(path, text);
 }

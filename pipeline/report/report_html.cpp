@@ -6,8 +6,9 @@
 
 #include <fmt/format.h>
 
-#include "satiq/pipeline/report/html.hpp"
 #include "satiq/pipeline/ops/sweep.hpp"
+#include "satiq/pipeline/report/html.hpp"
+#include "satiq/version.hpp"
 
 namespace satiq {
 
@@ -277,7 +278,7 @@ std::string sweep_report_html(const SweepResult& r) {
     auto row = [&](const std::string& k, const std::string& v) {
         h += "<tr><th class=\"task\">" + escape(k) + "</th><td class=\"task\">" + escape(v) + "</td></tr>\n";
     };
-    row("satiq version", SATIQ_VERSION);
+    row("satiq version", SATIQ_VERSION_STRING);
     row("date (UTC)", r.started_utc);
     row("input", p.input.string());
     row("input SHA-256", r.input_sha256);
@@ -288,7 +289,8 @@ std::string sweep_report_html(const SweepResult& r) {
     row("seed", std::to_string(p.seed));
     row("run time", fmt::format("{:.1f} s", r.seconds));
     h += "</tbody></table>\n<details><summary>Every parameter (results.json)</summary><pre>" +
-         escape(to_json(r)["parameters"].dump(2, ' ', false, nlohmann::json::error_handler_t::replace)) + "</pre></details>\n";
+         escape(to_json(r)["parameters"].dump(2, ' ', false, nlohmann::json::error_handler_t::replace)) +
+         "</pre></details>\n";
     h += "</body>\n</html>\n";
     return h;
 }

@@ -15,9 +15,9 @@
 #include <nlohmann/json.hpp>
 
 #include "satiq/kernels/synth.hpp"
+#include "satiq/pipeline/io/raster.hpp"
 #include "satiq/pipeline/ops/assess.hpp"
 #include "satiq/pipeline/report/edges_geojson.hpp"
-#include "satiq/pipeline/io/raster.hpp"
 #include "test_support.hpp"
 
 using namespace satiq;

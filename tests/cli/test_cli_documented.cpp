@@ -11,8 +11,8 @@
 #include <numbers>
 #include <string>
 
-#include <nlohmann/json.hpp>
 #include <ogr_spatialref.h>
+#include <nlohmann/json.hpp>
 
 #include "test_support.hpp"
 
@@ -43,7 +43,8 @@ json gdalinfo_json(const fs::path& p) {
 // `satiq assess --format json ARGS`: the parsed document; the exit code is checked by the caller.
 json assess_json(const std::string& args, int* exit_code = nullptr) {
     const auto r = test::run_satiq("assess --format json --no-edge-records " + args);
-    if (exit_code) *exit_code = r.exit_code;
+    if (exit_code)
+        *exit_code = r.exit_code;
     else
         EXPECT_EQ(r.exit_code, 0) << r.err;
     return json::parse(r.out);
@@ -77,9 +78,9 @@ TEST(CliDocumented, AssessEnvelopeParametersVersionAndFailedCount) {
     std::ofstream(dir / "junk1.tif") << "not a raster";
     std::ofstream(dir / "junk2.tif") << "neither";
     int rc = -1;
-    json mixed = assess_json(q(good) + " " + q(dir / "junk1.tif") + " " + q(samples / "airfield_0p25m.tif") +
-                                       " " + q(dir / "junk2.tif"),
-                                   &rc);
+    json mixed = assess_json(
+        q(good) + " " + q(dir / "junk1.tif") + " " + q(samples / "airfield_0p25m.tif") + " " + q(dir / "junk2.tif"),
+        &rc);
     EXPECT_EQ(rc, 1);
     EXPECT_EQ(mixed["failed_count"], 2);
     ASSERT_EQ(mixed["results"].size(), 4u);
@@ -109,8 +110,9 @@ TEST(CliDocumented, CustomTargetAppearsInAssessAndPredict) {
     EXPECT_NEAR((*t)["critical_dimension_m"].get<double>(), critical, 1e-9);
     EXPECT_EQ((*t)["dimensions_source"], "user supplied");
 
-    const auto p = test::run_satiq("predict --format json --target-gsd-m 0.5 --mtf-nyquist 0.2 --snr 40 "
-                                   "--target mycar:4.5:1.8");
+    const auto p = test::run_satiq(
+        "predict --format json --target-gsd-m 0.5 --mtf-nyquist 0.2 --snr 40 "
+        "--target mycar:4.5:1.8");
     ASSERT_EQ(p.exit_code, 0) << p.err;
     const std::string out = p.out;
     EXPECT_NE(out.find("\"mycar\""), std::string::npos) << out.substr(0, 2000);
@@ -176,9 +178,8 @@ TEST(CliDocumented, DegradeCogAndCompression) {
 
     for (const char* comp : {"LZW", "DEFLATE"}) {
         const fs::path out = dir / (std::string("c_") + comp + ".tif");
-        const auto rr =
-            test::run_satiq(std::string("degrade --target-gsd-m 1.0 --sigma-px 0.5 --compress ") + comp + " " + q(in) +
-                            " " + q(out));
+        const auto rr = test::run_satiq(std::string("degrade --target-gsd-m 1.0 --sigma-px 0.5 --compress ") + comp +
+                                        " " + q(in) + " " + q(out));
         ASSERT_EQ(rr.exit_code, 0) << rr.err;
         EXPECT_EQ(gdalinfo_json(out)["metadata"]["IMAGE_STRUCTURE"].value("COMPRESSION", ""), comp);
     }
@@ -188,9 +189,10 @@ TEST(CliDocumented, DegradeKeepsGcpsScaledToTheNewGrid) {
     const test::TempDir dir("doc_gcp");
     // 2048 x 2048 px at 0.25 m: GCPs on the corners of a 512 m square (UTM 52N), no geotransform.
     const fs::path in = dir / "gcp.tif";
-    gdal("gdal_translate -q -a_srs EPSG:32652 -gcp 0 0 400000 4300000 -gcp 2048 0 400512 4300000 "
-         "-gcp 0 2048 400000 4299488 -gcp 2048 2048 400512 4299488 -gcp 1024 512 400256 4299872 " +
-         q(samples / "airfield_0p25m.tif") + " " + q(in));
+    gdal(
+        "gdal_translate -q -a_srs EPSG:32652 -gcp 0 0 400000 4300000 -gcp 2048 0 400512 4300000 "
+        "-gcp 0 2048 400000 4299488 -gcp 2048 2048 400512 4299488 -gcp 1024 512 400256 4299872 " +
+        q(samples / "airfield_0p25m.tif") + " " + q(in));
     ASSERT_FALSE(gdalinfo_json(in).contains("geoTransform"));
     const auto r = test::run_satiq("degrade --target-gsd-m 1.0 --sigma-px 0.5 " + q(in) + " " + q(dir / "out.tif"));
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -262,9 +264,7 @@ TEST(CliDocumented, RoiLinesGiveEdgeRecords) {
     const double em = e["point_map"]["easting_m"].get<double>(), nm = e["point_map"]["northing_m"].get<double>();
     // The edge line runs along (-ny, nx) in pixels (y down): +/- 50 px around the truth point, in map
     // coordinates (north-up: easting + gsd dx, northing - gsd dy).
-    auto at = [&](double t) {
-        return std::pair{em + gsd * (-ny * t), nm - gsd * (nx * t)};
-    };
+    auto at = [&](double t) { return std::pair{em + gsd * (-ny * t), nm - gsd * (nx * t)}; };
     const auto [e0, n0] = at(-50.0);
     const auto [e1, n1] = at(50.0);
     const fs::path lines = dir / "lines.geojson";

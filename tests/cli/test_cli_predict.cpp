@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "satiq/pipeline/model/sensor.hpp"
+#include "satiq/version.hpp"
 #include "test_support.hpp"
 
 using satiq::test::run_command;
@@ -45,7 +46,7 @@ TEST(CliPredict, ListShowsEveryPreset) {
 TEST(CliPredict, PresetJsonCarriesVersionParametersAndNiirs) {
     const auto r = predict("--sensor WorldView-3 --format json");
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(nlohmann::json::parse(r.out)["satiq_version"], SATIQ_VERSION);  // the envelope's
+    EXPECT_EQ(nlohmann::json::parse(r.out)["satiq_version"], SATIQ_VERSION_STRING);  // the envelope's
     const auto j = predict_json("--sensor WorldView-3");
     EXPECT_EQ(j["mode"], "preset");
     EXPECT_EQ(j["parameters"]["preset"], "worldview-3");

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "satiq/version.hpp"
 #include "test_support.hpp"
 
 using satiq::test::run_satiq;
@@ -36,7 +37,7 @@ double identification_p(const nlohmann::json& p) {
 TEST(CliRequire, IdentifyTelAt500kmIsConfirmedByPredict) {
     const auto j = run_json("require identify:tel --altitude-m 500000 --pitch-um 8");
     EXPECT_EQ(j["command"], "require");
-    EXPECT_EQ(j["satiq_version"], SATIQ_VERSION);
+    EXPECT_EQ(j["satiq_version"], SATIQ_VERSION_STRING);
     EXPECT_EQ(j["failed_count"], 0);
     EXPECT_DOUBLE_EQ(j["parameters"]["altitude_m"].get<double>(), 500000.0);
     ASSERT_EQ(j["results"].size(), 1u);

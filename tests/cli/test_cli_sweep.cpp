@@ -20,6 +20,7 @@
 #include "html_check.hpp"
 #include "satiq/kernels/error.hpp"
 #include "satiq/pipeline/ops/sweep.hpp"
+#include "satiq/version.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -90,7 +91,7 @@ TEST(CliSweep, ResultsCarryProvenanceAndEveryStep) {
     ASSERT_EQ(s.run.exit_code, 0) << s.run.err;
     const json& r = s.results;
     EXPECT_EQ(r["command"], "sweep");
-    EXPECT_EQ(r["satiq_version"], SATIQ_VERSION);
+    EXPECT_EQ(r["satiq_version"], SATIQ_VERSION_STRING);
     EXPECT_EQ(r["parameters"]["seed"], 3);
     // The checksum against coreutils' sha256sum, an independent implementation.
     const auto sum = test::run_command("sha256sum " + test::shell_quote(kScene));

@@ -27,10 +27,10 @@
 #include <nlohmann/json.hpp>
 
 #include "satiq/kernels/error.hpp"
-#include "satiq/pipeline/ops/assess.hpp"
 #include "satiq/pipeline/io/gsd.hpp"
-#include "satiq/pipeline/ops/info.hpp"
 #include "satiq/pipeline/io/raster.hpp"
+#include "satiq/pipeline/ops/assess.hpp"
+#include "satiq/pipeline/ops/info.hpp"
 
 namespace {
 

@@ -83,11 +83,12 @@ TEST(EdgeFind, RotatedSquareFoundOnBothAxes) {
     const double truth = esf_slant(0.5, sigma, slant) - esf_slant(-0.5, sigma, slant);
     std::printf("square: %zu candidates, usable x %lld y %lld, RER x %.4f y %.4f (truth %.4f), gm %.4f weighted %.4f\n",
                 segs.size(), static_cast<long long>(a.aggregate.x.count), static_cast<long long>(a.aggregate.y.count),
-                a.aggregate.x.rer.median, a.aggregate.y.rer.median, truth, a.aggregate.rer_gm, a.aggregate.rer_weighted);
+                a.aggregate.x.rer.median, a.aggregate.y.rer.median, truth, a.aggregate.rer_gm,
+                a.aggregate.rer_weighted);
     for (const auto& m : a.edges)
         std::printf("  (%.1f,%.1f)-(%.1f,%.1f) axis %s slant %.2f len %.0f rer %.4f %s %s\n", m.segment.x0_px,
-                    m.segment.y0_px, m.segment.x1_px, m.segment.y1_px, to_string(m.axis), m.slant_deg, m.length_px, m.rer,
-                    to_string(m.verdict), m.reason.c_str());
+                    m.segment.y0_px, m.segment.x1_px, m.segment.y1_px, to_string(m.axis), m.slant_deg, m.length_px,
+                    m.rer, to_string(m.verdict), m.reason.c_str());
     ASSERT_TRUE(a.aggregate.usable) << a.aggregate.message;
     EXPECT_GE(a.aggregate.x.count, 2);
     EXPECT_GE(a.aggregate.y.count, 2);
@@ -106,8 +107,8 @@ Image busy_scene(std::int64_t w, std::int64_t h, std::uint64_t seed, double nois
     std::uniform_real_distribution<double> u(0.0, 1.0);
     std::vector<Box> boxes;
     for (int i = 0; i < 40; ++i)
-        boxes.push_back({u(rng) * static_cast<double>(w), u(rng) * static_cast<double>(h), 15 + 40 * u(rng), 15 + 40 * u(rng),
-                         -40 + 80 * u(rng), 200 + 600 * u(rng)});
+        boxes.push_back({u(rng) * static_cast<double>(w), u(rng) * static_cast<double>(h), 15 + 40 * u(rng),
+                         15 + 40 * u(rng), -40 + 80 * u(rng), 200 + 600 * u(rng)});
     return render_boxes(w, h, boxes, 100, 0.8, noise, seed + 1);
 }
 
@@ -129,7 +130,8 @@ TEST(EdgeFind, IdenticalForAnyThreadCount) {
     }
     ASSERT_EQ(all.edges.size(), one.edges.size());
     ASSERT_GT(all.edges.size(), 20u);
-    for (std::size_t i = 0; i < all.edges.size(); ++i) EXPECT_TRUE(same(all.edges[i], one.edges[i])) << i;
+    for (std::size_t i = 0; i < all.edges.size(); ++i)
+        EXPECT_TRUE(same(all.edges[i], one.edges[i])) << i;
     EXPECT_EQ(all.noise_sigma_dn, one.noise_sigma_dn);
     EXPECT_EQ(all.aggregate.rer_gm, one.aggregate.rer_gm);
     std::printf("busy scene: %lld candidates, %lld usable (x %lld, y %lld), RER gm %.4f, noise %.3f\n",
@@ -218,7 +220,8 @@ TEST(EdgeFind, NoUsableEdges) {
     Image noise(300, 200);
     std::mt19937_64 rng(5);
     std::normal_distribution<double> g(100.0, 10.0);
-    for (auto& v : noise.pixels()) v = static_cast<float>(g(rng));
+    for (auto& v : noise.pixels())
+        v = static_cast<float>(g(rng));
     const EdgeAnalysis an = analyse_edges(noise.view(), {}, EdgeFindParams{}, sfr_params());
     expect_no_usable(an);
     std::printf("pure noise: %s\n", an.aggregate.message.c_str());
@@ -236,9 +239,10 @@ TEST(EdgeFind, NoUsableEdges) {
     expect_no_usable(analyse_edges(Image(0, 0).view(), {}, EdgeFindParams{}, sfr_params()));
     const Image sq = render_boxes(200, 200, {{100, 100, 50, 50, 5.0, 400}}, 100, 0.7, 2.0, 3);
     std::vector<std::uint8_t> none(200 * 200, 0);
-    expect_no_usable(analyse_edges(sq.view(), ConstImageView<std::uint8_t>(none.data(), 200, 200), EdgeFindParams{}, sfr_params()));
     expect_no_usable(
-        analyse_edges(Image(50, 50, std::numeric_limits<float>::quiet_NaN()).view(), {}, EdgeFindParams{}, sfr_params()));
+        analyse_edges(sq.view(), ConstImageView<std::uint8_t>(none.data(), 200, 200), EdgeFindParams{}, sfr_params()));
+    expect_no_usable(analyse_edges(Image(50, 50, std::numeric_limits<float>::quiet_NaN()).view(), {}, EdgeFindParams{},
+                                   sfr_params()));
     // Saturated square: every edge touches clipped pixels.
     EdgeFindParams sat;
     sat.saturation_dn = 390.0;
@@ -258,7 +262,8 @@ TEST(EdgeFind, ParameterErrors) {
     fp.angle_tolerance_deg = 0;
     EXPECT_THROW((void)find_edges(img.view(), {}, fp), Error);
     std::vector<std::uint8_t> mask(4, 1);
-    EXPECT_THROW((void)find_edges(img.view(), ConstImageView<std::uint8_t>(mask.data(), 2, 2), EdgeFindParams{}), Error);
+    EXPECT_THROW((void)find_edges(img.view(), ConstImageView<std::uint8_t>(mask.data(), 2, 2), EdgeFindParams{}),
+                 Error);
     EXPECT_EQ(halo(EdgeFindParams{}), 1);
 }
 

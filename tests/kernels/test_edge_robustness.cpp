@@ -4,9 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cmath>
 #include <numbers>
 #include <vector>
 
@@ -27,8 +27,10 @@ EdgeMeasurement edge(EdgeAxis axis, double rer, double cx, double cy, double se 
     m.axis = axis;
     m.rer = rer;
     m.rer_standard_error = se;
-    if (axis == EdgeAxis::x) m.segment = {cx, cy - 15, cx, cy + 15, 0};
-    else m.segment = {cx - 15, cy, cx + 15, cy, 0};
+    if (axis == EdgeAxis::x)
+        m.segment = {cx, cy - 15, cx, cy + 15, 0};
+    else
+        m.segment = {cx - 15, cy, cx + 15, cy, 0};
     return m;
 }
 
@@ -66,7 +68,8 @@ TEST(EdgeRobustness, ObjectsAreGroupedByGapAndTheWorstOneIsLocated) {
     EXPECT_NEAR(r.max_object_y_px, (150 + 150 + 180) / 3.0, 1e-9);
     // The largest single-edge change, by brute force.
     double worst = 0;
-    for (std::size_t i = 0; i < v.size(); ++i) worst = std::max(worst, std::abs(aggregate_edges(without(v, {i})).rer_gm - full));
+    for (std::size_t i = 0; i < v.size(); ++i)
+        worst = std::max(worst, std::abs(aggregate_edges(without(v, {i})).rer_gm - full));
     EXPECT_DOUBLE_EQ(r.max_edge_change, worst);
 }
 
@@ -194,7 +197,8 @@ TEST(EdgeRobustness, ChanceYardstickOfTheHalves) {
         below_005 += r.top_bottom.p_value < 0.05;
         below_05 += r.top_bottom.p_value < 0.5;
     }
-    std::printf("%d scenes without spatial structure: %d p-values below 0.05, %d below 0.5\n", scenes, below_005, below_05);
+    std::printf("%d scenes without spatial structure: %d p-values below 0.05, %d below 0.5\n", scenes, below_005,
+                below_05);
     EXPECT_LE(below_005, 8);  // 3 expected (binomial sd 1.7)
     EXPECT_GE(below_05, 18);  // 30 expected (sd 3.9)
     EXPECT_LE(below_05, 42);

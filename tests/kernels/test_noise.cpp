@@ -23,10 +23,12 @@ struct Moments {
 
 Moments moments(const std::vector<float>& v) {
     double s = 0.0;
-    for (float x : v) s += x;
+    for (float x : v)
+        s += x;
     const double mean = s / static_cast<double>(v.size());
     double ss = 0.0;
-    for (float x : v) ss += (x - mean) * (x - mean);
+    for (float x : v)
+        ss += (x - mean) * (x - mean);
     return {mean, ss / static_cast<double>(v.size() - 1)};
 }
 
@@ -193,7 +195,8 @@ TEST(SensorNoise, QuantizationRoundsAndClamps) {
              {2.4, 2.0f}, {2.6, 3.0f}, {2.5, 2.0f}, {3.5, 4.0f}, {-5.0, 0.0f}, {5000.0, 4095.0f}, {4094.7, 4095.0f}}) {
         p.offset_dn = offset;
         const Image out = noisy(zero, p);
-        for (float v : out.pixels()) ASSERT_EQ(v, expected) << offset;
+        for (float v : out.pixels())
+            ASSERT_EQ(v, expected) << offset;
     }
     // Noisy, quantized: integers in [0, 255].
     const Image in(256, 64, 200.0f);
@@ -216,7 +219,8 @@ TEST(SensorNoise, FullWellSaturates) {
     SensorNoiseParams p = shot_only();
     p.full_well_e = 20000.0;
     const Image out = noisy(bright, p);
-    for (float v : out.pixels()) ASSERT_EQ(v, 20000.0f);
+    for (float v : out.pixels())
+        ASSERT_EQ(v, 20000.0f);
     // Signal at the full well: half the shot samples clamp; E[min(S + sqrt(S) z, S)] =
     // S - sqrt(S) / sqrt(2 pi).
     const Image at_well(512, 512, 10000.0f);
@@ -235,7 +239,8 @@ TEST(SensorNoise, FullWellSaturates) {
     p.read_noise_e = 10.0;
     const Image with_read = noisy(at_well, p);
     std::int64_t above = 0;
-    for (float v : with_read.pixels()) above += v > 10000.0f ? 1 : 0;
+    for (float v : with_read.pixels())
+        above += v > 10000.0f ? 1 : 0;
     EXPECT_NEAR(static_cast<double>(above) / (512.0 * 512.0), 0.25 + std::atan(0.1) / (2.0 * std::numbers::pi), 0.005);
 }
 
@@ -254,7 +259,8 @@ TEST(SensorNoise, SeedAndBandSelectTheStream) {
     const Image d = noisy(in, p);
     EXPECT_NE(a.pixels(), d.pixels());
     std::int64_t same = 0;
-    for (std::size_t i = 0; i < a.pixels().size(); ++i) same += a.pixels()[i] == c.pixels()[i] ? 1 : 0;
+    for (std::size_t i = 0; i < a.pixels().size(); ++i)
+        same += a.pixels()[i] == c.pixels()[i] ? 1 : 0;
     EXPECT_LT(same, static_cast<std::int64_t>(a.pixels().size() / 10));
 
     GaussianNoiseParams g;
@@ -273,7 +279,8 @@ TEST(SensorNoise, SeedAndBandSelectTheStream) {
 Image ramp(std::int64_t w, std::int64_t h) {
     Image img(w, h);
     for (std::int64_t y = 0; y < h; ++y)
-        for (std::int64_t x = 0; x < w; ++x) img.at(x, y) = static_cast<float>((x * 7 + y * 3) % 400) - 5.0f;
+        for (std::int64_t x = 0; x < w; ++x)
+            img.at(x, y) = static_cast<float>((x * 7 + y * 3) % 400) - 5.0f;
     return img;
 }
 

@@ -26,7 +26,8 @@ Image textured(std::int64_t w, std::int64_t h, double noise, std::uint64_t seed,
     for (std::int64_t y = 0; y < h; ++y)
         for (std::int64_t x = 0; x < w; ++x) {
             const double fx = static_cast<double>(x), fy = static_cast<double>(y);
-            double v = 500.0 + 150.0 * std::sin(fx * 0.031) * std::cos(fy * 0.023) + 80.0 * std::sin((fx + 2 * fy) * 0.011);
+            double v =
+                500.0 + 150.0 * std::sin(fx * 0.031) * std::cos(fy * 0.023) + 80.0 * std::sin((fx + 2 * fy) * 0.011);
             if (((x / 40) + (y / 40)) % 3 == 0) v += 250.0;  // sharp-edged blocks (structure)
             const double s = signal_dependent ? noise * std::sqrt(v / 100.0) : noise;
             img.at(x, y) = static_cast<float>(v + s * g(rng));
@@ -38,7 +39,8 @@ TEST(NoiseEstimate, FlatImageKnownNoise) {
     Image img(256, 256);
     std::mt19937_64 rng(3);
     std::normal_distribution<double> g(100.0, 5.0);
-    for (auto& v : img.pixels()) v = static_cast<float>(g(rng));
+    for (auto& v : img.pixels())
+        v = static_cast<float>(g(rng));
     const NoiseEstimate ne = estimate_noise(img.view());
     ASSERT_TRUE(ne.valid) << ne.message;
     std::printf("flat, sigma 5: estimate %.4f\n", ne.sigma_dn);
@@ -86,7 +88,8 @@ TEST(NoiseEstimate, ReferenceMatchesFastAndThreadInvariant) {
     Image img = textured(301, 257, 4.0, 5);
     std::vector<std::uint8_t> mask(static_cast<std::size_t>(301 * 257), 1);
     for (std::int64_t y = 0; y < 257; ++y)
-        for (std::int64_t x = 0; x < 30; ++x) mask[static_cast<std::size_t>(y * 301 + x)] = 0;
+        for (std::int64_t x = 0; x < 30; ++x)
+            mask[static_cast<std::size_t>(y * 301 + x)] = 0;
     img.at(200, 100) = std::numeric_limits<float>::quiet_NaN();
     const ConstImageView<std::uint8_t> mv(mask.data(), 301, 257);
     const NoiseEstimate fast = estimate_noise(img.view(), mv);
@@ -107,7 +110,8 @@ TEST(NoiseEstimate, ReferenceMatchesFastAndThreadInvariant) {
     }
     EXPECT_EQ(one.sigma_dn, fast.sigma_dn);  // bit-identical
     ASSERT_EQ(one.bands.size(), fast.bands.size());
-    for (std::size_t k = 0; k < one.bands.size(); ++k) EXPECT_EQ(one.bands[k].sigma_dn, fast.bands[k].sigma_dn);
+    for (std::size_t k = 0; k < one.bands.size(); ++k)
+        EXPECT_EQ(one.bands[k].sigma_dn, fast.bands[k].sigma_dn);
 }
 
 TEST(NoiseEstimate, DegenerateImages) {

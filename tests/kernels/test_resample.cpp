@@ -8,8 +8,8 @@
 #include <random>
 #include <vector>
 
-#include <opencv2/imgproc.hpp>
 #include <tbb/global_control.h>
+#include <opencv2/imgproc.hpp>
 
 #include "satiq/kernels/resample.hpp"
 
@@ -20,7 +20,8 @@ Image random_image(std::int64_t w, std::int64_t h, std::uint32_t seed, float lo 
     Image img(w, h);
     std::mt19937 gen(seed);
     std::uniform_real_distribution<float> dist(lo, hi);
-    for (auto& v : img.pixels()) v = dist(gen);
+    for (auto& v : img.pixels())
+        v = dist(gen);
     return img;
 }
 
@@ -28,7 +29,8 @@ std::vector<std::uint8_t> random_mask(std::int64_t w, std::int64_t h, std::uint3
     std::vector<std::uint8_t> m(static_cast<std::size_t>(w * h));
     std::mt19937 gen(seed);
     std::bernoulli_distribution dist(valid_fraction);
-    for (auto& v : m) v = dist(gen) ? 1 : 0;
+    for (auto& v : m)
+        v = dist(gen) ? 1 : 0;
     return m;
 }
 
@@ -142,7 +144,8 @@ TEST(ResampleArea, MaskedPixelsAreIgnoredEvenWhenNaN) {
     mask[4 * 6 + 4] = 0;
     ResampleAreaParams p = params(3.0, 3.0);
     const Result r = run_fast(in, &mask, {0, 0, 2, 2}, p);
-    for (float v : r.pixels.pixels()) EXPECT_EQ(v, 2.0f);
+    for (float v : r.pixels.pixels())
+        EXPECT_EQ(v, 2.0f);
     EXPECT_NEAR(r.coverage.at(0, 0), 8.0f / 9.0f, 1e-6f);
     EXPECT_NEAR(r.coverage.at(1, 0), 1.0f, 0.0f);
 }
@@ -172,7 +175,8 @@ TEST(ResampleArea, ConstantImageStaysConstant) {
     for (const auto& p : {params(3.3, 3.3), params(2.2, 4.7, 0.3, 0.9), params(1.0, 1.0, 0.5, 0.5)}) {
         const Image out = resample_area(in.view(), p);
         ASSERT_GT(out.pixels().size(), 0u);
-        for (float v : out.pixels()) ASSERT_NEAR(v, 7.25f, 7.25f * 2e-6f);
+        for (float v : out.pixels())
+            ASSERT_NEAR(v, 7.25f, 7.25f * 2e-6f);
     }
 }
 
@@ -184,8 +188,10 @@ TEST(ResampleArea, PreservesTheMean) {
     ASSERT_EQ(out.width(), 100);
     ASSERT_EQ(out.height(), 100);
     double sum_in = 0.0, sum_out = 0.0;
-    for (float v : in.pixels()) sum_in += v;
-    for (float v : out.pixels()) sum_out += v;
+    for (float v : in.pixels())
+        sum_in += v;
+    for (float v : out.pixels())
+        sum_out += v;
     const double mean_in = sum_in / static_cast<double>(in.pixels().size());
     const double mean_out = sum_out / static_cast<double>(out.pixels().size());
     EXPECT_NEAR(mean_out / mean_in, 1.0, 1e-3);
@@ -196,7 +202,8 @@ TEST(ResampleArea, IsLinear) {
     const Image a = random_image(200, 150, 6, -1.0f, 1.0f);
     const Image b = random_image(200, 150, 7, -1.0f, 1.0f);
     Image c(200, 150);
-    for (std::size_t i = 0; i < c.pixels().size(); ++i) c.pixels()[i] = 2.0f * a.pixels()[i] - 0.5f * b.pixels()[i];
+    for (std::size_t i = 0; i < c.pixels().size(); ++i)
+        c.pixels()[i] = 2.0f * a.pixels()[i] - 0.5f * b.pixels()[i];
     const ResampleAreaParams p = params(3.3, 2.9, 0.2, 0.6);
     const Image ra = resample_area(a.view(), p), rb = resample_area(b.view(), p), rc = resample_area(c.view(), p);
     for (std::size_t i = 0; i < rc.pixels().size(); ++i)

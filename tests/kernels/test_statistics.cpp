@@ -30,7 +30,8 @@ TEST(Statistics, MatchesNaiveOnRandomImageWithMask) {
             vals.push_back(img.data()[i]);
         }
     }
-    const ImageStats s = compute_stats(img.view(), ConstImageView<std::uint8_t>(mask.data(), img.width(), img.height()));
+    const ImageStats s =
+        compute_stats(img.view(), ConstImageView<std::uint8_t>(mask.data(), img.width(), img.height()));
     EXPECT_EQ(s.valid_count, n);
     EXPECT_DOUBLE_EQ(s.min, mn);
     EXPECT_DOUBLE_EQ(s.max, mx);
@@ -63,7 +64,8 @@ TEST(Statistics, IdenticalAtOneThreadAndAll) {
     Image img(1024, 700);
     std::mt19937 rng(3);
     std::normal_distribution<float> d(100.f, 30.f);
-    for (auto& v : img.pixels()) v = d(rng);
+    for (auto& v : img.pixels())
+        v = d(rng);
     ImageStats a, b;
     {
         tbb::global_control one(tbb::global_control::max_allowed_parallelism, 1);

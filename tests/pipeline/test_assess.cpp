@@ -9,11 +9,11 @@
 #include <tbb/global_control.h>
 
 #include "satiq/kernels/synth.hpp"
+#include "satiq/pipeline/io/raster.hpp"
+#include "satiq/pipeline/model/giqe.hpp"
+#include "satiq/pipeline/model/sensor.hpp"
 #include "satiq/pipeline/ops/assess.hpp"
 #include "satiq/pipeline/ops/degrade.hpp"
-#include "satiq/pipeline/model/giqe.hpp"
-#include "satiq/pipeline/io/raster.hpp"
-#include "satiq/pipeline/model/sensor.hpp"
 #include "test_support.hpp"
 
 using namespace satiq;

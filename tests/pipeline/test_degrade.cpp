@@ -11,9 +11,9 @@
 #include "satiq/kernels/noise.hpp"
 #include "satiq/kernels/statistics.hpp"
 #include "satiq/kernels/synth.hpp"
-#include "satiq/pipeline/ops/degrade.hpp"
 #include "satiq/pipeline/io/gsd.hpp"
 #include "satiq/pipeline/io/raster.hpp"
+#include "satiq/pipeline/ops/degrade.hpp"
 #include "test_support.hpp"
 
 using namespace satiq;

@@ -8,10 +8,10 @@
 
 #include <fmt/format.h>
 
+#include "satiq/pipeline/model/sensor.hpp"
 #include "satiq/pipeline/ops/assess.hpp"
 #include "satiq/pipeline/ops/degrade.hpp"
 #include "satiq/pipeline/ops/info.hpp"
-#include "satiq/pipeline/model/sensor.hpp"
 #include "test_support.hpp"
 
 using namespace satiq;

@@ -54,15 +54,16 @@ TEST(Giqe5, HandComputedVectorsFromPublishedEquation) {
         double gsd_m, rer, snr, niirs;
     };
     const Vector vectors[] = {
-        {0.3, 0.95, 100.0, 5.990612951233174},  // g(0.3, 0.95, 100.0)
-        {1.0, 0.5, 20.0, 4.077049847449355},    // g(1.0, 0.5, 20.0)
-        {2.5, 0.75, 50.0, 2.900933240125147},   // g(2.5, 0.75, 50.0)
-        {5.0, 0.3, 5.0, 0.8951668812904073},    // g(5.0, 0.3, 5.0)
+        {0.3, 0.95, 100.0, 5.990612951233174},     // g(0.3, 0.95, 100.0)
+        {1.0, 0.5, 20.0, 4.077049847449355},       // g(1.0, 0.5, 20.0)
+        {2.5, 0.75, 50.0, 2.900933240125147},      // g(2.5, 0.75, 50.0)
+        {5.0, 0.3, 5.0, 0.8951668812904073},       // g(5.0, 0.3, 5.0)
         {0.52832, 0.35, 50.0, 5.015165370148328},  // g(0.52832, 0.35, 50.0), the NGA Figure 1 vector
     };
     for (const Vector& v : vectors) {
         const double got = giqe5(in5(v.gsd_m, v.rer, v.snr)).value;
-        EXPECT_NEAR(got, v.niirs, 1e-9 * std::abs(v.niirs)) << "GSD " << v.gsd_m << " RER " << v.rer << " SNR " << v.snr;
+        EXPECT_NEAR(got, v.niirs, 1e-9 * std::abs(v.niirs))
+            << "GSD " << v.gsd_m << " RER " << v.rer << " SNR " << v.snr;
     }
 }
 

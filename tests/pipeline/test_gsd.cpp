@@ -5,8 +5,8 @@
 #include <ogr_spatialref.h>
 
 #include "satiq/pipeline/io/gsd.hpp"
-#include "satiq/pipeline/ops/info.hpp"
 #include "satiq/pipeline/io/raster.hpp"
+#include "satiq/pipeline/ops/info.hpp"
 #include "test_support.hpp"
 
 using namespace satiq;
@@ -103,7 +103,8 @@ TEST(Gsd, GcpOnlyFile) {
     info.height = 600;
     info.geo.gcp_crs_wkt = test::wkt_of_epsg(32631);
     for (double px : {0.0, 800.0})
-        for (double ln : {0.0, 600.0}) info.geo.gcps.push_back({px, ln, 594000 + 0.5 * px, 5748000 - 0.5 * ln, 0, ""});
+        for (double ln : {0.0, 600.0})
+            info.geo.gcps.push_back({px, ln, 594000 + 0.5 * px, 5748000 - 0.5 * ln, 0, ""});
     const Gsd g = compute_gsd(info);
     EXPECT_EQ(g.method, "gcp_transform");
     EXPECT_NEAR(g.x_m, 0.5, 0.0005);
@@ -160,9 +161,12 @@ TEST(RealData, GsdMatchesTheReadme) {
         double x_m, y_m;
     };
     // Figures from ../shared/data/real/README.md.
-    const Case cases[] = {{"pan1.tif", 0.5, 0.5},           {"sample_geotiff.tif", 0.5, 0.5},
-                          {"hro_colorado_rgb_0p15m.tif", 0.1498, 0.15}, {"UTM2GTIF.tiff", 10, 10},
-                          {"l8_B8.tif", 15, 15},             {"s2_B8A.jp2", 20, 20}};
+    const Case cases[] = {{"pan1.tif", 0.5, 0.5},
+                          {"sample_geotiff.tif", 0.5, 0.5},
+                          {"hro_colorado_rgb_0p15m.tif", 0.1498, 0.15},
+                          {"UTM2GTIF.tiff", 10, 10},
+                          {"l8_B8.tif", 15, 15},
+                          {"s2_B8A.jp2", 20, 20}};
     for (const auto& c : cases) {
         const InfoRecord rec = describe_raster(test::real_data_dir() / c.file, {}, true);
         ASSERT_TRUE(rec.gsd.has_value()) << c.file;

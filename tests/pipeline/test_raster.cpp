@@ -10,8 +10,8 @@
 #include <ogr_spatialref.h>
 
 #include "satiq/pipeline/io/gsd.hpp"
-#include "satiq/pipeline/ops/info.hpp"
 #include "satiq/pipeline/io/raster.hpp"
+#include "satiq/pipeline/ops/info.hpp"
 #include "test_support.hpp"
 
 using namespace satiq;

@@ -156,10 +156,10 @@ TEST(SensorMtf, SystemIsProductOfParts) {
             // 0.2 px, smear 0.5 px along y only), read through the transfer_function accessor.
             const double rho = std::hypot(fx, fy);
             const double nu = rho * 1.2;
-            const double hand = nu >= 1.0 ? 0.0
-                                          : annular_aperture_otf(nu, 0.25) * wavefront_error_transfer(nu, 0.05) *
-                                                defocus_transfer(rho, 0.4) * gaussian_transfer(rho, 0.2) *
-                                                sinc(fy * 0.5);
+            const double hand = nu >= 1.0
+                                    ? 0.0
+                                    : annular_aperture_otf(nu, 0.25) * wavefront_error_transfer(nu, 0.05) *
+                                          defocus_transfer(rho, 0.4) * gaussian_transfer(rho, 0.2) * sinc(fy * 0.5);
             EXPECT_NEAR(f_pre(fx, fy), hand, 1e-12) << fx << " " << fy;
             EXPECT_NEAR(m.mtf(fx, fy), std::abs(sys), 0.0);
         }
@@ -236,7 +236,9 @@ TEST(SensorSimple, ModelFiguresAndParts) {
     EXPECT_NEAR(m.figures().x.overshoot_h, er(1.25), 1e-9);
     // MTF50: root of exp(-2 pi^2 s^2 f^2) sin(pi f)/(pi f) = 0.5, by bisection here.
     {
-        const auto mtf = [&](double f) { return std::exp(-2.0 * pi * pi * s_hand * s_hand * f * f) * std::sin(pi * f) / (pi * f); };
+        const auto mtf = [&](double f) {
+            return std::exp(-2.0 * pi * pi * s_hand * s_hand * f * f) * std::sin(pi * f) / (pi * f);
+        };
         double lo = 1e-9, hi = 1.0;
         for (int it = 0; it < 80; ++it) {
             const double mid = 0.5 * (lo + hi);

@@ -9,9 +9,9 @@
 #include <fmt/format.h>
 #include <opencv2/imgproc.hpp>
 
+#include "satiq/pipeline/io/raster.hpp"
 #include "satiq/pipeline/ops/assess.hpp"
 #include "satiq/pipeline/ops/degrade.hpp"
-#include "satiq/pipeline/io/raster.hpp"
 #include "test_support.hpp"
 
 using namespace satiq;

@@ -17,10 +17,11 @@ int main() {
 
         // Kernels: statistics of a 4 x 4 ramp 0..15.
         satiq::Image img(4, 4);
-        for (int i = 0; i < 16; ++i) img.pixels()[static_cast<std::size_t>(i)] = static_cast<float>(i);
+        for (int i = 0; i < 16; ++i)
+            img.pixels()[static_cast<std::size_t>(i)] = static_cast<float>(i);
         const satiq::ImageStats s = satiq::compute_stats(img.view());
-        std::printf("stats count=%lld min=%g max=%g mean=%g\n", static_cast<long long>(s.valid_count), s.min,
-                    s.max, s.mean);
+        std::printf("stats count=%lld min=%g max=%g mean=%g\n", static_cast<long long>(s.valid_count), s.min, s.max,
+                    s.mean);
 
         // Pipeline: the GSD parser and a NIIRS prediction of a built-in sensor preset.
         const auto [gx, gy] = satiq::parse_gsd_pair("0.5,0.75");

@@ -5,8 +5,8 @@
 /// owns the memory. Kernels take `ConstImageView<float>` in and `ImageView<float>` out.
 #include <cstddef>
 #include <cstdint>
-#include <type_traits>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "satiq/kernels/error.hpp"
@@ -26,8 +26,8 @@ struct ImageView {
 
     /// A const view converts implicitly from a mutable one.
     template <class U>
-        requires std::is_same_v<const U, T>
-    ImageView(const ImageView<U>& o) : data(o.data), width(o.width), height(o.height), stride(o.stride) {}
+    requires std::is_same_v<const U, T> ImageView(const ImageView<U>& o)
+        : data(o.data), width(o.width), height(o.height), stride(o.stride) {}
 
     [[nodiscard]] T* row(std::int64_t y) const { return data + y * stride; }
     [[nodiscard]] T& at(std::int64_t x, std::int64_t y) const { return data[y * stride + x]; }
@@ -56,8 +56,12 @@ public:
     [[nodiscard]] std::int64_t height() const { return m_height; }
     [[nodiscard]] float* data() { return m_pixels.data(); }
     [[nodiscard]] const float* data() const { return m_pixels.data(); }
-    [[nodiscard]] float& at(std::int64_t x, std::int64_t y) { return m_pixels[static_cast<std::size_t>(y * m_width + x)]; }
-    [[nodiscard]] float at(std::int64_t x, std::int64_t y) const { return m_pixels[static_cast<std::size_t>(y * m_width + x)]; }
+    [[nodiscard]] float& at(std::int64_t x, std::int64_t y) {
+        return m_pixels[static_cast<std::size_t>(y * m_width + x)];
+    }
+    [[nodiscard]] float at(std::int64_t x, std::int64_t y) const {
+        return m_pixels[static_cast<std::size_t>(y * m_width + x)];
+    }
     [[nodiscard]] ImageView<float> view() { return {m_pixels.data(), m_width, m_height, m_width}; }
     [[nodiscard]] ConstImageView<float> view() const { return {m_pixels.data(), m_width, m_height, m_width}; }
     [[nodiscard]] std::vector<float>& pixels() { return m_pixels; }

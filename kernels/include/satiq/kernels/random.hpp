@@ -41,7 +41,9 @@ constexpr std::uint64_t pixel_bits(std::uint64_t key, std::int64_t x) {
 }
 
 /// Uniform double in [0, 1) with 53 random bits.
-constexpr double uniform01(std::uint64_t bits) { return static_cast<double>(bits >> 11) * 0x1.0p-53; }
+constexpr double uniform01(std::uint64_t bits) {
+    return static_cast<double>(bits >> 11) * 0x1.0p-53;
+}
 
 /// Natural log of a positive normal float, branch-free and division-free: x = 2^e m, m folded
 /// into [sqrt(1/2), sqrt(2)), ln m = t q(t) with t = m - 1 and q a degree-7 polynomial

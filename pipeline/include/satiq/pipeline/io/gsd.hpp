@@ -38,8 +38,8 @@ struct Gsd {
     std::optional<double> center_lon_deg;
     /// Range over the image (equal to x_m / y_m when the GSD is constant).
     double x_min_m = 0, x_max_m = 0, y_min_m = 0, y_max_m = 0;
-    std::string crs_name;      ///< empty when unknown
-    std::string linear_unit;   ///< e.g. "metre", "US survey foot", "degree"
+    std::string crs_name;     ///< empty when unknown
+    std::string linear_unit;  ///< e.g. "metre", "US survey foot", "degree"
     std::vector<std::string> notes;
 };
 

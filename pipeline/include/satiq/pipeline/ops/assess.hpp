@@ -17,12 +17,12 @@
 #include "satiq/kernels/effective_resolution.hpp"
 #include "satiq/kernels/noise_estimate.hpp"
 #include "satiq/kernels/noise_spectral.hpp"
-#include "satiq/pipeline/model/giqe.hpp"
 #include "satiq/pipeline/io/gsd.hpp"
-#include "satiq/pipeline/ops/info.hpp"
+#include "satiq/pipeline/model/giqe.hpp"
 #include "satiq/pipeline/model/interpretability.hpp"
 #include "satiq/pipeline/model/interpretation.hpp"
 #include "satiq/pipeline/model/radiometry.hpp"
+#include "satiq/pipeline/ops/info.hpp"
 
 namespace satiq {
 

@@ -36,8 +36,8 @@ struct SampleOutput {
 struct EdgeSample {
     std::int64_t width_px = 256;
     std::int64_t height_px = 256;
-    EdgeTargetParams edge;               ///< edge_x_px / edge_y_px are overridden when unset below
-    std::optional<double> edge_x_px;     ///< default: image centre
+    EdgeTargetParams edge;            ///< edge_x_px / edge_y_px are overridden when unset below
+    std::optional<double> edge_x_px;  ///< default: image centre
     std::optional<double> edge_y_px;
 };
 

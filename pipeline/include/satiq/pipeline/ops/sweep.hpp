@@ -19,10 +19,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "satiq/pipeline/ops/assess.hpp"
-#include "satiq/pipeline/ops/degrade.hpp"
 #include "satiq/pipeline/model/predict.hpp"
 #include "satiq/pipeline/model/sensor.hpp"
+#include "satiq/pipeline/ops/assess.hpp"
+#include "satiq/pipeline/ops/degrade.hpp"
 
 namespace satiq {
 

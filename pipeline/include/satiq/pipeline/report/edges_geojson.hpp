@@ -20,8 +20,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "satiq/pipeline/ops/assess.hpp"
 #include "satiq/pipeline/io/raster.hpp"
+#include "satiq/pipeline/ops/assess.hpp"
 
 namespace satiq {
 
