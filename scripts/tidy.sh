@@ -29,6 +29,6 @@ set -e
 # run-clang-tidy prints each file's command line and the findings (coloured); keep the findings.
 sed -i 's/\x1b\[[0-9;]*m//g' "$log"
 grep -E ': (warning|error): ' "$log" | sort -u >&2 || true
-n=$(grep -E ': (warning|error): ' "$log" | sort -u | wc -l)
+n=$({ grep -E ': (warning|error): ' "$log" || true; } | sort -u | wc -l)
 echo "tidy: $n findings (exit $rc)" >&2
 [ "$rc" -eq 0 ] && [ "$n" -eq 0 ]

@@ -162,9 +162,7 @@ void fill_empty_bins(const NormalProjection& proj, const std::vector<std::int64_
         const std::int64_t kl = filled[static_cast<std::size_t>(f)];
         const std::int64_t kr =
             f + 1 < static_cast<std::int64_t>(filled.size()) ? filled[static_cast<std::size_t>(f + 1)] : kl;
-        if (kl > k)
-            esf[uk] = esf[static_cast<std::size_t>(kl)];
-        else if (kr < k || kr == kl)
+        if (kl > k || kr < k || kr == kl)
             esf[uk] = esf[static_cast<std::size_t>(kl)];
         else {
             const double t = static_cast<double>(k - kl) / static_cast<double>(kr - kl);

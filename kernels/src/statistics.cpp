@@ -83,6 +83,8 @@ ImageStats compute_stats(ConstImageView<float> img, ConstImageView<std::uint8_t>
             const float* r = img.row(y);
             const std::uint8_t* m = use_mask ? mask.row(y) : nullptr;
             for (std::int64_t x = 0; x < img.width; ++x)
+                // (r[x] - lo) * scale >= 0, so +0.5 and truncation round half up, as lround would.
+                // NOLINTNEXTLINE(bugprone-incorrect-roundings)
                 if (valid(r, m, x)) ++h[static_cast<std::size_t>((r[x] - lo) * scale + 0.5)];
         }
     });

@@ -283,7 +283,7 @@ BatchSummary run_with_progress(const GatheredInputs& g, const BatchRunOptions& o
     Progress::Options po;
     po.quiet = global_options().quiet;
     std::optional<Progress> progress;
-    const BatchSummary s = run_batch(g, o, [&](std::int64_t done, std::int64_t total, std::int64_t failed) {
+    BatchSummary s = run_batch(g, o, [&](std::int64_t done, std::int64_t total, std::int64_t failed) {
         if (!progress) progress.emplace("batch", static_cast<double>(total), "images", po);
         progress->set_detail(fmt::format("{} failed", failed));
         progress->update(static_cast<double>(done));

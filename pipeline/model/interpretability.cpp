@@ -56,6 +56,7 @@ std::vector<NiirsCriterion> make_military() {
     // Levels 1..3 and the civil-like lines are not military-sensitive, but the whole list comes from
     // the same secondary reproductions: flag only the lines naming military equipment.
     std::vector<NiirsCriterion> out;
+    out.reserve(std::size(rows));
     for (const auto& [level, task] : rows) {
         const std::string t = task;
         const bool military = t.find("military") != std::string::npos || t.find("missile") != std::string::npos ||
@@ -99,6 +100,7 @@ std::vector<NiirsCriterion> make_civil() {
         {9, "identify individual grain heads on small grain (e.g. wheat, oats, barley)"},
     };
     std::vector<NiirsCriterion> out;
+    out.reserve(std::size(rows));
     for (const auto& [level, task] : rows)
         out.push_back({level, NiirsScale::civil, task, false});
     return out;

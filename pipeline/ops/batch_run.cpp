@@ -297,6 +297,7 @@ std::vector<json> merge_records(const std::vector<json>& records) {
     for (const json& r : records)
         latest[record_key(r)] = &r;  // later records (a re-run) replace earlier ones
     std::vector<json> out;
+    out.reserve(latest.size());
     for (const auto& [k, r] : latest)
         out.push_back(*r);
     return out;
@@ -423,7 +424,7 @@ BatchSummary run_batch(const GatheredInputs& gathered, const BatchRunOptions& o,
             }) & tbb::make_filter<Work, Done>(tbb::filter_mode::parallel, [&](Work w) -> Done {
                 const json r = make_record(items[w.index]);
                 return {line_of(r), r.value("status", "") == "ok", w.bytes};
-            }) & tbb::make_filter<Done, void>(tbb::filter_mode::serial_out_of_order, [&](Done d) {
+            }) & tbb::make_filter<Done, void>(tbb::filter_mode::serial_out_of_order, [&](const Done& d) {
                 budget.release(d.bytes);
                 on_record(d.line, d.ok);
             }));

@@ -170,7 +170,7 @@ void refuse_output_over_input(const DegradeParams& p, const Raster& in) {
 
 // Input GSD, target, the input-to-output pixel ratios and the output size.
 Gsd plan_geometry(const DegradeParams& p, const DegradeTarget& target, const RasterInfo& info, DegradePlan& plan) {
-    const Gsd gsd = compute_gsd(info, p.gsd);
+    Gsd gsd = compute_gsd(info, p.gsd);
     plan.input_gsd_x_m = gsd.x_m;
     plan.input_gsd_y_m = gsd.y_m;
     plan.target_description = target.description;
@@ -560,7 +560,7 @@ std::int64_t stream_strips(const Streaming& st, RasterWriter& writer, const std:
                             return s;
                         }) &
                     tbb::make_filter<std::shared_ptr<Strip>, void>(
-                        tbb::filter_mode::serial_in_order, [&](std::shared_ptr<Strip> s) {
+                        tbb::filter_mode::serial_in_order, [&](const std::shared_ptr<Strip>& s) {
                             for (int b = 0; b < st.bands; ++b)
                                 writer.write(b + 1, 0, s->oy0, s->out[static_cast<std::size_t>(b)].view());
                             const auto d = ++done;

@@ -279,7 +279,7 @@ std::string verdict_sentence(const std::vector<SweepStep>& steps) {
                        " and ");
     if (!lost.empty()) {
         const std::size_t n = std::min<std::size_t>(lost.size(), 4);
-        s += fmt::format("{} but cannot {}, which a {} sensor (NIIRS {:.1f}) can", can.empty() ? "," : ",",
+        s += fmt::format(", but cannot {}, which a {} sensor (NIIRS {:.1f}) can",
                          join_list(std::vector<std::string>(lost.begin(), lost.begin() + n), " or "),
                          gsd_label(fine.target_gsd_m), niirs_to_use(fine));
     }

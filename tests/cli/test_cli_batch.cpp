@@ -200,8 +200,11 @@ TEST(CliBatch, KilledMidwayThenResumedRecordsEveryImageOnce) {
               static_cast<char*>(nullptr));
         _exit(127);
     }
+    // Wait for three records (well under a second each normally; ten minutes allows for a
+    // sanitizer build on a loaded machine, where 24 s was not enough).
     bool some = false;
-    for (int i = 0; i < 1200 && !some; ++i) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+    while (!some && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         some = fs::exists(out / "results.jsonl") && records(out / "results.jsonl").size() >= 3;
     }

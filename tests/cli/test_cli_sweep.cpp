@@ -206,8 +206,9 @@ TEST(CliSweep, InterruptLeavesNoHalfWrittenOutput) {
             _exit(127);
         }
         // Wait until a step is under way (its hidden GeoTIFF exists), then interrupt.
-        bool started = false;
-        for (int i = 0; i < 600 && !started; ++i) {
+        bool started = false;  // ten minutes at most: sanitizer builds on a loaded machine are slow
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+        while (!started && std::chrono::steady_clock::now() < deadline) {
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
             std::error_code ec;
             if (fs::is_directory(dir, ec))
