@@ -40,8 +40,9 @@ struct RunResult {
 };
 
 // fork/exec argv[0] (searched on PATH) with stdout and stderr captured; the child's process group
-// is killed when it runs longer than `timeout_s`.
-RunResult run(const std::vector<std::string>& args, int timeout_s = 60) {
+// is killed when it runs longer than `timeout_s`: a guard against a rank left waiting forever,
+// not a timing check (10 minutes: 60 s was too short under TSan on a loaded machine).
+RunResult run(const std::vector<std::string>& args, int timeout_s = 600) {
     RunResult result;
     int out_pipe[2], err_pipe[2];
     if (::pipe2(out_pipe, O_CLOEXEC) != 0) return result;
