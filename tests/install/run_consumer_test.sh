@@ -23,7 +23,7 @@ fail() {
 echo "-- installing $build_dir into $tmp/prefix"
 cmake --install "$build_dir" --prefix "$tmp/prefix" > "$tmp/install.log" || { cat "$tmp/install.log"; fail "cmake --install"; }
 for f in lib/cmake/satiq/satiqConfig.cmake lib/cmake/satiq/satiqConfigVersion.cmake lib/cmake/satiq/satiqTargets.cmake \
-         include/satiq/version.hpp include/satiq/kernels/statistics.hpp include/satiq/pipeline/predict.hpp; do
+         include/satiq/version.hpp include/satiq/kernels/statistics.hpp include/satiq/pipeline/model/predict.hpp; do
     [[ -f "$tmp/prefix/$f" ]] || fail "not installed: $f"
 done
 # The private warnings target and -march=native must not reach the export.
