@@ -52,10 +52,11 @@ TEST(Blur, SameAsTheChainItRuns) {
     EXPECT_EQ(m.edges.aggregate.usable_count, edges.aggregate.usable_count);
     EXPECT_TRUE(m.edges.aggregate.usable);
     EXPECT_FALSE(m.upsampled());
-    // A Gaussian of 0.8 px integrated over the pixel: RER about 0.44 (a loose bound: the test is
-    // about the chain, the e-SFR has its own tests).
-    EXPECT_GT(m.edges.aggregate.rer_gm, 0.3);
-    EXPECT_LT(m.edges.aggregate.rer_gm, 0.6);
+    // Independent truth: the edges are a Gaussian of sigma 0.8 px sampled at pixel centres (no
+    // pixel integration), so RER = Phi(0.5 / 0.8) - Phi(-0.5 / 0.8) = 0.468 (Leachtenauer et al.
+    // 1997's edge response over +-0.5 px).
+    const double rer_true = std::erf(0.5 / (0.8 * std::sqrt(2.0)));
+    EXPECT_NEAR(m.edges.aggregate.rer_gm, rer_true, 0.02);
 }
 
 TEST(Blur, UnconfirmedFactorIsReset) {
