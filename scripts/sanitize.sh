@@ -9,7 +9,8 @@
 # corpus (test_hostile_corpus, and any test labelled hostile), or, while there is none, the CLI
 # output-path and exit-code tests, the raster tests and the progress/interrupt tests.
 # --fast adds every test labelled fast. --exe A,B runs the tests of these test executables
-# instead of the default ones. REGEX runs the tests it matches instead (ctest -R REGEX).
+# instead of the default ones. REGEX runs the tests it matches instead (ctest -R REGEX); with
+# --exe as well, only those executables are built.
 #
 # Every sanitizer report goes to a file under build/PRESET/sanitizer-logs/ (log_path), from the
 # test executables and from the satiq processes the CLI tests spawn alike; the script fails when
@@ -30,7 +31,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 usage() {
-    sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -112,6 +113,8 @@ exes=()
 labels=()
 if [ -n "$regex" ]; then
     what="ctest -R $regex"
+    # With --exe too, only those executables are built (the regex still selects the tests).
+    [ -n "$exe_list" ] && IFS=',' read -r -a exes <<<"$exe_list"
 elif [ -n "$exe_list" ]; then
     IFS=',' read -r -a exes <<<"$exe_list"
     what="tests of ${exes[*]}"
@@ -139,9 +142,9 @@ if [ "$fast" = 1 ]; then
     what="$what + tests labelled fast"
 fi
 
-# Only the chosen test executables (and the satiq binary the CLI tests run) unless a regex or a
-# label may pick tests of any executable.
-if [ -z "$regex" ] && [ "$fast" = 0 ]; then
+# Only the chosen test executables (and the satiq binary the CLI tests run) unless a label, or a
+# regex without --exe, may pick tests of any executable.
+if [ "${#exes[@]}" -gt 0 ] && [ "$fast" = 0 ]; then
     cmake --build --preset "$preset" -j "$jobs" --target "${exes[@]}" satiq >&2
 else
     cmake --build --preset "$preset" -j "$jobs" >&2

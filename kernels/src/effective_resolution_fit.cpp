@@ -4,6 +4,7 @@
 // kernels of cv::resize and GDAL, below). The decisions that use it are in
 // effective_resolution.cpp.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <numbers>
@@ -81,6 +82,58 @@ double kernel_w(int kern, double u) {
     }
 }
 
+// The 2R normalized weights of one output pixel whose source position is f in [0, 1) past
+// source sample j: w[t] = h(f + R - 1 - t) / sum. For Lanczos the taps share their sines: with
+// m = R - 1 - t an integer, sin(pi (f + m)) = (-1)^m sin(pi f) and sin(pi (f + m) / R) follows
+// from sin(pi f / R), cos(pi f / R) by the angle-addition formula, so one pixel costs two sincos
+// instead of 4R sines (the fit evaluates these weights millions of times per image).
+struct TapRotation {
+    double cos_m[8], sin_m[8];  // cos, sin of pi m / R for m = R - 1 - t, t < 2R <= 8
+};
+const TapRotation& tap_rotation(int R) {
+    static const auto table = [] {
+        std::array<TapRotation, 5> rows{};
+        for (int r = 1; r < 5; ++r)
+            for (int t = 0; t < 2 * r; ++t) {
+                const double a = std::numbers::pi * static_cast<double>(r - 1 - t) / static_cast<double>(r);
+                rows[static_cast<std::size_t>(r)].cos_m[t] = std::cos(a);
+                rows[static_cast<std::size_t>(r)].sin_m[t] = std::sin(a);
+            }
+        return rows;
+    }();
+    return table[static_cast<std::size_t>(R)];
+}
+
+void kernel_taps(int kern, int R, double f, double* w) {
+    const int taps = 2 * R;
+    double sw = 0.0;
+    if (kern == 2 || kern == 4) {
+        const double rr = static_cast<double>(R);
+        const double pf = std::numbers::pi * f;
+        const double s1 = std::sin(pf), s2 = std::sin(pf / rr), c2 = std::cos(pf / rr);
+        const TapRotation& rot = tap_rotation(R);
+        for (int t = 0; t < taps; ++t) {
+            const int m = R - 1 - t;
+            const double u = f + static_cast<double>(m);
+            double v = 0.0;
+            if (std::abs(u) < 1e-9) {
+                v = 1.0;
+            } else if (std::abs(u) < rr) {
+                const double sin_pu = (m % 2 == 0) ? s1 : -s1;
+                const double sin_pu_r = s2 * rot.cos_m[t] + c2 * rot.sin_m[t];
+                const double pu = std::numbers::pi * u;
+                v = rr * sin_pu * sin_pu_r / (pu * pu);
+            }
+            sw += (w[t] = v);
+        }
+    } else {
+        for (int t = 0; t < taps; ++t)
+            sw += (w[t] = kernel_w(kern, f + static_cast<double>(R - 1 - t)));
+    }
+    for (int t = 0; t < taps; ++t)
+        w[t] /= sw;
+}
+
 // Residual sum of squares and degrees of freedom of the least-squares source for one segment.
 // Normal equations are banded (half-bandwidth 2 * radius); solved by banded Cholesky with a tiny
 // ridge so that weakly constrained border unknowns stay finite.
@@ -105,11 +158,7 @@ void fit_segment(const FitSegment& s, double k, double d, int kern, std::vector<
         const auto jf = static_cast<std::int64_t>(std::floor(x));
         const int j0 = static_cast<int>(jf - R + 1 - jmin);
         double* w = &wbuf[static_cast<std::size_t>(i * taps)];
-        double sw = 0.0;
-        for (int t = 0; t < taps; ++t)
-            sw += (w[t] = kernel_w(kern, x - static_cast<double>(jf - R + 1 + t)));
-        for (int t = 0; t < taps; ++t)
-            w[t] /= sw;
+        kernel_taps(kern, R, x - static_cast<double>(jf), w);
         jbuf[static_cast<std::size_t>(i)] = j0;
         const double yi = s.y[static_cast<std::size_t>(i)];
         for (int t = 0; t < taps; ++t) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <numeric>
 #include <string>
@@ -342,31 +343,79 @@ std::int64_t grid_stride(ConstImageView<float> image, int n, const NoisePcaParam
     return stride;
 }
 
-// Validity, sum and gradient trace of the n x n patch at (x0, y0), its values left in v; false
-// when it leaves the image or touches nodata.
-bool patch_terms(ConstImageView<float> image, ConstImageView<std::uint8_t> mask, int n, std::int64_t x0,
-                 std::int64_t y0, double* v, double& sum, double& tr) {
-    if (x0 < 0 || y0 < 0 || x0 + n > image.width || y0 + n > image.height) return false;
-    sum = 0;
-    for (int i = 0; i < n; ++i) {
-        const float* row = image.row(y0 + i) + x0;
-        const std::uint8_t* m = mask.empty() ? nullptr : mask.row(y0 + i) + x0;
-        for (int j = 0; j < n; ++j) {
-            if (!std::isfinite(row[j]) || (m != nullptr && m[j] == 0)) return false;
-            v[i * n + j] = row[j];
-            sum += row[j];
+// Row prefix sums over a band of image rows, from which the validity, sum and gradient trace of
+// any n x n patch inside the band follow in O(n) instead of O(n^2): every patch of the grid and
+// its four neighbours share the rows (the neighbours alone would otherwise be summed five times).
+// Per row y and column x (prefix P[x] = sum over columns < x):
+//   val: pixel value (0 where invalid), bad: invalid pixels (non-finite or masked),
+//   gh: (y[x+2] - y[x])^2 / 4 on the row, gv: (y[row+2][x] - y[row][x])^2 / 4 down the column,
+// both 0 where either pixel is non-finite (such a patch is invalid anyway). Row sums stay short
+// (one row), so the differences of prefixes keep their precision.
+class RowPrefix {
+public:
+    RowPrefix(ConstImageView<float> image, ConstImageView<std::uint8_t> mask, std::int64_t y_lo, std::int64_t y_hi)
+        : m_y0(y_lo), m_w(image.width + 1) {
+        const auto rows = static_cast<std::size_t>(std::max<std::int64_t>(0, y_hi - y_lo));
+        const auto w1 = static_cast<std::size_t>(m_w);
+        m_val.assign(rows * w1, 0.0);
+        m_gh.assign(rows * w1, 0.0);
+        m_gv.assign(rows * w1, 0.0);
+        m_bad.assign(rows * w1, 0);
+        for (std::int64_t y = y_lo; y < y_hi; ++y) {
+            const float* row = image.row(y);
+            const float* below = y + 2 < image.height ? image.row(y + 2) : nullptr;
+            const std::uint8_t* m = mask.empty() ? nullptr : mask.row(y);
+            const std::size_t o = static_cast<std::size_t>(y - y_lo) * w1;
+            double* val = &m_val[o];
+            double* gh = &m_gh[o];
+            double* gv = &m_gv[o];
+            std::int32_t* bad = &m_bad[o];
+            for (std::int64_t x = 0; x < image.width; ++x) {
+                const float v = row[x];
+                const bool ok = std::isfinite(v);
+                double h = 0.0, d = 0.0;
+                if (x + 2 < image.width && ok && std::isfinite(row[x + 2])) {
+                    const double e = 0.5 * (static_cast<double>(row[x + 2]) - v);
+                    h = e * e;
+                }
+                if (below != nullptr && ok && std::isfinite(below[x])) {
+                    const double e = 0.5 * (static_cast<double>(below[x]) - v);
+                    d = e * e;
+                }
+                val[x + 1] = val[x] + (ok ? static_cast<double>(v) : 0.0);
+                gh[x + 1] = gh[x] + h;
+                gv[x + 1] = gv[x] + d;
+                bad[x + 1] = bad[x] + ((!ok || (m != nullptr && m[x] == 0)) ? 1 : 0);
+            }
         }
     }
-    // tr(G^T G) with G = [D_h y, D_v y], central differences (y[k+2] - y[k]) / 2 (LTO).
-    tr = 0;
-    for (int i = 0; i < n; ++i)
-        for (int j = 0; j + 2 < n; ++j) {
-            const double dh = 0.5 * (v[i * n + j + 2] - v[i * n + j]);
-            const double dv = 0.5 * (v[(j + 2) * n + i] - v[j * n + i]);
-            tr += dh * dh + dv * dv;
+
+    // Validity, sum and gradient trace of the n x n patch at (x0, y0) (LTO's tr(G^T G) with
+    // G = [D_h y, D_v y], central differences (y[k+2] - y[k]) / 2); false when it leaves the
+    // image or touches nodata. The band must hold rows y0 .. y0 + n - 1.
+    bool patch(ConstImageView<float> image, int n, std::int64_t x0, std::int64_t y0, double& sum, double& tr) const {
+        if (x0 < 0 || y0 < 0 || x0 + n > image.width || y0 + n > image.height) return false;
+        const auto w1 = static_cast<std::size_t>(m_w);
+        const auto a = static_cast<std::size_t>(x0), b = static_cast<std::size_t>(x0 + n);
+        const auto bh = static_cast<std::size_t>(x0 + n - 2);
+        std::size_t o = static_cast<std::size_t>(y0 - m_y0) * w1;
+        double s = 0.0, t = 0.0;
+        for (int i = 0; i < n; ++i, o += w1) {
+            if (m_bad[o + b] != m_bad[o + a]) return false;
+            s += m_val[o + b] - m_val[o + a];
+            t += m_gh[o + bh] - m_gh[o + a];
+            if (i + 2 < n) t += m_gv[o + b] - m_gv[o + a];
         }
-    return true;
-}
+        sum = s;
+        tr = t;
+        return true;
+    }
+
+private:
+    std::int64_t m_y0, m_w;
+    std::vector<double> m_val, m_gh, m_gv;
+    std::vector<std::int32_t> m_bad;
+};
 
 // Candidate pass: fully valid patches on the grid, with mean and gradient trace, in grid order.
 // With `neighbours`, the texture is judged on the four edge-adjacent patches instead.
@@ -378,19 +427,22 @@ std::vector<Candidate> candidate_patches(ConstImageView<float> image, ConstImage
     std::vector<std::vector<Candidate>> parts(static_cast<std::size_t>(tasks));
     parallel_items(tasks, [&](std::int64_t t) {
         std::vector<Candidate>& part = parts[static_cast<std::size_t>(t)];
-        std::vector<double> v(static_cast<std::size_t>(area));
-        for (std::int64_t gy = t * kGridRowsPerTask; gy < std::min(gh, (t + 1) * kGridRowsPerTask); ++gy)
+        const std::int64_t gy_lo = t * kGridRowsPerTask, gy_hi = std::min(gh, (t + 1) * kGridRowsPerTask);
+        const std::int64_t reach = neighbours ? n : 0;  // rows above and below the patches
+        const RowPrefix rows(image, mask, std::max<std::int64_t>(0, gy_lo * stride - reach),
+                             std::min(image.height, (gy_hi - 1) * stride + n + reach));
+        for (std::int64_t gy = gy_lo; gy < gy_hi; ++gy)
             for (std::int64_t gx = 0; gx < gw; ++gx) {
                 const std::int64_t x0 = gx * stride, y0 = gy * stride;
                 double sum = 0, tr = 0;
-                if (!patch_terms(image, mask, n, x0, y0, v.data(), sum, tr)) continue;
+                if (!rows.patch(image, n, x0, y0, sum, tr)) continue;
                 if (neighbours) {
                     // Texture judged on the four edge-adjacent patches (independent noise).
                     double s4 = 0, t4 = 0, dummy = 0;
                     bool ok = true;
                     for (const auto& [dx, dy] :
                          {std::pair{-n, 0}, std::pair{n, 0}, std::pair{0, -n}, std::pair{0, n}}) {
-                        if (!patch_terms(image, mask, n, x0 + dx, y0 + dy, v.data(), dummy, s4)) {
+                        if (!rows.patch(image, n, x0 + dx, y0 + dy, dummy, s4)) {
                             ok = false;
                             break;
                         }
