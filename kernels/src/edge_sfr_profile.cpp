@@ -21,14 +21,22 @@ namespace {
 // two-level texture).
 double robust_std(std::vector<double> v) {
     if (v.size() < 4) return 0.0;
-    std::sort(v.begin(), v.end());
-    auto q = [&](double p) {
+    // Linearly interpolated quantiles from the order statistics i and i + 1 alone (selection,
+    // not a full sort: the values are those of the sorted vector). The upper quartile is selected
+    // first, so the lower one is selected within the part below it.
+    auto q = [&](double p, std::size_t end) {
         const double pos = p * static_cast<double>(v.size() - 1);
         const auto i = static_cast<std::size_t>(pos);
         const double t = pos - static_cast<double>(i);
-        return i + 1 < v.size() ? (1 - t) * v[i] + t * v[i + 1] : v[i];
+        const auto it = v.begin() + static_cast<std::ptrdiff_t>(i);
+        std::nth_element(v.begin(), it, v.begin() + static_cast<std::ptrdiff_t>(end));
+        if (i + 1 >= v.size()) return *it;
+        const double next = *std::min_element(it + 1, v.end());
+        return (1 - t) * *it + t * next;
     };
-    return (q(0.75) - q(0.25)) / 1.349;
+    const double q75 = q(0.75, v.size());
+    const auto i75 = static_cast<std::size_t>(0.75 * static_cast<double>(v.size() - 1));
+    return (q75 - q(0.25, i75 + 1)) / 1.349;
 }
 
 // Local cubic regression of the normalized samples around p: the value at p.

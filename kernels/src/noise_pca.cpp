@@ -11,6 +11,7 @@
 #include <limits>
 #include <numeric>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <opencv2/core.hpp>
@@ -197,14 +198,16 @@ public:
     }
 
     void prepare(Group& g) const {
-        std::sort(g.order.begin(), g.order.end(), [&](std::int64_t a, std::int64_t b) {
-            const double ta = m_cands[static_cast<std::size_t>(a)].trace,
-                         tb = m_cands[static_cast<std::size_t>(b)].trace;
-            return ta < tb || (ta == tb && a < b);
-        });
-        g.traces.resize(g.order.size());
+        // Ascending (trace, index), sorted as contiguous pairs (no indirection in the compares).
+        std::vector<std::pair<double, std::int64_t>> keyed(g.order.size());
         for (std::size_t i = 0; i < g.order.size(); ++i)
-            g.traces[i] = m_cands[static_cast<std::size_t>(g.order[i])].trace;
+            keyed[i] = {m_cands[static_cast<std::size_t>(g.order[i])].trace, g.order[i]};
+        std::sort(keyed.begin(), keyed.end());
+        g.traces.resize(g.order.size());
+        for (std::size_t i = 0; i < g.order.size(); ++i) {
+            g.traces[i] = keyed[i].first;
+            g.order[i] = keyed[i].second;
+        }
         g.offset = 0.5 * (g.signal_lo + g.signal_hi);
         const std::size_t chunks = g.order.size() / static_cast<std::size_t>(kChunk);
         g.prefix.assign((chunks + 1) * m_layout.size(), 0.0);
