@@ -138,7 +138,12 @@ Raster::Raster(Raster&&) noexcept = default;
 Raster& Raster::operator=(Raster&&) noexcept = default;
 Raster::~Raster() = default;
 
-Raster Raster::open(const fs::path& path) {
+namespace {
+
+// The checks every input passes before GDAL sees it, then the dataset: a GDAL virtual path must
+// exist and not be a folder; a local path must be a non-empty regular file (a FIFO, device or
+// socket is never opened). Throws satiq::Error "<path>: <reason>".
+DatasetPtr open_checked(const fs::path& path) {
     init_gdal();
     std::error_code ec;
     if (is_vsi_path(path)) {
@@ -189,7 +194,18 @@ Raster Raster::open(const fs::path& path) {
     if (ds->GetRasterCount() < 1) throw Error(fmt::format("{}: has no raster bands", path.string()));
     if (ds->GetRasterXSize() < 1 || ds->GetRasterYSize() < 1)
         throw Error(fmt::format("{}: raster has zero size", path.string()));
+    return ds;
+}
 
+}  // namespace
+
+RasterShape Raster::shape(const fs::path& path) {
+    const DatasetPtr ds = open_checked(path);
+    return {ds->GetRasterXSize(), ds->GetRasterYSize(), ds->GetRasterCount()};
+}
+
+Raster Raster::open(const fs::path& path) {
+    DatasetPtr ds = open_checked(path);
     Raster r;
     RasterInfo& info = r.m_info;
     info.path = path;

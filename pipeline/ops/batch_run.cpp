@@ -220,11 +220,11 @@ std::string options_key(const json& options) {
 
 std::uint64_t batch_item_bytes(const BatchInput& in, const BatchRunOptions& o) {
     try {
-        const Raster r = Raster::open(in.path);
-        const auto px = static_cast<std::uint64_t>(r.width()) * static_cast<std::uint64_t>(r.height());
+        const RasterShape r = Raster::shape(in.path);
+        const auto px = static_cast<std::uint64_t>(r.width) * static_cast<std::uint64_t>(r.height);
         // assess holds the band as float plus masks and edge work: about 4.5 bytes per pixel; the
         // luminance of RGB reads three bands into it.
-        const std::uint64_t bands = (o.assess.band == 0 && r.band_count() >= 3) ? 2 : 1;
+        const std::uint64_t bands = (o.assess.band == 0 && r.bands >= 3) ? 2 : 1;
         const std::uint64_t degrade = o.degrade_to ? (256ULL << 20) : 0;
         return px * 9 / 2 * bands + degrade;
     } catch (...) {

@@ -84,9 +84,19 @@ struct MaskedImage {
     }
 };
 
+/// Size and band count of a raster, without its georeferencing or metadata.
+struct RasterShape {
+    std::int64_t width = 0, height = 0;
+    int bands = 0;
+};
+
 /// An open raster. Move-only; closes its dataset on destruction.
 class Raster {
 public:
+    /// Width, height and band count only, after the same checks as open(): much cheaper than
+    /// open() (no coordinate system is parsed), for planning memory before the real read.
+    static RasterShape shape(const std::filesystem::path& path);
+
     /// Opens any raster GDAL can read. Throws satiq::Error "<path>: <reason>" when the file is
     /// missing, a directory, empty, not a raster, or unreadable.
     static Raster open(const std::filesystem::path& path);
