@@ -60,6 +60,27 @@ struct EdgeEvidence {
     bool metrics_ok = false;  ///< RER, FWHM and MTF were measured
 };
 
+// Line-fit residual expected from noise alone (px) for an edge of this contrast and ROI.
+double expected_line_rms(const EdgeMeasurement& m, double noise, double half_width) {
+    const double centroid_window = std::max(3.0, 0.6 * half_width);
+    return (noise / m.contrast_dn) * std::sqrt(4.0 * centroid_window + 0.5 * centroid_window * centroid_window);
+}
+bool curved_by_sagitta(const EdgeSfrParams& p, const LineFit& fit) {
+    return fit.sagitta > p.max_sagitta_px && fit.sagitta > 3.0 * fit.sagitta_se;
+}
+bool curved_by_residual(const EdgeSfrParams& p, const LineFit& fit, double expected_rms) {
+    return fit.rms > std::max(p.max_line_rms_px, 2.5 * expected_rms) || fit.inlier_fraction < 0.6;
+}
+
+// True when judge_edge will reject the edge whatever the ESF and MTF give: one of its tests that
+// do not use them fails (contrast, plateau slope, line shape), and then every test before the
+// near-axis (sparse_sampling) one, so the verdict is neither usable nor sparse_sampling.
+bool rejected_before_metrics(const EdgeSfrParams& p, const LineFit& fit, const Plateaus& plateaus, double half_width,
+                             const EdgeMeasurement& m) {
+    return m.contrast_to_noise < p.min_contrast_to_noise || plateaus.slope > p.max_plateau_slope ||
+           curved_by_sagitta(p, fit) || curved_by_residual(p, fit, expected_line_rms(m, plateaus.noise, half_width));
+}
+
 // Verdict: the first failing test in a fixed order.
 void judge_edge(const EdgeSfrParams& p, const EdgeEvidence& ev, EdgeMeasurement& m) {
     const LineFit& fit = ev.fit;
@@ -68,9 +89,7 @@ void judge_edge(const EdgeSfrParams& p, const EdgeEvidence& ev, EdgeMeasurement&
     // a difference of two ESF values, each a local fit over ~n_rer samples of that spread.
     const double texture_fraction = m.contrast_dn > 0 ? m.plateau_noise_dn / m.contrast_dn : 1e9;
     const double texture_rer_error = ev.n_rer > 0 ? std::numbers::sqrt2 * texture_fraction / std::sqrt(ev.n_rer) : 1e9;
-    const double centroid_window = std::max(3.0, 0.6 * ev.half_width);
-    const double expected_rms =
-        (noise / m.contrast_dn) * std::sqrt(4.0 * centroid_window + 0.5 * centroid_window * centroid_window);
+    const double expected_rms = expected_line_rms(m, noise, ev.half_width);
     if (m.contrast_to_noise < p.min_contrast_to_noise) {
         set_verdict(m, EdgeVerdict::low_contrast,
                     "contrast " + fmt2(m.contrast_dn) + " DN is " + fmt2(m.contrast_to_noise) + " x noise < " +
@@ -84,9 +103,9 @@ void judge_edge(const EdgeSfrParams& p, const EdgeEvidence& ev, EdgeMeasurement&
     } else if (ev.plateaus.slope > p.max_plateau_slope) {
         set_verdict(m, EdgeVerdict::noisy_plateau,
                     "plateau not flat (slope " + fmt2(ev.plateaus.slope) + " of the contrast)");
-    } else if (fit.sagitta > p.max_sagitta_px && fit.sagitta > 3.0 * fit.sagitta_se) {
+    } else if (curved_by_sagitta(p, fit)) {
         set_verdict(m, EdgeVerdict::curved, "sagitta " + fmt2(fit.sagitta) + " px > " + fmt2(p.max_sagitta_px) + " px");
-    } else if (fit.rms > std::max(p.max_line_rms_px, 2.5 * expected_rms) || fit.inlier_fraction < 0.6) {
+    } else if (curved_by_residual(p, fit, expected_rms)) {
         set_verdict(m, EdgeVerdict::curved,
                     "line fit rms " + fmt2(fit.rms) + " px, inliers " + fmt2(100 * fit.inlier_fraction) + " %");
     } else if (m.rise_10_90_px > p.max_rise_px) {
@@ -138,8 +157,11 @@ void score_usable_edge(const EdgeSfrParams& p, const EdgeEvidence& ev, EdgeMeasu
 
 // One edge, pixel centres at integers: the stages in order. Each stage that can reject the edge
 // sets the verdict and the measurement returns with what was measured so far.
+// With verdict_only, an edge that rejected_before_metrics() is returned without its ESF and MTF
+// (its verdict says only that it is unusable): for the narrower retries of measure_adaptive,
+// which keep a measurement only when it is usable or sparse_sampling.
 EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std::uint8_t> mask, const EdgeSegment& seg,
-                                const EdgeSfrParams& p, EdgeMeasurement m) {
+                                const EdgeSfrParams& p, EdgeMeasurement m, bool verdict_only) {
     ScanLines scans;
     if (!select_scan_lines(image, seg, p, m, scans)) return m;
     // Any nodata or saturated pixel rejects the edge.
@@ -156,6 +178,10 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
     const NormalProjection proj = project_onto_edge_normal(scans, values, polarity, line, p.oversampling);
     Plateaus plateaus;
     if (!measure_plateaus(proj, scans.half_width, p, m, plateaus)) return m;
+    if (verdict_only && rejected_before_metrics(p, line.fit, plateaus, scans.half_width, m)) {
+        set_verdict(m, EdgeVerdict::low_contrast, "rejected before the ESF was measured (narrower retry)");
+        return m;
+    }
     ConditionedEsf esf;
     if (!condition_esf(proj, m, esf)) return m;
 
@@ -181,14 +207,14 @@ EdgeMeasurement measure_centred(ConstImageView<float> image, ConstImageView<std:
 }
 
 EdgeMeasurement measure_impl(ConstImageView<float> image, ConstImageView<std::uint8_t> mask, const EdgeSegment& seg,
-                             const EdgeSfrParams& p) {
+                             const EdgeSfrParams& p, bool verdict_only = false) {
     EdgeMeasurement m;
     m.segment = seg;
     // Internally pixel centres sit at integers: shift the GDAL-convention input by -0.5.
     const EdgeSegment seg_in = seg;
     const EdgeSegment seg_c{seg_in.x0_px - 0.5, seg_in.y0_px - 0.5, seg_in.x1_px - 0.5, seg_in.y1_px - 0.5,
                             seg_in.score};
-    return measure_centred(image, mask, seg_c, p, m);
+    return measure_centred(image, mask, seg_c, p, m, verdict_only);
 }
 
 // Automatic search: the widest half-width (from roi_half_width_px down to
@@ -216,7 +242,7 @@ EdgeMeasurement measure_adaptive(ConstImageView<float> image, ConstImageView<std
     while (w > p.min_roi_half_width_px) {
         w = std::max(p.min_roi_half_width_px, 0.75 * w);
         q.roi_half_width_px = w;
-        EdgeMeasurement m = measure_impl(image, mask, seg, q);
+        EdgeMeasurement m = measure_impl(image, mask, seg, q, /*verdict_only=*/true);
         if (is_usable(m.verdict)) return m;
         if (!have_sparse && m.verdict == EdgeVerdict::sparse_sampling) {
             sparse = std::move(m);

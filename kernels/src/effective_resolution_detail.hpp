@@ -30,7 +30,6 @@ struct ModelFit {
     double k = 0.0;         // factor used (refined to extent / round(extent / k) when close)
     double offset = 0.0;
     int kernel = -1;
-    double selectivity = 0.0;  // worst over best offset residual for the chosen kernel (grid identifiable)
 };
 
 // Best kernel and grid offset for factor k, and the residual variance of that model.

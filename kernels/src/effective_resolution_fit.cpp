@@ -240,21 +240,26 @@ ModelFit fit_factor(const FitData& fd, double k) {
     const std::size_t ns = std::min<std::size_t>(fd.segs.size(), kFitSearchSegs);
     const int nd = static_cast<int>(std::ceil(4.0 * best.k - 1e-9));
     double bs = 1e300;
-    std::vector<double> worst(kKernels, 0.0), seg_s2;
+    std::vector<double> seg_s2;
+    // The upper median of ns values is at most bs only when at least ns/2 + 1 of them are: once
+    // ns - ns/2 segments exceed bs, this (kernel, offset) cannot win and its other segments are
+    // not fitted (the choice is the same as with every segment fitted).
+    const std::size_t prune_after = ns - ns / 2;
     for (int kern = 0; kern < kKernels; ++kern)
         for (int di = 0; di < nd; ++di) {
             const double d = 0.25 * di;
             seg_s2.clear();
-            for (std::size_t i = 0; i < ns; ++i) {
+            std::size_t above = 0;
+            for (std::size_t i = 0; i < ns && above < prune_after; ++i) {
                 double r, f;
                 fit_segment(fd.segs[i], best.k, d, kern, N, b, w, jb, r, f);
                 seg_s2.push_back(r / f);
+                if (r / f > bs) ++above;
             }
+            if (above >= prune_after) continue;
             const double s2 = upper_median(seg_s2);
-            worst[static_cast<std::size_t>(kern)] = std::max(worst[static_cast<std::size_t>(kern)], s2);
             if (s2 < bs) bs = s2, best.kernel = kern, best.offset = d;
         }
-    best.selectivity = worst[static_cast<std::size_t>(best.kernel)] / std::max(bs, 1e-300);
     // Median over segments of the per-segment residual variance: a few segments with clipped
     // values (overshoot of cubic or Lanczos cut at 0 or at the type's maximum) do not count.
     seg_s2.clear();
