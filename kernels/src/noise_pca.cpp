@@ -377,6 +377,32 @@ std::int64_t grid_stride(ConstImageView<float> image, int n, const NoisePcaParam
     return stride;
 }
 
+// Validity, sum and gradient trace of the n x n patch at (x0, y0), its values left in v; false
+// when it leaves the image or touches nodata.
+bool patch_terms(ConstImageView<float> image, ConstImageView<std::uint8_t> mask, int n, std::int64_t x0,
+                 std::int64_t y0, double* v, double& sum, double& tr) {
+    if (x0 < 0 || y0 < 0 || x0 + n > image.width || y0 + n > image.height) return false;
+    sum = 0;
+    for (int i = 0; i < n; ++i) {
+        const float* row = image.row(y0 + i) + x0;
+        const std::uint8_t* m = mask.empty() ? nullptr : mask.row(y0 + i) + x0;
+        for (int j = 0; j < n; ++j) {
+            if (!std::isfinite(row[j]) || (m != nullptr && m[j] == 0)) return false;
+            v[i * n + j] = row[j];
+            sum += row[j];
+        }
+    }
+    // tr(G^T G) with G = [D_h y, D_v y], central differences (y[k+2] - y[k]) / 2 (LTO).
+    tr = 0;
+    for (int i = 0; i < n; ++i)
+        for (int j = 0; j + 2 < n; ++j) {
+            const double dh = 0.5 * (v[i * n + j + 2] - v[i * n + j]);
+            const double dv = 0.5 * (v[(j + 2) * n + i] - v[j * n + i]);
+            tr += dh * dh + dv * dv;
+        }
+    return true;
+}
+
 // Row prefix sums over a band of image rows, from which the validity, sum and gradient trace of
 // any n x n patch inside the band follow in O(n) instead of O(n^2): every patch of the grid and
 // its four neighbours share the rows (the neighbours alone would otherwise be summed five times).
@@ -384,11 +410,27 @@ std::int64_t grid_stride(ConstImageView<float> image, int n, const NoisePcaParam
 //   val: pixel value (0 where invalid), bad: invalid pixels (non-finite or masked),
 //   gh: (y[x+2] - y[x])^2 / 4 on the row, gv: (y[row+2][x] - y[row][x])^2 / 4 down the column,
 // both 0 where either pixel is non-finite (such a patch is invalid anyway). Row sums stay short
-// (one row), so the differences of prefixes keep their precision.
+// (one row), so the differences of prefixes keep their precision as long as the values are of
+// moderate size: usable() is false when a value of the band exceeds kMaxAbs, and the patches are
+// then summed directly (patch_terms), so that one huge value (an undeclared -3.4e38 nodata) does
+// not swamp the sums of every patch to its right.
 class RowPrefix {
 public:
+    // 16-bit data and scaled reflectances stay below it: squared differences up to 2.5e9, row
+    // sums of a 10^4-pixel row up to 2.5e13, whose differences are still exact to about 0.01.
+    static constexpr double kMaxAbs = 1e5;
+
     RowPrefix(ConstImageView<float> image, ConstImageView<std::uint8_t> mask, std::int64_t y_lo, std::int64_t y_hi)
         : m_y0(y_lo), m_w(image.width + 1) {
+        for (std::int64_t y = y_lo; y < y_hi && m_usable; ++y) {
+            const float* row = image.row(y);
+            for (std::int64_t x = 0; x < image.width; ++x)
+                if (std::abs(row[x]) > kMaxAbs && std::isfinite(row[x])) {
+                    m_usable = false;
+                    break;
+                }
+        }
+        if (!m_usable) return;
         const auto rows = static_cast<std::size_t>(std::max<std::int64_t>(0, y_hi - y_lo));
         const auto w1 = static_cast<std::size_t>(m_w);
         m_val.assign(rows * w1, 0.0);
@@ -427,6 +469,8 @@ public:
     // Validity, sum and gradient trace of the n x n patch at (x0, y0) (LTO's tr(G^T G) with
     // G = [D_h y, D_v y], central differences (y[k+2] - y[k]) / 2); false when it leaves the
     // image or touches nodata. The band must hold rows y0 .. y0 + n - 1.
+    [[nodiscard]] bool usable() const { return m_usable; }
+
     bool patch(ConstImageView<float> image, int n, std::int64_t x0, std::int64_t y0, double& sum, double& tr) const {
         if (x0 < 0 || y0 < 0 || x0 + n > image.width || y0 + n > image.height) return false;
         const auto w1 = static_cast<std::size_t>(m_w);
@@ -447,6 +491,7 @@ public:
 
 private:
     std::int64_t m_y0, m_w;
+    bool m_usable = true;
     std::vector<double> m_val, m_gh, m_gv;
     std::vector<std::int32_t> m_bad;
 };
@@ -465,18 +510,23 @@ std::vector<Candidate> candidate_patches(ConstImageView<float> image, ConstImage
         const std::int64_t reach = neighbours ? n : 0;  // rows above and below the patches
         const RowPrefix rows(image, mask, std::max<std::int64_t>(0, gy_lo * stride - reach),
                              std::min(image.height, (gy_hi - 1) * stride + n + reach));
+        std::vector<double> scratch(rows.usable() ? 0 : static_cast<std::size_t>(area));
+        const auto terms = [&](std::int64_t x, std::int64_t y, double& sum, double& tr) {
+            return rows.usable() ? rows.patch(image, n, x, y, sum, tr)
+                                 : patch_terms(image, mask, n, x, y, scratch.data(), sum, tr);
+        };
         for (std::int64_t gy = gy_lo; gy < gy_hi; ++gy)
             for (std::int64_t gx = 0; gx < gw; ++gx) {
                 const std::int64_t x0 = gx * stride, y0 = gy * stride;
                 double sum = 0, tr = 0;
-                if (!rows.patch(image, n, x0, y0, sum, tr)) continue;
+                if (!terms(x0, y0, sum, tr)) continue;
                 if (neighbours) {
                     // Texture judged on the four edge-adjacent patches (independent noise).
                     double s4 = 0, t4 = 0, dummy = 0;
                     bool ok = true;
                     for (const auto& [dx, dy] :
                          {std::pair{-n, 0}, std::pair{n, 0}, std::pair{0, -n}, std::pair{0, n}}) {
-                        if (!rows.patch(image, n, x0 + dx, y0 + dy, dummy, s4)) {
+                        if (!terms(x0 + dx, y0 + dy, dummy, s4)) {
                             ok = false;
                             break;
                         }

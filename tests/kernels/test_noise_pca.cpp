@@ -173,6 +173,26 @@ TEST(NoisePca, MaskedPixelsAreExcluded) {
     EXPECT_GT(ne.bands.front().signal_lo_dn, 100.0);  // no zero-valued nodata in the curve
 }
 
+// An undeclared nodata border of -3.4e38 (the float minimum, common in Float32 products): only
+// the patches that touch it are lost; the sums of the other patches stay exact (no running sum
+// along a row carries the huge values into them).
+TEST(NoisePca, HugeUndeclaredNodataColumnSpoilsOnlyItsPatches) {
+    const Image clean = textured(300, 300, 4.0, 17);
+    Image img = clean;
+    for (std::int64_t y = 0; y < 300; ++y) {
+        img.at(0, y) = -std::numeric_limits<float>::max();
+        img.at(299, y) = std::numeric_limits<float>::max();
+    }
+    const NoiseEstimate a = estimate_noise_pca(clean.view().sub(8, 0, 284, 300));
+    const NoiseEstimate b = estimate_noise_pca(img.view());
+    ASSERT_TRUE(a.valid) << a.message;
+    ASSERT_TRUE(b.valid) << b.message;
+    EXPECT_NEAR(b.sigma_dn, 4.0, 0.05 * 4.0);
+    EXPECT_NEAR(b.sigma_dn, a.sigma_dn, 0.03 * a.sigma_dn);
+    EXPECT_GT(b.median_signal_dn, 0.5 * a.median_signal_dn);
+    EXPECT_LT(b.median_signal_dn, 2.0 * a.median_signal_dn);
+}
+
 TEST(NoisePca, DeterministicForAnyThreadCount) {
     const Image img = textured(700, 500, 3.0, 21, true);
     NoiseEstimate a, b;
