@@ -27,6 +27,8 @@ namespace {
 constexpr std::int64_t kChunk = 512;
 // Grid rows per task of the candidate pass.
 constexpr std::int64_t kGridRowsPerTask = 16;
+// Largest scratch of row prefix sums per task of the candidate pass.
+constexpr std::int64_t kPrefixBytes = std::int64_t{4} << 20;
 
 struct Candidate {
     std::int32_t x = 0;  // top-left pixel of the patch
@@ -419,6 +421,7 @@ public:
     // 16-bit data and scaled reflectances stay below it: squared differences up to 2.5e9, row
     // sums of a 10^4-pixel row up to 2.5e13, whose differences are still exact to about 0.01.
     static constexpr double kMaxAbs = 1e5;
+    static constexpr std::int64_t kBytesPerPixel = 3 * sizeof(double) + sizeof(std::int32_t);
 
     RowPrefix(ConstImageView<float> image, ConstImageView<std::uint8_t> mask, std::int64_t y_lo, std::int64_t y_hi)
         : m_y0(y_lo), m_w(image.width + 1) {
@@ -504,40 +507,50 @@ std::vector<Candidate> candidate_patches(ConstImageView<float> image, ConstImage
     const std::int64_t gw = (image.width - n) / stride + 1, gh = (image.height - n) / stride + 1;
     const std::int64_t tasks = (gh + kGridRowsPerTask - 1) / kGridRowsPerTask;
     std::vector<std::vector<Candidate>> parts(static_cast<std::size_t>(tasks));
+    // Row prefix sums for `group` grid rows at a time: as many as fit in kPrefixBytes (at least
+    // one), so that the scratch stays small on wide images with a coarse grid (each row's sums
+    // do not depend on the grouping).
+    const std::int64_t reach = neighbours ? n : 0;  // rows above and below the patches
+    const std::int64_t row_bytes = (image.width + 1) * RowPrefix::kBytesPerPixel;
+    std::int64_t group = kGridRowsPerTask;
+    while (group > 1 && ((group - 1) * stride + n + 2 * reach) * row_bytes > kPrefixBytes)
+        --group;
     parallel_items(tasks, [&](std::int64_t t) {
         std::vector<Candidate>& part = parts[static_cast<std::size_t>(t)];
         const std::int64_t gy_lo = t * kGridRowsPerTask, gy_hi = std::min(gh, (t + 1) * kGridRowsPerTask);
-        const std::int64_t reach = neighbours ? n : 0;  // rows above and below the patches
-        const RowPrefix rows(image, mask, std::max<std::int64_t>(0, gy_lo * stride - reach),
-                             std::min(image.height, (gy_hi - 1) * stride + n + reach));
-        std::vector<double> scratch(rows.usable() ? 0 : static_cast<std::size_t>(area));
-        const auto terms = [&](std::int64_t x, std::int64_t y, double& sum, double& tr) {
-            return rows.usable() ? rows.patch(image, n, x, y, sum, tr)
-                                 : patch_terms(image, mask, n, x, y, scratch.data(), sum, tr);
-        };
-        for (std::int64_t gy = gy_lo; gy < gy_hi; ++gy)
-            for (std::int64_t gx = 0; gx < gw; ++gx) {
-                const std::int64_t x0 = gx * stride, y0 = gy * stride;
-                double sum = 0, tr = 0;
-                if (!terms(x0, y0, sum, tr)) continue;
-                if (neighbours) {
-                    // Texture judged on the four edge-adjacent patches (independent noise).
-                    double s4 = 0, t4 = 0, dummy = 0;
-                    bool ok = true;
-                    for (const auto& [dx, dy] :
-                         {std::pair{-n, 0}, std::pair{n, 0}, std::pair{0, -n}, std::pair{0, n}}) {
-                        if (!terms(x0 + dx, y0 + dy, dummy, s4)) {
-                            ok = false;
-                            break;
+        for (std::int64_t gy_a = gy_lo; gy_a < gy_hi; gy_a += group) {
+            const std::int64_t gy_b = std::min(gy_hi, gy_a + group);
+            const RowPrefix rows(image, mask, std::max<std::int64_t>(0, gy_a * stride - reach),
+                                 std::min(image.height, (gy_b - 1) * stride + n + reach));
+            std::vector<double> scratch(rows.usable() ? 0 : static_cast<std::size_t>(area));
+            const auto terms = [&](std::int64_t x, std::int64_t y, double& sum, double& tr) {
+                return rows.usable() ? rows.patch(image, n, x, y, sum, tr)
+                                     : patch_terms(image, mask, n, x, y, scratch.data(), sum, tr);
+            };
+            for (std::int64_t gy = gy_a; gy < gy_b; ++gy)
+                for (std::int64_t gx = 0; gx < gw; ++gx) {
+                    const std::int64_t x0 = gx * stride, y0 = gy * stride;
+                    double sum = 0, tr = 0;
+                    if (!terms(x0, y0, sum, tr)) continue;
+                    if (neighbours) {
+                        // Texture judged on the four edge-adjacent patches (independent noise).
+                        double s4 = 0, t4 = 0, dummy = 0;
+                        bool ok = true;
+                        for (const auto& [dx, dy] :
+                             {std::pair{-n, 0}, std::pair{n, 0}, std::pair{0, -n}, std::pair{0, n}}) {
+                            if (!terms(x0 + dx, y0 + dy, dummy, s4)) {
+                                ok = false;
+                                break;
+                            }
+                            t4 += 0.25 * s4;
                         }
-                        t4 += 0.25 * s4;
+                        if (!ok) continue;
+                        tr = t4;
                     }
-                    if (!ok) continue;
-                    tr = t4;
+                    part.push_back({static_cast<std::int32_t>(x0), static_cast<std::int32_t>(y0),
+                                    sum / static_cast<double>(area), tr});
                 }
-                part.push_back({static_cast<std::int32_t>(x0), static_cast<std::int32_t>(y0),
-                                sum / static_cast<double>(area), tr});
-            }
+        }
     });
     std::vector<Candidate> cands;
     for (const auto& part : parts)
