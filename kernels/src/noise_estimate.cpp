@@ -443,4 +443,17 @@ NoiseEstimate estimate_noise_reference(ConstImageView<float> image, ConstImageVi
     return finish(plan, total, acc, p);
 }
 
+double sigma_at_level(const NoiseEstimate& estimate, double level_dn) {
+    const auto& bands = estimate.bands;
+    if (bands.size() < 2) return estimate.sigma_dn;
+    std::size_t i = 0;
+    while (i + 2 < bands.size() && bands[i + 1].mean_signal_dn < level_dn)
+        ++i;
+    const auto& a = bands[i];
+    const auto& b = bands[i + 1];
+    const double f =
+        std::clamp((level_dn - a.mean_signal_dn) / std::max(1e-9, b.mean_signal_dn - a.mean_signal_dn), 0.0, 1.0);
+    return a.sigma_dn + f * (b.sigma_dn - a.sigma_dn);
+}
+
 }  // namespace satiq

@@ -13,6 +13,7 @@
 #include "assess_detail.hpp"
 #include "clock.hpp"
 #include "satiq/kernels/blur.hpp"
+#include "satiq/kernels/noise_estimate.hpp"
 #include "satiq/kernels/noise_pca.hpp"
 #include "satiq/kernels/noise_spectral.hpp"
 #include "satiq/kernels/statistics.hpp"
@@ -98,21 +99,6 @@ giqe::NiirsPrediction predict_with_rer_error(giqe::NiirsPrediction (*equation)(c
 // Patches examined by the PCA noise estimate (a deterministic grid; the estimate settles well
 // before this count and its cost stays bounded on large images).
 constexpr std::int64_t kNoisePcaPatches = 60000;
-
-// Noise at a signal level from a noise-versus-signal curve: linear interpolation between band
-// means, clamped to the end bands; the pooled sigma when the curve has fewer than two bands.
-double sigma_at_level(const NoiseEstimate& ne, double level_dn) {
-    const auto& bands = ne.bands;
-    if (bands.size() < 2) return ne.sigma_dn;
-    std::size_t i = 0;
-    while (i + 2 < bands.size() && bands[i + 1].mean_signal_dn < level_dn)
-        ++i;
-    const auto& a = bands[i];
-    const auto& b = bands[i + 1];
-    const double f =
-        std::clamp((level_dn - a.mean_signal_dn) / std::max(1e-9, b.mean_signal_dn - a.mean_signal_dn), 0.0, 1.0);
-    return a.sigma_dn + f * (b.sigma_dn - a.sigma_dn);
-}
 
 // RER of an edge read on pixels `factor` times wider, for a Gaussian-equivalent edge: the ESF of
 // a Gaussian LSF of s px gives RER = erf(0.5 / (sqrt(2) s)) (RER = ESF(+0.5) - ESF(-0.5), GIQE 4:

@@ -27,22 +27,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace satiq;
 
-// Noise at `level` from the noise-versus-signal curve, as pipeline/ops/assess_stages.cpp reads it:
-// linear interpolation between band means, clamped to the end bands; the pooled sigma when the
-// curve has fewer than two bands.
-double sigma_at(const NoiseEstimate& ne, double level) {
-    const auto& bands = ne.bands;
-    if (bands.size() < 2) return ne.sigma_dn;
-    std::size_t i = 0;
-    while (i + 2 < bands.size() && bands[i + 1].mean_signal_dn < level)
-        ++i;
-    const auto& a = bands[i];
-    const auto& b = bands[i + 1];
-    const double f =
-        std::clamp((level - a.mean_signal_dn) / std::max(1e-9, b.mean_signal_dn - a.mean_signal_dn), 0.0, 1.0);
-    return a.sigma_dn + f * (b.sigma_dn - a.sigma_dn);
-}
-
 // The band assess measures: band 1, or the Rec. 601 luminance of an RGB image.
 MaskedImage read_measured(const fs::path& path) {
     Raster r = Raster::open(path);
@@ -86,8 +70,8 @@ Measured measure(const fs::path& path) {
     const NoiseEstimate pca = estimate_noise_pca(img.pixels.view(), mask);
     const NoiseEstimate imm = estimate_noise(img.pixels.view(), mask);
     EXPECT_TRUE(pca.valid) << path << ": " << pca.message;
-    m.sigma_pca = sigma_at(pca, rad.level_15_dn);
-    m.sigma_imm = sigma_at(imm, rad.level_15_dn);
+    m.sigma_pca = sigma_at_level(pca, rad.level_15_dn);
+    m.sigma_imm = sigma_at_level(imm, rad.level_15_dn);
     m.snr_pca = rad.signal_difference_dn / m.sigma_pca;
     m.snr_imm = rad.signal_difference_dn / m.sigma_imm;
     return m;

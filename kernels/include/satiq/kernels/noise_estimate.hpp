@@ -62,6 +62,11 @@ struct NoiseEstimate {
     std::vector<NoiseBand> bands;            ///< ascending signal; only bands with enough pixels
 };
 
+/// Noise at a signal level from an estimate's noise-versus-signal curve: linear interpolation
+/// between band means, clamped to the end bands; the pooled sigma_dn when the curve has fewer
+/// than two bands. For either estimator (Immerkaer's or the PCA one, which share the type).
+[[nodiscard]] double sigma_at_level(const NoiseEstimate& estimate, double level_dn);
+
 /// Border margin the estimator needs (pixels).
 [[nodiscard]] constexpr int halo(const NoiseEstimateParams&) {
     return 1;
