@@ -54,27 +54,17 @@ double keys_cubic(double a, double A) {
     return 0.0;
 }
 
-double lanczos(double u, double R) {
-    const double a = std::abs(u);
-    if (a >= R) return 0.0;
-    if (a < 1e-9) return 1.0;
-    const double pu = std::numbers::pi * u;
-    return R * std::sin(pu) * std::sin(pu / R) / (pu * pu);
-}
-
-double kernel_w(int kern, double u) {
+// The piecewise-polynomial kernels (bilinear, the two cubic convolutions, the B-spline); the
+// Lanczos kernels (2, 4) are evaluated by kernel_taps, tap by tap from shared sines.
+double polynomial_kernel(int kern, double u) {
     const double a = std::abs(u);
     switch (kern) {
         case 0:
             return a < 1.0 ? 1.0 - a : 0.0;
         case 1:
             return keys_cubic(a, -0.75);
-        case 2:
-            return lanczos(u, 4.0);
         case 3:
             return keys_cubic(a, -0.5);
-        case 4:
-            return lanczos(u, 3.0);
         default:
             if (a < 1.0) return (4.0 - 6.0 * a * a + 3.0 * a * a * a) / 6.0;
             if (a < 2.0) return (2.0 - a) * (2.0 - a) * (2.0 - a) / 6.0;
@@ -83,7 +73,9 @@ double kernel_w(int kern, double u) {
 }
 
 // The 2R normalized weights of one output pixel whose source position is f in [0, 1) past
-// source sample j: w[t] = h(f + R - 1 - t) / sum. For Lanczos the taps share their sines: with
+// source sample j: w[t] = h(f + R - 1 - t) / sum. Lanczos-R is h(u) = sinc(u) sinc(u / R) =
+// R sin(pi u) sin(pi u / R) / (pi u)^2 for |u| < R (1 at u = 0, 0 beyond: C. E. Duchon, "Lanczos
+// filtering in one and two dimensions", J. Appl. Meteor. 18(8), 1979). Its taps share their sines: with
 // m = R - 1 - t an integer, sin(pi (f + m)) = (-1)^m sin(pi f) and sin(pi (f + m) / R) follows
 // from sin(pi f / R), cos(pi f / R) by the angle-addition formula, so one pixel costs two sincos
 // instead of 4R sines (the fit evaluates these weights millions of times per image).
@@ -128,7 +120,7 @@ void kernel_taps(int kern, int R, double f, double* w) {
         }
     } else {
         for (int t = 0; t < taps; ++t)
-            sw += (w[t] = kernel_w(kern, f + static_cast<double>(R - 1 - t)));
+            sw += (w[t] = polynomial_kernel(kern, f + static_cast<double>(R - 1 - t)));
     }
     for (int t = 0; t < taps; ++t)
         w[t] /= sw;

@@ -413,7 +413,7 @@ bool patch_terms(ConstImageView<float> image, ConstImageView<std::uint8_t> mask,
 //   gh: (y[x+2] - y[x])^2 / 4 on the row, gv: (y[row+2][x] - y[row][x])^2 / 4 down the column,
 // both 0 where either pixel is non-finite (such a patch is invalid anyway). Row sums stay short
 // (one row), so the differences of prefixes keep their precision as long as the values are of
-// moderate size: usable() is false when a value of the band exceeds kMaxAbs, and the patches are
+// moderate size: load() refuses a band with a value over kMaxAbs, and its patches are
 // then summed directly (patch_terms), so that one huge value (an undeclared -3.4e38 nodata) does
 // not swamp the sums of every patch to its right.
 class RowPrefix {
@@ -423,37 +423,41 @@ public:
     static constexpr double kMaxAbs = 1e5;
     static constexpr std::int64_t kBytesPerPixel = 3 * sizeof(double) + sizeof(std::int32_t);
 
-    RowPrefix(ConstImageView<float> image, ConstImageView<std::uint8_t> mask, std::int64_t y_lo, std::int64_t y_hi)
-        : m_y0(y_lo), m_w(image.width + 1) {
-        for (std::int64_t y = y_lo; y < y_hi && m_usable; ++y) {
-            const float* row = image.row(y);
-            for (std::int64_t x = 0; x < image.width; ++x)
-                if (std::abs(row[x]) > kMaxAbs && std::isfinite(row[x])) {
-                    m_usable = false;
-                    break;
-                }
-        }
-        if (!m_usable) return;
-        const auto rows = static_cast<std::size_t>(std::max<std::int64_t>(0, y_hi - y_lo));
-        const auto w1 = static_cast<std::size_t>(m_w);
-        m_val.assign(rows * w1, 0.0);
-        m_gh.assign(rows * w1, 0.0);
-        m_gv.assign(rows * w1, 0.0);
-        m_bad.assign(rows * w1, 0);
+    RowPrefix(ConstImageView<float> image, ConstImageView<std::uint8_t> mask) : m_img(image), m_mask(mask) {}
+
+    // Sums of rows [y_lo, y_hi) (the buffers are kept between calls); false, with nothing
+    // computed, when a value there exceeds kMaxAbs.
+    bool load(std::int64_t y_lo, std::int64_t y_hi) {
         for (std::int64_t y = y_lo; y < y_hi; ++y) {
-            const float* row = image.row(y);
-            const float* below = y + 2 < image.height ? image.row(y + 2) : nullptr;
-            const std::uint8_t* m = mask.empty() ? nullptr : mask.row(y);
+            const float* row = m_img.row(y);
+            for (std::int64_t x = 0; x < m_img.width; ++x)
+                if (std::abs(row[x]) > kMaxAbs && std::isfinite(row[x])) return false;
+        }
+        m_y0 = y_lo;
+        const auto w1 = static_cast<std::size_t>(m_img.width + 1);
+        const auto size = static_cast<std::size_t>(std::max<std::int64_t>(0, y_hi - y_lo)) * w1;
+        if (m_val.size() < size) {
+            m_val.resize(size);
+            m_gh.resize(size);
+            m_gv.resize(size);
+            m_bad.resize(size);
+        }
+        for (std::int64_t y = y_lo; y < y_hi; ++y) {
+            const float* row = m_img.row(y);
+            const float* below = y + 2 < m_img.height ? m_img.row(y + 2) : nullptr;
+            const std::uint8_t* m = m_mask.empty() ? nullptr : m_mask.row(y);
             const std::size_t o = static_cast<std::size_t>(y - y_lo) * w1;
             double* val = &m_val[o];
             double* gh = &m_gh[o];
             double* gv = &m_gv[o];
             std::int32_t* bad = &m_bad[o];
-            for (std::int64_t x = 0; x < image.width; ++x) {
+            val[0] = gh[0] = gv[0] = 0.0;
+            bad[0] = 0;
+            for (std::int64_t x = 0; x < m_img.width; ++x) {
                 const float v = row[x];
                 const bool ok = std::isfinite(v);
                 double h = 0.0, d = 0.0;
-                if (x + 2 < image.width && ok && std::isfinite(row[x + 2])) {
+                if (x + 2 < m_img.width && ok && std::isfinite(row[x + 2])) {
                     const double e = 0.5 * (static_cast<double>(row[x + 2]) - v);
                     h = e * e;
                 }
@@ -467,16 +471,15 @@ public:
                 bad[x + 1] = bad[x] + ((!ok || (m != nullptr && m[x] == 0)) ? 1 : 0);
             }
         }
+        return true;
     }
 
     // Validity, sum and gradient trace of the n x n patch at (x0, y0) (LTO's tr(G^T G) with
     // G = [D_h y, D_v y], central differences (y[k+2] - y[k]) / 2); false when it leaves the
-    // image or touches nodata. The band must hold rows y0 .. y0 + n - 1.
-    [[nodiscard]] bool usable() const { return m_usable; }
-
-    bool patch(ConstImageView<float> image, int n, std::int64_t x0, std::int64_t y0, double& sum, double& tr) const {
-        if (x0 < 0 || y0 < 0 || x0 + n > image.width || y0 + n > image.height) return false;
-        const auto w1 = static_cast<std::size_t>(m_w);
+    // image or touches nodata. The loaded rows must hold y0 .. y0 + n - 1.
+    bool patch(int n, std::int64_t x0, std::int64_t y0, double& sum, double& tr) const {
+        if (x0 < 0 || y0 < 0 || x0 + n > m_img.width || y0 + n > m_img.height) return false;
+        const auto w1 = static_cast<std::size_t>(m_img.width + 1);
         const auto a = static_cast<std::size_t>(x0), b = static_cast<std::size_t>(x0 + n);
         const auto bh = static_cast<std::size_t>(x0 + n - 2);
         std::size_t o = static_cast<std::size_t>(y0 - m_y0) * w1;
@@ -493,8 +496,9 @@ public:
     }
 
 private:
-    std::int64_t m_y0, m_w;
-    bool m_usable = true;
+    ConstImageView<float> m_img;
+    ConstImageView<std::uint8_t> m_mask;
+    std::int64_t m_y0 = 0;
     std::vector<double> m_val, m_gh, m_gv;
     std::vector<std::int32_t> m_bad;
 };
@@ -518,14 +522,15 @@ std::vector<Candidate> candidate_patches(ConstImageView<float> image, ConstImage
     parallel_items(tasks, [&](std::int64_t t) {
         std::vector<Candidate>& part = parts[static_cast<std::size_t>(t)];
         const std::int64_t gy_lo = t * kGridRowsPerTask, gy_hi = std::min(gh, (t + 1) * kGridRowsPerTask);
+        RowPrefix rows(image, mask);
+        std::vector<double> scratch(static_cast<std::size_t>(area));
         for (std::int64_t gy_a = gy_lo; gy_a < gy_hi; gy_a += group) {
             const std::int64_t gy_b = std::min(gy_hi, gy_a + group);
-            const RowPrefix rows(image, mask, std::max<std::int64_t>(0, gy_a * stride - reach),
-                                 std::min(image.height, (gy_b - 1) * stride + n + reach));
-            std::vector<double> scratch(rows.usable() ? 0 : static_cast<std::size_t>(area));
+            const bool summed = rows.load(std::max<std::int64_t>(0, gy_a * stride - reach),
+                                          std::min(image.height, (gy_b - 1) * stride + n + reach));
             const auto terms = [&](std::int64_t x, std::int64_t y, double& sum, double& tr) {
-                return rows.usable() ? rows.patch(image, n, x, y, sum, tr)
-                                     : patch_terms(image, mask, n, x, y, scratch.data(), sum, tr);
+                return summed ? rows.patch(n, x, y, sum, tr)
+                              : patch_terms(image, mask, n, x, y, scratch.data(), sum, tr);
             };
             for (std::int64_t gy = gy_a; gy < gy_b; ++gy)
                 for (std::int64_t gx = 0; gx < gw; ++gx) {

@@ -49,15 +49,17 @@ public:
                 m_sv[static_cast<std::size_t>(k) * nv + static_cast<std::size_t>(v - k0)] = std::sin(a);
             }
     }
-    [[nodiscard]] std::size_t half_count() const { return m_half; }
+    [[nodiscard]] std::size_t scratch_size() const {
+        return 2 * m_half * static_cast<std::size_t>(m_n) + 2 * static_cast<std::size_t>(m_n - 2 * m_k0 + 1);
+    }
 
-    // block: the windowed block transposed (block[x n + y]); rows: scratch of 2 n half_count()
-    // values. The loops run across y and v (contiguous, independent sums) so that they vectorize.
+    // block: the windowed block transposed (block[x n + y]); rows: scratch_size() values. The loops run across y and v
+    // (contiguous, independent sums) so that they vectorize.
     double corner_power(const std::vector<double>& block, std::vector<double>& rows) const {
         const auto un = static_cast<std::size_t>(m_n);
         // Row transforms at the corner columns: A(y, u) = sum_x b(y, x) (cos - i sin)(2 pi u x / n),
         // stored as re[u][y], im[u][y] (the sine sum, negated below).
-        std::fill(rows.begin(), rows.end(), 0.0);
+        std::fill(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(2 * m_half * un), 0.0);
         double* re = rows.data();
         double* im = rows.data() + m_half * un;
         for (std::size_t i = 0; i < m_half; ++i) {
@@ -74,12 +76,13 @@ public:
         }
         // Column transforms: X(u, v) = sum_y (ar - i ai)(cos - i sin)(2 pi v y / n).
         const std::size_t nv = static_cast<std::size_t>(m_n - 2 * m_k0 + 1);
-        std::vector<double> xr(nv), xi(nv);
+        double* xr = im + m_half * un;  // the last 2 nv values of rows
+        double* xi = xr + nv;
         double total = 0.0;
         for (std::size_t i = 0; i < m_half; ++i) {
             const double weight = (m_k0 + static_cast<int>(i)) * 2 == m_n ? 1.0 : 2.0;
-            std::fill(xr.begin(), xr.end(), 0.0);
-            std::fill(xi.begin(), xi.end(), 0.0);
+            std::fill(xr, xr + nv, 0.0);
+            std::fill(xi, xi + nv, 0.0);
             for (std::size_t y = 0; y < un; ++y) {
                 const double ar = re[i * un + y], ai = im[i * un + y];
                 const double* c = &m_cv[y * nv];
@@ -134,7 +137,7 @@ SpectralNoiseEstimate estimate_noise_spectral(ConstImageView<float> im, ConstIma
     const int k0 = static_cast<int>(std::ceil(p.corner_cyc_per_px * n));  // first corner bin
     const CornerDft dft(n, k0);
     std::vector<double> block(static_cast<std::size_t>(n) * static_cast<std::size_t>(n));
-    std::vector<double> rows(2 * static_cast<std::size_t>(n) * dft.half_count());
+    std::vector<double> rows(dft.scratch_size());
     double total = 0;
     std::int64_t bins = 0;
     const std::int64_t corner = n - 2 * k0 + 1;  // corner bins per axis: min(u, n - u) >= k0
