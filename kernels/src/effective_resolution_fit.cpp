@@ -129,20 +129,22 @@ void kernel_taps(int kern, int R, double f, double* w) {
 // Residual sum of squares and degrees of freedom of the least-squares source for one segment.
 // Normal equations are banded (half-bandwidth 2 * radius); solved by banded Cholesky with a tiny
 // ridge so that weakly constrained border unknowns stay finite.
-void fit_segment(const FitSegment& s, double k, double d, int kern, std::vector<double>& N, std::vector<double>& b,
-                 std::vector<double>& wbuf, std::vector<int>& jbuf, double& rss, double& dof) {
-    const int R = kKernelRadius[kern];
+// The radius R is a template parameter so that the tap and band loops have fixed bounds (the
+// operations and their order are those of a run-time R).
+template <int R>
+void fit_segment_r(const FitSegment& s, double k, double d, int kern, std::vector<double>& N, std::vector<double>& b,
+                   std::vector<double>& wbuf, std::vector<int>& jbuf, double& rss, double& dof) {
     const int L = static_cast<int>(s.y.size());
     const double x0 = (static_cast<double>(s.g0) + d) / k;
     const double x1 = (static_cast<double>(s.g0 + L - 1) + d) / k;
     const auto jmin = static_cast<std::int64_t>(std::floor(x0)) - R + 1;
     const auto jmax = static_cast<std::int64_t>(std::floor(x1)) + R;
     const int p = static_cast<int>(jmax - jmin + 1);
-    const int bw = 2 * R;  // half-bandwidth
-    const int ld = bw + 1;
+    constexpr int bw = 2 * R;  // half-bandwidth
+    constexpr int ld = bw + 1;
     N.assign(static_cast<std::size_t>(p * ld), 0.0);  // N[i*ld + (j-i)] for j in [i, i+bw]
     b.assign(static_cast<std::size_t>(p), 0.0);
-    const int taps = 2 * R;
+    constexpr int taps = 2 * R;
     wbuf.resize(static_cast<std::size_t>(L * taps));
     jbuf.resize(static_cast<std::size_t>(L));
     for (int i = 0; i < L; ++i) {
@@ -153,8 +155,8 @@ void fit_segment(const FitSegment& s, double k, double d, int kern, std::vector<
         kernel_taps(kern, R, x - static_cast<double>(jf), w);
         jbuf[static_cast<std::size_t>(i)] = j0;
         const double yi = s.y[static_cast<std::size_t>(i)];
+        // A zero tap adds +-0 to b and N, which leaves them as they are.
         for (int t = 0; t < taps; ++t) {
-            if (w[t] == 0.0) continue;
             b[static_cast<std::size_t>(j0 + t)] += w[t] * yi;
             for (int u = t; u < taps; ++u)
                 N[static_cast<std::size_t>((j0 + t) * ld + (u - t))] += w[t] * w[u];
@@ -205,6 +207,20 @@ void fit_segment(const FitSegment& s, double k, double d, int kern, std::vector<
         rss += r * r;
     }
     dof = std::max(1, L - p);
+}
+
+void fit_segment(const FitSegment& s, double k, double d, int kern, std::vector<double>& N, std::vector<double>& b,
+                 std::vector<double>& wbuf, std::vector<int>& jbuf, double& rss, double& dof) {
+    switch (kKernelRadius[kern]) {
+        case 1:
+            return fit_segment_r<1>(s, k, d, kern, N, b, wbuf, jbuf, rss, dof);
+        case 2:
+            return fit_segment_r<2>(s, k, d, kern, N, b, wbuf, jbuf, rss, dof);
+        case 3:
+            return fit_segment_r<3>(s, k, d, kern, N, b, wbuf, jbuf, rss, dof);
+        default:
+            return fit_segment_r<4>(s, k, d, kern, N, b, wbuf, jbuf, rss, dof);
+    }
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <numbers>
 #include <vector>
 
@@ -12,14 +13,37 @@ namespace satiq {
 
 namespace {
 
+// True when every pixel of the n x n block at (x0, y0) is finite and unmasked; each row is
+// tested without an early exit inside it (the test then vectorizes).
 bool block_valid(ConstImageView<float> im, ConstImageView<std::uint8_t> mask, std::int64_t x0, std::int64_t y0, int n) {
     for (int y = 0; y < n; ++y) {
         const float* r = im.row(y0 + y) + x0;
-        const std::uint8_t* m = mask.empty() ? nullptr : mask.row(y0 + y) + x0;
+        bool bad = false;
         for (int x = 0; x < n; ++x)
-            if (!std::isfinite(r[x]) || (m && !m[x])) return false;
+            bad |= !(std::abs(r[x]) <= std::numeric_limits<float>::max());
+        if (!mask.empty()) {
+            const std::uint8_t* m = mask.row(y0 + y) + x0;
+            for (int x = 0; x < n; ++x)
+                bad |= m[x] == 0;
+        }
+        if (bad) return false;
     }
     return true;
+}
+
+// The block's mean, summed in 8 interleaved partial sums (rows of n >= 8 pixels, n a power of two).
+double block_mean(ConstImageView<float> im, std::int64_t x0, std::int64_t y0, int n) {
+    double part[8] = {};
+    for (int y = 0; y < n; ++y) {
+        const float* r = im.row(y0 + y) + x0;
+        for (int x = 0; x < n; x += 8)
+            for (int j = 0; j < 8; ++j)
+                part[j] += r[x + j];
+    }
+    double s = 0;
+    for (double v : part)
+        s += v;
+    return s / (static_cast<double>(n) * n);
 }
 
 // Power of an n x n real block's DFT, X(u, v) = sum_yx b(y, x) exp(-2 pi i (u x + v y) / n),
@@ -27,84 +51,144 @@ bool block_valid(ConstImageView<float> im, ConstImageView<std::uint8_t> mask, st
 // computed, as two separable real matrix products (about 7 % of the n^2 bins at the default
 // f0 = 3/8), instead of the whole 2-D transform. For real input X(n - u, v) = conj X(u, n - v)
 // and the corner is symmetric, so the columns u in [k0, n/2) count twice and u = n/2 once.
+// Both products fold the data first: cos(2 pi u (n - x) / n) = cos(2 pi u x / n) and the sine
+// changes sign, so the cosine sums take b(x) + b(n - x) and the sine sums b(x) - b(n - x) over
+// x = 0 .. n/2 (half the products); likewise over y, where the rows v and n - v then come from
+// the same four sums: |X(u, v)|^2 + |X(u, n - v)|^2 = 2 (C1^2 + S1^2 + S2^2 + C2^2) below.
 class CornerDft {
 public:
-    CornerDft(int n, int k0) : m_n(n), m_k0(k0), m_half(static_cast<std::size_t>(n / 2 - k0 + 1)) {
-        const auto un = static_cast<std::size_t>(n);
-        m_cu.resize(m_half * un);
-        m_su.resize(m_half * un);
+    CornerDft(int n, int k0)
+        : m_n(n),
+          m_h(n / 2),
+          m_k0(k0),
+          m_half(static_cast<std::size_t>(n / 2 - k0 + 1)),
+          m_fold(static_cast<std::size_t>(n / 2 + 1)) {
+        m_cu.resize(m_half * m_fold);
+        m_su.resize(m_half * m_fold);
         for (std::size_t i = 0; i < m_half; ++i)
-            for (int j = 0; j < n; ++j) {
-                const double a = 2.0 * std::numbers::pi * static_cast<double>((k0 + static_cast<int>(i)) * j % n) / n;
-                m_cu[i * un + static_cast<std::size_t>(j)] = std::cos(a);
-                m_su[i * un + static_cast<std::size_t>(j)] = std::sin(a);
+            for (std::size_t j = 0; j < m_fold; ++j) {
+                const double a = angle(k0 + static_cast<int>(i), static_cast<int>(j));
+                m_cu[i * m_fold + j] = std::cos(a);
+                m_su[i * m_fold + j] = std::sin(a);
             }
-        const auto nv = static_cast<std::size_t>(n - 2 * k0 + 1);
-        m_cv.resize(nv * un);
+        m_cv.resize(m_fold * m_half);
         m_sv.resize(m_cv.size());
-        for (int k = 0; k < n; ++k)
-            for (int v = k0; v <= n - k0; ++v) {
-                const double a = 2.0 * std::numbers::pi * static_cast<double>(v * k % n) / n;
-                m_cv[static_cast<std::size_t>(k) * nv + static_cast<std::size_t>(v - k0)] = std::cos(a);
-                m_sv[static_cast<std::size_t>(k) * nv + static_cast<std::size_t>(v - k0)] = std::sin(a);
+        for (std::size_t y = 0; y < m_fold; ++y)
+            for (std::size_t i = 0; i < m_half; ++i) {
+                const double a = angle(k0 + static_cast<int>(i), static_cast<int>(y));
+                m_cv[y * m_half + i] = std::cos(a);
+                m_sv[y * m_half + i] = std::sin(a);
             }
     }
+    // Values of the folded block (fold_block's output) and of the scratch corner_power uses.
+    [[nodiscard]] std::size_t folded_size() const { return 2 * m_fold * static_cast<std::size_t>(m_n); }
     [[nodiscard]] std::size_t scratch_size() const {
-        return 2 * m_half * static_cast<std::size_t>(m_n) + 2 * static_cast<std::size_t>(m_n - 2 * m_k0 + 1);
+        return 2 * m_half * static_cast<std::size_t>(m_n) + 4 * m_fold + 4 * m_half;
     }
 
-    // block: the windowed block transposed (block[x n + y]); rows: scratch_size() values. The loops run across y and v
-    // (contiguous, independent sums) so that they vectorize.
-    double corner_power(const std::vector<double>& block, std::vector<double>& rows) const {
+    // Folds the windowed block b (row-major, b[y n + x]) over x: folded[x n + y] = b(y, x) +
+    // b(y, n - x) and, after n/2 + 1 such rows, b(y, x) - b(y, n - x) (x = 0 and n/2 have no
+    // partner: the sum is the value, the difference unused).
+    void fold_block(const std::vector<double>& b, std::vector<double>& folded) const {
+        const auto un = static_cast<std::size_t>(m_n);
+        double* sum = folded.data();
+        double* dif = folded.data() + m_fold * un;
+        for (std::size_t x = 0; x < m_fold; ++x) {
+            double* s = sum + x * un;
+            double* d = dif + x * un;
+            const std::size_t xm = (un - x) % un;
+            const bool alone = x == 0 || x + 1 == m_fold;
+            for (std::size_t y = 0; y < un; ++y) {
+                const double v = b[y * un + x], u = b[y * un + xm];
+                s[y] = alone ? v : v + u;
+                d[y] = alone ? 0.0 : v - u;
+            }
+        }
+    }
+
+    // folded: fold_block's output; rows: scratch_size() values. The row transform runs across y
+    // (contiguous, independent sums) so that it vectorizes.
+    double corner_power(const std::vector<double>& folded, std::vector<double>& rows) const {
         const auto un = static_cast<std::size_t>(m_n);
         // Row transforms at the corner columns: A(y, u) = sum_x b(y, x) (cos - i sin)(2 pi u x / n),
         // stored as re[u][y], im[u][y] (the sine sum, negated below).
         std::fill(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(2 * m_half * un), 0.0);
         double* re = rows.data();
         double* im = rows.data() + m_half * un;
+        const double* sum = folded.data();
+        const double* dif = folded.data() + m_fold * un;
         for (std::size_t i = 0; i < m_half; ++i) {
             double* r = re + i * un;
             double* q = im + i * un;
-            for (std::size_t x = 0; x < un; ++x) {
-                const double c = m_cu[i * un + x], sn = m_su[i * un + x];
-                const double* b = &block[x * un];
-                for (std::size_t y = 0; y < un; ++y) {
+            for (std::size_t x = 0; x < m_fold; ++x) {
+                const double c = m_cu[i * m_fold + x];
+                const double* b = sum + x * un;
+                for (std::size_t y = 0; y < un; ++y)
                     r[y] += b[y] * c;
+            }
+            for (std::size_t x = 1; x + 1 < m_fold; ++x) {
+                const double sn = m_su[i * m_fold + x];
+                const double* b = dif + x * un;
+                for (std::size_t y = 0; y < un; ++y)
                     q[y] += b[y] * sn;
-                }
             }
         }
-        // Column transforms: X(u, v) = sum_y (ar - i ai)(cos - i sin)(2 pi v y / n).
-        const std::size_t nv = static_cast<std::size_t>(m_n - 2 * m_k0 + 1);
-        double* xr = im + m_half * un;  // the last 2 nv values of rows
-        double* xi = xr + nv;
+        // Column transforms: X(u, v) = sum_y (ar - i ai)(cos - i sin)(2 pi v y / n), on the
+        // data folded over y: C1 = sum ar+ cos, S1 = sum ai- sin, S2 = sum ar- sin, C2 = sum ai+ cos
+        // give X(u, v) = (C1 - S1) - i (S2 + C2) and X(u, n - v) = (C1 + S1) - i (C2 - S2).
+        double* arp = im + m_half * un;
+        double* arm = arp + m_fold;
+        double* aip = arm + m_fold;
+        double* aim = aip + m_fold;
+        double* acc = aim + m_fold;  // C1, S1, S2, C2 for v = k0 .. n/2
         double total = 0.0;
         for (std::size_t i = 0; i < m_half; ++i) {
             const double weight = (m_k0 + static_cast<int>(i)) * 2 == m_n ? 1.0 : 2.0;
-            std::fill(xr, xr + nv, 0.0);
-            std::fill(xi, xi + nv, 0.0);
-            for (std::size_t y = 0; y < un; ++y) {
-                const double ar = re[i * un + y], ai = im[i * un + y];
-                const double* c = &m_cv[y * nv];
-                const double* sn = &m_sv[y * nv];
-                for (std::size_t v = 0; v < nv; ++v) {
-                    xr[v] += ar * c[v] - ai * sn[v];
-                    xi[v] += ar * sn[v] + ai * c[v];
+            const double* ar = re + i * un;
+            const double* ai = im + i * un;
+            for (std::size_t y = 0; y < m_fold; ++y) {
+                const std::size_t ym = (un - y) % un;
+                const bool alone = y == 0 || y + 1 == m_fold;
+                arp[y] = alone ? ar[y] : ar[y] + ar[ym];
+                aip[y] = alone ? ai[y] : ai[y] + ai[ym];
+                arm[y] = alone ? 0.0 : ar[y] - ar[ym];
+                aim[y] = alone ? 0.0 : ai[y] - ai[ym];
+            }
+            std::fill(acc, acc + 4 * m_half, 0.0);
+            double* c1 = acc;
+            double* s1 = acc + m_half;
+            double* s2 = s1 + m_half;
+            double* c2 = s2 + m_half;
+            for (std::size_t y = 0; y < m_fold; ++y) {
+                const double* c = &m_cv[y * m_half];
+                const double* sn = &m_sv[y * m_half];
+                for (std::size_t v = 0; v < m_half; ++v) {
+                    c1[v] += arp[y] * c[v];
+                    s1[v] += aim[y] * sn[v];
+                    s2[v] += arm[y] * sn[v];
+                    c2[v] += aip[y] * c[v];
                 }
             }
             double col = 0.0;
-            for (std::size_t v = 0; v < nv; ++v)
-                col += xr[v] * xr[v] + xi[v] * xi[v];
+            for (std::size_t v = 0; v < m_half; ++v) {
+                // Rows v and n - v, or the Nyquist row v = n/2 alone (its sines vanish).
+                const double pair = c1[v] * c1[v] + s1[v] * s1[v] + s2[v] * s2[v] + c2[v] * c2[v];
+                col += (m_k0 + static_cast<int>(v)) * 2 == m_n ? pair : 2.0 * pair;
+            }
             total += weight * col;
         }
         return total;
     }
 
 private:
-    int m_n, m_k0;
-    std::size_t m_half;              // corner columns u = k0 .. n/2
-    std::vector<double> m_cu, m_su;  // cos, sin (2 pi u x / n), u = k0 .. n/2
-    std::vector<double> m_cv, m_sv;  // cos, sin (2 pi v y / n), [y][v], v = k0 .. n - k0
+    [[nodiscard]] double angle(int k, int j) const {
+        return 2.0 * std::numbers::pi * static_cast<double>(k * j % m_n) / m_n;
+    }
+    int m_n, m_h, m_k0;
+    std::size_t m_half;              // corner frequencies k0 .. n/2
+    std::size_t m_fold;              // folded positions 0 .. n/2
+    std::vector<double> m_cu, m_su;  // cos, sin (2 pi u x / n), [u][x], u = k0 .. n/2, x = 0 .. n/2
+    std::vector<double> m_cv, m_sv;  // cos, sin (2 pi v y / n), [y][v], the same ranges
 };
 
 }  // namespace
@@ -136,7 +220,8 @@ SpectralNoiseEstimate estimate_noise_spectral(ConstImageView<float> im, ConstIma
             wsum2 += a * a * b * b;
     const int k0 = static_cast<int>(std::ceil(p.corner_cyc_per_px * n));  // first corner bin
     const CornerDft dft(n, k0);
-    std::vector<double> block(static_cast<std::size_t>(n) * static_cast<std::size_t>(n));
+    std::vector<double> windowed(static_cast<std::size_t>(n) * static_cast<std::size_t>(n));
+    std::vector<double> block(dft.folded_size());
     std::vector<double> rows(dft.scratch_size());
     double total = 0;
     std::int64_t bins = 0;
@@ -144,17 +229,15 @@ SpectralNoiseEstimate estimate_noise_spectral(ConstImageView<float> im, ConstIma
     for (std::int64_t y0 = 0; y0 + n <= im.height; y0 += stride)
         for (std::int64_t x0 = 0; x0 + n <= im.width; x0 += stride) {
             if (!block_valid(im, mask, x0, y0, n)) continue;
-            double mean = 0;
-            for (int y = 0; y < n; ++y)
-                for (int x = 0; x < n; ++x)
-                    mean += im.row(y0 + y)[x0 + x];
-            mean /= n * n;
+            const double mean = block_mean(im, x0, y0, n);
             for (int y = 0; y < n; ++y) {
                 const float* r = im.row(y0 + y) + x0;
+                double* o = &windowed[static_cast<std::size_t>(y) * static_cast<std::size_t>(n)];
+                const double wy = w[static_cast<std::size_t>(y)];
                 for (int x = 0; x < n; ++x)
-                    block[static_cast<std::size_t>(x) * static_cast<std::size_t>(n) + static_cast<std::size_t>(y)] =
-                        (r[x] - mean) * w[static_cast<std::size_t>(x)] * w[static_cast<std::size_t>(y)];
+                    o[x] = (r[x] - mean) * w[static_cast<std::size_t>(x)] * wy;
             }
+            dft.fold_block(windowed, block);
             total += dft.corner_power(block, rows) / wsum2;
             bins += corner * corner;
             ++e.blocks;
