@@ -14,6 +14,7 @@
 #include "satiq/kernels/noise.hpp"
 #include "satiq/kernels/noise_estimate.hpp"
 #include "satiq/kernels/noise_pca.hpp"
+#include "satiq/kernels/noise_spectral.hpp"
 #include "satiq/kernels/resample.hpp"
 
 namespace {
@@ -173,7 +174,8 @@ Image textured_image(std::int64_t n, int interpolation_factor) {
     return img;
 }
 
-// The two noise estimators assess runs (SNR: PCA; edge thresholds: Immerkaer), same image.
+// The three noise estimators assess runs (SNR: PCA, capped by the spectral corner; edge
+// thresholds: Immerkaer), same image.
 void BM_noise_pca(benchmark::State& state) {
     const Image img = textured_image(state.range(0), 1);
     satiq::NoisePcaParams p;
@@ -188,9 +190,16 @@ void BM_noise_immerkaer(benchmark::State& state) {
         benchmark::DoNotOptimize(satiq::estimate_noise(img.view()).sigma_dn);
     state.SetItemsProcessed(state.iterations() * state.range(0) * state.range(0));
 }
-// Effective-resolution detection on a 2x cubic-upsampled image.
+void BM_noise_spectral(benchmark::State& state) {
+    const Image img = textured_image(state.range(0), 1);
+    for (auto _ : state)
+        benchmark::DoNotOptimize(satiq::estimate_noise_spectral(img.view()).sigma_dn);
+    state.SetItemsProcessed(state.iterations() * state.range(0) * state.range(0));
+}
+// Effective-resolution detection on a cubic-upsampled image (factor: second argument; 1 = an
+// original, where every interpolation model is fitted and rejected).
 void BM_estimate_sampling(benchmark::State& state) {
-    const Image img = textured_image(state.range(0), 2);
+    const Image img = textured_image(state.range(0), static_cast<int>(state.range(1)));
     for (auto _ : state)
         benchmark::DoNotOptimize(satiq::estimate_sampling(img.view()).x.factor);
     state.SetItemsProcessed(state.iterations() * state.range(0) * state.range(0));
@@ -211,8 +220,10 @@ BENCHMARK(BM_sensor_noise_exact_poisson)->Arg(2048)->Apply(common);
 BENCHMARK(BM_gaussian_noise)->Arg(2048)->Arg(8192)->Apply(common);
 BENCHMARK(BM_cv_randn)->Arg(2048)->Arg(8192)->Apply(common);
 
-BENCHMARK(BM_noise_pca)->Arg(4096)->Apply(common);
-BENCHMARK(BM_noise_immerkaer)->Arg(4096)->Apply(common);
-BENCHMARK(BM_estimate_sampling)->Arg(4096)->Apply(common);
+// 1024: the batch benchmark's scene size (bench_batch.sh); 4096: a full scene.
+BENCHMARK(BM_noise_pca)->Arg(1024)->Arg(4096)->Apply(common);
+BENCHMARK(BM_noise_immerkaer)->Arg(1024)->Arg(4096)->Apply(common);
+BENCHMARK(BM_noise_spectral)->Arg(1024)->Arg(4096)->Apply(common);
+BENCHMARK(BM_estimate_sampling)->Args({1024, 1})->Args({1024, 2})->Args({4096, 2})->Apply(common);
 
 BENCHMARK_MAIN();
