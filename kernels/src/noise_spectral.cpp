@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "satiq/kernels/error.hpp"
+#include "satiq/kernels/parallel.hpp"
 
 namespace satiq {
 
@@ -220,15 +221,22 @@ SpectralNoiseEstimate estimate_noise_spectral(ConstImageView<float> im, ConstIma
             wsum2 += a * a * b * b;
     const int k0 = static_cast<int>(std::ceil(p.corner_cyc_per_px * n));  // first corner bin
     const CornerDft dft(n, k0);
-    std::vector<double> windowed(static_cast<std::size_t>(n) * static_cast<std::size_t>(n));
-    std::vector<double> block(dft.folded_size());
-    std::vector<double> rows(dft.scratch_size());
-    double total = 0;
-    std::int64_t bins = 0;
-    const std::int64_t corner = n - 2 * k0 + 1;  // corner bins per axis: min(u, n - u) >= k0
-    for (std::int64_t y0 = 0; y0 + n <= im.height; y0 += stride)
-        for (std::int64_t x0 = 0; x0 + n <= im.width; x0 += stride) {
-            if (!block_valid(im, mask, x0, y0, n)) continue;
+    // Rows of blocks in parallel, each block's power in its own slot (NaN: a block skipped), then
+    // summed in raster order: the same sum for any thread count.
+    const std::int64_t bx = (im.width - n) / stride + 1, by = (im.height - n) / stride + 1;
+    std::vector<double> power(static_cast<std::size_t>(bx * by));
+    parallel_items(by, [&](std::int64_t j) {
+        std::vector<double> windowed(static_cast<std::size_t>(n) * static_cast<std::size_t>(n));
+        std::vector<double> block(dft.folded_size());
+        std::vector<double> rows(dft.scratch_size());
+        const std::int64_t y0 = j * stride;
+        for (std::int64_t i = 0; i < bx; ++i) {
+            const std::int64_t x0 = i * stride;
+            double& out = power[static_cast<std::size_t>(j * bx + i)];
+            if (!block_valid(im, mask, x0, y0, n)) {
+                out = std::numeric_limits<double>::quiet_NaN();
+                continue;
+            }
             const double mean = block_mean(im, x0, y0, n);
             for (int y = 0; y < n; ++y) {
                 const float* r = im.row(y0 + y) + x0;
@@ -238,7 +246,15 @@ SpectralNoiseEstimate estimate_noise_spectral(ConstImageView<float> im, ConstIma
                     o[x] = (r[x] - mean) * w[static_cast<std::size_t>(x)] * wy;
             }
             dft.fold_block(windowed, block);
-            total += dft.corner_power(block, rows) / wsum2;
+            out = dft.corner_power(block, rows) / wsum2;
+        }
+    });
+    double total = 0;
+    std::int64_t bins = 0;
+    const std::int64_t corner = n - 2 * k0 + 1;  // corner bins per axis: min(u, n - u) >= k0
+    for (const double v : power)
+        if (!std::isnan(v)) {
+            total += v;
             bins += corner * corner;
             ++e.blocks;
         }
