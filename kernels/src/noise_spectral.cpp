@@ -60,7 +60,6 @@ class CornerDft {
 public:
     CornerDft(int n, int k0)
         : m_n(n),
-          m_h(n / 2),
           m_k0(k0),
           m_half(static_cast<std::size_t>(n / 2 - k0 + 1)),
           m_fold(static_cast<std::size_t>(n / 2 + 1)) {
@@ -185,7 +184,7 @@ private:
     [[nodiscard]] double angle(int k, int j) const {
         return 2.0 * std::numbers::pi * static_cast<double>(k * j % m_n) / m_n;
     }
-    int m_n, m_h, m_k0;
+    int m_n, m_k0;
     std::size_t m_half;              // corner frequencies k0 .. n/2
     std::size_t m_fold;              // folded positions 0 .. n/2
     std::vector<double> m_cu, m_su;  // cos, sin (2 pi u x / n), [u][x], u = k0 .. n/2, x = 0 .. n/2
@@ -221,7 +220,8 @@ SpectralNoiseEstimate estimate_noise_spectral(ConstImageView<float> im, ConstIma
             wsum2 += a * a * b * b;
     const int k0 = static_cast<int>(std::ceil(p.corner_cyc_per_px * n));  // first corner bin
     const CornerDft dft(n, k0);
-    // Rows of blocks in parallel, each block's power in its own slot (NaN: a block skipped), then
+    // Rows of blocks in parallel, each block's power in its own slot (NaN: a block skipped; a
+    // valid block's power is finite, its values being finite floats summed in double), then
     // summed in raster order: the same sum for any thread count.
     const std::int64_t bx = (im.width - n) / stride + 1, by = (im.height - n) / stride + 1;
     std::vector<double> power(static_cast<std::size_t>(bx * by));
