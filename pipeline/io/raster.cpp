@@ -14,6 +14,7 @@
 #include <cpl_conv.h>
 #include <cpl_error.h>
 #include <cpl_string.h>
+#include <cpl_vsi_error.h>
 #include <gdal_priv.h>
 #include <sys/stat.h>
 
@@ -140,6 +141,18 @@ Raster::~Raster() = default;
 
 namespace {
 
+// Why VSIStatL failed on a virtual path, in GDAL's words when it gave any: a cloud file system
+// records its own error (/vsis3/ without credentials: VSIE_AWSInvalidCredentials and how to set
+// them), /vsicurl/ an HTTP status (0: the server did not answer); otherwise the file is absent.
+// Both error states are per thread in GDAL, so images opened at once do not mix their reasons.
+std::string vsi_stat_failure() {
+    const std::string vsi = VSIGetLastErrorNo() != VSIE_None ? VSIGetLastErrorMsg() : "";
+    if (!vsi.empty()) return "cannot be read: " + vsi;
+    const std::string cpl = CPLGetLastErrorNo() != CPLE_None ? CPLGetLastErrorMsg() : "";
+    if (!cpl.empty()) return "no such file, or not reachable (" + cpl + ")";
+    return "no such file";
+}
+
 // The checks every input passes before GDAL sees it, then the dataset: a GDAL virtual path must
 // exist and not be a folder; a local path must be a non-empty regular file (a FIFO, device or
 // socket is never opened). Throws satiq::Error "<path>: <reason>".
@@ -149,7 +162,16 @@ DatasetPtr open_checked(const fs::path& path) {
     if (is_vsi_path(path)) {
         // GDAL virtual paths (/vsizip/, /vsicurl/, /vsimem/, ...) go to GDAL unchanged.
         VSIStatBufL st;
-        if (VSIStatL(path.c_str(), &st) != 0) throw Error(fmt::format("{}: no such file", path.string()));
+        CPLErrorReset();
+        VSIErrorReset();
+        int stat = VSIStatL(path.c_str(), &st);
+        if (stat != 0 && VSIGetLastErrorNo() == VSIE_None && CPLGetLastErrorNo() == CPLE_None) {
+            // The network file systems cache a failed stat silently (a batch plans its memory
+            // from a first open): ask again, so that the reason is the server's, not the cache's.
+            VSICurlPartialClearCache(path.c_str());
+            stat = VSIStatL(path.c_str(), &st);
+        }
+        if (stat != 0) throw Error(fmt::format("{}: {}", path.string(), vsi_stat_failure()));
         if (VSI_ISDIR(st.st_mode)) throw Error(fmt::format("{}: is a directory, not a raster file", path.string()));
     } else {
         const auto status = fs::status(path, ec);

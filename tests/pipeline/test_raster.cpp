@@ -4,8 +4,14 @@
 #include <fstream>
 #include <random>
 
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cpl_conv.h>
 #include <gdal_priv.h>
 #include <ogr_spatialref.h>
 
@@ -206,6 +212,57 @@ TEST(Raster, OpenErrorsNameTheFileAndReason) {
     fs::copy_file(dir / "full.tif", dir / "cut.tif");
     fs::resize_file(dir / "cut.tif", fs::file_size(dir / "full.tif") / 2);
     expect_error(dir / "cut.tif", "truncated");
+}
+
+// A GDAL virtual path that cannot be stat'ed says why when GDAL knows: /vsis3/ without
+// credentials names them, /vsicurl/ to a closed port says the server did not answer, an absent
+// member of a /vsizip/ archive is simply absent. No network is needed: the credentials check comes
+// first, and the port is on the loopback.
+TEST(Raster, VirtualPathErrorsSayWhyInGdalsWords) {
+    const test::TempDir dir("vsi");
+    auto message = [](const std::string& p) -> std::string {
+        try {
+            (void)Raster::open(p);
+        } catch (const Error& e) {
+            return e.what();
+        }
+        return "(no error)";
+    };
+    // No credentials anywhere GDAL looks (environment, files, EC2 instance metadata).
+    for (const char* key :
+         {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
+          "AWS_NO_SIGN_REQUEST", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"})
+        CPLSetConfigOption(key, nullptr);
+    CPLSetConfigOption("CPL_AWS_CREDENTIALS_FILE", (dir / "no_credentials").c_str());
+    CPLSetConfigOption("AWS_CONFIG_FILE", (dir / "no_config").c_str());
+    CPLSetConfigOption("CPL_AWS_AUTODETECT_EC2", "NO");
+    const std::string s3 = message("/vsis3/satiq-test-no-such-bucket/scene.tif");
+    EXPECT_NE(s3.find("/vsis3/satiq-test-no-such-bucket/scene.tif: cannot be read: "), std::string::npos) << s3;
+    EXPECT_NE(s3.find("AWS_SECRET_ACCESS_KEY"), std::string::npos) << s3;
+    EXPECT_EQ(s3.find('\n'), std::string::npos) << s3;
+    for (const char* key : {"CPL_AWS_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "CPL_AWS_AUTODETECT_EC2"})
+        CPLSetConfigOption(key, nullptr);
+
+    // A loopback port nothing listens on: bound, its number read, closed.
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    socklen_t len = sizeof addr;
+    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    ::close(fd);
+    const std::string url = fmt::format("/vsicurl/http://127.0.0.1:{}/scene.tif", ntohs(addr.sin_port));
+    // Twice: GDAL caches the failed stat, and a batch opens each input twice (plan, then read).
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        const std::string curl = message(url);
+        EXPECT_NE(curl.find(url + ": no such file, or not reachable ("), std::string::npos) << attempt << ": " << curl;
+    }
+
+    const std::string zip = message("/vsizip/" + (dir / "absent.zip").string() + "/scene.tif");
+    EXPECT_NE(zip.find("absent.zip/scene.tif: no such file"), std::string::npos) << zip;
+    EXPECT_EQ(zip.find("reachable"), std::string::npos) << zip;
 }
 
 TEST(RealData, OpensByContentAndReportsNodata) {
