@@ -289,6 +289,9 @@ BatchSummary run_with_progress(const GatheredInputs& g, const BatchRunOptions& o
         progress->update(static_cast<double>(done));
     });
     if (progress) progress->finish();
+    if (!global_options().quiet)
+        for (const std::string& w : s.warnings)
+            std::cerr << "satiq batch: " << w << "\n";
     return s;
 }
 
@@ -307,7 +310,8 @@ void print_batch_summary(const std::string& format, const BatchRunOptions& o, co
                        {"processed", s.processed},
                        {"failed", s.failed},
                        {"mode", s.mode},
-                       {"seconds", s.seconds}};
+                       {"seconds", s.seconds},
+                       {"warnings", s.warnings}};
     nlohmann::json params = o.options;
     params["shard"] = fmt::format("{}/{}", o.shard_index + 1, o.shard_count);
     params["jobs"] = o.jobs;
@@ -373,10 +377,15 @@ void add_report_command(CLI::App& app, Runner& run) {
     cmd->callback([a, &run] {
         run = [a]() -> int {
             std::vector<std::filesystem::path> dirs(a->dirs.begin(), a->dirs.end());
-            const std::size_t n = merge_batches(dirs, a->output);
+            std::vector<std::string> warnings;
+            const std::size_t n = merge_batches(dirs, a->output, &warnings);
+            if (!global_options().quiet)
+                for (const std::string& w : warnings)
+                    std::cerr << "satiq report: " << w << "\n";
             if (a->format == "json")
                 print_json(envelope("report", {{"inputs", a->dirs}, {"output", a->output}},
-                                    nlohmann::json::array({{{"status", "ok"}, {"records", n}}}), 0));
+                                    nlohmann::json::array({{{"status", "ok"}, {"records", n}, {"warnings", warnings}}}),
+                                    0));
             else
                 std::cout << fmt::format("satiq report: {} records from {} folder(s) into {}\n", n, dirs.size(),
                                          a->output);

@@ -277,19 +277,40 @@ json batch_record(const BatchInput& in, const BatchRunOptions& o) {
     return rec;
 }
 
-std::vector<json> read_records(const fs::path& jsonl) {
+std::string RecordFileCheck::message(const fs::path& jsonl) const {
+    std::string m;
+    if (bad_lines > 0)
+        m = fmt::format("{}: {} line{} not a satiq record, skipped (the first is line {})", jsonl.string(), bad_lines,
+                        bad_lines == 1 ? " is" : "s are", first_bad_line);
+    if (cut_last_line)
+        m += m.empty() ? fmt::format("{}: the last line is cut (a killed run), skipped", jsonl.string())
+                       : "; the last line is cut (a killed run), skipped";
+    return m;
+}
+
+std::vector<json> read_records(const fs::path& jsonl, RecordFileCheck* check) {
     std::vector<json> out;
+    RecordFileCheck local;
+    RecordFileCheck& c = check ? *check : local;
+    c = {};
     std::ifstream in(jsonl, std::ios::binary);
     if (!in) return out;
     std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::size_t at = 0;
+    std::int64_t line = 0;
     for (std::size_t nl; (nl = all.find('\n', at)) != std::string::npos; at = nl + 1) {
+        ++line;
         if (nl == at) continue;
         json j = json::parse(all.begin() + static_cast<std::ptrdiff_t>(at),
                              all.begin() + static_cast<std::ptrdiff_t>(nl), nullptr, false);
-        if (!j.is_discarded() && j.is_object() && j.contains("path")) out.push_back(std::move(j));
+        if (!j.is_discarded() && j.is_object() && j.contains("path")) {
+            out.push_back(std::move(j));
+        } else if (++c.bad_lines == 1) {
+            c.first_bad_line = line;
+        }
     }
-    return out;  // a last line without its newline was cut by a kill: not a record
+    c.cut_last_line = at < all.size();  // a last line without its newline was cut by a kill: not a record
+    return out;
 }
 
 std::vector<json> merge_records(const std::vector<json>& records) {
@@ -328,9 +349,12 @@ BatchSummary run_batch(const GatheredInputs& gathered, const BatchRunOptions& o,
     // The work: this shard's inputs and rejections, less what --resume finds done.
     const fs::path jsonl = o.output_dir / "results.jsonl";
     std::set<std::string> done;
-    if (o.resume)
-        for (const json& r : read_records(jsonl))
+    if (o.resume) {
+        RecordFileCheck check;
+        for (const json& r : read_records(jsonl, &check))
             done.insert(record_key(r));
+        if (const std::string m = check.message(jsonl); root && !m.empty()) sum.warnings.push_back(m);
+    }
     struct Item {
         const BatchInput* input = nullptr;
         std::string rejected_path, reason;
@@ -443,13 +467,15 @@ BatchSummary run_batch(const GatheredInputs& gathered, const BatchRunOptions& o,
     return sum;
 }
 
-std::size_t merge_batches(const std::vector<fs::path>& dirs, const fs::path& out) {
+std::size_t merge_batches(const std::vector<fs::path>& dirs, const fs::path& out, std::vector<std::string>* warnings) {
     std::vector<json> all;
     for (const fs::path& d : dirs) {
         const fs::path f = fs::is_directory(d) ? d / "results.jsonl" : d;
         if (!fs::is_regular_file(f)) throw Error(fmt::format("{}: no results.jsonl", d.string()));
-        for (json& r : read_records(f))
+        RecordFileCheck check;
+        for (json& r : read_records(f, &check))
             all.push_back(std::move(r));
+        if (const std::string m = check.message(f); warnings && !m.empty()) warnings->push_back(m);
     }
     const std::vector<json> merged = merge_records(all);
     std::error_code ec;

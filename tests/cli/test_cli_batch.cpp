@@ -169,6 +169,38 @@ TEST(CliBatch, ShardsMergedEqualOneRun) {
     EXPECT_EQ(as_set(records(dir / "slurm" / "results.jsonl")), as_set(records(dir / "shard3" / "results.jsonl")));
 }
 
+// A results.jsonl with a line that is not a record (a corrupted or foreign file) and a last line
+// cut by a kill: report and --resume keep every good record and say, on stderr and in the JSON,
+// what they skipped; a resumed batch re-runs nothing that has a good record.
+TEST(CliBatch, ReportAndResumeSayWhatTheySkipped) {
+    const satiq::test::TempDir dir("batch_skipped");
+    const std::string in = test::shell_quote(good_images());
+    const fs::path run = dir / "run";
+    ASSERT_EQ(batch(in + " -o " + test::shell_quote(run)).exit_code, 0);
+    const std::string good = satiq::test::read_file(run / "results.jsonl");
+    {
+        std::ofstream f(run / "results.jsonl", std::ios::binary | std::ios::trunc);
+        f << "this is not a record\n" << good << "{\"path\": \"cut";
+    }
+    auto r = test::run_satiq("report " + test::shell_quote(run) + " -o " + test::shell_quote(dir / "merged") +
+                             " --format json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string what = (run / "results.jsonl").string() +
+                             ": 1 line is not a satiq record, skipped (the first is line 1); the last line is cut "
+                             "(a killed run), skipped";
+    EXPECT_NE(r.err.find("satiq report: " + what), std::string::npos) << r.err;
+    EXPECT_EQ(json::parse(r.out)["results"][0]["warnings"], json::array({what})) << r.out;
+    EXPECT_EQ(json::parse(r.out)["results"][0]["records"], 8) << r.out;
+
+    r = test::run_satiq("batch " + in + " -o " + test::shell_quote(run) + " --resume --format json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("satiq batch: " + what), std::string::npos) << r.err;
+    const json s = json::parse(r.out)["results"][0];
+    EXPECT_EQ(s["processed"], 0) << r.out;
+    EXPECT_EQ(s["skipped_resume"], 8) << r.out;
+    EXPECT_EQ(s["warnings"], json::array({what})) << r.out;
+}
+
 TEST(CliBatch, MpiRanksGiveTheSameRecordsAsOneProcess) {
     if (test::run_command("command -v mpirun").exit_code != 0) GTEST_SKIP() << "mpirun not installed";
     const satiq::test::TempDir dir("batch_mpi");

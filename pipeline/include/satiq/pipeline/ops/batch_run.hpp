@@ -35,6 +35,8 @@ struct BatchSummary {
     std::int64_t gathered = 0, in_shard = 0, skipped_resume = 0, processed = 0, failed = 0, duplicates = 0;
     double seconds = 0;
     std::string mode;  ///< "threads" or "mpi N ranks"
+    /// Lines of DIR/results.jsonl that were not records (RecordFileCheck::message), for stderr.
+    std::vector<std::string> warnings;
 };
 
 /// The key a record must carry for --resume to skip its image: a hash of the options.
@@ -54,8 +56,19 @@ std::uint64_t batch_item_bytes(const BatchInput& in, const BatchRunOptions& o);
 BatchSummary run_batch(const GatheredInputs& inputs, const BatchRunOptions& o,
                        const std::function<void(std::int64_t, std::int64_t, std::int64_t)>& progress = {});
 
-/// Reads every complete record of results.jsonl files (a truncated last line is ignored).
-std::vector<nlohmann::json> read_records(const std::filesystem::path& jsonl);
+/// Lines of a results.jsonl that were not records: a line that is not a JSON object with a
+/// "path" (a corrupted or foreign file), and a last line without its newline (cut by a kill).
+struct RecordFileCheck {
+    std::int64_t bad_lines = 0;       ///< complete lines that are not records
+    std::int64_t first_bad_line = 0;  ///< 1-based number of the first of them (0: none)
+    bool cut_last_line = false;       ///< the file ends inside a line
+    /// One line for stderr naming the file and what was skipped; empty when nothing was.
+    [[nodiscard]] std::string message(const std::filesystem::path& jsonl) const;
+};
+
+/// Reads every complete record of results.jsonl files (a truncated last line is ignored); what
+/// was skipped goes to `check` when given.
+std::vector<nlohmann::json> read_records(const std::filesystem::path& jsonl, RecordFileCheck* check = nullptr);
 /// The latest record per (path, input, options_key), sorted by path then options.
 std::vector<nlohmann::json> merge_records(const std::vector<nlohmann::json>& records);
 /// summary.csv of records (one row each, sorted by NIIRS, best first; failures last).
@@ -63,7 +76,9 @@ std::string batch_summary_csv(const std::vector<nlohmann::json>& records);
 /// report.html of records: the table, distributions of GSD, RER, SNR and NIIRS, the failures.
 std::string batch_report_html(const std::vector<nlohmann::json>& records, const std::string& title);
 /// `satiq report DIR... -o OUT`: merges results.jsonl of several batches or shards into OUT.
-/// Returns the merged record count.
-std::size_t merge_batches(const std::vector<std::filesystem::path>& dirs, const std::filesystem::path& out);
+/// Returns the merged record count; a line of an input that is not a record is skipped and said
+/// in `warnings` (one line per file).
+std::size_t merge_batches(const std::vector<std::filesystem::path>& dirs, const std::filesystem::path& out,
+                          std::vector<std::string>* warnings = nullptr);
 
 }  // namespace satiq
