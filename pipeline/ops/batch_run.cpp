@@ -3,6 +3,7 @@
 #include "satiq/pipeline/ops/batch_run.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -149,6 +150,45 @@ std::uint64_t physical_memory_bytes() {
     const long pages = ::sysconf(_SC_PHYS_PAGES), size = ::sysconf(_SC_PAGE_SIZE);
     return pages > 0 && size > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(size) : (8ULL << 30);
 }
+
+// One batch at a time per output folder: an exclusive flock(2) on results.jsonl, held for the
+// whole run and taken before the file is read for --resume or emptied for --overwrite, so that a
+// second batch started on the same folder (a re-launch while the first still runs) cannot empty
+// or interleave its records. Released when the process ends, however it ends. A file system
+// without flock (some Lustre mounts: ENOSYS, EOPNOTSUPP, ENOLCK) runs unlocked.
+class FolderLock {
+public:
+    explicit FolderLock(const fs::path& jsonl) {
+        // O_NONBLOCK: a FIFO planted there must not block the open; it is refused below.
+        fd_ = ::open(jsonl.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0666);
+        if (fd_ < 0) throw Error(fmt::format("{}: cannot open: {}", jsonl.string(), std::strerror(errno)));
+        struct stat st {};
+        if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+            ::close(fd_);
+            fd_ = -1;
+            throw Error(fmt::format("{}: not a regular file", jsonl.string()));
+        }
+        int rc;
+        while ((rc = ::flock(fd_, LOCK_EX | LOCK_NB)) != 0 && errno == EINTR) {
+        }
+        if (rc != 0 && errno == EWOULDBLOCK) {
+            ::close(fd_);
+            fd_ = -1;
+            throw Error(
+                fmt::format("{}: another satiq batch is writing to this folder; wait for it to finish or "
+                            "choose another -o",
+                            jsonl.parent_path().string()));
+        }
+    }
+    FolderLock(const FolderLock&) = delete;
+    FolderLock& operator=(const FolderLock&) = delete;
+    ~FolderLock() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+
+private:
+    int fd_ = -1;
+};
 
 // results.jsonl: opened for appending; with resume, a truncated last line (a kill mid-write) is
 // cut off first so that every line stays one whole record.
@@ -348,6 +388,8 @@ BatchSummary run_batch(const GatheredInputs& gathered, const BatchRunOptions& o,
 
     // The work: this shard's inputs and rejections, less what --resume finds done.
     const fs::path jsonl = o.output_dir / "results.jsonl";
+    std::optional<FolderLock> folder_lock;
+    if (root) folder_lock.emplace(jsonl);
     std::set<std::string> done;
     if (o.resume) {
         RecordFileCheck check;

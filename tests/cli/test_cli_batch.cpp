@@ -1,9 +1,13 @@
 // satiq batch and satiq report: failures among good images, resume, shards and their merge,
 // MPI ranks, a kill midway, STAC input. Runs the real binary.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <set>
@@ -199,6 +203,37 @@ TEST(CliBatch, ReportAndResumeSayWhatTheySkipped) {
     EXPECT_EQ(s["processed"], 0) << r.out;
     EXPECT_EQ(s["skipped_resume"], 8) << r.out;
     EXPECT_EQ(s["warnings"], json::array({what})) << r.out;
+}
+
+// One batch at a time per output folder: while another process holds results.jsonl's lock, a
+// second batch there (with --resume or --overwrite) stops with a one-line error and leaves the
+// file as it was; a FIFO in place of results.jsonl is refused without blocking.
+TEST(CliBatch, ASecondBatchOnTheSameFolderIsRefused) {
+    const satiq::test::TempDir dir("batch_lock");
+    const std::string in = test::shell_quote(good_images());
+    const fs::path run = dir / "run";
+    ASSERT_EQ(batch(in + " -o " + test::shell_quote(run)).exit_code, 0);
+    const std::string before = satiq::test::read_file(run / "results.jsonl");
+    const int fd = ::open((run / "results.jsonl").c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);  // what a running batch holds
+    for (const char* mode : {"--resume", "--overwrite"}) {
+        const auto r = batch(in + " -o " + test::shell_quote(run) + " " + mode);
+        EXPECT_EQ(r.exit_code, 1) << mode << ": " << r.err;
+        EXPECT_NE(r.err.find(run.string() + ": another satiq batch is writing to this folder"), std::string::npos)
+            << mode << ": " << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+        EXPECT_EQ(satiq::test::read_file(run / "results.jsonl"), before) << mode;
+    }
+    ::close(fd);
+    EXPECT_EQ(batch(in + " -o " + test::shell_quote(run) + " --resume").exit_code, 0);  // free again
+
+    const fs::path fifo_dir = dir / "fifo";
+    fs::create_directories(fifo_dir);
+    ASSERT_EQ(::mkfifo((fifo_dir / "results.jsonl").c_str(), 0600), 0);
+    const auto r = batch(in + " -o " + test::shell_quote(fifo_dir) + " --resume");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("results.jsonl: not a regular file"), std::string::npos) << r.err;
 }
 
 TEST(CliBatch, MpiRanksGiveTheSameRecordsAsOneProcess) {
