@@ -154,8 +154,8 @@ std::uint64_t physical_memory_bytes() {
 // One batch at a time per output folder: an exclusive flock(2) on results.jsonl, held for the
 // whole run and taken before the file is read for --resume or emptied for --overwrite, so that a
 // second batch started on the same folder (a re-launch while the first still runs) cannot empty
-// or interleave its records. Released when the process ends, however it ends. A file system
-// without flock (some Lustre mounts: ENOSYS, EOPNOTSUPP, ENOLCK) runs unlocked.
+// or interleave its records; `satiq report` takes it on its output folder. Released when the process ends, however it
+// ends. A file system without flock (some Lustre mounts: ENOSYS, EOPNOTSUPP, ENOLCK) runs unlocked.
 class FolderLock {
 public:
     explicit FolderLock(const fs::path& jsonl) {
@@ -175,8 +175,8 @@ public:
             ::close(fd_);
             fd_ = -1;
             throw Error(
-                fmt::format("{}: another satiq batch is writing to this folder; wait for it to finish or "
-                            "choose another -o",
+                fmt::format("{}: another satiq batch or report is writing to this folder; wait for it to "
+                            "finish or choose another -o",
                             jsonl.parent_path().string()));
         }
     }
@@ -523,6 +523,9 @@ std::size_t merge_batches(const std::vector<fs::path>& dirs, const fs::path& out
     std::error_code ec;
     fs::create_directories(out, ec);
     if (!fs::is_directory(out)) throw Error(fmt::format("{}: cannot create the output folder", out.string()));
+    // The batch's lock: replacing results.jsonl under a running batch would send its next records
+    // to the replaced file. The inputs are only read: a running batch can be reported on.
+    const FolderLock lock(out / "results.jsonl");
     std::string text;
     for (const json& r : merged)
         text += line_of(r);

@@ -220,18 +220,28 @@ TEST(CliBatch, ASecondBatchOnTheSameFolderIsRefused) {
     for (const char* mode : {"--resume", "--overwrite"}) {
         const auto r = batch(in + " -o " + test::shell_quote(run) + " " + mode);
         EXPECT_EQ(r.exit_code, 1) << mode << ": " << r.err;
-        EXPECT_NE(r.err.find(run.string() + ": another satiq batch is writing to this folder"), std::string::npos)
+        EXPECT_NE(r.err.find(run.string() + ": another satiq batch or report is writing to this folder"),
+                  std::string::npos)
             << mode << ": " << r.err;
         EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
         EXPECT_EQ(satiq::test::read_file(run / "results.jsonl"), before) << mode;
     }
+    // satiq report into that folder would replace results.jsonl under the batch: refused too; a
+    // report on it (read only) goes on.
+    auto r = test::run_satiq("-q report " + test::shell_quote(run) + " -o " + test::shell_quote(run));
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("another satiq batch or report is writing to this folder"), std::string::npos) << r.err;
+    EXPECT_EQ(satiq::test::read_file(run / "results.jsonl"), before);
+    r = test::run_satiq("-q report " + test::shell_quote(run) + " -o " + test::shell_quote(dir / "interim"));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(as_set(records(dir / "interim" / "results.jsonl")), as_set(records(run / "results.jsonl")));
     ::close(fd);
     EXPECT_EQ(batch(in + " -o " + test::shell_quote(run) + " --resume").exit_code, 0);  // free again
 
     const fs::path fifo_dir = dir / "fifo";
     fs::create_directories(fifo_dir);
     ASSERT_EQ(::mkfifo((fifo_dir / "results.jsonl").c_str(), 0600), 0);
-    const auto r = batch(in + " -o " + test::shell_quote(fifo_dir) + " --resume");
+    r = batch(in + " -o " + test::shell_quote(fifo_dir) + " --resume");
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_NE(r.err.find("results.jsonl: not a regular file"), std::string::npos) << r.err;
 }
