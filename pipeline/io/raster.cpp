@@ -141,16 +141,16 @@ Raster::~Raster() = default;
 
 namespace {
 
-// Why VSIStatL failed on a virtual path, in GDAL's words when it gave any: a cloud file system
-// records its own error (/vsis3/ without credentials: VSIE_AWSInvalidCredentials and how to set
-// them), /vsicurl/ an HTTP status (0: the server did not answer); otherwise the file is absent.
-// Both error states are per thread in GDAL, so images opened at once do not mix their reasons.
-std::string vsi_stat_failure() {
-    const std::string vsi = VSIGetLastErrorNo() != VSIE_None ? VSIGetLastErrorMsg() : "";
-    if (!vsi.empty()) return "cannot be read: " + vsi;
-    const std::string cpl = CPLGetLastErrorNo() != CPLE_None ? CPLGetLastErrorMsg() : "";
-    if (!cpl.empty()) return "no such file, or not reachable (" + cpl + ")";
-    return "no such file";
+// Why VSIStatL failed on a virtual path, in GDAL's words; empty when GDAL gave none (the file
+// is absent). A cloud file system records its own error (/vsis3/ without credentials: how to set
+// them), /vsicurl/ an HTTP status (0: the server did not answer). Both error states are per
+// thread in GDAL, so images opened at once do not mix their reasons.
+std::string vsi_stat_reason() {
+    if (VSIGetLastErrorNo() != VSIE_None && *VSIGetLastErrorMsg() != '\0')
+        return fmt::format("cannot be read: {}", VSIGetLastErrorMsg());
+    if (CPLGetLastErrorNo() != CPLE_None && *CPLGetLastErrorMsg() != '\0')
+        return fmt::format("no such file, or not reachable ({})", CPLGetLastErrorMsg());
+    return {};
 }
 
 // The checks every input passes before GDAL sees it, then the dataset: a GDAL virtual path must
@@ -165,13 +165,16 @@ DatasetPtr open_checked(const fs::path& path) {
         CPLErrorReset();
         VSIErrorReset();
         int stat = VSIStatL(path.c_str(), &st);
-        if (stat != 0 && VSIGetLastErrorNo() == VSIE_None && CPLGetLastErrorNo() == CPLE_None) {
+        if (stat != 0 && vsi_stat_reason().empty()) {
             // The network file systems cache a failed stat silently (a batch plans its memory
             // from a first open): ask again, so that the reason is the server's, not the cache's.
             VSICurlPartialClearCache(path.c_str());
             stat = VSIStatL(path.c_str(), &st);
         }
-        if (stat != 0) throw Error(fmt::format("{}: {}", path.string(), vsi_stat_failure()));
+        if (stat != 0) {
+            const std::string why = vsi_stat_reason();
+            throw Error(fmt::format("{}: {}", path.string(), why.empty() ? "no such file" : why));
+        }
         if (VSI_ISDIR(st.st_mode)) throw Error(fmt::format("{}: is a directory, not a raster file", path.string()));
     } else {
         const auto status = fs::status(path, ec);

@@ -154,13 +154,16 @@ std::uint64_t physical_memory_bytes() {
 // One batch at a time per output folder: an exclusive flock(2) on results.jsonl, held for the
 // whole run and taken before the file is read for --resume or emptied for --overwrite, so that a
 // second batch started on the same folder (a re-launch while the first still runs) cannot empty
-// or interleave its records; `satiq report` takes it on its output folder. Released when the process ends, however it
-// ends. A file system without flock (some Lustre mounts: ENOSYS, EOPNOTSUPP, ENOLCK) runs unlocked.
+// or interleave its records. `satiq report` takes it on its output folder when results.jsonl is
+// there already (`create` false: a failed report leaves no empty file behind). Released when
+// the process ends, however it ends. A file system without flock (some Lustre mounts: ENOSYS,
+// EOPNOTSUPP, ENOLCK) runs unlocked.
 class FolderLock {
 public:
-    explicit FolderLock(const fs::path& jsonl) {
+    FolderLock(const fs::path& jsonl, bool create) {
         // O_NONBLOCK: a FIFO planted there must not block the open; it is refused below.
-        fd_ = ::open(jsonl.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0666);
+        fd_ = ::open(jsonl.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | (create ? O_CREAT : 0), 0666);
+        if (fd_ < 0 && !create && errno == ENOENT) return;  // nothing there for anyone to be writing
         if (fd_ < 0) throw Error(fmt::format("{}: cannot open: {}", jsonl.string(), std::strerror(errno)));
         struct stat st {};
         if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -389,7 +392,7 @@ BatchSummary run_batch(const GatheredInputs& gathered, const BatchRunOptions& o,
     // The work: this shard's inputs and rejections, less what --resume finds done.
     const fs::path jsonl = o.output_dir / "results.jsonl";
     std::optional<FolderLock> folder_lock;
-    if (root) folder_lock.emplace(jsonl);
+    if (root) folder_lock.emplace(jsonl, /*create=*/true);
     std::set<std::string> done;
     if (o.resume) {
         RecordFileCheck check;
@@ -525,7 +528,7 @@ std::size_t merge_batches(const std::vector<fs::path>& dirs, const fs::path& out
     if (!fs::is_directory(out)) throw Error(fmt::format("{}: cannot create the output folder", out.string()));
     // The batch's lock: replacing results.jsonl under a running batch would send its next records
     // to the replaced file. The inputs are only read: a running batch can be reported on.
-    const FolderLock lock(out / "results.jsonl");
+    const FolderLock lock(out / "results.jsonl", /*create=*/false);
     std::string text;
     for (const json& r : merged)
         text += line_of(r);
