@@ -15,7 +15,6 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
-#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -238,12 +237,6 @@ private:
     std::mutex m_;
 };
 
-std::string record_key(const json& r) {
-    return r.value("path", std::string()) + "\x1f" +
-           r["input"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\x1f" +
-           r.value("options_key", std::string());
-}
-
 json error_record(const std::string& path, const std::string& error, const json& identity, const std::string& key) {
     return {{"path", path},       {"status", "error"}, {"error", error},    {"input", identity},
             {"options_key", key}, {"source", nullptr}, {"summary", nullptr}};
@@ -318,53 +311,6 @@ json batch_record(const BatchInput& in, const BatchRunOptions& o) {
     if (!vsimem.empty()) VSIUnlink(vsimem.c_str());
     rec["run"] = {{"seconds", detail::seconds_since(t0)}, {"finished_utc", utc_now()}, {"host", host_name()}};
     return rec;
-}
-
-std::string RecordFileCheck::message(const fs::path& jsonl) const {
-    std::string m;
-    if (bad_lines > 0)
-        m = fmt::format("{}: {} line{} not a satiq record, skipped (the first is line {})", jsonl.string(), bad_lines,
-                        bad_lines == 1 ? " is" : "s are", first_bad_line);
-    if (cut_last_line)
-        m += m.empty() ? fmt::format("{}: the last line is cut (a killed run), skipped", jsonl.string())
-                       : "; the last line is cut (a killed run), skipped";
-    return m;
-}
-
-std::vector<json> read_records(const fs::path& jsonl, RecordFileCheck* check) {
-    std::vector<json> out;
-    RecordFileCheck local;
-    RecordFileCheck& c = check ? *check : local;
-    c = {};
-    std::ifstream in(jsonl, std::ios::binary);
-    if (!in) return out;
-    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::size_t at = 0;
-    std::int64_t line = 0;
-    for (std::size_t nl; (nl = all.find('\n', at)) != std::string::npos; at = nl + 1) {
-        ++line;
-        if (nl == at) continue;
-        json j = json::parse(all.begin() + static_cast<std::ptrdiff_t>(at),
-                             all.begin() + static_cast<std::ptrdiff_t>(nl), nullptr, false);
-        if (!j.is_discarded() && j.is_object() && j.contains("path")) {
-            out.push_back(std::move(j));
-        } else if (++c.bad_lines == 1) {
-            c.first_bad_line = line;
-        }
-    }
-    c.cut_last_line = at < all.size();  // a last line without its newline was cut by a kill: not a record
-    return out;
-}
-
-std::vector<json> merge_records(const std::vector<json>& records) {
-    std::map<std::string, const json*> latest;
-    for (const json& r : records)
-        latest[record_key(r)] = &r;  // later records (a re-run) replace earlier ones
-    std::vector<json> out;
-    out.reserve(latest.size());
-    for (const auto& [k, r] : latest)
-        out.push_back(*r);
-    return out;
 }
 
 BatchSummary run_batch(const GatheredInputs& gathered, const BatchRunOptions& o,

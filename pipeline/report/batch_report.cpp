@@ -15,6 +15,11 @@ namespace satiq {
 
 namespace {
 
+// A string member's text; empty for null or another type.
+std::string text(const json& v) {
+    return v.is_string() ? v.get<std::string>() : std::string();
+}
+
 // The images' order in the summary and report: NIIRS, best first; no NIIRS, then failures, last;
 // ties by path.
 std::vector<const json*> ordered(const std::vector<json>& records) {
@@ -23,14 +28,14 @@ std::vector<const json*> ordered(const std::vector<json>& records) {
     for (const json& r : records)
         v.push_back(&r);
     auto niirs = [](const json* r) {
-        const json& s = (*r)["summary"];
-        return s.is_object() && s["niirs"].is_number() ? s["niirs"].get<double>() : -1e9;
+        const json& s = record_field(*r, "summary");
+        return s.is_object() && record_field(s, "niirs").is_number() ? record_field(s, "niirs").get<double>() : -1e9;
     };
-    auto ok = [](const json* r) { return r->value("status", "") == "ok"; };
+    auto ok = [](const json* r) { return text(record_field(*r, "status")) == "ok"; };
     std::stable_sort(v.begin(), v.end(), [&](const json* a, const json* b) {
         if (ok(a) != ok(b)) return ok(a);
         if (niirs(a) != niirs(b)) return niirs(a) > niirs(b);
-        return (*a)["path"].get<std::string>() < (*b)["path"].get<std::string>();
+        return text(record_field(*a, "path")) < text(record_field(*b, "path"));
     });
     return v;
 }
@@ -75,13 +80,17 @@ html::Chart histogram(const std::vector<double>& values, bool log_x, const std::
     // Freedman-Diaconis would suit large sets; a fixed count keeps small sets readable.
     const int bins = std::clamp(static_cast<int>(std::sqrt(static_cast<double>(v.size()))) + 1, 5, 40);
     std::vector<double> counts(static_cast<std::size_t>(bins), 0.0);
+    // Halves: a record's figures may span more than the largest double (a foreign results.jsonl);
+    // halving is exact, so the bins are the same as with the plain differences.
+    const double half_span = 0.5 * hi - 0.5 * lo;
     for (double x : v) {
-        const int b = std::min(bins - 1, static_cast<int>((x - lo) / (hi - lo) * bins));
+        const int b = std::min(bins - 1, static_cast<int>((0.5 * x - 0.5 * lo) / half_span * bins));
         counts[static_cast<std::size_t>(std::max(0, b))] += 1;
     }
     html::Band band{"", {}, {}, {}, "#0072b2", 0.6};
     for (int b = 0; b < bins; ++b) {
-        double e0 = lo + (hi - lo) * b / bins, e1 = lo + (hi - lo) * (b + 1) / bins;
+        const double a0 = half_span * b / bins, a1 = half_span * (b + 1) / bins;
+        double e0 = lo + a0 + a0, e1 = lo + a1 + a1;
         if (log_x) {
             e0 = std::pow(10.0, e0);
             e1 = std::pow(10.0, e1);
@@ -110,22 +119,22 @@ std::string batch_summary_csv(const std::vector<json>& records) {
         out += v;
     };
     for (const json* r : ordered(records)) {
-        const json& s = (*r)["summary"];
+        const json& s = record_field(*r, "summary");
         const bool has = s.is_object();
-        out += csv_field((*r)["path"].get<std::string>());
-        field(r->value("status", ""));
-        field(csv_field((*r)["error"].is_string() ? (*r)["error"].get<std::string>() : ""));
-        field(has ? num(s["width_px"], 0) : "");
-        field(has ? num(s["height_px"], 0) : "");
-        field(has ? csv_field(s.value("band_used", "")) : "");
+        out += csv_field(text(record_field(*r, "path")));
+        field(text(record_field(*r, "status")));
+        field(csv_field(text(record_field(*r, "error"))));
+        field(has ? num(record_field(s, "width_px"), 0) : "");
+        field(has ? num(record_field(s, "height_px"), 0) : "");
+        field(has ? csv_field(text(record_field(s, "band_used"))) : "");
         for (const char* c : kColumns)
-            field(has ? num(s[c], std::string(c) == "snr" ? 2 : 4) : "");
-        field(has && s["niirs_basis"].is_string() ? csv_field(s["niirs_basis"].get<std::string>()) : "");
+            field(has ? num(record_field(s, c), std::string(c) == "snr" ? 2 : 4) : "");
+        field(has ? csv_field(text(record_field(s, "niirs_basis"))) : "");
         for (const char* c : {"edges_used", "edges_x", "edges_y"})
-            field(has ? num(s[c], 0) : "");
-        const json& src = (*r)["source"];
-        field(src.is_object() ? src.value("kind", "") : "");
-        field(src.is_object() && src["item_id"].is_string() ? csv_field(src["item_id"].get<std::string>()) : "");
+            field(has ? num(record_field(s, c), 0) : "");
+        const json& src = record_field(*r, "source");
+        field(text(record_field(src, "kind")));
+        field(csv_field(text(record_field(src, "item_id"))));
         out += '\n';
     }
     return out;
@@ -137,13 +146,13 @@ std::string batch_report_html(const std::vector<json>& records, const std::strin
     std::vector<double> gsd, rer, snr, niirs;
     std::size_t failures = 0;
     for (const json* r : rows) {
-        const json& s = (*r)["summary"];
+        const json& s = record_field(*r, "summary");
         if (!s.is_object()) {
             ++failures;
             continue;
         }
         auto push = [&](std::vector<double>& v, const char* k) {
-            if (s[k].is_number()) v.push_back(s[k].get<double>());
+            if (record_field(s, k).is_number()) v.push_back(record_field(s, k).get<double>());
         };
         push(gsd, "gsd_m");
         push(rer, "rer_gm");
@@ -187,15 +196,18 @@ th { background: #f3f3f3; } td.path, th.path { text-align: left; white-space: no
             : std::string());
     std::size_t shown = 0;
     for (const json* r : rows) {
-        const json& s = (*r)["summary"];
+        const json& s = record_field(*r, "summary");
         if (!s.is_object() || shown++ >= kMaxRows) continue;
         h += fmt::format(
             "<tr><td class=\"path\">{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}/{}</td>"
             "</tr>\n",
-            escape((*r)["path"].get<std::string>()), num(s["niirs"], 2),
-            s["niirs_standard_error"].is_number() ? " &#177; " + num(s["niirs_standard_error"], 2) : "",
-            escape(s["niirs_basis"].is_string() ? s["niirs_basis"].get<std::string>() : ""), num(s["gsd_m"], 3),
-            num(s["rer_gm"], 3), num(s["snr"], 1), num(s["edges_x"], 0), num(s["edges_y"], 0));
+            escape(text(record_field(*r, "path"))), num(record_field(s, "niirs"), 2),
+            record_field(s, "niirs_standard_error").is_number()
+                ? " &#177; " + num(record_field(s, "niirs_standard_error"), 2)
+                : "",
+            escape(text(record_field(s, "niirs_basis"))), num(record_field(s, "gsd_m"), 3),
+            num(record_field(s, "rer_gm"), 3), num(record_field(s, "snr"), 1), num(record_field(s, "edges_x"), 0),
+            num(record_field(s, "edges_y"), 0));
     }
     h += "</tbody></table></div>\n";
     h += fmt::format("<h2>Failures</h2>\n<p class=\"muted\">{} image(s).</p>\n", failures);
@@ -203,9 +215,9 @@ th { background: #f3f3f3; } td.path, th.path { text-align: left; white-space: no
         h += "<div class=\"scroll\"><table id=\"failures\"><thead><tr><th class=\"path\">image</th>"
              "<th class=\"path\">reason</th></tr></thead><tbody>\n";
         for (const json* r : rows)
-            if (!(*r)["summary"].is_object())
-                h += "<tr><td class=\"path\">" + escape((*r)["path"].get<std::string>()) + "</td><td class=\"path\">" +
-                     escape((*r)["error"].is_string() ? (*r)["error"].get<std::string>() : "") + "</td></tr>\n";
+            if (!record_field(*r, "summary").is_object())
+                h += "<tr><td class=\"path\">" + escape(text(record_field(*r, "path"))) + "</td><td class=\"path\">" +
+                     escape(text(record_field(*r, "error"))) + "</td></tr>\n";
         h += "</tbody></table></div>\n";
     }
     h += fmt::format("<p class=\"muted\">satiq {}.</p>\n</body>\n</html>\n", SATIQ_VERSION_STRING);

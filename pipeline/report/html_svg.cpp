@@ -126,10 +126,17 @@ int decimals_for_step(double step) {
 
 // Range of a linear axis: data [lo, hi] (lo <= hi finite), fixed limits override, unset limits
 // rounded outwards to the tick step.
+// Data beyond these limits (only a foreign input can hold it) is drawn outside the plot: the
+// axis arithmetic (spans, 1-2-5 steps, tick indices) then stays finite.
+constexpr double kLinearAxisLimit = 1e300;
+constexpr double kLogAxisLow = 1e-300, kLogAxisHigh = 1e300;
+
 void linear_range(Axis& a, double lo, double hi, std::optional<double> fix_lo, std::optional<double> fix_hi,
                   double target) {
     if (fix_lo) lo = *fix_lo;
     if (fix_hi) hi = *fix_hi;
+    lo = std::clamp(lo, -kLinearAxisLimit, kLinearAxisLimit);
+    hi = std::clamp(hi, -kLinearAxisLimit, kLinearAxisLimit);
     if (!(hi > lo)) {
         const double d = lo != 0.0 ? std::abs(lo) * 0.1 : 1.0;
         if (fix_lo && !fix_hi) {
@@ -166,6 +173,8 @@ constexpr std::array<double, 4> kLogMantissas{1.0, 2.0, 3.0, 5.0};
 void log_range(Axis& a, double lo, double hi, std::optional<double> fix_lo, std::optional<double> fix_hi) {
     if (fix_lo) lo = *fix_lo;
     if (fix_hi) hi = *fix_hi;
+    lo = std::clamp(lo, kLogAxisLow, kLogAxisHigh);
+    hi = std::clamp(hi, kLogAxisLow, kLogAxisHigh);
     if (!(hi > lo)) {
         if (fix_lo && !fix_hi) {
             hi = lo * 10.0;

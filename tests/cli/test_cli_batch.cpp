@@ -184,13 +184,14 @@ TEST(CliBatch, ReportAndResumeSayWhatTheySkipped) {
     const std::string good = satiq::test::read_file(run / "results.jsonl");
     {
         std::ofstream f(run / "results.jsonl", std::ios::binary | std::ios::trunc);
-        f << "this is not a record\n" << good << "{\"path\": \"cut";
+        f << "this is not a record\n" << good << "{\"path\": \"x.tif\", \"status\": \"ok\"}\n{\"path\": \"cut";
     }
     auto r = test::run_satiq("report " + test::shell_quote(run) + " -o " + test::shell_quote(dir / "merged") +
                              " --format json");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const std::string what = (run / "results.jsonl").string() +
-                             ": 1 line is not a satiq record, skipped (the first is line 1); the last line is cut "
+                             ": 2 lines are not satiq records, skipped (the first is line 1: not JSON); the last line "
+                             "is cut "
                              "(a killed run), skipped";
     EXPECT_NE(r.err.find("satiq report: " + what), std::string::npos) << r.err;
     EXPECT_EQ(json::parse(r.out)["results"][0]["warnings"], json::array({what})) << r.out;

@@ -20,6 +20,8 @@
 //  12 `satiq predict ARGS`      CLI11 parse of the real command, then its runner (prints only)
 //  13 `satiq require ARGS`      idem
 //  14 sensor::parse_sensor_presets (a sensors.json document)
+//  15 results.jsonl records     parse_records + merge_records, then summary.csv and report.html
+//                               (what `satiq report` and `batch --resume` read back)
 //
 // Metadata lines (modes 10, 11): "gt=a,b,c,d,e,f", "size=W,H", "crs=N" (N indexes a fixed list
 // of CRSs), "gcp=pixel,line,x,y,z", "height=H", and "DOMAIN|KEY=VALUE" (domain RPC: the RPCs;
@@ -75,6 +77,7 @@
 #include "satiq/pipeline/model/sensor.hpp"
 #include "satiq/pipeline/ops/assess.hpp"
 #include "satiq/pipeline/ops/batch.hpp"
+#include "satiq/pipeline/ops/batch_run.hpp"
 #include "satiq/pipeline/ops/info.hpp"
 #include "satiq/pipeline/ops/sweep.hpp"
 
@@ -82,7 +85,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kModes = 15;
+constexpr int kModes = 16;
 
 // A broken invariant is a finding: say which, and abort (libFuzzer saves the input).
 #define FUZZ_CHECK(cond)                                                                                   \
@@ -513,6 +516,27 @@ void run_mode(int mode, std::string_view text, unsigned variant) {
             const auto presets = satiq::sensor::parse_sensor_presets(s);
             for (const auto& p : presets)
                 (void)p.description.altitude_m;
+            break;
+        }
+        case 15: {
+            satiq::RecordFileCheck check;
+            const std::vector<nlohmann::json> records = satiq::parse_records(text, &check);
+            std::int64_t lines = 0;
+            for (const std::string& l : split_lines(text))
+                lines += l.empty() ? 0 : 1;
+            FUZZ_CHECK(static_cast<std::int64_t>(records.size()) + check.bad_lines + (check.cut_last_line ? 1 : 0) ==
+                       lines);
+            FUZZ_CHECK((check.bad_lines > 0) == !check.first_problem.empty());
+            for (const auto& r : records) {
+                const nlohmann::json& path = satiq::record_field(r, "path");
+                FUZZ_CHECK(path.is_string() && !path.get<std::string>().empty());
+            }
+            const std::vector<nlohmann::json> merged = satiq::merge_records(records);
+            FUZZ_CHECK(merged.size() <= records.size() && (records.empty() || !merged.empty()));
+            (void)satiq::batch_summary_csv(merged);
+            const std::string html = satiq::batch_report_html(merged, "fuzz");
+            FUZZ_CHECK(html.find("</html>") != std::string::npos);
+            (void)check.message("results.jsonl");
             break;
         }
         default:

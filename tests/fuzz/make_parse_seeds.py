@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the hand-made seeds of fuzz_parse into tests/fuzz/corpus/parse/ (seed_MM_NAME).
 
-The first byte of each seed selects the parser (see fuzz_parse.cpp: byte % 15 = mode, byte // 15 =
+The first byte of each seed selects the parser (see fuzz_parse.cpp: byte % 16 = mode, byte // 16 =
 variant); the rest is its text. Run again after changing the modes; the fuzzer's own corpus
 entries (40-hex-digit names) are left alone.
 """
@@ -9,7 +9,7 @@ import json
 import pathlib
 
 OUT = pathlib.Path(__file__).resolve().parent / "corpus" / "parse"
-MODES = 15
+MODES = 16
 
 seeds = {}
 
@@ -129,6 +129,36 @@ preset = {"name": "fuzzsat", "display_name": "FuzzSat", "notes": "",
 add(14, "presets_one", json.dumps({"sensors": [preset]}))
 add(14, "presets_bad", json.dumps({"sensors": [{"name": "x", "figures": {"altitude_m": {"value": 1}}}]}))
 add(14, "presets_not_object", json.dumps({"sensors": [1, "a"]}))
+# 15 results.jsonl records (satiq report, batch --resume)
+ok_record = {"path": "/data/a.tif", "status": "ok", "error": None,
+             "input": {"size_bytes": 1884094, "mtime_ns": 1796655413536330349}, "options_key": "80a4a96bf49a48d8",
+             "source": {"kind": "folder", "item_id": None, "gsd_m": None, "elevation_deg": None, "snr": None,
+                        "sun_elevation_deg": None},
+             "summary": {"width_px": 967, "height_px": 973, "band_used": "band 1", "gsd_m": 20.0,
+                         "gsd_method": "projected_geotransform", "effective_gsd_m": None, "elevation_deg": 90.0,
+                         "elevation_source": "assumed nadir", "edges_candidates": 440, "edges_used": 12,
+                         "edges_x": 6, "edges_y": 6, "rer_x": 0.372, "rer_y": 0.499, "rer_gm": 0.431,
+                         "mtf50_cyc_per_px": 0.201, "noise_sigma_dn": 16.8, "snr": 42.3, "snr_source": "measured",
+                         "niirs": -0.189, "niirs_standard_error": 0.21, "niirs_basis": "measured edges",
+                         "niirs_low": None, "niirs_high": None, "warnings": ["nadir assumed"]},
+             "run": {"seconds": 0.31, "finished_utc": "2026-12-07T14:57:54Z", "host": "vm"}}
+error_record = {"path": "/data/b.txt", "status": "error", "error": "/data/b.txt: not a raster GDAL can read",
+                "input": {"size_bytes": 12, "mtime_ns": 1}, "options_key": "80a4a96bf49a48d8", "source": None,
+                "summary": None}
+gsd_alone = json.loads(json.dumps(ok_record))
+gsd_alone.update(path="/data/c.tif")
+gsd_alone["summary"].update(rer_gm=None, rer_x=None, rer_y=None, niirs=0.34, niirs_low=0.1, niirs_high=0.6,
+                            niirs_basis="estimated from GSD alone", edges_used=0)
+line = lambda r: json.dumps(r, separators=(",", ":")) + "\n"
+add(15, "records_batch", line(ok_record) + line(error_record) + line(gsd_alone))
+add(15, "records_rerun", line(ok_record) + line(dict(ok_record, run={"seconds": 0.2})) + line(error_record))
+add(15, "records_cut", line(ok_record) + line(error_record)[:40])
+add(15, "records_foreign", '{"path":5}\n[1]\nnot json\n{"path":"a","status":"ok"}\n'
+    '{"path":"a","status":"ok","summary":{"niirs":"x"}}\n{"path":"a","status":"error","error":{"a":1}}\n' +
+    line(error_record))
+add(15, "records_extremes", '{"path":"a","status":"ok","summary":{"gsd_m":1e308,"niirs":1.7e308,"snr":1e-300}}\n'
+    '{"path":"b","status":"ok","summary":{"gsd_m":5e-324,"niirs":-1.7e308,"snr":1e308,"rer_gm":1e308}}\n'
+    '{"path":"c\\u0000<&>\\"\\n,","status":"error","error":"<script>"}\n')
 
 OUT.mkdir(parents=True, exist_ok=True)
 for name, data in seeds.items():

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -56,19 +57,30 @@ std::uint64_t batch_item_bytes(const BatchInput& in, const BatchRunOptions& o);
 BatchSummary run_batch(const GatheredInputs& inputs, const BatchRunOptions& o,
                        const std::function<void(std::int64_t, std::int64_t, std::int64_t)>& progress = {});
 
-/// Lines of a results.jsonl that were not records: a line that is not a JSON object with a
-/// "path" (a corrupted or foreign file), and a last line without its newline (cut by a kill).
+/// Lines of a results.jsonl that were not records: a line that is not a satiq record (not JSON,
+/// or a JSON value without the record's fields and types: a corrupted or foreign file), and a
+/// last line without its newline (cut by a kill).
 struct RecordFileCheck {
     std::int64_t bad_lines = 0;       ///< complete lines that are not records
     std::int64_t first_bad_line = 0;  ///< 1-based number of the first of them (0: none)
+    std::string first_problem;        ///< what is wrong with that line ("not JSON", "\"summary.snr\" is not a number")
     bool cut_last_line = false;       ///< the file ends inside a line
     /// One line for stderr naming the file and what was skipped; empty when nothing was.
     [[nodiscard]] std::string message(const std::filesystem::path& jsonl) const;
 };
 
-/// Reads every complete record of results.jsonl files (a truncated last line is ignored); what
-/// was skipped goes to `check` when given.
+/// The records of results.jsonl text, one per line: a line that is not a record (see
+/// RecordFileCheck) is skipped, so every record returned has a non-empty "path" string, a
+/// "status" of "ok" or "error", and its other fields absent, null or of the schema's types
+/// (docs/schema.md). What was skipped goes to `check` when given.
+std::vector<nlohmann::json> parse_records(std::string_view text, RecordFileCheck* check = nullptr);
+/// parse_records of a file; a file that cannot be opened has no records.
 std::vector<nlohmann::json> read_records(const std::filesystem::path& jsonl, RecordFileCheck* check = nullptr);
+/// The member `key` of `o`, or a null value when `o` is not an object or has no such member
+/// (a const json's operator[] may not be used on a missing key).
+const nlohmann::json& record_field(const nlohmann::json& o, const char* key);
+/// What identifies a record for --resume and for merging: path, input identity, options key.
+std::string record_key(const nlohmann::json& r);
 /// The latest record per (path, input, options_key), sorted by path then options.
 std::vector<nlohmann::json> merge_records(const std::vector<nlohmann::json>& records);
 /// summary.csv of records (one row each, sorted by NIIRS, best first; failures last).

@@ -1,0 +1,150 @@
+// Records of results.jsonl read back (parse_records, merge_records) and written out again
+// (summary.csv, report.html): a corrupted or foreign file is skipped line by line with the reason,
+// never an exception or undefined behaviour, and what is kept renders.
+#include <cmath>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "satiq/pipeline/ops/batch_run.hpp"
+
+using nlohmann::json;
+
+namespace {
+
+// A record as satiq batch writes it (abridged summary).
+json good_record(const std::string& path, double niirs) {
+    return {{"path", path},
+            {"status", "ok"},
+            {"error", nullptr},
+            {"input", {{"size_bytes", 100}, {"mtime_ns", 1}}},
+            {"options_key", "k"},
+            {"source", {{"kind", "folder"}, {"item_id", nullptr}}},
+            {"summary",
+             {{"width_px", 64},
+              {"height_px", 64},
+              {"band_used", "band 1"},
+              {"gsd_m", 0.5},
+              {"rer_gm", 0.5},
+              {"snr", 40.0},
+              {"niirs", niirs},
+              {"niirs_basis", "measured edges"},
+              {"warnings", json::array({"w"})}}},
+            {"run", {{"seconds", 0.1}}}};
+}
+
+std::string lines(const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& l : v)
+        s += l + "\n";
+    return s;
+}
+
+}  // namespace
+
+// Each line below is valid JSON but not a satiq record: before, most of them reached a const
+// json's operator[] on a missing key (undefined behaviour; an assertion in debug builds) or a
+// type_error that ended `satiq report` and `batch --resume` with "internal error".
+TEST(BatchRecords, ForeignLinesAreSkippedWithTheirReason) {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"x", "not JSON"},
+        {"[1]", "not a JSON object"},
+        {R"({"path":5})", "no \"path\" string"},
+        {R"({"path":""})", "no \"path\" string"},
+        {R"({"path":"a"})", "\"status\" is not \"ok\" or \"error\""},
+        {R"({"path":"a","status":"done"})", "\"status\" is not \"ok\" or \"error\""},
+        {R"({"path":"a","status":"ok"})", "an \"ok\" record without \"summary\""},
+        {R"({"path":"a","status":"error","error":{"a":1}})", "\"error\" is not a string"},
+        {R"({"path":"a","status":"error","options_key":[1]})", "\"options_key\" is not a string"},
+        {R"({"path":"a","status":"error","input":3})", "\"input\" is not an object"},
+        {R"({"path":"a","status":"error","input":{"mtime_ns":1.5}})", "\"input.mtime_ns\" is not an integer"},
+        {R"({"path":"a","status":"ok","summary":5})", "\"summary\" is not an object"},
+        {R"({"path":"a","status":"ok","summary":{"niirs":"x"}})", "\"summary.niirs\" is not a number"},
+        {R"({"path":"a","status":"ok","summary":{"band_used":5}})", "\"summary.band_used\" is not a string"},
+        {R"({"path":"a","status":"ok","summary":{"warnings":"x"}})", "\"summary.warnings\" is not an array of strings"},
+        {R"({"path":"a","status":"ok","summary":{},"source":{"kind":3}})", "\"source.kind\" is not a string"},
+    };
+    const std::string good = good_record("/d/g.tif", 4.0).dump();
+    for (const auto& [line, why] : cases) {
+        satiq::RecordFileCheck check;
+        const auto recs = satiq::parse_records(lines({good, line, good}), &check);
+        EXPECT_EQ(recs.size(), 2u) << line;
+        EXPECT_EQ(check.bad_lines, 1) << line;
+        EXPECT_EQ(check.first_bad_line, 2) << line;
+        EXPECT_EQ(check.first_problem, why) << line;
+        EXPECT_FALSE(check.cut_last_line) << line;
+        EXPECT_EQ(check.message("R"), "R: 1 line is not a satiq record, skipped (the first is line 2: " + why + ")")
+            << line;
+    }
+}
+
+// A record may leave out any field the readers do not need, or hold null there (an older or a
+// hand-made file): it is kept, merged, and rendered with empty cells.
+TEST(BatchRecords, SparseRecordsAreKeptAndRendered) {
+    const std::string text = lines({R"({"path":"a.tif","status":"error"})", R"({"path":"b.tif","status":"ok","summary":{}})",
+                                    R"({"path":"c.tif","status":"ok","summary":null,"source":null,"input":null})",
+                                    good_record("d.tif", 3.5).dump()});
+    satiq::RecordFileCheck check;
+    const auto recs = satiq::parse_records(text, &check);
+    ASSERT_EQ(recs.size(), 4u);
+    EXPECT_EQ(check.bad_lines, 0);
+    const auto merged = satiq::merge_records(recs);
+    ASSERT_EQ(merged.size(), 4u);
+    const std::string csv = satiq::batch_summary_csv(merged);
+    // d.tif has a NIIRS and comes first; b.tif is "ok" without one; the others are failures.
+    const auto d = csv.find("\nd.tif,ok,,64,64,band 1,"), b = csv.find("\nb.tif,ok,"), a = csv.find("\na.tif,error,");
+    EXPECT_NE(d, std::string::npos) << csv;
+    EXPECT_LT(d, b) << csv;
+    EXPECT_LT(b, a) << csv;
+    const std::string html = satiq::batch_report_html(merged, "sparse");
+    EXPECT_NE(html.find("4 images: 2 assessed, 2 failed."), std::string::npos) << html;
+    EXPECT_NE(html.find("</html>"), std::string::npos);
+}
+
+// Figures at the ends of the double range (a foreign file) do not overflow the histograms or the
+// axes into NaN or infinities in the report.
+TEST(BatchRecords, ExtremeFiguresRenderFinite) {
+    json a = good_record("a.tif", 1.7e308), b = good_record("b.tif", -1.7e308);
+    a["summary"]["gsd_m"] = 1e308;
+    a["summary"]["snr"] = 1e-300;
+    b["summary"]["gsd_m"] = 5e-324;
+    b["summary"]["snr"] = 1e308;
+    b["summary"]["rer_gm"] = -1e308;
+    const auto recs = satiq::parse_records(lines({a.dump(), b.dump()}));
+    ASSERT_EQ(recs.size(), 2u);
+    const std::string html = satiq::batch_report_html(satiq::merge_records(recs), "extremes");
+    std::smatch m;
+    EXPECT_FALSE(std::regex_search(html, m, std::regex("[^A-Za-z](nan|inf|NaN|Infinity)[^A-Za-z]"))) << m.str(0);
+}
+
+// A last line without its newline (a kill mid-write) is not a record, and a file that is only
+// that line has none; blank lines are not counted.
+TEST(BatchRecords, CutLastLineAndBlankLines) {
+    const std::string good = good_record("g.tif", 4.0).dump();
+    satiq::RecordFileCheck check;
+    auto recs = satiq::parse_records("\n\n" + good + "\n\n" + good.substr(0, 30), &check);
+    EXPECT_EQ(recs.size(), 1u);
+    EXPECT_EQ(check.bad_lines, 0);
+    EXPECT_TRUE(check.cut_last_line);
+    EXPECT_EQ(check.message("R"), "R: the last line is cut (a killed run), skipped");
+    recs = satiq::parse_records(good, &check);
+    EXPECT_TRUE(recs.empty());
+    EXPECT_TRUE(check.cut_last_line);
+    recs = satiq::parse_records("", &check);
+    EXPECT_TRUE(recs.empty());
+    EXPECT_TRUE(check.message("R").empty());
+}
+
+// record_field never inserts and never reads past a missing key; record_key of a sparse record
+// is defined.
+TEST(BatchRecords, RecordFieldAndKeyOfSparseRecords) {
+    const json r = {{"path", "a"}, {"status", "error"}};
+    EXPECT_TRUE(satiq::record_field(r, "input").is_null());
+    EXPECT_TRUE(satiq::record_field(json(5), "path").is_null());
+    EXPECT_EQ(satiq::record_field(r, "path"), "a");
+    EXPECT_EQ(satiq::record_key(r), std::string("a\x1fnull\x1f"));
+    EXPECT_EQ(r.size(), 2u);
+}
