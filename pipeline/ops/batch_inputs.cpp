@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "satiq/kernels/error.hpp"
+#include "satiq/pipeline/io/file_kind.hpp"
 #include "satiq/pipeline/io/raster.hpp"
 #include "satiq/pipeline/ops/batch.hpp"
 
@@ -246,8 +247,8 @@ private:
 // Manifests
 
 std::string read_text_file(const fs::path& p, const char* what) {
-    std::error_code ec;
-    if (!fs::is_regular_file(p, ec)) throw Error(fmt::format("{}: {}: no such file", p.string(), what));
+    if (const std::string why = not_a_regular_file(p); !why.empty())
+        throw Error(fmt::format("{}: {}: {}", p.string(), what, why));
     std::ifstream in(p, std::ios::binary);
     if (!in) throw Error(fmt::format("{}: {}: cannot open", p.string(), what));
     std::ostringstream ss;

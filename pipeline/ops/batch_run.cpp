@@ -28,6 +28,7 @@
 #include "clock.hpp"
 
 #include "satiq/kernels/error.hpp"
+#include "satiq/pipeline/io/file_kind.hpp"
 #include "satiq/pipeline/io/interrupt.hpp"
 #include "satiq/pipeline/io/raster.hpp"
 #include "satiq/pipeline/ops/batch_mpi.hpp"
@@ -168,7 +169,8 @@ public:
         if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
             ::close(fd_);
             fd_ = -1;
-            throw Error(fmt::format("{}: not a regular file", jsonl.string()));
+            const std::string why = not_a_regular_file(jsonl);
+            throw Error(fmt::format("{}: {}", jsonl.string(), why.empty() ? "not a regular file" : why));
         }
         int rc;
         while ((rc = ::flock(fd_, LOCK_EX | LOCK_NB)) != 0 && errno == EINTR) {
@@ -461,8 +463,11 @@ BatchSummary run_batch(const GatheredInputs& gathered, const BatchRunOptions& o,
 std::size_t merge_batches(const std::vector<fs::path>& dirs, const fs::path& out, std::vector<std::string>* warnings) {
     std::vector<json> all;
     for (const fs::path& d : dirs) {
-        const fs::path f = fs::is_directory(d) ? d / "results.jsonl" : d;
-        if (!fs::is_regular_file(f)) throw Error(fmt::format("{}: no results.jsonl", d.string()));
+        const bool folder = fs::is_directory(d);
+        const fs::path f = folder ? d / "results.jsonl" : d;
+        if (const std::string why = not_a_regular_file(f); !why.empty())
+            throw Error(why == "no such file" ? fmt::format("{}: {}", d.string(), folder ? "no results.jsonl" : why)
+                                              : fmt::format("{}: {}", f.string(), why));
         RecordFileCheck check;
         for (json& r : read_records(f, &check))
             all.push_back(std::move(r));

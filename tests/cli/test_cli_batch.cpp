@@ -244,7 +244,17 @@ TEST(CliBatch, ASecondBatchOnTheSameFolderIsRefused) {
     ASSERT_EQ(::mkfifo((fifo_dir / "results.jsonl").c_str(), 0600), 0);
     r = batch(in + " -o " + test::shell_quote(fifo_dir) + " --resume");
     EXPECT_EQ(r.exit_code, 1) << r.err;
-    EXPECT_NE(r.err.find("results.jsonl: not a regular file"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("results.jsonl: a FIFO (named pipe), not a regular file"), std::string::npos) << r.err;
+    // satiq report on such a folder, or on one whose results.jsonl is a folder, says what it found.
+    r = test::run_satiq("-q report " + test::shell_quote(fifo_dir) + " -o " + test::shell_quote(dir / "o1"));
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(r.err, "satiq: " + (fifo_dir / "results.jsonl").string() + ": a FIFO (named pipe), not a regular file\n");
+    fs::create_directories(dir / "dir" / "results.jsonl");
+    r = test::run_satiq("-q report " + test::shell_quote(dir / "dir") + " -o " + test::shell_quote(dir / "o2"));
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(r.err, "satiq: " + (dir / "dir" / "results.jsonl").string() + ": a folder, not a file\n");
+    EXPECT_FALSE(fs::exists(dir / "o1"));
+    EXPECT_FALSE(fs::exists(dir / "o2"));
 }
 
 TEST(CliBatch, MpiRanksGiveTheSameRecordsAsOneProcess) {

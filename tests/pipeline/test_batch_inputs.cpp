@@ -181,6 +181,32 @@ TEST_F(BatchInputs, FifoIsRejectedWithoutBlocking) {
     EXPECT_EQ(g.rejected[1], std::make_pair(fifo.string(), std::string("not a regular file")));
 }
 
+// A manifest or STAC document that is a folder or a FIFO is refused by what it is, without
+// blocking on the FIFO (it used to read "no such file").
+TEST_F(BatchInputs, ManifestOrStacThatIsNotAFileSaysWhatItIs) {
+    const fs::path fifo = dir / "list.csv";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    const fs::path folder = dir / "data";
+    for (const bool stac : {false, true}) {
+        for (const auto& [path, why] : {std::pair{fifo, std::string("a FIFO (named pipe), not a regular file")},
+                                        std::pair{folder, std::string("a folder, not a file")},
+                                        std::pair{dir / "absent.csv", std::string("no such file")}}) {
+            BatchInputOptions o;
+            if (stac) {
+                o.stac = path;
+            } else {
+                o.manifest = path;
+            }
+            try {
+                (void)satiq::gather_batch_inputs(o);
+                ADD_FAILURE() << path << ": accepted";
+            } catch (const satiq::Error& e) {
+                EXPECT_EQ(std::string(e.what()), path.string() + (stac ? ": STAC: " : ": manifest: ") + why);
+            }
+        }
+    }
+}
+
 TEST_F(BatchInputs, DuplicatesAreProcessedOnceAndListed) {
     CwdGuard cwd(dir);
     fs::create_symlink(dir / "data" / "b.tif", dir / "b_link.tif");

@@ -84,9 +84,10 @@ TEST(BatchRecords, ForeignLinesAreSkippedWithTheirReason) {
 // A record may leave out any field the readers do not need, or hold null there (an older or a
 // hand-made file): it is kept, merged, and rendered with empty cells.
 TEST(BatchRecords, SparseRecordsAreKeptAndRendered) {
-    const std::string text = lines({R"({"path":"a.tif","status":"error"})", R"({"path":"b.tif","status":"ok","summary":{}})",
-                                    R"({"path":"c.tif","status":"ok","summary":null,"source":null,"input":null})",
-                                    good_record("d.tif", 3.5).dump()});
+    const std::string text =
+        lines({R"({"path":"a.tif","status":"error"})", R"({"path":"b.tif","status":"ok","summary":{}})",
+               R"({"path":"c.tif","status":"ok","summary":null,"source":null,"input":null})",
+               good_record("d.tif", 3.5).dump()});
     satiq::RecordFileCheck check;
     const auto recs = satiq::parse_records(text, &check);
     ASSERT_EQ(recs.size(), 4u);
