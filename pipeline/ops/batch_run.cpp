@@ -453,7 +453,7 @@ BatchSummary run_batch(const GatheredInputs& gathered, const BatchRunOptions& o,
         // The summary and report: the latest record of each input under these options.
         std::vector<json> mine;
         for (json& r : read_records(jsonl))
-            if (r.value("options_key", "") == key) mine.push_back(std::move(r));
+            if (record_field(r, "options_key") == key) mine.push_back(std::move(r));
         write_outputs(o.output_dir, merge_records(mine), o.output_dir.filename().string());
     }
     sum.seconds = detail::seconds_since(t0);

@@ -184,7 +184,11 @@ TEST(CliBatch, ReportAndResumeSayWhatTheySkipped) {
     const std::string good = satiq::test::read_file(run / "results.jsonl");
     {
         std::ofstream f(run / "results.jsonl", std::ios::binary | std::ios::trunc);
-        f << "this is not a record\n" << good << "{\"path\": \"x.tif\", \"status\": \"ok\"}\n{\"path\": \"cut";
+        // A foreign line, the batch's records, a JSON object that is not a record, a record of
+        // another tool with a null options key (kept: a record need not carry every field), a cut line.
+        f << "this is not a record\n"
+          << good << "{\"path\": \"x.tif\", \"status\": \"ok\"}\n"
+          << "{\"path\": \"zz.tif\", \"status\": \"error\", \"options_key\": null}\n{\"path\": \"cut";
     }
     auto r = test::run_satiq("report " + test::shell_quote(run) + " -o " + test::shell_quote(dir / "merged") +
                              " --format json");
@@ -195,7 +199,7 @@ TEST(CliBatch, ReportAndResumeSayWhatTheySkipped) {
                              "(a killed run), skipped";
     EXPECT_NE(r.err.find("satiq report: " + what), std::string::npos) << r.err;
     EXPECT_EQ(json::parse(r.out)["results"][0]["warnings"], json::array({what})) << r.out;
-    EXPECT_EQ(json::parse(r.out)["results"][0]["records"], 8) << r.out;
+    EXPECT_EQ(json::parse(r.out)["results"][0]["records"], 9) << r.out;
 
     r = test::run_satiq("batch " + in + " -o " + test::shell_quote(run) + " --resume --format json");
     ASSERT_EQ(r.exit_code, 0) << r.err;
