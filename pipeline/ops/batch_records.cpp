@@ -105,10 +105,10 @@ std::string record_problem(const json& j) {
     for (const char* k : {"error", "options_key"})
         if (const auto it = j.find(k); it != j.end() && !it->is_null() && !it->is_string())
             return fmt::format("\"{}\" is not a string", k);
-    for (const auto& [k, fields, prefix] :
-         {std::tuple{"input", std::span<const Field>(kInputFields), "input."},
-          std::tuple{"source", std::span<const Field>(kSourceFields), "source."},
-          std::tuple{"summary", std::span<const Field>(kSummaryFields), "summary."}}) {
+    for (const auto& [k, fields, prefix] : {std::tuple{"input", std::span<const Field>(kInputFields), "input."},
+                                            std::tuple{"source", std::span<const Field>(kSourceFields), "source."},
+                                            std::tuple{"summary", std::span<const Field>(kSummaryFields), "summary."},
+                                            std::tuple{"options", std::span<const Field>(), "options."}}) {
         const auto it = j.find(k);
         if (it == j.end() || it->is_null()) continue;
         if (!it->is_object()) return fmt::format("\"{}\" is not an object", k);

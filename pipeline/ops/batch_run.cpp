@@ -239,9 +239,12 @@ private:
     std::mutex m_;
 };
 
-json error_record(const std::string& path, const std::string& error, const json& identity, const std::string& key) {
-    return {{"path", path},       {"status", "error"}, {"error", error},    {"input", identity},
-            {"options_key", key}, {"source", nullptr}, {"summary", nullptr}};
+// `options`: the options that make a record (BatchRunOptions::options), kept beside their key so
+// that a report merging several batches can say which options each record had.
+json error_record(const std::string& path, const std::string& error, const json& identity, const json& options) {
+    return {{"path", path},      {"status", "error"},  {"error", error},
+            {"input", identity}, {"options", options}, {"options_key", options_key(options)},
+            {"source", nullptr}, {"summary", nullptr}};
 }
 
 void write_outputs(const fs::path& dir, const std::vector<json>& records, const std::string& title) {
@@ -274,6 +277,7 @@ json batch_record(const BatchInput& in, const BatchRunOptions& o) {
     const auto t0 = Clock::now();
     json rec{{"path", in.path},
              {"input", input_identity(in.path)},
+             {"options", o.options},
              {"options_key", options_key(o.options)},
              {"source", source_json(in)}};
     std::string vsimem;
@@ -357,7 +361,7 @@ BatchSummary run_batch(const GatheredInputs& gathered, const BatchRunOptions& o,
     for (const auto& [path, reason] : gathered.rejected) {
         if (shard_of(path, o.shard_count) != o.shard_index) continue;
         ++sum.in_shard;
-        if (done.count(record_key(error_record(path, {}, input_identity(path), key)))) {
+        if (done.count(record_key(error_record(path, {}, input_identity(path), o.options)))) {
             ++sum.skipped_resume;
             continue;
         }
@@ -385,7 +389,7 @@ BatchSummary run_batch(const GatheredInputs& gathered, const BatchRunOptions& o,
     std::atomic<std::int64_t> processed{0}, failed{0};
     auto make_record = [&](const Item& it) {
         return it.input ? batch_record(*it.input, o)
-                        : error_record(it.rejected_path, it.reason, input_identity(it.rejected_path), key);
+                        : error_record(it.rejected_path, it.reason, input_identity(it.rejected_path), o.options);
     };
     auto on_record = [&](const std::string& line, bool ok) {
         out->append(line);
@@ -400,7 +404,7 @@ BatchSummary run_batch(const GatheredInputs& gathered, const BatchRunOptions& o,
             ctx, items.size(), [&](std::size_t i) { return line_of(make_record(items[i])); },
             [&](std::size_t i, const std::string& what) {
                 const std::string path = items[i].input ? items[i].input->path : items[i].rejected_path;
-                return line_of(error_record(path, what, input_identity(path), key));
+                return line_of(error_record(path, what, input_identity(path), o.options));
             },
             [&](std::size_t, const std::string& line) {
                 on_record(line, line.find("\"status\":\"ok\"") != std::string::npos);

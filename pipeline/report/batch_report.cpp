@@ -2,6 +2,9 @@
 // distributions of GSD, RER, SNR and NIIRS, and the failures with their reasons.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <map>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -55,6 +58,67 @@ std::string num(const json& v, int prec) {
 constexpr const char* kColumns[] = {"gsd_m",  "effective_gsd_m",     "rer_x",          "rer_y",
                                     "rer_gm", "mtf50_cyc_per_px",    "noise_sigma_dn", "snr",
                                     "niirs",  "niirs_standard_error"};
+
+// A short description of a record's options (the "options" that batch_record stores): what was
+// done to the image before it was assessed, and the assess options that differ from the defaults.
+std::string options_label(const json& options) {
+    if (!options.is_object()) return {};
+    std::vector<std::string> parts;
+    auto number = [&](const char* key, const char* pattern) {
+        if (const json& v = record_field(options, key); v.is_number())
+            parts.push_back(fmt::format(fmt::runtime(pattern), v.get<double>()));
+    };
+    auto string = [&](const char* key, const char* prefix) {
+        if (const json& v = record_field(options, key); v.is_string() && !v.get<std::string>().empty())
+            parts.push_back(prefix + v.get<std::string>());
+    };
+    if (const json& d = record_field(options, "degrade_to"); d.is_object()) {
+        const json& g = record_field(d, "target_gsd_m");
+        const json& sensor = record_field(d, "sensor");
+        std::string what = g.is_number() ? fmt::format("degraded to {:g} m", g.get<double>()) : "degraded";
+        if (sensor.is_string()) what += " as " + sensor.get<std::string>();
+        parts.push_back(what);
+    }
+    if (const json& b = record_field(options, "band"); b.is_number_integer() && b.get<std::int64_t>() != 0)
+        parts.push_back(fmt::format("band {}", b.get<std::int64_t>()));
+    string("gsd_m", "GSD given ");
+    number("elevation_deg", "elevation {:g} deg");
+    number("snr", "SNR {:g}");
+    string("sensor", "sensor ");
+    if (record_field(options, "trust_pixel_size") == true) parts.push_back("pixel size trusted");
+    if (parts.empty()) return "as read";
+    std::string out = parts[0];
+    for (std::size_t i = 1; i < parts.size(); ++i)
+        out += ", " + parts[i];
+    return out;
+}
+
+// The sets of options among the records, by key: how to name each, and how many records had it.
+struct OptionSet {
+    std::string label;  // options_label, or empty when the records do not carry their options
+    const json* options = nullptr;
+    std::size_t records = 0;
+};
+
+std::map<std::string, OptionSet> option_sets(const std::vector<json>& records) {
+    std::map<std::string, OptionSet> sets;
+    for (const json& r : records) {
+        OptionSet& set = sets[text(record_field(r, "options_key"))];
+        ++set.records;
+        if (!set.options && record_field(r, "options").is_object()) {
+            set.options = &record_field(r, "options");
+            set.label = options_label(*set.options);
+        }
+    }
+    return sets;
+}
+
+// What a table cell says of a record's options: its set's label, else its key.
+std::string options_cell(const std::map<std::string, OptionSet>& sets, const json& r) {
+    const std::string key = text(record_field(r, "options_key"));
+    const auto it = sets.find(key);
+    return it != sets.end() && !it->second.label.empty() ? it->second.label : key;
+}
 
 // Histogram as a filled step outline (a Band from 0 to the count).
 html::Chart histogram(const std::vector<double>& values, bool log_x, const std::string& id, const std::string& title,
@@ -111,7 +175,8 @@ std::string batch_summary_csv(const std::vector<json>& records) {
     std::string out = "path,status,error,width_px,height_px,band_used";
     for (const char* c : kColumns)
         out += std::string(",") + c;
-    out += ",niirs_basis,edges_used,edges_x,edges_y,source,item_id\n";
+    out += ",niirs_basis,edges_used,edges_x,edges_y,source,item_id,options_key,options\n";
+    const auto sets = option_sets(records);
     // Appends one field after a comma (separate appends: GCC 12 warns falsely, -Wrestrict, on
     // chains of std::string temporaries).
     auto field = [&](const std::string& v) {
@@ -135,6 +200,8 @@ std::string batch_summary_csv(const std::vector<json>& records) {
         const json& src = record_field(*r, "source");
         field(text(record_field(src, "kind")));
         field(csv_field(text(record_field(src, "item_id"))));
+        field(csv_field(text(record_field(*r, "options_key"))));
+        field(csv_field(sets.at(text(record_field(*r, "options_key"))).label));
         out += '\n';
     }
     return out;
@@ -178,8 +245,12 @@ th { background: #f3f3f3; } td.path, th.path { text-align: left; white-space: no
 </head>
 <body>
 )";
-    h += fmt::format("<h1>Batch: {}</h1>\n<p id=\"counts\">{} images: {} assessed, {} failed.</p>\n", escape(title),
-                     records.size(), records.size() - failures, failures);
+    const auto sets = option_sets(records);
+    const bool several = sets.size() > 1;  // then every row says which options it had
+    h += fmt::format(
+        "<h1>Batch: {}</h1>\n<p id=\"counts\">{} images: {} assessed, {} failed.{}</p>\n", escape(title),
+        records.size(), records.size() - failures, failures,
+        several ? fmt::format(" The records come from {} sets of options (see Options).", sets.size()) : std::string());
     h += "<h2>Distributions</h2>\n<div class=\"charts\">\n";
     h += html::render_svg(histogram(gsd, true, "hist-gsd", "GSD", "GSD (m, log scale)")) + "\n";
     h += html::render_svg(histogram(rer, false, "hist-rer", "RER (geometric mean)", "RER")) + "\n";
@@ -189,37 +260,53 @@ th { background: #f3f3f3; } td.path, th.path { text-align: left; white-space: no
     h += fmt::format(
         "<h2>Images by NIIRS</h2>\n{}<div class=\"scroll\"><table id=\"images\"><thead><tr>"
         "<th class=\"path\">image</th><th>NIIRS</th><th>basis</th><th>GSD m</th><th>RER</th>"
-        "<th>SNR</th><th>edges x/y</th></tr></thead><tbody>\n",
+        "<th>SNR</th><th>edges x/y</th>{}</tr></thead><tbody>\n",
         records.size() - failures > kMaxRows
             ? fmt::format("<p class=\"muted\">The first {} of {}; every image is in summary.csv.</p>\n", kMaxRows,
                           records.size() - failures)
-            : std::string());
+            : std::string(),
+        several ? "<th class=\"path\">options</th>" : "");
     std::size_t shown = 0;
     for (const json* r : rows) {
         const json& s = record_field(*r, "summary");
         if (!s.is_object() || shown++ >= kMaxRows) continue;
         h += fmt::format(
             "<tr><td class=\"path\">{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}/{}</td>"
-            "</tr>\n",
+            "{}</tr>\n",
             escape(text(record_field(*r, "path"))), num(record_field(s, "niirs"), 2),
             record_field(s, "niirs_standard_error").is_number()
                 ? " &#177; " + num(record_field(s, "niirs_standard_error"), 2)
                 : "",
             escape(text(record_field(s, "niirs_basis"))), num(record_field(s, "gsd_m"), 3),
             num(record_field(s, "rer_gm"), 3), num(record_field(s, "snr"), 1), num(record_field(s, "edges_x"), 0),
-            num(record_field(s, "edges_y"), 0));
+            num(record_field(s, "edges_y"), 0),
+            several ? "<td class=\"path\">" + escape(options_cell(sets, *r)) + "</td>" : std::string());
     }
     h += "</tbody></table></div>\n";
     h += fmt::format("<h2>Failures</h2>\n<p class=\"muted\">{} image(s).</p>\n", failures);
     if (failures) {
         h += "<div class=\"scroll\"><table id=\"failures\"><thead><tr><th class=\"path\">image</th>"
-             "<th class=\"path\">reason</th></tr></thead><tbody>\n";
-        for (const json* r : rows)
-            if (!record_field(*r, "summary").is_object())
-                h += "<tr><td class=\"path\">" + escape(text(record_field(*r, "path"))) + "</td><td class=\"path\">" +
-                     escape(text(record_field(*r, "error"))) + "</td></tr>\n";
+             "<th class=\"path\">reason</th>";
+        h += several ? "<th class=\"path\">options</th>" : "";
+        h += "</tr></thead><tbody>\n";
+        for (const json* r : rows) {
+            if (record_field(*r, "summary").is_object()) continue;
+            h += "<tr><td class=\"path\">" + escape(text(record_field(*r, "path"))) + "</td><td class=\"path\">" +
+                 escape(text(record_field(*r, "error"))) + "</td>";
+            if (several) h += "<td class=\"path\">" + escape(options_cell(sets, *r)) + "</td>";
+            h += "</tr>\n";
+        }
         h += "</tbody></table></div>\n";
     }
+    // The options each record was made with (its key is what --resume and the merge compare).
+    h += "<h2>Options</h2>\n<div class=\"scroll\"><table id=\"options\"><thead><tr><th>key</th>"
+         "<th class=\"path\">options</th><th>records</th><th class=\"path\">as given</th></tr></thead><tbody>\n";
+    for (const auto& [key, set] : sets)
+        h += fmt::format(
+            "<tr><td>{}</td><td class=\"path\">{}</td><td>{}</td><td class=\"path\"><code>{}</code></td></tr>\n",
+            escape(key), escape(set.label.empty() ? "not recorded" : set.label), set.records,
+            set.options ? escape(set.options->dump(-1, ' ', false, json::error_handler_t::replace)) : "");
+    h += "</tbody></table></div>\n";
     h += fmt::format("<p class=\"muted\">satiq {}.</p>\n</body>\n</html>\n", SATIQ_VERSION_STRING);
     return h;
 }

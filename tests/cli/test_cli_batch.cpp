@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -375,4 +376,38 @@ TEST(CliBatch, DegradeToInMemoryAndBadOptions) {
     }
     r = batch("-o " + test::shell_quote(dir / "none"));
     EXPECT_EQ(r.exit_code, 2);
+}
+
+// Two batches of the same images with different options (as read, and degraded to 1 m), merged by
+// satiq report: every record carries its options, summary.csv says which set each row had, and
+// the report adds an options column and lists both sets.
+TEST(CliBatch, ReportOfTwoOptionSetsSaysWhichRowIsWhich) {
+    const satiq::test::TempDir dir("batch_option_sets");
+    const std::string in = test::shell_quote(good_images() / "scene0.tif") + " " +
+                           test::shell_quote(good_images() / "scene1.tif") + " " +
+                           test::shell_quote(dir / "missing.tif");
+    EXPECT_EQ(batch(in + " -o " + test::shell_quote(dir / "orig")).exit_code, 1);
+    EXPECT_EQ(batch(in + " --degrade-to 1 -o " + test::shell_quote(dir / "deg")).exit_code, 1);
+    for (const char* run : {"orig", "deg"})
+        for (const json& r : records(dir / run / "results.jsonl")) {
+            ASSERT_TRUE(r["options"].is_object()) << r.dump();
+            EXPECT_EQ(r["options"]["degrade_to"].is_null(), std::string(run) == "orig") << r.dump();
+        }
+    const auto r = test::run_satiq("-q report " + test::shell_quote(dir / "orig") + " " +
+                                   test::shell_quote(dir / "deg") + " -o " + test::shell_quote(dir / "both"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string csv = satiq::test::read_file(dir / "both" / "summary.csv");
+    EXPECT_NE(csv.find(",options_key,options\n"), std::string::npos) << csv;
+    std::map<std::string, int> labels;
+    std::istringstream lines(csv);
+    std::string line;
+    std::getline(lines, line);  // header
+    while (std::getline(lines, line))
+        ++labels[line.substr(line.rfind(',') + 1)];
+    EXPECT_EQ(labels, (std::map<std::string, int>{{"as read", 3}, {"degraded to 1 m", 3}})) << csv;
+    const std::string html = satiq::test::read_file(dir / "both" / "report.html");
+    EXPECT_NE(html.find("from 2 sets of options"), std::string::npos);
+    EXPECT_NE(html.find("<th class=\"path\">options</th>"), std::string::npos);
+    EXPECT_NE(html.find("<td class=\"path\">degraded to 1 m</td>"), std::string::npos);
+    EXPECT_NE(html.find("<table id=\"options\">"), std::string::npos);
 }
