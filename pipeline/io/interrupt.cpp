@@ -10,6 +10,7 @@
 #include <climits>
 #include <csignal>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -180,6 +181,11 @@ OutputTarget resolve_output_target(const std::filesystem::path& target) {
 }
 
 void write_file_atomically(const std::filesystem::path& target, std::string_view bytes) {
+    write_file_atomically(target, [&](const AtomicFileSink& sink) { sink(bytes); });
+}
+
+void write_file_atomically(const std::filesystem::path& target,
+                           const std::function<void(const AtomicFileSink&)>& produce) {
     namespace fs = std::filesystem;
     const OutputTarget out = resolve_output_target(target);
     const fs::path& real = out.path;
@@ -210,21 +216,46 @@ void write_file_atomically(const std::filesystem::path& target, std::string_view
     // Closes and removes the temporary file, then throws; `err` is captured before anything can change errno.
     auto abort_with = [&](const char* what, int err) {
         if (fd >= 0) ::close(fd);
+        fd = -1;
         guard->remove_now();
         fail(target, fmt::format("{} {}", what, tmp.string()), err);
     };
 
-    const char* p = bytes.data();
-    std::size_t left = bytes.size();
-    while (left > 0) {
-        const ssize_t n = ::write(fd, p, left);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            abort_with("cannot write", errno);
+    auto write_all = [&](std::string_view bytes) {
+        const char* p = bytes.data();
+        std::size_t left = bytes.size();
+        while (left > 0) {
+            const ssize_t n = ::write(fd, p, left);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                abort_with("cannot write", errno);
+            }
+            p += n;
+            left -= static_cast<std::size_t>(n);
         }
-        p += n;
-        left -= static_cast<std::size_t>(n);
+    };
+    // The producer's pieces are gathered into writes of about 1 MiB.
+    std::string buffer;
+    constexpr std::size_t kFlushBytes = std::size_t{1} << 20;
+    try {
+        produce([&](std::string_view piece) {
+            if (buffer.size() + piece.size() > kFlushBytes) {
+                write_all(buffer);
+                buffer.clear();
+            }
+            if (piece.size() > kFlushBytes) {
+                write_all(piece);
+            } else {
+                buffer.append(piece);
+            }
+        });
+    } catch (...) {
+        if (fd >= 0) ::close(fd);
+        fd = -1;
+        guard->remove_now();
+        throw;
     }
+    write_all(buffer);
     if (replace && ::fchmod(fd, st.st_mode & 07777) != 0) abort_with("cannot set the permissions of", errno);
     if (::fsync(fd) != 0) abort_with("cannot flush", errno);
     const int closed = ::close(fd);

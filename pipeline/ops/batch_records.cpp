@@ -1,11 +1,16 @@
 // Records of results.jsonl read back (batch --resume, satiq report): what counts as a satiq record,
 // the lines that are not, and the merge of several files (batch_run.hpp). The schema is the one
 // docs/schema.md describes and batch_run.cpp writes.
+#include <cstdint>
 #include <fstream>
+#include <functional>
 #include <iterator>
+#include <limits>
 #include <map>
+#include <optional>
 #include <span>
 #include <tuple>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -151,6 +156,22 @@ std::string RecordFileCheck::message(const fs::path& jsonl) const {
     return m;
 }
 
+namespace {
+
+// One line of a results.jsonl (without its newline): the record, or why it is not one.
+std::optional<json> record_of_line(std::string_view line, std::int64_t number, RecordFileCheck& c) {
+    json j = json::parse(line.begin(), line.end(), nullptr, false);
+    std::string problem = j.is_discarded() ? "not JSON" : record_problem(j);
+    if (problem.empty()) return j;
+    if (++c.bad_lines == 1) {
+        c.first_bad_line = number;
+        c.first_problem = std::move(problem);
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
 std::vector<json> parse_records(std::string_view text, RecordFileCheck* check) {
     std::vector<json> out;
     RecordFileCheck local;
@@ -161,28 +182,108 @@ std::vector<json> parse_records(std::string_view text, RecordFileCheck* check) {
     for (std::size_t nl; (nl = text.find('\n', at)) != std::string_view::npos; at = nl + 1) {
         ++line;
         if (nl == at) continue;
-        json j = json::parse(text.begin() + static_cast<std::ptrdiff_t>(at),
-                             text.begin() + static_cast<std::ptrdiff_t>(nl), nullptr, false);
-        std::string problem = j.is_discarded() ? "not JSON" : record_problem(j);
-        if (problem.empty()) {
-            out.push_back(std::move(j));
-        } else if (++c.bad_lines == 1) {
-            c.first_bad_line = line;
-            c.first_problem = std::move(problem);
-        }
+        if (auto r = record_of_line(text.substr(at, nl - at), line, c)) out.push_back(std::move(*r));
     }
     c.cut_last_line = at < text.size();  // a last line without its newline was cut by a kill: not a record
     return out;
 }
 
-std::vector<json> read_records(const fs::path& jsonl, RecordFileCheck* check) {
+void for_each_record(const fs::path& jsonl, RecordFileCheck* check,
+                     const std::function<void(json& record, std::string_view line, std::uint64_t offset)>& each) {
+    RecordFileCheck local;
+    RecordFileCheck& c = check ? *check : local;
+    c = {};
     std::ifstream in(jsonl, std::ios::binary);
-    if (!in) {
-        if (check) *check = {};
-        return {};
+    if (!in) return;
+    std::string line;
+    std::uint64_t offset = 0;
+    std::int64_t number = 0;
+    while (std::getline(in, line)) {
+        const std::uint64_t at = offset;
+        offset += line.size() + 1;
+        ++number;
+        if (in.eof()) {  // no newline after it: cut by a kill, not a record
+            c.cut_last_line = !line.empty();
+            break;
+        }
+        if (line.empty()) continue;
+        if (auto r = record_of_line(line, number, c)) each(*r, line, at);
     }
-    const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return parse_records(all, check);
+}
+
+std::vector<json> read_records(const fs::path& jsonl, RecordFileCheck* check) {
+    std::vector<json> out;
+    for_each_record(jsonl, check, [&](json& r, std::string_view, std::uint64_t) { out.push_back(std::move(r)); });
+    return out;
+}
+
+RecordRow record_row(const json& r) {
+    auto text = [](const json& v) { return v.is_string() ? v.get<std::string>() : std::string(); };
+    RecordRow row;
+    row.path = text(record_field(r, "path"));
+    row.status = text(record_field(r, "status"));
+    row.error = text(record_field(r, "error"));
+    row.options_key = text(record_field(r, "options_key"));
+    const json& s = record_field(r, "summary");
+    row.has_summary = s.is_object();
+    row.band_used = text(record_field(s, "band_used"));
+    row.niirs_basis = text(record_field(s, "niirs_basis"));
+    const json& src = record_field(r, "source");
+    row.source_kind = text(record_field(src, "kind"));
+    row.item_id = text(record_field(src, "item_id"));
+    for (std::size_t i = 0; i < RecordRow::figure_count; ++i) {
+        const json& v = record_field(s, RecordRow::figure_names[i]);
+        row.figures[i] = v.is_number() ? v.get<double>() : std::numeric_limits<double>::quiet_NaN();
+    }
+    return row;
+}
+
+namespace {
+
+// A short description of a record's options (the "options" that batch_record stores): what was
+// done to the image before it was assessed, and the assess options that differ from the defaults.
+std::string options_label(const json& options) {
+    if (!options.is_object()) return {};
+    std::vector<std::string> parts;
+    auto number = [&](const char* key, const char* pattern) {
+        if (const json& v = record_field(options, key); v.is_number())
+            parts.push_back(fmt::format(fmt::runtime(pattern), v.get<double>()));
+    };
+    auto string = [&](const char* key, const char* prefix) {
+        if (const json& v = record_field(options, key); v.is_string() && !v.get<std::string>().empty())
+            parts.push_back(prefix + v.get<std::string>());
+    };
+    if (const json& d = record_field(options, "degrade_to"); d.is_object()) {
+        const json& g = record_field(d, "target_gsd_m");
+        const json& sensor = record_field(d, "sensor");
+        std::string what = g.is_number() ? fmt::format("degraded to {:g} m", g.get<double>()) : "degraded";
+        if (sensor.is_string()) what += " as " + sensor.get<std::string>();
+        parts.push_back(what);
+    }
+    if (const json& b = record_field(options, "band"); b.is_number_integer() && b.get<std::int64_t>() != 0)
+        parts.push_back(fmt::format("band {}", b.get<std::int64_t>()));
+    string("gsd_m", "GSD given ");
+    number("elevation_deg", "elevation {:g} deg");
+    number("snr", "SNR {:g}");
+    string("sensor", "sensor ");
+    if (record_field(options, "trust_pixel_size") == true) parts.push_back("pixel size trusted");
+    if (parts.empty()) return "as read";
+    std::string out = parts[0];
+    for (std::size_t i = 1; i < parts.size(); ++i)
+        out += ", " + parts[i];
+    return out;
+}
+
+}  // namespace
+
+void note_option_set(OptionSets& sets, const json& record) {
+    const json& key = record_field(record, "options_key");
+    OptionSet& set = sets[key.is_string() ? key.get<std::string>() : std::string()];
+    if (!set.options_json.empty()) return;
+    if (const json& o = record_field(record, "options"); o.is_object()) {
+        set.options_json = o.dump(-1, ' ', false, json::error_handler_t::replace);
+        set.label = options_label(o);
+    }
 }
 
 std::vector<json> merge_records(const std::vector<json>& records) {

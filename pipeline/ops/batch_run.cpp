@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -247,10 +248,44 @@ json error_record(const std::string& path, const std::string& error, const json&
             {"source", nullptr}, {"summary", nullptr}};
 }
 
-void write_outputs(const fs::path& dir, const std::vector<json>& records, const std::string& title) {
+// The latest record of each input and options among results.jsonl files, read line by line: its
+// row for the summary, and where its line is so that a merge can copy it (the records themselves
+// are not held: a million of them would take gigabytes as JSON values).
+struct Collected {
+    struct Kept {
+        RecordRow row;
+        std::size_t file = 0;
+        std::uint64_t offset = 0;
+        std::size_t length = 0;
+    };
+    std::map<std::string, Kept> latest;  // by record_key: sorted by path, then input and options
+    OptionSets sets;
+    std::vector<std::string> warnings;  // per file, what was skipped
+};
+
+// `only_key`: keep only the records made with these options (a batch's own summary).
+Collected collect_records(const std::vector<fs::path>& files, const std::string* only_key) {
+    Collected c;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        RecordFileCheck check;
+        for_each_record(files[i], &check, [&](json& r, std::string_view line, std::uint64_t offset) {
+            if (only_key && record_field(r, "options_key") != *only_key) return;
+            note_option_set(c.sets, r);
+            c.latest[record_key(r)] = {record_row(r), i, offset, line.size()};  // a later record replaces
+        });
+        if (const std::string m = check.message(files[i]); !m.empty()) c.warnings.push_back(m);
+    }
+    return c;
+}
+
+void write_outputs(const fs::path& dir, Collected& c, const std::string& title) {
+    std::vector<RecordRow> rows;
+    rows.reserve(c.latest.size());
+    while (!c.latest.empty())  // node by node: the map shrinks as the rows grow
+        rows.push_back(std::move(c.latest.extract(c.latest.begin()).mapped().row));
     // interrupt.hpp: the one atomic writer (temporary file, fsync, rename into place).
-    write_file_atomically(dir / "summary.csv", batch_summary_csv(records));
-    write_file_atomically(dir / "report.html", batch_report_html(records, title));
+    write_file_atomically(dir / "summary.csv", batch_summary_csv(rows, c.sets));
+    write_file_atomically(dir / "report.html", batch_report_html(rows, c.sets, title));
 }
 
 }  // namespace
@@ -348,8 +383,8 @@ BatchSummary run_batch(const GatheredInputs& gathered, const BatchRunOptions& o,
     std::set<std::string> done;
     if (o.resume) {
         RecordFileCheck check;
-        for (const json& r : read_records(jsonl, &check))
-            done.insert(record_key(r));
+        for_each_record(jsonl, &check,
+                        [&](const json& r, std::string_view, std::uint64_t) { done.insert(record_key(r)); });
         if (const std::string m = check.message(jsonl); root && !m.empty()) sum.warnings.push_back(m);
     }
     struct Item {
@@ -455,41 +490,54 @@ BatchSummary run_batch(const GatheredInputs& gathered, const BatchRunOptions& o,
     if (root) {
         out.reset();  // fsync and close before the summary reads it back
         // The summary and report: the latest record of each input under these options.
-        std::vector<json> mine;
-        for (json& r : read_records(jsonl))
-            if (record_field(r, "options_key") == key) mine.push_back(std::move(r));
-        write_outputs(o.output_dir, merge_records(mine), o.output_dir.filename().string());
+        Collected mine = collect_records({jsonl}, &key);
+        write_outputs(o.output_dir, mine, o.output_dir.filename().string());
     }
     sum.seconds = detail::seconds_since(t0);
     return sum;
 }
 
 std::size_t merge_batches(const std::vector<fs::path>& dirs, const fs::path& out, std::vector<std::string>* warnings) {
-    std::vector<json> all;
+    std::vector<fs::path> files;
     for (const fs::path& d : dirs) {
         const bool folder = fs::is_directory(d);
         const fs::path f = folder ? d / "results.jsonl" : d;
         if (const std::string why = not_a_regular_file(f); !why.empty())
             throw Error(why == "no such file" ? fmt::format("{}: {}", d.string(), folder ? "no results.jsonl" : why)
                                               : fmt::format("{}: {}", f.string(), why));
-        RecordFileCheck check;
-        for (json& r : read_records(f, &check))
-            all.push_back(std::move(r));
-        if (const std::string m = check.message(f); warnings && !m.empty()) warnings->push_back(m);
+        files.push_back(f);
     }
-    const std::vector<json> merged = merge_records(all);
+    Collected c = collect_records(files, nullptr);
+    if (warnings) warnings->insert(warnings->end(), c.warnings.begin(), c.warnings.end());
     std::error_code ec;
     fs::create_directories(out, ec);
     if (!fs::is_directory(out)) throw Error(fmt::format("{}: cannot create the output folder", out.string()));
     // The batch's lock: replacing results.jsonl under a running batch would send its next records
     // to the replaced file. The inputs are only read: a running batch can be reported on.
     const FolderLock lock(out / "results.jsonl", /*create=*/false);
-    std::string text;
-    for (const json& r : merged)
-        text += line_of(r);
-    write_file_atomically(out / "results.jsonl", text);  // a whole-file replace, not an append
-    write_outputs(out, merged, out.filename().string());
-    return merged.size();
+    // A whole-file replace, not an append: each kept record's line copied from its file (they
+    // are read before the rename, so OUT may be one of the inputs).
+    write_file_atomically(out / "results.jsonl", [&](const AtomicFileSink& sink) {
+        std::vector<std::ifstream> in;
+        for (const fs::path& f : files)
+            in.emplace_back(f, std::ios::binary);
+        std::string line;
+        for (const auto& [key, kept] : c.latest) {
+            std::ifstream& s = in[kept.file];
+            line.resize(kept.length);
+            s.seekg(static_cast<std::streamoff>(kept.offset));
+            if (!s.read(line.data(), static_cast<std::streamsize>(kept.length)))
+                throw Error(fmt::format("{}: changed while it was read (a batch still writing it?)",
+                                        files[kept.file].string()));
+            while (!line.empty() && line.back() == '\r')
+                line.pop_back();
+            line += '\n';
+            sink(line);
+        }
+    });
+    const std::size_t n = c.latest.size();
+    write_outputs(out, c, out.filename().string());
+    return n;
 }
 
 }  // namespace satiq

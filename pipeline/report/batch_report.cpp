@@ -18,27 +18,21 @@ namespace satiq {
 
 namespace {
 
-// A string member's text; empty for null or another type.
-std::string text(const json& v) {
-    return v.is_string() ? v.get<std::string>() : std::string();
-}
-
 // The images' order in the summary and report: NIIRS, best first; no NIIRS, then failures, last;
 // ties by path.
-std::vector<const json*> ordered(const std::vector<json>& records) {
-    std::vector<const json*> v;
-    v.reserve(records.size());
-    for (const json& r : records)
+std::vector<const RecordRow*> ordered(const std::vector<RecordRow>& rows) {
+    std::vector<const RecordRow*> v;
+    v.reserve(rows.size());
+    for (const RecordRow& r : rows)
         v.push_back(&r);
-    auto niirs = [](const json* r) {
-        const json& s = record_field(*r, "summary");
-        return s.is_object() && record_field(s, "niirs").is_number() ? record_field(s, "niirs").get<double>() : -1e9;
+    auto niirs = [](const RecordRow* r) {
+        const double n = r->figures[RecordRow::niirs];
+        return r->has_summary && std::isfinite(n) ? n : -1e9;
     };
-    auto ok = [](const json* r) { return text(record_field(*r, "status")) == "ok"; };
-    std::stable_sort(v.begin(), v.end(), [&](const json* a, const json* b) {
-        if (ok(a) != ok(b)) return ok(a);
+    std::stable_sort(v.begin(), v.end(), [&](const RecordRow* a, const RecordRow* b) {
+        if (a->ok() != b->ok()) return a->ok();
         if (niirs(a) != niirs(b)) return niirs(a) > niirs(b);
-        return text(record_field(*a, "path")) < text(record_field(*b, "path"));
+        return a->path < b->path;
     });
     return v;
 }
@@ -51,73 +45,15 @@ std::string csv_field(const std::string& s) {
     return o + "\"";
 }
 
-std::string num(const json& v, int prec) {
-    return v.is_number() ? fmt::format("{:.{}f}", v.get<double>(), prec) : std::string();
-}
-
-constexpr const char* kColumns[] = {"gsd_m",  "effective_gsd_m",     "rer_x",          "rer_y",
-                                    "rer_gm", "mtf50_cyc_per_px",    "noise_sigma_dn", "snr",
-                                    "niirs",  "niirs_standard_error"};
-
-// A short description of a record's options (the "options" that batch_record stores): what was
-// done to the image before it was assessed, and the assess options that differ from the defaults.
-std::string options_label(const json& options) {
-    if (!options.is_object()) return {};
-    std::vector<std::string> parts;
-    auto number = [&](const char* key, const char* pattern) {
-        if (const json& v = record_field(options, key); v.is_number())
-            parts.push_back(fmt::format(fmt::runtime(pattern), v.get<double>()));
-    };
-    auto string = [&](const char* key, const char* prefix) {
-        if (const json& v = record_field(options, key); v.is_string() && !v.get<std::string>().empty())
-            parts.push_back(prefix + v.get<std::string>());
-    };
-    if (const json& d = record_field(options, "degrade_to"); d.is_object()) {
-        const json& g = record_field(d, "target_gsd_m");
-        const json& sensor = record_field(d, "sensor");
-        std::string what = g.is_number() ? fmt::format("degraded to {:g} m", g.get<double>()) : "degraded";
-        if (sensor.is_string()) what += " as " + sensor.get<std::string>();
-        parts.push_back(what);
-    }
-    if (const json& b = record_field(options, "band"); b.is_number_integer() && b.get<std::int64_t>() != 0)
-        parts.push_back(fmt::format("band {}", b.get<std::int64_t>()));
-    string("gsd_m", "GSD given ");
-    number("elevation_deg", "elevation {:g} deg");
-    number("snr", "SNR {:g}");
-    string("sensor", "sensor ");
-    if (record_field(options, "trust_pixel_size") == true) parts.push_back("pixel size trusted");
-    if (parts.empty()) return "as read";
-    std::string out = parts[0];
-    for (std::size_t i = 1; i < parts.size(); ++i)
-        out += ", " + parts[i];
-    return out;
-}
-
-// The sets of options among the records, by key: how to name each, and how many records had it.
-struct OptionSet {
-    std::string label;  // options_label, or empty when the records do not carry their options
-    const json* options = nullptr;
-    std::size_t records = 0;
-};
-
-std::map<std::string, OptionSet> option_sets(const std::vector<json>& records) {
-    std::map<std::string, OptionSet> sets;
-    for (const json& r : records) {
-        OptionSet& set = sets[text(record_field(r, "options_key"))];
-        ++set.records;
-        if (!set.options && record_field(r, "options").is_object()) {
-            set.options = &record_field(r, "options");
-            set.label = options_label(*set.options);
-        }
-    }
-    return sets;
+// A figure with `prec` decimals; empty when the record has none.
+std::string num(double v, int prec) {
+    return std::isnan(v) ? std::string() : fmt::format("{:.{}f}", v, prec);
 }
 
 // What a table cell says of a record's options: its set's label, else its key.
-std::string options_cell(const std::map<std::string, OptionSet>& sets, const json& r) {
-    const std::string key = text(record_field(r, "options_key"));
-    const auto it = sets.find(key);
-    return it != sets.end() && !it->second.label.empty() ? it->second.label : key;
+std::string options_cell(const OptionSets& sets, const RecordRow& r) {
+    const auto it = sets.find(r.options_key);
+    return it != sets.end() && !it->second.label.empty() ? it->second.label : r.options_key;
 }
 
 // Histogram as a filled step outline (a Band from 0 to the count).
@@ -171,60 +107,60 @@ html::Chart histogram(const std::vector<double>& values, bool log_x, const std::
 
 }  // namespace
 
-std::string batch_summary_csv(const std::vector<json>& records) {
-    std::string out = "path,status,error,width_px,height_px,band_used";
-    for (const char* c : kColumns)
+std::string batch_summary_csv(const std::vector<RecordRow>& rows, const OptionSets& sets) {
+    std::string out = "path,status,error";
+    for (const char* c : RecordRow::figure_names) {
         out += std::string(",") + c;
-    out += ",niirs_basis,edges_used,edges_x,edges_y,source,item_id,options_key,options\n";
-    const auto sets = option_sets(records);
+        if (std::string(c) == "height_px") out += ",band_used";
+        if (std::string(c) == "niirs_standard_error") out += ",niirs_basis";
+    }
+    out += ",source,item_id,options_key,options\n";
     // Appends one field after a comma (separate appends: GCC 12 warns falsely, -Wrestrict, on
     // chains of std::string temporaries).
     auto field = [&](const std::string& v) {
         out += ',';
         out += v;
     };
-    for (const json* r : ordered(records)) {
-        const json& s = record_field(*r, "summary");
-        const bool has = s.is_object();
-        out += csv_field(text(record_field(*r, "path")));
-        field(text(record_field(*r, "status")));
-        field(csv_field(text(record_field(*r, "error"))));
-        field(has ? num(record_field(s, "width_px"), 0) : "");
-        field(has ? num(record_field(s, "height_px"), 0) : "");
-        field(has ? csv_field(text(record_field(s, "band_used"))) : "");
-        for (const char* c : kColumns)
-            field(has ? num(record_field(s, c), std::string(c) == "snr" ? 2 : 4) : "");
-        field(has ? csv_field(text(record_field(s, "niirs_basis"))) : "");
-        for (const char* c : {"edges_used", "edges_x", "edges_y"})
-            field(has ? num(record_field(s, c), 0) : "");
-        const json& src = record_field(*r, "source");
-        field(text(record_field(src, "kind")));
-        field(csv_field(text(record_field(src, "item_id"))));
-        field(csv_field(text(record_field(*r, "options_key"))));
-        field(csv_field(sets.at(text(record_field(*r, "options_key"))).label));
+    for (const RecordRow* r : ordered(rows)) {
+        out += csv_field(r->path);
+        field(r->status);
+        field(csv_field(r->error));
+        for (std::size_t i = 0; i < RecordRow::figure_count; ++i) {
+            const std::string c = RecordRow::figure_names[i];
+            const int prec = c == "width_px" || c == "height_px" || c.rfind("edges_", 0) == 0 ? 0 : c == "snr" ? 2 : 4;
+            field(r->has_summary ? num(r->figures[i], prec) : "");
+            if (c == "height_px") field(r->has_summary ? csv_field(r->band_used) : "");
+            if (c == "niirs_standard_error") field(r->has_summary ? csv_field(r->niirs_basis) : "");
+        }
+        field(csv_field(r->source_kind));
+        field(csv_field(r->item_id));
+        field(csv_field(r->options_key));
+        const auto set = sets.find(r->options_key);
+        field(csv_field(set != sets.end() ? set->second.label : std::string()));
         out += '\n';
     }
     return out;
 }
 
-std::string batch_report_html(const std::vector<json>& records, const std::string& title) {
+std::string batch_report_html(const std::vector<RecordRow>& records, const OptionSets& sets, const std::string& title) {
     using html::escape;
     const auto rows = ordered(records);
     std::vector<double> gsd, rer, snr, niirs;
     std::size_t failures = 0;
-    for (const json* r : rows) {
-        const json& s = record_field(*r, "summary");
-        if (!s.is_object()) {
+    std::map<std::string, std::size_t> per_set;  // records per options key
+    for (const RecordRow* r : rows) {
+        ++per_set[r->options_key];
+        if (!r->has_summary) {
             ++failures;
             continue;
         }
-        auto push = [&](std::vector<double>& v, const char* k) {
-            if (record_field(s, k).is_number()) v.push_back(record_field(s, k).get<double>());
+        auto push = [&](std::vector<double>& v, RecordRow::Figure f) {
+            if (!std::isnan(r->figures[f])) v.push_back(r->figures[f]);
         };
-        push(gsd, "gsd_m");
-        push(rer, "rer_gm");
-        push(snr, "snr");
-        push(niirs, "niirs");
+        push(gsd, RecordRow::gsd_m);
+        push(rer, RecordRow::rer_gm);
+        push(snr, RecordRow::snr);
+        push(niirs, RecordRow::niirs);
     }
     std::string h =
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
@@ -245,12 +181,11 @@ th { background: #f3f3f3; } td.path, th.path { text-align: left; white-space: no
 </head>
 <body>
 )";
-    const auto sets = option_sets(records);
-    const bool several = sets.size() > 1;  // then every row says which options it had
-    h += fmt::format(
-        "<h1>Batch: {}</h1>\n<p id=\"counts\">{} images: {} assessed, {} failed.{}</p>\n", escape(title),
-        records.size(), records.size() - failures, failures,
-        several ? fmt::format(" The records come from {} sets of options (see Options).", sets.size()) : std::string());
+    const bool several = per_set.size() > 1;  // then every row says which options it had
+    h += fmt::format("<h1>Batch: {}</h1>\n<p id=\"counts\">{} images: {} assessed, {} failed.{}</p>\n", escape(title),
+                     records.size(), records.size() - failures, failures,
+                     several ? fmt::format(" The records come from {} sets of options (see Options).", per_set.size())
+                             : std::string());
     h += "<h2>Distributions</h2>\n<div class=\"charts\">\n";
     h += html::render_svg(histogram(gsd, true, "hist-gsd", "GSD", "GSD (m, log scale)")) + "\n";
     h += html::render_svg(histogram(rer, false, "hist-rer", "RER (geometric mean)", "RER")) + "\n";
@@ -267,19 +202,17 @@ th { background: #f3f3f3; } td.path, th.path { text-align: left; white-space: no
             : std::string(),
         several ? "<th class=\"path\">options</th>" : "");
     std::size_t shown = 0;
-    for (const json* r : rows) {
-        const json& s = record_field(*r, "summary");
-        if (!s.is_object() || shown++ >= kMaxRows) continue;
+    for (const RecordRow* r : rows) {
+        if (!r->has_summary || shown++ >= kMaxRows) continue;
+        const auto& f = r->figures;
         h += fmt::format(
             "<tr><td class=\"path\">{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}/{}</td>"
             "{}</tr>\n",
-            escape(text(record_field(*r, "path"))), num(record_field(s, "niirs"), 2),
-            record_field(s, "niirs_standard_error").is_number()
-                ? " &#177; " + num(record_field(s, "niirs_standard_error"), 2)
-                : "",
-            escape(text(record_field(s, "niirs_basis"))), num(record_field(s, "gsd_m"), 3),
-            num(record_field(s, "rer_gm"), 3), num(record_field(s, "snr"), 1), num(record_field(s, "edges_x"), 0),
-            num(record_field(s, "edges_y"), 0),
+            escape(r->path), num(f[RecordRow::niirs], 2),
+            std::isnan(f[RecordRow::niirs_standard_error]) ? ""
+                                                           : " &#177; " + num(f[RecordRow::niirs_standard_error], 2),
+            escape(r->niirs_basis), num(f[RecordRow::gsd_m], 3), num(f[RecordRow::rer_gm], 3),
+            num(f[RecordRow::snr], 1), num(f[RecordRow::edges_x], 0), num(f[RecordRow::edges_y], 0),
             several ? "<td class=\"path\">" + escape(options_cell(sets, *r)) + "</td>" : std::string());
     }
     h += "</tbody></table></div>\n";
@@ -289,10 +222,9 @@ th { background: #f3f3f3; } td.path, th.path { text-align: left; white-space: no
              "<th class=\"path\">reason</th>";
         h += several ? "<th class=\"path\">options</th>" : "";
         h += "</tr></thead><tbody>\n";
-        for (const json* r : rows) {
-            if (record_field(*r, "summary").is_object()) continue;
-            h += "<tr><td class=\"path\">" + escape(text(record_field(*r, "path"))) + "</td><td class=\"path\">" +
-                 escape(text(record_field(*r, "error"))) + "</td>";
+        for (const RecordRow* r : rows) {
+            if (r->has_summary) continue;
+            h += "<tr><td class=\"path\">" + escape(r->path) + "</td><td class=\"path\">" + escape(r->error) + "</td>";
             if (several) h += "<td class=\"path\">" + escape(options_cell(sets, *r)) + "</td>";
             h += "</tr>\n";
         }
@@ -301,14 +233,39 @@ th { background: #f3f3f3; } td.path, th.path { text-align: left; white-space: no
     // The options each record was made with (its key is what --resume and the merge compare).
     h += "<h2>Options</h2>\n<div class=\"scroll\"><table id=\"options\"><thead><tr><th>key</th>"
          "<th class=\"path\">options</th><th>records</th><th class=\"path\">as given</th></tr></thead><tbody>\n";
-    for (const auto& [key, set] : sets)
+    for (const auto& [key, count] : per_set) {
+        const auto set = sets.find(key);
+        const bool known = set != sets.end() && !set->second.options_json.empty();
         h += fmt::format(
             "<tr><td>{}</td><td class=\"path\">{}</td><td>{}</td><td class=\"path\"><code>{}</code></td></tr>\n",
-            escape(key), escape(set.label.empty() ? "not recorded" : set.label), set.records,
-            set.options ? escape(set.options->dump(-1, ' ', false, json::error_handler_t::replace)) : "");
+            escape(key), escape(known ? set->second.label : "not recorded"), count,
+            known ? escape(set->second.options_json) : "");
+    }
     h += "</tbody></table></div>\n";
     h += fmt::format("<p class=\"muted\">satiq {}.</p>\n</body>\n</html>\n", SATIQ_VERSION_STRING);
     return h;
+}
+
+std::string batch_summary_csv(const std::vector<json>& records) {
+    std::vector<RecordRow> rows;
+    OptionSets sets;
+    rows.reserve(records.size());
+    for (const json& r : records) {
+        rows.push_back(record_row(r));
+        note_option_set(sets, r);
+    }
+    return batch_summary_csv(rows, sets);
+}
+
+std::string batch_report_html(const std::vector<json>& records, const std::string& title) {
+    std::vector<RecordRow> rows;
+    OptionSets sets;
+    rows.reserve(records.size());
+    for (const json& r : records) {
+        rows.push_back(record_row(r));
+        note_option_set(sets, r);
+    }
+    return batch_report_html(rows, sets, title);
 }
 
 }  // namespace satiq

@@ -167,6 +167,35 @@ TEST(WriteFileAtomically, ReplacesARegularFileKeepingItsMode) {
     EXPECT_TRUE(leftovers(dir).empty());
 }
 
+// The producer form: pieces of any size (small ones gathered, one larger than the 1 MiB write
+// buffer), in order; a producer that throws leaves the old file and no temporary one.
+TEST(WriteFileAtomically, ProducerPiecesInOrderAndAThrowLeavesTheOldFile) {
+    const satiq::test::TempDir dir("atomic_producer");
+    const fs::path target = dir / "results.jsonl";
+    std::string expected;
+    satiq::write_file_atomically(target, [&](const satiq::AtomicFileSink& sink) {
+        for (int i = 0; i < 20000; ++i) {
+            const std::string line = fmt::format("{{\"line\":{}}}\n", i);
+            expected += line;
+            sink(line);
+        }
+        const std::string big(3u << 20, 'x');
+        expected += big;
+        sink(big);
+        expected += "end\n";
+        sink("end\n");
+    });
+    EXPECT_EQ(satiq::test::read_file(target), expected);
+    EXPECT_THROW(satiq::write_file_atomically(target,
+                                              [](const satiq::AtomicFileSink& sink) {
+                                                  sink(std::string(2u << 20, 'y'));
+                                                  throw satiq::Error("the input changed");
+                                              }),
+                 satiq::Error);
+    EXPECT_EQ(satiq::test::read_file(target), expected);
+    EXPECT_TRUE(leftovers(dir).empty());
+}
+
 TEST(WriteFileAtomically, RefusesAFifo) {
     const satiq::test::TempDir dir("atomic_fifo");
     const fs::path fifo = dir / "pipe";

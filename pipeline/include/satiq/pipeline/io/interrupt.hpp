@@ -8,6 +8,7 @@
 /// calls _exit(). It neither allocates, locks nor uses stdio, and it blocks the other two signals
 /// while it runs.
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string_view>
 
@@ -75,5 +76,13 @@ int rename_into_place(const std::filesystem::path& from, const std::filesystem::
 ///  - Hard links to a replaced file keep the old content (rename gives the name a new inode).
 /// On any failure the temporary file is removed and satiq::Error names the target and the reason.
 void write_file_atomically(const std::filesystem::path& target, std::string_view bytes);
+
+/// Where a producer hands the pieces of a file written by write_file_atomically.
+using AtomicFileSink = std::function<void(std::string_view)>;
+/// The same, for content too large to hold: `produce` is called once and hands the content to its
+/// sink piece by piece. An exception from `produce` removes the temporary file and is rethrown;
+/// the target is then left as it was.
+void write_file_atomically(const std::filesystem::path& target,
+                           const std::function<void(const AtomicFileSink&)>& produce);
 
 }  // namespace satiq

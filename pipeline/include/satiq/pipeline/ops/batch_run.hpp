@@ -6,9 +6,11 @@
 ///    "source": {...what the manifest or STAC gave...}, "summary": {...key figures...},
 ///    "assess": {...the full assess result, with --full-records...}, "run": {timing, rank, host}}
 /// "run" holds everything that changes between identical runs; the rest is deterministic.
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,6 +78,12 @@ struct RecordFileCheck {
 std::vector<nlohmann::json> parse_records(std::string_view text, RecordFileCheck* check = nullptr);
 /// parse_records of a file; a file that cannot be opened has no records.
 std::vector<nlohmann::json> read_records(const std::filesystem::path& jsonl, RecordFileCheck* check = nullptr);
+/// The records of a results.jsonl file one at a time, holding one line in memory: `each(record,
+/// line, offset)` gets the parsed record, its line (without the newline) and the line's byte
+/// offset in the file. Lines that are not records are skipped as parse_records does.
+void for_each_record(
+    const std::filesystem::path& jsonl, RecordFileCheck* check,
+    const std::function<void(nlohmann::json& record, std::string_view line, std::uint64_t offset)>& each);
 /// The member `key` of `o`, or a null value when `o` is not an object or has no such member
 /// (a const json's operator[] may not be used on a missing key).
 const nlohmann::json& record_field(const nlohmann::json& o, const char* key);
@@ -83,9 +91,59 @@ const nlohmann::json& record_field(const nlohmann::json& o, const char* key);
 std::string record_key(const nlohmann::json& r);
 /// The latest record per (path, input, options_key), sorted by path then options.
 std::vector<nlohmann::json> merge_records(const std::vector<nlohmann::json>& records);
-/// summary.csv of records (one row each, sorted by NIIRS, best first; failures last).
+/// What summary.csv and report.html show of one record, without the rest of it (a few hundred
+/// bytes: the summary of a million records does not hold the records).
+struct RecordRow {
+    /// The figures, in summary.csv's order.
+    enum Figure : std::size_t {
+        width_px,
+        height_px,
+        gsd_m,
+        effective_gsd_m,
+        rer_x,
+        rer_y,
+        rer_gm,
+        mtf50_cyc_per_px,
+        noise_sigma_dn,
+        snr,
+        niirs,
+        niirs_standard_error,
+        edges_used,
+        edges_x,
+        edges_y,
+        figure_count
+    };
+    static constexpr std::array<const char*, figure_count> figure_names{
+        "width_px",       "height_px", "gsd_m",  "effective_gsd_m",
+        "rer_x",          "rer_y",     "rer_gm", "mtf50_cyc_per_px",
+        "noise_sigma_dn", "snr",       "niirs",  "niirs_standard_error",
+        "edges_used",     "edges_x",   "edges_y"};
+    std::string path, status, error, options_key;
+    bool has_summary = false;  ///< false for a failure
+    std::string band_used, niirs_basis, source_kind, item_id;
+    std::array<double, figure_count> figures{};  ///< NaN where the record has none
+    [[nodiscard]] bool ok() const { return status == "ok"; }
+};
+/// The row of a record (one that parse_records accepted).
+RecordRow record_row(const nlohmann::json& record);
+
+/// The sets of options among records, by options_key: a short label of each ("as read",
+/// "degraded to 3 m as malligyong-1", "band 2", ...; empty when the records do not carry their
+/// options) and the options as JSON text.
+struct OptionSet {
+    std::string label, options_json;
+};
+using OptionSets = std::map<std::string, OptionSet>;
+/// Adds the set of `record`'s options to `sets` (the first record of a key names it).
+void note_option_set(OptionSets& sets, const nlohmann::json& record);
+
+/// summary.csv of rows (one each, sorted by NIIRS, best first; failures last).
+std::string batch_summary_csv(const std::vector<RecordRow>& rows, const OptionSets& sets);
+/// report.html of rows: the table, distributions of GSD, RER, SNR and NIIRS, the failures, the
+/// sets of options.
+std::string batch_report_html(const std::vector<RecordRow>& rows, const OptionSets& sets, const std::string& title);
+/// The same of whole records.
 std::string batch_summary_csv(const std::vector<nlohmann::json>& records);
-/// report.html of records: the table, distributions of GSD, RER, SNR and NIIRS, the failures.
 std::string batch_report_html(const std::vector<nlohmann::json>& records, const std::string& title);
 /// `satiq report DIR... -o OUT`: merges results.jsonl of several batches or shards into OUT.
 /// Returns the merged record count; a line of an input that is not a record is skipped and said
