@@ -211,12 +211,6 @@ void for_each_record(const fs::path& jsonl, RecordFileCheck* check,
     }
 }
 
-std::vector<json> read_records(const fs::path& jsonl, RecordFileCheck* check) {
-    std::vector<json> out;
-    for_each_record(jsonl, check, [&](json& r, std::string_view, std::uint64_t) { out.push_back(std::move(r)); });
-    return out;
-}
-
 RecordRow record_row(const json& r) {
     auto text = [](const json& v) { return v.is_string() ? v.get<std::string>() : std::string(); };
     RecordRow row;

@@ -527,6 +527,23 @@ void run_mode(int mode, std::string_view text, unsigned variant) {
             FUZZ_CHECK(static_cast<std::int64_t>(records.size()) + check.bad_lines + (check.cut_last_line ? 1 : 0) ==
                        lines);
             FUZZ_CHECK((check.bad_lines > 0) == !check.first_problem.empty());
+            if (!fx.dir.empty()) {  // the file reader (line by line) agrees with the text reader
+                const fs::path file = fx.dir / "results.jsonl";
+                write_file(file, s);
+                satiq::RecordFileCheck file_check;
+                std::size_t n = 0;
+                satiq::for_each_record(
+                    file, &file_check, [&](nlohmann::json& r, std::string_view line, std::uint64_t offset) {
+                        FUZZ_CHECK(n < records.size() && r == records[n]);
+                        FUZZ_CHECK(offset + line.size() < s.size() && s[offset + line.size()] == '\n');
+                        FUZZ_CHECK(s.compare(offset, line.size(), line) == 0);
+                        ++n;
+                    });
+                FUZZ_CHECK(n == records.size());
+                FUZZ_CHECK(file_check.bad_lines == check.bad_lines &&
+                           file_check.first_bad_line == check.first_bad_line &&
+                           file_check.cut_last_line == check.cut_last_line);
+            }
             for (const auto& r : records) {
                 const nlohmann::json& path = satiq::record_field(r, "path");
                 FUZZ_CHECK(path.is_string() && !path.get<std::string>().empty());

@@ -76,8 +76,6 @@ struct RecordFileCheck {
 /// "status" of "ok" or "error", and its other fields absent, null or of the schema's types
 /// (docs/schema.md). What was skipped goes to `check` when given.
 std::vector<nlohmann::json> parse_records(std::string_view text, RecordFileCheck* check = nullptr);
-/// parse_records of a file; a file that cannot be opened has no records.
-std::vector<nlohmann::json> read_records(const std::filesystem::path& jsonl, RecordFileCheck* check = nullptr);
 /// The records of a results.jsonl file one at a time, holding one line in memory: `each(record,
 /// line, offset)` gets the parsed record, its line (without the newline) and the line's byte
 /// offset in the file. Lines that are not records are skipped as parse_records does.
