@@ -9,16 +9,17 @@
 # 2. Every Google Benchmark executable in build/release/bench (each satiq kernel beside its OpenCV
 #    baseline in the same binary) runs with --benchmark_format=json --benchmark_out=DIR/raw/...:
 #    by default 3 repetitions, median aggregates; --quick: one repetition, --benchmark_min_time 0.05.
-# 3. The whole-command scripts bench/bench_{degrade,assess,sweep,batch}.sh run (satiq degrade
-#    against gdal_translate, assess, sweep against the commands one by one, batch on all cores
-#    against one worker and against mpirun), each writing DIR/raw/NAME.sh.json. --quick makes them
-#    smaller (fewer runs, no 20000^2 degrade, a 2048^2 sweep input, 20 batch images).
+# 3. The whole-command scripts bench/bench_{degrade,assess,sweep,batch,report}.sh run (satiq
+#    degrade against gdal_translate, assess, sweep against the commands one by one, batch on all
+#    cores against one worker and against mpirun, report on 300,000 records), each writing DIR/raw/NAME.sh.json. --quick makes them
+#    smaller (fewer runs, no 20000^2 degrade, a 2048^2 sweep input, 20 batch images, 50,000
+#    records).
 # 4. bench/merge_results.py writes DIR/results.json and DIR/results.md: each kernel beside its
 #    baseline from this run, the ratio baseline/satiq (above 1: satiq is faster), the machine
 #    (CPU, cores, load average at the start and the end, kernel, compiler), the date and commit.
 #
 # --filter REGEX is given to every Google Benchmark executable (--benchmark_filter) and runs only the
-# scripts whose name (bench_degrade, bench_assess, bench_sweep, bench_batch) matches it.
+# scripts whose name (bench_degrade, bench_assess, bench_sweep, bench_batch, bench_report) matches it.
 # --out DIR (default out/bench): DIR/raw (per-suite JSON), DIR/logs (console output of each suite),
 # DIR/work (the scripts' inputs, kept between runs so the next run does not make them again).
 # Environment: SATIQ_SKIP_SETUP=1 skips step 1 (the build must exist).
@@ -124,11 +125,13 @@ if ((quick)); then
   run_script bench_assess RUNS=2
   run_script bench_sweep REPS=1 SIZE=2048
   run_script bench_batch N=20
+  run_script bench_report N=50000
 else
   run_script bench_degrade
   run_script bench_assess
   run_script bench_sweep
   run_script bench_batch
+  run_script bench_report
 fi
 
 # ---- 4. results.json and results.md ------------------------------------------------------------
