@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <fstream>
 #include <functional>
-#include <iterator>
 #include <limits>
 #include <map>
 #include <optional>
@@ -23,7 +22,7 @@ namespace satiq {
 
 namespace {
 
-enum class Kind { number, integer, string, object, array_of_strings };
+enum class Kind { number, integer, string, array_of_strings };
 
 bool is_kind(const json& v, Kind k) {
     switch (k) {
@@ -33,8 +32,6 @@ bool is_kind(const json& v, Kind k) {
             return v.is_number_integer();
         case Kind::string:
             return v.is_string();
-        case Kind::object:
-            return v.is_object();
         case Kind::array_of_strings:
             if (!v.is_array()) return false;
             for (const json& e : v)
@@ -52,8 +49,6 @@ const char* kind_name(Kind k) {
             return "an integer";
         case Kind::string:
             return "a string";
-        case Kind::object:
-            return "an object";
         case Kind::array_of_strings:
             return "an array of strings";
     }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -246,25 +247,27 @@ th { background: #f3f3f3; } td.path, th.path { text-align: left; white-space: no
     return h;
 }
 
-std::string batch_summary_csv(const std::vector<json>& records) {
-    std::vector<RecordRow> rows;
-    OptionSets sets;
-    rows.reserve(records.size());
+namespace {
+
+std::pair<std::vector<RecordRow>, OptionSets> rows_of(const std::vector<json>& records) {
+    std::pair<std::vector<RecordRow>, OptionSets> out;
+    out.first.reserve(records.size());
     for (const json& r : records) {
-        rows.push_back(record_row(r));
-        note_option_set(sets, r);
+        out.first.push_back(record_row(r));
+        note_option_set(out.second, r);
     }
+    return out;
+}
+
+}  // namespace
+
+std::string batch_summary_csv(const std::vector<json>& records) {
+    const auto [rows, sets] = rows_of(records);
     return batch_summary_csv(rows, sets);
 }
 
 std::string batch_report_html(const std::vector<json>& records, const std::string& title) {
-    std::vector<RecordRow> rows;
-    OptionSets sets;
-    rows.reserve(records.size());
-    for (const json& r : records) {
-        rows.push_back(record_row(r));
-        note_option_set(sets, r);
-    }
+    const auto [rows, sets] = rows_of(records);
     return batch_report_html(rows, sets, title);
 }
 
