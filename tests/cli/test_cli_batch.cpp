@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "html_check.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
@@ -410,4 +411,13 @@ TEST(CliBatch, ReportOfTwoOptionSetsSaysWhichRowIsWhich) {
     EXPECT_NE(html.find("<th class=\"path\">options</th>"), std::string::npos);
     EXPECT_NE(html.find("<td class=\"path\">degraded to 1 m</td>"), std::string::npos);
     EXPECT_NE(html.find("<table id=\"options\">"), std::string::npos);
+    const auto errors = test::html_structure_errors(html);
+    EXPECT_TRUE(errors.empty()) << errors.front();
+    const auto external = test::html_external_references(html);
+    EXPECT_TRUE(external.empty()) << external.front();
+    if (!test::chromium_available()) GTEST_SKIP() << "chromium not installed";
+    const std::string dom = test::chromium_dump_dom(dir / "both" / "report.html");
+    for (const char* id : {"id=\"images\"", "id=\"failures\"", "id=\"options\"", "id=\"hist-niirs\""})
+        EXPECT_NE(dom.find(id), std::string::npos) << id;
+    EXPECT_NE(dom.find("degraded to 1 m"), std::string::npos);
 }
