@@ -79,7 +79,7 @@ for t in "${targets[@]}"; do
     # -merge=1 keeps every input already in the seed corpus and adds, smallest first, the inputs
     # of the working corpus that add coverage. The corpus stays small: inputs of 20 KB or more are
     # not taken, and the largest added ones are dropped again while the files exceed the budget
-    # (raster 190 KB, parse 90 KB; seed_* and regress_* files are always kept). The merge runs in
+    # (raster 190 KB, parse 150 KB; seed_* and regress_* files are always kept). The merge runs in
     # a scratch folder; the inputs kept are then copied into the seed corpus.
     before=$(ls "$seeds" | wc -l)
     scratch="$(mktemp -d)"
@@ -89,7 +89,7 @@ for t in "${targets[@]}"; do
     "$bin" -merge=1 -rss_limit_mb=2048 -timeout=30 -max_len=20000 "$scratch/merged" "$scratch/small" \
       >"$work/merge.log" 2>&1
     budget=190
-    [ "$t" = parse ] && budget=90
+    [ "$t" = parse ] && budget=150
     bytes() { find "$1" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}'; }
     find "$scratch/merged" -type f ! -name 'seed_*' ! -name 'regress_*' -printf '%s %p\n' | sort -n -r |
       while read -r _ file; do

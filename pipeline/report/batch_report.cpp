@@ -175,6 +175,8 @@ h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; border-botto
 table { border-collapse: collapse; font-size: 0.85rem; }
 th, td { border: 1px solid #ddd; padding: 0.2rem 0.4rem; text-align: right; white-space: nowrap; }
 th { background: #f3f3f3; } td.path, th.path { text-align: left; white-space: normal; word-break: break-all; }
+td.label, th.label { text-align: left; }
+code { font-size: 0.8rem; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 1rem; }
 .muted { color: #555; font-size: 0.9rem; }
 @media print { body { max-width: none; } svg, tr { break-inside: avoid; } }
@@ -233,12 +235,12 @@ th { background: #f3f3f3; } td.path, th.path { text-align: left; white-space: no
     }
     // The options each record was made with (its key is what --resume and the merge compare).
     h += "<h2>Options</h2>\n<div class=\"scroll\"><table id=\"options\"><thead><tr><th>key</th>"
-         "<th class=\"path\">options</th><th>records</th><th class=\"path\">as given</th></tr></thead><tbody>\n";
+         "<th class=\"label\">options</th><th>records</th><th class=\"path\">as given</th></tr></thead><tbody>\n";
     for (const auto& [key, count] : per_set) {
         const auto set = sets.find(key);
         const bool known = set != sets.end() && !set->second.options_json.empty();
         h += fmt::format(
-            "<tr><td>{}</td><td class=\"path\">{}</td><td>{}</td><td class=\"path\"><code>{}</code></td></tr>\n",
+            "<tr><td>{}</td><td class=\"label\">{}</td><td>{}</td><td class=\"path\"><code>{}</code></td></tr>\n",
             escape(key), escape(known ? set->second.label : "not recorded"), count,
             known ? escape(set->second.options_json) : "");
     }
