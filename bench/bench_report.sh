@@ -40,8 +40,14 @@ run() { # label, binary
 run satiq "$SATIQ"
 if [ -n "${BASELINE:-}" ]; then
   run baseline "$BASELINE"
-  cmp -s "$WORK/out_satiq/summary.csv" "$WORK/out_baseline/summary.csv" && echo "summary.csv: identical" ||
-    echo "summary.csv: differs"
+  for f in results.jsonl summary.csv; do
+    if cmp -s "$WORK/out_satiq/$f" "$WORK/out_baseline/$f"; then
+      echo "$f: identical"
+    else
+      echo "$f: differs (columns in the header: $(head -1 "$WORK/out_baseline/$f" | tr ',' '\n' | wc -l) in the" \
+        "baseline's, $(head -1 "$WORK/out_satiq/$f" | tr ',' '\n' | wc -l) in this build's)"
+    fi
+  done
 fi
 read -r ws rs <"$WORK/time_satiq"
 python3 - "$BENCH_JSON" "$N" "$LOAD_BEFORE" "$ws" "$rs" <<'PY'
