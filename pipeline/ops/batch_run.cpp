@@ -519,6 +519,7 @@ std::size_t merge_batches(const std::vector<fs::path>& dirs, const fs::path& out
     // are read before the rename, so OUT may be one of the inputs).
     write_file_atomically(out / "results.jsonl", [&](const AtomicFileSink& sink) {
         std::vector<std::ifstream> in;
+        in.reserve(files.size());
         for (const fs::path& f : files)
             in.emplace_back(f, std::ios::binary);
         std::string line;
