@@ -261,6 +261,7 @@ struct Collected {
     std::map<std::string, Kept> latest;  // by record_key: sorted by path, then input and options
     OptionSets sets;
     std::vector<std::string> warnings;  // per file, what was skipped
+    std::size_t other_options = 0;      // records left out by only_key
 };
 
 // `only_key`: keep only the records made with these options (a batch's own summary).
@@ -269,7 +270,10 @@ Collected collect_records(const std::vector<fs::path>& files, const std::string*
     for (std::size_t i = 0; i < files.size(); ++i) {
         RecordFileCheck check;
         for_each_record(files[i], &check, [&](json& r, std::string_view line, std::uint64_t offset) {
-            if (only_key && record_field(r, "options_key") != *only_key) return;
+            if (only_key && record_field(r, "options_key") != *only_key) {
+                ++c.other_options;
+                return;
+            }
             note_option_set(c.sets, r);
             c.latest[record_key(r)] = {record_row(r), i, offset, line.size()};  // a later record replaces
         });
@@ -491,6 +495,11 @@ BatchSummary run_batch(const GatheredInputs& gathered, const BatchRunOptions& o,
         out.reset();  // fsync and close before the summary reads it back
         // The summary and report: the latest record of each input under these options.
         Collected mine = collect_records({jsonl}, &key);
+        if (mine.other_options > 0)
+            sum.warnings.push_back(fmt::format(
+                "{}: also holds {} record{} made with other options, left out of summary.csv and report.html "
+                "(satiq report {} -o OUT shows every record)",
+                jsonl.string(), mine.other_options, mine.other_options == 1 ? "" : "s", o.output_dir.string()));
         write_outputs(o.output_dir, mine, o.output_dir.filename().string());
     }
     sum.seconds = detail::seconds_since(t0);

@@ -138,7 +138,13 @@ TEST(CliBatch, ResumeDoesNoWorkUnlessAnOptionChanged) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(json::parse(r.out)["results"][0]["processed"], 8);
     EXPECT_EQ(records(dir / "results.jsonl").size(), 16u);
-    // The summary is of the latest options: 8 rows, SNR 30 each.
+    // The summary is of the latest options: 8 rows, SNR 30 each; the run says the other 8 are there.
+    EXPECT_EQ(json::parse(r.out)["results"][0]["warnings"],
+              json::array({(dir / "results.jsonl").string() +
+                           ": also holds 8 records made with other options, left out of summary.csv and report.html "
+                           "(satiq report " +
+                           dir.path().string() + " -o OUT shows every record)"}))
+        << r.out;
     const std::string csv = satiq::test::read_file(dir / "summary.csv");
     EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 9);
     EXPECT_NE(csv.find(",30.00,"), std::string::npos);

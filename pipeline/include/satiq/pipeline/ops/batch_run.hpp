@@ -38,7 +38,8 @@ struct BatchSummary {
     std::int64_t gathered = 0, in_shard = 0, skipped_resume = 0, processed = 0, failed = 0, duplicates = 0;
     double seconds = 0;
     std::string mode;  ///< "threads" or "mpi N ranks"
-    /// Lines of DIR/results.jsonl that were not records (RecordFileCheck::message), for stderr.
+    /// Notes for stderr and the JSON output: lines of DIR/results.jsonl that were not records
+    /// (RecordFileCheck::message), records of other options left out of the summary.
     std::vector<std::string> warnings;
 };
 
