@@ -185,11 +185,19 @@ std::vector<json> parse_records(std::string_view text, RecordFileCheck* check) {
 
 void for_each_record(const fs::path& jsonl, RecordFileCheck* check,
                      const std::function<void(json& record, std::string_view line, std::uint64_t offset)>& each) {
+    std::ifstream in(jsonl, std::ios::binary);
+    if (!in) {
+        if (check) *check = {};
+        return;
+    }
+    for_each_record(in, check, each);
+}
+
+void for_each_record(std::istream& in, RecordFileCheck* check,
+                     const std::function<void(json& record, std::string_view line, std::uint64_t offset)>& each) {
     RecordFileCheck local;
     RecordFileCheck& c = check ? *check : local;
     c = {};
-    std::ifstream in(jsonl, std::ios::binary);
-    if (!in) return;
     std::string line;
     std::uint64_t offset = 0;
     std::int64_t number = 0;

@@ -9,10 +9,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -264,12 +266,14 @@ struct Collected {
     std::size_t other_options = 0;      // records left out by only_key
 };
 
-// `only_key`: keep only the records made with these options (a batch's own summary).
-Collected collect_records(const std::vector<fs::path>& files, const std::string* only_key) {
+// `streams` (one per file, at its start) are read; `only_key`: keep only the records made with
+// these options (a batch's own summary).
+Collected collect_records(const std::vector<fs::path>& files, std::vector<std::ifstream>& streams,
+                          const std::string* only_key) {
     Collected c;
     for (std::size_t i = 0; i < files.size(); ++i) {
         RecordFileCheck check;
-        for_each_record(files[i], &check, [&](json& r, std::string_view line, std::uint64_t offset) {
+        for_each_record(streams[i], &check, [&](json& r, std::string_view line, std::uint64_t offset) {
             if (only_key && record_field(r, "options_key") != *only_key) {
                 ++c.other_options;
                 return;
@@ -494,7 +498,9 @@ BatchSummary run_batch(const GatheredInputs& gathered, const BatchRunOptions& o,
     if (root) {
         out.reset();  // fsync and close before the summary reads it back
         // The summary and report: the latest record of each input under these options.
-        Collected mine = collect_records({jsonl}, &key);
+        std::vector<std::ifstream> in;
+        in.emplace_back(jsonl, std::ios::binary);
+        Collected mine = collect_records({jsonl}, in, &key);
         if (mine.other_options > 0)
             sum.warnings.push_back(fmt::format(
                 "{}: also holds {} record{} made with other options, left out of summary.csv and report.html "
@@ -516,7 +522,15 @@ std::size_t merge_batches(const std::vector<fs::path>& dirs, const fs::path& out
                                               : fmt::format("{}: {}", f.string(), why));
         files.push_back(f);
     }
-    Collected c = collect_records(files, nullptr);
+    // Each file is opened once, for the records and then for copying their lines: a file replaced
+    // meanwhile (another report writing it) is still read as it was.
+    std::vector<std::ifstream> in;
+    in.reserve(files.size());
+    for (const fs::path& f : files) {
+        in.emplace_back(f, std::ios::binary);
+        if (!in.back()) throw Error(fmt::format("{}: cannot open: {}", f.string(), std::strerror(errno)));
+    }
+    Collected c = collect_records(files, in, nullptr);
     if (warnings) warnings->insert(warnings->end(), c.warnings.begin(), c.warnings.end());
     std::error_code ec;
     fs::create_directories(out, ec);
@@ -527,13 +541,10 @@ std::size_t merge_batches(const std::vector<fs::path>& dirs, const fs::path& out
     // A whole-file replace, not an append: each kept record's line copied from its file (they
     // are read before the rename, so OUT may be one of the inputs).
     write_file_atomically(out / "results.jsonl", [&](const AtomicFileSink& sink) {
-        std::vector<std::ifstream> in;
-        in.reserve(files.size());
-        for (const fs::path& f : files)
-            in.emplace_back(f, std::ios::binary);
         std::string line;
         for (const auto& [key, kept] : c.latest) {
             std::ifstream& s = in[kept.file];
+            s.clear();  // the first pass left it at its end
             line.resize(kept.length);
             s.seekg(static_cast<std::streamoff>(kept.offset));
             if (!s.read(line.data(), static_cast<std::streamsize>(kept.length)))

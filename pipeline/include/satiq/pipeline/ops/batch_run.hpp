@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <istream>
 #include <map>
 #include <string>
 #include <string_view>
@@ -82,6 +83,10 @@ std::vector<nlohmann::json> parse_records(std::string_view text, RecordFileCheck
 /// offset in the file. Lines that are not records are skipped as parse_records does.
 void for_each_record(
     const std::filesystem::path& jsonl, RecordFileCheck* check,
+    const std::function<void(nlohmann::json& record, std::string_view line, std::uint64_t offset)>& each);
+/// The same from a stream at its start (offsets from there).
+void for_each_record(
+    std::istream& in, RecordFileCheck* check,
     const std::function<void(nlohmann::json& record, std::string_view line, std::uint64_t offset)>& each);
 /// The member `key` of `o`, or a null value when `o` is not an object or has no such member
 /// (a const json's operator[] may not be used on a missing key).
