@@ -132,7 +132,7 @@ struct RecordRow {
 RecordRow record_row(const nlohmann::json& record);
 
 /// The sets of options among records, by options_key: a short label of each ("as read",
-/// "degraded to 3 m as malligyong-1", "band 2", ...; empty when the records do not carry their
+/// "degraded to 3 m", "degraded as malligyong-1", "band 2", ...; empty when the records do not carry their
 /// options) and the options as JSON text.
 struct OptionSet {
     std::string label, options_json;
