@@ -1,5 +1,5 @@
 // Records of results.jsonl read back (batch --resume, satiq report): what counts as a satiq record,
-// the lines that are not, and the merge of several files (batch_run.hpp). The schema is the one
+// the lines that are not, and the latest record of each key among several files (batch_run.hpp). The schema is the one
 // docs/schema.md describes and batch_run.cpp writes.
 #include <cstdint>
 #include <fstream>
@@ -8,11 +8,13 @@
 #include <map>
 #include <optional>
 #include <span>
+#include <sstream>
 #include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "satiq/pipeline/model/sensor.hpp"
 #include "satiq/pipeline/ops/batch_run.hpp"
 
 namespace fs = std::filesystem;
@@ -62,32 +64,13 @@ struct Field {
 
 // Fields a record may carry, each either absent, null or of its kind (the readers treat absent
 // and null alike). What the summary, the report and --resume read is here; `degrade`, `assess`
-// and `run` are carried through unread.
-constexpr Field kSummaryFields[] = {{"width_px", Kind::number},
-                                    {"height_px", Kind::number},
-                                    {"band_used", Kind::string},
-                                    {"gsd_m", Kind::number},
-                                    {"gsd_method", Kind::string},
-                                    {"effective_gsd_m", Kind::number},
-                                    {"elevation_deg", Kind::number},
-                                    {"elevation_source", Kind::string},
-                                    {"edges_candidates", Kind::number},
-                                    {"edges_used", Kind::number},
-                                    {"edges_x", Kind::number},
-                                    {"edges_y", Kind::number},
-                                    {"rer_x", Kind::number},
-                                    {"rer_y", Kind::number},
-                                    {"rer_gm", Kind::number},
-                                    {"mtf50_cyc_per_px", Kind::number},
-                                    {"noise_sigma_dn", Kind::number},
-                                    {"snr", Kind::number},
-                                    {"snr_source", Kind::string},
-                                    {"niirs", Kind::number},
-                                    {"niirs_standard_error", Kind::number},
-                                    {"niirs_basis", Kind::string},
-                                    {"niirs_low", Kind::number},
-                                    {"niirs_high", Kind::number},
-                                    {"warnings", Kind::array_of_strings}};
+// and `run` are carried through unread. The summary's figures (RecordRow::figure_names, all
+// numbers) are checked with these.
+constexpr Field kSummaryFields[] = {{"band_used", Kind::string},        {"gsd_method", Kind::string},
+                                    {"elevation_deg", Kind::number},    {"elevation_source", Kind::string},
+                                    {"edges_candidates", Kind::number}, {"snr_source", Kind::string},
+                                    {"niirs_basis", Kind::string},      {"niirs_low", Kind::number},
+                                    {"niirs_high", Kind::number},       {"warnings", Kind::array_of_strings}};
 constexpr Field kSourceFields[] = {{"kind", Kind::string},  {"item_id", Kind::string},
                                    {"gsd_m", Kind::number}, {"elevation_deg", Kind::number},
                                    {"snr", Kind::number},   {"sun_elevation_deg", Kind::number}};
@@ -112,11 +95,17 @@ std::string record_problem(const json& j) {
         const auto it = j.find(k);
         if (it == j.end() || it->is_null()) continue;
         if (!it->is_object()) return fmt::format("\"{}\" is not an object", k);
-        for (const Field& f : fields) {
-            const auto v = it->find(f.name);
-            if (v != it->end() && !v->is_null() && !is_kind(*v, f.kind))
-                return fmt::format("\"{}{}\" is not {}", prefix, f.name, kind_name(f.kind));
-        }
+        auto check = [&](const char* name, Kind kind) {
+            const auto v = it->find(name);
+            return v != it->end() && !v->is_null() && !is_kind(*v, kind)
+                       ? fmt::format("\"{}{}\" is not {}", prefix, name, kind_name(kind))
+                       : std::string();
+        };
+        for (const Field& f : fields)
+            if (std::string why = check(f.name, f.kind); !why.empty()) return why;
+        if (std::string_view(k) == "summary")
+            for (const char* name : RecordRow::figure_names)
+                if (std::string why = check(name, Kind::number); !why.empty()) return why;
     }
     if (*status == "ok" && !j.contains("summary")) return "an \"ok\" record without \"summary\"";
     return {};
@@ -168,18 +157,9 @@ std::optional<json> record_of_line(std::string_view line, std::int64_t number, R
 }  // namespace
 
 std::vector<json> parse_records(std::string_view text, RecordFileCheck* check) {
+    std::istringstream in{std::string(text)};
     std::vector<json> out;
-    RecordFileCheck local;
-    RecordFileCheck& c = check ? *check : local;
-    c = {};
-    std::size_t at = 0;
-    std::int64_t line = 0;
-    for (std::size_t nl; (nl = text.find('\n', at)) != std::string_view::npos; at = nl + 1) {
-        ++line;
-        if (nl == at) continue;
-        if (auto r = record_of_line(text.substr(at, nl - at), line, c)) out.push_back(std::move(*r));
-    }
-    c.cut_last_line = at < text.size();  // a last line without its newline was cut by a kill: not a record
+    for_each_record(in, check, [&](json& r, std::string_view, std::uint64_t) { out.push_back(std::move(r)); });
     return out;
 }
 
@@ -254,7 +234,16 @@ std::string options_label(const json& options) {
         const json& g = record_field(d, "target_gsd_m");
         const json& sensor = record_field(d, "sensor");
         std::string what = g.is_number() ? fmt::format("degraded to {:g} m", g.get<double>()) : "degraded";
-        if (sensor.is_string()) what += " as " + sensor.get<std::string>();
+        if (sensor.is_string()) {
+            what += " as " + sensor.get<std::string>();
+            try {  // the preset's ground GSD, as degrade computes it (a preset of another version: no GSD)
+                const double gsd =
+                    sensor::SensorModel::physical(sensor::find_sensor_preset(sensor.get<std::string>()).description)
+                        .gsd_m();
+                what += fmt::format(" ({:.2f} m)", gsd);
+            } catch (const std::exception&) {
+            }
+        }
         parts.push_back(what);
     }
     if (const json& b = record_field(options, "band"); b.is_number_integer() && b.get<std::int64_t>() != 0)
@@ -283,15 +272,31 @@ void note_option_set(OptionSets& sets, const json& record) {
     }
 }
 
-std::vector<json> merge_records(const std::vector<json>& records) {
-    std::map<std::string, const json*> latest;
-    for (const json& r : records)
-        latest[record_key(r)] = &r;  // later records (a re-run) replace earlier ones
-    std::vector<json> out;
-    out.reserve(latest.size());
-    for (const auto& [k, r] : latest)
-        out.push_back(*r);
-    return out;
+std::vector<RecordRow> RecordCollection::take_rows() {
+    std::vector<RecordRow> rows;
+    rows.reserve(latest.size());
+    while (!latest.empty())  // node by node: the map shrinks as the rows grow
+        rows.push_back(std::move(latest.extract(latest.begin()).mapped().row));
+    return rows;
+}
+
+RecordCollection collect_records(std::span<std::istream* const> streams, std::span<const fs::path> names,
+                                 const std::string* only_key) {
+    RecordCollection c;
+    for (std::size_t i = 0; i < streams.size(); ++i) {
+        RecordFileCheck check;
+        for_each_record(*streams[i], &check, [&](json& r, std::string_view line, std::uint64_t offset) {
+            if (only_key && record_field(r, "options_key") != *only_key) {
+                ++c.other_options;
+                return;
+            }
+            note_option_set(c.sets, r);
+            c.latest[record_key(r)] = {record_row(r), i, offset, line.size()};  // a later record replaces
+        });
+        if (const std::string m = check.message(i < names.size() ? names[i] : fs::path("results.jsonl")); !m.empty())
+            c.warnings.push_back(m);
+    }
+    return c;
 }
 
 }  // namespace satiq

@@ -250,47 +250,8 @@ json error_record(const std::string& path, const std::string& error, const json&
             {"source", nullptr}, {"summary", nullptr}};
 }
 
-// The latest record of each input and options among results.jsonl files, read line by line: its
-// row for the summary, and where its line is so that a merge can copy it (the records themselves
-// are not held: a million of them would take gigabytes as JSON values).
-struct Collected {
-    struct Kept {
-        RecordRow row;
-        std::size_t file = 0;
-        std::uint64_t offset = 0;
-        std::size_t length = 0;
-    };
-    std::map<std::string, Kept> latest;  // by record_key: sorted by path, then input and options
-    OptionSets sets;
-    std::vector<std::string> warnings;  // per file, what was skipped
-    std::size_t other_options = 0;      // records left out by only_key
-};
-
-// `streams` (one per file, at its start) are read; `only_key`: keep only the records made with
-// these options (a batch's own summary).
-Collected collect_records(const std::vector<fs::path>& files, std::vector<std::ifstream>& streams,
-                          const std::string* only_key) {
-    Collected c;
-    for (std::size_t i = 0; i < files.size(); ++i) {
-        RecordFileCheck check;
-        for_each_record(streams[i], &check, [&](json& r, std::string_view line, std::uint64_t offset) {
-            if (only_key && record_field(r, "options_key") != *only_key) {
-                ++c.other_options;
-                return;
-            }
-            note_option_set(c.sets, r);
-            c.latest[record_key(r)] = {record_row(r), i, offset, line.size()};  // a later record replaces
-        });
-        if (const std::string m = check.message(files[i]); !m.empty()) c.warnings.push_back(m);
-    }
-    return c;
-}
-
-void write_outputs(const fs::path& dir, Collected& c, const std::string& title) {
-    std::vector<RecordRow> rows;
-    rows.reserve(c.latest.size());
-    while (!c.latest.empty())  // node by node: the map shrinks as the rows grow
-        rows.push_back(std::move(c.latest.extract(c.latest.begin()).mapped().row));
+void write_outputs(const fs::path& dir, RecordCollection& c, const std::string& title) {
+    const std::vector<RecordRow> rows = c.take_rows();
     // interrupt.hpp: the one atomic writer (temporary file, fsync, rename into place).
     write_file_atomically(dir / "summary.csv", batch_summary_csv(rows, c.sets));
     write_file_atomically(dir / "report.html", batch_report_html(rows, c.sets, title));
@@ -498,9 +459,9 @@ BatchSummary run_batch(const GatheredInputs& gathered, const BatchRunOptions& o,
     if (root) {
         out.reset();  // fsync and close before the summary reads it back
         // The summary and report: the latest record of each input under these options.
-        std::vector<std::ifstream> in;
-        in.emplace_back(jsonl, std::ios::binary);
-        Collected mine = collect_records({jsonl}, in, &key);
+        std::ifstream in(jsonl, std::ios::binary);
+        std::istream* streams[] = {&in};
+        RecordCollection mine = collect_records(streams, std::span(&jsonl, 1), &key);
         if (mine.other_options > 0)
             sum.warnings.push_back(fmt::format(
                 "{}: also holds {} record{} made with other options, left out of summary.csv and report.html "
@@ -530,7 +491,10 @@ std::size_t merge_batches(const std::vector<fs::path>& dirs, const fs::path& out
         in.emplace_back(f, std::ios::binary);
         if (!in.back()) throw Error(fmt::format("{}: cannot open: {}", f.string(), std::strerror(errno)));
     }
-    Collected c = collect_records(files, in, nullptr);
+    std::vector<std::istream*> streams;
+    for (std::ifstream& s : in)
+        streams.push_back(&s);
+    RecordCollection c = collect_records(streams, files);
     if (warnings) warnings->insert(warnings->end(), c.warnings.begin(), c.warnings.end());
     std::error_code ec;
     fs::create_directories(out, ec);

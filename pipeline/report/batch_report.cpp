@@ -13,8 +13,6 @@
 #include "satiq/pipeline/report/html.hpp"
 #include "satiq/version.hpp"
 
-using nlohmann::json;
-
 namespace satiq {
 
 namespace {
@@ -247,30 +245,6 @@ code { font-size: 0.8rem; }
     h += "</tbody></table></div>\n";
     h += fmt::format("<p class=\"muted\">satiq {}.</p>\n</body>\n</html>\n", SATIQ_VERSION_STRING);
     return h;
-}
-
-namespace {
-
-std::pair<std::vector<RecordRow>, OptionSets> rows_of(const std::vector<json>& records) {
-    std::pair<std::vector<RecordRow>, OptionSets> out;
-    out.first.reserve(records.size());
-    for (const json& r : records) {
-        out.first.push_back(record_row(r));
-        note_option_set(out.second, r);
-    }
-    return out;
-}
-
-}  // namespace
-
-std::string batch_summary_csv(const std::vector<json>& records) {
-    const auto [rows, sets] = rows_of(records);
-    return batch_summary_csv(rows, sets);
-}
-
-std::string batch_report_html(const std::vector<json>& records, const std::string& title) {
-    const auto [rows, sets] = rows_of(records);
-    return batch_report_html(rows, sets, title);
 }
 
 }  // namespace satiq

@@ -20,7 +20,7 @@
 //  12 `satiq predict ARGS`      CLI11 parse of the real command, then its runner (prints only)
 //  13 `satiq require ARGS`      idem
 //  14 sensor::parse_sensor_presets (a sensors.json document)
-//  15 results.jsonl records     parse_records + merge_records, then summary.csv and report.html
+//  15 results.jsonl records     parse_records, collect_records, then summary.csv and report.html
 //                               (what `satiq report` and `batch --resume` read back)
 //
 // Metadata lines (modes 10, 11): "gt=a,b,c,d,e,f", "size=W,H", "crs=N" (N indexes a fixed list
@@ -46,6 +46,7 @@
 #include <iostream>
 #include <new>
 #include <optional>
+#include <span>
 #include <sstream>
 #include <streambuf>
 #include <string>
@@ -548,10 +549,17 @@ void run_mode(int mode, std::string_view text, unsigned variant) {
                 const nlohmann::json& path = satiq::record_field(r, "path");
                 FUZZ_CHECK(path.is_string() && !path.get<std::string>().empty());
             }
-            const std::vector<nlohmann::json> merged = satiq::merge_records(records);
-            FUZZ_CHECK(merged.size() <= records.size() && (records.empty() || !merged.empty()));
-            (void)satiq::batch_summary_csv(merged);
-            const std::string html = satiq::batch_report_html(merged, "fuzz");
+            std::istringstream in(s);
+            std::istream* streams[] = {&in};
+            const std::filesystem::path name = "results.jsonl";
+            satiq::RecordCollection collected = satiq::collect_records(streams, std::span(&name, 1));
+            FUZZ_CHECK(collected.latest.size() <= records.size() && (records.empty() || !collected.latest.empty()));
+            FUZZ_CHECK(collected.warnings.size() == ((check.bad_lines > 0 || check.cut_last_line) ? 1u : 0u));
+            for (const auto& [key, kept] : collected.latest)  // the kept line is that record's
+                FUZZ_CHECK(kept.offset + kept.length < s.size() && s[kept.offset + kept.length] == '\n');
+            const std::vector<satiq::RecordRow> rows = collected.take_rows();
+            (void)satiq::batch_summary_csv(rows, collected.sets);
+            const std::string html = satiq::batch_report_html(rows, collected.sets, "fuzz");
             FUZZ_CHECK(html.find("</html>") != std::string::npos);
             (void)check.message("results.jsonl");
             break;

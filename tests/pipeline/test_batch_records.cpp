@@ -1,8 +1,9 @@
-// Records of results.jsonl read back (parse_records, merge_records) and written out again
+// Records of results.jsonl read back (parse_records, collect_records) and written out again
 // (summary.csv, report.html): a corrupted or foreign file is skipped line by line with the reason,
 // never an exception or undefined behaviour, and what is kept renders.
 #include <cmath>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,18 @@ std::string lines(const std::vector<std::string>& v) {
     for (const auto& l : v)
         s += l + "\n";
     return s;
+}
+
+// collect_records over results.jsonl texts, as `satiq report` reads files.
+satiq::RecordCollection collect(const std::vector<std::string>& texts, const std::string* only_key = nullptr) {
+    std::vector<std::istringstream> in(texts.begin(), texts.end());
+    std::vector<std::istream*> streams;
+    std::vector<std::filesystem::path> names;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        streams.push_back(&in[i]);
+        names.emplace_back(std::string(1, 'R') += std::to_string(i + 1));
+    }
+    return satiq::collect_records(streams, names, only_key);
 }
 
 }  // namespace
@@ -92,15 +105,17 @@ TEST(BatchRecords, SparseRecordsAreKeptAndRendered) {
     const auto recs = satiq::parse_records(text, &check);
     ASSERT_EQ(recs.size(), 4u);
     EXPECT_EQ(check.bad_lines, 0);
-    const auto merged = satiq::merge_records(recs);
-    ASSERT_EQ(merged.size(), 4u);
-    const std::string csv = satiq::batch_summary_csv(merged);
+    satiq::RecordCollection c = collect({text});
+    EXPECT_TRUE(c.warnings.empty());
+    const std::vector<satiq::RecordRow> rows = c.take_rows();
+    ASSERT_EQ(rows.size(), 4u);
+    const std::string csv = satiq::batch_summary_csv(rows, c.sets);
     // d.tif has a NIIRS and comes first; b.tif is "ok" without one; the others are failures.
     const auto d = csv.find("\nd.tif,ok,,64,64,band 1,"), b = csv.find("\nb.tif,ok,"), a = csv.find("\na.tif,error,");
     EXPECT_NE(d, std::string::npos) << csv;
     EXPECT_LT(d, b) << csv;
     EXPECT_LT(b, a) << csv;
-    const std::string html = satiq::batch_report_html(merged, "sparse");
+    const std::string html = satiq::batch_report_html(rows, c.sets, "sparse");
     EXPECT_NE(html.find("4 images: 2 assessed, 2 failed."), std::string::npos) << html;
     EXPECT_NE(html.find("</html>"), std::string::npos);
 }
@@ -114,9 +129,10 @@ TEST(BatchRecords, ExtremeFiguresRenderFinite) {
     b["summary"]["gsd_m"] = 5e-324;
     b["summary"]["snr"] = 1e308;
     b["summary"]["rer_gm"] = -1e308;
-    const auto recs = satiq::parse_records(lines({a.dump(), b.dump()}));
-    ASSERT_EQ(recs.size(), 2u);
-    const std::string html = satiq::batch_report_html(satiq::merge_records(recs), "extremes");
+    satiq::RecordCollection c = collect({lines({a.dump(), b.dump()})});
+    const std::vector<satiq::RecordRow> rows = c.take_rows();
+    ASSERT_EQ(rows.size(), 2u);
+    const std::string html = satiq::batch_report_html(rows, c.sets, "extremes");
     std::smatch m;
     EXPECT_FALSE(std::regex_search(html, m, std::regex("[^A-Za-z](nan|inf|NaN|Infinity)[^A-Za-z]"))) << m.str(0);
 }
@@ -147,5 +163,70 @@ TEST(BatchRecords, RecordFieldAndKeyOfSparseRecords) {
     EXPECT_TRUE(satiq::record_field(json(5), "path").is_null());
     EXPECT_EQ(satiq::record_field(r, "path"), "a");
     EXPECT_EQ(satiq::record_key(r), std::string("a\x1fnull\x1f"));
-    EXPECT_EQ(r.size(), 2u);
+    json m = {{"path", "a"}};  // a mutable object: a missing key read through record_field is not added
+    EXPECT_TRUE(satiq::record_field(m, "status").is_null());
+    EXPECT_EQ(m.size(), 1u);
+}
+
+// The latest record of a key wins, within a file and across files (a shard merged twice counts
+// once); a key is path, input identity and options; only_key leaves out and counts the others;
+// each kept record says where its line is, so that the merge can copy it.
+TEST(BatchRecords, CollectKeepsTheLatestRecordOfEachKey) {
+    json a1 = good_record("a.tif", 3.0), a2 = good_record("a.tif", 4.0), b = good_record("b.tif", 5.0);
+    json a_changed = good_record("a.tif", 2.0);
+    a_changed["input"]["mtime_ns"] = 2;  // the file was replaced: another record
+    json a_other = good_record("a.tif", 6.0);
+    a_other["options_key"] = "other";
+    const std::string first = lines({a1.dump(), b.dump(), a2.dump()});
+    const std::string second = lines({b.dump(), a_changed.dump(), a_other.dump()}) + "{\"cut";
+
+    satiq::RecordCollection c = collect({first, second});
+    ASSERT_EQ(c.latest.size(), 4u);  // a (k, mtime 1), a (k, mtime 2), a (other), b
+    ASSERT_EQ(c.warnings.size(), 1u);
+    EXPECT_EQ(c.warnings[0], "R2: the last line is cut (a killed run), skipped");
+    EXPECT_EQ(c.other_options, 0u);
+    for (const auto& [key, kept] : c.latest) {  // each kept line is the record's own line
+        const std::string& text = kept.file == 0 ? first : second;
+        const json line = json::parse(text.substr(kept.offset, kept.length));
+        EXPECT_EQ(satiq::record_key(line), key);
+        EXPECT_EQ(line["summary"]["niirs"], kept.row.figures[satiq::RecordRow::niirs]);
+    }
+    const auto& a = c.latest.at(satiq::record_key(a1));
+    EXPECT_EQ(a.file, 0u);                                         // a2 is the last of its key...
+    EXPECT_EQ(a.offset, a1.dump().size() + b.dump().size() + 2u);  // ...on the third line
+    EXPECT_EQ(a.row.figures[satiq::RecordRow::niirs], 4.0);
+    EXPECT_EQ(c.latest.at(satiq::record_key(b)).file, 1u);  // b again in the second file
+    const std::vector<satiq::RecordRow> rows = c.take_rows();
+    EXPECT_TRUE(c.latest.empty());
+    ASSERT_EQ(rows.size(), 4u);
+    EXPECT_EQ(rows.back().path, "b.tif");  // sorted by key: path first
+
+    // The same text twice: nothing doubles.
+    EXPECT_EQ(collect({first, first}).latest.size(), 2u);
+
+    const std::string k = "k";
+    satiq::RecordCollection only = collect({first, second}, &k);
+    EXPECT_EQ(only.latest.size(), 3u);
+    EXPECT_EQ(only.other_options, 1u);
+    EXPECT_EQ(only.sets.size(), 1u);
+}
+
+// The label of a set of options says what was done to the images: a preset degradation carries
+// the preset's ground GSD (as degrade computes it), a preset this version does not know only its
+// name.
+TEST(BatchRecords, OptionLabels) {
+    auto label = [](const json& options) {
+        satiq::OptionSets sets;
+        satiq::note_option_set(sets, {{"path", "a"}, {"status", "ok"}, {"options_key", "k"}, {"options", options}});
+        return sets.at("k").label;
+    };
+    EXPECT_EQ(label({{"band", 0}, {"degrade_to", nullptr}}), "as read");
+    EXPECT_EQ(label({{"degrade_to", {{"target_gsd_m", 2.5}, {"sensor", nullptr}}}}), "degraded to 2.5 m");
+    EXPECT_EQ(label({{"degrade_to", {{"target_gsd_m", nullptr}, {"sensor", "malligyong-1"}}}}),
+              "degraded as malligyong-1 (3.00 m)");
+    EXPECT_EQ(label({{"degrade_to", {{"sensor", "nosuch"}}}}), "degraded as nosuch");
+    EXPECT_EQ(label({{"band", 2}, {"snr", 40}, {"trust_pixel_size", true}}), "band 2, SNR 40, pixel size trusted");
+    satiq::OptionSets sets;  // records without their options: no label
+    satiq::note_option_set(sets, {{"path", "a"}, {"status", "ok"}, {"options_key", "k"}});
+    EXPECT_EQ(sets.at("k").label, "");
 }

@@ -12,6 +12,7 @@
 #include <functional>
 #include <istream>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,14 +74,14 @@ struct RecordFileCheck {
     [[nodiscard]] std::string message(const std::filesystem::path& jsonl) const;
 };
 
-/// The records of results.jsonl text, one per line: a line that is not a record (see
-/// RecordFileCheck) is skipped, so every record returned has a non-empty "path" string, a
+/// The records of results.jsonl text, one per line (for_each_record over the text): a line that
+/// is not a record (see RecordFileCheck) is skipped, so every record returned has a non-empty "path" string, a
 /// "status" of "ok" or "error", and its other fields absent, null or of the schema's types
 /// (docs/schema.md). What was skipped goes to `check` when given.
 std::vector<nlohmann::json> parse_records(std::string_view text, RecordFileCheck* check = nullptr);
 /// The records of a results.jsonl file one at a time, holding one line in memory: `each(record,
 /// line, offset)` gets the parsed record, its line (without the newline) and the line's byte
-/// offset in the file. Lines that are not records are skipped as parse_records does.
+/// offset in the file. Lines that are not records are skipped and counted in `check`.
 void for_each_record(
     const std::filesystem::path& jsonl, RecordFileCheck* check,
     const std::function<void(nlohmann::json& record, std::string_view line, std::uint64_t offset)>& each);
@@ -93,8 +94,6 @@ void for_each_record(
 const nlohmann::json& record_field(const nlohmann::json& o, const char* key);
 /// What identifies a record for --resume and for merging: path, input identity, options key.
 std::string record_key(const nlohmann::json& r);
-/// The latest record per (path, input, options_key), sorted by path then options.
-std::vector<nlohmann::json> merge_records(const std::vector<nlohmann::json>& records);
 /// What summary.csv and report.html show of one record, without the rest of it (a few hundred
 /// bytes: the summary of a million records does not hold the records).
 struct RecordRow {
@@ -132,7 +131,7 @@ struct RecordRow {
 RecordRow record_row(const nlohmann::json& record);
 
 /// The sets of options among records, by options_key: a short label of each ("as read",
-/// "degraded to 3 m", "degraded as malligyong-1", "band 2", ...; empty when the records do not carry their
+/// "degraded to 3 m", "degraded as malligyong-1 (3.00 m)", "band 2", ...; empty when the records do not carry their
 /// options) and the options as JSON text.
 struct OptionSet {
     std::string label, options_json;
@@ -141,14 +140,35 @@ using OptionSets = std::map<std::string, OptionSet>;
 /// Adds the set of `record`'s options to `sets` (the first record of a key names it).
 void note_option_set(OptionSets& sets, const nlohmann::json& record);
 
+/// The latest record of each (path, input, options_key) among results.jsonl files, read line by
+/// line: its row for the summary and where its line is, so that a merge can copy it. The records
+/// themselves are not held (a million of them would take gigabytes as JSON values).
+struct RecordCollection {
+    struct Kept {
+        RecordRow row;
+        std::size_t file = 0;      ///< index of its stream
+        std::uint64_t offset = 0;  ///< of its line in that stream
+        std::size_t length = 0;    ///< of its line, without the newline
+    };
+    std::map<std::string, Kept> latest;  ///< by record_key: sorted by path, then input and options
+    OptionSets sets;
+    std::vector<std::string> warnings;  ///< per stream, what was skipped (RecordFileCheck::message)
+    std::size_t other_options = 0;      ///< records left out by `only_key`
+    /// The rows in key order; empties `latest` node by node, so rows and map are not both whole.
+    std::vector<RecordRow> take_rows();
+};
+/// Reads `streams` (each at its start; `names[i]` names streams[i] in warnings). A later record of
+/// a key replaces an earlier one, in the same stream or a later one: merging the same results
+/// twice counts each record once. `only_key`: keep only the records made with these options (a
+/// batch's own summary) and count the others.
+RecordCollection collect_records(std::span<std::istream* const> streams, std::span<const std::filesystem::path> names,
+                                 const std::string* only_key = nullptr);
+
 /// summary.csv of rows (one each, sorted by NIIRS, best first; failures last).
 std::string batch_summary_csv(const std::vector<RecordRow>& rows, const OptionSets& sets);
 /// report.html of rows: the table, distributions of GSD, RER, SNR and NIIRS, the failures, the
 /// sets of options.
 std::string batch_report_html(const std::vector<RecordRow>& rows, const OptionSets& sets, const std::string& title);
-/// The same of whole records.
-std::string batch_summary_csv(const std::vector<nlohmann::json>& records);
-std::string batch_report_html(const std::vector<nlohmann::json>& records, const std::string& title);
 /// `satiq report DIR... -o OUT`: merges results.jsonl of several batches or shards into OUT.
 /// Returns the merged record count; a line of an input that is not a record is skipped and said
 /// in `warnings` (one line per file).
