@@ -9,7 +9,6 @@
 #include <optional>
 #include <span>
 #include <sstream>
-#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -88,22 +87,24 @@ std::string record_problem(const json& j) {
     for (const char* k : {"error", "options_key"})
         if (const auto it = j.find(k); it != j.end() && !it->is_null() && !it->is_string())
             return fmt::format("\"{}\" is not a string", k);
-    for (const auto& [k, fields, prefix] : {std::tuple{"input", std::span<const Field>(kInputFields), "input."},
-                                            std::tuple{"source", std::span<const Field>(kSourceFields), "source."},
-                                            std::tuple{"summary", std::span<const Field>(kSummaryFields), "summary."},
-                                            std::tuple{"options", std::span<const Field>(), "options."}}) {
-        const auto it = j.find(k);
+    struct Object {
+        const char* name;
+        std::span<const Field> fields;
+    };
+    for (const Object& o : {Object{"input", kInputFields}, Object{"source", kSourceFields},
+                            Object{"summary", kSummaryFields}, Object{"options", {}}}) {
+        const auto it = j.find(o.name);
         if (it == j.end() || it->is_null()) continue;
-        if (!it->is_object()) return fmt::format("\"{}\" is not an object", k);
+        if (!it->is_object()) return fmt::format("\"{}\" is not an object", o.name);
         auto check = [&](const char* name, Kind kind) {
             const auto v = it->find(name);
             return v != it->end() && !v->is_null() && !is_kind(*v, kind)
-                       ? fmt::format("\"{}{}\" is not {}", prefix, name, kind_name(kind))
+                       ? fmt::format("\"{}.{}\" is not {}", o.name, name, kind_name(kind))
                        : std::string();
         };
-        for (const Field& f : fields)
+        for (const Field& f : o.fields)
             if (std::string why = check(f.name, f.kind); !why.empty()) return why;
-        if (std::string_view(k) == "summary")
+        if (std::string_view(o.name) == "summary")
             for (const char* name : RecordRow::figure_names)
                 if (std::string why = check(name, Kind::number); !why.empty()) return why;
     }
