@@ -492,6 +492,7 @@ std::size_t merge_batches(const std::vector<fs::path>& dirs, const fs::path& out
         if (!in.back()) throw Error(fmt::format("{}: cannot open: {}", f.string(), std::strerror(errno)));
     }
     std::vector<std::istream*> streams;
+    streams.reserve(in.size());
     for (std::ifstream& s : in)
         streams.push_back(&s);
     RecordCollection c = collect_records(streams, files);
