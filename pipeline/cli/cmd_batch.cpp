@@ -283,11 +283,19 @@ BatchSummary run_with_progress(const GatheredInputs& g, const BatchRunOptions& o
     Progress::Options po;
     po.quiet = global_options().quiet;
     std::optional<Progress> progress;
-    BatchSummary s = run_batch(g, o, [&](std::int64_t done, std::int64_t total, std::int64_t failed) {
-        if (!progress) progress.emplace("batch", static_cast<double>(total), "images", po);
-        progress->set_detail(fmt::format("{} failed", failed));
-        progress->update(static_cast<double>(done));
-    });
+    BatchSummary s = run_batch(
+        g, o,
+        [&](std::int64_t done, std::int64_t total, std::int64_t failed) {
+            if (!progress) progress.emplace("batch", static_cast<double>(total), "images", po);
+            progress->set_detail(fmt::format("{} failed", failed));
+            progress->update(static_cast<double>(done));
+        },
+        [&](const std::string& line) {  // each failure, one line, as it happens (--quiet too, as assess)
+            if (progress && !po.quiet)
+                progress->note("satiq batch: " + line);
+            else
+                std::cerr << "satiq batch: " << line << "\n";
+        });
     if (progress) progress->finish();
     if (!global_options().quiet)
         for (const std::string& w : s.warnings)

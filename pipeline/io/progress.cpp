@@ -128,6 +128,20 @@ void Progress::finish() {
     }
 }
 
+void Progress::note(const std::string& line) {
+    std::lock_guard lock(mutex_);
+    if (options_.quiet) return;
+    if (live_ && last_len_ > 0) {  // wipe the status line, then the note on its own line
+        std::string text(1, '\r');
+        text.append(last_len_, ' ').append(1, '\r').append(line).append(1, '\n');
+        write_locked(text);
+        last_len_ = 0;
+        last_emit_s_ = -1e300;  // redraw at the next update
+    } else {
+        write_locked(line + "\n");
+    }
+}
+
 // Prints a status line when the mode's interval has passed since the last one (live mode: also
 // the very first update).
 void Progress::maybe_emit_locked() {

@@ -250,6 +250,17 @@ json error_record(const std::string& path, const std::string& error, const json&
             {"source", nullptr}, {"summary", nullptr}};
 }
 
+// A failed record's line for stderr: its error, which names the input ("x.tif: not a raster
+// format GDAL recognises"), or the path and the error when it does not.
+std::string failure_line(const std::string& record_line) {
+    const json r = json::parse(record_line, nullptr, false);
+    const json& p = record_field(r, "path");
+    const json& e = record_field(r, "error");
+    const std::string path = p.is_string() ? p.get<std::string>() : std::string("?");
+    const std::string error = e.is_string() ? e.get<std::string>() : std::string("failed");
+    return error.rfind(path, 0) == 0 ? error : path + ": " + error;
+}
+
 void write_outputs(const fs::path& dir, RecordCollection& c, const std::string& title) {
     const std::vector<RecordRow> rows = c.take_rows();
     // interrupt.hpp: the one atomic writer (temporary file, fsync, rename into place).
@@ -324,7 +335,8 @@ json batch_record(const BatchInput& in, const BatchRunOptions& o) {
 }
 
 BatchSummary run_batch(const GatheredInputs& gathered, const BatchRunOptions& o,
-                       const std::function<void(std::int64_t, std::int64_t, std::int64_t)>& progress) {
+                       const std::function<void(std::int64_t, std::int64_t, std::int64_t)>& progress,
+                       const std::function<void(const std::string&)>& failure) {
     const auto t0 = Clock::now();
     BatchSummary sum;
     sum.gathered = static_cast<std::int64_t>(gathered.inputs.size() + gathered.rejected.size());
@@ -398,7 +410,10 @@ BatchSummary run_batch(const GatheredInputs& gathered, const BatchRunOptions& o,
     auto on_record = [&](const std::string& line, bool ok) {
         out->append(line);
         const std::int64_t d = ++processed;
-        if (!ok) ++failed;
+        if (!ok) {
+            ++failed;
+            if (failure) failure(failure_line(line));
+        }
         if (progress) progress(d, total, failed.load());
     };
 

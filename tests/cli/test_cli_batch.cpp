@@ -105,6 +105,17 @@ TEST(CliBatch, FailuresAreRecordedAndTheGoodImagesAssessed) {
         EXPECT_EQ(rec["status"], "error") << bad;
         EXPECT_NE(rec["error"].get<std::string>().find(bad), std::string::npos) << rec["error"];
     }
+    // Each failure also goes to stderr as it happens, one line naming the file and the reason,
+    // even under -q (as assess); nothing else does under -q.
+    std::istringstream err(r.err);
+    std::vector<std::string> lines;
+    for (std::string l; std::getline(err, l);)
+        lines.push_back(l);
+    EXPECT_EQ(lines.size(), 4u) << r.err;
+    for (const char* bad : {"corrupt.tif", "notes.txt", "plain.png", "missing.tif"}) {
+        const std::string error = by_name[bad]["error"].get<std::string>();
+        EXPECT_EQ(std::count(lines.begin(), lines.end(), "satiq batch: " + error), 1) << bad << "\n" << r.err;
+    }
     EXPECT_NE(by_name["plain.png"]["error"].get<std::string>().find("georeferencing"), std::string::npos);
     EXPECT_NE(by_name["missing.tif"]["error"].get<std::string>().find("no such file"), std::string::npos);
     // The summary: one row per image, best NIIRS first, failures last.

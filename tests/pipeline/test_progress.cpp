@@ -249,3 +249,40 @@ TEST(Progress, ConcurrentAdvanceCountsEveryUnit) {
     const std::string last = rtrim(out.substr(out.rfind('\r') + 1));
     EXPECT_EQ(last.rfind("sweep: 10000/10000 steps in ", 0), 0u) << last;
 }
+
+// A note (a batch's failure) is a line of its own: in live mode the status line is wiped before
+// it and redrawn at the next update, even within the redraw interval; in plain mode it is printed
+// at once; quiet prints nothing.
+TEST(Progress, NoteIsALineOfItsOwn) {
+    MemStream m;
+    double t = 0;
+    {
+        Progress p("batch", 4, "images", opts(m.get(), &t, true));
+        p.advance();
+        const std::size_t status_len = m.text().size() - 1;  // after its '\r'
+        p.note("satiq batch: x.tif: no such file");
+        const std::string out = m.text();
+        std::string wiped(1, '\r');
+        wiped.append(status_len, ' ').append("\rsatiq batch: x.tif: no such file\n");
+        EXPECT_EQ(out.substr(status_len + 1), wiped);
+        t = 0.01;  // within the 0.1 s interval: redrawn all the same
+        p.advance();
+        EXPECT_EQ(rtrim(m.text().substr(out.size())).substr(0, 19), "\rbatch: 2/4 images ");
+        p.finish();
+    }
+    MemStream plain;
+    {
+        Progress p("batch", 4, "images", opts(plain.get(), &t, false));
+        p.note("one");
+        p.note("two");
+    }
+    EXPECT_EQ(plain.text().substr(0, 8), "one\ntwo\n");
+    MemStream quiet;
+    {
+        Progress::Options o = opts(quiet.get(), &t, true);
+        o.quiet = true;
+        Progress p("batch", 4, "images", o);
+        p.note("one");
+    }
+    EXPECT_EQ(quiet.text(), "");
+}

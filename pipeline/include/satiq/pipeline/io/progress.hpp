@@ -58,6 +58,9 @@ public:
     void set_detail(std::string detail);
     /// Prints the final line once; later calls and updates do nothing.
     void finish();
+    /// Prints one line of its own (a failure, a warning) whatever the mode's interval, except
+    /// when quiet; a live status line is wiped first and redrawn at the next update.
+    void note(const std::string& line);
 
 private:
     double now() const;

@@ -58,9 +58,11 @@ std::uint64_t batch_item_bytes(const BatchInput& in, const BatchRunOptions& o);
 
 /// Runs the batch on this machine or, under mpirun/srun, over MPI ranks. Records are appended to
 /// DIR/results.jsonl as they complete; at the end summary.csv and report.html are written (rank 0
-/// only). `progress(done, total, failed)` after each image.
+/// only). `progress(done, total, failed)` after each image; `failure(line)` before it when the
+/// image failed: one line naming the input and the reason.
 BatchSummary run_batch(const GatheredInputs& inputs, const BatchRunOptions& o,
-                       const std::function<void(std::int64_t, std::int64_t, std::int64_t)>& progress = {});
+                       const std::function<void(std::int64_t, std::int64_t, std::int64_t)>& progress = {},
+                       const std::function<void(const std::string&)>& failure = {});
 
 /// Lines of a results.jsonl that were not records: a line that is not a satiq record (not JSON,
 /// or a JSON value without the record's fields and types: a corrupted or foreign file), and a
