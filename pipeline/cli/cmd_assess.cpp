@@ -45,11 +45,16 @@ EdgeRoi parse_roi(const std::string& s) {
         return EdgeRoi::rectangle(static_cast<std::int64_t>(v[0]), static_cast<std::int64_t>(v[1]),
                                   static_cast<std::int64_t>(v[2]), static_cast<std::int64_t>(v[3]));
     }
-    if (v.size() == 5) return EdgeRoi::line(v[0], v[1], v[2], v[3], v[4]);
+    if (v.size() == 5) {
+        // The analysis' half-width range (EdgeSfrParams::roi_half_width_px).
+        if (!(v[4] >= 5 && v[4] <= 64))
+            throw Error(fmt::format("--roi '{}': HALF_WIDTH must lie in [5, 64] px (got {})", s, v[4]));
+        return EdgeRoi::line(v[0], v[1], v[2], v[3], v[4]);
+    }
     throw Error(fmt::format("--roi '{}': expected X,Y,W,H (pixels) or X0,Y0,X1,Y1,HALF_WIDTH (a line)", s));
 }
 
-// --band: a band number (1 or more; 0 = the default choice) or "all".
+// --band: a band number (1 or more) or "all"; without it, the default choice (AssessParams::band 0).
 void parse_band(const std::string& s, AssessParams& p) {
     if (s.empty()) return;
     if (s == "all") {
@@ -58,7 +63,7 @@ void parse_band(const std::string& s, AssessParams& p) {
     }
     char* end = nullptr;
     const long v = std::strtol(s.c_str(), &end, 10);
-    if (end == s.c_str() || *end != '\0' || v < 0 || v > 65535)
+    if (end == s.c_str() || *end != '\0' || v < 1 || v > 65535)
         throw UsageError(fmt::format("assess: --band must be a band number (1 or more) or all (got '{}')", s));
     p.band = static_cast<int>(v);
 }
@@ -111,7 +116,7 @@ void add_assess_options(CLI::App* cmd, AssessArgs& a) {
                     "Band to measure (default: band 1, or the luminance of an RGB image), or all: the default "
                     "plus every band on its own");
     cmd->add_option("--roi", a.rois,
-                    "Region instead of the automatic search: X,Y,W,H or X0,Y0,X1,Y1,HALF_WIDTH; repeatable");
+                    "Region instead of the automatic search: X,Y,W,H or X0,Y0,X1,Y1,HALF_WIDTH (5-64 px); repeatable");
     cmd->add_option("--roi-lines", a.roi_lines, "Vector file of lines (or polygons: their sides) to measure instead");
     cmd->add_option("--target", a.targets, "Extra Johnson target NAME:LENGTH_M:WIDTH_M; repeatable");
     cmd->add_option("--resolution-rule", a.p.resolution_rule,
@@ -124,8 +129,9 @@ void add_assess_options(CLI::App* cmd, AssessArgs& a) {
         "--sensor", a.p.sensor,
         "Sensor preset whose RER range is used when an image has no usable edges (see satiq predict --list)");
     cmd->add_option("--max-pixels", a.p.max_pixels,
-                    "Largest image assessed, width x height (about 6 bytes of memory per pixel; 0: no limit)")
-        ->capture_default_str();
+                    "Largest image assessed, width x height (about 7 bytes of memory per pixel; 0: no limit)")
+        ->capture_default_str()
+        ->check(non_negative_validator());
     cmd->add_flag("--no-edge-records", a.no_edge_records, "Leave the per-edge records out of the JSON");
 }
 

@@ -113,14 +113,17 @@ void add_batch_image_options(CLI::App* cmd, BatchArgs& a) {
     cmd->add_option("--band", a.band, "Band to measure (default: band 1, or the luminance of an RGB image)");
     cmd->add_option("--sensor", a.p.sensor, "Preset whose RER range applies to images without usable edges");
     cmd->add_option("--max-pixels", a.p.max_pixels,
-                    "Largest image assessed, width x height (about 6 bytes of memory per pixel; 0: no limit)")
-        ->capture_default_str();
+                    "Largest image assessed, width x height (about 7 bytes of memory per pixel; 0: no limit)")
+        ->capture_default_str()
+        ->check(non_negative_validator());
     cmd->add_flag("--trust-pixel-size", a.p.trust_pixel_size, "Rate upsampled images on their product GSD");
 }
 
 // The shard: --shard, else Slurm's array variables, else AWS Batch's index.
 void choose_shard(const BatchArgs& a, BatchRunOptions& o) {
     if (!a.shard.empty()) {
+        if (a.shard_count)
+            throw UsageError("batch: give --shard K/N, or --shard-count N with AWS_BATCH_JOB_ARRAY_INDEX, not both");
         std::tie(o.shard_index, o.shard_count) = parse_shard(a.shard);
     } else if (const auto id = env_int("SLURM_ARRAY_TASK_ID"); id && env_int("SLURM_ARRAY_TASK_COUNT")) {
         const long count = *env_int("SLURM_ARRAY_TASK_COUNT");

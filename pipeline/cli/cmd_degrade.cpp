@@ -1,4 +1,4 @@
-// satiq degrade IN OUT (--sensor NAME | --target-gsd-m X [--mtf-nyquist M | --sigma-px S] [--snr S])
+// satiq degrade IN OUT (--sensor NAME | --target-gsd-m X (--mtf-nyquist M | --sigma-px S) [--snr S])
 //                [--bits N] [--seed N] [--input-sigma-px S | --input-mtf-nyquist M] [--gsd-m V|X,Y] ...
 #include <unistd.h>
 #include <cstdio>
@@ -64,7 +64,12 @@ void add_degrade_command(CLI::App& app, Runner& run) {
             a->p.output = a->output;
             a->p.bits = a->bits;
             if (!a->gsd_m.empty()) a->p.gsd.override_m = as_usage_error([&] { return parse_gsd_pair(a->gsd_m); });
-            // Option checks before the input is read (exit 2): the preset and its overrides.
+            // Option checks before the input is read (exit 2): the simple form's blur (left out, it
+            // would silently mean perfect optics), the preset and its overrides.
+            if (a->p.target_gsd_m && *a->p.target_gsd_m > 0 && !a->p.mtf_nyquist && !a->p.sigma_px)  // a bad GSD first
+                throw UsageError(
+                    "degrade: the simple form needs the target's blur: --mtf-nyquist M (0.15 is typical of "
+                    "satellite imagers) or --sigma-px S (--sigma-px 0: pixel area integration alone)");
             const SensorOverrides& ov = a->overrides;
             if (ov.any_given() && !a->p.sensor)
                 throw UsageError(

@@ -33,9 +33,12 @@ void add_info_command(CLI::App& app, Runner& run) {
         run = [args]() -> int {
             GsdOptions gopt;
             if (!args->gsd_m.empty()) gopt.override_m = as_usage_error([&] { return parse_gsd_pair(args->gsd_m); });
-            if (args->height_m && !std::isfinite(*args->height_m))
-                throw UsageError(
-                    fmt::format("info: --height-m must be a finite number of metres (got {})", *args->height_m));
+            // A place on the Earth's surface, with room either side: the lowest land (the Dead Sea
+            // shore, about -430 m) to Everest (8,849 m); the geoid lies within about 110 m of the
+            // ellipsoid.
+            if (args->height_m && !(*args->height_m >= -1000 && *args->height_m <= 10000))
+                throw UsageError(fmt::format(
+                    "info: --height-m must lie in [-1000, 10000] m above the ellipsoid (got {})", *args->height_m));
             gopt.height_m = args->height_m;
             int failures = 0;
             nlohmann::json results = nlohmann::json::array();

@@ -74,7 +74,7 @@ void add_common(CLI::App* cmd, Common& c, const char* default_size, const char* 
     cmd->add_option("--size", c.size, fmt::format("Image size in pixels, W,H or N (default {})", default_size));
     cmd->add_option("--gsd-m", c.gsd_m, fmt::format("Ground sample distance in metres (default {})", default_gsd));
     cmd->add_option("--noise-dn", c.noise_dn, "Additive Gaussian noise sigma in output DN")
-        ->check(CLI::NonNegativeNumber);
+        ->check(non_negative_validator());
     cmd->add_option("--seed", c.seed, "Noise seed (same seed, same bytes)")
         ->capture_default_str()
         ->check(seed_validator());

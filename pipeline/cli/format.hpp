@@ -37,6 +37,20 @@ inline CLI::Validator seed_validator() {
         "SEED");
 }
 
+/// A number 0 or more (CLI11's NonNegativeNumber names its bound as a 300-digit number, and an
+/// unsigned option would otherwise wrap -5 to 2^64 - 5 without a word). A violation is a usage
+/// error (exit 2).
+inline CLI::Validator non_negative_validator() {
+    return CLI::Validator(
+        [](std::string& s) -> std::string {
+            char* end = nullptr;
+            const double v = std::strtod(s.c_str(), &end);
+            if (end == s.c_str() || *end != '\0' || !(v >= 0)) return "must be 0 or more (got '" + s + "')";
+            return {};
+        },
+        "NONNEGATIVE");
+}
+
 /// --snr as given to assess and batch: 0.1 (noise ten times the signal) to 10^6. A value outside
 /// is a usage error (exit 2) naming the command.
 inline void check_snr_option(const std::string& command, const std::string& flag, const std::optional<double>& snr) {

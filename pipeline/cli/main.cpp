@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
         "NIIRS) and what another sensor would record of it"};
     app.set_version_flag("--version", std::string("satiq ") + SATIQ_VERSION_STRING);
     GlobalOptions opts;
-    app.add_option("--threads", opts.threads, "Worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+    app.add_option("--threads", opts.threads, "Worker threads (0 = all cores)")->check(non_negative_validator());
     app.add_flag("-q,--quiet", opts.quiet, "No progress or log lines on stderr");
     app.add_flag("--no-clobber", opts.no_clobber, "Never replace an existing output file (refused instead)");
     app.require_subcommand(1);

@@ -50,11 +50,11 @@ TEST(CliDegrade, ErrorsGiveOneLineAndNoOutput) {
         std::string needle;
     };
     const Case cases[] = {
-        {"--target-gsd-m 0.25 " + test::shell_quote(in) + " " + out, 1, "finer than the input GSD"},
+        {"--target-gsd-m 0.25 --sigma-px 0 " + test::shell_quote(in) + " " + out, 1, "finer than the input GSD"},
         {"--sensor nosuch " + test::shell_quote(in) + " " + out, 2, "malligyong-1"},
         {"--target-gsd-m 0 " + test::shell_quote(in) + " " + out, 2, "--target-gsd-m"},
         {"--target-gsd-m 2 --sigma-px -1 " + test::shell_quote(in) + " " + out, 2, "--sigma-px"},
-        {"--target-gsd-m 2 " + test::shell_quote(dir / "missing.tif") + " " + out, 1, "no such file"},
+        {"--target-gsd-m 2 --sigma-px 0 " + test::shell_quote(dir / "missing.tif") + " " + out, 1, "no such file"},
         {"--sensor superdove --target-gsd-m 2 " + test::shell_quote(in) + " " + out, 2, "excludes"},
         {test::shell_quote(in) + " " + out, 2, "--sensor"},
     };

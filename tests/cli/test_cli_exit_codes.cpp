@@ -45,9 +45,9 @@ TEST(CliExitCodes, UsageErrorsExitTwoAndInputFailuresOne) {
     const std::string out = test::shell_quote(dir / "out.tif");
     expect_codes({
         // seeds: no wrapping of -1, no clamping of 2^64
-        {"degrade " + in + " " + out + " --target-gsd-m 2 --seed -1", 2},
-        {"degrade " + in + " " + out + " --target-gsd-m 2 --seed 18446744073709551616", 2},
-        {"degrade " + in + " " + out + " --target-gsd-m 2 --seed 1e3", 2},
+        {"degrade " + in + " " + out + " --target-gsd-m 2 --sigma-px 0 --seed -1", 2},
+        {"degrade " + in + " " + out + " --target-gsd-m 2 --sigma-px 0 --seed 18446744073709551616", 2},
+        {"degrade " + in + " " + out + " --target-gsd-m 2 --sigma-px 0 --seed 1e3", 2},
         {"sweep " + in + " -o " + test::shell_quote(dir / "sw") + " --seed -5", 2},
         {"synth edge " + test::shell_quote(dir / "e.tif") + " --seed 99999999999999999999", 2},
         // predict
@@ -65,17 +65,28 @@ TEST(CliExitCodes, UsageErrorsExitTwoAndInputFailuresOne) {
         // degrade
         {"degrade --sensor nosuch " + missing + " " + out, 2},
         {"degrade " + missing + " " + out, 2},  // neither --sensor nor --target-gsd-m
-        {"degrade --sensor pleiades --target-gsd-m 2 " + missing + " " + out, 2},
+        {"degrade --sensor pleiades --target-gsd-m 2 --sigma-px 0 " + missing + " " + out, 2},
         {"degrade --target-gsd-m 2 --mtf-nyquist 0.2 --sigma-px 1 " + missing + " " + out, 2},
         {"degrade --target-gsd-m 0 " + missing + " " + out, 2},
-        {"degrade --target-gsd-m 2 --min-coverage 2 " + missing + " " + out, 2},
-        {"degrade --target-gsd-m 2 --bits 40 " + missing + " " + out, 2},
-        {"degrade --target-gsd-m 2 --aperture-m 0.3 " + missing + " " + out, 2},  // overrides need --sensor
+        {"degrade --target-gsd-m 2 --sigma-px 0 --min-coverage 2 " + missing + " " + out, 2},
+        {"degrade --target-gsd-m 2 --sigma-px 0 --bits 40 " + missing + " " + out, 2},
+        {"degrade --target-gsd-m 2 --sigma-px 0 --aperture-m 0.3 " + missing + " " + out,
+         2},  // overrides need --sensor
         {"degrade --sensor pleiades --aperture-m -1 " + missing + " " + out, 2},
         {"degrade --sensor pleiades --off-nadir-deg 20 --elevation-deg 60 " + missing + " " + out, 2},
         {"degrade --sensor pleiades --off-nadir-deg 80 " + missing + " " + out, 2},  // beyond the horizon
-        {"degrade --target-gsd-m 2 --compress JPEG " + missing + " " + out, 2},
-        {"degrade --target-gsd-m 2 " + missing + " " + out, 1},  // the input is missing
+        {"degrade --target-gsd-m 2 --sigma-px 0 --compress JPEG " + missing + " " + out, 2},
+        {"degrade --target-gsd-m 2 --sigma-px 0 " + missing + " " + out, 1},  // the input is missing
+        {"degrade --target-gsd-m 2 --snr 50 " + missing + " " + out, 2},      // no blur: not perfect optics
+        {"assess --max-pixels -5 " + missing, 2},
+        {"assess --band 0 " + missing, 2},
+        {"assess --roi 10,10,100,20,0 " + missing, 2},  // a line's half-width: 5 to 64 px
+        {"assess --roi 10,10,100,20,65 " + missing, 2},
+        {"--threads -1 info " + missing, 2},
+        {"info --height-m 1e308 " + missing, 2},
+        {"synth edge " + out + " --noise-dn -1", 2},
+        {"batch " + missing + " -o " + test::shell_quote(dir / "b") + " --max-pixels -5", 2},
+        {"batch " + missing + " -o " + test::shell_quote(dir / "b") + " --shard 1/2 --shard-count 3", 2},
         // assess
         {"assess --elevation-deg 0 " + missing, 2},
         {"assess --elevation-deg 91 " + missing, 2},
@@ -184,7 +195,7 @@ TEST(CliExitCodes, AbsurdPixelSizeIsAnError) {
                            << src
                            << "</SourceFilename><SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>";
         const auto d = test::run_satiq("degrade " + test::shell_quote(vrt) + " " + test::shell_quote(dir / "o.tif") +
-                                       " --target-gsd-m 2");
+                                       " --target-gsd-m 2 --sigma-px 0");
         EXPECT_EQ(d.exit_code, 1) << gt << d.err;
         EXPECT_TRUE(d.err.find("not a usable pixel size") != std::string::npos ||
                     d.err.find("invalid geotransform") != std::string::npos)
@@ -215,7 +226,7 @@ TEST(CliExitCodes, AbsurdMetadataAngleIsIgnoredWithAWarning) {
 TEST(CliExitCodes, FailedDegradePrintsJson) {
     const test::TempDir dir("cli_degrade_json");
     const auto r = test::run_satiq("degrade " + test::shell_quote(dir / "missing.tif") + " " +
-                                   test::shell_quote(dir / "o.tif") + " --target-gsd-m 2 --format json");
+                                   test::shell_quote(dir / "o.tif") + " --target-gsd-m 2 --sigma-px 0 --format json");
     EXPECT_EQ(r.exit_code, 1);
     const auto j = nlohmann::json::parse(r.out);
     EXPECT_EQ(j["command"], "degrade");

@@ -18,7 +18,8 @@ namespace {
 const fs::path kSample = fs::path(SATIQ_SOURCE_DIR) / "samples" / "tribar.tif";
 
 test::CommandResult degrade(const fs::path& in, const fs::path& out) {
-    return test::run_satiq("-q degrade " + test::shell_quote(in) + " " + test::shell_quote(out) + " --target-gsd-m 2");
+    return test::run_satiq("-q degrade " + test::shell_quote(in) + " " + test::shell_quote(out) +
+                           " --target-gsd-m 2 --sigma-px 0");
 }
 
 }  // namespace

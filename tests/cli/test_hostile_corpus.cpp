@@ -84,7 +84,7 @@ TEST(HostileCorpus, F1_DegradeOntoACharacterDeviceIsRefused) {
     TempDir d("hostile_null");
     const fs::path dev = d / "null";  // the numbers of /dev/null
     if (::mknod(dev.c_str(), S_IFCHR | 0600, makedev(1, 3)) != 0) GTEST_SKIP() << "mknod not permitted";
-    const auto r = test::run_satiq("-q degrade " + q(kTribar) + " " + q(dev) + " --target-gsd-m 2");
+    const auto r = test::run_satiq("-q degrade " + q(kTribar) + " " + q(dev) + " --target-gsd-m 2 --sigma-px 0");
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_TRUE(fs::is_character_file(dev));
     EXPECT_EQ(leftover_temporaries(d.path()), 0);
@@ -126,7 +126,8 @@ TEST(HostileCorpus, F1_DegradeOntoAVrtSourceIsRefused) {
     const std::string before = test::read_file(d / "src.tif");
     ASSERT_EQ(test::run_command("gdal_translate -q -of VRT " + q(d / "src.tif") + " " + q(d / "wrap.vrt")).exit_code,
               0);
-    const auto r = test::run_satiq("-q degrade " + q(d / "wrap.vrt") + " " + q(d / "src.tif") + " --target-gsd-m 2");
+    const auto r =
+        test::run_satiq("-q degrade " + q(d / "wrap.vrt") + " " + q(d / "src.tif") + " --target-gsd-m 2 --sigma-px 0");
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_NE(r.err.find("which the input"), std::string::npos) << r.err;
     EXPECT_EQ(test::read_file(d / "src.tif"), before);
@@ -136,7 +137,8 @@ TEST(HostileCorpus, F1_ReplacedOutputKeepsItsPermissions) {
     TempDir d("hostile_mode");
     std::ofstream(d / "out.tif") << "old";
     fs::permissions(d / "out.tif", fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
-    const auto r = test::run_satiq("-q degrade " + q(kTribar) + " " + q(d / "out.tif") + " --target-gsd-m 2");
+    const auto r =
+        test::run_satiq("-q degrade " + q(kTribar) + " " + q(d / "out.tif") + " --target-gsd-m 2 --sigma-px 0");
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(fs::status(d / "out.tif").permissions() & fs::perms::all,
               fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
@@ -147,7 +149,8 @@ TEST(HostileCorpus, F1_NoClobberRefusesAnExistingOutput) {
     TempDir d("hostile_noclobber");
     std::ofstream(d / "out.tif") << "old";
     std::ofstream(d / "edges.csv") << "old";
-    auto r = test::run_satiq("-q --no-clobber degrade " + q(kTribar) + " " + q(d / "out.tif") + " --target-gsd-m 2");
+    auto r = test::run_satiq("-q --no-clobber degrade " + q(kTribar) + " " + q(d / "out.tif") +
+                             " --target-gsd-m 2 --sigma-px 0");
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_NE(r.err.find("--no-clobber"), std::string::npos) << r.err;
     EXPECT_EQ(test::read_file(d / "out.tif"), "old");
@@ -155,7 +158,8 @@ TEST(HostileCorpus, F1_NoClobberRefusesAnExistingOutput) {
     EXPECT_NE(r.exit_code, 0);
     EXPECT_EQ(test::read_file(d / "edges.csv"), "old");
     // A new path is written as usual.
-    r = test::run_satiq("-q --no-clobber degrade " + q(kTribar) + " " + q(d / "new.tif") + " --target-gsd-m 2");
+    r = test::run_satiq("-q --no-clobber degrade " + q(kTribar) + " " + q(d / "new.tif") +
+                        " --target-gsd-m 2 --sigma-px 0");
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_TRUE(fs::exists(d / "new.tif"));
     EXPECT_EQ(leftover_temporaries(d.path()), 0);
@@ -220,7 +224,7 @@ TEST(HostileCorpus, F3_NonUtf8FileNameIsEscapedNotFatal) {
     EXPECT_NE(j["results"][0]["file"].get<std::string>().find("\xef\xbf\xbd"), std::string::npos);  // U+FFFD
     // degrade reads and writes non-UTF-8 paths.
     const fs::path out = d / std::string("o\xfe.tif");
-    r = test::run_satiq("-q degrade " + q(odd) + " " + q(out) + " --target-gsd-m 2 --format json");
+    r = test::run_satiq("-q degrade " + q(odd) + " " + q(out) + " --target-gsd-m 2 --sigma-px 0 --format json");
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_TRUE(fs::exists(out));
     (void)parse_or_fail(r.out);
@@ -246,13 +250,14 @@ TEST(HostileCorpus, F4_NonFiniteOrAbsurdPixelSizeIsRefused) {
     TempDir d("hostile_gsd");
     for (const char* v : {"nan", "inf", "1e30", "-2", "1e-320"}) {
         const auto r = test::run_command("timeout 120 " + test::satiq_binary() + " -q degrade " + q(kTribar) + " " +
-                                         q(d / "o.tif") + " --target-gsd-m 2 --gsd-m " + v);
+                                         q(d / "o.tif") + " --target-gsd-m 2 --sigma-px 0 --gsd-m " + v);
         EXPECT_EQ(r.exit_code, 2) << v << ": " << r.err;
         EXPECT_FALSE(fs::exists(d / "o.tif")) << v;
     }
     // The same values in the file's geotransform: the file's error (exit 1), and info says why.
     write_vrt(d / "nan.vrt", kTribar, "64 64", "400000, nan, 0, 4300000, 0, -1");
-    const auto r = test::run_satiq("-q degrade " + q(d / "nan.vrt") + " " + q(d / "o.tif") + " --target-gsd-m 2");
+    const auto r =
+        test::run_satiq("-q degrade " + q(d / "nan.vrt") + " " + q(d / "o.tif") + " --target-gsd-m 2 --sigma-px 0");
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_FALSE(fs::exists(d / "o.tif"));
     write_vrt(d / "big.vrt", kTribar, "64 64", "400000, 1e30, 0, 4300000, 0, -1e30");
@@ -305,7 +310,7 @@ TEST(HostileCorpus, F4_NegativeBandAndOutOfRangeSeedsAreUsageErrors) {
     EXPECT_EQ(test::run_satiq("-q assess --band -1 " + q(kTribar)).exit_code, 2);
     for (const char* seed : {"-1", "18446744073709551616", "1e3"}) {
         const auto r = test::run_satiq("-q degrade " + q(kTribar) + " " + q(d / "o.tif") +
-                                       " --target-gsd-m 2 --snr 20 --seed " + seed);
+                                       " --target-gsd-m 2 --mtf-nyquist 0.15 --snr 20 --seed " + seed);
         EXPECT_EQ(r.exit_code, 2) << seed << r.err;
     }
     EXPECT_FALSE(fs::exists(d / "o.tif"));
@@ -336,7 +341,7 @@ TEST(HostileCorpus, F5_SigtermDuringDegradeRemovesItsTemporaryFiles) {
     TempDir d("hostile_signal");
     ASSERT_EQ(test::run_satiq("-q synth airfield " + q(d / "big.tif") + " --size 2600").exit_code, 0);
     const std::string cmd = test::satiq_binary() + " -q degrade " + q(d / "big.tif") + " " + q(d / "out.tif") +
-                            " --target-gsd-m 0.3 --snr 30 --cog";
+                            " --target-gsd-m 0.3 --mtf-nyquist 0.15 --snr 30 --cog";
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
@@ -391,11 +396,11 @@ TEST(HostileCorpus, F6_InvalidOptionValuesExitTwoAndNameTheOption) {
     // failing with exit 1, an internal function's name, or a hang.
     const std::vector<std::string> cases = {
         "degrade " + in + " " + out + " --target-gsd-m 2 --sigma-px 1e308",
-        "degrade " + in + " " + out + " --target-gsd-m 2 --snr 1e-320",
+        "degrade " + in + " " + out + " --target-gsd-m 2 --sigma-px 0 --snr 1e-320",
         "degrade " + in + " " + out + " --target-gsd-m 2 --mtf-nyquist 16",
         "degrade " + in + " " + out + " --target-gsd-m 2 --input-mtf-nyquist 0",
-        "degrade " + in + " " + out + " --target-gsd-m 2 --gsd-m 1e-320",
-        "degrade " + in + " " + out + " --target-gsd-m 2 --min-coverage nan",
+        "degrade " + in + " " + out + " --target-gsd-m 2 --sigma-px 0 --gsd-m 1e-320",
+        "degrade " + in + " " + out + " --target-gsd-m 2 --sigma-px 0 --min-coverage nan",
         "degrade " + in + " " + out + " --sensor worldview-3 --aperture-m 1e308",
         "predict --sensor worldview-3 --altitude-m 1e308",
         "predict --sensor worldview-3 --altitude-m 1e-320",
