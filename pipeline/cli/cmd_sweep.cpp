@@ -32,8 +32,9 @@ void add_sweep_options(CLI::App* cmd, SweepArgs& a) {
         ->required();
     cmd->add_option("-o,--output", a.output, "Output folder (created when missing)")->required();
     auto* steps = cmd->add_option("--gsd-m", a.gsd_steps,
-                                  "Target GSDs in metres: a list 0.5,1,2 or START:STOP:FACTOR (default: 10 steps from "
-                                  "the input's GSD to 10 m)");
+                                  "Target GSDs in metres: a list 0.5,1,2 or START:STOP:FACTOR (geometric, STOP always "
+                                  "the last step); steps finer than the input are skipped with a warning (default: 10 "
+                                  "steps from the input's GSD to 10 m or 4 x the input's GSD, whichever is coarser)");
     auto* sensors = cmd->add_option("--sensors", a.sensors,
                                     "Sensor presets simulated as they are, comma-separated (predict --list)");
     steps->excludes(sensors);
@@ -120,6 +121,7 @@ void print_sweep_result(const std::string& format, const SweepResult& r) {
             {"input_sha256", r.input_sha256},
             {"verdict", r.verdict},
             {"steps", r.steps.size()},
+            {"skipped_steps", r.skipped_steps.size()},
             {"unreliable_steps", std::count_if(r.steps.begin(), r.steps.end(),
                                                [](const SweepStep& s) { return !s.measurement_reliable; })}};
         print_json(envelope("sweep", to_json(r)["parameters"], nlohmann::json::array({res}), 0));
@@ -133,11 +135,16 @@ int run_sweep_command(SweepArgs& a) {
     Progress::Options po;
     po.quiet = global_options().quiet;
     std::optional<Progress> progress;  // from the first step on: a failed request prints only its error
-    const SweepResult r = run_sweep(a.p, [&](int done, int total, const std::string& detail) {
-        if (!progress) progress.emplace("sweep", total, "steps", po);
-        progress->set_detail(detail);
-        progress->update(done);
-    });
+    const SweepResult r = run_sweep(
+        a.p,
+        [&](int done, int total, const std::string& detail) {
+            if (!progress) progress.emplace("sweep", total, "steps", po);
+            progress->set_detail(detail);
+            progress->update(done);
+        },
+        [](const std::string& warning) {
+            if (!global_options().quiet) std::cerr << "satiq sweep: warning: " << warning << "\n";
+        });
     write_sweep_outputs(r);
     if (progress) progress->finish();
     print_sweep_result(a.format, r);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <cstdio>
 
@@ -9,6 +10,7 @@
 #include <cerrno>
 #include <climits>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <optional>
@@ -38,40 +40,122 @@ static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs l
 static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs lock-free atomics");
 
 Slot g_slots[kSlots];
+constexpr int kDirSlots = 4;
+Slot g_dir_slots[kDirSlots];  // staging folders, removed with their contents
 std::atomic<bool> g_interrupted{false};
 std::atomic<bool> g_installed{false};
+std::atomic<int> g_defer_depth{0};      // live InterruptDeferral objects
+std::atomic<int> g_deferred_signal{0};  // the first signal that arrived, 0 if none
 
 constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
+constexpr int kMaxFolderDepth = 8;
 
-// Async-signal-safe: atomics, unlink and _exit only.
-extern "C" void on_interrupt(int sig) {
-    g_interrupted.store(true);
+// One record of getdents64(2) (linux/dirent.h's struct linux_dirent64).
+struct LinuxDirent64 {
+    std::uint64_t d_ino;
+    std::int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[1];
+};
+
+// Empties the folder open as `dfd`, its sub-folders up to `depth` levels deep. Async-signal-safe:
+// system calls only (getdents64 through syscall(2), unlinkat, openat, close, lseek). Entries may
+// be skipped while the folder changes under the listing, so it is listed again until a pass
+// removes nothing.
+void empty_folder(int dfd, int depth) noexcept {
+    alignas(8) char buf[1024];
+    for (int pass = 0; pass < 1000; ++pass) {
+        bool removed = false;
+        if (::lseek(dfd, 0, SEEK_SET) < 0) return;
+        for (;;) {
+            const long n = ::syscall(SYS_getdents64, dfd, buf, sizeof buf);
+            if (n <= 0) break;
+            for (long off = 0; off < n;) {
+                const auto* d = reinterpret_cast<const LinuxDirent64*>(buf + off);
+                off += d->d_reclen;
+                const char* name = d->d_name;
+                if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
+                if (::unlinkat(dfd, name, 0) == 0) {
+                    removed = true;
+                    continue;
+                }
+                if (depth <= 0) continue;
+                const int sub = ::openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub < 0) continue;
+                empty_folder(sub, depth - 1);
+                ::close(sub);
+                if (::unlinkat(dfd, name, AT_REMOVEDIR) == 0) removed = true;
+            }
+        }
+        if (!removed) return;
+    }
+}
+
+// Removes a folder and everything in it (a symbolic link is not followed). Async-signal-safe.
+void remove_folder(const char* path) noexcept {
+    const int fd = ::open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+        empty_folder(fd, kMaxFolderDepth);
+        ::close(fd);
+    }
+    ::rmdir(path);
+}
+
+// Removes every registered temporary file and folder. Async-signal-safe.
+void remove_registered() noexcept {
     for (Slot& s : g_slots) {
         int expected = kOccupied;
         if (s.state.compare_exchange_strong(expected, kInHandler)) ::unlink(s.path);
     }
+    for (Slot& s : g_dir_slots) {
+        int expected = kOccupied;
+        if (s.state.compare_exchange_strong(expected, kInHandler)) remove_folder(s.path);
+    }
+}
+
+// Async-signal-safe: atomics, unlink, rmdir, the folder listing and _exit only. The signal is
+// recorded first and the deferral checked second, so that a deferral ending meanwhile either
+// sees the signal or is seen as ended (InterruptDeferral's destructor does the reverse).
+extern "C" void on_interrupt(int sig) {
+    const int saved_errno = errno;
+    g_interrupted.store(true);
+    int none = 0;
+    g_deferred_signal.compare_exchange_strong(none, sig);
+    if (g_defer_depth.load() > 0) {
+        errno = saved_errno;
+        return;
+    }
+    remove_registered();
     ::_exit(128 + sig);
 }
 
-// Claims a free slot and stores `path`; -1 when the table is full or the path too long.
-int register_path(const std::string& path) noexcept {
+// Claims a free slot of `table` and stores `path`; -1 when the table is full or the path too long.
+template <std::size_t N>
+int register_path(Slot (&table)[N], const std::string& path) noexcept {
     if (path.empty() || path.size() >= PATH_MAX) return -1;
-    for (int i = 0; i < kSlots; ++i) {
+    for (std::size_t i = 0; i < N; ++i) {
         int expected = kFree;
-        if (g_slots[i].state.compare_exchange_strong(expected, kClaimed)) {
-            std::memcpy(g_slots[i].path, path.c_str(), path.size() + 1);
-            g_slots[i].state.store(kOccupied);
-            return i;
+        if (table[i].state.compare_exchange_strong(expected, kClaimed)) {
+            std::memcpy(table[i].path, path.c_str(), path.size() + 1);
+            table[i].state.store(kOccupied);
+            return static_cast<int>(i);
         }
     }
     return -1;
 }
 
 // Frees a slot unless the handler has taken it (the process is then exiting anyway).
-void unregister_slot(int slot) noexcept {
+void unregister_slot(Slot* table, int slot) noexcept {
     if (slot < 0) return;
     int expected = kOccupied;
-    g_slots[slot].state.compare_exchange_strong(expected, kFree);
+    table[slot].state.compare_exchange_strong(expected, kFree);
+}
+
+std::string absolute_string(const std::filesystem::path& p) {
+    std::error_code ec;
+    const std::filesystem::path abs = std::filesystem::absolute(p, ec);  // survives a later chdir
+    return ec ? p.string() : abs.string();
 }
 
 [[noreturn]] void fail(const std::filesystem::path& target, const std::string& what, int err) {
@@ -124,9 +208,7 @@ bool interrupted() noexcept {
 }
 
 TempFileGuard::TempFileGuard(const std::filesystem::path& p) : path_(p) {
-    std::error_code ec;
-    const std::filesystem::path abs = std::filesystem::absolute(p, ec);  // survives a later chdir
-    slot_ = register_path(ec ? p.string() : abs.string());
+    slot_ = register_path(g_slots, absolute_string(p));
 }
 
 TempFileGuard::~TempFileGuard() {
@@ -134,13 +216,44 @@ TempFileGuard::~TempFileGuard() {
 }
 
 void TempFileGuard::release() noexcept {
-    unregister_slot(slot_);
+    unregister_slot(g_slots, slot_);
     slot_ = -1;
 }
 
 void TempFileGuard::remove_now() noexcept {
     ::unlink(path_.c_str());
     release();
+}
+
+TempDirGuard::TempDirGuard(const std::filesystem::path& p) : path_(p) {
+    slot_ = register_path(g_dir_slots, absolute_string(p));
+}
+
+TempDirGuard::~TempDirGuard() {
+    release();
+}
+
+void TempDirGuard::release() noexcept {
+    unregister_slot(g_dir_slots, slot_);
+    slot_ = -1;
+}
+
+void TempDirGuard::remove_now() noexcept {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+    release();
+}
+
+InterruptDeferral::InterruptDeferral() noexcept {
+    g_defer_depth.fetch_add(1);
+}
+
+InterruptDeferral::~InterruptDeferral() {
+    if (g_defer_depth.fetch_sub(1) != 1) return;
+    if (const int sig = g_deferred_signal.load(); sig != 0) {
+        remove_registered();
+        ::_exit(128 + sig);
+    }
 }
 
 namespace {

@@ -3,14 +3,13 @@
 // report_html.cpp; the chips in sweep_chips.cpp.
 #include "satiq/pipeline/ops/sweep.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <memory>
 #include <set>
 
 #include <fmt/format.h>
@@ -71,20 +70,6 @@ std::string sha256_file(const fs::path& path, std::uintmax_t& bytes) {
 
 std::string gsd_label(double g) {
     return g < 1 ? fmt::format("{:.2f} m", g) : g < 10 ? fmt::format("{:.1f} m", g) : fmt::format("{:.0f} m", g);
-}
-
-// Refuses an output folder that is not a folder or cannot take a file, before any work.
-void check_output_dir(const fs::path& dir) {
-    std::error_code ec;
-    const auto st = fs::symlink_status(dir, ec);
-    if (!ec && fs::exists(st) && !fs::is_directory(fs::status(dir, ec)))
-        throw Error(fmt::format("{}: the output must be a folder (it exists and is not one)", dir.string()));
-    if (!fs::exists(st)) {
-        fs::create_directories(dir, ec);
-        if (ec) throw Error(fmt::format("{}: cannot create the output folder: {}", dir.string(), ec.message()));
-    }
-    if (::access(dir.c_str(), W_OK | X_OK) != 0)
-        throw Error(fmt::format("{}: the output folder is not writable", dir.string()));
 }
 
 // The model of one step: degrade's parameters and the matching sensor model for predict.
@@ -238,9 +223,23 @@ std::string join_list(const std::vector<std::string>& v, const char* conjunction
     return out;
 }
 
+// "measured NIIRS 2.6" or "predicted NIIRS 2.6": the figure a step is rated on and where it
+// comes from (its own edges, or the sensor model when they are too few).
+std::string rated_niirs(const SweepStep& s) {
+    return fmt::format("{} NIIRS {:.1f}", s.measurement_reliable ? "measured" : "predicted", niirs_to_use(s));
+}
+
+// What `assess` says of the input itself, for a verdict that cannot compare two steps.
+std::string input_rating(const AssessResult& in) {
+    if (!in.giqe5) return {};
+    return fmt::format("; assess rates the input itself NIIRS {:.1f}{}", in.giqe5->value,
+                       in.gsd_alone ? " (estimated from GSD alone)" : "");
+}
+
 // One sentence: what the step nearest 3 m (a Malligyong-1-class sensor) can and cannot do against
-// the finest step.
-std::string verdict_sentence(const std::vector<SweepStep>& steps) {
+// the finest step. Each NIIRS says whether it was measured on the step's image or predicted by the
+// sensor model (too few edges on the step).
+std::string verdict_sentence(const std::vector<SweepStep>& steps, const AssessResult& input) {
     if (steps.empty()) return {};
     // The fine reference: the step nearest 0.3 m (a WorldView-3-class sensor) when there is one
     // at 0.25-0.4 m, else the finest.
@@ -254,8 +253,17 @@ std::string verdict_sentence(const std::vector<SweepStep>& steps) {
     for (const SweepStep& s : steps)
         if (std::abs(std::log(s.target_gsd_m / 3.0)) < std::abs(std::log(coarse->target_gsd_m / 3.0))) coarse = &s;
     if (coarse == &fine) {
-        return fmt::format("At {} GSD the image rates NIIRS {:.1f}; add coarser steps to compare sensors.",
-                           gsd_label(fine.target_gsd_m), niirs_to_use(fine));
+        const std::string what =
+            fine.measurement_reliable
+                ? fmt::format("the simulated image measures NIIRS {:.1f}", niirs_to_use(fine))
+                : fmt::format(
+                      "the sensor model predicts NIIRS {:.1f} (the simulated image has too few edges to "
+                      "measure){}",
+                      niirs_to_use(fine), input_rating(input));
+        return fmt::format(
+            "At {} GSD {}. No other step is nearer 3 m than this one: comparing a 3 m sensor with a 0.3 m one needs "
+            "steps near both.",
+            gsd_label(fine.target_gsd_m), what);
     }
     const auto& itf = interpretation_to_use(fine);
     const auto& itc = interpretation_to_use(*coarse);
@@ -269,8 +277,8 @@ std::string verdict_sentence(const std::vector<SweepStep>& steps) {
     }
     // Malligyong-1: 3-5 m GSD in the public estimates (the preset takes 3 m).
     const bool malligyong = coarse->target_gsd_m >= 2.5 && coarse->target_gsd_m <= 5.5;
-    std::string s = fmt::format("A {} sensor{} (NIIRS {:.1f}) ", gsd_label(coarse->target_gsd_m),
-                                malligyong ? " such as Malligyong-1" : "", niirs_to_use(*coarse));
+    std::string s = fmt::format("A {} sensor{} ({}) ", gsd_label(coarse->target_gsd_m),
+                                malligyong ? " such as Malligyong-1" : "", rated_niirs(*coarse));
     if (can.empty())
         s += "cannot reliably detect any catalogue target";
     else
@@ -279,9 +287,9 @@ std::string verdict_sentence(const std::vector<SweepStep>& steps) {
                        " and ");
     if (!lost.empty()) {
         const std::size_t n = std::min<std::size_t>(lost.size(), 4);
-        s += fmt::format(", but cannot {}, which a {} sensor (NIIRS {:.1f}) can",
+        s += fmt::format(", but cannot {}, which a {} sensor ({}) can",
                          join_list(std::vector<std::string>(lost.begin(), lost.begin() + n), " or "),
-                         gsd_label(fine.target_gsd_m), niirs_to_use(fine));
+                         gsd_label(fine.target_gsd_m), rated_niirs(fine));
     }
     return s + ".";
 }
@@ -321,9 +329,13 @@ struct PlannedStep {
     std::optional<std::string> preset;
 };
 
-// The steps, coarsest last: the presets (--sensors), the given GSDs, or by default 10 steps from
-// the input's GSD to 10 m (written into p.gsd_m). None may be finer than the input.
-std::vector<PlannedStep> plan_steps(SweepParams& p, double in_gsd) {
+// The steps, coarsest last: the presets (--sensors), the given GSDs, or by default
+// sweep_default_step_count geometric steps from the input's GSD to 10 m or 4 x the input's GSD,
+// whichever is coarser (written into p.gsd_m). A sweep only coarsens: a requested step finer than
+// the input (by more than 0.1 %) is skipped and recorded in r.skipped_steps and r.warnings, the
+// same for a preset and a GSD; none left is a usage error.
+std::vector<PlannedStep> plan_steps(SweepResult& r, double in_gsd) {
+    SweepParams& p = r.params;
     std::vector<PlannedStep> planned;
     if (!p.sensors.empty()) {
         for (const std::string& s : p.sensors) {
@@ -333,22 +345,36 @@ std::vector<PlannedStep> plan_steps(SweepParams& p, double in_gsd) {
         std::stable_sort(planned.begin(), planned.end(),
                          [](const PlannedStep& a, const PlannedStep& b) { return a.gsd_m < b.gsd_m; });
     } else {
-        if (p.gsd_m.empty()) {  // default: 10 steps from the input's GSD to 10 m
-            const double top = std::max(sweep_default_coarsest_gsd_m, in_gsd * 4);
-            const double f = std::pow(top / in_gsd, 1.0 / 9.0);
-            for (int i = 0; i < 10; ++i)
+        if (p.gsd_m.empty()) {
+            const double top = std::max(sweep_default_coarsest_gsd_m, in_gsd * sweep_default_min_span);
+            const double f = std::pow(top / in_gsd, 1.0 / (sweep_default_step_count - 1));
+            for (int i = 0; i < sweep_default_step_count; ++i)
                 p.gsd_m.push_back(in_gsd * std::pow(f, i));
         }
         for (double g : p.gsd_m)
             planned.push_back({g, std::nullopt});
     }
-    for (const PlannedStep& s : planned)
-        if (s.gsd_m < in_gsd * (1 - 1e-3))
-            throw UsageError(
-                fmt::format("sweep: step {} ({:.4g} m) is finer than the input's GSD {:.4g} m: a sweep can "
-                            "only coarsen",
-                            s.preset ? *s.preset : gsd_label(s.gsd_m), s.gsd_m, in_gsd));
-    return planned;
+    std::vector<PlannedStep> kept;
+    for (const PlannedStep& s : planned) {
+        if (s.gsd_m >= in_gsd * (1 - 1e-3)) {
+            kept.push_back(s);
+            continue;
+        }
+        SkippedStep sk;
+        sk.preset = s.preset;
+        sk.target_gsd_m = s.gsd_m;
+        sk.label = s.preset ? sensor::find_sensor_preset(*s.preset).display_name : gsd_label(s.gsd_m);
+        sk.reason = fmt::format("finer than the input's GSD {:.4g} m: a sweep can only coarsen", in_gsd);
+        r.warnings.push_back(
+            fmt::format("step {} ({:.4g} m) skipped: {}", s.preset ? *s.preset : sk.label, s.gsd_m, sk.reason));
+        r.skipped_steps.push_back(std::move(sk));
+    }
+    if (kept.empty())
+        throw UsageError(fmt::format(
+            "sweep: every step is finer than the input's GSD {:.4g} m (the coarsest asked for is {:.4g} m): a sweep "
+            "can only coarsen",
+            in_gsd, planned.back().gsd_m));
+    return kept;
 }
 
 // Every step's model, built up front so that a bad override fails before any work.
@@ -429,9 +455,8 @@ SweepStep run_step(const SweepResult& r, int i, const PlannedStep& planned, Step
     st.preset = planned.preset;
     st.label = st.preset ? sensor::find_sensor_preset(*st.preset).display_name : gsd_label(st.target_gsd_m);
     const std::string name = fmt::format("step{:02}_{:.3f}m.tif", st.index, st.target_gsd_m);
-    const fs::path step_file =
-        p.keep_steps ? p.output_dir / "steps" / name
-                     : p.output_dir / fmt::format(".satiq-sweep-{}-{}", static_cast<long>(::getpid()), name);
+    const fs::path& staged = r.staging->dir();
+    const fs::path step_file = p.keep_steps ? staged / "steps" / name : staged / ("." + name + ".satiq-tmp");
     TempFileGuard guard(step_file);
     m.degrade.input = p.input;
     m.degrade.output = step_file;
@@ -469,7 +494,7 @@ void conclude(SweepResult& r) {
     }
     const Prediction& first = r.steps.front().prediction;
     r.tasks = task_matrix(r.steps, first.rer_geometric_mean, first.model->figures().snr);
-    r.verdict = verdict_sentence(r.steps);
+    r.verdict = verdict_sentence(r.steps, r.input_assessment);
 }
 
 }  // namespace
@@ -500,7 +525,8 @@ std::vector<double> parse_gsd_steps(const std::string& text) {
         if (stop < start) throw UsageError(fmt::format("--gsd-m: STOP is below START (got '{}')", text));
         for (double g = start; g <= stop * 1.001 && out.size() < 200; g *= factor)
             out.push_back(g);
-        if (out.size() >= 200) throw UsageError(fmt::format("--gsd-m: '{}' gives more than 200 steps", text));
+        if (out.back() < stop * (1 - 1e-3)) out.push_back(stop);  // STOP is always a step
+        if (out.size() > 200) throw UsageError(fmt::format("--gsd-m: '{}' gives more than 200 steps", text));
     } else {
         std::size_t a = 0;
         for (std::size_t b;; a = b + 1) {
@@ -515,7 +541,8 @@ std::vector<double> parse_gsd_steps(const std::string& text) {
     return out;
 }
 
-SweepResult run_sweep(const SweepParams& params, const std::function<void(int, int, const std::string&)>& progress) {
+SweepResult run_sweep(const SweepParams& params, const std::function<void(int, int, const std::string&)>& progress,
+                      const std::function<void(const std::string&)>& warn) {
     const auto t0 = Clock::now();
     SweepResult r;
     r.params = params;
@@ -525,12 +552,16 @@ SweepResult run_sweep(const SweepParams& params, const std::function<void(int, i
     r.model_description = model_description(p);
 
     // The input: opened (errors name the file), its GSD, the steps and their models, then the
-    // output folder and the input's checksum.
+    // staged output folder and the input's checksum.
     const Raster raster = Raster::open(p.input);
     const double in_gsd = input_gsd(raster, p).mean_m;
-    const std::vector<PlannedStep> planned = plan_steps(p, in_gsd);
+    const std::vector<PlannedStep> planned = plan_steps(r, in_gsd);
     std::vector<StepModel> models = step_models(p, planned);
-    check_output_dir(p.output_dir);
+    install_interrupt_handlers();
+    r.staging = std::make_shared<detail::SweepStaging>(p.output_dir);
+    if (warn)
+        for (const std::string& w : r.warnings)
+            warn(w);
     r.input_sha256 = sha256_file(p.input, r.input_bytes);
 
     AssessParams ap;
@@ -543,9 +574,8 @@ SweepResult run_sweep(const SweepParams& params, const std::function<void(int, i
     r.zoom_ground_m = chips.zoom_ground_m;
     render_input_chips(raster, chips, r.input_chip_png, r.input_zoom_png);
 
-    install_interrupt_handlers();
     const int total = static_cast<int>(planned.size());
-    if (p.keep_steps) fs::create_directories(p.output_dir / "steps");
+    if (p.keep_steps) fs::create_directories(r.staging->dir() / "steps");
     for (int i = 0; i < total; ++i) {
         if (interrupted()) throw Error("sweep: interrupted");
         SweepStep st = run_step(r, i, planned[i], models[i], ap, chips);

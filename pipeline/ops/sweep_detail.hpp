@@ -1,5 +1,10 @@
 #pragma once
-// Helpers shared by the sweep's files (sweep.cpp, sweep_outputs.cpp).
+// Helpers shared by the sweep's files (sweep.cpp, sweep_outputs.cpp, sweep_staging.cpp).
+#include <filesystem>
+#include <optional>
+#include <vector>
+
+#include "satiq/pipeline/io/interrupt.hpp"
 #include "satiq/pipeline/ops/sweep.hpp"
 
 namespace satiq::detail {
@@ -9,5 +14,49 @@ inline double niirs_to_use(const SweepStep& s) {
     if (s.measurement_reliable && s.assessed && s.assessed->giqe5) return s.assessed->giqe5->value;
     return s.prediction.giqe5.value;
 }
+
+// Whether `rel` (a path relative to the output folder) is one of the files a sweep writes:
+// results.json, results.csv, report.html, chips/input.png, chips/input_zoom.png,
+// chips/stepNN.png, chips/stepNN_zoom.png and steps/stepNN_G.GGGm.tif (--keep-steps).
+bool is_sweep_output(const std::filesystem::path& rel);
+
+// The sweep's outputs in a hidden staging folder, moved into the output folder DIR only when the
+// sweep is complete, so that a sweep that fails or is interrupted leaves DIR as it was (or
+// absent), and a finished one leaves exactly its own outputs:
+//  - DIR exists: the staging folder is DIR/.satiq-sweep-PID. commit() moves each staged file into
+//    place by rename(2) (results.json last), then removes the files of DIR that an earlier sweep
+//    wrote and this one did not (is_sweep_output); no other file of DIR is touched.
+//  - DIR is absent: the staging folder is .NAME.satiq-sweep-PID beside the first missing folder
+//    NAME of DIR's path, holding DIR's missing folders; commit() renames it to NAME, so DIR
+//    appears whole.
+// The staging folder is registered with a TempDirGuard (removed on SIGINT, SIGTERM, SIGHUP), and
+// removed by the destructor unless committed. The commit runs under an InterruptDeferral: a signal
+// that arrives during it takes effect once it is done.
+// With --no-clobber an output folder that holds any file of an earlier sweep is refused here,
+// before any work.
+class SweepStaging {
+public:
+    explicit SweepStaging(const std::filesystem::path& output_dir);
+    ~SweepStaging();
+    SweepStaging(const SweepStaging&) = delete;
+    SweepStaging& operator=(const SweepStaging&) = delete;
+
+    // Where the outputs are written until the commit (DIR's staged copy).
+    const std::filesystem::path& dir() const noexcept { return stage_dir_; }
+    // Moves the staged outputs into DIR (see above). Throws satiq::Error naming the file.
+    void commit();
+
+private:
+    std::filesystem::path out_;          // DIR, lexically normal
+    std::filesystem::path root_;         // the staging folder (registered)
+    std::filesystem::path stage_dir_;    // where DIR's files are staged (root_ or below it)
+    std::filesystem::path top_missing_;  // DIR absent: its first missing folder
+    bool out_existed_ = false;
+    bool committed_ = false;
+    std::optional<TempDirGuard> guard_;
+};
+
+// The files an earlier sweep left in `dir` (relative paths, sorted); empty when `dir` is absent.
+std::vector<std::filesystem::path> existing_sweep_outputs(const std::filesystem::path& dir);
 
 }  // namespace satiq::detail

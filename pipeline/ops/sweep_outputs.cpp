@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "satiq/kernels/error.hpp"
 #include "satiq/pipeline/io/interrupt.hpp"
 #include "satiq/pipeline/ops/sweep.hpp"
 #include "satiq/pipeline/report/report_html.hpp"
@@ -61,6 +62,12 @@ nlohmann::json to_json(const SweepResult& r) {
                  {"zoom_chip", fmt::format("chips/step{:02}_zoom.png", s.index)},
                  {"seconds", s.seconds}});
     }
+    json skipped = json::array();
+    for (const SkippedStep& k : r.skipped_steps)
+        skipped.push_back({{"label", k.label},
+                           {"preset", k.preset ? json(*k.preset) : json(nullptr)},
+                           {"target_gsd_m", k.target_gsd_m},
+                           {"reason", k.reason}});
     json presets = json::array();
     for (const PresetMark& m : r.presets)
         presets.push_back({{"name", m.name},
@@ -101,6 +108,7 @@ nlohmann::json to_json(const SweepResult& r) {
                 {"chip_ground_m", r.chip_ground_m},
                 {"zoom_ground_m", r.zoom_ground_m},
                 {"steps", steps},
+                {"skipped_steps", skipped},
                 {"presets", presets},
                 {"tasks", tasks},
                 {"verdict", r.verdict},
@@ -156,11 +164,12 @@ std::string to_text(const SweepResult& r) {
         "satiq sweep: {} ({} x {} px, GSD {:.3f} m, sha256 {}...)\n  model: {}\n  input blur: {}\n",
         r.params.input.string(), r.input_assessment.width, r.input_assessment.height, r.input_assessment.gsd.mean_m,
         r.input_sha256.substr(0, 12), r.model_description, r.input_blur_source);
-    out += fmt::format("  {:>4}  {:<28} {:>8} {:>7} {:>9} {:>9} {:>6}  {}\n", "step", "label", "GSD m", "edges",
+    // "edges x/y": the usable edges along each axis (not used of found).
+    out += fmt::format("  {:>4}  {:<28} {:>8} {:>9} {:>9} {:>9} {:>6}  {}\n", "step", "label", "GSD m", "edges x/y",
                        "NIIRS mea", "NIIRS pre", "SNR", "note");
     for (const SweepStep& s : r.steps) {
         const AssessResult* a = s.assessed ? &*s.assessed : nullptr;
-        out += fmt::format("  {:>4}  {:<28} {:>8.3f} {:>3}/{:<3} {:>9} {:>9.2f} {:>6}  {}\n", s.index, s.label,
+        out += fmt::format("  {:>4}  {:<28} {:>8.3f} {:>4}/{:<4} {:>9} {:>9.2f} {:>6}  {}\n", s.index, s.label,
                            s.target_gsd_m, a ? a->edges.aggregate.x.count : 0, a ? a->edges.aggregate.y.count : 0,
                            a && a->giqe5 ? fmt::format("{:.2f}", a->giqe5->value) : "n/a", s.prediction.giqe5.value,
                            a ? fmt::format("{:.1f}", a->snr) : "n/a",
@@ -174,7 +183,8 @@ std::string to_text(const SweepResult& r) {
 }
 
 void write_sweep_outputs(const SweepResult& r) {
-    const fs::path& dir = r.params.output_dir;
+    if (!r.staging) throw Error("sweep: no staged output folder to write into");
+    const fs::path& dir = r.staging->dir();
     fs::create_directories(dir / "chips");
     auto bytes = [](const std::vector<unsigned char>& v) {
         return std::string_view(reinterpret_cast<const char*>(v.data()), v.size());
@@ -187,9 +197,10 @@ void write_sweep_outputs(const SweepResult& r) {
     }
     write_file_atomically(dir / "results.csv", to_csv(r));
     write_file_atomically(dir / "report.html", sweep_report_html(r));
-    // results.json last: its presence means the sweep finished.
     write_file_atomically(dir / "results.json",
                           to_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    // Into the output folder, results.json last: its presence means the sweep finished.
+    r.staging->commit();
 }
 
 }  // namespace satiq

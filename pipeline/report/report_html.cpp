@@ -264,6 +264,14 @@ std::string sweep_report_html(const SweepResult& r) {
         "Scene contrast and clutter are not modelled.</p>\n",
         escape(r.model_description));
     h += "<h2>Steps</h2>\n" + steps_table(r);
+    if (!r.skipped_steps.empty()) {
+        h += "<p class=\"muted\" id=\"skipped\">Skipped (a sweep only coarsens):";
+        for (std::size_t i = 0; i < r.skipped_steps.size(); ++i) {
+            const SkippedStep& k = r.skipped_steps[i];
+            h += fmt::format("{} {} ({:.2f} m): {}", i ? ";" : "", escape(k.label), k.target_gsd_m, escape(k.reason));
+        }
+        h += ".</p>\n";
+    }
     h += "<h2>Charts</h2>\n" + charts(r);
     h += "<p class=\"muted\">Green points: the built-in sensor presets, each predicted at its own GSD.</p>\n";
     h += "<h2>What each step shows</h2>\n" + chips(r);

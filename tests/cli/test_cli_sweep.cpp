@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -123,6 +124,10 @@ TEST(CliSweep, ResultsCarryProvenanceAndEveryStep) {
     EXPECT_EQ(out["failed_count"], 0);
     EXPECT_EQ(out["results"][0]["verdict"], r["verdict"]);
     EXPECT_NE(r["verdict"].get<std::string>().find("Malligyong-1"), std::string::npos) << r["verdict"];
+    // Each NIIRS of the verdict says where it comes from: the 4 m step has too few edges
+    // (predicted), the 0.25 m one has plenty (measured).
+    EXPECT_NE(r["verdict"].get<std::string>().find("(predicted NIIRS "), std::string::npos) << r["verdict"];
+    EXPECT_NE(r["verdict"].get<std::string>().find("(measured NIIRS "), std::string::npos) << r["verdict"];
     // No temporary step file is left.
     for (const auto& e : fs::directory_iterator(s.dir))
         EXPECT_NE(e.path().filename().string()[0], '.') << e.path();
@@ -193,40 +198,170 @@ TEST(CliSweep, SensorsFormAndPresetTemplate) {
     EXPECT_NEAR(j["steps"][1]["prediction"]["gsd_ground_m"].get<double>(), 1.0, 1e-6);
 }
 
-TEST(CliSweep, InterruptLeavesNoHalfWrittenOutput) {
-    for (int sig : {SIGINT, SIGTERM}) {
-        const test::TempDir root("sweep_signal");
-        const fs::path dir = root / "out";
-        const pid_t pid = fork();
-        ASSERT_GE(pid, 0);
-        if (pid == 0) {
-            const std::string bin = test::satiq_binary();
-            execl(bin.c_str(), bin.c_str(), "-q", "sweep", kScene.c_str(), "-o", dir.c_str(), "--gsd-m", "0.25:8:1.2",
-                  static_cast<char*>(nullptr));
-            _exit(127);
+namespace {
+
+// Every file under `dir` with its bytes (hidden ones included).
+std::map<std::string, std::string> snapshot(const fs::path& dir) {
+    std::map<std::string, std::string> files;
+    std::error_code ec;
+    for (const auto& e : fs::recursive_directory_iterator(dir, ec))
+        files[e.path().lexically_relative(dir).generic_string()] =
+            e.is_regular_file() ? satiq::test::read_file(e.path()) : std::string("<folder>");
+    return files;
+}
+
+// A folder holding an earlier sweep's outputs beside the user's own files.
+void fill_earlier_sweep(const fs::path& dir) {
+    fs::create_directories(dir / "chips");
+    for (const char* f : {"results.json", "results.csv", "report.html", "chips/input.png", "chips/step01.png",
+                          "chips/step05.png", "chips/step05_zoom.png"})
+        std::ofstream(dir / f) << "earlier " << f;
+    std::ofstream(dir / "notes.txt") << "the user's notes";
+    std::ofstream(dir / "chips" / "logo.png") << "the user's logo";
+}
+
+}  // namespace
+
+TEST(CliSweep, InterruptLeavesTheOutputFolderAsItWas) {
+    // Twice per signal: into a folder that does not exist (it must stay absent) and into one
+    // holding an earlier sweep and the user's files (they must stay byte for byte).
+    for (int sig : {SIGINT, SIGTERM})
+        for (bool existed : {false, true}) {
+            const test::TempDir root("sweep_signal");
+            const fs::path dir = root / "out";
+            if (existed) fill_earlier_sweep(dir);
+            const auto before = snapshot(root);
+            const pid_t pid = fork();
+            ASSERT_GE(pid, 0);
+            if (pid == 0) {
+                const std::string bin = test::satiq_binary();
+                execl(bin.c_str(), bin.c_str(), "-q", "sweep", kScene.c_str(), "-o", dir.c_str(), "--gsd-m",
+                      "0.25:8:1.2", static_cast<char*>(nullptr));
+                _exit(127);
+            }
+            // Wait until a step is under way (its hidden GeoTIFF exists in the staging folder),
+            // then interrupt.
+            bool started = false;  // ten minutes at most: sanitizer builds on a loaded machine are slow
+            const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+            while (!started && std::chrono::steady_clock::now() < deadline) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                std::error_code ec;
+                for (const auto& e : fs::recursive_directory_iterator(root, ec)) {
+                    const std::string name = e.path().filename().string();
+                    started |=
+                        name.rfind(".step", 0) == 0 && e.path().string().find(".satiq-sweep-") != std::string::npos;
+                }
+            }
+            EXPECT_TRUE(started);
+            kill(pid, sig);
+            int status = 0;
+            ASSERT_EQ(waitpid(pid, &status, 0), pid);
+            ASSERT_TRUE(WIFEXITED(status));
+            EXPECT_EQ(WEXITSTATUS(status), 128 + sig);
+            EXPECT_EQ(fs::exists(dir), existed);
+            EXPECT_EQ(snapshot(root), before) << "signal " << sig << (existed ? ", existing folder" : "");
         }
-        // Wait until a step is under way (its hidden GeoTIFF exists), then interrupt.
-        bool started = false;  // ten minutes at most: sanitizer builds on a loaded machine are slow
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
-        while (!started && std::chrono::steady_clock::now() < deadline) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-            std::error_code ec;
-            if (fs::is_directory(dir, ec))
-                for (const auto& e : fs::directory_iterator(dir, ec))
-                    started |= e.path().filename().string().rfind(".satiq-sweep", 0) == 0;
-        }
-        EXPECT_TRUE(started);
-        kill(pid, sig);
-        int status = 0;
-        ASSERT_EQ(waitpid(pid, &status, 0), pid);
-        ASSERT_TRUE(WIFEXITED(status));
-        EXPECT_EQ(WEXITSTATUS(status), 128 + sig);
-        for (const char* f : {"results.json", "results.csv", "report.html"})
-            EXPECT_FALSE(fs::exists(dir / f)) << f;
-        std::error_code ec;
-        for (const auto& e : fs::recursive_directory_iterator(dir, ec))
-            ADD_FAILURE() << "left behind: " << e.path();
-    }
+}
+
+TEST(CliSweep, RerunLeavesExactlyItsOwnOutputsAndKeepsTheUsersFiles) {
+    const test::TempDir root("sweep_rerun");
+    const fs::path dir = root / "out";
+    fill_earlier_sweep(dir);
+    auto r = test::run_satiq("-q sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(dir) +
+                             " --gsd-m 1 --seed 2");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::set<std::string> names;
+    for (const auto& [name, bytes] : snapshot(root))
+        names.insert(name);
+    EXPECT_EQ(names,
+              (std::set<std::string>{"out", "out/chips", "out/chips/input.png", "out/chips/input_zoom.png",
+                                     "out/chips/logo.png", "out/chips/step01.png", "out/chips/step01_zoom.png",
+                                     "out/notes.txt", "out/report.html", "out/results.csv", "out/results.json"}));
+    EXPECT_EQ(satiq::test::read_file(dir / "notes.txt"), "the user's notes");
+    EXPECT_EQ(satiq::test::read_file(dir / "chips" / "logo.png"), "the user's logo");
+    EXPECT_EQ(json::parse(satiq::test::read_file(dir / "results.json"))["steps"].size(), 1u);
+    // --no-clobber: a folder holding a sweep's outputs is refused before any work, untouched.
+    const auto before = snapshot(root);
+    r = test::run_satiq("--no-clobber sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(dir) +
+                        " --gsd-m 2");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("--no-clobber"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(snapshot(root), before);
+    // Into a folder whose parents are missing: the whole path appears, nothing hidden is left.
+    r = test::run_satiq("-q --no-clobber sweep " + test::shell_quote(kScene) + " -o " +
+                        test::shell_quote(root / "a" / "b") + " --gsd-m 2");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(fs::is_regular_file(root / "a" / "b" / "results.json"));
+    for (const auto& e : fs::directory_iterator(root))
+        EXPECT_NE(e.path().filename().string()[0], '.') << e.path();
+}
+
+TEST(CliSweep, StepsFinerThanTheInputAreSkippedAndSaid) {
+    const test::TempDir root("sweep_skip");
+    // The airfield taken as 0.5 m: WorldView-3 (0.31 m) is finer, Malligyong-1 (3 m) is not.
+    auto r = test::run_satiq("sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(root / "presets") +
+                             " --input-gsd-m 0.5 --sensors worldview-3,malligyong-1 --format json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("satiq sweep: warning: step worldview-3 (0.31"), std::string::npos) << r.err;
+    json j = json::parse(satiq::test::read_file(root / "presets" / "results.json"));
+    ASSERT_EQ(j["steps"].size(), 1u);
+    EXPECT_EQ(j["steps"][0]["preset"], "malligyong-1");
+    ASSERT_EQ(j["skipped_steps"].size(), 1u);
+    EXPECT_EQ(j["skipped_steps"][0]["preset"], "worldview-3");
+    EXPECT_NE(j["skipped_steps"][0]["reason"].get<std::string>().find("finer than the input"), std::string::npos);
+    EXPECT_EQ(json::parse(r.out)["results"][0]["skipped_steps"], 1);
+    EXPECT_NE(satiq::test::read_file(root / "presets" / "report.html").find("id=\"skipped\""), std::string::npos);
+    // A GSD list the same way: 0.1 m is skipped (one warning line), 2 m runs.
+    r = test::run_satiq("sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(root / "list") +
+                        " --gsd-m 0.1,2");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("skipped: finer than the input's GSD"), std::string::npos) << r.out;
+    j = json::parse(satiq::test::read_file(root / "list" / "results.json"));
+    ASSERT_EQ(j["steps"].size(), 1u);
+    EXPECT_DOUBLE_EQ(j["steps"][0]["target_gsd_m"].get<double>(), 2.0);
+    EXPECT_DOUBLE_EQ(j["skipped_steps"][0]["target_gsd_m"].get<double>(), 0.1);
+    // -q: no warning on stderr (it stays in the outputs).
+    r = test::run_satiq("-q sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(root / "quiet") +
+                        " --gsd-m 0.1,2");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(r.err.empty()) << r.err;
+}
+
+TEST(CliSweep, DefaultStepsOfACoarseInputAndAVerdictThatSaysWhereItsNiirsComesFrom) {
+    const test::TempDir root("sweep_coarse");
+    // The airfield taken as 5 m: the default runs 10 steps from 5 m to 4 x 5 = 20 m (not 10 m).
+    const auto r = test::run_satiq("-q sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(root / "o") +
+                                   " --input-gsd-m 5");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json j = json::parse(satiq::test::read_file(root / "o" / "results.json"));
+    ASSERT_EQ(j["steps"].size(), 10u);
+    EXPECT_NEAR(j["steps"][0]["target_gsd_m"].get<double>(), 5.0, 1e-9);
+    EXPECT_NEAR(j["steps"][9]["target_gsd_m"].get<double>(), 20.0, 1e-9);
+    // Every step is at least 5 m, so the verdict names one step's NIIRS and where it comes from:
+    // the first step has the input's pixels and edges enough, so it is measured.
+    std::string verdict = j["verdict"].get<std::string>();
+    ASSERT_EQ(j["steps"][0]["measurement_reliable"], true) << verdict;
+    EXPECT_NE(verdict.find("At 5.0 m GSD the simulated image measures NIIRS"), std::string::npos) << verdict;
+    EXPECT_EQ(verdict.find("the image rates"), std::string::npos) << verdict;
+    // One 8 m step of a 0.25 m scene has too few edges: the NIIRS named is the sensor model's,
+    // said so, beside what assess makes of the input itself.
+    const auto r8 = test::run_satiq("-q sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(root / "p") +
+                                    " --gsd-m 8");
+    ASSERT_EQ(r8.exit_code, 0) << r8.err;
+    const json j8 = json::parse(satiq::test::read_file(root / "p" / "results.json"));
+    verdict = j8["verdict"].get<std::string>();
+    ASSERT_EQ(j8["steps"][0]["measurement_reliable"], false) << verdict;
+    EXPECT_NE(verdict.find(fmt::format("the sensor model predicts NIIRS {:.1f}",
+                                       j8["steps"][0]["prediction"]["niirs"]["giqe5"]["value"].get<double>())),
+              std::string::npos)
+        << verdict;
+    EXPECT_NE(verdict.find(fmt::format("assess rates the input itself NIIRS {:.1f}",
+                                       j8["input"]["assess"]["niirs"]["giqe5"]["value"].get<double>())),
+              std::string::npos)
+        << verdict;
+    // The table's edge counts are labelled per axis.
+    EXPECT_NE(r.out.find("edges x/y"), std::string::npos) << r.out;
 }
 
 TEST(CliSweep, BadInputGivesOneClearErrorAndWritesNothing) {
@@ -245,7 +380,8 @@ TEST(CliSweep, BadInputGivesOneClearErrorAndWritesNothing) {
     const std::vector<Case> cases = {
         {test::shell_quote(text) + " -o " + test::shell_quote(dir / "o1"), 1, "notes.tif", dir / "o1"},
         {test::shell_quote(dir / "missing.tif") + " -o " + test::shell_quote(dir / "o2"), 1, "missing.tif", dir / "o2"},
-        {scene + " -o " + test::shell_quote(dir / "o3") + " --gsd-m 0.1,1", 2, "finer than the input", dir / "o3"},
+        {scene + " -o " + test::shell_quote(dir / "o3") + " --gsd-m 0.1,0.2", 2, "every step is finer than the input",
+         dir / "o3"},
         {scene + " -o " + test::shell_quote(dir / "o4") + " --gsd-m 1,abc", 2, "'abc'", dir / "o4"},
         {scene + " -o " + test::shell_quote(dir / "o5") + " --sensors worldview-3,nosuch", 2, "nosuch", dir / "o5"},
         {scene + " -o " + test::shell_quote(dir / "o6") + " --sensor nosuch", 2, "nosuch", dir / "o6"},
@@ -276,7 +412,15 @@ TEST(Sweep, ParseGsdStepsListsAndGeometricRanges) {
     const auto g = satiq::parse_gsd_steps("0.25:1:2");
     ASSERT_EQ(g.size(), 3u);
     EXPECT_DOUBLE_EQ(g[2], 1.0);
-    EXPECT_EQ(satiq::parse_gsd_steps("0.3:10:1.5").size(), 9u);  // 0.3 x 1.5^8 = 7.69; x 1.5^9 = 11.5 > 10
+    // STOP is always the last step: 0.3 x 1.5^8 = 7.69, x 1.5^9 = 11.5 > 10, so 10 is appended.
+    const auto r = satiq::parse_gsd_steps("0.3:10:1.5");
+    ASSERT_EQ(r.size(), 10u);
+    EXPECT_DOUBLE_EQ(r[8], 0.3 * std::pow(1.5, 8));
+    EXPECT_DOUBLE_EQ(r.back(), 10.0);
+    EXPECT_EQ(satiq::parse_gsd_steps("0.5:10:2"), (std::vector<double>{0.5, 1, 2, 4, 8, 10}));
+    EXPECT_DOUBLE_EQ(satiq::parse_gsd_steps("0.5:10:1.5").back(), 10.0);
+    EXPECT_EQ(satiq::parse_gsd_steps("1:1:2"), (std::vector<double>{1}));
+    EXPECT_EQ(satiq::parse_gsd_steps("1:8.005:2"), (std::vector<double>{1, 2, 4, 8}));  // within 0.1 %: reached
     for (const char* bad : {"", "0", "-1", "1,,2", "nan", "1:2", "1:2:1", "1:2:0.5", "1e-9:1e9:1.01"})
         EXPECT_THROW((void)satiq::parse_gsd_steps(bad), satiq::UsageError) << bad;
 }

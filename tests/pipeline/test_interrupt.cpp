@@ -94,6 +94,71 @@ INSTANTIATE_TEST_SUITE_P(Signals, InterruptSignal, ::testing::Values(SIGINT, SIG
                                                                   : std::string("SIGHUP");
                          });
 
+TEST_P(InterruptSignal, RemovesARegisteredFolderWithEverythingInIt) {
+    const int sig = GetParam();
+    const satiq::test::TempDir dir("interrupt_dir");
+    const fs::path staging = dir / ".out.satiq-sweep-1";
+    const fs::path sibling = dir / "keep.txt";
+    spit(sibling, "keep");
+    const int code = exit_status_of_child(sig, [&] {
+        satiq::install_interrupt_handlers();
+        auto* guard = new satiq::TempDirGuard(staging);  // leaked on purpose, as above
+        if (!guard->registered()) ::_exit(97);
+        // Nested folders and more names than one getdents64 buffer holds.
+        fs::create_directories(staging / "a" / "chips" / "deeper");
+        for (int i = 0; i < 300; ++i)
+            spit(staging / "a" / "chips" / fmt::format("step{:03}_with_a_long_name_to_fill_the_buffer.png", i), "x");
+        spit(staging / "a" / "chips" / "deeper" / "f", "x");
+        spit(staging / "results.json", "{}");
+        fs::create_symlink(sibling, staging / "link");  // removed as a link, its target kept
+    });
+    EXPECT_EQ(code, 128 + sig);
+    EXPECT_FALSE(fs::exists(fs::symlink_status(staging)));
+    EXPECT_EQ(satiq::test::read_file(sibling), "keep");
+}
+
+TEST_P(InterruptSignal, ADeferredSignalTakesEffectWhenTheDeferralEnds) {
+    const int sig = GetParam();
+    const satiq::test::TempDir dir("interrupt_defer");
+    const fs::path temp = dir / "staged.tmp";
+    const fs::path marker = dir / "after_the_signal";
+    const int code = exit_status_of_child(sig, [&] {
+        satiq::install_interrupt_handlers();
+        spit(temp, "partial");
+        auto* guard = new satiq::TempFileGuard(temp);  // leaked on purpose
+        if (!guard->registered()) ::_exit(97);
+        {
+            const satiq::InterruptDeferral outer;
+            {
+                const satiq::InterruptDeferral inner;  // nested: only the last one acts
+                ::raise(sig);
+            }
+            spit(marker, "the critical section went on");  // still running after the signal
+            if (!fs::exists(temp)) ::_exit(96);
+        }
+        ::_exit(95);  // the deferral's end did not act on the signal
+    });
+    EXPECT_EQ(code, 128 + sig);
+    EXPECT_TRUE(fs::exists(marker));
+    EXPECT_FALSE(fs::exists(temp));
+}
+
+TEST(Interrupt, DirGuardRemoveNowAndRelease) {
+    const satiq::test::TempDir dir("interrupt_dir_guard");
+    fs::create_directories(dir / "a" / "b");
+    spit(dir / "a" / "b" / "f", "x");
+    fs::create_directories(dir / "c");
+    {
+        satiq::TempDirGuard a(dir / "a");
+        satiq::TempDirGuard c(dir / "c");
+        a.remove_now();
+        EXPECT_FALSE(a.registered());
+        c.release();
+    }
+    EXPECT_FALSE(fs::exists(dir / "a"));
+    EXPECT_TRUE(fs::exists(dir / "c"));  // the destructor only unregisters
+}
+
 TEST(Interrupt, NotInterruptedWithoutASignal) {
     EXPECT_FALSE(satiq::interrupted());
 }

@@ -1,12 +1,14 @@
 #pragma once
 /// Interrupts and temporary files: SIGINT, SIGTERM and SIGHUP remove the registered temporary
-/// files and end the process with 128 + the signal number (130, 143, 129), as a shell reports a
-/// process killed by that signal.
+/// files and folders and end the process with 128 + the signal number (130, 143, 129), as a shell
+/// reports a process killed by that signal.
 ///
-/// The handler is async-signal-safe: registered paths live in a fixed static table (64 slots of
-/// PATH_MAX bytes, each with an atomic state); the handler only unlink()s the occupied slots and
-/// calls _exit(). It neither allocates, locks nor uses stdio, and it blocks the other two signals
-/// while it runs.
+/// The handler is async-signal-safe: registered paths live in fixed static tables (64 file slots
+/// and 4 folder slots of PATH_MAX bytes, each with an atomic state); the handler only unlink()s
+/// the occupied file slots, empties and rmdir()s the folder slots (open, getdents64, unlinkat,
+/// rmdir: system calls only) and calls _exit(). It neither allocates, locks nor uses stdio, and it
+/// blocks the other two signals while it runs. While an InterruptDeferral is alive the handler
+/// only records the signal, which then takes effect when the deferral ends.
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -45,6 +47,43 @@ public:
 private:
     std::filesystem::path path_;
     int slot_ = -1;
+};
+
+/// RAII registration of a temporary folder (a staging folder) to delete with everything in it if
+/// a signal arrives (sub-folders up to 8 levels deep). remove_now() deletes it; the destructor only
+/// unregisters. With the 4 folder slots taken or a path too long, the folder is not registered
+/// (registered() is false): no error, it is just not cleaned up on a signal.
+class TempDirGuard {
+public:
+    explicit TempDirGuard(const std::filesystem::path& p);
+    ~TempDirGuard();
+
+    TempDirGuard(const TempDirGuard&) = delete;
+    TempDirGuard& operator=(const TempDirGuard&) = delete;
+
+    /// Unregisters without deleting. Idempotent.
+    void release() noexcept;
+    /// Deletes the folder and everything in it (a missing folder is fine) and unregisters.
+    void remove_now() noexcept;
+    bool registered() const noexcept { return slot_ >= 0; }
+
+private:
+    std::filesystem::path path_;
+    int slot_ = -1;
+};
+
+/// While alive, SIGINT, SIGTERM and SIGHUP are recorded instead of acted on, so that a short
+/// sequence of renames (a staged output moved into place) is never cut in the middle. When the
+/// last deferral ends, a signal that arrived meanwhile takes effect as usual: the registered
+/// temporary files and folders are removed and the process exits with 128 + the signal.
+/// Nestable; meant for short critical sections only.
+class InterruptDeferral {
+public:
+    InterruptDeferral() noexcept;
+    ~InterruptDeferral();
+
+    InterruptDeferral(const InterruptDeferral&) = delete;
+    InterruptDeferral& operator=(const InterruptDeferral&) = delete;
 };
 
 /// Where a write to `target` lands: `target`, or for a symbolic link the file it points to (the

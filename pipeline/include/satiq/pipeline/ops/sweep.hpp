@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,9 +27,16 @@
 
 namespace satiq {
 
-/// Default NIIRS-against-GSD steps when neither --gsd-m nor --sensors is given: from the input's
-/// GSD to 10 m.
+namespace detail {
+class SweepStaging;
+}
+
+/// Default NIIRS-against-GSD steps when neither --gsd-m nor --sensors is given: 10 steps,
+/// geometric, from the input's GSD to 10 m, or to 4 x the input's GSD when that is coarser (an
+/// input of 2.5 m or coarser), so that the default always spans at least a factor of 4.
 inline constexpr double sweep_default_coarsest_gsd_m = 10.0;
+inline constexpr double sweep_default_min_span = 4.0;
+inline constexpr int sweep_default_step_count = 10;
 /// Simple-form defaults (stated in the parameters): MTF at Nyquist 0.15 (a typical well-designed
 /// imager balances aliasing against sharpness near 0.1-0.2) and SNR 50.
 inline constexpr double sweep_default_mtf_nyquist = 0.15;
@@ -59,8 +67,10 @@ struct SweepParams {
     int chip_px = 320;        ///< chip side on screen, pixels
 };
 
-/// Parses "0.5,1,2" or "START:STOP:FACTOR" (geometric, STOP included when reached within 0.1 %).
-/// Throws UsageError naming the value.
+/// Parses "0.5,1,2" or "START:STOP:FACTOR": START, START x FACTOR, START x FACTOR^2, ... while
+/// within STOP (0.1 % tolerance), then STOP itself when the last of those falls short of it by
+/// more than 0.1 % (so STOP is always a step). Sorted, duplicates removed. Throws UsageError
+/// naming the value.
 std::vector<double> parse_gsd_steps(const std::string& text);
 
 struct SweepStep {
@@ -76,6 +86,14 @@ struct SweepStep {
     std::string reliability_note;  ///< why not, for the report and the CSV
     std::vector<unsigned char> chip_png, zoom_png;
     double seconds = 0;
+};
+
+/// A requested step left out of the sweep (a GSD or preset finer than the input), and why.
+struct SkippedStep {
+    std::string label;                  ///< as a step's label
+    std::optional<std::string> preset;  ///< --sensors form
+    double target_gsd_m = 0;
+    std::string reason;
 };
 
 /// A sensor preset placed on the NIIRS-against-GSD chart (its own prediction).
@@ -106,6 +124,7 @@ struct SweepResult {
     double input_sigma_px = 0;
     std::string input_blur_source;
     std::vector<SweepStep> steps;
+    std::vector<SkippedStep> skipped_steps;  ///< requested but finer than the input
     std::vector<PresetMark> presets;
     std::vector<TaskRow> tasks;
     std::string verdict;  ///< one sentence
@@ -113,13 +132,20 @@ struct SweepResult {
     std::vector<unsigned char> input_chip_png, input_zoom_png;
     std::vector<std::string> warnings;
     double seconds = 0;
+    /// The staged output folder (step GeoTIFFs so far); write_sweep_outputs commits it. Removed
+    /// with the result when never committed.
+    std::shared_ptr<detail::SweepStaging> staging;
 };
 
-/// Runs the whole sweep in memory (step GeoTIFFs in hidden files of the output folder, removed
-/// as they are done unless keep_steps). `progress(done, total, detail)` after each step.
-/// Throws satiq::Error / UsageError before any output when the request is invalid.
+/// Runs the whole sweep in memory; the step GeoTIFFs go to a hidden staging folder (in DIR, or
+/// beside it when DIR does not exist yet), removed as they are done unless keep_steps. Nothing
+/// appears in DIR before write_sweep_outputs. `progress(done, total, detail)` after each step;
+/// `warn(message)` once per requested step that is skipped (finer than the input), before any
+/// step runs. Throws satiq::Error / UsageError before any output when the request is invalid,
+/// among them when every requested step is finer than the input.
 SweepResult run_sweep(const SweepParams& params,
-                      const std::function<void(int done, int total, const std::string& detail)>& progress = {});
+                      const std::function<void(int done, int total, const std::string& detail)>& progress = {},
+                      const std::function<void(const std::string& message)>& warn = {});
 
 /// results.json document (the sweep's envelope result).
 nlohmann::json to_json(const SweepResult& r);
@@ -127,7 +153,10 @@ nlohmann::json to_json(const SweepResult& r);
 std::string to_csv(const SweepResult& r);
 /// The text summary printed by `satiq sweep`.
 std::string to_text(const SweepResult& r);
-/// Writes DIR/results.json, results.csv, report.html and chips/*.png, each atomically.
+/// Writes results.json, results.csv, report.html and chips/*.png into the staging folder, then
+/// moves them into DIR (results.json last), removing the files an earlier sweep wrote to DIR that
+/// this one does not replace (its other stale chips and steps), and nothing else of DIR. Until
+/// then DIR is as it was (or absent); a signal during the final moves takes effect after them.
 void write_sweep_outputs(const SweepResult& r);
 
 }  // namespace satiq
