@@ -107,7 +107,7 @@ void add_batch_image_options(CLI::App* cmd, BatchArgs& a) {
     cmd->add_option("--degrade-mtf-nyquist", a.degrade_mtf_nyquist, "With a GSD: MTF at Nyquist (default 0.15)");
     cmd->add_option("--degrade-snr", a.degrade_snr, "SNR of the degraded images (a GSD: default 50)");
     cmd->add_option("--degrade-seed", a.degrade_seed, "Noise seed of the degraded images")->check(seed_validator());
-    cmd->add_option("--gsd-m", a.gsd_m, "GSD in metres, V or X,Y, for inputs without georeferencing");
+    cmd->add_option("--gsd-m", a.gsd_m, "GSD in metres, V or X,Y, of every input, instead of its georeferencing");
     cmd->add_option("--elevation-deg", a.p.elevation_deg, "Target elevation angle (default: metadata, else nadir)");
     cmd->add_option("--snr", a.p.snr, "GIQE SNR instead of the measured one");
     cmd->add_option("--band", a.band, "Band to measure (default: band 1, or the luminance of an RGB image)");

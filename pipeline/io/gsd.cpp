@@ -103,6 +103,10 @@ void projected_center(Gsd& g, const RasterInfo& info, OGRSpatialReference& srs) 
     if (!ct) return;
     auto c = apply_gt(*info.geo.geotransform, info.width / 2.0, info.height / 2.0);
     double x = c[0], y = c[1];
+    // No map projection of the Earth reaches 1e9 m from its origin (the circumference is 4e7 m);
+    // beyond it PROJ's inverse may iterate for minutes (fuzzing found 35 s at 1e308). The centre
+    // is for reports only: absurd coordinates leave it unknown.
+    if (!(std::abs(x) < 1e9 && std::abs(y) < 1e9)) return;
     if (ct->Transform(1, &x, &y)) {
         g.center_lon_deg = x;
         g.center_lat_deg = y;
@@ -213,6 +217,26 @@ Gsd compute_gsd_unchecked(const RasterInfo& info, const GsdOptions& opt);
 // Every GSD leaves here finite, positive and below 100 km (a geotransform of NaN, Inf or 1e30
 // is a broken file, not a coarse sensor): otherwise one error naming the file and the values.
 Gsd compute_gsd(const RasterInfo& info, const GsdOptions& opt) {
+    if (opt.fallback_m && !opt.override_m) {
+        // The raster's own georeferencing first; the catalog's figure only where it has none.
+        GsdOptions own = opt;
+        own.fallback_m.reset();
+        const std::string from = opt.fallback_from ? opt.fallback_from : "the catalog";
+        try {
+            Gsd g = compute_gsd(info, own);
+            g.notes.push_back(fmt::format("{} gives {:g} x {:g} m; the georeferencing is used", from,
+                                          opt.fallback_m->first, opt.fallback_m->second));
+            return g;
+        } catch (const Error& e) {
+            own.override_m = opt.fallback_m;
+            Gsd g = compute_gsd(info, own);
+            g.method = "catalog";
+            g.notes.erase(g.notes.begin());  // "given by the user"
+            g.notes.insert(g.notes.begin(),
+                           fmt::format("GSD from {}: the raster has no usable georeferencing ({})", from, e.what()));
+            return g;
+        }
+    }
     if (info.geo.geotransform && !opt.override_m)
         for (double v : *info.geo.geotransform)
             if (!std::isfinite(v))
@@ -241,7 +265,9 @@ Gsd compute_gsd_unchecked(const RasterInfo& info, const GsdOptions& opt) {
         if (info.geo.geotransform || !info.geo.gcps.empty() || !info.geo.rpc.empty()) {
             // Still report where the image is, when we can.
             try {
-                Gsd geo = compute_gsd(info, {std::nullopt, opt.height_m});
+                GsdOptions own;
+                own.height_m = opt.height_m;
+                Gsd geo = compute_gsd(info, own);
                 g.center_lat_deg = geo.center_lat_deg;
                 g.center_lon_deg = geo.center_lon_deg;
                 g.crs_name = geo.crs_name;

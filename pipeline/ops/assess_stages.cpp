@@ -192,7 +192,7 @@ void set_gsd_planes(AssessResult& r, double ground_m) {
     r.gsd_weighted_m = r.gsd_normal_m / std::pow(sin_el, 0.25);
 }
 
-// Geometry: elevation from the user, the metadata, or nadir with a warning.
+// Geometry: elevation from the user, the metadata, a catalog, or nadir with a warning.
 void resolve_look_geometry(AssessResult& r, const AssessParams& params) {
     if (params.elevation_deg) {
         if (!(*params.elevation_deg > 0 && *params.elevation_deg <= 90))
@@ -204,6 +204,10 @@ void resolve_look_geometry(AssessResult& r, const AssessParams& params) {
         // order (find_look_geometry, pipeline/ops/info.cpp); the source names which.
         r.elevation_deg = r.acquisition.look->elevation_deg;
         r.elevation_source = r.acquisition.look->source;
+    } else if (params.elevation_fallback_deg && *params.elevation_fallback_deg > 0 &&
+               *params.elevation_fallback_deg <= 90) {
+        r.elevation_deg = *params.elevation_fallback_deg;
+        r.elevation_source = params.elevation_fallback_source.empty() ? "catalog" : params.elevation_fallback_source;
     } else {
         r.elevation_deg = 90;
         r.elevation_source = "assumed nadir";

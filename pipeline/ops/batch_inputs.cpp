@@ -105,6 +105,99 @@ std::string resolve_reference(const std::string& ref, const fs::path& base_dir, 
 }
 
 /// Collects inputs in order of first occurrence, de-duplicated by resolved path.
+// `s` with the characters glob(3) gives a meaning escaped: a folder name taken as it is.
+std::string glob_escape(const std::string& s) {
+    std::string out;
+    for (const char c : s) {
+        if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+// The matches of a pattern, sorted and without repeats. glob(3) (POSIX.1-2017, "glob") matches
+// *, ? and [...] within a path component, and a leading '.' only when the pattern spells it; on
+// top of it, a component that is "**" matches zero or more folders (as bash's globstar), hidden
+// folders and symbolic links to folders not entered; what it matches is files only ("a/**": every
+// file below a). `rc`: 0, GLOB_NOMATCH, or the error of
+// glob(3) (GLOB_ABORTED: a folder could not be read).
+std::vector<std::string> expand_glob(const std::string& pattern, int& rc) {
+    std::vector<std::string> out;
+    // The first "**" component: what comes before it is expanded by glob(3), then the rest is
+    // matched in each folder below those.
+    std::size_t star2 = std::string::npos;
+    for (std::size_t at = 0; (at = pattern.find("**", at)) != std::string::npos; at += 2) {
+        const bool starts = at == 0 || pattern[at - 1] == '/';
+        const bool ends = at + 2 == pattern.size() || pattern[at + 2] == '/';
+        if (starts && ends) {
+            star2 = at;
+            break;
+        }
+    }
+    if (star2 == std::string::npos) {
+        glob_t g{};
+        rc = ::glob(pattern.c_str(), 0, nullptr, &g);
+        if (rc == 0)
+            for (std::size_t i = 0; i < g.gl_pathc; ++i)
+                out.emplace_back(g.gl_pathv[i]);
+        ::globfree(&g);
+        return out;
+    }
+    const std::string head = pattern.substr(0, star2);  // "" or ending in '/'
+    std::string tail = star2 + 3 <= pattern.size() ? pattern.substr(star2 + 3) : std::string();
+    if (tail.empty()) tail = "*";  // "a/**": every file below a
+    std::vector<std::string> bases;
+    if (head.empty()) {
+        bases.emplace_back(".");
+    } else if (has_glob_chars(head)) {
+        bases = expand_glob(head, rc);
+        if (rc != 0 && rc != GLOB_NOMATCH) return {};
+    } else {
+        bases.push_back(head);
+    }
+    rc = 0;
+    std::set<std::string> found;
+    for (const std::string& base : bases) {
+        std::error_code ec;
+        if (!fs::is_directory(base, ec)) continue;
+        std::vector<fs::path> folders{fs::path(base)};
+        fs::recursive_directory_iterator it(base, fs::directory_options::skip_permission_denied, ec);
+        if (ec) {
+            rc = GLOB_ABORTED;
+            return {};
+        }
+        for (const fs::recursive_directory_iterator end{}; it != end; it.increment(ec)) {
+            if (ec) {
+                rc = GLOB_ABORTED;
+                return {};
+            }
+            std::error_code e2;
+            if (!it->is_directory(e2) || it->is_symlink(e2)) continue;
+            if (it->path().filename().string().front() == '.') {
+                it.disable_recursion_pending();
+                continue;
+            }
+            folders.push_back(it->path());
+        }
+        for (const fs::path& f : folders) {
+            // Within `base` as the user wrote it: "a/" + "b/x.tif", "./" left out for a bare "**".
+            std::string prefix = head.empty() && f == fs::path(".") ? std::string() : f.generic_string();
+            if (head.empty() && prefix.rfind("./", 0) == 0) prefix.erase(0, 2);
+            if (!prefix.empty() && prefix.back() != '/') prefix += '/';
+            int sub_rc = 0;
+            for (std::string& m : expand_glob(glob_escape(prefix) + tail, sub_rc))
+                if (!fs::is_directory(m, ec)) found.insert(std::move(m));  // "**" reaches every folder itself
+            if (sub_rc != 0 && sub_rc != GLOB_NOMATCH) {
+                rc = sub_rc;
+                return {};
+            }
+        }
+    }
+    out.assign(found.begin(), found.end());
+    rc = out.empty() ? GLOB_NOMATCH : 0;
+    return out;
+}
+
 class Gatherer {
 public:
     GatheredInputs result;
@@ -155,16 +248,10 @@ public:
         add_input(path, tmpl);
     }
 
-    /// glob(3) without GLOB_NOSORT: matches come sorted (LC_COLLATE; "C" unless the program
-    /// changed its locale). Each match is taken as a file.
+    /// A pattern's matches, sorted (byte order); each match is taken as a file.
     void add_glob(const std::string& pattern, const BatchInput& tmpl) {
-        glob_t g{};
-        const int rc = ::glob(pattern.c_str(), 0, nullptr, &g);
-        std::vector<std::string> matches;
-        if (rc == 0)
-            for (std::size_t i = 0; i < g.gl_pathc; ++i)
-                matches.emplace_back(g.gl_pathv[i]);
-        ::globfree(&g);
+        int rc = 0;
+        const std::vector<std::string> matches = expand_glob(pattern, rc);
         if (rc == GLOB_NOMATCH || (rc == 0 && matches.empty())) {
             result.rejected.emplace_back(pattern, "no file matches");
             return;
@@ -436,7 +523,9 @@ void gather_manifest(const fs::path& manifest, Gatherer& g) {
 //   ItemCollection: a GeoJSON FeatureCollection whose `features` are Items (STAC API, and the
 //     common static form).
 //   View Geometry extension v1.0.0 (stac-extensions/view): `view:off_nadir` (degrees, 0..90,
-//     angle from nadir to the scene centre), `view:sun_elevation` (degrees).
+//     angle at the sensor from nadir to the scene centre), `view:incidence_angle` (degrees, 0..90,
+//     angle at the scene centre between the ground's vertical and the line of sight to the
+//     sensor), `view:sun_elevation` (degrees).
 
 using ojson = nlohmann::ordered_json;  // document order: "the first raster asset" is the first written
 
@@ -597,9 +686,18 @@ private:
         std::optional<double> gsd = finite_number(*asset, "gsd");
         if (!gsd) gsd = finite_number(properties, "gsd");
         if (gsd && *gsd > 0) t.gsd_m = gsd;
-        // View extension: off-nadir angle from the sensor; elevation = 90 - off_nadir.
-        if (const auto off = finite_number(properties, "view:off_nadir"); off && *off >= 0 && *off < 90)
+        // View extension: the incidence angle is measured at the ground from the vertical, so the
+        // elevation is 90 - incidence. The off-nadir angle is measured at the satellite: on the
+        // curved Earth the incidence exceeds it (sin i = (R + h) / R sin o, h unknown here), so
+        // 90 - off_nadir overstates the elevation (by 2 deg at 20 deg off-nadir from 600 km) and
+        // is used only without an incidence angle, and said so in elevation_source.
+        if (const auto inc = finite_number(properties, "view:incidence_angle"); inc && *inc >= 0 && *inc < 90) {
+            t.elevation_deg = 90.0 - *inc;
+            t.elevation_source = "stac view:incidence_angle";
+        } else if (const auto off = finite_number(properties, "view:off_nadir"); off && *off >= 0 && *off < 90) {
             t.elevation_deg = 90.0 - *off;
+            t.elevation_source = "stac view:off_nadir (flat Earth)";
+        }
         if (const auto sun = finite_number(properties, "view:sun_elevation"); sun && *sun >= -90 && *sun <= 90)
             t.sun_elevation_deg = sun;
         m_g.add_argument(resolve_reference((*asset)["href"].get<std::string>(), base, true), t);

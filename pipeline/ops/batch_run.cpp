@@ -298,8 +298,21 @@ json batch_record(const BatchInput& in, const BatchRunOptions& o) {
     std::string vsimem;
     try {
         AssessParams ap = o.assess;
-        if (in.gsd_m) ap.gsd.override_m = std::pair{*in.gsd_m, *in.gsd_m};
-        if (in.elevation_deg) ap.elevation_deg = in.elevation_deg;
+        // A manifest's columns are the user's word for each image: they override. A STAC Item's
+        // figures are a catalog's nominal values: they fill in what the raster lacks.
+        if (in.source == "stac") {
+            if (in.gsd_m) {
+                ap.gsd.fallback_m = std::pair{*in.gsd_m, *in.gsd_m};
+                ap.gsd.fallback_from = "the STAC Item's gsd";
+            }
+            if (in.elevation_deg) {
+                ap.elevation_fallback_deg = in.elevation_deg;
+                ap.elevation_fallback_source = in.elevation_source.empty() ? "stac" : in.elevation_source;
+            }
+        } else {
+            if (in.gsd_m) ap.gsd.override_m = std::pair{*in.gsd_m, *in.gsd_m};
+            if (in.elevation_deg) ap.elevation_deg = in.elevation_deg;
+        }
         if (in.snr) ap.snr = in.snr;
         std::string target = in.path;
         if (o.degrade_to) {
@@ -313,6 +326,7 @@ json batch_record(const BatchInput& in, const BatchRunOptions& o) {
             const DegradeResult dr = degrade(dp);
             target = vsimem;
             if (ap.gsd.override_m) ap.gsd.override_m = std::pair{dr.plan.target_gsd_m, dr.plan.target_gsd_m};
+            if (ap.gsd.fallback_m) ap.gsd.fallback_m = std::pair{dr.plan.target_gsd_m, dr.plan.target_gsd_m};
             rec["degrade"] = to_json(dr);
         }
         const AssessResult r = assess_file(target, ap);

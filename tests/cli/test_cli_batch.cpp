@@ -354,9 +354,12 @@ TEST(CliBatch, StacItemCollectionGivesTheGsdOfAnUngeoreferencedAsset) {
               0);
     fs::remove(dir / "assets" / "plain.png.aux.xml");
     fs::copy_file(good_images() / "scene3.tif", dir / "assets" / "geo.tif");
-    auto item = [](const std::string& id, const std::string& href, std::optional<double> gsd) {
+    fs::copy_file(good_images() / "scene4.tif", dir / "assets" / "geo2.tif");
+    auto item = [](const std::string& id, const std::string& href, std::optional<double> gsd,
+                   std::optional<double> incidence = {}) {
         json props{{"datetime", "2026-01-01T00:00:00Z"}, {"view:off_nadir", 20.0}};
         if (gsd) props["gsd"] = *gsd;
+        if (incidence) props["view:incidence_angle"] = *incidence;
         return json{{"type", "Feature"},
                     {"stac_version", "1.0.0"},
                     {"id", id},
@@ -366,7 +369,9 @@ TEST(CliBatch, StacItemCollectionGivesTheGsdOfAnUngeoreferencedAsset) {
                     {"links", json::array()}};
     };
     const json collection{{"type", "FeatureCollection"},
-                          {"features", {item("plain", "assets/plain.png", 0.35), item("geo", "assets/geo.tif", {})}}};
+                          {"features",
+                           {item("plain", "assets/plain.png", 0.35), item("geo", "assets/geo.tif", {}),
+                            item("geo2", "assets/geo2.tif", 0.6, 30.0)}}};
     std::ofstream(dir / "items.json") << collection.dump(2);
     const auto r = batch("--stac " + test::shell_quote(dir / "items.json") + " --asset visual -o " +
                          test::shell_quote(dir / "out"));
@@ -374,11 +379,36 @@ TEST(CliBatch, StacItemCollectionGivesTheGsdOfAnUngeoreferencedAsset) {
     std::map<std::string, json> by_id;
     for (const json& rec : records(dir / "out" / "results.jsonl"))
         by_id[rec["source"]["item_id"].get<std::string>()] = rec;
-    ASSERT_EQ(by_id.size(), 2u);
+    ASSERT_EQ(by_id.size(), 3u);
     EXPECT_EQ(by_id["plain"]["status"], "ok") << by_id["plain"].dump();
     EXPECT_NEAR(by_id["plain"]["summary"]["gsd_m"].get<double>(), 0.35, 1e-9);
+    EXPECT_EQ(by_id["plain"]["summary"]["gsd_method"], "catalog");
+    // Without an incidence angle, 90 - off-nadir (flat Earth), and said so.
     EXPECT_NEAR(by_id["plain"]["summary"]["elevation_deg"].get<double>(), 70.0, 1e-9);
+    EXPECT_EQ(by_id["plain"]["summary"]["elevation_source"], "stac view:off_nadir (flat Earth)");
     EXPECT_NEAR(by_id["geo"]["summary"]["gsd_m"].get<double>(), 0.40, 1e-9);  // its own georeferencing
+    // The Item's gsd (a catalog's nominal figure) does not override the raster's own
+    // georeferencing: it only fills in where there is none. The incidence angle gives the elevation.
+    EXPECT_NEAR(by_id["geo2"]["summary"]["gsd_m"].get<double>(), 0.45, 1e-9);
+    EXPECT_EQ(by_id["geo2"]["summary"]["gsd_method"], "projected_geotransform");
+    EXPECT_NEAR(by_id["geo2"]["summary"]["elevation_deg"].get<double>(), 60.0, 1e-9);
+    EXPECT_EQ(by_id["geo2"]["summary"]["elevation_source"], "stac view:incidence_angle");
+}
+
+// A manifest's columns are the user's word for each image: its gsd_m overrides even a
+// georeferenced raster's own (a STAC Item's gsd does not; above).
+TEST(CliBatch, ManifestGsdOverridesTheGeoreferencing) {
+    const satiq::test::TempDir dir("batch_manifest_gsd");
+    std::ofstream(dir / "list.csv") << "path,gsd_m,elevation_deg\n"
+                                    << (good_images() / "scene0.tif").string() << ",0.7,55\n";
+    const auto r = batch("--manifest " + test::shell_quote(dir / "list.csv") + " -o " + test::shell_quote(dir / "out"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto recs = records(dir / "out" / "results.jsonl");
+    ASSERT_EQ(recs.size(), 1u);
+    EXPECT_NEAR(recs[0]["summary"]["gsd_m"].get<double>(), 0.7, 1e-9);
+    EXPECT_EQ(recs[0]["summary"]["gsd_method"], "user");
+    EXPECT_NEAR(recs[0]["summary"]["elevation_deg"].get<double>(), 55.0, 1e-9);
+    EXPECT_EQ(recs[0]["summary"]["elevation_source"], "user");
 }
 
 TEST(CliBatch, DegradeToInMemoryAndBadOptions) {

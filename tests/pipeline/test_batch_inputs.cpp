@@ -146,6 +146,34 @@ TEST_F(BatchInputs, GlobExpandsSortedAndNoMatchIsRejected) {
     EXPECT_EQ(reason_for(g, p("data/[xyz]*.tif")), "no file matches");
 }
 
+// "**" as a whole component matches zero or more folders (bash's globstar): the files at the top
+// too, not only those one level down as glob(3) alone gave; hidden folders are not entered.
+TEST_F(BatchInputs, DoubleStarMatchesAnyDepthIncludingNone) {
+    fs::create_directories(dir / "data" / ".hidden");
+    std::ofstream(dir / "data" / ".hidden" / "h.tif") << "x";
+    std::ofstream(dir / "data" / "sub" / "[odd].tif") << "x";
+    BatchInputOptions o;
+    o.arguments = {p("data/**/*.tif")};
+    GatheredInputs g = satiq::gather_batch_inputs(o);
+    std::vector<std::string> expected = {p("data/a.tif"), p("data/b.tif"), p("data/sub/[odd].tif"), p("data/sub/c.tif"),
+                                         p("data/sub/deeper/d.tif")};
+    EXPECT_EQ(paths_of(g), expected);
+    EXPECT_TRUE(g.rejected.empty());
+    for (const BatchInput& in : g.inputs)
+        EXPECT_EQ(in.source, "glob");
+    // A folder pattern before it, "**" in the middle, and "**" last (every file, no folder).
+    o.arguments = {p("d*/**/deeper/*.tif"), p("data/sub/**")};
+    g = satiq::gather_batch_inputs(o);
+    // (a glob's matches are taken as files, as with "*": notes.txt too, to fail as a non-raster)
+    expected = {p("data/sub/deeper/d.tif"), p("data/sub/[odd].tif"), p("data/sub/c.tif"), p("data/sub/notes.txt")};
+    EXPECT_EQ(paths_of(g), expected);
+    EXPECT_EQ(g.duplicates.size(), 1u);  // d.tif matched by both
+    o.arguments = {p("data/**/none*.tif")};
+    g = satiq::gather_batch_inputs(o);
+    ASSERT_EQ(g.rejected.size(), 1u);
+    EXPECT_EQ(reason_for(g, p("data/**/none*.tif")), "no file matches");
+}
+
 TEST_F(BatchInputs, MissingFileIsRejectedAndNonRasterGivenExplicitlyIsKept) {
     BatchInputOptions o;
     o.arguments = {p("data/missing.tif"), p("data/README.md"), p("data/a.tif")};

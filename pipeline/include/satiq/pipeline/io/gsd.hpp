@@ -24,6 +24,10 @@ namespace satiq {
 struct GsdOptions {
     /// User-given GSD (x, y) in metres: used instead of the georeferencing.
     std::optional<std::pair<double, double>> override_m;
+    /// A GSD from elsewhere (a catalog's nominal figure), used only when the raster has no usable
+    /// georeferencing (method "catalog"); `fallback_from` names where it came from in the notes.
+    std::optional<std::pair<double, double>> fallback_m;
+    const char* fallback_from = nullptr;  ///< a string literal, e.g. "the STAC Item's gsd"
     /// Scene height above the ellipsoid for RPC transforms (default: the RPC HEIGHT_OFF).
     std::optional<double> height_m;
 };
@@ -32,7 +36,8 @@ struct Gsd {
     double x_m = 0;     ///< ground length of one pixel step along a row (column vector)
     double y_m = 0;     ///< ground length of one pixel step down a column (row vector)
     double mean_m = 0;  ///< geometric mean sqrt(x_m * y_m), as GIQE uses
-    /// "projected_geotransform", "geographic_geodesic", "gcp_transform", "rpc_transform" or "user".
+    /// "projected_geotransform", "geographic_geodesic", "gcp_transform", "rpc_transform", "user" or
+    /// "catalog" (GsdOptions::fallback_m).
     std::string method;
     std::optional<double> center_lat_deg;
     std::optional<double> center_lon_deg;

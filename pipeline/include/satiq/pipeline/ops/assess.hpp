@@ -32,7 +32,12 @@ GiqeSelection parse_giqe_selection(const std::string& s);  ///< "3", "4", "5" or
 struct AssessParams {
     GsdOptions gsd;
     std::optional<double> elevation_deg;  ///< overrides the metadata
-    std::optional<double> snr;            ///< overrides the measured SNR
+    /// An elevation from elsewhere (a catalog's view angles), used only when neither
+    /// elevation_deg nor the image's metadata give one; `elevation_fallback_source` becomes the
+    /// result's elevation_source.
+    std::optional<double> elevation_fallback_deg;
+    std::string elevation_fallback_source;
+    std::optional<double> snr;  ///< overrides the measured SNR
     GiqeSelection giqe = GiqeSelection::giqe5;
     int band = 0;  ///< 0: band 1, or luminance of an RGB image
     /// `--band all`: the result as for band 0, plus every band measured on its own

@@ -23,7 +23,8 @@ namespace satiq {
 struct BatchInput {
     std::string path;                         ///< a file path or a GDAL virtual path (/vsizip/, /vsicurl/, ...)
     std::optional<double> gsd_m;              ///< manifest `gsd_m` column or STAC `gsd`
-    std::optional<double> elevation_deg;      ///< manifest column, or 90 - STAC `view:off_nadir`
+    std::optional<double> elevation_deg;      ///< manifest column, or from STAC view angles
+    std::string elevation_source;             ///< where a STAC elevation came from (its elevation_source)
     std::optional<double> snr;                ///< manifest column
     std::optional<double> sun_elevation_deg;  ///< STAC `view:sun_elevation` (recorded)
     std::string source;                       ///< "argument", "folder", "glob", "manifest", "stac"
