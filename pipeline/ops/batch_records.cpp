@@ -286,7 +286,9 @@ RecordCollection collect_records(std::span<std::istream* const> streams, std::sp
     RecordCollection c;
     for (std::size_t i = 0; i < streams.size(); ++i) {
         RecordFileCheck check;
+        std::size_t read = 0;
         for_each_record(*streams[i], &check, [&](json& r, std::string_view line, std::uint64_t offset) {
+            ++read;
             if (only_key && record_field(r, "options_key") != *only_key) {
                 ++c.other_options;
                 return;
@@ -296,6 +298,8 @@ RecordCollection collect_records(std::span<std::istream* const> streams, std::sp
         });
         if (const std::string m = check.message(i < names.size() ? names[i] : fs::path("results.jsonl")); !m.empty())
             c.warnings.push_back(m);
+        c.records_read.push_back(read);
+        c.checks.push_back(std::move(check));
     }
     return c;
 }

@@ -525,6 +525,12 @@ std::size_t merge_batches(const std::vector<fs::path>& dirs, const fs::path& out
     for (std::ifstream& s : in)
         streams.push_back(&s);
     RecordCollection c = collect_records(streams, files);
+    // A file with lines but not one record is not a results.jsonl (a raster, a CSV, another
+    // program's log): an error, not an empty report. An empty file is an empty batch.
+    for (std::size_t i = 0; i < files.size(); ++i)
+        if (c.records_read[i] == 0 && c.checks[i].bad_lines > 0)
+            throw Error(fmt::format("{}: not a satiq results.jsonl: no line is a record (line {}: {})",
+                                    files[i].string(), c.checks[i].first_bad_line, c.checks[i].first_problem));
     if (warnings) warnings->insert(warnings->end(), c.warnings.begin(), c.warnings.end());
     std::error_code ec;
     fs::create_directories(out, ec);

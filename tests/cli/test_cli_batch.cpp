@@ -193,6 +193,22 @@ TEST(CliBatch, ShardsMergedEqualOneRun) {
 }
 
 // A results.jsonl with a line that is not a record (a corrupted or foreign file) and a last line
+// A file given to report that has lines but no record (a raster, a CSV) is an error naming it,
+// exit 1, with no output folder: before, it merged into an empty report with exit 0. An empty
+// results.jsonl (a batch of nothing) is merged.
+TEST(CliBatch, ReportOfAFileThatIsNotAResultsFileIsAnError) {
+    const satiq::test::TempDir dir("batch_report_foreign");
+    const fs::path tif = good_images() / "scene0.tif";
+    auto r = test::run_satiq("-q report " + test::shell_quote(tif) + " -o " + test::shell_quote(dir / "out"));
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(r.err, "satiq: " + tif.string() + ": not a satiq results.jsonl: no line is a record (line 1: not JSON)\n");
+    EXPECT_FALSE(fs::exists(dir / "out"));
+    std::ofstream(dir / "empty.jsonl").close();
+    r = test::run_satiq("-q report " + test::shell_quote(dir / "empty.jsonl") + " -o " + test::shell_quote(dir / "out"));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(fs::exists(dir / "out" / "report.html"));
+}
+
 // cut by a kill: report and --resume keep every good record and say, on stderr and in the JSON,
 // what they skipped; a resumed batch re-runs nothing that has a good record.
 TEST(CliBatch, ReportAndResumeSayWhatTheySkipped) {
