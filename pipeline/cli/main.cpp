@@ -1,5 +1,6 @@
 // satiq: parse flags, call the library, print. Nothing else lives here.
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -101,6 +102,9 @@ void tune_allocator() {
 
 int main(int argc, char** argv) {
     using namespace satiq::cli;
+    // A closed pipe on stdout (`satiq ... | head -1`) is a write error like any other: exit 1
+    // with a message (below), not death by SIGPIPE (exit 141) part-way through a command.
+    std::signal(SIGPIPE, SIG_IGN);
     tune_allocator();
     CLI::App app{
         "satiq: what a satellite image is worth for observation (GSD, edge response, MTF, noise, "

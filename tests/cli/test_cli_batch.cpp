@@ -201,10 +201,12 @@ TEST(CliBatch, ReportOfAFileThatIsNotAResultsFileIsAnError) {
     const fs::path tif = good_images() / "scene0.tif";
     auto r = test::run_satiq("-q report " + test::shell_quote(tif) + " -o " + test::shell_quote(dir / "out"));
     EXPECT_EQ(r.exit_code, 1) << r.err;
-    EXPECT_EQ(r.err, "satiq: " + tif.string() + ": not a satiq results.jsonl: no line is a record (line 1: not JSON)\n");
+    EXPECT_EQ(r.err,
+              "satiq: " + tif.string() + ": not a satiq results.jsonl: no line is a record (line 1: not JSON)\n");
     EXPECT_FALSE(fs::exists(dir / "out"));
     std::ofstream(dir / "empty.jsonl").close();
-    r = test::run_satiq("-q report " + test::shell_quote(dir / "empty.jsonl") + " -o " + test::shell_quote(dir / "out"));
+    r = test::run_satiq("-q report " + test::shell_quote(dir / "empty.jsonl") + " -o " +
+                        test::shell_quote(dir / "out"));
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_TRUE(fs::exists(dir / "out" / "report.html"));
 }

@@ -1,9 +1,14 @@
 // Runs the real satiq binary: usage errors (unknown sensor, conflicting or missing options,
 // values out of range) exit 2 before any file is read; input failures exit 1. Also: assess
 // --plots creates its folder, and degrade takes predict's sensor overrides.
-#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <fstream>
+
+#include <gtest/gtest.h>
 #include <regex>
 
 #include <nlohmann/json.hpp>
@@ -173,6 +178,34 @@ TEST(CliExitCodes, DegradeTakesPredictsSensorOverridesAndRecordsThem) {
 }
 
 // A write error on stdout is a failure (here stdout is closed: every write fails with EBADF).
+// stdout a pipe whose reader has gone (`satiq ... | head -1` after head exits): exit 1 with the
+// message, as for any write error, not death by SIGPIPE (141). The read end is closed before
+// satiq starts, so the first write fails whatever the timing.
+TEST(CliExitCodes, ClosedPipeOnStdoutIsAFailureNotASignal) {
+    const satiq::test::TempDir dir("cli_epipe");
+    const std::string bin = satiq::test::satiq_binary();
+    const std::string err_file = (dir / "err").string();
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    ::close(fds[0]);
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        ::signal(SIGPIPE, SIG_DFL);  // as a shell starts it
+        ::dup2(fds[1], 1);
+        const int e = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        ::dup2(e, 2);
+        ::execl(bin.c_str(), bin.c_str(), "require", "--list", static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    ::close(fds[1]);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    EXPECT_EQ(WEXITSTATUS(status), 1);
+    EXPECT_EQ(satiq::test::read_file(dir / "err"), "satiq: cannot write to standard output\n");
+}
+
 TEST(CliExitCodes, StdoutWriteErrorIsAFailure) {
     const auto r = satiq::test::run_command(
         "{ " + satiq::test::satiq_binary() + " info " +

@@ -154,8 +154,8 @@ struct RecordCollection {
     };
     std::map<std::string, Kept> latest;  ///< by record_key: sorted by path, then input and options
     OptionSets sets;
-    std::vector<std::string> warnings;  ///< per stream, what was skipped (RecordFileCheck::message)
-    std::size_t other_options = 0;      ///< records left out by `only_key`
+    std::vector<std::string> warnings;      ///< per stream, what was skipped (RecordFileCheck::message)
+    std::size_t other_options = 0;          ///< records left out by `only_key`
     std::vector<std::size_t> records_read;  ///< per stream, the lines that were records
     std::vector<RecordFileCheck> checks;    ///< per stream, the lines that were not
     /// The rows in key order; empties `latest` node by node, so rows and map are not both whole.
