@@ -16,13 +16,21 @@ namespace satiq {
 
 namespace {
 
+// "+/- 0.012", or "+/- <0.001" for an error below what `decimals` shows (a sharp edge at low
+// noise): never a "+/- 0.000" that reads as an exact figure.
+std::string plus_minus(double se, int decimals) {
+    const double step = std::pow(10.0, -decimals);
+    if (se < step / 2) return fmt::format("+/- <{:.{}f}", step, decimals);
+    return fmt::format("+/- {:.{}f}", se, decimals);
+}
+
 std::string axis_line(const char* name, const EdgeAxisSummary& s) {
     if (s.count == 0) return fmt::format("  {}: no usable edges\n", name);
     return fmt::format(
-        "  {}: {} edges, RER {:.3f} +/- {:.3f} (IQR {:.3f}), MTF50 {:.3f} cy/px, MTF at Nyquist {:.3f}, FWHM {:.2f} "
+        "  {}: {} edges, RER {:.3f} {} (IQR {:.3f}), MTF50 {:.3f} cy/px, MTF at Nyquist {:.3f}, FWHM {:.2f} "
         "px, H {:.3f}\n",
-        name, s.count, s.rer.median, s.rer.standard_error, s.rer.iqr, s.mtf50_cyc_per_px.median, s.mtf_nyquist.median,
-        s.fwhm_px.median, s.overshoot_h.median);
+        name, s.count, s.rer.median, plus_minus(s.rer.standard_error, 3), s.rer.iqr, s.mtf50_cyc_per_px.median,
+        s.mtf_nyquist.median, s.fwhm_px.median, s.overshoot_h.median);
 }
 
 }  // namespace
@@ -102,9 +110,10 @@ std::string to_text(const AssessResult& r, bool runstats) {
             return;
         }
         std::string err;
-        if (p->standard_error) err += fmt::format(" +/- {:.2f}", *p->standard_error);
+        if (p->standard_error) err += fmt::format(" {}", plus_minus(*p->standard_error, 2));
         if (p->standard_error && p->rer_measurement_error) err += " (equation)";
-        if (p->rer_measurement_error) err += fmt::format(" +/- {:.2f} (measured RER)", *p->rer_measurement_error);
+        if (p->rer_measurement_error)
+            err += fmt::format(" {} (measured RER)", plus_minus(*p->rer_measurement_error, 2));
         s += fmt::format("  NIIRS {} {}{}\n", name, interpret::niirs_text(p->value, gsd), err);
     };
     niirs("(GIQE 5)", r.giqe5, r.gsd_weighted_m);
@@ -141,10 +150,11 @@ void write_edges_csv(const fs::path& path, const std::vector<AssessResult>& resu
             std::replace(reason.begin(), reason.end(), '"', '\'');
             csv += fmt::format(
                 "\"{}\",{},{},{},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.1f},{:.3f},{:.3f},{:.3f},{:.2f},"
-                "{:.4f},{:.5f},{:.5f},{:.5f},{:.4f},{:.5f},{:.6g},{:.5f},{:.4f},\"{}\"\n",
+                "{:.4f},{:.5f},{},{:.5f},{:.4f},{:.5f},{:.6g},{:.5f},{:.4f},\"{}\"\n",
                 r.file.string(), i++, to_string(e.verdict), to_string(e.axis), e.segment.x0_px, e.segment.y0_px,
                 e.segment.x1_px, e.segment.y1_px, e.angle_deg, e.slant_deg, e.length_px, e.dark_dn, e.bright_dn,
-                e.contrast_dn, e.contrast_to_noise, e.line_rms_px, e.rer, e.rer_standard_error, e.overshoot_h,
+                e.contrast_dn, e.contrast_to_noise, e.line_rms_px, e.rer,
+                e.rer_standard_error > 0 ? fmt::format("{:.5f}", e.rer_standard_error) : std::string(), e.overshoot_h,
                 e.fwhm_px, e.mtf50_cyc_per_px, e.mtf50_cyc_per_m, e.mtf_nyquist, e.quality, reason);
         }
     }

@@ -142,7 +142,7 @@ json edge_records_json(const std::vector<EdgeMeasurement>& edges) {
                         {"contrast_dn", e.contrast_dn},
                         {"contrast_to_noise", e.contrast_to_noise},
                         {"rer", e.rer},
-                        {"rer_standard_error", e.rer_standard_error},
+                        {"rer_standard_error", e.rer_standard_error > 0 ? json(e.rer_standard_error) : json(nullptr)},
                         {"overshoot_h", e.overshoot_h},
                         {"fwhm_px", e.fwhm_px},
                         {"mtf50_cyc_per_px", e.mtf50_cyc_per_px},
