@@ -265,8 +265,10 @@ void prepare_output(const BatchRunOptions& o, const GatheredInputs& g, const mpi
     std::error_code ec;
     std::filesystem::create_directories(o.output_dir, ec);
     if (!std::filesystem::is_directory(o.output_dir))
-        throw Error(fmt::format("{}: cannot create the output folder{}", o.output_dir.string(),
-                                ec ? ": " + ec.message() : std::string()));
+        throw Error(fmt::format("{}: cannot create the output folder: {}", o.output_dir.string(),
+                                std::filesystem::exists(o.output_dir) ? "it exists and is not a folder"
+                                : ec                                  ? ec.message()
+                                                                      : "it does not appear"));
     if (ctx.rank == 0 && std::filesystem::exists(o.output_dir / "results.jsonl") && !o.resume && !o.overwrite)
         throw UsageError(fmt::format("batch: {} exists: --resume continues it, --overwrite starts again",
                                      (o.output_dir / "results.jsonl").string()));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -186,8 +187,9 @@ DatasetPtr open_checked(const fs::path& path) {
         if (fs::file_size(path, ec) == 0) throw Error(fmt::format("{}: empty file", path.string()));
     }
 
-    // The folder is not listed (GDAL_DISABLE_READDIR_ON_OPEN above), so the vendor metadata
-    // sidecars GDAL's metadata readers look for are named here when they exist: DigitalGlobe /
+    // The folder is not listed (GDAL_DISABLE_READDIR_ON_OPEN above), so the sidecars GDAL looks
+    // for are named here when they exist: georeferencing (below), and the vendor metadata
+    // sidecars GDAL's metadata readers look for: DigitalGlobe /
     // Maxar <stem>.IMD, .RPB, .XML, _RPC.TXT, .TIL (GDALMDReaderDigitalGlobe, ...RPC), and
     // Airbus DIMAP DIM_<name>.XML / RPC_<name>.XML for IMG_<name>[_RnCm].TIF
     // (GDALMDReaderPleiades). Without any, GDAL sees an empty folder as before.
@@ -203,6 +205,25 @@ DatasetPtr open_checked(const fs::path& path) {
             for (const std::string& n : {rest, under == std::string::npos ? rest : rest.substr(0, under)})
                 for (const char* pre : {"DIM_", "RPC_"})
                     names.push_back(pre + n + ".XML");
+        }
+        // Georeferencing sidecars: GDAL's PAM file <name>.aux.xml (what gdal_translate writes for a
+        // format that cannot hold a CRS or geotransform) and the world files GDAL's
+        // GDALReadWorldFile2 looks for: <stem>.<first and last letter of the extension>w
+        // (.tfw, .jgw, .pgw), <stem>.<extension>w (.tifw) and <stem>.wld, either case.
+        names.push_back(path.filename().string() + ".aux.xml");
+        std::string ext = path.extension().string();
+        if (ext.size() > 1) ext.erase(0, 1);
+        std::vector<std::string> world;
+        if (!ext.empty()) world = {std::string{ext.front(), ext.back(), 'w'}, ext + "w"};
+        world.emplace_back("wld");
+        for (const std::string& w : world) {
+            std::string lower = w, upper = w;
+            for (char& c : lower)
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            for (char& c : upper)
+                c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            names.push_back(stem + "." + lower);
+            names.push_back(stem + "." + upper);
         }
         for (const auto& n : names)
             if (fs::is_regular_file(path.parent_path() / n, ec)) siblings.AddString(n.c_str());

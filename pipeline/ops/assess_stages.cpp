@@ -335,8 +335,14 @@ void measure_snr(AssessResult& r, ConstImageView<float> image, ConstImageView<st
         r.snr_source = "measured";
     } else {
         r.snr_source = "unavailable";
-        r.warnings.push_back(for_snr.valid ? "the scene has no dynamic range: SNR unavailable (give --snr)"
-                                           : "noise could not be estimated (" + for_snr.message + "): give --snr");
+        if (!for_snr.valid)
+            r.warnings.push_back("noise could not be estimated (" + for_snr.message + "): give --snr");
+        else if (!r.radiometry)
+            r.warnings.push_back("the scene has no dynamic range: SNR unavailable (give --snr)");
+        else
+            r.warnings.push_back(
+                "the image shows no noise (a noise-free synthetic or a heavily smoothed product): SNR unbounded, "
+                "unavailable (give --snr)");
     }
 }
 

@@ -534,7 +534,9 @@ std::size_t merge_batches(const std::vector<fs::path>& dirs, const fs::path& out
     if (warnings) warnings->insert(warnings->end(), c.warnings.begin(), c.warnings.end());
     std::error_code ec;
     fs::create_directories(out, ec);
-    if (!fs::is_directory(out)) throw Error(fmt::format("{}: cannot create the output folder", out.string()));
+    if (!fs::is_directory(out))
+        throw Error(fmt::format("{}: cannot create the output folder: {}", out.string(),
+                                fs::exists(out) ? "it exists and is not a folder" : ec.message()));
     // The batch's lock: replacing results.jsonl under a running batch would send its next records
     // to the replaced file. The inputs are only read: a running batch can be reported on.
     const FolderLock lock(out / "results.jsonl", /*create=*/false);

@@ -209,6 +209,16 @@ TEST(CliBatch, ReportOfAFileThatIsNotAResultsFileIsAnError) {
                         test::shell_quote(dir / "out"));
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_TRUE(fs::exists(dir / "out" / "report.html"));
+    // An output "folder" that is a file: said so, for report and batch alike.
+    const fs::path file = dir / "taken.tif";
+    std::ofstream(file) << "x";
+    for (const std::string& cmd : {"report " + test::shell_quote(dir / "out"), "batch " + test::shell_quote(tif)}) {
+        r = test::run_satiq("-q " + cmd + " -o " + test::shell_quote(file));
+        EXPECT_EQ(r.exit_code, 1) << cmd;
+        EXPECT_EQ(r.err,
+                  "satiq: " + file.string() + ": cannot create the output folder: it exists and is not a folder\n")
+            << cmd;
+    }
 }
 
 // cut by a kill: report and --resume keep every good record and say, on stderr and in the JSON,

@@ -1,3 +1,5 @@
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -232,6 +234,22 @@ TEST(Assess, DegenerateImagesGiveAReasonNotACrash) {
         }
         EXPECT_TRUE(mentions) << c.name;
     }
+}
+
+// A noise-free image with contrast has an SNR without bound: the warning says so, not that the
+// scene has no dynamic range (it has: two plateaus 900 DN apart).
+TEST(Assess, NoiseFreeImageSaysItShowsNoNoise) {
+    const test::TempDir dir("assess_noise_free");
+    Image img(200, 200, 100.f);
+    for (std::int64_t y = 0; y < 200; ++y)
+        for (std::int64_t x = 0; x < 200; ++x)
+            if (static_cast<double>(x) > 100 + 0.1 * static_cast<double>(y - 100)) img.at(x, y) = 1000.f;
+    const fs::path f = write(dir / "step.tif", img, utm(0.5), DataType::Float32, std::nullopt);
+    const AssessResult r = assess_file(f, {});
+    EXPECT_EQ(r.snr_source, "unavailable");
+    const std::string all = fmt::format("{}", fmt::join(r.warnings, " | "));
+    EXPECT_NE(all.find("the image shows no noise"), std::string::npos) << all;
+    EXPECT_EQ(all.find("no dynamic range"), std::string::npos) << all;
 }
 
 TEST(Assess, IdenticalAtOneThreadAndAll) {

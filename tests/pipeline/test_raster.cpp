@@ -314,3 +314,46 @@ TEST(Raster, SignedByteReadsNegativeValues) {
     EXPECT_FLOAT_EQ(im.at(2, 0), 127.0f);
     EXPECT_FLOAT_EQ(im.at(3, 0), 0.0f);
 }
+
+// Georeferencing sidecars GDAL reads are read: world files (<stem>.pgw, .PGW, .pngw, .wld) and
+// the PAM file <name>.aux.xml. The folder is not listed on open (GDAL_DISABLE_READDIR_ON_OPEN),
+// so before they were named to GDAL none of them was seen: a PNG with its world file read as
+// "no georeferencing".
+TEST(Raster, WorldFilesAndAuxXmlGeoreferenceAnImage) {
+    const test::TempDir dir("sidecars");
+    init_gdal();
+    auto make_png = [&](const fs::path& path) {
+        GDALDataset* mem = GetGDALDriverManager()->GetDriverByName("MEM")->Create("", 8, 8, 1, GDT_Byte, nullptr);
+        ASSERT_NE(mem, nullptr);
+        GDALDataset* png = GetGDALDriverManager()->GetDriverByName("PNG")->CreateCopy(path.c_str(), mem, FALSE, nullptr,
+                                                                                      nullptr, nullptr);
+        ASSERT_NE(png, nullptr);
+        GDALClose(png);
+        GDALClose(mem);
+        fs::remove(fs::path(path.string() + ".aux.xml"));
+    };
+    // A world file gives the centre of the upper-left pixel: the geotransform's origin is half a
+    // pixel up and left of it.
+    const std::array<double, 6> expected{99.0, 2.0, 0.0, 201.0, 0.0, -2.0};
+    for (const char* world : {"a.pgw", "b.PGW", "c.pngw", "d.wld"}) {
+        const fs::path png = dir / (fs::path(world).stem().string() + ".png");
+        make_png(png);
+        EXPECT_FALSE(Raster::open(png).info().geo.geotransform.has_value()) << world;
+        std::ofstream(dir / world) << "2\n0\n0\n-2\n100\n200\n";
+        const Raster r = Raster::open(png);
+        ASSERT_TRUE(r.info().geo.geotransform.has_value()) << world;
+        EXPECT_EQ(*r.info().geo.geotransform, expected) << world;
+        EXPECT_TRUE(r.info().geo.crs_wkt.empty()) << world;  // a world file has no CRS
+    }
+    const fs::path png = dir / "e.png";
+    make_png(png);
+    std::ofstream(png.string() + ".aux.xml")
+        << "<PAMDataset>\n  <SRS>EPSG:32633</SRS>\n"
+           "  <GeoTransform>500000, 0.5, 0, 4000000, 0, -0.5</GeoTransform>\n</PAMDataset>\n";
+    const Raster r = Raster::open(png);
+    const RasterInfo& info = r.info();
+    ASSERT_TRUE(info.geo.geotransform);
+    EXPECT_EQ((*info.geo.geotransform)[1], 0.5);
+    EXPECT_FALSE(info.geo.crs_wkt.empty());
+    EXPECT_NEAR(compute_gsd(info).mean_m, 0.5, 1e-12);
+}
