@@ -387,11 +387,14 @@ BatchSummary run_batch(const GatheredInputs& gathered, const BatchRunOptions& o,
         std::string rejected_path, reason;
         std::uint64_t size = 0;
     };
+    // The key of a record as it reads back from results.jsonl: a path that is not UTF-8 was
+    // written with U+FFFD for its bad bytes, and must be compared so.
+    auto written_key = [](const json& probe) { return record_key(json::parse(line_of(probe))); };
     std::vector<Item> items;
     for (const auto& [path, reason] : gathered.rejected) {
         if (shard_of(path, o.shard_count) != o.shard_index) continue;
         ++sum.in_shard;
-        if (done.count(record_key(error_record(path, {}, input_identity(path), o.options)))) {
+        if (done.count(written_key(error_record(path, {}, input_identity(path), o.options)))) {
             ++sum.skipped_resume;
             continue;
         }
@@ -401,7 +404,7 @@ BatchSummary run_batch(const GatheredInputs& gathered, const BatchRunOptions& o,
         if (shard_of(in.path, o.shard_count) != o.shard_index) continue;
         ++sum.in_shard;
         const json probe{{"path", in.path}, {"input", input_identity(in.path)}, {"options_key", key}};
-        if (done.count(record_key(probe))) {
+        if (done.count(written_key(probe))) {
             ++sum.skipped_resume;
             continue;
         }

@@ -161,6 +161,26 @@ TEST(CliBatch, ResumeDoesNoWorkUnlessAnOptionChanged) {
     EXPECT_NE(csv.find(",30.00,"), std::string::npos);
 }
 
+// A file name that is not UTF-8 is written to results.jsonl with U+FFFD for its bad byte; --resume
+// compares it so, and does not run the image again (before, it re-ran and recorded it twice).
+TEST(CliBatch, ResumeKnowsAFileNameThatIsNotUtf8) {
+    const satiq::test::TempDir dir("batch_non_utf8");
+    const fs::path odd = dir / "in" /
+                         std::string(
+                             "bad\xff"
+                             "name.tif");
+    fs::create_directories(odd.parent_path());
+    fs::copy_file(good_images() / "scene0.tif", odd);
+    const std::string args = test::shell_quote(dir / "in") + " -o " + test::shell_quote(dir / "out");
+    ASSERT_EQ(batch(args).exit_code, 0);
+    const auto r = batch(args + " --resume --format json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json s = json::parse(r.out)["results"][0];
+    EXPECT_EQ(s["processed"], 0) << r.out;
+    EXPECT_EQ(s["skipped_resume"], 1) << r.out;
+    EXPECT_EQ(records(dir / "out" / "results.jsonl").size(), 1u);
+}
+
 TEST(CliBatch, ShardsMergedEqualOneRun) {
     const satiq::test::TempDir dir("batch_shards");
     const std::string in = test::shell_quote(good_images());
