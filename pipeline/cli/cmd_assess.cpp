@@ -233,13 +233,13 @@ FileOutcomes assess_files(const AssessArgs& a, const AssessParams& p) {
 // The run's parameters in the JSON envelope.
 nlohmann::json json_params(const AssessArgs& a, const AssessParams& p) {
     return {{"files", a.files},
-            {"gsd_m", a.gsd_m.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.gsd_m)},
+            {"gsd_m", gsd_pair_json(p.gsd.override_m)},
             {"elevation_deg", p.elevation_deg ? nlohmann::json(*p.elevation_deg) : nlohmann::json(nullptr)},
             {"snr", p.snr ? nlohmann::json(*p.snr) : nlohmann::json(nullptr)},
             {"giqe", a.giqe},
-            {"band", p.all_bands ? nlohmann::json("all") : nlohmann::json(p.band)},
+            {"band", p.all_bands ? nlohmann::json("all") : band_json(p.band)},
             {"rois", a.rois},
-            {"roi_lines", a.roi_lines},
+            {"roi_lines", a.roi_lines.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.roi_lines)},
             {"targets", a.targets},
             {"resolution_rule", p.resolution_rule}};
 }

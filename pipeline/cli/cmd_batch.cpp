@@ -238,11 +238,11 @@ nlohmann::json choose_degradation(const BatchArgs& a, BatchRunOptions& o) {
 nlohmann::json record_options(const BatchArgs& a, const nlohmann::json& degrade_json) {
     const AssessParams& p = a.p;
     return {{"satiq_version", SATIQ_VERSION_STRING},
-            {"gsd_m", a.gsd_m.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.gsd_m)},
+            {"gsd_m", gsd_pair_json(p.gsd.override_m)},
             {"elevation_deg", p.elevation_deg ? nlohmann::json(*p.elevation_deg) : nlohmann::json(nullptr)},
             {"snr", p.snr ? nlohmann::json(*p.snr) : nlohmann::json(nullptr)},
-            {"band", p.band},
-            {"sensor", p.sensor},
+            {"band", band_json(p.band)},
+            {"sensor", p.sensor.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.sensor)},
             {"trust_pixel_size", p.trust_pixel_size},
             {"max_pixels", p.max_pixels},
             {"full_records", a.full_records},

@@ -51,6 +51,16 @@ inline CLI::Validator non_negative_validator() {
         "NONNEGATIVE");
 }
 
+/// A GSD option as the JSON parameters show it: [x_m, y_m], or null when not given.
+inline nlohmann::json gsd_pair_json(const std::optional<std::pair<double, double>>& gsd) {
+    return gsd ? nlohmann::json::array({gsd->first, gsd->second}) : nlohmann::json(nullptr);
+}
+
+/// --band as the JSON parameters show it: the band number, or null for the default choice (0).
+inline nlohmann::json band_json(int band) {
+    return band > 0 ? nlohmann::json(band) : nlohmann::json(nullptr);
+}
+
 /// --snr as given to assess and batch: 0.1 (noise ten times the signal) to 10^6. A value outside
 /// is a usage error (exit 2) naming the command.
 inline void check_snr_option(const std::string& command, const std::string& flag, const std::optional<double>& snr) {

@@ -249,7 +249,12 @@ std::string options_label(const json& options) {
     }
     if (const json& b = record_field(options, "band"); b.is_number_integer() && b.get<std::int64_t>() != 0)
         parts.push_back(fmt::format("band {}", b.get<std::int64_t>()));
-    string("gsd_m", "GSD given ");
+    if (const json& g = record_field(options, "gsd_m"); g.is_string() && !g.get<std::string>().empty()) {
+        parts.push_back("GSD given " + g.get<std::string>());  // records of earlier versions: the option's text
+    } else if (g.is_array() && g.size() == 2 && g[0].is_number() && g[1].is_number()) {
+        const double x = g[0].get<double>(), y = g[1].get<double>();
+        parts.push_back(x == y ? fmt::format("GSD given {:g} m", x) : fmt::format("GSD given {:g} x {:g} m", x, y));
+    }
     number("elevation_deg", "elevation {:g} deg");
     number("snr", "SNR {:g}");
     string("sensor", "sensor ");

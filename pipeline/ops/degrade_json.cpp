@@ -55,8 +55,11 @@ nlohmann::json to_json(const DegradeResult& r) {
         {"kernel_size_px", pl.kernel_size_px},
         {"snr", opt(pl.snr)},
         {"noise_model", to_string(pl.noise_model)},
-        {"electrons_per_dn", pl.electrons_per_dn},
-        {"read_noise_e", pl.read_noise_e},
+        // Electrons belong to the shot-and-read model: null under the others.
+        {"electrons_per_dn",
+         pl.noise_model == NoiseModel::shot_read ? nlohmann::json(pl.electrons_per_dn) : nlohmann::json(nullptr)},
+        {"read_noise_e",
+         pl.noise_model == NoiseModel::shot_read ? nlohmann::json(pl.read_noise_e) : nlohmann::json(nullptr)},
         {"noise_sigma_dn_at_15", pl.noise_sigma_dn_at_15},
         {"bits", opt(pl.bits)},
         {"output_gain", pl.output_gain},

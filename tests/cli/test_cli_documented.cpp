@@ -299,6 +299,9 @@ TEST(CliDocumented, RpcGsd) {
     const test::TempDir dir("doc_rpc");
     const fs::path in = dir / "rpc.tif";
     gdal("gdal_translate -q -co PROFILE=BASELINE " + q(samples / "edge_5deg_sigma0p5_16bit.tif") + " " + q(in));
+    // PROFILE=BASELINE puts the sample's geotransform and CRS in rpc.tif.aux.xml, which satiq reads
+    // as GDAL does: without it, the RPCs alone georeference the file.
+    fs::remove(fs::path(in.string() + ".aux.xml"));
     // An affine RPC (RPC00B term order: 1, L, P, H, ...): sample = SAMP_OFF + SAMP_SCALE L,
     // line = LINE_OFF - LINE_SCALE P, so one pixel is LONG_SCALE / 128 degrees east and LAT_SCALE / 128
     // degrees south. At latitude 38 deg on WGS 84 (a = 6378137, f = 1/298.257223563), one degree is
