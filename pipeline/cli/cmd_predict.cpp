@@ -2,6 +2,7 @@
 // the simple GSD + MTF + SNR form). Parses flags, calls the library, prints. Nothing else.
 #include <cmath>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +63,39 @@ int list_presets(const PredictOptions& o) {
                                  p.name, p.display_name, p.gsd_nadir_reported_m, p.description.altitude_m / 1000.0,
                                  p.description.aperture_diameter_m);
     return 0;
+}
+
+// The options the user gave, by the figure they set (the parameters' JSON keys): the
+// prediction's provenance says "given" with the option and its value.
+std::map<std::string, std::string> given_figures(const PredictOptions& o) {
+    const std::vector<std::pair<const NumOpt*, const char*>> figures = {
+        {&o.altitude_m, "altitude_m"},
+        {&o.off_nadir_deg, "off_nadir_deg"},
+        {&o.elevation_deg, "elevation_deg"},
+        {&o.aperture_m, "aperture_diameter_m"},
+        {&o.obscuration, "central_obscuration_ratio"},
+        {&o.focal_length_m, "focal_length_m"},
+        {&o.pitch_um, "detector_pitch_m"},
+        {&o.fill_factor, "fill_factor"},
+        {&o.wavelength_um, "wavelength_m"},
+        {&o.jitter_px, "jitter_sigma_px"},
+        {&o.smear_px, "smear_px"},
+        {&o.defocus_px, "defocus_blur_diameter_px"},
+        {&o.wfe_waves, "wavefront_error_rms_waves"},
+        {&o.full_well_e, "full_well_e"},
+        {&o.read_noise_e, "read_noise_e"},
+        {&o.integration_time_s, "integration_time_s"},
+        {&o.solar_zenith_deg, "solar_zenith_deg"},
+        {&o.bits, "bits"},
+        {&o.snr, "snr"},
+        {&o.target_gsd_m, "target_gsd_m"},
+        {&o.mtf_nyquist, "mtf_nyquist"},
+        {&o.sigma_px, "sigma_px"},
+    };
+    std::map<std::string, std::string> out;
+    for (const auto& [n, key] : figures)
+        if (n->given()) out[key] = fmt::format("{} {:g}", n->flag, n->value);
+    return out;
 }
 
 int run_predict(PredictOptions& o) {
@@ -145,7 +179,8 @@ int run_predict(PredictOptions& o) {
             [&] { return t.find(':') != std::string::npos ? interpret::parse_target(t) : interpret::find_target(t); }));
     const interpret::Rule rule = as_usage_error([&] { return interpret::parse_rule(o.resolution_rule); });
     // predict has no input file: every failure from here on comes from the option values.
-    const Prediction p = as_usage_error([&] { return predict(*model, mode, preset_name, targets, rule); });
+    Prediction p = as_usage_error([&] { return predict(*model, mode, preset_name, targets, rule); });
+    mark_given(p, given_figures(o));
     if (o.format == "json")
         print_json(envelope("predict", parameters_json(p), nlohmann::json::array({to_json(p)}), 0));
     else

@@ -4,6 +4,7 @@
 #include <numbers>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "satiq/kernels/error.hpp"
 
@@ -135,6 +136,79 @@ double giqe5_standard_error_fit(double snr) {
     return 1.0415 * std::pow(snr, -0.444);
 }
 
+std::vector<std::string> giqe5_input_warnings(const Giqe5Inputs& in) {
+    constexpr const char* op = "giqe5";
+    std::vector<std::string> w;
+    if (in.q) {
+        require_positive(op, "q", *in.q);
+        if (*in.q < 1.0 || *in.q > 2.0)
+            w.push_back(
+                fmt::format("giqe5: Q = {:.3f} is outside the 1..2 range GIQE 5 assumes (NGA 2015 §2.2); the "
+                            "prediction is an extrapolation",
+                            *in.q));
+    }
+    // NGA 2015 §3.1: validation GSD_W 3.3..34.4 in, GSD_GP up to 55.3 in (0.08..1.4 m).
+    if (in.gsd_weighted_m < giqe5_validated_gsd_min_m || in.gsd_weighted_m > giqe5_validated_gsd_max_m)
+        w.push_back(
+            fmt::format("giqe5: weighted GSD {:.3g} m is outside the validated range of about {:.2f}..{:.1f} m; the "
+                        "prediction is an extrapolation",
+                        in.gsd_weighted_m, giqe5_validated_gsd_min_m, giqe5_validated_gsd_max_m));
+    // NGA 2015 §2.4 and Table 3 (images with up to 4 px of smear: weighted RER 0.21); below it the
+    // quartic term -2 (log10 RER)^4 dominates (-2 NIIRS at RER 0.1, -39 at 0.01).
+    if (in.rer_weighted < giqe5_fitted_rer_min)
+        w.push_back(fmt::format(
+            "giqe5: weighted RER {:.3f} is below about {:.1f}, the blurriest imagery GIQE 5 was fitted on (NGA 2015 "
+            "§2.4, Table 3); the prediction is an extrapolation",
+            in.rer_weighted, giqe5_fitted_rer_min));
+    // NGA 2015 abstract and §2.2: the RER of the un-enhanced image, which cannot exceed 1.
+    std::vector<std::string> sharp_axes;
+    for (const auto& [name, v] : {std::pair{"x", in.rer_x}, std::pair{"y", in.rer_y}})
+        if (v && *v > giqe5_unsharpened_rer_max) sharp_axes.push_back(fmt::format("{} {:.3f}", name, *v));
+    if (!sharp_axes.empty() || in.rer_weighted > giqe5_unsharpened_rer_max)
+        w.push_back(fmt::format(
+            "giqe5: RER above 1 ({}): the image was sharpened (MTF-compensated); GIQE 5 takes the RER of the "
+            "un-sharpened image (NGA 2015 §2.2), so this NIIRS is not a valid rating",
+            sharp_axes.empty() ? fmt::format("weighted {:.3f}", in.rer_weighted)
+                               : fmt::format("{}", fmt::join(sharp_axes, ", "))));
+    std::vector<std::string> alias_axes;
+    for (const auto& [name, v] : {std::pair{"x", in.mtf50_x_cyc_per_px}, std::pair{"y", in.mtf50_y_cyc_per_px}})
+        if (v && *v > nyquist_cyc_per_px) alias_axes.push_back(fmt::format("{} {:.2f}", name, *v));
+    if (!alias_axes.empty())
+        w.push_back(fmt::format(
+            "giqe5: MTF50 above Nyquist, 0.5 cy/px ({} cy/px): the image was sharpened or is aliased, outside "
+            "the un-sharpened imagery GIQE 5 rates",
+            fmt::join(alias_axes, ", ")));
+    if (in.snr < giqe5_low_snr)
+        w.push_back(fmt::format(
+            "giqe5: SNR {:.2f} is below 5: standard error about 0.6 NIIRS, use with caution (NGA 2015 Table 4)",
+            in.snr));
+    if (in.elevation_deg) {
+        require_elevation(op, *in.elevation_deg);
+        if (*in.elevation_deg < 8.9)
+            w.push_back(
+                fmt::format("giqe5: elevation {:.1f} deg is below the lowest elevation in the GIQE 5 data (8.9 deg)",
+                            *in.elevation_deg));
+    }
+    if (in.measured_overshoot_h) {
+        require_positive(op, "measured_overshoot_h", *in.measured_overshoot_h);
+        if (*in.measured_overshoot_h > sharpened_overshoot_threshold)
+            w.push_back(
+                fmt::format("giqe5: measured edge overshoot H = {:.3f} > {:.2f} shows the image was already sharpened; "
+                            "GIQE 5 expects "
+                            "un-sharpened RER and SNR, so this prediction is biased",
+                            *in.measured_overshoot_h, sharpened_overshoot_threshold));
+    }
+    return w;
+}
+
+std::optional<std::string> niirs_scale_warning(double niirs, const char* what) {
+    // NGA 2015 §1: NIIRS is a 0 to 9 scale; GIQE 5's data span about 1 to 8 (Figure 6).
+    if (niirs >= niirs_scale_min && niirs <= niirs_scale_max) return std::nullopt;
+    return fmt::format(
+        "{} {:.2f} lies outside the NIIRS scale (0 to 9): the figure is the equation extrapolated, not a rating", what,
+        niirs);
+}
+
 NiirsPrediction giqe5(const Giqe5Inputs& in) {
     constexpr const char* op = "giqe5";
     require_positive(op, "gsd_weighted_m", in.gsd_weighted_m);
@@ -147,40 +221,8 @@ NiirsPrediction giqe5(const Giqe5Inputs& in) {
     p.value = 9.57 - 3.32 * std::log10(to_inches(in.gsd_weighted_m)) + 3.32 * (1.0 - std::exp(-1.9 / in.snr)) * lr -
               2.0 * lr * lr * lr * lr - 1.8 / in.snr;
     p.standard_error = giqe5_standard_error(in.snr);
-
-    if (in.q) {
-        require_positive(op, "q", *in.q);
-        if (*in.q < 1.0 || *in.q > 2.0)
-            p.warnings.push_back(
-                fmt::format("giqe5: Q = {:.3f} is outside the 1..2 range GIQE 5 assumes (NGA 2015 §2.2); the "
-                            "prediction is an extrapolation",
-                            *in.q));
-    }
-    if (in.gsd_weighted_m < giqe5_validated_gsd_min_m || in.gsd_weighted_m > giqe5_validated_gsd_max_m)
-        p.warnings.push_back(
-            fmt::format("giqe5: weighted GSD {:.3g} m is outside the validated range of about {:.2f}..{:.1f} m; the "
-                        "prediction is an extrapolation",
-                        in.gsd_weighted_m, giqe5_validated_gsd_min_m, giqe5_validated_gsd_max_m));
-    if (in.snr < 5.0)
-        p.warnings.push_back(fmt::format(
-            "giqe5: SNR {:.2f} is below 5: standard error about 0.6 NIIRS, use with caution (NGA 2015 Table 4)",
-            in.snr));
-    if (in.elevation_deg) {
-        require_elevation(op, *in.elevation_deg);
-        if (*in.elevation_deg < 8.9)
-            p.warnings.push_back(
-                fmt::format("giqe5: elevation {:.1f} deg is below the lowest elevation in the GIQE 5 data (8.9 deg)",
-                            *in.elevation_deg));
-    }
-    if (in.measured_overshoot_h) {
-        require_positive(op, "measured_overshoot_h", *in.measured_overshoot_h);
-        if (*in.measured_overshoot_h > sharpened_overshoot_threshold)
-            p.warnings.push_back(
-                fmt::format("giqe5: measured edge overshoot H = {:.3f} > {:.2f} shows the image was already sharpened; "
-                            "GIQE 5 expects "
-                            "un-sharpened RER and SNR, so this prediction is biased",
-                            *in.measured_overshoot_h, sharpened_overshoot_threshold));
-    }
+    p.warnings = giqe5_input_warnings(in);
+    if (auto w = niirs_scale_warning(p.value)) p.warnings.push_back(*w);
     return p;
 }
 

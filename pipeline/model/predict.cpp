@@ -73,7 +73,85 @@ json description_json(const sensor::SensorDescription& d) {
     return j;
 }
 
+// The figures of a description, by their JSON key (sensors.json and the parameters block).
+std::vector<std::pair<std::string, double>> description_figures(const sensor::SensorDescription& d) {
+    return {{"altitude_m", d.altitude_m},
+            {"aperture_diameter_m", d.aperture_diameter_m},
+            {"central_obscuration_ratio", d.central_obscuration_ratio},
+            {"focal_length_m", d.focal_length_m},
+            {"detector_pitch_m", d.detector_pitch_m},
+            {"fill_factor", d.fill_factor},
+            {"wavelength_m", d.wavelength_m},
+            {"jitter_sigma_px", d.jitter_sigma_px},
+            {"smear_px", d.smear_px},
+            {"defocus_blur_diameter_px", d.defocus_blur_diameter_px},
+            {"wavefront_error_rms_waves", d.wavefront_error_rms_waves},
+            {"full_well_e", d.full_well_e},
+            {"read_noise_e", d.read_noise_e},
+            {"bits", static_cast<double>(d.bits)}};
+}
+
+// Provenance of every input figure: a preset's notes (sensors.json), "given" where this run's
+// value differs from the preset's; satiq's defaults for the custom and simple forms "assumed"
+// (mark_given then names the options the user gave).
+std::map<std::string, FigureProvenance> input_provenance(const sensor::SensorModel& m, const std::string& preset_name) {
+    std::map<std::string, FigureProvenance> out;
+    const sensor::SensorFigures& f = m.figures();
+    if (m.is_simple()) {
+        const auto& s = m.simple_spec();
+        out["target_gsd_m"] = {"given", "the simple form's GSD"};
+        out[s.mtf_nyquist ? "mtf_nyquist" : "sigma_px"] = {"given", "the simple form's blur"};
+        out["snr"] = {"given", "the simple form's SNR"};
+        for (const char* k : {"full_well_e", "read_noise_e", "bits"})
+            out[k] = {"assumed", "satiq's default for the simple form"};
+        return out;
+    }
+    const sensor::SensorDescription& d = m.description();
+    const sensor::SensorPreset* preset = preset_name.empty() ? nullptr : &sensor::find_sensor_preset(preset_name);
+    const std::vector<std::pair<std::string, double>> preset_values =
+        preset ? description_figures(preset->description) : std::vector<std::pair<std::string, double>>{};
+    const std::vector<std::pair<std::string, double>> values = description_figures(d);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        const auto& [key, v] = values[i];
+        if (!preset) {
+            out[key] = {"assumed", "satiq's default for a custom sensor"};
+            continue;
+        }
+        const auto it = preset->provenance.find(key);
+        const double pv = preset_values[i].second;
+        if (v != pv)
+            out[key] = {"given", fmt::format("set for this run; the preset has {:g}", pv)};
+        else if (it != preset->provenance.end())
+            out[key] = {sensor::to_string(it->second.kind), it->second.text};
+    }
+    if (preset) {
+        if (const auto it = preset->provenance.find("gsd_nadir_m"); it != preset->provenance.end())
+            out["gsd_nadir_m"] = {sensor::to_string(it->second.kind), it->second.text};
+    }
+    if (f.snr_from_radiometry)
+        out["snr"] = {"derived", "radiometric model (integration time, sun, optics and detector)"};
+    else if (preset && d.snr && preset->description.snr && *d.snr == *preset->description.snr) {
+        if (const auto it = preset->provenance.find("snr"); it != preset->provenance.end())
+            out["snr"] = {sensor::to_string(it->second.kind), it->second.text};
+    } else
+        out["snr"] = {"given", "set for this run"};
+    if (d.off_nadir_deg || d.elevation_deg)
+        out[d.off_nadir_deg ? "off_nadir_deg" : "elevation_deg"] = {"given", "set for this run"};
+    else
+        out["off_nadir_deg"] = {"assumed", "nadir: a sensor description carries no view geometry"};
+    if (d.radiometry) {
+        out["integration_time_s"] = {"given", "set for this run"};
+        out["solar_zenith_deg"] = {"assumed", "satiq's default sun zenith for the radiometric model"};
+    }
+    return out;
+}
+
 }  // namespace
+
+void mark_given(Prediction& p, const std::map<std::string, std::string>& given) {
+    for (const auto& [key, option] : given)
+        p.provenance[key] = {"given", option};
+}
 
 sensor::SensorModel simple_model(double gsd_m, std::optional<double> mtf_nyquist, std::optional<double> sigma_px,
                                  double snr) {
@@ -99,6 +177,8 @@ Prediction predict(const sensor::SensorModel& m, std::string mode, std::string p
     p.overshoot_h_geometric_mean = std::sqrt(f.x.overshoot_h * f.y.overshoot_h);
     p.rer_weighted = giqe::rer_weighted(f.x.rer, f.y.rer);
     giqe::Giqe5Inputs g5{f.gsd_weighted_m, p.rer_weighted, f.snr, std::nullopt, std::nullopt, std::nullopt};
+    g5.rer_x = f.x.rer;  // the range checks name an axis above 1 (giqe.hpp)
+    g5.rer_y = f.y.rer;
     if (!m.is_simple()) {
         g5.q = f.q;
         g5.elevation_deg = f.elevation_deg;
@@ -117,6 +197,8 @@ Prediction predict(const sensor::SensorModel& m, std::string mode, std::string p
         for (const auto& w : n->warnings)
             p.warnings.push_back(w);
     if (m.is_simple()) p.warnings.push_back("simple form: nadir view assumed; Q unknown (GIQE 5 assumes 1 <= Q <= 2)");
+
+    p.provenance = input_provenance(m, p.preset_name);
 
     interpret::ImageQuality quality;
     quality.niirs = p.giqe5.value;
@@ -214,6 +296,12 @@ json to_json(const Prediction& p) {
                                               {"snr", f.snr}});
     j["niirs"] = niirs;
     j["interpretability"] = interpret::to_json(p.interpretation);
+    // As sensors.json and `predict --list`: figure -> {kind: text}, kind source, derived, assumed
+    // or given.
+    json prov = json::object();
+    for (const auto& [key, n] : p.provenance)
+        prov[key] = json{{n.kind, n.text}};
+    j["provenance"] = prov;
     j["warnings"] = p.warnings;
     return j;
 }
@@ -251,6 +339,17 @@ std::string to_text(const Prediction& p) {
     out += fmt::format("  SNR {:.1f} ({})\n", f.snr, f.snr_from_radiometry ? "radiometric model" : "given");
     out += fmt::format("NIIRS  GIQE 5 {} +/- {:.2f}   GIQE 4 {:.2f} +/- 0.30   GIQE 3 {:.2f}\n",
                        interpret::niirs_text(n5.value, f.gsd_weighted_m), *n5.standard_error, n4.value, n3.value);
+    if (!p.provenance.empty()) {
+        // One line per kind: which figures are public, derived, assumed or given (the texts are in
+        // the JSON's "provenance").
+        out += "Figures (--format json gives each one's reference):\n";
+        for (const char* kind : {"source", "derived", "assumed", "given"}) {
+            std::string keys;
+            for (const auto& [key, n] : p.provenance)
+                if (n.kind == kind) keys += (keys.empty() ? "" : ", ") + key;
+            if (!keys.empty()) out += fmt::format("  {}: {}\n", kind, keys);
+        }
+    }
     out += "Interpretability (GIQE 5):\n";
     out += interpret::to_text(p.interpretation);
     if (!p.warnings.empty()) {

@@ -24,6 +24,8 @@ using interpret::NiirsScale;
 // Bisection bracket of the GSD search, metres (GIQE 5 spans NIIRS -9..+19 over it).
 constexpr double kGsdSearchMin = 1e-4;
 constexpr double kGsdSearchMax = 1e4;
+// The bottom of the NIIRS scale (NGA 2015 §1: 0 to 9); a task needs more than it (niirs:N, (0, 9]).
+constexpr double niirs_scale_floor = giqe::niirs_scale_min;
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -389,8 +391,14 @@ std::string make_verdict(const Requirement& r, const Conditions& c) {
                              *r.gsd_max_unvalidated_m);
         return s + ".";
     }
-    s += fmt::format(": a GSD of {:.3f} m or finer at {}{}", *r.gsd_max_m, at,
-                     r.gsd_extrapolated ? " (extrapolated: coarser than GIQE 5's validated range)" : "");
+    if (r.gsd_max_at_search_limit)
+        s += fmt::format(
+            ": any GSD up to the model's {:g} km limit meets it at {} (GIQE 5 extrapolated far beyond "
+            "its validated range)",
+            *r.gsd_max_m / 1000.0, at);
+    else
+        s += fmt::format(": a GSD of {:.3f} m or finer at {}{}", *r.gsd_max_m, at,
+                         r.gsd_extrapolated ? " (extrapolated: coarser than GIQE 5's validated range)" : "");
     if (r.aperture_diameter_min_m)
         s += fmt::format("; from {:g} km that takes an aperture of at least {:.3f} m at Q {:.2f}",
                          *c.params.altitude_m / 1000.0, *r.aperture_diameter_min_m, c.params.q);
@@ -403,12 +411,16 @@ Requirement evaluate(const RequireTask& task, const Conditions& c) {
     Requirement r;
     r.task = task;
     r.niirs_needed = niirs_needed(task, r);
+    // The NIIRS scale is 0 to 9 (NGA 2015 §1); niirs:N is refused outside (0, 9], a Johnson task
+    // (its NIIRS follows from the target's size) is answered and flagged.
+    r.niirs_needed_on_scale = r.niirs_needed > niirs_scale_floor && r.niirs_needed <= giqe::niirs_scale_max;
     const double rer = c.rer, snr = c.params.snr;
     r.niirs_at_finest_validated_gsd = niirs_at_gsd(giqe::giqe5_validated_gsd_min_m, rer, snr);
     const std::optional<double> gsd = gsd_for_niirs(r.niirs_needed, rer, snr);
     r.met_by_any_gsd = gsd && *gsd >= giqe::giqe5_validated_gsd_min_m;
     if (r.met_by_any_gsd) {
         r.gsd_max_m = gsd;
+        r.gsd_max_at_search_limit = *gsd >= kGsdSearchMax;
         r.gsd_extrapolated = *gsd > giqe::giqe5_validated_gsd_max_m;
         const auto margin = gsd_for_niirs(r.niirs_needed + c.niirs_standard_error, rer, snr);
         if (margin && *margin >= giqe::giqe5_validated_gsd_min_m) r.gsd_with_margin_m = margin;
@@ -416,11 +428,28 @@ Requirement evaluate(const RequireTask& task, const Conditions& c) {
         r.gsd_max_unvalidated_m = gsd;
     }
     size_optics(r, c);
-    // GIQE 5's own validity warnings (Q outside 1..2, SNR below 5, GSD outside the validated range)
-    // at the GSD the answer rests on.
+    // GIQE 5's validity warnings on its inputs (giqe.hpp: Q outside 1..2, SNR below 5, GSD outside
+    // the validated range, RER below the fitted range) at the GSD the answer rests on; the NIIRS
+    // itself is the task's, judged against the scale here.
     giqe::Giqe5Inputs in{
         r.gsd_max_m.value_or(giqe::giqe5_validated_gsd_min_m), rer, snr, c.params.q, std::nullopt, std::nullopt};
-    r.warnings = giqe::giqe5(in).warnings;
+    r.warnings = giqe::giqe5_input_warnings(in);
+    if (!r.niirs_needed_on_scale)
+        r.warnings.push_back(
+            r.niirs_needed <= niirs_scale_floor
+                ? fmt::format("NIIRS needed {:.2f} lies below the NIIRS scale (0 to 9): the interpretability model "
+                              "extrapolated, not a rating; any image that rates on the scale serves, and the GSD "
+                              "given is GIQE 5 far outside its data",
+                              r.niirs_needed)
+                : fmt::format("NIIRS needed {:.2f} lies above the NIIRS scale (0 to 9): the interpretability model "
+                              "extrapolated, not a rating; no NIIRS criterion describes the task, and the GSD given "
+                              "is GIQE 5 beyond its data (about NIIRS 1 to 8, NGA 2015 Figure 6)",
+                              r.niirs_needed));
+    if (r.gsd_max_at_search_limit)
+        r.warnings.push_back(fmt::format(
+            "GIQE 5 still meets the task at {:g} km, the coarsest GSD the model searches: any GSD up to it meets it "
+            "(the equation's own root lies beyond and means nothing)",
+            kGsdSearchMax / 1000.0));
     if (task.target && task.target->assumed)
         r.warnings.push_back(fmt::format("target {}: {}", task.target->key, task.target->source));
     r.verdict = make_verdict(r, c);
@@ -485,6 +514,8 @@ nlohmann::json to_json(const Requirement& r) {
     j["met_by_any_gsd"] = r.met_by_any_gsd;
     j["gsd_max_m"] = opt(r.gsd_max_m);
     j["gsd_extrapolated"] = r.gsd_extrapolated;
+    j["gsd_max_at_search_limit"] = r.gsd_max_at_search_limit;
+    j["niirs_needed_on_scale"] = r.niirs_needed_on_scale;
     j["gsd_max_unvalidated_m"] = opt(r.gsd_max_unvalidated_m);
     j["niirs_at_finest_validated_gsd"] = r.niirs_at_finest_validated_gsd;
     j["gsd_with_margin_m"] = opt(r.gsd_with_margin_m);
@@ -531,14 +562,18 @@ std::string to_text(const Conditions& c) {
 
 std::string to_text(const Requirement& r, const Conditions& c) {
     std::string s = fmt::format("{}: {}\n", r.task.id, r.task.description);
-    s += fmt::format("  NIIRS needed {:.2f}", r.niirs_needed);
+    s += fmt::format("  NIIRS needed {:.2f}{}", r.niirs_needed,
+                     r.niirs_needed_on_scale ? "" : " (outside the 0-9 scale: an extrapolation, not a rating)");
     if (r.cycles_needed)
         s += fmt::format(" (P = 0.5: {:.1f} cycles, GRD {:.3f} m per cycle x kappa {:.2f}{})", *r.cycles_needed,
                          *r.grd_m, *r.kappa, r.calibrated_on.empty() ? "" : ", calibrated on " + r.calibrated_on);
     s += "\n";
     if (r.gsd_max_m) {
-        s += fmt::format("  coarsest GSD {:.3f} m{}", *r.gsd_max_m, r.gsd_extrapolated ? " (extrapolated)" : "");
-        if (r.gsd_with_margin_m)
+        if (r.gsd_max_at_search_limit)
+            s += fmt::format("  coarsest GSD: any up to the model's {:g} km limit meets it", *r.gsd_max_m / 1000.0);
+        else
+            s += fmt::format("  coarsest GSD {:.3f} m{}", *r.gsd_max_m, r.gsd_extrapolated ? " (extrapolated)" : "");
+        if (r.gsd_with_margin_m && !r.gsd_max_at_search_limit)
             s += fmt::format("; {:.3f} m with one standard error ({:.2f} NIIRS) to spare", *r.gsd_with_margin_m,
                              c.niirs_standard_error);
         s += "\n";

@@ -32,6 +32,15 @@ BandAssessment band_summary(int band, const BandInfo& info, const AssessResult& 
     b.niirs_from_gsd_alone = one.gsd_alone.has_value();
     for (const auto& w : one.warnings)
         if (std::find(main.warnings.begin(), main.warnings.end(), w) == main.warnings.end()) b.warnings.push_back(w);
+    // The band's own GIQE 5 validity warnings (an RER above 1, an MTF50 above Nyquist, ...), where
+    // the main result's NIIRS does not carry the same sentence.
+    auto in = [](const std::vector<std::string>& ws, const std::string& w) {
+        return std::find(ws.begin(), ws.end(), w) != ws.end();
+    };
+    if (one.giqe5)
+        for (const auto& w : one.giqe5->warnings)
+            if (!in(b.warnings, w) && !in(main.warnings, w) && !(main.giqe5 && in(main.giqe5->warnings, w)))
+                b.warnings.push_back(w);
     return b;
 }
 
@@ -129,6 +138,8 @@ std::string bands_text(const AssessResult& r) {
         if (b.giqe5)
             s += fmt::format(", NIIRS {:.2f}{}", b.giqe5->value, b.niirs_from_gsd_alone ? " (from GSD alone)" : "");
         s += "\n";
+        for (const auto& w : b.warnings)  // the JSON's band warnings, as every warning is in the text
+            s += "      ! " + w + "\n";
     }
     return s;
 }

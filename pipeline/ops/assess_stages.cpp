@@ -155,6 +155,10 @@ void estimate_from_gsd_alone(AssessResult& r, const AssessParams& params) {
     e.niirs_high = hi.value;
     hi.value = 0.5 * (lo.value + hi.value);
     hi.rer_measurement_error = 0.5 * (e.niirs_high - e.niirs_low);
+    // The range checks (giqe.hpp) of the value given, the interval's midpoint.
+    hi.warnings = giqe::giqe5_input_warnings(in);
+    if (auto w = giqe::niirs_scale_warning(hi.value, "GIQE 5 NIIRS (estimated from GSD alone)"))
+        hi.warnings.push_back(*w);
     r.giqe5 = hi;
     r.warnings.push_back(
         fmt::format("NIIRS {:.2f} to {:.2f} estimated from GSD alone: GSD {:.3g} m and SNR {:.1f} with RER "
@@ -478,6 +482,16 @@ void predict_giqe(AssessResult& r, const EdgeAggregate& ag, const AssessParams& 
         in.snr = r.snr;
         in.elevation_deg = r.elevation_deg;
         in.measured_overshoot_h = ag.overshoot_h_gm;
+        // The measured axes, for the range checks (giqe.hpp): an RER above 1 or an MTF50 above
+        // Nyquist shows sharpening even where the weighted RER stays below 1.
+        if (ag.x.count > 0) {
+            in.rer_x = ag.x.rer.median;
+            in.mtf50_x_cyc_per_px = ag.x.mtf50_cyc_per_px.median;
+        }
+        if (ag.y.count > 0) {
+            in.rer_y = ag.y.rer.median;
+            in.mtf50_y_cyc_per_px = ag.y.mtf50_cyc_per_px.median;
+        }
         r.giqe5 = predict_with_rer_error(giqe::giqe5, in, &giqe::Giqe5Inputs::rer_weighted, rel_w);
     }
     if (all || params.giqe == GiqeSelection::giqe4) {

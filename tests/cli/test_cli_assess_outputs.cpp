@@ -508,3 +508,45 @@ TEST(AssessOutputsReal, RgbImageBandsAndGeojson) {
     }
     EXPECT_EQ(used, res["edges"]["used"].get<int>());
 }
+
+// GIQE 5 takes un-sharpened imagery: a band whose measured RER is above 1 or whose MTF50 is above
+// Nyquist gets those warnings beside its NIIRS (JSON and text); a plain panchromatic scene none.
+TEST(AssessOutputsReal, SharpenedBandIsFlaggedAndAPlainSceneIsNot) {
+    if (!test::have_real_data()) GTEST_SKIP() << "no real data";
+    const fs::path f = test::real_data_dir() / "hro_colorado_rgb_0p15m.tif";
+    const fs::path pan = test::real_data_dir() / "pan1.tif";
+    if (!fs::exists(f) || !fs::exists(pan)) GTEST_SKIP() << "real images absent";
+    auto has = [](const json& ws, const std::string& text) {
+        for (const auto& w : ws)
+            if (w.get<std::string>().find(text) != std::string::npos) return true;
+        return false;
+    };
+    const auto r = test::run_satiq("assess --format json --no-edge-records --band all " + test::shell_quote(f));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json doc = json::parse(r.out);
+    const json& bands = doc["results"][0]["bands"];
+    bool flagged = false;
+    for (const json& b : bands) {
+        const bool rer_above_1 = (b["rer"]["x"].is_number() && b["rer"]["x"].get<double>() > 1.0) ||
+                                 (b["rer"]["y"].is_number() && b["rer"]["y"].get<double>() > 1.0);
+        const bool mtf50_above =
+            (b["mtf50_cyc_per_px"]["x"].is_number() && b["mtf50_cyc_per_px"]["x"].get<double>() > 0.5) ||
+            (b["mtf50_cyc_per_px"]["y"].is_number() && b["mtf50_cyc_per_px"]["y"].get<double>() > 0.5);
+        EXPECT_EQ(has(b["warnings"], "RER above 1 ("), rer_above_1) << b;
+        EXPECT_EQ(has(b["warnings"], "above Nyquist"), mtf50_above) << b;
+        flagged |= rer_above_1;
+    }
+    EXPECT_TRUE(flagged) << "no band of " << f << " measured an RER above 1 any more";
+    const auto t = test::run_satiq("assess --band all " + test::shell_quote(f));
+    ASSERT_EQ(t.exit_code, 0) << t.err;
+    EXPECT_NE(t.out.find("      ! giqe5: RER above 1 ("), std::string::npos) << t.out;
+
+    const auto p = test::run_satiq("assess --format json --no-edge-records " + test::shell_quote(pan));
+    ASSERT_EQ(p.exit_code, 0) << p.err;
+    const json pj = json::parse(p.out);
+    const json& res = pj["results"][0];
+    for (const char* text : {"above 1", "above Nyquist", "below about 0.2", "NIIRS scale"}) {
+        EXPECT_FALSE(has(res["warnings"], text)) << text;
+        EXPECT_FALSE(has(res["niirs"]["giqe5"]["warnings"], text)) << text;
+    }
+}

@@ -142,3 +142,50 @@ TEST(CliPredict, CustomSensor) {
     EXPECT_NEAR(j["gsd_normal_m"].get<double>(), 1.0, 1e-9);
     EXPECT_NEAR(j["q"].get<double>(), 0.6e-6 * 10.0 / 6e-6, 1e-9);
 }
+
+namespace {
+bool any_warning(const nlohmann::json& ws, const std::string& text) {
+    for (const auto& w : ws)
+        if (w.get<std::string>().find(text) != std::string::npos) return true;
+    return false;
+}
+}  // namespace
+
+// GIQE 5 outside its calibration range: the figures stay, the warnings say why they mean nothing.
+TEST(CliPredict, OutOfRangeInputsAreFlaggedNotClamped) {
+    const auto blur = predict_json("--target-gsd-m 0.5 --sigma-px 50 --snr 50");
+    EXPECT_LT(blur["niirs"]["giqe5"]["value"].get<double>(), -30.0);
+    EXPECT_TRUE(any_warning(blur["warnings"], "weighted RER")) << blur["warnings"];
+    EXPECT_TRUE(any_warning(blur["warnings"], "outside the NIIRS scale")) << blur["warnings"];
+    EXPECT_TRUE(any_warning(blur["niirs"]["giqe5"]["warnings"], "not a rating"));
+    const auto obscured = predict_json("--sensor worldview-3 --obscuration 0.99");
+    EXPECT_TRUE(any_warning(obscured["warnings"], "outside the NIIRS scale")) << obscured["warnings"];
+    const auto text = predict("--target-gsd-m 0.5 --sigma-px 50 --snr 50");
+    EXPECT_NE(text.out.find("not a rating"), std::string::npos) << text.out;
+    // A normal sensor: none of the range warnings.
+    const auto wv3 = predict_json("--sensor worldview-3");
+    for (const char* t : {"weighted RER", "NIIRS scale", "above 1", "Nyquist"})
+        EXPECT_FALSE(any_warning(wv3["warnings"], t)) << t << ": " << wv3["warnings"];
+}
+
+// Every input figure says where it comes from, as sensors.json marks it; options are "given".
+TEST(CliPredict, ProvenanceOfEveryFigure) {
+    const auto j = predict_json("--sensor malligyong-1");
+    const auto& p = j["provenance"];
+    for (const char* k : {"altitude_m", "aperture_diameter_m", "detector_pitch_m", "jitter_sigma_px", "focal_length_m",
+                          "snr", "gsd_nadir_m", "off_nadir_deg"})
+        ASSERT_TRUE(p.contains(k)) << k;
+    EXPECT_TRUE(p["altitude_m"].contains("derived"));
+    EXPECT_TRUE(p["aperture_diameter_m"].contains("assumed"));
+    EXPECT_TRUE(p["jitter_sigma_px"].contains("assumed"));
+    EXPECT_TRUE(p["focal_length_m"].contains("derived"));
+    const auto wv3 = predict_json("--sensor worldview-3 --aperture-m 0.2");
+    EXPECT_TRUE(wv3["provenance"]["altitude_m"].contains("source"));
+    EXPECT_EQ(wv3["provenance"]["aperture_diameter_m"]["given"], "--aperture-m 0.2");
+    const auto custom = predict_json("--altitude-m 500000 --aperture-m 0.3 --focal-length-m 3 --pitch-um 6 --snr 30");
+    EXPECT_TRUE(custom["provenance"]["aperture_diameter_m"].contains("given"));
+    EXPECT_TRUE(custom["provenance"]["wavelength_m"].contains("assumed"));
+    const auto t = predict("--sensor malligyong-1");
+    EXPECT_NE(t.out.find("Figures (--format json gives each one's reference):"), std::string::npos) << t.out;
+    EXPECT_NE(t.out.find("  assumed: "), std::string::npos) << t.out;
+}

@@ -182,3 +182,47 @@ TEST(Giqe, RejectsNonPositiveInputs) {
         EXPECT_NE(std::string(e.what()).find("snr"), std::string::npos);
     }
 }
+
+namespace {
+bool has_text(const std::vector<std::string>& ws, const std::string& text) {
+    for (const auto& w : ws)
+        if (w.find(text) != std::string::npos) return true;
+    return false;
+}
+}  // namespace
+
+// The calibration/validity ranges of NGA 2015 (giqe.hpp): warnings only, the value is unchanged.
+TEST(Giqe5, RangeWarningsForRerSharpeningAndTheNiirsScale) {
+    // A normal case: no warning at all.
+    EXPECT_TRUE(giqe5(in5(0.5, 0.35, 50.0)).warnings.empty());
+    EXPECT_TRUE(giqe5_input_warnings(in5(0.5, 0.2, 50.0)).empty());  // the bound itself is inside
+    // RER below the fitted range: the quartic term makes the NIIRS absurd, and the warning says so.
+    const NiirsPrediction blur = giqe5(in5(0.5, 0.008, 50.0));
+    EXPECT_LT(blur.value, -30.0);  // not clamped
+    EXPECT_TRUE(has_text(blur.warnings, "weighted RER 0.008 is below about 0.2"));
+    EXPECT_TRUE(has_text(blur.warnings, "outside the NIIRS scale (0 to 9)"));
+    EXPECT_TRUE(has_text(blur.warnings, "not a rating"));
+    // RER above 1 (sharpened): by the weighted RER, or by one axis while the weighted one is below 1.
+    EXPECT_TRUE(has_warning(giqe5(in5(0.5, 1.05, 50.0)), "above 1"));
+    Giqe5Inputs in = in5(0.5, rer_weighted(0.7, 1.016), 50.0);
+    EXPECT_LT(in.rer_weighted, 1.0);
+    EXPECT_FALSE(has_warning(giqe5(in), "above 1"));
+    in.rer_x = 0.7;
+    in.rer_y = 1.016;
+    EXPECT_TRUE(has_warning(giqe5(in), "RER above 1 (y 1.016)"));
+    EXPECT_TRUE(has_warning(giqe5(in), "un-sharpened"));
+    // MTF50 above Nyquist.
+    in = in5(0.5, 0.35, 50.0);
+    in.mtf50_x_cyc_per_px = 0.30;
+    in.mtf50_y_cyc_per_px = 0.70;
+    EXPECT_TRUE(has_warning(giqe5(in), "MTF50 above Nyquist, 0.5 cy/px (y 0.70 cy/px)"));
+    in.mtf50_y_cyc_per_px = 0.45;
+    EXPECT_TRUE(giqe5(in).warnings.empty());
+    // The scale: a very coarse GSD gives a negative NIIRS, a very fine one above 9.
+    EXPECT_TRUE(has_warning(giqe5(in5(20.0, 0.35, 50.0)), "outside the NIIRS scale"));
+    EXPECT_TRUE(has_warning(giqe5(in5(0.01, 0.35, 50.0)), "outside the NIIRS scale"));
+    EXPECT_FALSE(niirs_scale_warning(0.0).has_value());
+    EXPECT_FALSE(niirs_scale_warning(9.0).has_value());
+    EXPECT_TRUE(niirs_scale_warning(-0.01).has_value());
+    EXPECT_TRUE(niirs_scale_warning(9.01).has_value());
+}

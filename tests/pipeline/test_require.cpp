@@ -221,3 +221,43 @@ TEST(Require, JsonCarriesTheDocumentedKeys) {
         EXPECT_TRUE(pj.contains(k)) << k;
     EXPECT_EQ(rq::notes(c).size(), 4u);
 }
+
+// A Johnson task whose NIIRS falls off the 0-9 scale is answered and flagged (niirs:N is refused
+// there), and GIQE 5 still met at the search's 10 km end says "any GSD up to it", not a root.
+TEST(Require, OffScaleTaskIsFlaggedAndTheSearchLimitIsNamed) {
+    const rq::Conditions c = defaults(500e3);
+    const rq::Requirement huge = rq::evaluate(rq::parse_task("detect:thing:1e9:1"), c);
+    EXPECT_LT(huge.niirs_needed, 0.0);
+    EXPECT_FALSE(huge.niirs_needed_on_scale);
+    ASSERT_TRUE(huge.gsd_max_m);
+    EXPECT_TRUE(huge.gsd_max_at_search_limit);
+    bool below = false, limit = false;
+    for (const auto& w : huge.warnings) {
+        below |= w.find("below the NIIRS scale (0 to 9)") != std::string::npos;
+        limit |= w.find("any GSD up to it meets it") != std::string::npos;
+    }
+    EXPECT_TRUE(below);
+    EXPECT_TRUE(limit);
+    const std::string text = rq::to_text(huge, c);
+    EXPECT_NE(text.find("any up to the model's 10 km limit meets it"), std::string::npos) << text;
+    EXPECT_EQ(text.find("10000.000"), std::string::npos) << text;
+    const auto j = rq::to_json(huge);
+    EXPECT_EQ(j["niirs_needed_on_scale"], false);
+    EXPECT_EQ(j["gsd_max_at_search_limit"], true);
+
+    const rq::Requirement tiny = rq::evaluate(rq::parse_task("identify:speck:0.01:0.01"), c);
+    EXPECT_GT(tiny.niirs_needed, 9.0);
+    EXPECT_FALSE(tiny.niirs_needed_on_scale);
+    bool above = false;
+    for (const auto& w : tiny.warnings)
+        above |= w.find("above the NIIRS scale") != std::string::npos;
+    EXPECT_TRUE(above);
+
+    // A normal task: on the scale, a root of the equation, no scale warning.
+    const rq::Requirement tel = rq::evaluate(rq::parse_task("identify:tel"), c);
+    EXPECT_TRUE(tel.niirs_needed_on_scale);
+    EXPECT_FALSE(tel.gsd_max_at_search_limit);
+    for (const auto& w : tel.warnings)
+        EXPECT_EQ(w.find("NIIRS scale"), std::string::npos) << w;
+    EXPECT_THROW(rq::parse_task("niirs:0"), satiq::Error);  // the level form stays refused
+}

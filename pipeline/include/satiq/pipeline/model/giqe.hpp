@@ -86,6 +86,12 @@ struct Giqe5Inputs {
     /// H above `sharpened_overshoot_threshold` means the image was already sharpened, which
     /// GIQE 5 does not expect (an un-sharpened incoherent system has a monotonic edge, H <= 1).
     std::optional<double> measured_overshoot_h;
+    /// Per-axis RER when known (measured or modelled): an axis above 1 is named in the
+    /// sharpening warning (the weighted RER can stay below 1 while one axis is above it).
+    std::optional<double> rer_x, rer_y;
+    /// Measured MTF50 per axis, cycles per pixel (satiq assess): above Nyquist (0.5) the image was
+    /// sharpened or is aliased.
+    std::optional<double> mtf50_x_cyc_per_px, mtf50_y_cyc_per_px;
 };
 inline constexpr double sharpened_overshoot_threshold = 1.05;
 /// Validated GSD range (NGA, General Image Quality Equation v5.0, 2015: about 0.08..1.4 m; NGA 2015 §3.1 validation set
@@ -93,10 +99,45 @@ inline constexpr double sharpened_overshoot_threshold = 1.05;
 inline constexpr double giqe5_validated_gsd_min_m = 0.08;
 inline constexpr double giqe5_validated_gsd_max_m = 1.4;
 
+// ---- GIQE 5 calibration and validity ranges (one place; NGA 2015, see docs/method.md) ----
+//
+// NGA, "General Image Quality Equation v5.0", 16 Sep 2015:
+//  - §3.1 (p. 6), the 47 validation images, mean (min, max): RER 0.41 (0.31, 0.54), SNR 10.64
+//    (4.1, 26.7), GSD_W 13.2 (3.3, 34.4) in, GSD_GP 18.6 (3.3, 55.3) in, IA NIIRS 5.9 (2.9, 7.7),
+//    elevation 34.6 (8.9, 87.3) deg. The ranges of the 469 calibration images are not tabulated.
+//  - §2.4 (p. 5) and Table 3: the calibration data include images with up to 4 px of smear, whose
+//    weighted RER Table 3 puts at 0.211 (Q = 1); Figure 1 plots the equation down to RER 0.1.
+//  - Abstract, §1 and §2.2: GIQE 5 takes the RER of the UN-enhanced image. An un-sharpened
+//    incoherent system has a non-negative PSF, so its edge rises by at most 1 over a pixel: RER <= 1.
+//  - Table 4 (p. 8): SNR bins 0-5 (N 41) to > 30 (N 40); below 5 the standard error is 0.6 and the
+//    equation "should be used with caution" (§3.3). No upper SNR bound is published; the SNR terms
+//    vanish as SNR grows, so no warning is given above it.
+//  - §1: NIIRS is a 0 to 9 scale; Figure 6 (all 469 images) spans predicted NIIRS about 1 to 8.
+/// Lowest weighted RER the equation is taken to be calibrated for (NGA 2015 §2.4, Table 3).
+inline constexpr double giqe5_fitted_rer_min = 0.2;
+/// Highest RER of an un-sharpened image (GIQE 5 takes the un-enhanced RER).
+inline constexpr double giqe5_unsharpened_rer_max = 1.0;
+/// SNR below which GIQE 5 is imprecise (NGA 2015 Table 4, §3.3).
+inline constexpr double giqe5_low_snr = 5.0;
+/// The NIIRS scale (NGA 2015 §1: "presently 0 to 9").
+inline constexpr double niirs_scale_min = 0.0;
+inline constexpr double niirs_scale_max = 9.0;
+/// Nyquist frequency, cycles per pixel: a measured MTF50 above it means sharpening or aliasing.
+inline constexpr double nyquist_cyc_per_px = 0.5;
+
+/// Every validity warning of GIQE 5's inputs against the ranges above: Q outside 1..2, weighted
+/// GSD outside the validated range, weighted RER below giqe5_fitted_rer_min, any RER (weighted or
+/// per axis) above 1, MTF50 above Nyquist, SNR below 5, elevation below 8.9 deg, measured H showing
+/// sharpening. Human sentences; empty inside the ranges.
+std::vector<std::string> giqe5_input_warnings(const Giqe5Inputs& in);
+/// A NIIRS outside the 0..9 scale: "an extrapolation, not a rating". `what` names the figure
+/// ("GIQE 5 NIIRS"). Empty when on the scale.
+std::optional<std::string> niirs_scale_warning(double niirs, const char* what = "GIQE 5 NIIRS");
+
 /// NIIRS = 9.57 - 3.32 log10(GSD_in) + 3.32 (1 - exp(-1.9/SNR)) log10(RER)
 ///         - 2 (log10 RER)^4 - 1.8/SNR.
-/// standard_error = giqe5_standard_error(snr) (Table 4 bins). Warnings: Q outside 1..2, GSD outside
-/// the validated range (extrapolation), SNR < 5, elevation < 8.9 deg, measured H showing sharpening.
+/// standard_error = giqe5_standard_error(snr) (Table 4 bins). Warnings: giqe5_input_warnings(in) and
+/// niirs_scale_warning(value). The value itself is never clamped.
 NiirsPrediction giqe5(const Giqe5Inputs& in);
 
 /// GIQE 5 regression standard error by SNR bin (NGA 2015 Table 4): SNR < 5: 0.60, 5..10: 0.43,

@@ -5,6 +5,7 @@
 /// GIQE 5 is fed the weighted GSD and weighted RER (NGA, "General Image Quality Equation v5.0",
 /// 2015, eqs. 2, 5, 7); GIQE 4 (Leachtenauer et al., Appl. Opt. 36(32), 1997) the ground-plane
 /// GSD and the un-sharpened geometric-mean RER and H with G = 1; GIQE 3 the normal GSD.
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,14 @@
 
 namespace satiq {
 
+/// Where one input figure of a prediction comes from: "source" (a public figure), "derived"
+/// (computed from others), "assumed" (no public figure) as in pipeline/data/sensors.json, or
+/// "given" (set for this run: a command option), with the reference or reasoning text.
+struct FigureProvenance {
+    std::string kind;
+    std::string text;
+};
+
 struct Prediction {
     std::optional<sensor::SensorModel> model;  ///< always set by predict()
     std::string mode;                          ///< "simple", "preset", "custom"
@@ -26,7 +35,14 @@ struct Prediction {
     interpret::Rule rule = interpret::Rule::niirs_model;
     interpret::Interpretation interpretation;
     std::vector<std::string> warnings;  ///< the model's and every equation's
+    /// Input figure (the parameters' JSON key) -> its provenance: a preset's notes, a value that
+    /// differs from the preset's marked "given", satiq's defaults "assumed" (custom and simple
+    /// forms). mark_given() names the option that set a figure.
+    std::map<std::string, FigureProvenance> provenance;
 };
+
+/// Marks figures as given by the user: figure key -> the option and value ("--aperture-m 0.2").
+void mark_given(Prediction& p, const std::map<std::string, std::string>& given);
 
 /// Predicts from a built model. `targets` empty: the whole catalogue. Throws satiq::Error.
 Prediction predict(const sensor::SensorModel& model, std::string mode, std::string preset_name = {},

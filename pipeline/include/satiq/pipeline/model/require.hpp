@@ -98,6 +98,10 @@ double aperture_for_gsd(double gsd_m, double altitude_m, double wavelength_m, do
 struct Requirement {
     RequireTask task;
     double niirs_needed = 0.0;
+    /// niirs_needed inside the NIIRS scale (0, 9] (NGA 2015 §1), as niirs:N demands. A Johnson
+    /// task outside it is answered but flagged: the figure is the interpretability model
+    /// extrapolated, not a NIIRS.
+    bool niirs_needed_on_scale = true;
     // Johnson tasks
     std::optional<double> cycles_needed;         ///< N50 (Johnson 1958)
     std::optional<double> critical_dimension_m;  ///< sqrt(L W)
@@ -107,7 +111,10 @@ struct Requirement {
     // GSD
     bool met_by_any_gsd = false;  ///< some GSD inside GIQE 5's validated range, or coarser, meets it
     std::optional<double> gsd_max_m;
-    bool gsd_extrapolated = false;                ///< gsd_max_m above the validated range
+    bool gsd_extrapolated = false;  ///< gsd_max_m above the validated range
+    /// GIQE 5 is still met at the search's coarsest GSD (10 km): gsd_max_m is that limit, not a
+    /// root of the equation; any GSD up to it meets the task.
+    bool gsd_max_at_search_limit = false;
     std::optional<double> gsd_max_unvalidated_m;  ///< not met: the GSD the equation, extrapolated, would ask
     double niirs_at_finest_validated_gsd = 0.0;   ///< GIQE 5 at 0.08 m, RER and SNR
     std::optional<double> gsd_with_margin_m;      ///< GSD giving NIIRS needed + one standard error
