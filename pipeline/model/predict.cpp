@@ -176,7 +176,10 @@ Prediction predict(const sensor::SensorModel& m, std::string mode, std::string p
     p.rer_geometric_mean = std::sqrt(f.x.rer * f.y.rer);
     p.overshoot_h_geometric_mean = std::sqrt(f.x.overshoot_h * f.y.overshoot_h);
     p.rer_weighted = giqe::rer_weighted(f.x.rer, f.y.rer);
-    giqe::Giqe5Inputs g5{f.gsd_weighted_m, p.rer_weighted, f.snr, std::nullopt, std::nullopt, std::nullopt};
+    giqe::Giqe5Inputs g5;
+    g5.gsd_weighted_m = f.gsd_weighted_m;
+    g5.rer_weighted = p.rer_weighted;
+    g5.snr = f.snr;
     g5.rer_x = f.x.rer;  // the range checks name an axis above 1 (giqe.hpp)
     g5.rer_y = f.y.rer;
     if (!m.is_simple()) {

@@ -305,7 +305,11 @@ Conditions resolve(const RequireParams& p) {
 
 double niirs_at_gsd(double gsd_m, double rer, double snr) {
     // NGA 2015 eq. 2 at nadir: the weighted GSD (eq. 5) equals the GSD.
-    return giqe::giqe5({gsd_m, rer, snr, std::nullopt, std::nullopt, std::nullopt}).value;
+    giqe::Giqe5Inputs in;
+    in.gsd_weighted_m = gsd_m;
+    in.rer_weighted = rer;
+    in.snr = snr;
+    return giqe::giqe5(in).value;
 }
 
 std::optional<double> gsd_for_niirs(double niirs, double rer, double snr) {
@@ -431,8 +435,11 @@ Requirement evaluate(const RequireTask& task, const Conditions& c) {
     // GIQE 5's validity warnings on its inputs (giqe.hpp: Q outside 1..2, SNR below 5, GSD outside
     // the validated range, RER below the fitted range) at the GSD the answer rests on; the NIIRS
     // itself is the task's, judged against the scale here.
-    giqe::Giqe5Inputs in{
-        r.gsd_max_m.value_or(giqe::giqe5_validated_gsd_min_m), rer, snr, c.params.q, std::nullopt, std::nullopt};
+    giqe::Giqe5Inputs in;
+    in.gsd_weighted_m = r.gsd_max_m.value_or(giqe::giqe5_validated_gsd_min_m);
+    in.rer_weighted = rer;
+    in.snr = snr;
+    in.q = c.params.q;
     r.warnings = giqe::giqe5_input_warnings(in);
     if (!r.niirs_needed_on_scale)
         r.warnings.push_back(
