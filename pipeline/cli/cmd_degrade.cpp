@@ -64,6 +64,16 @@ void add_degrade_command(CLI::App& app, Runner& run) {
             a->p.output = a->output;
             a->p.bits = a->bits;
             if (!a->gsd_m.empty()) a->p.gsd.override_m = as_usage_error([&] { return parse_gsd_pair(a->gsd_m); });
+            // The output is a GeoTIFF: a name that says otherwise (out.png, out.jp2) would mislead
+            // whoever opens it by its extension. A name without an extension is taken as it is.
+            {
+                std::string ext = std::filesystem::path(a->output).extension().string();
+                for (char& c : ext)
+                    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                if (!ext.empty() && ext != ".tif" && ext != ".tiff")
+                    throw UsageError(
+                        fmt::format("degrade: {}: the output is a GeoTIFF; name it .tif or .tiff", a->output));
+            }
             // Option checks before the input is read (exit 2): the simple form's blur (left out, it
             // would silently mean perfect optics), the preset and its overrides.
             if (a->p.target_gsd_m && *a->p.target_gsd_m > 0 && !a->p.mtf_nyquist && !a->p.sigma_px)  // a bad GSD first

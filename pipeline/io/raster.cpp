@@ -222,8 +222,11 @@ DatasetPtr open_checked(const fs::path& path) {
                 c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             for (char& c : upper)
                 c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-            names.push_back(stem + "." + lower);
-            names.push_back(stem + "." + upper);
+            for (const std::string* e : {&lower, &upper}) {
+                std::string n = stem;
+                n.append(1, '.').append(*e);
+                names.push_back(std::move(n));
+            }
         }
         for (const auto& n : names)
             if (fs::is_regular_file(path.parent_path() / n, ec)) siblings.AddString(n.c_str());

@@ -391,7 +391,11 @@ WriteOptions output_options(const DegradeParams& p, const DegradePlan& plan, std
     wo.metadata["SATIQ_VERSION"] = SATIQ_VERSION_STRING;
     wo.metadata["SATIQ_COMMAND"] = "degrade";
     wo.metadata["SATIQ_SEED"] = std::to_string(p.seed);
-    wo.metadata["SATIQ_DEGRADE_PARAMETERS"] = to_json(p).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    // The parameters of the simulation: the strip height is how it was streamed, not what was
+    // simulated, and is left out so that the file is byte-identical at any strip height.
+    nlohmann::json recorded = to_json(p);
+    recorded.erase("strip_rows");
+    wo.metadata["SATIQ_DEGRADE_PARAMETERS"] = recorded.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     wo.metadata["SATIQ_DEGRADE_PLAN"] =
         to_json(DegradeResult{plan, 0, 0})["plan"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     wo.metadata["SATIQ_TARGET"] = plan.target_description;

@@ -83,6 +83,7 @@ TEST(CliExitCodes, UsageErrorsExitTwoAndInputFailuresOne) {
         {"degrade --target-gsd-m 2 --sigma-px 0 --compress JPEG " + missing + " " + out, 2},
         {"degrade --target-gsd-m 2 --sigma-px 0 " + missing + " " + out, 1},  // the input is missing
         {"degrade --target-gsd-m 2 --snr 50 " + missing + " " + out, 2},      // no blur: not perfect optics
+        {"degrade --target-gsd-m 2 --sigma-px 0 " + in + " " + test::shell_quote(dir / "out.png"), 2},  // a GeoTIFF
         {"assess --max-pixels -5 " + missing, 2},
         {"assess --band 0 " + missing, 2},
         {"assess --roi 10,10,100,20,0 " + missing, 2},  // a line's half-width: 5 to 64 px
