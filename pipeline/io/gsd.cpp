@@ -211,38 +211,23 @@ std::pair<double, double> parse_gsd_pair(const std::string& text) {
 }
 
 namespace {
-Gsd compute_gsd_unchecked(const RasterInfo& info, const GsdOptions& opt);
-}  // namespace
+// Where an override GSD came from: its method name and the first note of the result.
+struct OverrideSource {
+    const char* method = "user";
+    std::string note = "GSD given by the user (--gsd-m)";
+};
+
+Gsd compute_gsd_unchecked(const RasterInfo& info, const GsdOptions& opt, const OverrideSource& source);
 
 // Every GSD leaves here finite, positive and below 100 km (a geotransform of NaN, Inf or 1e30
 // is a broken file, not a coarse sensor): otherwise one error naming the file and the values.
-Gsd compute_gsd(const RasterInfo& info, const GsdOptions& opt) {
-    if (opt.fallback_m && !opt.override_m) {
-        // The raster's own georeferencing first; the catalog's figure only where it has none.
-        GsdOptions own = opt;
-        own.fallback_m.reset();
-        const std::string from = opt.fallback_from ? opt.fallback_from : "the catalog";
-        try {
-            Gsd g = compute_gsd(info, own);
-            g.notes.push_back(fmt::format("{} gives {:g} x {:g} m; the georeferencing is used", from,
-                                          opt.fallback_m->first, opt.fallback_m->second));
-            return g;
-        } catch (const Error& e) {
-            own.override_m = opt.fallback_m;
-            Gsd g = compute_gsd(info, own);
-            g.method = "catalog";
-            g.notes.erase(g.notes.begin());  // "given by the user"
-            g.notes.insert(g.notes.begin(),
-                           fmt::format("GSD from {}: the raster has no usable georeferencing ({})", from, e.what()));
-            return g;
-        }
-    }
+Gsd compute_gsd_checked(const RasterInfo& info, const GsdOptions& opt, const OverrideSource& source) {
     if (info.geo.geotransform && !opt.override_m)
         for (double v : *info.geo.geotransform)
             if (!std::isfinite(v))
                 throw Error(fmt::format("{}: the geotransform holds a non-finite value ({}); give --gsd-m",
                                         info.path.string(), v));
-    Gsd g = compute_gsd_unchecked(info, opt);
+    Gsd g = compute_gsd_unchecked(info, opt, source);
     if (!(std::isfinite(g.x_m) && std::isfinite(g.y_m) && g.x_m >= kMinGsdM && g.y_m >= kMinGsdM && g.x_m <= kMaxGsdM &&
           g.y_m <= kMaxGsdM))
         throw Error(
@@ -251,17 +236,39 @@ Gsd compute_gsd(const RasterInfo& info, const GsdOptions& opt) {
                         info.path.string(), g.x_m, g.y_m, g.method, kMinGsdM, kMaxGsdM));
     return g;
 }
+}  // namespace
+
+Gsd compute_gsd(const RasterInfo& info, const GsdOptions& opt) {
+    if (opt.fallback_m && !opt.override_m) {
+        // The raster's own georeferencing first; the catalog's figure only where it has none.
+        GsdOptions own = opt;
+        own.fallback_m.reset();
+        const std::string from = opt.fallback_from.empty() ? "the catalog" : opt.fallback_from;
+        try {
+            Gsd g = compute_gsd_checked(info, own, {});
+            g.notes.push_back(fmt::format("{} gives {:g} x {:g} m; the georeferencing is used", from,
+                                          opt.fallback_m->first, opt.fallback_m->second));
+            return g;
+        } catch (const Error& e) {
+            own.override_m = opt.fallback_m;
+            return compute_gsd_checked(
+                info, own,
+                {"catalog", fmt::format("GSD from {}: the raster has no usable georeferencing ({})", from, e.what())});
+        }
+    }
+    return compute_gsd_checked(info, opt, {});
+}
 
 namespace {
-Gsd compute_gsd_unchecked(const RasterInfo& info, const GsdOptions& opt) {
+Gsd compute_gsd_unchecked(const RasterInfo& info, const GsdOptions& opt, const OverrideSource& source) {
     init_gdal();
     if (opt.override_m) {
         Gsd g;
         g.x_m = opt.override_m->first;
         g.y_m = opt.override_m->second;
         if (!(g.x_m > 0) || !(g.y_m > 0)) throw Error(fmt::format("{}: --gsd-m must be positive", info.path.string()));
-        g.method = "user";
-        g.notes.push_back("GSD given by the user (--gsd-m)");
+        g.method = source.method;
+        g.notes.push_back(source.note);
         if (info.geo.geotransform || !info.geo.gcps.empty() || !info.geo.rpc.empty()) {
             // Still report where the image is, when we can.
             try {
@@ -329,6 +336,8 @@ Gsd compute_gsd_unchecked(const RasterInfo& info, const GsdOptions& opt) {
                         info.path.string(), g.crs_name));
     }
     if (!info.geo.gcps.empty() || !info.geo.rpc.empty()) return gsd_from_transformer(info, opt);
+    if (!info.geo.geotransform_problem.empty())
+        throw Error(fmt::format("{}: {}; give --gsd-m", info.path.string(), info.geo.geotransform_problem));
     throw Error(fmt::format("{}: no georeferencing (no geotransform, GCPs or RPCs); give --gsd-m V or --gsd-m X,Y",
                             info.path.string()));
 }

@@ -207,42 +207,45 @@ bool interrupted() noexcept {
     return g_interrupted.load();
 }
 
-TempFileGuard::TempFileGuard(const std::filesystem::path& p) : path_(p) {
-    slot_ = register_path(g_slots, absolute_string(p));
+namespace {
+template <TempKind Kind>
+auto& table_of() noexcept {
+    if constexpr (Kind == TempKind::file)
+        return g_slots;
+    else
+        return g_dir_slots;
+}
+}  // namespace
+
+template <TempKind Kind>
+TempGuard<Kind>::TempGuard(const std::filesystem::path& p) : path_(p) {
+    slot_ = register_path(table_of<Kind>(), absolute_string(p));
 }
 
-TempFileGuard::~TempFileGuard() {
+template <TempKind Kind>
+TempGuard<Kind>::~TempGuard() {
     release();
 }
 
-void TempFileGuard::release() noexcept {
-    unregister_slot(g_slots, slot_);
+template <TempKind Kind>
+void TempGuard<Kind>::release() noexcept {
+    unregister_slot(table_of<Kind>(), slot_);
     slot_ = -1;
 }
 
-void TempFileGuard::remove_now() noexcept {
-    ::unlink(path_.c_str());
+template <TempKind Kind>
+void TempGuard<Kind>::remove_now() noexcept {
+    if constexpr (Kind == TempKind::file) {
+        ::unlink(path_.c_str());
+    } else {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
     release();
 }
 
-TempDirGuard::TempDirGuard(const std::filesystem::path& p) : path_(p) {
-    slot_ = register_path(g_dir_slots, absolute_string(p));
-}
-
-TempDirGuard::~TempDirGuard() {
-    release();
-}
-
-void TempDirGuard::release() noexcept {
-    unregister_slot(g_dir_slots, slot_);
-    slot_ = -1;
-}
-
-void TempDirGuard::remove_now() noexcept {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-    release();
-}
+template class TempGuard<TempKind::file>;
+template class TempGuard<TempKind::folder>;
 
 InterruptDeferral::InterruptDeferral() noexcept {
     g_defer_depth.fetch_add(1);

@@ -283,13 +283,18 @@ Raster Raster::open(const fs::path& path) {
     double gt[6];
     if (ds->GetGeoTransform(gt) == CE_None) {
         const bool is_default = gt[0] == 0 && gt[1] == 1 && gt[2] == 0 && gt[3] == 0 && gt[4] == 0 && gt[5] == 1;
+        // A broken geotransform is dropped with the reason: the pixels are still readable, and
+        // the GSD then says why it is unknown (GsdOptions::override_m can still give one).
         if (!is_default) {
-            if (gt[1] * gt[5] - gt[2] * gt[4] == 0.0)
-                throw Error(
-                    fmt::format("{}: invalid geotransform: zero pixel size (column and row vectors "
-                                "({}, {}) and ({}, {}) span no area)",
-                                path.string(), gt[1], gt[4], gt[2], gt[5]));
-            info.geo.geotransform = std::array<double, 6>{gt[0], gt[1], gt[2], gt[3], gt[4], gt[5]};
+            if (const double* bad = std::find_if(gt, gt + 6, [](double v) { return !std::isfinite(v); }); bad != gt + 6)
+                info.geo.geotransform_problem = fmt::format("the geotransform holds a non-finite value ({})", *bad);
+            else if (gt[1] * gt[5] - gt[2] * gt[4] == 0.0)
+                info.geo.geotransform_problem = fmt::format(
+                    "invalid geotransform: zero pixel size (column and row vectors ({}, {}) and ({}, {}) "
+                    "span no area)",
+                    gt[1], gt[4], gt[2], gt[5]);
+            else
+                info.geo.geotransform = std::array<double, 6>{gt[0], gt[1], gt[2], gt[3], gt[4], gt[5]};
         }
     }
     if (const OGRSpatialReference* srs = ds->GetSpatialRef()) {

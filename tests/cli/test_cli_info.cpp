@@ -68,18 +68,51 @@ TEST(CliInfo, BadInputGivesOneLineErrorAndNonZeroExit) {
     write_raster(dir / "full.tif", {a.view()}, {}, opt);
     fs::copy_file(dir / "full.tif", dir / "cut.tif");
     fs::resize_file(dir / "cut.tif", fs::file_size(dir / "full.tif") / 3);
-    GeoReference zero;
-    zero.geotransform = std::array<double, 6>{1, 0, 0, 1, 0, 0};
-    write_raster(dir / "zero.tif", {a.view()}, zero, opt);
-    const std::pair<fs::path, std::string> cases[] = {
-        {dir / "missing.tif", "no such file"}, {dir, "is a directory"},        {dir / "empty.tif", "empty file"},
-        {dir / "text.tif", "not a raster"},    {dir / "cut.tif", "truncated"}, {dir / "zero.tif", "zero pixel size"}};
+    const std::pair<fs::path, std::string> cases[] = {{dir / "missing.tif", "no such file"},
+                                                      {dir, "is a directory"},
+                                                      {dir / "empty.tif", "empty file"},
+                                                      {dir / "text.tif", "not a raster"},
+                                                      {dir / "cut.tif", "truncated"}};
     for (const auto& [path, reason] : cases) {
         const auto r = test::run_satiq("info " + q(path));
         EXPECT_EQ(r.exit_code, 1) << path;
         EXPECT_EQ(count_lines(r.err), 1) << r.err;
         EXPECT_NE(r.err.find(path.string()), std::string::npos) << r.err;
         EXPECT_NE(r.err.find(reason), std::string::npos) << r.err;
+    }
+}
+
+// A broken geotransform (zero pixel area, or NaN) leaves a readable image whose GSD is unknown,
+// as with no georeferencing at all: info exits 0 and says why; a GSD can still be given.
+TEST(CliInfo, BrokenGeotransformLeavesTheGsdUnknownWithItsReason) {
+    const test::TempDir dir("cli_broken_gt");
+    const std::string src = (fs::path(SATIQ_SOURCE_DIR) / "samples" / "tribar.tif").string();
+    const std::pair<const char*, const char*> cases[] = {
+        {"400000, 0, 0, 4300000, 0, 0", "invalid geotransform: zero pixel size"},
+        {"400000, nan, 0, 4300000, 0, -1", "the geotransform holds a non-finite value (nan)"}};
+    for (const auto& [gt, reason] : cases) {
+        const fs::path vrt = dir / "bad.vrt";
+        std::ofstream(vrt) << "<VRTDataset rasterXSize=\"64\" rasterYSize=\"64\"><SRS>EPSG:32652</SRS><GeoTransform>"
+                           << gt
+                           << "</GeoTransform><VRTRasterBand dataType=\"Byte\" band=\"1\"><SimpleSource>"
+                              "<SourceFilename relativeToVRT=\"0\">"
+                           << src
+                           << "</SourceFilename><SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>";
+        auto r = test::run_satiq("info --format json " + q(vrt));
+        EXPECT_EQ(r.exit_code, 0) << gt << r.err;
+        json j = json::parse(r.out);
+        EXPECT_TRUE(j["results"][0]["gsd"].is_null()) << gt;
+        const std::string error = j["results"][0]["gsd_error"].get<std::string>();
+        EXPECT_NE(error.find(reason), std::string::npos) << error;
+        EXPECT_NE(error.find("give --gsd-m"), std::string::npos) << error;
+        r = test::run_satiq("info --format json --gsd-m 0.5 " + q(vrt));
+        EXPECT_EQ(r.exit_code, 0) << gt << r.err;
+        EXPECT_EQ(json::parse(r.out)["results"][0]["gsd"]["method"], "user") << gt;
+        r = test::run_satiq("degrade " + q(vrt) + " " + q(dir / "o.tif") + " --target-gsd-m 2 --sigma-px 0");
+        EXPECT_EQ(r.exit_code, 1) << gt;
+        EXPECT_EQ(count_lines(r.err), 1) << r.err;
+        EXPECT_NE(r.err.find(reason), std::string::npos) << r.err;
+        EXPECT_FALSE(fs::exists(dir / "o.tif"));
     }
 }
 

@@ -139,19 +139,56 @@ TEST(Gsd, NoGeoreferencing) {
     EXPECT_THROW((void)compute_gsd(nocrs), Error);
 }
 
-TEST(Gsd, ZeroPixelSizeFileIsRejected) {
+// A catalog's GSD fills a gap only: the georeferencing wins where it exists, and where it does not
+// the catalog's figure is used with a first note saying where it came from and why.
+TEST(Gsd, CatalogFallbackOnlyWithoutUsableGeoreferencing) {
+    GsdOptions opt;
+    opt.fallback_m = std::pair{0.4, 0.4};
+    opt.fallback_from = "the STAC Item's gsd";
+    const Gsd geo = compute_gsd(info_with(32633, {500000, 0.5, 0, 4000000, 0, -0.5}), opt);
+    EXPECT_EQ(geo.method, "projected_geotransform");
+    EXPECT_DOUBLE_EQ(geo.x_m, 0.5);
+    ASSERT_FALSE(geo.notes.empty());
+    EXPECT_EQ(geo.notes.back(), "the STAC Item's gsd gives 0.4 x 0.4 m; the georeferencing is used");
+    RasterInfo plain;
+    plain.path = "plain.tif";
+    plain.width = plain.height = 100;
+    const Gsd cat = compute_gsd(plain, opt);
+    EXPECT_EQ(cat.method, "catalog");
+    EXPECT_DOUBLE_EQ(cat.mean_m, 0.4);
+    ASSERT_EQ(cat.notes.size(), 1u);
+    EXPECT_EQ(cat.notes[0].rfind("GSD from the STAC Item's gsd: the raster has no usable georeferencing (plain.tif: "
+                                 "no georeferencing",
+                                 0),
+              0u)
+        << cat.notes[0];
+    opt.override_m = std::pair{0.3, 0.3};  // the user's figure beats both
+    EXPECT_EQ(compute_gsd(plain, opt).method, "user");
+}
+
+// A zero-area geotransform is broken georeferencing, not an unreadable file: it is dropped with
+// its reason, which the GSD error then gives; a GSD given by the user still works.
+TEST(Gsd, ZeroPixelSizeGeotransformIsDroppedWithItsReason) {
     const test::TempDir dir("zero");
     GeoReference geo;
     geo.crs_wkt = test::wkt_of_epsg(32631);
     geo.geotransform = std::array<double, 6>{600000, 0, 0, 5700000, 0, 0};
     Image a(16, 16, 1.f);
     write_raster(dir / "zero.tif", {a.view()}, geo, {});
+    const RasterInfo info = Raster::open(dir / "zero.tif").info();
+    EXPECT_FALSE(info.geo.geotransform.has_value());
+    EXPECT_NE(info.geo.geotransform_problem.find("zero pixel size"), std::string::npos);
     try {
-        (void)Raster::open(dir / "zero.tif");
+        (void)compute_gsd(info);
         FAIL() << "zero pixel size accepted";
     } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("zero pixel size"), std::string::npos) << e.what();
+        const std::string what = e.what();
+        EXPECT_NE(what.find("zero.tif: invalid geotransform: zero pixel size"), std::string::npos) << what;
+        EXPECT_NE(what.find("give --gsd-m"), std::string::npos) << what;
     }
+    GsdOptions given;
+    given.override_m = std::pair{0.5, 0.5};
+    EXPECT_EQ(compute_gsd(info, given).method, "user");
 }
 
 TEST(RealData, GsdMatchesTheReadme) {

@@ -27,7 +27,7 @@ struct GsdOptions {
     /// A GSD from elsewhere (a catalog's nominal figure), used only when the raster has no usable
     /// georeferencing (method "catalog"); `fallback_from` names where it came from in the notes.
     std::optional<std::pair<double, double>> fallback_m;
-    const char* fallback_from = nullptr;  ///< a string literal, e.g. "the STAC Item's gsd"
+    std::string fallback_from;  ///< e.g. "the STAC Item's gsd"; empty: "the catalog"
     /// Scene height above the ellipsoid for RPC transforms (default: the RPC HEIGHT_OFF).
     std::optional<double> height_m;
 };

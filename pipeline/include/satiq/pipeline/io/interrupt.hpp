@@ -24,22 +24,27 @@ void install_interrupt_handlers();
 /// other threads in the short moment before _exit (for cooperative checks in long loops).
 bool interrupted() noexcept;
 
-/// RAII registration of a temporary file to delete if a signal arrives. The destructor only
-/// unregisters; it does NOT delete the file (call remove_now() for that).
-/// When the table is full (64 live guards) or the absolute path does not fit PATH_MAX, the path
-/// is not registered (registered() is false): no error, the file is just not cleaned up on a
-/// signal.
-class TempFileGuard {
+/// What a TempGuard registers: a temporary file, or a temporary folder (a staging folder) that is
+/// removed with everything in it, sub-folders up to 8 levels deep.
+enum class TempKind { file, folder };
+
+/// RAII registration of a temporary file or folder to delete if a signal arrives. The destructor
+/// only unregisters; it does NOT delete (call remove_now() for that). When the table is full (64
+/// live file guards, 4 folder guards) or the absolute path does not fit PATH_MAX, the path is not
+/// registered (registered() is false): no error, it is just not cleaned up on a signal.
+template <TempKind Kind>
+class TempGuard {
 public:
-    explicit TempFileGuard(const std::filesystem::path& p);
-    ~TempFileGuard();
+    explicit TempGuard(const std::filesystem::path& p);
+    ~TempGuard();
 
-    TempFileGuard(const TempFileGuard&) = delete;
-    TempFileGuard& operator=(const TempFileGuard&) = delete;
+    TempGuard(const TempGuard&) = delete;
+    TempGuard& operator=(const TempGuard&) = delete;
 
-    /// Unregisters without deleting (the file was renamed into place). Idempotent.
+    /// Unregisters without deleting (the file or folder was renamed into place). Idempotent.
     void release() noexcept;
-    /// Deletes the file (a missing file is fine) and unregisters. Idempotent.
+    /// Deletes the file, or the folder and everything in it (missing is fine), and unregisters.
+    /// Idempotent.
     void remove_now() noexcept;
     /// True while the path is in the signal handler's table.
     bool registered() const noexcept { return slot_ >= 0; }
@@ -49,28 +54,10 @@ private:
     int slot_ = -1;
 };
 
-/// RAII registration of a temporary folder (a staging folder) to delete with everything in it if
-/// a signal arrives (sub-folders up to 8 levels deep). remove_now() deletes it; the destructor only
-/// unregisters. With the 4 folder slots taken or a path too long, the folder is not registered
-/// (registered() is false): no error, it is just not cleaned up on a signal.
-class TempDirGuard {
-public:
-    explicit TempDirGuard(const std::filesystem::path& p);
-    ~TempDirGuard();
-
-    TempDirGuard(const TempDirGuard&) = delete;
-    TempDirGuard& operator=(const TempDirGuard&) = delete;
-
-    /// Unregisters without deleting. Idempotent.
-    void release() noexcept;
-    /// Deletes the folder and everything in it (a missing folder is fine) and unregisters.
-    void remove_now() noexcept;
-    bool registered() const noexcept { return slot_ >= 0; }
-
-private:
-    std::filesystem::path path_;
-    int slot_ = -1;
-};
+extern template class TempGuard<TempKind::file>;
+extern template class TempGuard<TempKind::folder>;
+using TempFileGuard = TempGuard<TempKind::file>;
+using TempDirGuard = TempGuard<TempKind::folder>;
 
 /// While alive, SIGINT, SIGTERM and SIGHUP are recorded instead of acted on, so that a short
 /// sequence of renames (a staged output moved into place) is never cut in the middle. When the

@@ -52,6 +52,10 @@ struct GeoReference {
     std::string gcp_crs_wkt;
     /// RPC metadata domain, key -> value, empty when absent.
     std::map<std::string, std::string> rpc;
+    /// Set by Raster::open when the file's geotransform is unusable (a non-finite value, or a
+    /// zero pixel area): why, e.g. "invalid geotransform: zero pixel size (...)". `geotransform` is
+    /// then absent, so the pixels stay readable and a GSD can still be given (--gsd-m).
+    std::string geotransform_problem;
 };
 
 struct BandInfo {
