@@ -243,7 +243,7 @@ Gsd compute_gsd(const RasterInfo& info, const GsdOptions& opt) {
         // The raster's own georeferencing first; the catalog's figure only where it has none.
         GsdOptions own = opt;
         own.fallback_m.reset();
-        const std::string from = opt.fallback_from.empty() ? "the catalog" : opt.fallback_from;
+        const std::string_view from = opt.fallback_from.empty() ? "the catalog" : opt.fallback_from;
         try {
             Gsd g = compute_gsd_checked(info, own, {});
             g.notes.push_back(fmt::format("{} gives {:g} x {:g} m; the georeferencing is used", from,

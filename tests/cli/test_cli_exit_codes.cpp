@@ -219,15 +219,8 @@ TEST(CliExitCodes, StdoutWriteErrorIsAFailure) {
 // An absurd or non-finite pixel size is the file's error, never a silent success.
 TEST(CliExitCodes, AbsurdPixelSizeIsAnError) {
     const test::TempDir dir("cli_gsd");
-    const std::string src = (fs::path(SATIQ_SOURCE_DIR) / "samples" / "tribar.tif").string();
     for (const char* gt : {"400000, 1e30, 0, 4300000, 0, -1e30", "400000, 0, 0, 4300000, 0, 0"}) {
-        const fs::path vrt = dir / "bad.vrt";
-        std::ofstream(vrt) << "<VRTDataset rasterXSize=\"64\" rasterYSize=\"64\"><SRS>EPSG:32652</SRS><GeoTransform>"
-                           << gt
-                           << "</GeoTransform><VRTRasterBand dataType=\"Byte\" band=\"1\"><SimpleSource>"
-                              "<SourceFilename relativeToVRT=\"0\">"
-                           << src
-                           << "</SourceFilename><SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>";
+        const fs::path vrt = test::write_vrt_with_geotransform(dir / "bad.vrt", gt);
         const auto d = test::run_satiq("degrade " + test::shell_quote(vrt) + " " + test::shell_quote(dir / "o.tif") +
                                        " --target-gsd-m 2 --sigma-px 0");
         EXPECT_EQ(d.exit_code, 1) << gt << d.err;

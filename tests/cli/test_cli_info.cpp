@@ -86,18 +86,11 @@ TEST(CliInfo, BadInputGivesOneLineErrorAndNonZeroExit) {
 // as with no georeferencing at all: info exits 0 and says why; a GSD can still be given.
 TEST(CliInfo, BrokenGeotransformLeavesTheGsdUnknownWithItsReason) {
     const test::TempDir dir("cli_broken_gt");
-    const std::string src = (fs::path(SATIQ_SOURCE_DIR) / "samples" / "tribar.tif").string();
     const std::pair<const char*, const char*> cases[] = {
         {"400000, 0, 0, 4300000, 0, 0", "invalid geotransform: zero pixel size"},
         {"400000, nan, 0, 4300000, 0, -1", "the geotransform holds a non-finite value (nan)"}};
     for (const auto& [gt, reason] : cases) {
-        const fs::path vrt = dir / "bad.vrt";
-        std::ofstream(vrt) << "<VRTDataset rasterXSize=\"64\" rasterYSize=\"64\"><SRS>EPSG:32652</SRS><GeoTransform>"
-                           << gt
-                           << "</GeoTransform><VRTRasterBand dataType=\"Byte\" band=\"1\"><SimpleSource>"
-                              "<SourceFilename relativeToVRT=\"0\">"
-                           << src
-                           << "</SourceFilename><SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>";
+        const fs::path vrt = test::write_vrt_with_geotransform(dir / "bad.vrt", gt);
         auto r = test::run_satiq("info --format json " + q(vrt));
         EXPECT_EQ(r.exit_code, 0) << gt << r.err;
         json j = json::parse(r.out);

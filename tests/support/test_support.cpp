@@ -158,4 +158,15 @@ std::filesystem::path write_checkerboard(const std::filesystem::path& path, doub
     return path;
 }
 
+std::filesystem::path write_vrt_with_geotransform(const std::filesystem::path& path, const std::string& geotransform) {
+    const std::string src = (std::filesystem::path(SATIQ_SOURCE_DIR) / "samples" / "tribar.tif").string();
+    std::ofstream(path) << "<VRTDataset rasterXSize=\"64\" rasterYSize=\"64\"><SRS>EPSG:32652</SRS><GeoTransform>"
+                        << geotransform
+                        << "</GeoTransform><VRTRasterBand dataType=\"Byte\" band=\"1\"><SimpleSource>"
+                           "<SourceFilename relativeToVRT=\"0\">"
+                        << src
+                        << "</SourceFilename><SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>";
+    return path;
+}
+
 }  // namespace satiq::test

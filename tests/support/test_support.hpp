@@ -25,6 +25,10 @@ Image render_rotated_squares(std::int64_t width, std::int64_t height, double cel
 /// A 240 x 160 UInt16 checkerboard of 10 px squares (100 and 900 DN), north-up in UTM 31N with
 /// square pixels of `gsd_m`, written to `path`; returns `path`.
 std::filesystem::path write_checkerboard(const std::filesystem::path& path, double gsd_m);
+/// A 64 x 64 VRT over samples/tribar.tif in EPSG:32652 with the geotransform `geotransform` as
+/// GDAL's VRT text gives it ("x0, dx, rx, y0, ry, dy"; "nan" and "1e30" pass through unchecked),
+/// written to `path`; returns `path`. For broken-georeferencing cases GDAL refuses to write.
+std::filesystem::path write_vrt_with_geotransform(const std::filesystem::path& path, const std::string& geotransform);
 /// ../shared/data/real beside the checkout, or an empty path when the folder is absent.
 std::filesystem::path real_data_dir();
 

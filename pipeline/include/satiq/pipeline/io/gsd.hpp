@@ -14,6 +14,7 @@
 /// - No georeferencing: throws unless the caller gives `override_m`.
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -27,7 +28,9 @@ struct GsdOptions {
     /// A GSD from elsewhere (a catalog's nominal figure), used only when the raster has no usable
     /// georeferencing (method "catalog"); `fallback_from` names where it came from in the notes.
     std::optional<std::pair<double, double>> fallback_m;
-    std::string fallback_from;  ///< e.g. "the STAC Item's gsd"; empty: "the catalog"
+    /// Static text (a string literal), e.g. "the STAC Item's gsd"; empty: "the catalog". (A
+    /// std::string here trips GCC 12's -Wmaybe-uninitialized on every `assess_file(img, {})`.)
+    std::string_view fallback_from;
     /// Scene height above the ellipsoid for RPC transforms (default: the RPC HEIGHT_OFF).
     std::optional<double> height_m;
 };
