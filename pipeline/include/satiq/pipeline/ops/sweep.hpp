@@ -164,7 +164,9 @@ std::string to_text(const SweepResult& r);
 /// Writes results.json, results.csv, report.html and chips/*.png into the staging folder, then
 /// moves them into DIR (results.json last), removing the files an earlier sweep wrote to DIR that
 /// this one does not replace (its other stale chips and steps), and nothing else of DIR. Until
-/// then DIR is as it was (or absent); a signal during the final moves takes effect after them.
+/// then DIR is as it was (or absent); a signal during the final moves takes effect after them,
+/// and an error during them puts back every file already moved before it is thrown (DIR as it
+/// was; sweep_detail.hpp).
 void write_sweep_outputs(const SweepResult& r);
 
 }  // namespace satiq
