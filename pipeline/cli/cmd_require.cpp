@@ -75,8 +75,12 @@ require::RequireParams params_from(const RequireOptions& o) {
 // "given" with the option and its value.
 std::map<std::string, std::string> given_figures(const RequireOptions& o) {
     const std::vector<std::pair<const NumOpt*, const char*>> figures = {
-        {&o.altitude_m, "altitude_m"}, {&o.wavelength_um, "wavelength_m"}, {&o.q, "q"},
-        {&o.rer, "rer"},               {&o.snr, "snr"},                    {&o.pitch_um, "detector_pitch_m"},
+        {&o.altitude_m, "altitude_m"},
+        {&o.wavelength_um, "wavelength_m"},
+        {&o.q, "q"},
+        {&o.rer, "rer"},
+        {&o.snr, "snr"},
+        {&o.pitch_um, "detector_pitch_m"},
     };
     std::map<std::string, std::string> out;
     for (const auto& [n, key] : figures)

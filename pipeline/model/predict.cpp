@@ -104,7 +104,9 @@ ResolvedFigures model_figures(const sensor::SensorModel& m, const std::string& p
         out.set("mtf_nyquist", by_mtf ? *s.mtf_nyquist : f.x.mtf_nyquist, by_mtf ? "given" : "derived",
                 by_mtf ? "the simple form's blur" : "from the Gaussian sigma (Gaussian optics x square pixel)");
         out.set("sigma_px",
-                s.sigma_px ? json(*s.sigma_px) : f.gaussian_sigma_px ? json(*f.gaussian_sigma_px) : json(nullptr),
+                s.sigma_px            ? json(*s.sigma_px)
+                : f.gaussian_sigma_px ? json(*f.gaussian_sigma_px)
+                                      : json(nullptr),
                 by_mtf ? "derived" : "given",
                 by_mtf ? "from the MTF at Nyquist (Gaussian optics x square pixel)" : "the simple form's blur");
         out.set("snr", s.snr, "given", "the simple form's SNR");

@@ -300,7 +300,8 @@ Conditions resolve(const RequireParams& p) {
     c.niirs_standard_error = giqe::giqe5_standard_error(p.snr);
     // Provenance: the defaults' reasons are those of require.hpp.
     auto figure = [&](const char* key, bool is_default, const std::string& why) {
-        c.provenance[key] = is_default ? FigureProvenance{"assumed", why} : FigureProvenance{"given", "set for this run"};
+        c.provenance[key] =
+            is_default ? FigureProvenance{"assumed", why} : FigureProvenance{"given", "set for this run"};
     };
     figure("q", p.q == default_q,
            "satiq's default: the lower end of the 1..2 range GIQE 5 assumes (NGA 2015 sec. 2.2), the largest "

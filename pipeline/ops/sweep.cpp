@@ -355,8 +355,7 @@ std::vector<PlannedStep> plan_steps(SweepResult& r, double in_gsd) {
             r.resolved.set("gsd_m", gsd_m, "assumed",
                            fmt::format("satiq sweep's default: {} geometric steps from the input's GSD to {:g} m or "
                                        "{:g} x the input's GSD, whichever is coarser",
-                                       sweep_default_step_count, sweep_default_coarsest_gsd_m,
-                                       sweep_default_min_span));
+                                       sweep_default_step_count, sweep_default_coarsest_gsd_m, sweep_default_min_span));
         } else {
             r.resolved.set("gsd_m", gsd_m, "given", fmt::format("--gsd-m {:g}", fmt::join(gsd_m, ",")));
         }
@@ -432,8 +431,9 @@ ResolvedFigures shared_model_figures(const SweepParams& p, const StepModel& firs
         }
         r = model_figures(sensor::SensorModel::physical(d), sp.name);
         if (auto it = r.provenance.find("altitude_m"); it != r.provenance.end())
-            it->second.text += "; scaled to each step's GSD (GSD = pitch x altitude / focal length), each step's "
-                               "in steps[].prediction.parameters";
+            it->second.text +=
+                "; scaled to each step's GSD (GSD = pitch x altitude / focal length), each step's "
+                "in steps[].prediction.parameters";
     } else {
         r = model_figures(*first.model);
         for (const char* k : {"target_gsd_m", "full_well_e", "read_noise_e", "bits"})
@@ -468,8 +468,7 @@ void add_run_figures(SweepResult& r) {
     if (auto it = d.provenance.find("bits"); it != d.provenance.end())
         r.resolved.set("bits", d.values.at("bits"), it->second.kind, it->second.text);
     if (p.input_sigma_px)
-        r.resolved.set("input_sigma_px", r.input_sigma_px, "given",
-                       option_text("--input-sigma-px", *p.input_sigma_px));
+        r.resolved.set("input_sigma_px", r.input_sigma_px, "given", option_text("--input-sigma-px", *p.input_sigma_px));
     else  // from --input-mtf-nyquist or measured on the input's edges; else unknown (ideal)
         r.resolved.set("input_sigma_px", r.input_sigma_px,
                        p.input_mtf_nyquist || r.input_assessment.edges.aggregate.usable ? "derived" : "assumed",

@@ -69,7 +69,8 @@ public:
             if (::mkdir(dir.c_str(), 0777) == 0)
                 steps_.push_back({Step::created_folder, dir, {}});
             else if (const int err = errno; err != EEXIST)
-                throw Error(fmt::format("cannot write {}: cannot create the folder: {}", dir.string(), errno_text(err)));
+                throw Error(
+                    fmt::format("cannot write {}: cannot create the folder: {}", dir.string(), errno_text(err)));
         }
     }
 
@@ -133,10 +134,12 @@ private:
     };
 
     fs::path backup_path(const fs::path& rel) {
-        const fs::path kept = backup_ / rel;
+        fs::path kept = backup_ / rel;
         std::error_code ec;
         fs::create_directories(kept.parent_path(), ec);
-        if (ec) throw Error(fmt::format("cannot create the backup folder {}: {}", kept.parent_path().string(), ec.message()));
+        if (ec)
+            throw Error(
+                fmt::format("cannot create the backup folder {}: {}", kept.parent_path().string(), ec.message()));
         return kept;
     }
 

@@ -303,7 +303,8 @@ std::string sweep_report_html(const SweepResult& r) {
             value = "none";
         else if (v->is_array())
             for (const nlohmann::json& e : *v)
-                value += (value.empty() ? "" : ", ") + (e.is_number() ? fmt::format("{:.4g}", e.get<double>()) : e.dump());
+                value +=
+                    (value.empty() ? "" : ", ") + (e.is_number() ? fmt::format("{:.4g}", e.get<double>()) : e.dump());
         else
             value = v->is_number() ? fmt::format("{:.6g}", v->get<double>()) : v->dump();
         row(key, fmt::format("{} ({}: {})", value, n.kind, n.text));

@@ -384,8 +384,8 @@ TEST(CliSweep, FailedCommitPutsBackEveryFileItMoved) {
     fs::create_directories(dir / "chips" / "step02.png");
     std::ofstream(dir / "chips" / "step02.png" / "inside") << "the user's";
     const auto before = snapshot(root);
-    const auto r = test::run_satiq("-q sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(dir) +
-                                   " --gsd-m 0.5,1");
+    const auto r =
+        test::run_satiq("-q sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(dir) + " --gsd-m 0.5,1");
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("chips/step02.png"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("is left as it was"), std::string::npos) << r.err;
@@ -397,9 +397,9 @@ TEST(SweepStaging, CommitRollsBackWhereverItFails) {
     // The commit into an existing folder, failing at each staged file in turn (the test hook,
     // sweep_detail.hpp): before the stale files of the earlier sweep are removed, after, and at
     // results.json, the last. Every time the folder is left byte for byte as it was.
-    const std::vector<std::string> staged = {"chips/input.png",    "chips/input_zoom.png", "chips/step01.png",
-                                             "steps/step01_0.500m.tif", "results.csv",      "report.html",
-                                             "results.json"};
+    const std::vector<std::string> staged = {
+        "chips/input.png", "chips/input_zoom.png", "chips/step01.png", "steps/step01_0.500m.tif",
+        "results.csv",     "report.html",          "results.json"};
     auto earlier = [](const fs::path& dir) {
         fill_earlier_sweep(dir);  // results, report, chips input, step01, step05 (stale) and the user's files
         fs::create_directories(dir / "steps");
