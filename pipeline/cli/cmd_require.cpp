@@ -1,6 +1,7 @@
 // satiq require: what a task needs (NIIRS, coarsest GSD, smallest aperture at an altitude).
 // Parses flags, calls the library (satiq/pipeline/model/require.hpp), prints. Nothing else.
 #include <iostream>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "commands.hpp"
 #include "format.hpp"
 #include "satiq/kernels/error.hpp"
+#include "satiq/pipeline/model/provenance.hpp"
 #include "satiq/pipeline/model/require.hpp"
 #include "sensor_options.hpp"
 
@@ -69,11 +71,29 @@ require::RequireParams params_from(const RequireOptions& o) {
     return p;
 }
 
+// The options given, by the figure they set (the parameters' JSON keys): the provenance says
+// "given" with the option and its value.
+std::map<std::string, std::string> given_figures(const RequireOptions& o) {
+    const std::vector<std::pair<const NumOpt*, const char*>> figures = {
+        {&o.altitude_m, "altitude_m"},
+        {&o.wavelength_um, "wavelength_m"},
+        {&o.q, "q"},
+        {&o.rer, "rer"},
+        {&o.snr, "snr"},
+        {&o.pitch_um, "detector_pitch_m"},
+    };
+    std::map<std::string, std::string> out;
+    for (const auto& [n, key] : figures)
+        if (n->given()) out[key] = fmt::format("{} {:g}", n->flag, n->value);
+    return out;
+}
+
 int run_require(RequireOptions& o) {
     if (o.list) return list_tasks(o);
     if (o.tasks.empty()) throw UsageError("require: give at least one TASK (satiq require --list shows them)");
     // Every option and task is checked before anything is computed (exit 2, nothing on stdout).
-    const require::Conditions c = as_usage_error([&] { return require::resolve(params_from(o)); });
+    require::Conditions c = as_usage_error([&] { return require::resolve(params_from(o)); });
+    mark(c.provenance, "given", given_figures(o));
     std::vector<require::RequireTask> tasks;
     for (const std::string& t : o.tasks) {
         try {
@@ -92,10 +112,11 @@ int run_require(RequireOptions& o) {
             arr.push_back(require::to_json(r));
         nlohmann::json j = envelope("require", require::to_json(c), arr, 0);
         j["notes"] = require::notes(c);
+        j["provenance"] = provenance_json(c.provenance);  // as predict's: figure -> {kind: text}
         print_json(j);
         return 0;
     }
-    std::string out = require::to_text(c);
+    std::string out = require::to_text(c) + provenance_text(c.provenance);
     for (const auto& r : results)
         out += require::to_text(r, c);
     for (const auto& n : require::notes(c))

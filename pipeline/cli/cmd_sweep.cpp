@@ -124,7 +124,10 @@ void print_sweep_result(const std::string& format, const SweepResult& r) {
             {"skipped_steps", r.skipped_steps.size()},
             {"unreliable_steps", std::count_if(r.steps.begin(), r.steps.end(),
                                                [](const SweepStep& s) { return !s.measurement_reliable; })}};
-        print_json(envelope("sweep", to_json(r)["parameters"], nlohmann::json::array({res}), 0));
+        const nlohmann::json doc = to_json(r);
+        res["resolved_parameters"] = doc["resolved_parameters"];
+        res["provenance"] = doc["provenance"];
+        print_json(envelope("sweep", doc["parameters"], nlohmann::json::array({res}), 0));
     } else {
         std::cout << to_text(r);
     }

@@ -209,6 +209,26 @@ std::optional<std::string> niirs_scale_warning(double niirs, const char* what) {
         niirs);
 }
 
+std::optional<std::string> giqe5_warning_label(std::string_view w) {
+    // The fixed words of each warning above (giqe5_input_warnings, niirs_scale_warning), in the
+    // same file so that they change together (tests/pipeline/test_giqe.cpp checks every one).
+    auto has = [&](std::string_view part) { return w.find(part) != std::string_view::npos; };
+    if (has("outside the NIIRS scale (0 to 9)")) return "NIIRS outside the 0-9 scale: extrapolated, not a rating";
+    if (w.rfind("giqe5: ", 0) != 0) return std::nullopt;
+    if (has("is outside the 1..2 range GIQE 5 assumes")) return "Q outside 1..2: extrapolated";
+    if (has("weighted GSD") && has("outside the validated range"))
+        return fmt::format("weighted GSD outside the validated {:g}-{:g} m: extrapolated", giqe5_validated_gsd_min_m,
+                           giqe5_validated_gsd_max_m);
+    if (has("the blurriest imagery GIQE 5 was fitted on"))
+        return fmt::format("weighted RER below {:g}, the blurriest fitted: extrapolated", giqe5_fitted_rer_min);
+    if (has("RER above 1")) return "RER above 1 (sharpened): not a valid rating";
+    if (has("MTF50 above Nyquist")) return "MTF50 above Nyquist: sharpened or aliased";
+    if (has("is below 5: standard error about 0.6")) return "SNR below 5: standard error about 0.6 NIIRS";
+    if (has("below the lowest elevation in the GIQE 5 data")) return "elevation below 8.9 deg: extrapolated";
+    if (has("shows the image was already sharpened")) return "edge overshoot shows sharpening: biased";
+    return std::nullopt;
+}
+
 NiirsPrediction giqe5(const Giqe5Inputs& in) {
     constexpr const char* op = "giqe5";
     require_positive(op, "gsd_weighted_m", in.gsd_weighted_m);

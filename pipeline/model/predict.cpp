@@ -91,19 +91,28 @@ std::vector<std::pair<std::string, double>> description_figures(const sensor::Se
             {"bits", static_cast<double>(d.bits)}};
 }
 
-// Provenance of every input figure: a preset's notes (sensors.json), "given" where this run's
-// value differs from the preset's; satiq's defaults for the custom and simple forms "assumed"
-// (mark_given then names the options the user gave).
-std::map<std::string, FigureProvenance> input_provenance(const sensor::SensorModel& m, const std::string& preset_name) {
-    std::map<std::string, FigureProvenance> out;
+}  // namespace
+
+ResolvedFigures model_figures(const sensor::SensorModel& m, const std::string& preset_name) {
+    ResolvedFigures out;
     const sensor::SensorFigures& f = m.figures();
     if (m.is_simple()) {
         const auto& s = m.simple_spec();
-        out["target_gsd_m"] = {"given", "the simple form's GSD"};
-        out[s.mtf_nyquist ? "mtf_nyquist" : "sigma_px"] = {"given", "the simple form's blur"};
-        out["snr"] = {"given", "the simple form's SNR"};
-        for (const char* k : {"full_well_e", "read_noise_e", "bits"})
-            out[k] = {"assumed", "satiq's default for the simple form"};
+        out.set("target_gsd_m", s.gsd_m, "given", "the simple form's GSD");
+        // The blur given, and its other expression (Gaussian optics x square pixel, sensor.hpp).
+        const bool by_mtf = s.mtf_nyquist.has_value();
+        out.set("mtf_nyquist", by_mtf ? *s.mtf_nyquist : f.x.mtf_nyquist, by_mtf ? "given" : "derived",
+                by_mtf ? "the simple form's blur" : "from the Gaussian sigma (Gaussian optics x square pixel)");
+        out.set("sigma_px",
+                s.sigma_px            ? json(*s.sigma_px)
+                : f.gaussian_sigma_px ? json(*f.gaussian_sigma_px)
+                                      : json(nullptr),
+                by_mtf ? "derived" : "given",
+                by_mtf ? "from the MTF at Nyquist (Gaussian optics x square pixel)" : "the simple form's blur");
+        out.set("snr", s.snr, "given", "the simple form's SNR");
+        out.set("full_well_e", s.full_well_e, "assumed", "satiq's default for the simple form");
+        out.set("read_noise_e", s.read_noise_e, "assumed", "satiq's default for the simple form");
+        out.set("bits", s.bits, "assumed", "satiq's default for the simple form");
         return out;
     }
     const sensor::SensorDescription& d = m.description();
@@ -113,44 +122,45 @@ std::map<std::string, FigureProvenance> input_provenance(const sensor::SensorMod
     const std::vector<std::pair<std::string, double>> values = description_figures(d);
     for (std::size_t i = 0; i < values.size(); ++i) {
         const auto& [key, v] = values[i];
+        const json value = key == "bits" ? json(d.bits) : json(v);
         if (!preset) {
-            out[key] = {"assumed", "satiq's default for a custom sensor"};
+            out.set(key, value, "assumed", "satiq's default for a custom sensor");
             continue;
         }
         const auto it = preset->provenance.find(key);
         const double pv = preset_values[i].second;
         if (v != pv)
-            out[key] = {"given", fmt::format("set for this run; the preset has {:g}", pv)};
+            out.set(key, value, "given", fmt::format("set for this run; the preset has {:g}", pv));
         else if (it != preset->provenance.end())
-            out[key] = {sensor::to_string(it->second.kind), it->second.text};
+            out.set(key, value, sensor::to_string(it->second.kind), it->second.text);
     }
     if (preset) {
         if (const auto it = preset->provenance.find("gsd_nadir_m"); it != preset->provenance.end())
-            out["gsd_nadir_m"] = {sensor::to_string(it->second.kind), it->second.text};
+            out.set("gsd_nadir_m", preset->gsd_nadir_reported_m, sensor::to_string(it->second.kind), it->second.text);
     }
     if (f.snr_from_radiometry)
-        out["snr"] = {"derived", "radiometric model (integration time, sun, optics and detector)"};
+        out.set("snr", f.snr, "derived", "radiometric model (integration time, sun, optics and detector)");
     else if (preset && d.snr && preset->description.snr && *d.snr == *preset->description.snr) {
         if (const auto it = preset->provenance.find("snr"); it != preset->provenance.end())
-            out["snr"] = {sensor::to_string(it->second.kind), it->second.text};
+            out.set("snr", f.snr, sensor::to_string(it->second.kind), it->second.text);
     } else
-        out["snr"] = {"given", "set for this run"};
-    if (d.off_nadir_deg || d.elevation_deg)
-        out[d.off_nadir_deg ? "off_nadir_deg" : "elevation_deg"] = {"given", "set for this run"};
+        out.set("snr", f.snr, "given", "set for this run");
+    if (d.off_nadir_deg)
+        out.set("off_nadir_deg", *d.off_nadir_deg, "given", "set for this run");
+    else if (d.elevation_deg)
+        out.set("elevation_deg", *d.elevation_deg, "given", "set for this run");
     else
-        out["off_nadir_deg"] = {"assumed", "nadir: a sensor description carries no view geometry"};
+        out.set("off_nadir_deg", 0.0, "assumed", "nadir: a sensor description carries no view geometry");
     if (d.radiometry) {
-        out["integration_time_s"] = {"given", "set for this run"};
-        out["solar_zenith_deg"] = {"assumed", "satiq's default sun zenith for the radiometric model"};
+        out.set("integration_time_s", d.radiometry->integration_time_s, "given", "set for this run");
+        out.set("solar_zenith_deg", d.radiometry->solar_zenith_deg, "assumed",
+                "satiq's default sun zenith for the radiometric model");
     }
     return out;
 }
 
-}  // namespace
-
 void mark_given(Prediction& p, const std::map<std::string, std::string>& given) {
-    for (const auto& [key, option] : given)
-        p.provenance[key] = {"given", option};
+    mark(p.provenance, "given", given);
 }
 
 sensor::SensorModel simple_model(double gsd_m, std::optional<double> mtf_nyquist, std::optional<double> sigma_px,
@@ -201,7 +211,7 @@ Prediction predict(const sensor::SensorModel& m, std::string mode, std::string p
             p.warnings.push_back(w);
     if (m.is_simple()) p.warnings.push_back("simple form: nadir view assumed; Q unknown (GIQE 5 assumes 1 <= Q <= 2)");
 
-    p.provenance = input_provenance(m, p.preset_name);
+    p.provenance = model_figures(m, p.preset_name).provenance;
 
     interpret::ImageQuality quality;
     quality.niirs = p.giqe5.value;
@@ -301,10 +311,7 @@ json to_json(const Prediction& p) {
     j["interpretability"] = interpret::to_json(p.interpretation);
     // As sensors.json and `predict --list`: figure -> {kind: text}, kind source, derived, assumed
     // or given.
-    json prov = json::object();
-    for (const auto& [key, n] : p.provenance)
-        prov[key] = json{{n.kind, n.text}};
-    j["provenance"] = prov;
+    j["provenance"] = provenance_json(p.provenance);
     j["warnings"] = p.warnings;
     return j;
 }
@@ -342,17 +349,9 @@ std::string to_text(const Prediction& p) {
     out += fmt::format("  SNR {:.1f} ({})\n", f.snr, f.snr_from_radiometry ? "radiometric model" : "given");
     out += fmt::format("NIIRS  GIQE 5 {} +/- {:.2f}   GIQE 4 {:.2f} +/- 0.30   GIQE 3 {:.2f}\n",
                        interpret::niirs_text(n5.value, f.gsd_weighted_m), *n5.standard_error, n4.value, n3.value);
-    if (!p.provenance.empty()) {
-        // One line per kind: which figures are public, derived, assumed or given (the texts are in
-        // the JSON's "provenance").
-        out += "Figures (--format json gives each one's reference):\n";
-        for (const char* kind : {"source", "derived", "assumed", "given"}) {
-            std::string keys;
-            for (const auto& [key, n] : p.provenance)
-                if (n.kind == kind) keys += (keys.empty() ? "" : ", ") + key;
-            if (!keys.empty()) out += fmt::format("  {}: {}\n", kind, keys);
-        }
-    }
+    // One line per kind: which figures are public, derived, assumed or given (the texts are in
+    // the JSON's "provenance").
+    out += provenance_text(p.provenance);
     out += "Interpretability (GIQE 5):\n";
     out += interpret::to_text(p.interpretation);
     if (!p.warnings.empty()) {

@@ -298,6 +298,25 @@ Conditions resolve(const RequireParams& p) {
             p.q);
     }
     c.niirs_standard_error = giqe::giqe5_standard_error(p.snr);
+    // Provenance: the defaults' reasons are those of require.hpp.
+    auto figure = [&](const char* key, bool is_default, const std::string& why) {
+        c.provenance[key] =
+            is_default ? FigureProvenance{"assumed", why} : FigureProvenance{"given", "set for this run"};
+    };
+    figure("q", p.q == default_q,
+           "satiq's default: the lower end of the 1..2 range GIQE 5 assumes (NGA 2015 sec. 2.2), the largest "
+           "aperture it still covers");
+    figure("snr", p.snr == default_snr,
+           "satiq's default: the nominal GIQE SNR of the large-aperture presets, in GIQE 5's top SNR bin (>= 30, NGA "
+           "2015 Table 4)");
+    figure("wavelength_m", p.wavelength_m == default_wavelength_m,
+           "satiq's default: the visible pan band centre (predict's custom default)");
+    if (p.rer)
+        c.provenance["rer"] = {"given", "set for this run"};
+    else
+        c.provenance["rer"] = {"derived", c.rer_source};
+    if (p.altitude_m) c.provenance["altitude_m"] = {"given", "set for this run"};
+    if (p.pitch_m) c.provenance["detector_pitch_m"] = {"given", "set for this run"};
     return c;
 }
 

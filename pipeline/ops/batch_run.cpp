@@ -328,6 +328,10 @@ json batch_record(const BatchInput& in, const BatchRunOptions& o) {
             if (ap.gsd.override_m) ap.gsd.override_m = std::pair{dr.plan.target_gsd_m, dr.plan.target_gsd_m};
             if (ap.gsd.fallback_m) ap.gsd.fallback_m = std::pair{dr.plan.target_gsd_m, dr.plan.target_gsd_m};
             rec["degrade"] = to_json(dr);
+            // Its figures' provenance would name degrade's options for batch's (--degrade-to, its
+            // defaults): the record's options say what was asked.
+            rec["degrade"].erase("resolved_parameters");
+            rec["degrade"].erase("provenance");
         }
         const AssessResult r = assess_file(target, ap);
         rec["status"] = "ok";

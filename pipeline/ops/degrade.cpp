@@ -23,6 +23,7 @@
 #include "satiq/kernels/statistics.hpp"
 #include "satiq/pipeline/io/interrupt.hpp"
 #include "satiq/pipeline/io/measured_band.hpp"
+#include "satiq/pipeline/model/predict.hpp"
 #include "satiq/pipeline/model/radiometry.hpp"
 #include "satiq/pipeline/model/sensor.hpp"
 #include "satiq/version.hpp"
@@ -293,6 +294,56 @@ void plan_output_type(const DegradeParams& p, const RasterInfo& info, DegradePla
     plan.output_type = output_type_for(in_type, p.bits);
 }
 
+// "--flag value" for a figure given by an option.
+std::string option_text(const char* flag, double v) {
+    return fmt::format("{} {:g}", flag, v);
+}
+
+// The figures this degrade used, each with its provenance: the target model's (predict's
+// model_figures, with what the options set marked "given"), the output bits and the input blur.
+ResolvedFigures resolve_figures(const DegradeParams& p, const DegradeTarget& target, const RasterInfo& info,
+                                const DegradePlan& plan, double sigma_in) {
+    std::map<std::string, std::string> given;
+    ResolvedFigures r;
+    if (p.sensor) {
+        r = model_figures(*target.model, sensor::find_sensor_preset(*p.sensor).name);
+        if (p.off_nadir_deg) given["off_nadir_deg"] = option_text("--off-nadir-deg", *p.off_nadir_deg);
+        if (p.snr) given["snr"] = option_text("--snr", *p.snr);
+    } else {
+        r = model_figures(*target.model);
+        r.erase("full_well_e");  // the Gaussian noise model is set by the SNR alone
+        r.erase("read_noise_e");
+        given["target_gsd_m"] = option_text("--target-gsd-m", *p.target_gsd_m);
+        if (p.mtf_nyquist) given["mtf_nyquist"] = option_text("--mtf-nyquist", *p.mtf_nyquist);
+        if (p.sigma_px) given["sigma_px"] = option_text("--sigma-px", *p.sigma_px);
+        if (p.snr)
+            given["snr"] = option_text("--snr", *p.snr);
+        else
+            r.set("snr", nullptr, "assumed", "none: no noise added (no --snr)");
+    }
+    mark(r.provenance, "given", given);
+    // The output's quantization, not the detector's bits of a preset (which only its radiometric
+    // SNR model uses): the bits degrade rounds to.
+    const DataType in_type = info.bands.front().type;
+    if (p.bits)
+        r.set("bits", *p.bits, "given", option_text("--bits", *p.bits));
+    else if (plan.bits)
+        r.set("bits", *plan.bits, "derived", fmt::format("the input's data type ({})", to_string(in_type)));
+    else
+        r.set("bits", nullptr, "assumed",
+              fmt::format("none: the input's data type ({}) is kept, not quantized", to_string(in_type)));
+    if (p.input_sigma_px)
+        r.set("input_sigma_px", sigma_in, "given", option_text("--input-sigma-px", *p.input_sigma_px));
+    else if (p.input_mtf_nyquist)
+        r.set("input_sigma_px", sigma_in, "derived",
+              fmt::format("from --input-mtf-nyquist {:g} (Gaussian x pixel box)", *p.input_mtf_nyquist));
+    else if (p.measure_input && sigma_in > 0)
+        r.set("input_sigma_px", sigma_in, "derived", "measured from the input's edges (--measure-input)");
+    else
+        r.set("input_sigma_px", sigma_in, "assumed", "unknown: the input taken as ideal (only its pixel box)");
+    return r;
+}
+
 // The noise added per band, and the radiometry each band's SNR is set against.
 struct NoisePlan {
     std::vector<double> sigma_band;        // Gaussian model: sigma (DN) per band
@@ -397,7 +448,7 @@ WriteOptions output_options(const DegradeParams& p, const DegradePlan& plan, std
     recorded.erase("strip_rows");
     wo.metadata["SATIQ_DEGRADE_PARAMETERS"] = recorded.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     wo.metadata["SATIQ_DEGRADE_PLAN"] =
-        to_json(DegradeResult{plan, 0, 0})["plan"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        to_json(DegradeResult{plan, 0, 0, {}})["plan"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     wo.metadata["SATIQ_TARGET"] = plan.target_description;
     if (!band_radiometry.empty())
         wo.metadata[kRadiometryMetadataKey] = radiometry_metadata(band_radiometry, plan.output_gain);
@@ -635,6 +686,7 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
     const Psf psf = build_psf(target, plan, sigma_in, plan);
     plan_output_type(p, info, plan);
     const NoisePlan noise = plan_noise(p, in, target, plan);
+    result.resolved = resolve_figures(p, target, info, plan, sigma_in);
 
     // Output file (temporary until commit): pixel size scaled by the ratios, same footprint.
     const WriteOptions wo = output_options(p, plan, info.bands.front().nodata, noise.band_radiometry);

@@ -66,7 +66,11 @@ nlohmann::json to_json(const DegradeResult& r) {
         {"output_data_type", to_string(pl.output_type)},
         {"assumptions", pl.assumptions},
         {"warnings", pl.warnings}};
-    return {{"plan", plan}, {"seconds", r.seconds}, {"strips", r.strips}};
+    return {{"plan", plan},
+            {"resolved_parameters", r.resolved.values},
+            {"provenance", provenance_json(r.resolved.provenance)},
+            {"seconds", r.seconds},
+            {"strips", r.strips}};
 }
 
 std::string to_text(const DegradeResult& r, const std::string& input, const std::string& output) {

@@ -13,6 +13,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <openssl/evp.h>
 #include "clock.hpp"
@@ -331,11 +332,11 @@ struct PlannedStep {
 
 // The steps, coarsest last: the presets (--sensors), the given GSDs, or by default
 // sweep_default_step_count geometric steps from the input's GSD to 10 m or 4 x the input's GSD,
-// whichever is coarser (written into p.gsd_m). A sweep only coarsens: a requested step finer than
-// the input (by more than 0.1 %) is skipped and recorded in r.skipped_steps and r.warnings, the
-// same for a preset and a GSD; none left is a usage error.
+// whichever is coarser (in r.resolved's gsd_m; the parameters keep what was given). A sweep only
+// coarsens: a requested step finer than the input (by more than 0.1 %) is skipped and recorded in
+// r.skipped_steps and r.warnings, the same for a preset and a GSD; none left is a usage error.
 std::vector<PlannedStep> plan_steps(SweepResult& r, double in_gsd) {
-    SweepParams& p = r.params;
+    const SweepParams& p = r.params;
     std::vector<PlannedStep> planned;
     if (!p.sensors.empty()) {
         for (const std::string& s : p.sensors) {
@@ -345,13 +346,20 @@ std::vector<PlannedStep> plan_steps(SweepResult& r, double in_gsd) {
         std::stable_sort(planned.begin(), planned.end(),
                          [](const PlannedStep& a, const PlannedStep& b) { return a.gsd_m < b.gsd_m; });
     } else {
-        if (p.gsd_m.empty()) {
+        std::vector<double> gsd_m = p.gsd_m;
+        if (gsd_m.empty()) {
             const double top = std::max(sweep_default_coarsest_gsd_m, in_gsd * sweep_default_min_span);
             const double f = std::pow(top / in_gsd, 1.0 / (sweep_default_step_count - 1));
             for (int i = 0; i < sweep_default_step_count; ++i)
-                p.gsd_m.push_back(in_gsd * std::pow(f, i));
+                gsd_m.push_back(in_gsd * std::pow(f, i));
+            r.resolved.set("gsd_m", gsd_m, "assumed",
+                           fmt::format("satiq sweep's default: {} geometric steps from the input's GSD to {:g} m or "
+                                       "{:g} x the input's GSD, whichever is coarser",
+                                       sweep_default_step_count, sweep_default_coarsest_gsd_m, sweep_default_min_span));
+        } else {
+            r.resolved.set("gsd_m", gsd_m, "given", fmt::format("--gsd-m {:g}", fmt::join(gsd_m, ",")));
         }
-        for (double g : p.gsd_m)
+        for (double g : gsd_m)
             planned.push_back({g, std::nullopt});
     }
     std::vector<PlannedStep> kept;
@@ -398,6 +406,73 @@ std::vector<StepModel> step_models(const SweepParams& p, const std::vector<Plann
         }
     }
     return models;
+}
+
+// "--flag value" for a figure given by an option.
+std::string option_text(const char* flag, double v) {
+    return fmt::format("{} {:g}", flag, v);
+}
+
+// The model figures every step shares, with their provenance (predict's model_figures, with what
+// the options set marked "given" and sweep's defaults "assumed"): the simple form's blur and SNR,
+// or the template preset's figures (its altitude scaled per step). The --sensors form has none in
+// common (each step's prediction has its preset's).
+ResolvedFigures shared_model_figures(const SweepParams& p, const StepModel& first) {
+    ResolvedFigures r;
+    std::map<std::string, std::string> given;
+    if (!p.sensors.empty()) return r;
+    if (p.snr) given["snr"] = option_text("--snr", *p.snr);
+    if (p.sensor) {
+        const sensor::SensorPreset& sp = sensor::find_sensor_preset(*p.sensor);
+        sensor::SensorDescription d = p.sensor_description ? *p.sensor_description : sp.description;
+        if (p.snr) {  // as step_model
+            d.snr = p.snr;
+            d.radiometry.reset();
+        }
+        r = model_figures(sensor::SensorModel::physical(d), sp.name);
+        if (auto it = r.provenance.find("altitude_m"); it != r.provenance.end())
+            it->second.text +=
+                "; scaled to each step's GSD (GSD = pitch x altitude / focal length), each step's "
+                "in steps[].prediction.parameters";
+    } else {
+        r = model_figures(*first.model);
+        for (const char* k : {"target_gsd_m", "full_well_e", "read_noise_e", "bits"})
+            r.erase(k);  // the steps' GSDs are gsd_m; the SNR alone sets the noise
+        if (p.mtf_nyquist) given["mtf_nyquist"] = option_text("--mtf-nyquist", *p.mtf_nyquist);
+        if (p.sigma_px) given["sigma_px"] = option_text("--sigma-px", *p.sigma_px);
+        if (!p.mtf_nyquist && !p.sigma_px)
+            r.provenance["mtf_nyquist"] = {
+                "assumed", fmt::format("satiq sweep's default ({:g}: a typical well-designed imager balances "
+                                       "aliasing against sharpness near 0.1-0.2)",
+                                       sweep_default_mtf_nyquist)};
+        if (!p.snr)
+            r.provenance["snr"] = {"assumed",
+                                   fmt::format("satiq sweep's default for the simple form ({:g})", sweep_default_snr)};
+    }
+    mark(r.provenance, "given", given);
+    return r;
+}
+
+// A step's prediction says where its shared figures come from as the sweep does (a default is
+// not "given" because the simple form's model was built with it).
+void mark_shared_figures(Prediction& pr, const ResolvedFigures& shared) {
+    for (const auto& [key, n] : shared.provenance)
+        if (key != "altitude_m" && pr.provenance.count(key)) pr.provenance[key] = n;
+}
+
+// The figures that come from the input and the steps: the output bits (degrade's, the same at
+// every step) and the input blur.
+void add_run_figures(SweepResult& r) {
+    const SweepParams& p = r.params;
+    const ResolvedFigures& d = r.steps.front().degrade_figures;
+    if (auto it = d.provenance.find("bits"); it != d.provenance.end())
+        r.resolved.set("bits", d.values.at("bits"), it->second.kind, it->second.text);
+    if (p.input_sigma_px)
+        r.resolved.set("input_sigma_px", r.input_sigma_px, "given", option_text("--input-sigma-px", *p.input_sigma_px));
+    else  // from --input-mtf-nyquist or measured on the input's edges; else unknown (ideal)
+        r.resolved.set("input_sigma_px", r.input_sigma_px,
+                       p.input_mtf_nyquist || r.input_assessment.edges.aggregate.usable ? "derived" : "assumed",
+                       r.input_blur_source);
 }
 
 // The input, assessed once: its blur (given, or measured from its edges) is every step's input
@@ -462,8 +537,9 @@ SweepStep run_step(const SweepResult& r, int i, const PlannedStep& planned, Step
     m.degrade.output = step_file;
     if (r.input_sigma_px > 0 || p.input_sigma_px || p.input_mtf_nyquist || ag.usable)
         m.degrade.input_sigma_px = r.input_sigma_px;
-    const DegradeResult dr = degrade(m.degrade);
+    DegradeResult dr = degrade(m.degrade);
     st.plan = dr.plan;
+    st.degrade_figures = std::move(dr.resolved);
     st.plan.assumptions.push_back("input blur " + r.input_blur_source);
     AssessParams sp = ap;
     sp.gsd = {};  // the step file carries its own georeferencing (or the given GSD scaled)
@@ -474,6 +550,7 @@ SweepStep run_step(const SweepResult& r, int i, const PlannedStep& planned, Step
         st.assess_error = e.what();
     }
     st.prediction = predict(*m.model, m.mode, m.preset);
+    mark_shared_figures(st.prediction, r.resolved);
     judge_measurement(st);
     render_step_chips(step_file, chips, dr.plan, st.chip_png, st.zoom_png);
     if (p.keep_steps)
@@ -557,6 +634,11 @@ SweepResult run_sweep(const SweepParams& params, const std::function<void(int, i
     const double in_gsd = input_gsd(raster, p).mean_m;
     const std::vector<PlannedStep> planned = plan_steps(r, in_gsd);
     std::vector<StepModel> models = step_models(p, planned);
+    {
+        ResolvedFigures shared = shared_model_figures(p, models.front());
+        for (const auto& [key, n] : shared.provenance)
+            r.resolved.set(key, shared.values[key], n.kind, n.text);
+    }
     install_interrupt_handlers();
     r.staging = std::make_shared<detail::SweepStaging>(p.output_dir);
     if (warn)
@@ -586,6 +668,7 @@ SweepResult run_sweep(const SweepParams& params, const std::function<void(int, i
         if (progress) progress(i + 1, total, detail);
     }
 
+    add_run_figures(r);
     conclude(r);
     r.seconds = seconds_since(t0);
     return r;

@@ -1,14 +1,17 @@
 // satiq sweep's outputs (sweep.hpp): the result as JSON, CSV and text, and the files of the
 // output folder (chips, results.csv, report.html, results.json).
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "satiq/kernels/error.hpp"
 #include "satiq/pipeline/io/interrupt.hpp"
+#include "satiq/pipeline/model/giqe.hpp"
 #include "satiq/pipeline/ops/sweep.hpp"
 #include "satiq/pipeline/report/report_html.hpp"
 #include "satiq/version.hpp"
@@ -25,7 +28,7 @@ nlohmann::json to_json(const SweepResult& r) {
     const SweepParams& p = r.params;
     json params{{"input", p.input.string()},
                 {"output_dir", p.output_dir.string()},
-                {"gsd_m", p.sensors.empty() ? json(p.gsd_m) : json(nullptr)},
+                {"gsd_m", p.gsd_m.empty() ? json(nullptr) : json(p.gsd_m)},
                 {"sensors", p.sensors.empty() ? json(nullptr) : json(p.sensors)},
                 {"sensor", p.sensor ? json(*p.sensor) : json(nullptr)},
                 {"sensor_overrides", p.sensor_overrides},
@@ -45,6 +48,9 @@ nlohmann::json to_json(const SweepResult& r) {
         DegradeResult dr;
         dr.plan = s.plan;
         json d = to_json(dr);
+        // The step's figures are its prediction's and the sweep's resolved_parameters.
+        d.erase("resolved_parameters");
+        d.erase("provenance");
         steps.push_back(
             json{{"step", s.index},
                  {"label", s.label},
@@ -94,6 +100,8 @@ nlohmann::json to_json(const SweepResult& r) {
     return json{{"satiq_version", SATIQ_VERSION_STRING},
                 {"command", "sweep"},
                 {"parameters", params},
+                {"resolved_parameters", r.resolved.values},
+                {"provenance", provenance_json(r.resolved.provenance)},
                 {"started_utc", r.started_utc},
                 {"input",
                  {{"file", p.input.string()},
@@ -167,13 +175,56 @@ std::string to_text(const SweepResult& r) {
     // "edges x/y": the usable edges along each axis (not used of found).
     out += fmt::format("  {:>4}  {:<28} {:>8} {:>9} {:>9} {:>9} {:>6}  {}\n", "step", "label", "GSD m", "edges x/y",
                        "NIIRS mea", "NIIRS pre", "SNR", "note");
+    // GIQE 5 range notes (giqe5_input_warnings, niirs_scale_warning; the full sentences are in the
+    // JSON per step): one footnote per kind, its number on every step it concerns.
+    std::vector<std::string> labels;                                // footnote n is labels[n - 1]
+    std::vector<std::pair<std::vector<int>, std::vector<int>>> on;  // steps measured, predicted
+    auto footnotes = [&](const SweepStep& s) {
+        std::vector<int> marks;
+        auto add = [&](const std::vector<std::string>& warnings, bool measured) {
+            for (const std::string& w : warnings) {
+                const std::optional<std::string> label = giqe::giqe5_warning_label(w);
+                if (!label) continue;
+                const auto it = std::find(labels.begin(), labels.end(), *label);
+                const int n = static_cast<int>(it - labels.begin()) + 1;
+                if (it == labels.end()) {
+                    labels.push_back(*label);
+                    on.emplace_back();
+                }
+                std::vector<int>& steps = measured ? on[n - 1].first : on[n - 1].second;
+                if (steps.empty() || steps.back() != s.index) steps.push_back(s.index);
+                if (std::find(marks.begin(), marks.end(), n) == marks.end()) marks.push_back(n);
+            }
+        };
+        if (s.assessed && s.assessed->giqe5) add(s.assessed->giqe5->warnings, true);
+        add(s.prediction.giqe5.warnings, false);
+        std::sort(marks.begin(), marks.end());
+        return marks.empty() ? std::string() : fmt::format("[{}]", fmt::join(marks, ","));
+    };
     for (const SweepStep& s : r.steps) {
         const AssessResult* a = s.assessed ? &*s.assessed : nullptr;
+        std::string note = footnotes(s);
+        if (!s.measurement_reliable) {
+            if (!note.empty()) note += ' ';
+            note += "unreliable: use the prediction";
+        }
         out += fmt::format("  {:>4}  {:<28} {:>8.3f} {:>4}/{:<4} {:>9} {:>9.2f} {:>6}  {}\n", s.index, s.label,
                            s.target_gsd_m, a ? a->edges.aggregate.x.count : 0, a ? a->edges.aggregate.y.count : 0,
                            a && a->giqe5 ? fmt::format("{:.2f}", a->giqe5->value) : "n/a", s.prediction.giqe5.value,
-                           a ? fmt::format("{:.1f}", a->snr) : "n/a",
-                           s.measurement_reliable ? "" : "unreliable: use the prediction");
+                           a ? fmt::format("{:.1f}", a->snr) : "n/a", note);
+    }
+    if (!labels.empty()) {
+        out += "  GIQE 5 range notes (each step's JSON has them in full):\n";
+        for (std::size_t i = 0; i < labels.size(); ++i) {
+            const auto& [measured, predicted] = on[i];
+            std::string where;
+            auto steps = [](const char* what, const std::vector<int>& v) {
+                return fmt::format("{}: step{} {}", what, v.size() > 1 ? "s" : "", fmt::join(v, ", "));
+            };
+            if (!measured.empty()) where = steps("measured", measured);
+            if (!predicted.empty()) where += (where.empty() ? "" : "; ") + steps("predicted", predicted);
+            out += fmt::format("  [{}] {} ({})\n", i + 1, labels[i], where);
+        }
     }
     out += "Verdict: " + r.verdict + "\n";
     for (const std::string& w : r.warnings)

@@ -49,6 +49,122 @@ fs::path parent_of(const fs::path& p) {
     return p.has_parent_path() ? p.parent_path() : fs::path(".");
 }
 
+// The commit into an existing DIR as a transaction: before a file of DIR is replaced or removed,
+// the old one is kept in a backup folder inside the staging folder (on DIR's file system: a hard
+// link, link(2), to a file about to be replaced, so that the rename over it stays atomic; a
+// rename, rename(2), of a file about to be removed; a copy when the file is on another file
+// system, through a symbolic link). Every step is recorded; roll_back() undoes them in reverse:
+// the backups renamed back, the files placed where none was removed, the folders created removed.
+class CommitJournal {
+public:
+    explicit CommitJournal(fs::path backup) : backup_(std::move(backup)) {}
+
+    const fs::path& backup_dir() const noexcept { return backup_; }
+
+    // DIR's missing folders of `rel` (e.g. "chips"), created and recorded.
+    void create_folders(const fs::path& out, const fs::path& rel) {
+        fs::path dir = out;
+        for (const fs::path& part : rel) {
+            dir /= part;
+            if (::mkdir(dir.c_str(), 0777) == 0)
+                steps_.push_back({Step::created_folder, dir, {}});
+            else if (const int err = errno; err != EEXIST)
+                throw Error(
+                    fmt::format("cannot write {}: cannot create the folder: {}", dir.string(), errno_text(err)));
+        }
+    }
+
+    // Removes `path` (when it exists), keeping it as backup/`rel`.
+    void set_aside(const fs::path& path, const fs::path& rel) {
+        struct stat st {};
+        if (::lstat(path.c_str(), &st) != 0) return;  // nothing to remove
+        const fs::path kept = backup_path(rel);
+        if (::rename(path.c_str(), kept.c_str()) != 0) {
+            const int err = errno;
+            if (err != EXDEV) throw Error(fmt::format("cannot remove {}: {}", path.string(), errno_text(err)));
+            copy_file(path, kept);  // a symbolic link's target elsewhere was not moved: copied, then removed
+            if (::unlink(path.c_str()) != 0)
+                throw Error(fmt::format("cannot remove {}: {}", path.string(), errno_text(errno)));
+        }
+        steps_.push_back({Step::set_aside, path, kept});
+    }
+
+    // Moves `staged` to the file `t` resolves `target` to, keeping the file it replaces.
+    void place(const fs::path& staged, const fs::path& target, const OutputTarget& t, const fs::path& rel) {
+        if (t.existing_mode) {
+            const fs::path kept = backup_path(rel);
+            if (::link(t.path.c_str(), kept.c_str()) != 0) copy_file(t.path, kept);  // another file system
+            steps_.push_back({Step::replaced, t.path, kept});
+        }
+        if (const int err = rename_into_place(staged, t.path); err == EXDEV) {
+            write_file_atomically(target, read_bytes(staged));  // a symbolic link to another file system
+        } else if (err != 0) {
+            throw Error(fmt::format("cannot write {}: cannot rename into place: {}", target.string(), errno_text(err)));
+        }
+        if (!t.existing_mode) steps_.push_back({Step::created_file, t.path, {}});
+    }
+
+    // Undoes every recorded step, last first. False when one could not be undone (its backup
+    // stays in the backup folder).
+    bool roll_back() noexcept {
+        bool all = true;
+        for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) {
+            switch (it->kind) {
+                case Step::created_file:
+                    if (::unlink(it->path.c_str()) != 0 && errno != ENOENT) all = false;
+                    break;
+                case Step::created_folder:
+                    ::rmdir(it->path.c_str());  // only when empty: a file of the user's stays
+                    break;
+                case Step::replaced:
+                case Step::set_aside:
+                    all &= restore(it->kept, it->path);
+                    break;
+            }
+        }
+        steps_.clear();
+        return all;
+    }
+
+private:
+    struct Step {
+        enum Kind { created_folder, created_file, replaced, set_aside } kind;
+        fs::path path;  // in DIR (or where a symbolic link of DIR points)
+        fs::path kept;  // its backup
+    };
+
+    fs::path backup_path(const fs::path& rel) {
+        fs::path kept = backup_ / rel;
+        std::error_code ec;
+        fs::create_directories(kept.parent_path(), ec);
+        if (ec)
+            throw Error(
+                fmt::format("cannot create the backup folder {}: {}", kept.parent_path().string(), ec.message()));
+        return kept;
+    }
+
+    static void copy_file(const fs::path& from, const fs::path& to) {
+        std::error_code ec;
+        fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
+        if (ec) throw Error(fmt::format("cannot keep a copy of {}: {}", from.string(), ec.message()));
+    }
+
+    // Puts the backup `kept` back at `path`: a rename, or a copy across file systems.
+    static bool restore(const fs::path& kept, const fs::path& path) noexcept {
+        if (::rename(kept.c_str(), path.c_str()) == 0) return true;
+        if (errno != EXDEV) return false;
+        try {
+            write_file_atomically(path, read_bytes(kept));
+            return true;
+        } catch (...) {
+            return false;
+        }
+    }
+
+    fs::path backup_;
+    std::vector<Step> steps_;
+};
+
 }  // namespace
 
 bool is_sweep_output(const fs::path& rel) {
@@ -141,8 +257,7 @@ SweepStaging::~SweepStaging() {
 }
 
 void SweepStaging::commit() {
-    InterruptDeferral defer;  // a signal now takes effect after the moves
-    std::error_code ec;
+    InterruptDeferral defer;  // a signal now takes effect after the moves (or after the rollback)
     if (!out_existed_) {
         // DIR appears whole: one rename of the staging folder to DIR's first missing folder.
         if (::renameat2(AT_FDCWD, root_.c_str(), AT_FDCWD, top_missing_.c_str(), RENAME_NOREPLACE) != 0) {
@@ -154,7 +269,7 @@ void SweepStaging::commit() {
         guard_->release();
         return;
     }
-    // The staged files, the commit's order.
+    // The staged files, the commit's order (listed before the backup folder exists).
     std::vector<fs::path> files;
     for (const auto& e : fs::recursive_directory_iterator(stage_dir_))
         if (e.is_regular_file() && e.path().filename().string()[0] != '.')
@@ -164,31 +279,39 @@ void SweepStaging::commit() {
     });
     const std::set<fs::path> fresh(files.begin(), files.end());
     const std::vector<fs::path> old = existing_sweep_outputs(out_);
-    bool stale_removed = false;
-    for (const fs::path& rel : files) {
-        if (!stale_removed && commit_rank(rel) > 0) {
+    CommitJournal journal(root_ / ".backup");
+    try {
+        bool stale_removed = false;
+        auto remove_stale = [&] {
             // The earlier sweep's files that this one does not replace, before the results that
-            // name the chips: never a stale chip beside new results.
+            // name the chips: never a stale chip beside new results. Kept in the backup folder.
             for (const fs::path& o : old)
-                if (!fresh.count(o)) fs::remove(out_ / o, ec);
+                if (!fresh.count(o)) journal.set_aside(out_ / o, o);
             stale_removed = true;
+        };
+        for (const fs::path& rel : files) {
+            if (!stale_removed && commit_rank(rel) > 0) remove_stale();
+            const fs::path staged = stage_dir_ / rel, target = out_ / rel;
+            if (fail_at_ && *fail_at_ == rel)
+                throw Error(fmt::format("cannot write {}: cannot rename into place: {}", target.string(),
+                                        errno_text(EIO)));  // the test hook
+            if (rel.has_parent_path()) journal.create_folders(out_, rel.parent_path());
+            const OutputTarget t = resolve_output_target(target);  // a folder or FIFO, --no-clobber
+            if (t.existing_mode) ::chmod(staged.c_str(), static_cast<mode_t>(*t.existing_mode));
+            if (rel.extension() == ".tif")  // GDAL would read a stale .aux.xml over the new file
+                journal.set_aside(fs::path(t.path.string() + ".aux.xml"), fs::path(rel.string() + ".aux.xml"));
+            journal.place(staged, target, t, rel);
         }
-        const fs::path staged = stage_dir_ / rel, target = out_ / rel;
-        if (rel.has_parent_path()) fs::create_directories(out_ / rel.parent_path(), ec);
-        const OutputTarget t = resolve_output_target(target);  // a folder or FIFO, --no-clobber
-        if (t.existing_mode) ::chmod(staged.c_str(), static_cast<mode_t>(*t.existing_mode));
-        if (rel.extension() == ".tif") fs::remove(fs::path(t.path.string() + ".aux.xml"), ec);
-        if (const int err = rename_into_place(staged, t.path); err == EXDEV) {
-            write_file_atomically(target, read_bytes(staged));  // a symbolic link to another file system
-        } else if (err != 0) {
-            throw Error(fmt::format("cannot write {}: cannot rename into place: {}", target.string(), errno_text(err)));
-        }
+        if (!stale_removed) remove_stale();
+    } catch (const std::exception& e) {
+        // Every file already moved goes back; the error is the one that stopped the commit.
+        if (journal.roll_back()) throw Error(fmt::format("{} ({} is left as it was)", e.what(), out_.string()));
+        guard_->release();  // the backups are all that is left of some earlier outputs: keep them
+        throw Error(fmt::format("{}; the earlier outputs could not all be put back: they are in {}", e.what(),
+                                journal.backup_dir().string()));
     }
-    if (!stale_removed)
-        for (const fs::path& o : old)
-            if (!fresh.count(o)) fs::remove(out_ / o, ec);
     committed_ = true;
-    guard_->remove_now();
+    guard_->remove_now();  // the staging folder with the backups
     // Make the renames durable; best effort (some file systems refuse fsync on a folder).
     const int dfd = ::open(out_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {

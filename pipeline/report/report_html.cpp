@@ -294,6 +294,21 @@ std::string sweep_report_html(const SweepResult& r) {
                                   r.input_assessment.height, r.input_assessment.gsd.mean_m));
     row("input blur", fmt::format("sigma {:.3f} px, {}", r.input_sigma_px, r.input_blur_source));
     row("model", r.model_description);
+    // Every figure the steps used, given or not, with where it comes from (results.json's
+    // resolved_parameters and provenance).
+    for (const auto& [key, n] : r.resolved.provenance) {
+        const auto v = r.resolved.values.find(key);
+        std::string value;
+        if (v == r.resolved.values.end() || v->is_null())
+            value = "none";
+        else if (v->is_array())
+            for (const nlohmann::json& e : *v)
+                value +=
+                    (value.empty() ? "" : ", ") + (e.is_number() ? fmt::format("{:.4g}", e.get<double>()) : e.dump());
+        else
+            value = v->is_number() ? fmt::format("{:.6g}", v->get<double>()) : v->dump();
+        row(key, fmt::format("{} ({}: {})", value, n.kind, n.text));
+    }
     row("seed", std::to_string(p.seed));
     row("run time", fmt::format("{:.1f} s", r.seconds));
     h += "</tbody></table>\n<details><summary>Every parameter (results.json)</summary><pre>" +

@@ -72,3 +72,40 @@ TEST(CliDegrade, ErrorsGiveOneLineAndNoOutput) {
         ++files;
     EXPECT_EQ(files, 1) << "temporary files left behind";
 }
+
+TEST(CliDegrade, JsonSaysEveryFigureUsedAndWhereItComesFrom) {
+    const test::TempDir dir("cli_deg_resolved");
+    const fs::path in = make_input(dir);
+    // The simple form without --snr or --bits: the parameters say what was given (null for those),
+    // resolved_parameters what the run used, provenance where each comes from.
+    auto r = test::run_satiq("degrade --format json --target-gsd-m 2 --mtf-nyquist 0.2 " + test::shell_quote(in) + " " +
+                             test::shell_quote(dir / "a.tif"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    json j = json::parse(r.out);
+    EXPECT_TRUE(j["parameters"]["snr"].is_null());
+    EXPECT_TRUE(j["parameters"]["bits"].is_null());
+    const json* res = &j["results"][0];
+    EXPECT_DOUBLE_EQ((*res)["resolved_parameters"]["mtf_nyquist"].get<double>(), 0.2);
+    EXPECT_EQ((*res)["provenance"]["mtf_nyquist"]["given"], "--mtf-nyquist 0.2");
+    EXPECT_GT((*res)["resolved_parameters"]["sigma_px"].get<double>(), 0.0);
+    EXPECT_TRUE((*res)["provenance"]["sigma_px"].contains("derived"));
+    EXPECT_TRUE((*res)["resolved_parameters"]["snr"].is_null());  // no noise added
+    EXPECT_NE((*res)["provenance"]["snr"]["assumed"].get<std::string>().find("no noise"), std::string::npos);
+    EXPECT_EQ((*res)["resolved_parameters"]["bits"], (*res)["plan"]["bits"]);
+    EXPECT_TRUE((*res)["provenance"]["bits"].contains("derived")) << (*res)["provenance"];
+    EXPECT_TRUE((*res)["provenance"]["input_sigma_px"].contains("assumed"));
+    for (const auto& [key, value] : (*res)["resolved_parameters"].items())
+        EXPECT_TRUE((*res)["provenance"].contains(key)) << key;
+    // A preset: its figures with their references, what was set marked given.
+    r = test::run_satiq("degrade --format json --sensor pleiades --snr 30 --bits 10 --input-sigma-px 0.4 " +
+                        test::shell_quote(in) + " " + test::shell_quote(dir / "b.tif"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    j = json::parse(r.out);
+    res = &j["results"][0];
+    EXPECT_EQ((*res)["provenance"]["snr"]["given"], "--snr 30");
+    EXPECT_EQ((*res)["provenance"]["bits"]["given"], "--bits 10");
+    EXPECT_EQ((*res)["provenance"]["input_sigma_px"]["given"], "--input-sigma-px 0.4");
+    EXPECT_TRUE((*res)["provenance"]["aperture_diameter_m"].contains("source")) << (*res)["provenance"];
+    EXPECT_GT((*res)["resolved_parameters"]["aperture_diameter_m"].get<double>(), 0.0);
+    EXPECT_DOUBLE_EQ((*res)["resolved_parameters"]["snr"].get<double>(), 30.0);
+}

@@ -149,3 +149,27 @@ TEST(CliRequire, BadInputIsOneLineAndExitsTwo) {
     }
     EXPECT_NE(run_satiq("require fly-to-the-moon").err.find("--list"), std::string::npos);
 }
+
+TEST(CliRequire, ProvenanceSaysWhichFiguresWereGivenAssumedOrDerived) {
+    // Defaults are "assumed" with their reasoning, the RER not given is "derived", an option is
+    // "given" with its value: the same shape as predict's provenance.
+    auto j = run_json("require identify:tel --snr 30 --altitude-m 500000");
+    const auto& p = j["provenance"];
+    EXPECT_EQ(p["snr"]["given"], "--snr 30");
+    EXPECT_EQ(p["altitude_m"]["given"], "--altitude-m 500000");
+    EXPECT_NE(p["q"]["assumed"].get<std::string>().find("NGA 2015"), std::string::npos) << p;
+    EXPECT_TRUE(p["wavelength_m"].contains("assumed")) << p;
+    EXPECT_NE(p["rer"]["derived"].get<std::string>().find("ideal diffraction-limited"), std::string::npos) << p;
+    EXPECT_FALSE(p.contains("detector_pitch_m")) << p;  // neither given nor defaulted
+    // A value equal to the default, given: "given", not "assumed".
+    j = run_json("require niirs:5 --q 1 --rer 0.5");
+    EXPECT_EQ(j["provenance"]["q"]["given"], "--q 1");
+    EXPECT_EQ(j["provenance"]["rer"]["given"], "--rer 0.5");
+    // The text lists them as predict's does.
+    const auto t = run_satiq("require niirs:5 --snr 30");
+    ASSERT_EQ(t.exit_code, 0) << t.err;
+    EXPECT_NE(t.out.find("Figures (--format json gives each one's reference):"), std::string::npos) << t.out;
+    EXPECT_NE(t.out.find("  assumed: q, wavelength_m\n"), std::string::npos) << t.out;
+    EXPECT_NE(t.out.find("  derived: rer\n"), std::string::npos) << t.out;
+    EXPECT_NE(t.out.find("  given: snr\n"), std::string::npos) << t.out;
+}

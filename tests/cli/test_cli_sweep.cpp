@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "../../pipeline/ops/sweep_detail.hpp"  // SweepStaging (private to the sweep's files)
 #include "html_check.hpp"
 #include "satiq/kernels/error.hpp"
 #include "satiq/pipeline/ops/sweep.hpp"
@@ -133,6 +134,74 @@ TEST(CliSweep, ResultsCarryProvenanceAndEveryStep) {
         EXPECT_NE(e.path().filename().string()[0], '.') << e.path();
 }
 
+TEST(CliSweep, ResolvedParametersSayWhatEveryStepUsedAndWhereItComesFrom) {
+    const SharedSweep& s = shared_sweep();
+    ASSERT_EQ(s.run.exit_code, 0) << s.run.err;
+    const json& r = s.results;
+    // The parameters say what was given: the simple form's defaults stay null there ...
+    for (const char* k : {"mtf_nyquist", "sigma_px", "snr", "bits", "input_sigma_px"})
+        EXPECT_TRUE(r["parameters"][k].is_null()) << k;
+    // ... and resolved_parameters what the run used, each figure with its provenance.
+    const json& v = r["resolved_parameters"];
+    const json& p = r["provenance"];
+    EXPECT_DOUBLE_EQ(v["mtf_nyquist"].get<double>(), satiq::sweep_default_mtf_nyquist);
+    EXPECT_NE(p["mtf_nyquist"]["assumed"].get<std::string>().find("satiq sweep's default"), std::string::npos) << p;
+    EXPECT_DOUBLE_EQ(v["snr"].get<double>(), satiq::sweep_default_snr);
+    EXPECT_TRUE(p["snr"].contains("assumed")) << p;
+    EXPECT_TRUE(p["sigma_px"].contains("derived")) << p;
+    EXPECT_EQ(v["bits"], 16);  // the airfield sample is UInt16
+    EXPECT_NE(p["bits"]["derived"].get<std::string>().find("UInt16"), std::string::npos) << p;
+    EXPECT_EQ(v["gsd_m"], (json{0.25, 0.5, 1, 2, 4, 8}));
+    EXPECT_EQ(p["gsd_m"]["given"], "--gsd-m 0.25,0.5,1,2,4,8");
+    EXPECT_DOUBLE_EQ(v["input_sigma_px"].get<double>(), r["input"]["blur_sigma_px"].get<double>());
+    EXPECT_TRUE(p["input_sigma_px"].contains("derived")) << p;
+    for (const auto& [key, value] : v.items())
+        EXPECT_TRUE(p.contains(key)) << key;
+    // Each step's prediction says the same of its model's figures (a default is not "given").
+    for (const json& st : r["steps"]) {
+        EXPECT_EQ(st["prediction"]["provenance"]["mtf_nyquist"], p["mtf_nyquist"]) << st["label"];
+        EXPECT_EQ(st["prediction"]["provenance"]["snr"], p["snr"]) << st["label"];
+    }
+    // The command's JSON on stdout and the report carry the same.
+    const json out = json::parse(s.run.out);
+    EXPECT_EQ(out["results"][0]["resolved_parameters"], v);
+    EXPECT_EQ(out["results"][0]["provenance"], p);
+    const std::string html = satiq::test::read_file(s.dir / "report.html");
+    const std::size_t table = html.find("id=\"provenance\"");
+    ASSERT_NE(table, std::string::npos);
+    EXPECT_NE(html.find(">mtf_nyquist</th><td class=\"task\">0.15 (assumed: satiq sweep&#39;s default", table),
+              std::string::npos)
+        << html.substr(table, 3000);
+}
+
+TEST(CliSweep, TextTableMarksStepsWithGiqe5RangeNotes) {
+    const test::TempDir root("sweep_notes");
+    // 1 m is inside GIQE 5's validated GSD range (0.08-1.4 m), 4 m is not.
+    const auto r = test::run_satiq("-q sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(root / "o") +
+                                   " --gsd-m 1,4");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json j = json::parse(satiq::test::read_file(root / "o" / "results.json"));
+    ASSERT_EQ(j["steps"].size(), 2u);
+    std::istringstream lines(r.out);
+    std::string line, step1, step2;
+    while (std::getline(lines, line)) {
+        if (line.find("  1.0 m ") != std::string::npos) step1 = line;
+        if (line.find("  4.0 m ") != std::string::npos) step2 = line;
+    }
+    EXPECT_EQ(step1.find('['), std::string::npos) << r.out;
+    EXPECT_NE(step2.find("[1"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("GIQE 5 range notes"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("[1] weighted GSD outside the validated 0.08-1.4 m: extrapolated (measured: step 2; "
+                         "predicted: step 2)"),
+              std::string::npos)
+        << r.out;
+    // The JSON has the sentences in full, on the step the table marks.
+    bool found = false;
+    for (const json& w : j["steps"][1]["prediction"]["niirs"]["giqe5"]["warnings"])
+        found |= w.get<std::string>().find("outside the validated range") != std::string::npos;
+    EXPECT_TRUE(found) << j["steps"][1]["prediction"]["niirs"]["giqe5"]["warnings"];
+}
+
 TEST(CliSweep, ReportIsSelfContainedValidAndRendersInChromium) {
     const SharedSweep& s = shared_sweep();
     ASSERT_EQ(s.run.exit_code, 0) << s.run.err;
@@ -196,6 +265,13 @@ TEST(CliSweep, SensorsFormAndPresetTemplate) {
     // The template keeps its Q at every GSD (altitude scaled): same predicted RER.
     EXPECT_NEAR(j["steps"][0]["prediction"]["q"].get<double>(), j["steps"][1]["prediction"]["q"].get<double>(), 1e-9);
     EXPECT_NEAR(j["steps"][1]["prediction"]["gsd_ground_m"].get<double>(), 1.0, 1e-6);
+    // The template's figures with the preset's references; its altitude is scaled per step.
+    EXPECT_TRUE(j["provenance"]["aperture_diameter_m"].contains("source")) << j["provenance"];
+    EXPECT_NE(j["provenance"]["altitude_m"].begin().value().get<std::string>().find("scaled to each step's GSD"),
+              std::string::npos)
+        << j["provenance"];
+    EXPECT_GT(j["resolved_parameters"]["snr"].get<double>(), 0.0);
+    EXPECT_FALSE(j["provenance"].contains("mtf_nyquist"));
 }
 
 namespace {
@@ -297,6 +373,85 @@ TEST(CliSweep, RerunLeavesExactlyItsOwnOutputsAndKeepsTheUsersFiles) {
         EXPECT_NE(e.path().filename().string()[0], '.') << e.path();
 }
 
+TEST(CliSweep, FailedCommitPutsBackEveryFileItMoved) {
+    // A real file-system condition the early checks do not catch: the name of the second step's
+    // chip is taken by a non-empty folder. The commit has by then replaced input.png and step01.png
+    // and placed input_zoom.png and step01_zoom.png; all of that is undone (the old behaviour left
+    // them), and the error is one line naming the file.
+    const test::TempDir root("sweep_rollback");
+    const fs::path dir = root / "out";
+    fill_earlier_sweep(dir);
+    fs::create_directories(dir / "chips" / "step02.png");
+    std::ofstream(dir / "chips" / "step02.png" / "inside") << "the user's";
+    const auto before = snapshot(root);
+    const auto r =
+        test::run_satiq("-q sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(dir) + " --gsd-m 0.5,1");
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("chips/step02.png"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("is left as it was"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(snapshot(root), before);  // byte for byte, and no staging folder left
+}
+
+TEST(SweepStaging, CommitRollsBackWhereverItFails) {
+    // The commit into an existing folder, failing at each staged file in turn (the test hook,
+    // sweep_detail.hpp): before the stale files of the earlier sweep are removed, after, and at
+    // results.json, the last. Every time the folder is left byte for byte as it was.
+    const std::vector<std::string> staged = {
+        "chips/input.png", "chips/input_zoom.png", "chips/step01.png", "steps/step01_0.500m.tif",
+        "results.csv",     "report.html",          "results.json"};
+    auto earlier = [](const fs::path& dir) {
+        fill_earlier_sweep(dir);  // results, report, chips input, step01, step05 (stale) and the user's files
+        fs::create_directories(dir / "steps");
+        std::ofstream(dir / "steps" / "step01_0.500m.tif") << "earlier tif";
+        std::ofstream(dir / "steps" / "step01_0.500m.tif.aux.xml") << "earlier aux";
+        std::ofstream(dir / "steps" / "step03_2.000m.tif") << "earlier stale tif";
+    };
+    auto stage = [&](satiq::detail::SweepStaging& s) {
+        for (const std::string& f : staged) {
+            fs::create_directories((s.dir() / f).parent_path());
+            std::ofstream(s.dir() / f) << "new " << f;
+        }
+    };
+    for (const std::string& fail_at : staged) {
+        const test::TempDir root("sweep_staging");
+        const fs::path dir = root / "out";
+        earlier(dir);
+        const auto before = snapshot(root);
+        {
+            satiq::detail::SweepStaging s(dir);
+            stage(s);
+            s.fail_commit_at_for_testing(fail_at);
+            try {
+                s.commit();
+                ADD_FAILURE() << "the commit did not fail at " << fail_at;
+            } catch (const satiq::Error& e) {
+                const std::string m = e.what();
+                EXPECT_NE(m.find(fail_at), std::string::npos) << m;
+                EXPECT_NE(m.find("is left as it was"), std::string::npos) << m;
+                EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+            }
+        }
+        EXPECT_EQ(snapshot(root), before) << "failing at " << fail_at;
+    }
+    // Without a failure: exactly the new outputs beside the user's files, no backup left.
+    const test::TempDir root("sweep_staging_ok");
+    const fs::path dir = root / "out";
+    earlier(dir);
+    {
+        satiq::detail::SweepStaging s(dir);
+        stage(s);
+        s.commit();
+    }
+    std::set<std::string> names;
+    for (const auto& [name, bytes] : snapshot(dir))
+        names.insert(name);
+    EXPECT_EQ(names, (std::set<std::string>{"chips", "chips/input.png", "chips/input_zoom.png", "chips/logo.png",
+                                            "chips/step01.png", "notes.txt", "report.html", "results.csv",
+                                            "results.json", "steps", "steps/step01_0.500m.tif"}));
+    EXPECT_EQ(satiq::test::read_file(dir / "results.json"), "new results.json");
+}
+
 TEST(CliSweep, StepsFinerThanTheInputAreSkippedAndSaid) {
     const test::TempDir root("sweep_skip");
     // The airfield taken as 0.5 m: WorldView-3 (0.31 m) is finer, Malligyong-1 (3 m) is not.
@@ -336,6 +491,10 @@ TEST(CliSweep, DefaultStepsOfACoarseInputAndAVerdictThatSaysWhereItsNiirsComesFr
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const json j = json::parse(satiq::test::read_file(root / "o" / "results.json"));
     ASSERT_EQ(j["steps"].size(), 10u);
+    // Not given: null in the parameters; the steps used are in resolved_parameters.
+    EXPECT_TRUE(j["parameters"]["gsd_m"].is_null()) << j["parameters"];
+    ASSERT_EQ(j["resolved_parameters"]["gsd_m"].size(), 10u);
+    EXPECT_NE(j["provenance"]["gsd_m"]["assumed"].get<std::string>().find("default"), std::string::npos);
     EXPECT_NEAR(j["steps"][0]["target_gsd_m"].get<double>(), 5.0, 1e-9);
     EXPECT_NEAR(j["steps"][9]["target_gsd_m"].get<double>(), 20.0, 1e-9);
     // Every step is at least 5 m, so the verdict names one step's NIIRS and where it comes from:

@@ -2,6 +2,9 @@
 // 2015 Table 4.
 #include <cmath>
 #include <numbers>
+#include <set>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -225,4 +228,30 @@ TEST(Giqe5, RangeWarningsForRerSharpeningAndTheNiirsScale) {
     EXPECT_FALSE(niirs_scale_warning(9.0).has_value());
     EXPECT_TRUE(niirs_scale_warning(-0.01).has_value());
     EXPECT_TRUE(niirs_scale_warning(9.01).has_value());
+}
+
+TEST(Giqe5, EveryRangeWarningHasAShortLabelWhateverItsValues) {
+    // Inputs outside every range at once: Q, GSD, RER below the fitted range and (per axis) above
+    // 1, MTF50 above Nyquist, low SNR, low elevation, sharpening overshoot; then the NIIRS scale.
+    Giqe5Inputs in = in5(3.0, 0.1, 2.0);
+    in.q = 3.0;
+    in.rer_x = 1.2;
+    in.mtf50_x_cyc_per_px = 0.6;
+    in.elevation_deg = 5.0;
+    in.measured_overshoot_h = 1.2;
+    std::vector<std::string> warnings = giqe5_input_warnings(in);
+    EXPECT_EQ(warnings.size(), 8u);
+    warnings.push_back(*niirs_scale_warning(-1.5));
+    warnings.push_back(*niirs_scale_warning(9.6, "GIQE 5 NIIRS (estimated from GSD alone)"));
+    std::set<std::string> labels;
+    for (const std::string& w : warnings) {
+        const auto label = giqe5_warning_label(w);
+        ASSERT_TRUE(label.has_value()) << w;
+        labels.insert(*label);
+    }
+    EXPECT_EQ(labels.size(), 9u);  // both scale warnings share one label
+    // The same label at another value; none for another warning.
+    EXPECT_EQ(giqe5_warning_label(giqe5_input_warnings(in5(30.0, 0.5, 50))[0]),
+              giqe5_warning_label(giqe5_input_warnings(in5(3.0, 0.5, 50))[0]));
+    EXPECT_FALSE(giqe5_warning_label("giqe4: fed with the UN-sharpened RER").has_value());
 }

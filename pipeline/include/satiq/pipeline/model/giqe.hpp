@@ -15,6 +15,7 @@
 /// (non-finite, zero or negative GSD/RER/SNR/H/G, elevation outside (0, 90] degrees) throw satiq::Error.
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace satiq::giqe {
@@ -133,6 +134,10 @@ std::vector<std::string> giqe5_input_warnings(const Giqe5Inputs& in);
 /// A NIIRS outside the 0..9 scale: "an extrapolation, not a rating". `what` names the figure
 /// ("GIQE 5 NIIRS"). Empty when on the scale.
 std::optional<std::string> niirs_scale_warning(double niirs, const char* what = "GIQE 5 NIIRS");
+/// A short label of a warning of giqe5_input_warnings or niirs_scale_warning, the same whatever
+/// the values in it ("weighted GSD outside the validated 0.08-1.4 m: extrapolated"), for a table
+/// that groups them (the sweep's); nullopt for any other warning.
+std::optional<std::string> giqe5_warning_label(std::string_view warning);
 
 /// NIIRS = 9.57 - 3.32 log10(GSD_in) + 3.32 (1 - exp(-1.9/SNR)) log10(RER)
 ///         - 2 (log10 RER)^4 - 1.8/SNR.

@@ -14,17 +14,10 @@
 
 #include "satiq/pipeline/model/giqe.hpp"
 #include "satiq/pipeline/model/interpretation.hpp"
+#include "satiq/pipeline/model/provenance.hpp"
 #include "satiq/pipeline/model/sensor.hpp"
 
 namespace satiq {
-
-/// Where one input figure of a prediction comes from: "source" (a public figure), "derived"
-/// (computed from others), "assumed" (no public figure) as in pipeline/data/sensors.json, or
-/// "given" (set for this run: a command option), with the reference or reasoning text.
-struct FigureProvenance {
-    std::string kind;
-    std::string text;
-};
 
 struct Prediction {
     std::optional<sensor::SensorModel> model;  ///< always set by predict()
@@ -38,8 +31,15 @@ struct Prediction {
     /// Input figure (the parameters' JSON key) -> its provenance: a preset's notes, a value that
     /// differs from the preset's marked "given", satiq's defaults "assumed" (custom and simple
     /// forms). mark_given() names the option that set a figure.
-    std::map<std::string, FigureProvenance> provenance;
+    ProvenanceMap provenance;
 };
+
+/// The input figures of a sensor model, each with the value the model uses (the parameters' JSON
+/// keys; metres, pixels, electrons) and its provenance: a preset's notes (sensors.json), "given"
+/// where the value differs from the preset's, satiq's defaults "assumed" (custom and simple forms;
+/// the simple form's blur "given", its other expression "derived"). predict() keeps the
+/// provenance; degrade and sweep report both (with what they were given marked by the caller).
+ResolvedFigures model_figures(const sensor::SensorModel& model, const std::string& preset_name = {});
 
 /// Marks figures as given by the user: figure key -> the option and value ("--aperture-m 0.2").
 void mark_given(Prediction& p, const std::map<std::string, std::string>& given);

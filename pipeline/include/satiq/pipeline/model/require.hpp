@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "satiq/pipeline/model/interpretability.hpp"
+#include "satiq/pipeline/model/provenance.hpp"
 
 namespace satiq::require {
 
@@ -80,6 +81,11 @@ struct Conditions {
     bool rer_given = false;
     std::string rer_source;
     double niirs_standard_error = 0.0;  ///< GIQE 5 at that SNR (NGA 2015 Table 4)
+    /// Where each figure of the parameters comes from (provenance.hpp; the parameters' JSON keys):
+    /// a default "assumed" with its reasoning, the RER "derived" when not given, any other value
+    /// "given" (set for this run; the command marks the option that set it). Figures not given and
+    /// without a default (altitude, pitch) are absent.
+    ProvenanceMap provenance;
 };
 /// Validates (every number finite and > 0, RER <= 1) and fills in the RER. Throws satiq::Error.
 Conditions resolve(const RequireParams& p);

@@ -30,6 +30,7 @@
 
 #include "satiq/pipeline/io/gsd.hpp"
 #include "satiq/pipeline/io/raster.hpp"
+#include "satiq/pipeline/model/provenance.hpp"
 #include "satiq/pipeline/model/sensor.hpp"
 
 namespace satiq {
@@ -108,6 +109,10 @@ struct DegradeResult {
     DegradePlan plan;
     double seconds = 0;
     std::int64_t strips = 0;
+    /// The figures the run used, given or not (the parameters say only what was given): the
+    /// target model's (predict's model_figures), `bits` (the output's quantization) and
+    /// `input_sigma_px`, each with its provenance ("resolved_parameters" and "provenance" in JSON).
+    ResolvedFigures resolved;
 };
 
 /// Runs the whole degrade. `progress(fraction)` is called from the writing thread (may be empty).

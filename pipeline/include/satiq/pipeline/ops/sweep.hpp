@@ -86,6 +86,9 @@ struct SweepStep {
     std::string reliability_note;  ///< why not, for the report and the CSV
     std::vector<unsigned char> chip_png, zoom_png;
     double seconds = 0;
+    /// The figures the step's degrade used (its DegradeResult::resolved; not in the JSON: the
+    /// sweep's own resolved figures say where they come from).
+    ResolvedFigures degrade_figures;
 };
 
 /// A requested step left out of the sweep (a GSD or preset finer than the input), and why.
@@ -131,6 +134,11 @@ struct SweepResult {
     double chip_ground_m = 0, zoom_ground_m = 0;
     std::vector<unsigned char> input_chip_png, input_zoom_png;
     std::vector<std::string> warnings;
+    /// The figures every step used, given or not (the parameters say only what was given): the
+    /// steps' GSDs, the model's figures (the simple form's MTF at Nyquist or sigma and SNR, or the
+    /// template preset's), the output bits and the input blur, each with its provenance
+    /// ("resolved_parameters" and "provenance" in the JSON, the report's provenance table).
+    ResolvedFigures resolved;
     double seconds = 0;
     /// The staged output folder (step GeoTIFFs so far); write_sweep_outputs commits it. Removed
     /// with the result when never committed.
@@ -156,7 +164,9 @@ std::string to_text(const SweepResult& r);
 /// Writes results.json, results.csv, report.html and chips/*.png into the staging folder, then
 /// moves them into DIR (results.json last), removing the files an earlier sweep wrote to DIR that
 /// this one does not replace (its other stale chips and steps), and nothing else of DIR. Until
-/// then DIR is as it was (or absent); a signal during the final moves takes effect after them.
+/// then DIR is as it was (or absent); a signal during the final moves takes effect after them,
+/// and an error during them puts back every file already moved before it is thrown (DIR as it
+/// was; sweep_detail.hpp).
 void write_sweep_outputs(const SweepResult& r);
 
 }  // namespace satiq
