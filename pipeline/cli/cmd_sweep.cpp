@@ -48,8 +48,12 @@ void add_sweep_options(CLI::App* cmd, SweepArgs& a) {
     auto* sig = cmd->add_option("--sigma-px", a.sigma_px, "Simple form: Gaussian sigma in target pixels");
     mtf->excludes(sig)->excludes(sensor)->excludes(sensors);
     sig->excludes(sensor)->excludes(sensors);
-    cmd->add_option("--snr", a.snr,
-                    fmt::format("Target SNR (simple form default {}; overrides a preset's)", sweep_default_snr));
+    // --sensors simulates the presets as they are: an SNR for all of them is refused like the
+    // other overrides, not silently dropped.
+    cmd->add_option(
+           "--snr", a.snr,
+           fmt::format("Target SNR (simple form default {}; overrides the --sensor template's)", sweep_default_snr))
+        ->excludes(sensors);
     cmd->add_option("--bits", a.bits, "Quantization bits (default: the input type's)");
     cmd->add_option("--seed", a.p.seed, "Noise seed (same seed, same results)")->check(seed_validator());
     auto* isig = cmd->add_option("--input-sigma-px", a.input_sigma_px,

@@ -6,6 +6,9 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <optional>
+#include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -578,22 +581,61 @@ void write_series(SvgOut& out, const Chart& c, const Layout& L) {
     out("</g>\n");
 }
 
-// Marked points inside the plot, each label beside its point (to the left near the right edge).
+// Marked points inside the plot, each label beside its point without covering an earlier label
+// or a marked point: the first free place of a fixed list (above right, below right, above left,
+// below left, then one and two rows further up or down), in the order the points are given, so the
+// layout is deterministic. Where no place is free the label goes above right.
 void write_labelled_points(SvgOut& out, const Chart& c, const Layout& L) {
+    struct Box {
+        double x0, y0, x1, y1;
+        bool hits(const Box& o) const { return x0 < o.x1 && o.x0 < x1 && y0 < o.y1 && o.y0 < y1; }
+    };
+    struct Placed {
+        double px, py;
+        std::string_view label, color;
+    };
+    std::vector<Placed> shown;
+    std::vector<Box> taken;  // the markers first, then each label as it is placed
     for (const auto& p : c.points) {
         if (!x_drawable(c, p.x) || !std::isfinite(p.y)) continue;
         const double px = L.xa.map(p.x), py = L.ya.map(p.y);
         if (px < L.left - 0.5 || px > L.right + 0.5 || py < L.top - 0.5 || py > L.bottom + 0.5) continue;
-        const std::string color = escape(p.color.empty() ? std::string("#000000") : p.color);
-        out("<circle cx=\"", num(px), "\" cy=\"", num(py), "\" r=\"4\" fill=\"", color,
+        shown.push_back({px, py, p.label, p.color});
+        taken.push_back({px - 4, py - 4, px + 4, py + 4});
+    }
+    for (const Placed& p : shown) {
+        const std::string color = escape(p.color.empty() ? std::string_view("#000000") : p.color);
+        out("<circle cx=\"", num(p.px), "\" cy=\"", num(p.py), "\" r=\"4\" fill=\"", color,
             "\" stroke=\"#ffffff\" stroke-width=\"1\"/>\n");
-        if (!p.label.empty()) {
-            const double w = text_width(p.label, kTickFont);
-            const bool left = px + 7 + w > L.right;
-            const double ty = py - 7 < L.top + 10 ? py + 15 : py - 7;
-            out("<text x=\"", num(left ? px - 7 : px + 7), "\" y=\"", num(ty), "\"", left ? " text-anchor=\"end\"" : "",
-                " fill=\"", color, "\"", kHalo, ">", escape(p.label), "</text>\n");
+        if (p.label.empty()) continue;
+        const double w = text_width(p.label, kTickFont), h = kTickFont + 2;
+        // Baseline offsets: above (py - 7) and below (py + 15), then a row further each way.
+        constexpr std::array<double, 6> kDy{-7, 15, -7 - 14, 15 + 14, -7 - 28, 15 + 28};
+        std::optional<Box> chosen;
+        bool left = false;
+        double ty = 0;
+        for (const double dy : kDy) {
+            for (const bool l : {false, true}) {
+                const double x0 = l ? p.px - 7 - w : p.px + 7, base = p.py + dy;
+                const Box b{x0, base - kTickFont, x0 + w, base - kTickFont + h};
+                if (b.x0 < L.left || b.x1 > L.right || b.y0 < L.top || b.y1 > L.bottom) continue;
+                if (std::any_of(taken.begin(), taken.end(), [&](const Box& o) { return b.hits(o); })) continue;
+                chosen = b;
+                left = l;
+                ty = base;
+                break;
+            }
+            if (chosen) break;
         }
+        if (!chosen) {  // crowded: beside the point as before, kept inside the plot
+            left = p.px + 7 + w > L.right;
+            ty = p.py - 7 < L.top + 10 ? p.py + 15 : p.py - 7;
+            const double x0 = left ? p.px - 7 - w : p.px + 7;
+            chosen = Box{x0, ty - kTickFont, x0 + w, ty - kTickFont + h};
+        }
+        taken.push_back(*chosen);
+        out("<text x=\"", num(left ? p.px - 7 : p.px + 7), "\" y=\"", num(ty), "\"", left ? " text-anchor=\"end\"" : "",
+            " fill=\"", color, "\"", kHalo, ">", escape(p.label), "</text>\n");
     }
 }
 

@@ -54,6 +54,8 @@ TEST(CliExitCodes, UsageErrorsExitTwoAndInputFailuresOne) {
         {"degrade " + in + " " + out + " --target-gsd-m 2 --sigma-px 0 --seed 18446744073709551616", 2},
         {"degrade " + in + " " + out + " --target-gsd-m 2 --sigma-px 0 --seed 1e3", 2},
         {"sweep " + in + " -o " + test::shell_quote(dir / "sw") + " --seed -5", 2},
+        // --sensors simulates presets as they are: an SNR for all would be silently dropped
+        {"sweep " + in + " -o " + test::shell_quote(dir / "sw") + " --sensors malligyong-1 --snr 20", 2},
         {"synth edge " + test::shell_quote(dir / "e.tif") + " --seed 99999999999999999999", 2},
         // predict
         {"predict --sensor nosuch", 2},

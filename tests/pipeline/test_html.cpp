@@ -224,6 +224,45 @@ TEST(HtmlSvg, LegendNamesAndColours) {
     EXPECT_TRUE(contains(svg, "stroke-dasharray=\"6 4\""));
 }
 
+// Presets a few pixels apart on the chart (the report's PlanetScope and Malligyong-1 at 3 m) get
+// labels that do not cover each other or a marker.
+TEST(HtmlSvg, LabelsOfNearbyPointsDoNotOverlap) {
+    satiq::html::Chart c;
+    c.log_x = true;
+    c.series.push_back({"s", {0.2, 10.0}, {0.0, 9.0}, "", true, false, false});
+    c.y_min = 0.0;
+    c.y_max = 9.0;
+    c.points.push_back({3.0, 2.55, "PlanetScope SuperDove", ""});
+    c.points.push_back({3.0, 2.35, "Malligyong-1 (estimate)", ""});
+    c.points.push_back({3.1, 2.45, "third", ""});
+    const std::string svg = satiq::html::render_svg(c);
+    struct Box {
+        double x0, y0, x1, y1;
+    };
+    std::vector<Box> labels, markers;
+    const std::regex text(
+        R"re(<text x="([-0-9.]+)" y="([-0-9.]+)"( text-anchor="end")? fill="[^"]*"[^>]*>([^<]*)</text>)re");
+    for (auto it = std::sregex_iterator(svg.begin(), svg.end(), text); it != std::sregex_iterator(); ++it) {
+        const double x = std::stod((*it)[1]), y = std::stod((*it)[2]);
+        const double w = 11.0 * 0.55 * static_cast<double>((*it)[4].length());  // a lower bound of its width
+        const bool end = (*it)[3].matched;
+        labels.push_back({end ? x - w : x, y - 11.0, end ? x : x + w, y + 1.0});
+    }
+    const std::regex circle(R"re(<circle cx="([-0-9.]+)" cy="([-0-9.]+)" r="4")re");
+    for (auto it = std::sregex_iterator(svg.begin(), svg.end(), circle); it != std::sregex_iterator(); ++it)
+        markers.push_back(
+            {std::stod((*it)[1]) - 3, std::stod((*it)[2]) - 3, std::stod((*it)[1]) + 3, std::stod((*it)[2]) + 3});
+    ASSERT_EQ(labels.size(), 3u) << svg;
+    ASSERT_EQ(markers.size(), 3u);
+    auto hits = [](const Box& a, const Box& b) { return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1; };
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        for (std::size_t j = i + 1; j < labels.size(); ++j)
+            EXPECT_FALSE(hits(labels[i], labels[j])) << i << " and " << j;
+        for (const Box& m : markers)
+            EXPECT_FALSE(hits(labels[i], m)) << i;
+    }
+}
+
 TEST(HtmlSvg, NoExternalReferences) {
     const std::string svg = satiq::html::render_svg(sample_chart());
     EXPECT_TRUE(html_external_references(svg).empty()) << joined(html_external_references(svg));
