@@ -193,7 +193,8 @@ std::vector<std::string> giqe5_input_warnings(const Giqe5Inputs& in) {
         require_positive(op, "measured_overshoot_h", *in.measured_overshoot_h);
         if (*in.measured_overshoot_h > sharpened_overshoot_threshold)
             w.push_back(
-                fmt::format("giqe5: measured edge overshoot H = {:.3f} > {:.2f} shows the image was already sharpened; "
+                fmt::format("giqe5: measured edge overshoot H = {:.3f} > {:.2f} (lower quartile over the edges) "
+                            "shows the image was already sharpened; "
                             "GIQE 5 expects "
                             "un-sharpened RER and SNR, so this prediction is biased",
                             *in.measured_overshoot_h, sharpened_overshoot_threshold));

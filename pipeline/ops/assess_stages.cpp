@@ -481,7 +481,18 @@ void predict_giqe(AssessResult& r, const EdgeAggregate& ag, const AssessParams& 
         in.rer_weighted = r.rated_rer_weighted;
         in.snr = r.snr;
         in.elevation_deg = r.elevation_deg;
-        in.measured_overshoot_h = ag.overshoot_h_gm;
+        // The overshoot most edges reach (Giqe5Inputs::measured_overshoot_h): the lower quartile
+        // of H on each axis with at least 3 edges, one such axis standing for both.
+        {
+            const auto lower = [](const EdgeAxisSummary& a) {
+                return a.count >= 3 ? std::optional<double>(a.overshoot_h.q1) : std::nullopt;
+            };
+            const std::optional<double> hx = lower(ag.x), hy = lower(ag.y);
+            if (hx && hy)
+                in.measured_overshoot_h = std::sqrt(std::max(0.0, *hx) * std::max(0.0, *hy));
+            else if (hx || hy)
+                in.measured_overshoot_h = hx ? *hx : *hy;
+        }
         // The measured axes, for the range checks (giqe.hpp): an RER above 1 or an MTF50 above
         // Nyquist shows sharpening even where the weighted RER stays below 1.
         if (ag.x.count > 0) {

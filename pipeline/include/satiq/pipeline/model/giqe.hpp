@@ -83,9 +83,12 @@ struct Giqe5Inputs {
     double snr = 0.0;                     ///< SNR of the un-sharpened image
     std::optional<double> q;              ///< lambda F#/pitch when known (validity 1..2)
     std::optional<double> elevation_deg;  ///< target elevation when known (data down to 8.9 deg)
-    /// Measured edge overshoot of the input image, when the inputs were measured on an image:
-    /// H above `sharpened_overshoot_threshold` means the image was already sharpened, which
-    /// GIQE 5 does not expect (an un-sharpened incoherent system has a monotonic edge, H <= 1).
+    /// Measured edge overshoot of the input image, when the inputs were measured on an image, as
+    /// the overshoot most of its edges reach: the lower quartile of H over the edges (satiq
+    /// assess: the geometric mean over the axes with at least 3 edges). Above
+    /// `sharpened_overshoot_threshold` the image was already sharpened, which GIQE 5 does not
+    /// expect (an un-sharpened incoherent system has a monotonic edge, H <= 1). Not the median:
+    /// scene clutter within 3 px of a few edges lifts it at coarse GSDs without any sharpening.
     std::optional<double> measured_overshoot_h;
     /// Per-axis RER when known (measured or modelled): an axis above 1 is named in the
     /// sharpening warning (the weighted RER can stay below 1 while one axis is above it).
