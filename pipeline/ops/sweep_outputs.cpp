@@ -208,10 +208,13 @@ std::string to_text(const SweepResult& r) {
             if (!note.empty()) note += ' ';
             note += "unreliable: use the prediction";
         }
-        out += fmt::format("  {:>4}  {:<28} {:>8.3f} {:>4}/{:<4} {:>9} {:>9.2f} {:>6}  {}\n", s.index, s.label,
-                           s.target_gsd_m, a ? a->edges.aggregate.x.count : 0, a ? a->edges.aggregate.y.count : 0,
-                           a && a->giqe5 ? fmt::format("{:.2f}", a->giqe5->value) : "n/a", s.prediction.giqe5.value,
-                           a ? fmt::format("{:.1f}", a->snr) : "n/a", note);
+        std::string row =
+            fmt::format("  {:>4}  {:<28} {:>8.3f} {:>4}/{:<4} {:>9} {:>9.2f} {:>6}  {}", s.index, s.label,
+                        s.target_gsd_m, a ? a->edges.aggregate.x.count : 0, a ? a->edges.aggregate.y.count : 0,
+                        a && a->giqe5 ? fmt::format("{:.2f}", a->giqe5->value) : "n/a", s.prediction.giqe5.value,
+                        a ? fmt::format("{:.1f}", a->snr) : "n/a", note);
+        row.erase(row.find_last_not_of(' ') + 1);  // no trailing blanks where there is no note
+        out += row + "\n";
     }
     if (!labels.empty()) {
         out += "  GIQE 5 range notes (each step's JSON has them in full):\n";
