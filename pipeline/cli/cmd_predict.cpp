@@ -92,10 +92,7 @@ std::map<std::string, std::string> given_figures(const PredictOptions& o) {
         {&o.mtf_nyquist, "mtf_nyquist"},
         {&o.sigma_px, "sigma_px"},
     };
-    std::map<std::string, std::string> out;
-    for (const auto& [n, key] : figures)
-        if (n->given()) out[key] = fmt::format("{} {:g}", n->flag, n->value);
-    return out;
+    return given_figure_texts(figures);
 }
 
 int run_predict(PredictOptions& o) {

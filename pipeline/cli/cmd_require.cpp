@@ -82,10 +82,7 @@ std::map<std::string, std::string> given_figures(const RequireOptions& o) {
         {&o.snr, "snr"},
         {&o.pitch_um, "detector_pitch_m"},
     };
-    std::map<std::string, std::string> out;
-    for (const auto& [n, key] : figures)
-        if (n->given()) out[key] = fmt::format("{} {:g}", n->flag, n->value);
-    return out;
+    return given_figure_texts(figures);
 }
 
 int run_require(RequireOptions& o) {

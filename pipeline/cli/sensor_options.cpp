@@ -8,6 +8,14 @@
 
 namespace satiq::cli {
 
+std::map<std::string, std::string> given_figure_texts(
+    const std::vector<std::pair<const NumOpt*, const char*>>& figures) {
+    std::map<std::string, std::string> out;
+    for (const auto& [n, key] : figures)
+        if (n->given()) out[key] = fmt::format("{} {:g}", n->flag, n->value);
+    return out;
+}
+
 namespace {
 // Plausible ranges beyond the sign bound: a value outside is a typing error (1e308 m of
 // altitude, a denormal aperture), refused here with the flag named instead of surfacing as an

@@ -4,6 +4,7 @@
 // Every problem with them is a satiq::UsageError (exit 2).
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -27,6 +28,11 @@ struct NumOpt {
     /// The value, checked against its bound (UsageError otherwise).
     double get() const;
 };
+
+/// The options among `figures` (option, the figure's JSON key) that were given, by figure:
+/// "--flag value", the text of a "given" provenance.
+std::map<std::string, std::string> given_figure_texts(
+    const std::vector<std::pair<const NumOpt*, const char*>>& figures);
 
 /// The physical sensor description overrides: geometry, optics, detector, radiometric model.
 struct SensorOverrides {
