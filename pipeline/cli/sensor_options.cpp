@@ -6,13 +6,15 @@
 
 #include <fmt/format.h>
 
+#include "satiq/pipeline/model/provenance.hpp"
+
 namespace satiq::cli {
 
 std::map<std::string, std::string> given_figure_texts(
     const std::vector<std::pair<const NumOpt*, const char*>>& figures) {
     std::map<std::string, std::string> out;
     for (const auto& [n, key] : figures)
-        if (n->given()) out[key] = fmt::format("{} {:g}", n->flag, n->value);
+        if (n->given()) out[key] = option_text(n->flag, n->value);
     return out;
 }
 

@@ -18,6 +18,10 @@ void ResolvedFigures::erase(const std::string& key) {
     provenance.erase(key);
 }
 
+std::string option_text(std::string_view flag, double value) {
+    return fmt::format("{} {:g}", flag, value);
+}
+
 void mark(ProvenanceMap& prov, const std::string& kind, const std::map<std::string, std::string>& texts) {
     for (const auto& [key, text] : texts)
         prov[key] = {kind, text};

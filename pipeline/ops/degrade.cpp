@@ -294,11 +294,6 @@ void plan_output_type(const DegradeParams& p, const RasterInfo& info, DegradePla
     plan.output_type = output_type_for(in_type, p.bits);
 }
 
-// "--flag value" for a figure given by an option.
-std::string option_text(const char* flag, double v) {
-    return fmt::format("{} {:g}", flag, v);
-}
-
 // The figures this degrade used, each with its provenance: the target model's (predict's
 // model_figures, with what the options set marked "given"), the output bits and the input blur.
 ResolvedFigures resolve_figures(const DegradeParams& p, const DegradeTarget& target, const RasterInfo& info,

@@ -408,11 +408,6 @@ std::vector<StepModel> step_models(const SweepParams& p, const std::vector<Plann
     return models;
 }
 
-// "--flag value" for a figure given by an option.
-std::string option_text(const char* flag, double v) {
-    return fmt::format("{} {:g}", flag, v);
-}
-
 // The model figures every step shares, with their provenance (predict's model_figures, with what
 // the options set marked "given" and sweep's defaults "assumed"): the simple form's blur and SNR,
 // or the template preset's figures (its altitude scaled per step). The --sensors form has none in

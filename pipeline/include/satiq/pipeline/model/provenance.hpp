@@ -5,6 +5,7 @@
 /// `predict --list`), in text as one line per kind naming its figures.
 #include <map>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -33,6 +34,9 @@ struct ResolvedFigures {
     /// Removes a figure (one the run does not use).
     void erase(const std::string& key);
 };
+
+/// "--flag value" (the value as %g): the text of a figure "given" by a command option.
+std::string option_text(std::string_view flag, double value);
 
 /// Sets `kind` with the text given for each figure of `texts` (figure key -> text).
 void mark(ProvenanceMap& prov, const std::string& kind, const std::map<std::string, std::string>& texts);
