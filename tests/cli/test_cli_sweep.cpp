@@ -393,6 +393,21 @@ TEST(CliSweep, FailedCommitPutsBackEveryFileItMoved) {
     EXPECT_EQ(snapshot(root), before);  // byte for byte, and no staging folder left
 }
 
+// The names an earlier sweep wrote, and only those, are a sweep's outputs (the stale files a new
+// sweep may replace or remove; every other file of DIR is the user's).
+TEST(SweepStaging, SweepOutputsAreExactlyTheNamesASweepWrites) {
+    using satiq::detail::is_sweep_output;
+    for (const char* yes :
+         {"results.json", "results.csv", "report.html", "chips/input.png", "chips/input_zoom.png", "chips/step01.png",
+          "chips/step10_zoom.png", "chips/step123.png", "steps/step01_0.500m.tif", "steps/step12_10.000m.tif"})
+        EXPECT_TRUE(is_sweep_output(yes)) << yes;
+    for (const char* no : {"", "results.jsonl", "notes.txt", "chips/step1.png", "chips/stepAB.png", "chips/step01.jpg",
+                           "chips/step01_zoom.png.bak", "chips/input.PNG", "steps/step01_0.5m.tif",
+                           "steps/step01_0.5000m.tif", "steps/step01_.500m.tif", "steps/step01_0.500m.tiff",
+                           "steps/step01-0.500m.tif", "other/results.json", "chips/step01", "steps/step01_0.500m"})
+        EXPECT_FALSE(is_sweep_output(no)) << no;
+}
+
 TEST(SweepStaging, CommitRollsBackWhereverItFails) {
     // The commit into an existing folder, failing at each staged file in turn (the test hook,
     // sweep_detail.hpp): before the stale files of the earlier sweep are removed, after, and at

@@ -45,8 +45,12 @@ Capability needed_for(JohnsonTask t) {
 double preset_niirs(const sensor::SensorPreset& p) {
     const sensor::SensorModel m = sensor::SensorModel::physical(p.description);
     const auto& f = m.figures();
-    giqe::Giqe5Inputs in{f.gsd_weighted_m, giqe::rer_weighted(f.x.rer, f.y.rer), f.snr, f.q, f.elevation_deg,
-                         std::nullopt};
+    giqe::Giqe5Inputs in;
+    in.gsd_weighted_m = f.gsd_weighted_m;
+    in.rer_weighted = giqe::rer_weighted(f.x.rer, f.y.rer);
+    in.snr = f.snr;
+    in.q = f.q;
+    in.elevation_deg = f.elevation_deg;
     return giqe::giqe5(in).value;
 }
 
