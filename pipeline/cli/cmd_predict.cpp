@@ -65,34 +65,12 @@ int list_presets(const PredictOptions& o) {
     return 0;
 }
 
-// The options the user gave, by the figure they set (the parameters' JSON keys): the
-// prediction's provenance says "given" with the option and its value.
+// The options the user gave, by the figure each sets: the prediction's provenance says "given"
+// with the option and its value.
 std::map<std::string, std::string> given_figures(const PredictOptions& o) {
-    const std::vector<std::pair<const NumOpt*, const char*>> figures = {
-        {&o.altitude_m, "altitude_m"},
-        {&o.off_nadir_deg, "off_nadir_deg"},
-        {&o.elevation_deg, "elevation_deg"},
-        {&o.aperture_m, "aperture_diameter_m"},
-        {&o.obscuration, "central_obscuration_ratio"},
-        {&o.focal_length_m, "focal_length_m"},
-        {&o.pitch_um, "detector_pitch_m"},
-        {&o.fill_factor, "fill_factor"},
-        {&o.wavelength_um, "wavelength_m"},
-        {&o.jitter_px, "jitter_sigma_px"},
-        {&o.smear_px, "smear_px"},
-        {&o.defocus_px, "defocus_blur_diameter_px"},
-        {&o.wfe_waves, "wavefront_error_rms_waves"},
-        {&o.full_well_e, "full_well_e"},
-        {&o.read_noise_e, "read_noise_e"},
-        {&o.integration_time_s, "integration_time_s"},
-        {&o.solar_zenith_deg, "solar_zenith_deg"},
-        {&o.bits, "bits"},
-        {&o.snr, "snr"},
-        {&o.target_gsd_m, "target_gsd_m"},
-        {&o.mtf_nyquist, "mtf_nyquist"},
-        {&o.sigma_px, "sigma_px"},
-    };
-    return given_figure_texts(figures);
+    std::vector<const NumOpt*> options = o.all();
+    options.insert(options.end(), {&o.bits, &o.snr, &o.target_gsd_m, &o.mtf_nyquist, &o.sigma_px});
+    return given_figure_texts(options);
 }
 
 int run_predict(PredictOptions& o) {

@@ -71,18 +71,10 @@ require::RequireParams params_from(const RequireOptions& o) {
     return p;
 }
 
-// The options given, by the figure they set (the parameters' JSON keys): the provenance says
-// "given" with the option and its value.
+// The options given, by the figure each sets: the provenance says "given" with the option and
+// its value.
 std::map<std::string, std::string> given_figures(const RequireOptions& o) {
-    const std::vector<std::pair<const NumOpt*, const char*>> figures = {
-        {&o.altitude_m, "altitude_m"},
-        {&o.wavelength_um, "wavelength_m"},
-        {&o.q, "q"},
-        {&o.rer, "rer"},
-        {&o.snr, "snr"},
-        {&o.pitch_um, "detector_pitch_m"},
-    };
-    return given_figure_texts(figures);
+    return given_figure_texts({&o.altitude_m, &o.wavelength_um, &o.q, &o.rer, &o.snr, &o.pitch_um});
 }
 
 int run_require(RequireOptions& o) {

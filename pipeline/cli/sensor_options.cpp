@@ -10,11 +10,10 @@
 
 namespace satiq::cli {
 
-std::map<std::string, std::string> given_figure_texts(
-    const std::vector<std::pair<const NumOpt*, const char*>>& figures) {
+std::map<std::string, std::string> given_figure_texts(const std::vector<const NumOpt*>& options) {
     std::map<std::string, std::string> out;
-    for (const auto& [n, key] : figures)
-        if (n->given()) out[key] = option_text(n->flag, n->value);
+    for (const NumOpt* n : options)
+        if (n->given()) out[std::string(figure_of_option(n->flag))] = option_text(n->flag, n->value);
     return out;
 }
 
@@ -156,7 +155,7 @@ void SensorOverrides::apply(sensor::SensorDescription& d) const {
 std::map<std::string, double> SensorOverrides::given_values() const {
     std::map<std::string, double> out;
     for (const NumOpt* n : all())
-        if (n->given()) out[n->flag.substr(2)] = n->value;
+        if (n->given()) out[override_key(n->flag)] = n->value;
     return out;
 }
 

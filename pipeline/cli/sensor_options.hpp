@@ -4,7 +4,6 @@
 // Every problem with them is a satiq::UsageError (exit 2).
 #include <map>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -29,10 +28,9 @@ struct NumOpt {
     double get() const;
 };
 
-/// The options among `figures` (option, the figure's JSON key) that were given, by figure:
-/// "--flag value", the text of a "given" provenance.
-std::map<std::string, std::string> given_figure_texts(
-    const std::vector<std::pair<const NumOpt*, const char*>>& figures);
+/// The options among `options` that were given, by the figure each sets (figure_of_option, the
+/// one table in provenance.hpp): "--flag value", the text of a "given" provenance.
+std::map<std::string, std::string> given_figure_texts(const std::vector<const NumOpt*>& options);
 
 /// The physical sensor description overrides: geometry, optics, detector, radiometric model.
 struct SensorOverrides {
@@ -57,7 +55,7 @@ struct SensorOverrides {
     /// --integration-time-s the radiometric model is set and d.snr reset (the caller sets a given
     /// --snr afterwards). Throws UsageError for a value out of its bound or a bad combination.
     void apply(sensor::SensorDescription& d) const;
-    /// The overrides given: flag without its dashes -> value.
+    /// The overrides given, as recorded: override_key ("--pitch-um" -> "pitch_um") -> value.
     std::map<std::string, double> given_values() const;
     bool any_given() const;
 };

@@ -3,6 +3,8 @@
 #include "satiq/pipeline/model/predict.hpp"
 
 #include <cmath>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include <fmt/format.h>
@@ -91,7 +93,32 @@ std::vector<std::pair<std::string, double>> description_figures(const sensor::Se
             {"bits", static_cast<double>(d.bits)}};
 }
 
+// Light one pixel collects from an extended scene, up to the scene's radiance, the optics'
+// transmittance and the integration time: the camera equation E = pi L tau (1 - eps^2) / (4 F#^2)
+// (Schott, Remote Sensing: The Image Chain Approach, 2nd ed. 2007, ch. 5; the obscured pupil's
+// area) times the pixel's light-collecting area p^2 FF.
+double relative_pixel_light(const sensor::SensorDescription& d) {
+    const double f_number = d.focal_length_m / d.aperture_diameter_m;
+    return (1.0 - d.central_obscuration_ratio * d.central_obscuration_ratio) / (f_number * f_number) *
+           d.detector_pitch_m * d.detector_pitch_m * d.fill_factor;
+}
+
 }  // namespace
+
+std::optional<std::string> fixed_snr_warning(const sensor::SensorModel& m, const std::string& preset_name) {
+    if (m.is_simple() || preset_name.empty() || m.figures().snr_from_radiometry) return std::nullopt;
+    const sensor::SensorDescription& d = m.description();
+    const sensor::SensorDescription& pd = sensor::find_sensor_preset(preset_name).description;
+    if (!d.snr || !pd.snr || *d.snr != *pd.snr) return std::nullopt;  // an SNR set for this run
+    const double ratio = relative_pixel_light(d) / relative_pixel_light(pd);
+    if (std::abs(ratio - 1.0) < 1e-9) return std::nullopt;
+    // Shot-noise-limited: SNR grows as the square root of the signal (Poisson statistics).
+    return fmt::format(
+        "snr: the preset's SNR {:g} is kept as it is (a preset's SNR is a figure, not modelled from its optics), "
+        "although the optics and detector given collect {:.3g}x its light per pixel: a shot-noise-limited SNR "
+        "would be {:.3g}x; give --snr, or --integration-time-s for the radiometric model",
+        *d.snr, ratio, std::sqrt(ratio));
+}
 
 ResolvedFigures model_figures(const sensor::SensorModel& m, const std::string& preset_name) {
     ResolvedFigures out;
@@ -130,7 +157,7 @@ ResolvedFigures model_figures(const sensor::SensorModel& m, const std::string& p
         const auto it = preset->provenance.find(key);
         const double pv = preset_values[i].second;
         if (v != pv)
-            out.set(key, value, "given", fmt::format("set for this run; the preset has {:g}", pv));
+            out.set(key, value, "given", fmt::format("{}; the preset has {:g}", set_for_this_run, pv));
         else if (it != preset->provenance.end())
             out.set(key, value, sensor::to_string(it->second.kind), it->second.text);
     }
@@ -212,6 +239,7 @@ Prediction predict(const sensor::SensorModel& m, std::string mode, std::string p
     if (m.is_simple()) p.warnings.push_back("simple form: nadir view assumed; Q unknown (GIQE 5 assumes 1 <= Q <= 2)");
 
     p.provenance = model_figures(m, p.preset_name).provenance;
+    if (auto w = fixed_snr_warning(m, p.preset_name)) p.warnings.push_back(std::move(*w));
 
     interpret::ImageQuality quality;
     quality.niirs = p.giqe5.value;

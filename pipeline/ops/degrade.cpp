@@ -182,6 +182,8 @@ Gsd plan_geometry(const DegradeParams& p, const DegradeTarget& target, const Ras
         plan.view_elevation_deg = f.elevation_deg;
     }
     plan.sensor_overrides = p.sensor_overrides;
+    if (p.sensor)  // the preset's SNR kept while the overrides change the light (as predict says)
+        if (auto w = fixed_snr_warning(*target.model, *p.sensor)) plan.warnings.push_back(std::move(*w));
     plan.target_gsd_m = target.gsd_m;
     plan.ratio_x = target.gsd_m / gsd.x_m;
     plan.ratio_y = target.gsd_m / gsd.y_m;
@@ -302,6 +304,7 @@ ResolvedFigures resolve_figures(const DegradeParams& p, const DegradeTarget& tar
     ResolvedFigures r;
     if (p.sensor) {
         r = model_figures(*target.model, sensor::find_sensor_preset(*p.sensor).name);
+        given = override_texts(p.sensor_overrides);  // --aperture-m, ... as given
         if (p.off_nadir_deg) given["off_nadir_deg"] = option_text("--off-nadir-deg", *p.off_nadir_deg);
         if (p.snr) given["snr"] = option_text("--snr", *p.snr);
     } else {

@@ -86,6 +86,7 @@ std::string to_text(const DegradeResult& r, const std::string& input, const std:
         out += "  assumed: " + s + "\n";
     for (const auto& s : pl.warnings)
         out += "  warning: " + s + "\n";
+    out += resolved_text(r.resolved, "  ");
     out += fmt::format("  {:.2f} s\n", r.seconds);
     return out;
 }

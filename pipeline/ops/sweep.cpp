@@ -416,6 +416,7 @@ ResolvedFigures shared_model_figures(const SweepParams& p, const StepModel& firs
     ResolvedFigures r;
     std::map<std::string, std::string> given;
     if (!p.sensors.empty()) return r;
+    given = override_texts(p.sensor_overrides);  // --aperture-m, ... as given
     if (p.snr) given["snr"] = option_text("--snr", *p.snr);
     if (p.sensor) {
         const sensor::SensorPreset& sp = sensor::find_sensor_preset(*p.sensor);

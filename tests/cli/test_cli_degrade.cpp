@@ -108,4 +108,25 @@ TEST(CliDegrade, JsonSaysEveryFigureUsedAndWhereItComesFrom) {
     EXPECT_TRUE((*res)["provenance"]["aperture_diameter_m"].contains("source")) << (*res)["provenance"];
     EXPECT_GT((*res)["resolved_parameters"]["aperture_diameter_m"].get<double>(), 0.0);
     EXPECT_DOUBLE_EQ((*res)["resolved_parameters"]["snr"].get<double>(), 30.0);
+
+    // A preset's figure overridden: named by its option, with the preset's value; the overrides
+    // recorded in snake_case; the preset's fixed SNR with more light is a warning; the text form
+    // lists the figures used.
+    const std::string args = "degrade --sensor malligyong-1 --aperture-m 0.2 --pitch-um 4 " + test::shell_quote(in) +
+                             " " + test::shell_quote(dir / "c.tif");
+    r = test::run_satiq("-q " + args + " --format json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    j = json::parse(r.out);
+    res = &j["results"][0];
+    EXPECT_EQ((*res)["provenance"]["aperture_diameter_m"]["given"], "--aperture-m 0.2; the preset has 0.1");
+    EXPECT_EQ((*res)["provenance"]["detector_pitch_m"]["given"], "--pitch-um 4") << (*res)["provenance"];
+    EXPECT_EQ(j["parameters"]["sensor_overrides"], (json{{"aperture_m", 0.2}, {"pitch_um", 4.0}}));
+    bool warned = false;
+    for (const json& w : (*res)["plan"]["warnings"])
+        warned = warned || w.get<std::string>().find("collect 4x its light per pixel") != std::string::npos;
+    EXPECT_TRUE(warned) << (*res)["plan"]["warnings"];
+    r = test::run_satiq("-q " + args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("  figures used (--format json gives each one's reference):\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("    given: aperture_diameter_m 0.2, detector_pitch_m 4e-06\n"), std::string::npos) << r.out;
 }

@@ -149,10 +149,10 @@ TEST(CliExitCodes, DegradeTakesPredictsSensorOverridesAndRecordsThem) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const json j = json::parse(r.out);
     const json& ov = j["parameters"]["sensor_overrides"];
-    EXPECT_DOUBLE_EQ(ov["aperture-m"].get<double>(), 0.5);
-    EXPECT_DOUBLE_EQ(ov["jitter-px"].get<double>(), 0.3);
-    EXPECT_DOUBLE_EQ(ov["altitude-m"].get<double>(), 650000);
-    EXPECT_DOUBLE_EQ(ov["off-nadir-deg"].get<double>(), 20);
+    EXPECT_DOUBLE_EQ(ov["aperture_m"].get<double>(), 0.5);
+    EXPECT_DOUBLE_EQ(ov["jitter_px"].get<double>(), 0.3);
+    EXPECT_DOUBLE_EQ(ov["altitude_m"].get<double>(), 650000);
+    EXPECT_DOUBLE_EQ(ov["off_nadir_deg"].get<double>(), 20);
     EXPECT_DOUBLE_EQ(j["parameters"]["off_nadir_deg"].get<double>(), 20);
     const json& plan = j["results"][0]["plan"];
     EXPECT_EQ(plan["sensor_overrides"], ov);

@@ -181,7 +181,7 @@ TEST(CliPredict, ProvenanceOfEveryFigure) {
     EXPECT_TRUE(p["focal_length_m"].contains("derived"));
     const auto wv3 = predict_json("--sensor worldview-3 --aperture-m 0.2");
     EXPECT_TRUE(wv3["provenance"]["altitude_m"].contains("source"));
-    EXPECT_EQ(wv3["provenance"]["aperture_diameter_m"]["given"], "--aperture-m 0.2");
+    EXPECT_EQ(wv3["provenance"]["aperture_diameter_m"]["given"], "--aperture-m 0.2; the preset has 1.1");
     const auto custom = predict_json("--altitude-m 500000 --aperture-m 0.3 --focal-length-m 3 --pitch-um 6 --snr 30");
     EXPECT_TRUE(custom["provenance"]["aperture_diameter_m"].contains("given"));
     EXPECT_TRUE(custom["provenance"]["wavelength_m"].contains("assumed"));

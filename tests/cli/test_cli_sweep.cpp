@@ -272,6 +272,15 @@ TEST(CliSweep, SensorsFormAndPresetTemplate) {
         << j["provenance"];
     EXPECT_GT(j["resolved_parameters"]["snr"].get<double>(), 0.0);
     EXPECT_FALSE(j["provenance"].contains("mtf_nyquist"));
+    // A template with an override: the figure is named by its option, with the preset's value.
+    r = test::run_satiq("-q sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(dir / "c") +
+                        " --sensor pleiades --jitter-px 0.4 --gsd-m 1 --format json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    j = json::parse(satiq::test::read_file(dir / "c" / "results.json"));
+    EXPECT_EQ(j["provenance"]["jitter_sigma_px"]["given"].get<std::string>().rfind("--jitter-px 0.4; the preset has ", 0),
+              0u)
+        << j["provenance"];
+    EXPECT_EQ(j["parameters"]["sensor_overrides"], (json{{"jitter_px", 0.4}}));
 }
 
 namespace {

@@ -39,6 +39,12 @@ struct Prediction {
 /// where the value differs from the preset's, satiq's defaults "assumed" (custom and simple forms;
 /// the simple form's blur "given", its other expression "derived"). predict() keeps the
 /// provenance; degrade and sweep report both (with what they were given marked by the caller).
+/// A preset's SNR is one figure, not computed from its optics: when the optics or detector given
+/// for this run (aperture, focal length, obscuration, pitch, fill factor) change the light a pixel
+/// collects while the SNR stays the preset's, a warning that says so with the ratio of light;
+/// nothing otherwise (the simple and custom forms, an SNR given, the radiometric model).
+std::optional<std::string> fixed_snr_warning(const sensor::SensorModel& model, const std::string& preset_name);
+
 ResolvedFigures model_figures(const sensor::SensorModel& model, const std::string& preset_name = {});
 
 /// Marks figures as given by the user: figure key -> the option and value ("--aperture-m 0.2").

@@ -51,7 +51,8 @@ struct DegradeParams {
     /// Preset form: the preset's description with the command line's overrides applied
     /// (--aperture-m, --altitude-m, ... as `satiq predict`); empty = the preset as it is.
     std::optional<sensor::SensorDescription> sensor_description;
-    /// The preset overrides given, flag without its dashes -> value (recorded in the metadata).
+    /// The preset overrides given, override_key (the flag in snake_case: "pitch_um") -> the value
+    /// in the option's unit (recorded in the JSON and the metadata).
     std::map<std::string, double> sensor_overrides;
     std::optional<double> target_gsd_m;  ///< simple form
     std::optional<double> mtf_nyquist;   ///< simple form: Gaussian solved from MTF at Nyquist
