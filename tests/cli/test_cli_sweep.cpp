@@ -33,6 +33,18 @@ namespace {
 
 const fs::path kScene = fs::path(SATIQ_SOURCE_DIR) / "samples" / "airfield_0p25m.tif";
 
+// `satiq -q sweep SCENE -o DIR ARGS`: the run and, when it succeeded, DIR/results.json.
+struct SweepRun {
+    test::CommandResult run;
+    json results;
+};
+SweepRun run_sweep(const fs::path& dir, const std::string& args) {
+    SweepRun s;
+    s.run = test::run_satiq("-q sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(dir) + " " + args);
+    if (s.run.exit_code == 0) s.results = json::parse(satiq::test::read_file(dir / "results.json"));
+    return s;
+}
+
 // One sweep shared by the tests that only read its outputs (about 6 s on 2 cores).
 struct SharedSweep {
     std::optional<test::TempDir> root;  // removed at exit
@@ -45,9 +57,9 @@ const SharedSweep& shared_sweep() {
         SharedSweep r;
         r.root.emplace("sweep_shared");
         r.dir = *r.root / "out";
-        r.run = test::run_satiq("-q sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(r.dir) +
-                                " --gsd-m 0.25,0.5,1,2,4,8 --seed 3 --format json");
-        if (r.run.exit_code == 0) r.results = json::parse(satiq::test::read_file(r.dir / "results.json"));
+        SweepRun sw = run_sweep(r.dir, "--gsd-m 0.25,0.5,1,2,4,8 --seed 3 --format json");
+        r.run = std::move(sw.run);
+        r.results = std::move(sw.results);
         return r;
     }();
     return s;
@@ -177,10 +189,8 @@ TEST(CliSweep, ResolvedParametersSayWhatEveryStepUsedAndWhereItComesFrom) {
 TEST(CliSweep, TextTableMarksStepsWithGiqe5RangeNotes) {
     const test::TempDir root("sweep_notes");
     // 1 m is inside GIQE 5's validated GSD range (0.08-1.4 m), 4 m is not.
-    const auto r = test::run_satiq("-q sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(root / "o") +
-                                   " --gsd-m 1,4");
+    const auto [r, j] = run_sweep(root / "o", "--gsd-m 1,4");
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    const json j = json::parse(satiq::test::read_file(root / "o" / "results.json"));
     ASSERT_EQ(j["steps"].size(), 2u);
     std::istringstream lines(r.out);
     std::string line, step1, step2;
@@ -258,10 +268,9 @@ TEST(CliSweep, SensorsFormAndPresetTemplate) {
     ASSERT_EQ(j["steps"].size(), 2u);
     EXPECT_EQ(j["steps"][0]["preset"], "worldview-3");  // sorted by GSD
     EXPECT_EQ(j["steps"][1]["preset"], "malligyong-1");
-    r = test::run_satiq("-q sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(dir / "b") +
-                        " --sensor pleiades --gsd-m 0.5,1 --format json");
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    j = json::parse(satiq::test::read_file(dir / "b" / "results.json"));
+    const SweepRun b = run_sweep(dir / "b", "--sensor pleiades --gsd-m 0.5,1 --format json");
+    ASSERT_EQ(b.run.exit_code, 0) << b.run.err;
+    j = b.results;
     // The template keeps its Q at every GSD (altitude scaled): same predicted RER.
     EXPECT_NEAR(j["steps"][0]["prediction"]["q"].get<double>(), j["steps"][1]["prediction"]["q"].get<double>(), 1e-9);
     EXPECT_NEAR(j["steps"][1]["prediction"]["gsd_ground_m"].get<double>(), 1.0, 1e-6);
@@ -273,12 +282,11 @@ TEST(CliSweep, SensorsFormAndPresetTemplate) {
     EXPECT_GT(j["resolved_parameters"]["snr"].get<double>(), 0.0);
     EXPECT_FALSE(j["provenance"].contains("mtf_nyquist"));
     // A template with an override: the figure is named by its option, with the preset's value.
-    r = test::run_satiq("-q sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(dir / "c") +
-                        " --sensor pleiades --jitter-px 0.4 --gsd-m 1 --format json");
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-    j = json::parse(satiq::test::read_file(dir / "c" / "results.json"));
-    EXPECT_EQ(j["provenance"]["jitter_sigma_px"]["given"].get<std::string>().rfind("--jitter-px 0.4; the preset has ", 0),
-              0u)
+    const SweepRun c = run_sweep(dir / "c", "--sensor pleiades --jitter-px 0.4 --gsd-m 1 --format json");
+    ASSERT_EQ(c.run.exit_code, 0) << c.run.err;
+    j = c.results;
+    EXPECT_EQ(
+        j["provenance"]["jitter_sigma_px"]["given"].get<std::string>().rfind("--jitter-px 0.4; the preset has ", 0), 0u)
         << j["provenance"];
     EXPECT_EQ(j["parameters"]["sensor_overrides"], (json{{"jitter_px", 0.4}}));
 }
@@ -510,10 +518,8 @@ TEST(CliSweep, StepsFinerThanTheInputAreSkippedAndSaid) {
 TEST(CliSweep, DefaultStepsOfACoarseInputAndAVerdictThatSaysWhereItsNiirsComesFrom) {
     const test::TempDir root("sweep_coarse");
     // The airfield taken as 5 m: the default runs 10 steps from 5 m to 4 x 5 = 20 m (not 10 m).
-    const auto r = test::run_satiq("-q sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(root / "o") +
-                                   " --input-gsd-m 5");
+    const auto [r, j] = run_sweep(root / "o", "--input-gsd-m 5");
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    const json j = json::parse(satiq::test::read_file(root / "o" / "results.json"));
     ASSERT_EQ(j["steps"].size(), 10u);
     // Not given: null in the parameters; the steps used are in resolved_parameters.
     EXPECT_TRUE(j["parameters"]["gsd_m"].is_null()) << j["parameters"];
@@ -529,10 +535,8 @@ TEST(CliSweep, DefaultStepsOfACoarseInputAndAVerdictThatSaysWhereItsNiirsComesFr
     EXPECT_EQ(verdict.find("the image rates"), std::string::npos) << verdict;
     // One 8 m step of a 0.25 m scene has too few edges: the NIIRS named is the sensor model's,
     // said so, beside what assess makes of the input itself.
-    const auto r8 = test::run_satiq("-q sweep " + test::shell_quote(kScene) + " -o " + test::shell_quote(root / "p") +
-                                    " --gsd-m 8");
+    const auto [r8, j8] = run_sweep(root / "p", "--gsd-m 8");
     ASSERT_EQ(r8.exit_code, 0) << r8.err;
-    const json j8 = json::parse(satiq::test::read_file(root / "p" / "results.json"));
     verdict = j8["verdict"].get<std::string>();
     ASSERT_EQ(j8["steps"][0]["measurement_reliable"], false) << verdict;
     EXPECT_NE(verdict.find(fmt::format("the sensor model predicts NIIRS {:.1f}",
