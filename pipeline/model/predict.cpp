@@ -103,6 +103,14 @@ double relative_pixel_light(const sensor::SensorDescription& d) {
            d.detector_pitch_m * d.detector_pitch_m * d.fill_factor;
 }
 
+// Where the SNR comes from: the radiometric model, else the kind of its provenance (given by an
+// option or the simple form, a preset's source or assumed figure, a command's assumed default).
+std::string snr_source(const Prediction& p) {
+    if (p.model->figures().snr_from_radiometry) return "radiometric model";
+    const auto it = p.provenance.find("snr");
+    return it != p.provenance.end() ? it->second.kind : "given";
+}
+
 }  // namespace
 
 std::optional<std::string> fixed_snr_warning(const sensor::SensorModel& m, const std::string& preset_name) {
@@ -307,7 +315,7 @@ json to_json(const Prediction& p) {
     j["axes"] = "x = cross-scan (columns), y = along-scan (rows; smear acts here)";
     j["edge_response_convention"] = convention;
     j["snr"] = f.snr;
-    j["snr_source"] = f.snr_from_radiometry ? "radiometric model" : "given";
+    j["snr_source"] = snr_source(p);
     if (f.snr_from_radiometry || (!m.is_simple() && m.description().radiometry))
         j["radiometry"] =
             json{{"signal_07_e", f.signal_07_e}, {"signal_15_e", f.signal_15_e}, {"noise_15_e", f.noise_15_e}};
@@ -374,7 +382,7 @@ std::string to_text(const Prediction& p) {
         fmt::format("  RER x {:.3f} y {:.3f} (geometric mean {:.3f}, weighted {:.3f}); overshoot H x {:.3f} y {:.3f}\n",
                     f.x.rer, f.y.rer, rer_gm, rer_w, f.x.overshoot_h, f.y.overshoot_h);
     out += fmt::format("  ({})\n", convention);
-    out += fmt::format("  SNR {:.1f} ({})\n", f.snr, f.snr_from_radiometry ? "radiometric model" : "given");
+    out += fmt::format("  SNR {:.1f} ({})\n", f.snr, snr_source(p));
     out += fmt::format("NIIRS  GIQE 5 {} +/- {:.2f}   GIQE 4 {:.2f} +/- 0.30   GIQE 3 {:.2f}\n",
                        interpret::niirs_text(n5.value, f.gsd_weighted_m), *n5.standard_error, n4.value, n3.value);
     // One line per kind: which figures are public, derived, assumed or given (the texts are in

@@ -14,6 +14,7 @@ namespace satiq::detail {
 namespace {
 
 constexpr double kWienerEps = 0.05;  // regularization of the division by the input MTF
+constexpr double kGainWarning = 0.02;  // a capped gain above 1.02 is said in a warning
 constexpr std::int64_t kMaxKernelRadiusPx = 127;
 
 std::vector<float> gaussian_or_identity(double sigma_px) {
@@ -102,7 +103,10 @@ Psf build_psf(const DegradeTarget& t, const DegradePlan& plan, double sigma_in, 
 
     // General case: H(u, v) = T(u rx, v ry) M_in / (M_in^2 + eps^2) on the input grid, with
     // M_in(u, v) = G(sigma_in, u) G(sigma_in, v) sinc(u) sinc(v): Wiener-regularized division of
-    // the target's pre-detector transfer function by the input's own MTF.
+    // the target's pre-detector transfer function by the input's own MTF. |H| is capped at 1:
+    // where the input is blurrier than the target (M_in < |T|) the input's content is passed as
+    // it is, never amplified (a gain above 1 would sharpen, and amplify the input's noise), so the
+    // output's transfer is min(M_in, |T|): as the Gaussian case, blurrier than the target there.
     const auto& f = t.model->figures();
     // PSF extent in target pixels: diffraction main lobe and first rings (~2.5 Q), jitter,
     // smear, defocus; then in input pixels.
@@ -115,6 +119,7 @@ Psf build_psf(const DegradeTarget& t, const DegradePlan& plan, double sigma_in, 
         out_plan.warnings.push_back("the target PSF is wider than 255 input pixels: truncated to 255x255");
     const std::int64_t n = 2 * radius + 1;
     std::vector<double> h(static_cast<std::size_t>(n * n));
+    double max_gain = 0;  // the largest |H| before the cap
     for (std::int64_t q = -radius; q <= radius; ++q)
         for (std::int64_t p = -radius; p <= radius; ++p) {
             const double u = static_cast<double>(p) / static_cast<double>(n);
@@ -122,9 +127,15 @@ Psf build_psf(const DegradeTarget& t, const DegradePlan& plan, double sigma_in, 
             const double m_in =
                 gaussian_transfer(u, sigma_in) * gaussian_transfer(v, sigma_in) * sensor::sinc(u) * sensor::sinc(v);
             const double target = t.model->transfer(u * rx, v * ry, sensor::MtfPart::pre_detector);
-            h[static_cast<std::size_t>((q + radius) * n + (p + radius))] =
-                target * m_in / (m_in * m_in + kWienerEps * kWienerEps);
+            const double raw = target * m_in / (m_in * m_in + kWienerEps * kWienerEps);
+            max_gain = std::max(max_gain, std::abs(raw));
+            h[static_cast<std::size_t>((q + radius) * n + (p + radius))] = std::clamp(raw, -1.0, 1.0);
         }
+    if (max_gain > 1.0 + kGainWarning)
+        out_plan.warnings.push_back(fmt::format(
+            "the input (sigma {:.3f} px) is blurrier than the target system at some frequencies (it would need a gain "
+            "of {:.2f}): those are passed as they are, not sharpened; the result is blurrier than the target there",
+            sigma_in, max_gain));
     // Inverse DFT of the even, real H, done separably with cosines: O(n^3).
     std::vector<double> tmp(static_cast<std::size_t>(n * n), 0.0);
     std::vector<double> cosines(static_cast<std::size_t>(n * n));

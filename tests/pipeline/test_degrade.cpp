@@ -13,6 +13,7 @@
 #include "satiq/kernels/synth.hpp"
 #include "satiq/pipeline/io/gsd.hpp"
 #include "satiq/pipeline/io/raster.hpp"
+#include "satiq/pipeline/model/sensor.hpp"
 #include "satiq/pipeline/ops/degrade.hpp"
 #include "test_support.hpp"
 
@@ -380,4 +381,32 @@ TEST(Degrade, MeasuredInputBlur) {
     EXPECT_TRUE(said);
     p.input_sigma_px = 0.7;
     EXPECT_NE(error_of(p).find("give one of"), std::string::npos);
+}
+
+TEST(Degrade, APresetNeverSharpensABlurrierInput) {
+    // A preset target barely coarser than a blurry input (sigma 1.5 px): its optics would pass more
+    // than the input holds at mid frequencies. The kernel's gain is capped at 1 (no sharpening,
+    // no amplified noise) and a warning says so; a sharp input gets no such warning.
+    const test::TempDir dir("deg_no_sharpen");
+    const fs::path in = write(dir, "in.tif", scene(300, 300), utm(0.5));
+    DegradeParams p;
+    p.input = in;
+    p.output = dir / "out.tif";
+    p.sensor = "pleiades";
+    sensor::SensorDescription d = sensor::find_sensor_preset("pleiades").description;
+    d.altitude_m *= 0.6 / sensor::SensorModel::physical(d).gsd_m();  // ground GSD 0.6 m
+    p.sensor_description = d;
+    p.input_sigma_px = 1.5;
+    DegradeResult r = degrade(p);
+    EXPECT_LE(r.plan.input_noise_gain, 1.0 + 1e-9);
+    auto warned = [](const DegradeResult& res) {
+        for (const auto& w : res.plan.warnings)
+            if (w.find("not sharpened") != std::string::npos) return true;
+        return false;
+    };
+    EXPECT_TRUE(warned(r));
+    p.input_sigma_px = 0.1;
+    r = degrade(p);
+    EXPECT_FALSE(warned(r));
+    EXPECT_LE(r.plan.input_noise_gain, 1.0 + 1e-9);
 }

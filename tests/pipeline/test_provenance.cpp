@@ -103,4 +103,7 @@ TEST(Predict, PresetSnrKeptWhileTheOpticsChangeIsAWarning) {
         found = found || s.rfind("snr: the preset's SNR 10 is kept", 0) == 0;
     EXPECT_TRUE(found);
     EXPECT_FALSE(fixed_snr_warning(sensor::SensorModel::physical(d), ""));
+    // Where the SNR comes from: the preset's assumed figure, not "given".
+    EXPECT_EQ(to_json(pr)["snr_source"], "assumed");
+    EXPECT_NE(to_text(pr).find("SNR 10.0 (assumed)"), std::string::npos);
 }
