@@ -13,7 +13,7 @@ namespace satiq::detail {
 
 namespace {
 
-constexpr double kWienerEps = 0.05;  // regularization of the division by the input MTF
+constexpr double kWienerEps = 0.05;    // regularization of the division by the input MTF
 constexpr double kGainWarning = 0.02;  // a capped gain above 1.02 is said in a warning
 constexpr std::int64_t kMaxKernelRadiusPx = 127;
 
