@@ -156,30 +156,6 @@ AssessParams checked_params(const AssessArgs& a) {
     return p;
 }
 
-// The output files and folders, checked (and --plots created) before any file is read.
-void prepare_outputs(const AssessArgs& a) {
-    if (!a.plots.empty()) {
-        // --plots DIR: created with its parents when missing.
-        std::error_code ec;
-        std::filesystem::create_directories(a.plots, ec);
-        if (!std::filesystem::is_directory(a.plots))
-            throw Error(fmt::format("{}: cannot create the --plots folder{}", a.plots,
-                                    ec ? ": " + ec.message() : std::string()));
-    }
-    check_output_folder(a.edges_csv, "--edges-csv");
-    check_output_folder(a.edges_geojson, "--edges-geojson");
-    // An output may never be one of the inputs (a symlinked output counts as its target).
-    for (const std::string& out : {a.edges_csv, a.edges_geojson}) {
-        if (out.empty()) continue;
-        const std::filesystem::path target = resolve_output_target(out).path;
-        std::error_code ec;
-        for (const std::string& f : a.files)
-            if (std::filesystem::exists(target, ec) && std::filesystem::equivalent(f, target, ec))
-                throw UsageError(fmt::format("assess: {} would overwrite the input {}", out, f));
-    }
-    if (!a.edges_geojson.empty()) check_geojson_inputs(a.files);
-}
-
 // Plot names: the input's stem, or STEM_K (K its place in the call) when two inputs share a
 // stem, so that no input's plots replace another's.
 std::vector<std::string> plot_stems(const std::vector<std::string>& files) {
@@ -193,6 +169,58 @@ std::vector<std::string> plot_stems(const std::vector<std::string>& files) {
         stems[k] = count[st] > 1 ? fmt::format("{}_{}", st, k + 1) : st;
     }
     return stems;
+}
+
+// An output may never be a file an input reads: the input itself, a VRT's sources, its
+// sidecars (a symlinked output counts as its target). Only outputs that exist can be, so the
+// inputs are opened for their file lists only then.
+void refuse_outputs_over_inputs(const AssessArgs& a) {
+    std::vector<std::string> outputs;
+    for (const std::string& out : {a.edges_csv, a.edges_geojson})
+        if (!out.empty()) outputs.push_back(out);
+    if (!a.plots.empty())
+        for (const std::string& stem : plot_stems(a.files))
+            for (const char* kind : {"esf", "lsf", "mtf"})
+                outputs.push_back((std::filesystem::path(a.plots) / fmt::format("{}_{}.svg", stem, kind)).string());
+    std::vector<std::pair<std::filesystem::path, std::string>> existing;  // (its target, as given)
+    for (const std::string& out : outputs) {
+        std::error_code ec;
+        std::filesystem::path target = resolve_output_target(out).path;
+        if (std::filesystem::exists(target, ec)) existing.emplace_back(std::move(target), out);
+    }
+    if (existing.empty()) return;
+    for (const std::string& f : a.files) {
+        std::vector<std::string> read = {f};
+        try {
+            const std::vector<std::string> more = Raster::open(f).file_list();
+            read.insert(read.end(), more.begin(), more.end());
+        } catch (const Error&) {  // an input that cannot be opened reports its own error later
+        }
+        for (const auto& [target, out] : existing)
+            for (const std::string& r : read) {
+                std::error_code ec;
+                if (std::filesystem::equivalent(r, target, ec))
+                    throw UsageError(
+                        r == f ? fmt::format("assess: {} would overwrite the input {}", out, f)
+                               : fmt::format("assess: {} would overwrite {}, which the input {} reads", out, r, f));
+            }
+    }
+}
+
+// The output files and folders, checked (and --plots created) before any file is read.
+void prepare_outputs(const AssessArgs& a) {
+    if (!a.plots.empty()) {
+        // --plots DIR: created with its parents when missing.
+        std::error_code ec;
+        std::filesystem::create_directories(a.plots, ec);
+        if (!std::filesystem::is_directory(a.plots))
+            throw Error(fmt::format("{}: cannot create the --plots folder{}", a.plots,
+                                    ec ? ": " + ec.message() : std::string()));
+    }
+    check_output_folder(a.edges_csv, "--edges-csv");
+    check_output_folder(a.edges_geojson, "--edges-geojson");
+    refuse_outputs_over_inputs(a);
+    if (!a.edges_geojson.empty()) check_geojson_inputs(a.files);
 }
 
 // Each file's result, or its error message when it failed.
