@@ -8,7 +8,7 @@ namespace satiq {
 nlohmann::json to_json(const DegradeParams& p) {
     auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
     return {{"input", p.input.string()},
-            {"output", p.output.string()},
+            {"output", (p.recorded_output.empty() ? p.output : p.recorded_output).string()},
             {"sensor", opt(p.sensor)},
             {"off_nadir_deg", opt(p.off_nadir_deg)},
             {"sensor_overrides", p.sensor_overrides},

@@ -531,6 +531,7 @@ SweepStep run_step(const SweepResult& r, int i, const PlannedStep& planned, Step
     TempFileGuard guard(step_file);
     m.degrade.input = p.input;
     m.degrade.output = step_file;
+    m.degrade.recorded_output = p.output_dir / "steps" / name;  // where --keep-steps commits it
     if (r.input_sigma_px > 0 || p.input_sigma_px || p.input_mtf_nyquist || ag.usable)
         m.degrade.input_sigma_px = r.input_sigma_px;
     DegradeResult dr = degrade(m.degrade);
@@ -540,10 +541,17 @@ SweepStep run_step(const SweepResult& r, int i, const PlannedStep& planned, Step
     AssessParams sp = ap;
     sp.gsd = {};  // the step file carries its own georeferencing (or the given GSD scaled)
     if (p.gsd.override_m) sp.gsd.override_m = std::pair{dr.plan.target_gsd_m, dr.plan.target_gsd_m};
+    // The step file named as in DIR (the staging folder's name differs from run to run):
+    // steps/NAME when kept, else the bare name of a file that is not kept.
+    const fs::path recorded = p.keep_steps ? fs::path("steps") / name : fs::path(name);
     try {
         st.assessed = assess_file(step_file, sp);
+        st.assessed->file = recorded;
     } catch (const Error& e) {
         st.assess_error = e.what();
+        for (std::size_t at = st.assess_error.find(step_file.string()); at != std::string::npos;
+             at = st.assess_error.find(step_file.string(), at))
+            st.assess_error.replace(at, step_file.string().size(), recorded.string());
     }
     st.prediction = predict(*m.model, m.mode, m.preset);
     mark_shared_figures(st.prediction, r.resolved);

@@ -21,6 +21,7 @@
 #include "../../pipeline/ops/sweep_detail.hpp"  // SweepStaging (private to the sweep's files)
 #include "html_check.hpp"
 #include "satiq/kernels/error.hpp"
+#include "satiq/pipeline/io/raster.hpp"
 #include "satiq/pipeline/ops/sweep.hpp"
 #include "satiq/version.hpp"
 #include "test_support.hpp"
@@ -243,17 +244,47 @@ TEST(CliSweep, ReportIsSelfContainedValidAndRendersInChromium) {
 TEST(CliSweep, SameResultsForAnyThreadCount) {
     const satiq::test::TempDir dir("sweep_threads");
     std::string csv[2];
+    json results[2];
     int k = 0;
+    // results.json without what differs by design: timings, the start time and the folder given.
+    auto strip = [](json j) {
+        j.erase("started_utc");
+        j["parameters"].erase("output_dir");
+        std::vector<json*> todo = {&j};
+        while (!todo.empty()) {
+            json* x = todo.back();
+            todo.pop_back();
+            if (x->is_object()) {
+                x->erase("seconds");
+                x->erase("runstats");
+            }
+            if (x->is_structured())
+                for (json& v : *x)
+                    todo.push_back(&v);
+        }
+        return j;
+    };
     for (int threads : {1, 2}) {
         const fs::path out = dir / std::to_string(threads);
-        const auto r = test::run_satiq(fmt::format("-q --threads {} sweep {} -o {} --gsd-m 0.5,2 --seed 9", threads,
-                                                   test::shell_quote(kScene), test::shell_quote(out)));
+        const auto r = test::run_satiq(fmt::format("-q --threads {} sweep {} -o {} --gsd-m 0.5,2 --seed 9 --keep-steps",
+                                                   threads, test::shell_quote(kScene), test::shell_quote(out)));
         ASSERT_EQ(r.exit_code, 0) << r.err;
-        csv[k++] = satiq::test::read_file(out / "results.csv");
+        csv[k] = satiq::test::read_file(out / "results.csv");
+        results[k++] = strip(json::parse(satiq::test::read_file(out / "results.json")));
         EXPECT_EQ(satiq::test::read_file(out / "chips" / "step02.png"),
                   satiq::test::read_file(dir / "1" / "chips" / "step02.png"));
     }
     EXPECT_EQ(csv[0], csv[1]);
+    // The whole results.json, too: no name of the run's staging folder in it (a step's file is
+    // named as committed), and a kept step's metadata names its committed file.
+    EXPECT_EQ(results[0], results[1]);
+    EXPECT_EQ(results[0]["steps"][1]["assess"]["file"], "steps/step02_2.000m.tif");
+    EXPECT_EQ(results[0].dump().find("satiq-sweep"), std::string::npos);
+    const json meta = json::parse(satiq::Raster::open(dir / "1" / "steps" / "step02_2.000m.tif")
+                                      .info()
+                                      .metadata.at("")
+                                      .at("SATIQ_DEGRADE_PARAMETERS"));
+    EXPECT_EQ(meta["output"], (dir / "1" / "steps" / "step02_2.000m.tif").string());
 }
 
 TEST(CliSweep, SensorsFormAndPresetTemplate) {

@@ -44,6 +44,9 @@ const char* to_string(NoiseModel m);
 struct DegradeParams {
     std::filesystem::path input;
     std::filesystem::path output;
+    /// The output's name as recorded (JSON, `SATIQ_DEGRADE_PARAMETERS`); empty: `output`. A sweep
+    /// writes its steps in a staging folder and records the names they are committed under.
+    std::filesystem::path recorded_output;
 
     // Target system: a preset name, or the simple form.
     std::optional<std::string> sensor;    ///< preset name (see `satiq predict --list`)
