@@ -8,13 +8,13 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
-#include <fstream>
 #include <memory>
 #include <set>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cpl_vsi.h>
 #include <openssl/evp.h>
 #include "clock.hpp"
 
@@ -36,26 +36,34 @@ using detail::seconds_since;
 
 using detail::utc_now;
 
-// SHA-256 (FIPS 180-4) of a file through OpenSSL's EVP interface, streamed in 1 MiB blocks.
+// SHA-256 (FIPS 180-4) of a file through OpenSSL's EVP interface, streamed in 1 MiB blocks. Read
+// through GDAL's virtual file layer, so a /vsizip/, /vsicurl/ or /vsis3/ input has its checksum
+// as every other command reads it.
 std::string sha256_file(const fs::path& path, std::uintmax_t& bytes) {
-    std::ifstream in(path, std::ios::binary);
+    VSILFILE* in = VSIFOpenL(path.c_str(), "rb");
     if (!in) throw Error(fmt::format("{}: cannot be read for its checksum", path.string()));
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) {
         EVP_MD_CTX_free(ctx);
+        VSIFCloseL(in);
         throw Error("sha256: OpenSSL could not start a digest");
     }
     std::vector<char> buf(1 << 20);
     bytes = 0;
-    while (in) {
-        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-        const std::streamsize n = in.gcount();
+    bool failed = false;
+    for (;;) {
+        const std::size_t n = VSIFReadL(buf.data(), 1, buf.size(), in);
         if (n > 0) {
-            EVP_DigestUpdate(ctx, buf.data(), static_cast<std::size_t>(n));
-            bytes += static_cast<std::uintmax_t>(n);
+            EVP_DigestUpdate(ctx, buf.data(), n);
+            bytes += n;
+        }
+        if (n < buf.size()) {  // the end, or a read error before it
+            failed = VSIFEofL(in) == 0;
+            break;
         }
     }
-    if (in.bad()) {
+    VSIFCloseL(in);
+    if (failed) {
         EVP_MD_CTX_free(ctx);
         throw Error(fmt::format("{}: read error while computing its checksum", path.string()));
     }
@@ -70,7 +78,7 @@ std::string sha256_file(const fs::path& path, std::uintmax_t& bytes) {
 }
 
 std::string gsd_label(double g) {
-    return g < 1 ? fmt::format("{:.2f} m", g) : g < 10 ? fmt::format("{:.1f} m", g) : fmt::format("{:.0f} m", g);
+    return g < 1 ? fmt::format("{:.2f} m", g) : g < 100 ? fmt::format("{:.1f} m", g) : fmt::format("{:.0f} m", g);
 }
 
 // The model of one step: degrade's parameters and the matching sensor model for predict.

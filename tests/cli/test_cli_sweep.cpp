@@ -515,6 +515,21 @@ TEST(SweepStaging, CommitRollsBackWhereverItFails) {
     EXPECT_EQ(satiq::test::read_file(dir / "results.json"), "new results.json");
 }
 
+// A GDAL virtual path (as every other command reads it): its checksum is the file's.
+TEST(CliSweep, VirtualPathInputIsReadThroughGdal) {
+    const test::TempDir root("sweep_vsi");
+    const fs::path tribar = fs::path(SATIQ_SOURCE_DIR) / "samples" / "tribar.tif";
+    const std::string vsi = "/vsisubfile/0_0," + tribar.string();  // the whole file, through GDAL
+    const test::CommandResult r =
+        test::run_satiq("-q sweep " + test::shell_quote(vsi) + " -o " + test::shell_quote(root / "o") + " --gsd-m 2");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json j = json::parse(satiq::test::read_file(root / "o" / "results.json"));
+    EXPECT_EQ(j["input"]["file"], vsi);
+    EXPECT_EQ(j["input"]["bytes"].get<std::uintmax_t>(), fs::file_size(tribar));
+    const test::CommandResult sum = test::run_command("sha256sum " + test::shell_quote(tribar));
+    EXPECT_EQ(sum.out.substr(0, 64), j["input"]["sha256"].get<std::string>());
+}
+
 TEST(CliSweep, StepsFinerThanTheInputAreSkippedAndSaid) {
     const test::TempDir root("sweep_skip");
     // The airfield taken as 0.5 m: WorldView-3 (0.31 m) is finer, Malligyong-1 (3 m) is not.
