@@ -273,6 +273,8 @@ Raster Raster::open(const fs::path& path) {
         int has_nodata = 0;
         const double nd = band->GetNoDataValue(&has_nodata);
         if (has_nodata) bi.nodata = nd;
+        const int mask_flags = band->GetMaskFlags();
+        bi.has_mask = !(mask_flags & GMF_ALL_VALID) && !(mask_flags & GMF_NODATA);
         bi.color_interpretation = GDALGetColorInterpretationName(band->GetColorInterpretation());
         bi.description = band->GetDescription();
         band->GetBlockSize(&bi.block_x, &bi.block_y);

@@ -38,11 +38,36 @@ fs::path temp_name_for(const fs::path& path) {
     return dir / fmt::format(".{}.satiq-tmp-{}-{}", path.filename().string(), ::getpid(), counter++);
 }
 
+// Can a band of `type` hold `v` exactly (a nodata value)? Floating types hold anything; an integer
+// type an integer within its range.
+bool holds(DataType type, double v) {
+    if (type == DataType::Float32 || type == DataType::Float64) return true;
+    if (!std::isfinite(v) || v != std::nearbyint(v)) return false;
+    switch (type) {
+        case DataType::Byte:
+            return v >= 0 && v <= 255;
+        case DataType::UInt16:
+            return v >= 0 && v <= 65535;
+        case DataType::Int16:
+            return v >= -32768 && v <= 32767;
+        case DataType::UInt32:
+            return v >= 0 && v <= 4294967295.0;
+        case DataType::Int32:
+            return v >= -2147483648.0 && v <= 2147483647.0;
+        default:
+            return true;
+    }
+}
+
 template <class T>
 void convert_row(const float* in, T* out, std::int64_t n, std::optional<double> nodata) {
     constexpr double lo = static_cast<double>(std::numeric_limits<T>::lowest());
     constexpr double hi = static_cast<double>(std::numeric_limits<T>::max());
-    const T nd = nodata ? static_cast<T>(std::clamp(*nodata, lo, hi)) : T{0};
+    // A NaN nodata stays NaN in a floating type; an integer type without a nodata it can hold
+    // writes 0 (the mask band says which pixels those are).
+    const T nd = nodata && (std::is_floating_point_v<T> || std::isfinite(*nodata))
+                     ? static_cast<T>(std::clamp(*nodata, lo, hi))
+                     : T{0};
     for (std::int64_t i = 0; i < n; ++i) {
         const double v = in[i];
         if (std::isnan(v)) {
@@ -76,6 +101,8 @@ struct RasterWriter::Impl {
     WriteOptions options;
     std::int64_t width = 0, height = 0;
     bool committed = false;
+    bool masked = false;  ///< NaN pixels go to a per-dataset mask band (WriteOptions::nodata)
+    std::vector<std::uint8_t> mask_scratch;
     std::optional<unsigned> existing_mode;  ///< permission bits of the file this replaces
     std::vector<unsigned char> scratch;
     // The temporary files are removed by a SIGINT/SIGTERM/SIGHUP too (interrupt.hpp).
@@ -180,8 +207,22 @@ RasterWriter::RasterWriter(const fs::path& path, std::int64_t width, std::int64_
     }
     for (const auto& [k, v] : options.metadata)
         m.ds->SetMetadataItem(k.c_str(), v.c_str());
+    const bool nodata_held = options.nodata && holds(options.type, *options.nodata);
+    m.masked = !is_float && ((options.nodata && !nodata_held) || (!options.nodata && options.mask_invalid));
+    if (m.masked) {
+        m.options.nodata.reset();  // NaN pixels: 0 in the band, 0 in the mask
+        // Inside the TIFF (GDAL 3.6 would otherwise write a .msk sidecar beside the temporary name).
+        const std::string before = CPLGetThreadLocalConfigOption("GDAL_TIFF_INTERNAL_MASK", "");
+        CPLSetThreadLocalConfigOption("GDAL_TIFF_INTERNAL_MASK", "YES");
+        const CPLErr made = m.ds->CreateMaskBand(GMF_PER_DATASET);
+        CPLSetThreadLocalConfigOption("GDAL_TIFF_INTERNAL_MASK", before.empty() ? nullptr : before.c_str());
+        if (made != CE_None) {
+            m.discard();
+            fail(path, "cannot create the nodata mask band");
+        }
+    }
     for (int b = 1; b <= bands; ++b)
-        if (options.nodata) m.ds->GetRasterBand(b)->SetNoDataValue(*options.nodata);
+        if (nodata_held) m.ds->GetRasterBand(b)->SetNoDataValue(*options.nodata);
 }
 
 RasterWriter::RasterWriter(RasterWriter&&) noexcept = default;
@@ -236,6 +277,20 @@ void RasterWriter::write(int band, std::int64_t x0, std::int64_t y0, ConstImageV
                                             static_cast<int>(px.width), static_cast<int>(px.height), te.gdal, 0, 0,
                                             nullptr) != CE_None)
         fail(m.final_path, "write error");
+    if (m.masked && band == 1) {  // GTiff masks are per dataset: band 1's validity stands for every band
+        m.mask_scratch.resize(static_cast<std::size_t>(px.width * px.height));
+        for (std::int64_t y = 0; y < px.height; ++y) {
+            const float* src = px.row(y);
+            std::uint8_t* dst = m.mask_scratch.data() + static_cast<std::size_t>(y * px.width);
+            for (std::int64_t x = 0; x < px.width; ++x)
+                dst[x] = std::isnan(src[x]) ? 0 : 255;
+        }
+        if (m.ds->GetRasterBand(1)->GetMaskBand()->RasterIO(
+                GF_Write, static_cast<int>(x0), static_cast<int>(y0), static_cast<int>(px.width),
+                static_cast<int>(px.height), m.mask_scratch.data(), static_cast<int>(px.width),
+                static_cast<int>(px.height), GDT_Byte, 0, 0, nullptr) != CE_None)
+            fail(m.final_path, "write error in the nodata mask");
+    }
 }
 
 void RasterWriter::commit() {

@@ -431,10 +431,11 @@ NoisePlan plan_noise(const DegradeParams& p, const Raster& in, const DegradeTarg
 
 // The output file's options and metadata (the parameters, the plan, the radiometry).
 WriteOptions output_options(const DegradeParams& p, const DegradePlan& plan, std::optional<double> nodata,
-                            const std::vector<SceneRadiometry>& band_radiometry) {
+                            bool mask_invalid, const std::vector<SceneRadiometry>& band_radiometry) {
     WriteOptions wo;
     wo.type = plan.output_type;
     wo.nodata = nodata;
+    wo.mask_invalid = mask_invalid;
     wo.cloud_optimized = p.cloud_optimized;
     wo.compression = p.compression;
     wo.metadata["SATIQ_VERSION"] = SATIQ_VERSION_STRING;
@@ -687,7 +688,8 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
     result.resolved = resolve_figures(p, target, info, plan, sigma_in);
 
     // Output file (temporary until commit): pixel size scaled by the ratios, same footprint.
-    const WriteOptions wo = output_options(p, plan, info.bands.front().nodata, noise.band_radiometry);
+    const WriteOptions wo =
+        output_options(p, plan, info.bands.front().nodata, info.bands.front().has_mask, noise.band_radiometry);
     const GeoReference out_geo = scale_georeference(info.geo, plan.ratio_x, plan.ratio_y);
     RasterWriter writer(p.output, plan.out_width, plan.out_height, in.band_count(), out_geo, wo);
     result.strips = stream_strips(plan_streaming(p, plan, psf, noise, in), writer, progress);

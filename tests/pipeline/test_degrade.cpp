@@ -410,3 +410,43 @@ TEST(Degrade, APresetNeverSharpensABlurrierInput) {
     EXPECT_FALSE(warned(r));
     EXPECT_LE(r.plan.input_noise_gain, 1.0 + 1e-9);
 }
+
+TEST(Degrade, NodataAnIntegerOutputCannotHoldIsAMaskBand) {
+    // A NaN nodata (Float32 input) to an 8-bit output, and 65535 (UInt16) to 8 bits: the output
+    // type holds neither, so the nodata pixels are marked in a per-dataset mask band, never written
+    // as valid-looking values (a NaN cast to 0, or 65535 clamped onto a bright 255).
+    const test::TempDir dir("deg_nodata_mask");
+    Image img = scene(200, 200);
+    for (std::int64_t y = 40; y < 80; ++y)
+        for (std::int64_t x = 0; x < 200; ++x)
+            img.at(x, y) = std::numeric_limits<float>::quiet_NaN();
+    Image u16 = img;
+    for (float& v : u16.pixels())
+        if (std::isnan(v)) v = 65535.f;
+    const fs::path f32 =
+        write(dir, "f32.tif", img, utm(0.5), DataType::Float32, std::numeric_limits<double>::quiet_NaN());
+    const fs::path u = write(dir, "u16.tif", u16, utm(0.5), DataType::UInt16, 65535.0);
+    for (const fs::path& in : {f32, u}) {
+        DegradeParams p = simple(in, dir / ("out_" + in.stem().string() + ".tif"), 2.0);
+        p.bits = 8;
+        (void)degrade(p);
+        Raster out = Raster::open(p.output);
+        ASSERT_EQ(out.info().bands[0].type, DataType::Byte) << in;
+        EXPECT_FALSE(out.info().bands[0].nodata.has_value()) << in;
+        EXPECT_TRUE(out.info().bands[0].has_mask) << in;
+        const MaskedImage m = out.read_masked(1, {0, 0, out.width(), out.height()});
+        // Input rows 40..79 at ratio 4: output rows 10..19 are nodata, rows far from them valid.
+        for (std::int64_t x = 0; x < out.width(); ++x) {
+            for (std::int64_t y = 10; y < 20; ++y)
+                EXPECT_FALSE(m.valid(x, y)) << in << " x " << x << " y " << y;
+            for (std::int64_t y : {0, 5, 25, 49})
+                EXPECT_TRUE(m.valid(x, y)) << in << " x " << x << " y " << y;
+        }
+        // Nothing beside the file (GDAL 3.6 writes a .msk sidecar unless told otherwise).
+        EXPECT_FALSE(fs::exists(fs::path(p.output.string() + ".msk"))) << in;
+    }
+    int files = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir))
+        ++files;
+    EXPECT_EQ(files, 4) << "only the two inputs and the two outputs";
+}

@@ -61,6 +61,9 @@ struct GeoReference {
 struct BandInfo {
     DataType type = DataType::Byte;
     std::optional<double> nodata;
+    /// Valid pixels marked by a mask band (an internal or .msk mask, or an alpha band) rather
+    /// than a nodata value: GDAL's mask flags are neither "all valid" nor "nodata".
+    bool has_mask = false;
     std::string color_interpretation;  ///< GDAL's name: "Gray", "Red", "Undefined", ...
     std::string description;
     int block_x = 0;
@@ -147,7 +150,14 @@ struct WriteOptions {
     std::string compression = "DEFLATE";  ///< lossless: DEFLATE, LZW, ZSTD, or NONE
     int tile_size = 256;
     bool cloud_optimized = false;  ///< write a COG (tiled, with overviews, IFDs first)
+    /// The value NaN pixels (nodata) are written as. When the output type cannot hold it (NaN or
+    /// an infinity, a fraction or a value outside an integer type's range), NaN pixels are
+    /// marked in a per-dataset mask band instead (GDAL's internal TIFF mask, 0 = nodata) and
+    /// written as 0: no valid-looking pixel stands for nodata.
     std::optional<double> nodata;
+    /// NaN pixels may occur without a nodata value (the input's validity came from a mask band):
+    /// an integer output marks them in a per-dataset mask band as above.
+    bool mask_invalid = false;
     /// Default-domain metadata items to write (e.g. SATIQ_* provenance), key -> value.
     std::map<std::string, std::string> metadata;
     /// Values are rounded to nearest and clamped to the type's range for integer types.
