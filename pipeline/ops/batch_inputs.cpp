@@ -590,13 +590,12 @@ std::string json_error_at(const std::string& text) {
     std::string why;
     try {
         [[maybe_unused]] const ojson doc = ojson::parse(text);
-    } catch (const ojson::parse_error& e) {
+    } catch (const ojson::exception& e) {  // parse_error, or out_of_range: "number overflow parsing '8e84145'"
         why = e.what();
     }
-    if (const auto at = why.find(" at line "); at != std::string::npos)
-        why.erase(0, at + 4);
-    else if (const auto colon = why.find(": "); colon != std::string::npos)
-        why.erase(0, colon + 2);
+    if (const auto tag = why.find("] "); why.rfind("[json.exception.", 0) == 0 && tag != std::string::npos)
+        why.erase(0, tag + 2);
+    if (why.rfind("parse error at line ", 0) == 0) why.erase(0, std::string_view("parse error at ").size());
     if (const auto last = why.find("; last read: "); last != std::string::npos) {
         const auto expected = why.find("; expected ", last);
         why.erase(last, expected == std::string::npos ? std::string::npos : expected - last);

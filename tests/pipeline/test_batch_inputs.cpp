@@ -486,6 +486,11 @@ TEST_F(BatchInputs, StacMalformedOrWrongTypeIsAnErrorNamingTheFile) {
               (dir / "broken.json").string() +
                   ": not valid JSON (line 1, column 27: syntax error while parsing value - unexpected end of input; "
                   "expected '[', '{', or a literal)");
+    // A number beyond the double range is the parser's out_of_range, not a parse_error.
+    write_text(dir / "huge.json", R"({"type": "Feature", "gsd": 8e84145})");
+    o.stac = dir / "huge.json";
+    EXPECT_EQ(error_of([&] { satiq::gather_batch_inputs(o); }),
+              (dir / "huge.json").string() + ": not valid JSON (number overflow parsing '8e84145')");
     write_text(dir / "text.json", "type: Feature\n");
     o.stac = dir / "text.json";
     EXPECT_EQ(error_of([&] { satiq::gather_batch_inputs(o); }),
