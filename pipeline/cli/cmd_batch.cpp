@@ -91,7 +91,9 @@ void add_batch_run_options(CLI::App* cmd, BatchArgs& a) {
     cmd->add_option("--jobs", a.jobs, "Workers: images in flight and threads in all, as make -j (default: the cores)");
     cmd->add_option("--max-memory", a.max_memory,
                     "Bound on the pixels in flight, e.g. 8G (default: half the physical memory)");
-    cmd->add_flag("--resume", a.resume, "Skip images already recorded in DIR/results.jsonl with the same options");
+    cmd->add_flag("--resume", a.resume,
+                  "Skip images whose last record in DIR/results.jsonl succeeded on the same file with the same "
+                  "options; retry the others (changed, failed)");
     cmd->add_flag("--overwrite", a.overwrite, "Start DIR/results.jsonl again");
     cmd->add_option("--shard", a.shard,
                     "Process shard K of N (default: SLURM_ARRAY_TASK_ID/COUNT, or AWS_BATCH_JOB_ARRAY_INDEX with "
@@ -276,6 +278,10 @@ void prepare_output(const BatchRunOptions& o, const GatheredInputs& g, const mpi
     if (!quiet)
         for (const std::string& d : g.duplicates)
             std::cerr << "satiq batch: " << d << ": given more than once, processed once\n";
+    // A duplicate that gives other values changes a result: said under -q too, as a failure is.
+    if (ctx.rank == 0)
+        for (const std::string& c : g.conflicts)
+            std::cerr << "satiq batch: " << c << "\n";
     if (ctx.rank == 0 && !quiet && !mpi::cpu_binding_note(ctx).empty())
         std::cerr << "satiq batch: " << mpi::cpu_binding_note(ctx) << "\n";
     if (mpi::launched_by_mpi_launcher() && !mpi::built_with_mpi() && !quiet)
@@ -311,6 +317,8 @@ BatchSummary run_with_progress(const GatheredInputs& g, const BatchRunOptions& o
 // The summary: the JSON envelope or one text paragraph.
 void print_batch_summary(const std::string& format, const BatchRunOptions& o, const GatheredInputs& g,
                          const BatchSummary& s) {
+    std::vector<std::string> warnings = g.conflicts;  // conflicting duplicates first, then the run's
+    warnings.insert(warnings.end(), s.warnings.begin(), s.warnings.end());
     nlohmann::json res{{"status", s.failed ? "some images failed" : "ok"},
                        {"output_dir", o.output_dir.string()},
                        {"results_jsonl", (o.output_dir / "results.jsonl").string()},
@@ -324,7 +332,7 @@ void print_batch_summary(const std::string& format, const BatchRunOptions& o, co
                        {"failed", s.failed},
                        {"mode", s.mode},
                        {"seconds", s.seconds},
-                       {"warnings", s.warnings}};
+                       {"warnings", warnings}};
     nlohmann::json params = o.options;
     params["shard"] = fmt::format("{}/{}", o.shard_index + 1, o.shard_count);
     params["jobs"] = o.jobs;

@@ -1,6 +1,6 @@
 // `satiq batch` inputs: arguments (files, folders, globs, GDAL virtual paths), manifests (plain
 // lists or CSV with per-image metadata) and STAC documents on disk, gathered in a deterministic
-// order, de-duplicated by resolved path, and split into shards by a hash of the path.
+// order, de-duplicated by resolved path, and split into shards: the sorted paths dealt round robin.
 #include <glob.h>
 
 #include <algorithm>
@@ -10,11 +10,13 @@
 #include <cmath>
 #include <cstdint>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -309,7 +311,7 @@ public:
     }
 
 private:
-    std::set<std::string> m_seen;
+    std::map<std::string, std::size_t> m_seen;  // identity -> index in result.inputs
 
     static std::string identity(const std::string& path) {
         if (is_gdal_virtual_path(path)) return path;
@@ -320,13 +322,32 @@ private:
     }
 
     void add_input(const std::string& path, const BatchInput& tmpl) {
-        if (!m_seen.insert(identity(path)).second) {
+        const auto [seen, first_time] = m_seen.emplace(identity(path), result.inputs.size());
+        if (!first_time) {
             result.duplicates.push_back(path);
+            if (std::string c = conflict(result.inputs[seen->second], tmpl, path); !c.empty())
+                result.conflicts.push_back(std::move(c));
             return;
         }
         BatchInput in = tmpl;
         in.path = path;
         result.inputs.push_back(std::move(in));
+    }
+
+    // What a duplicate `again` of `first` gives otherwise (the per-image values that reach the
+    // assessment), as one line; empty when nothing differs.
+    static std::string conflict(const BatchInput& first, const BatchInput& again, const std::string& path) {
+        auto text = [](const std::optional<double>& v) { return v ? fmt::format("{:g}", *v) : std::string("none"); };
+        std::string diff;
+        for (const auto& [name, a, b] : {std::tuple{"gsd_m", &first.gsd_m, &again.gsd_m},
+                                         std::tuple{"elevation_deg", &first.elevation_deg, &again.elevation_deg},
+                                         std::tuple{"snr", &first.snr, &again.snr}}) {
+            if (*a == *b) continue;
+            diff += fmt::format("{}{} {} then {}", diff.empty() ? "" : ", ", name, text(*a), text(*b));
+        }
+        if (diff.empty()) return {};
+        return fmt::format("{}: given twice with different values, {} ({}, then {}): the first is used", path, diff,
+                           first.origin, again.origin);
     }
 };
 
@@ -474,10 +495,14 @@ void gather_manifest(const fs::path& manifest, Gatherer& g) {
         // One path per line; blank lines and lines starting with '#' are ignored.
         std::istringstream ls(text);
         std::string l;
+        int number = 0;
         while (std::getline(ls, l)) {
+            ++number;
             const std::string entry(trim(l));
             if (entry.empty() || entry.front() == '#') continue;
-            g.add_argument(resolve_reference(entry, base, false), tmpl);
+            BatchInput t = tmpl;
+            t.origin = fmt::format("{} line {}", manifest.string(), number);
+            g.add_argument(resolve_reference(entry, base, false), t);
         }
         return;
     }
@@ -502,6 +527,7 @@ void gather_manifest(const fs::path& manifest, Gatherer& g) {
         const std::string path = cell(rec, col_path).text;
         if (path.empty()) throw Error(fmt::format("{}: line {}: column path is empty", manifest.string(), rec.line));
         BatchInput t = tmpl;
+        t.origin = fmt::format("{} line {}", manifest.string(), rec.line);
         t.gsd_m = parse_positive(cell(rec, col_gsd), manifest, rec.line, "gsd_m");
         t.elevation_deg = parse_positive(cell(rec, col_elev), manifest, rec.line, "elevation_deg");
         if (t.elevation_deg && *t.elevation_deg > 90)
@@ -556,6 +582,27 @@ bool looks_like_raster_asset(const ojson& asset) {
     return false;
 }
 
+// Where and why `text` is not JSON (RFC 8259): "line L, column C: what", from nlohmann's parse
+// error ("[json.exception.parse_error.101] parse error at line 1, column 2: syntax error while
+// parsing value - invalid literal; last read: 'x'; expected ...") without its tag and the token
+// read (raw bytes of the file: they may not be text).
+std::string json_error_at(const std::string& text) {
+    std::string why;
+    try {
+        [[maybe_unused]] const ojson doc = ojson::parse(text);
+    } catch (const ojson::exception& e) {  // parse_error, or out_of_range: "number overflow parsing '8e84145'"
+        why = e.what();
+    }
+    if (const auto tag = why.find("] "); why.rfind("[json.exception.", 0) == 0 && tag != std::string::npos)
+        why.erase(0, tag + 2);
+    if (why.rfind("parse error at line ", 0) == 0) why.erase(0, std::string_view("parse error at ").size());
+    if (const auto last = why.find("; last read: "); last != std::string::npos) {
+        const auto expected = why.find("; expected ", last);
+        why.erase(last, expected == std::string::npos ? std::string::npos : expected - last);
+    }
+    return why.empty() ? std::string("a syntax error") : why;
+}
+
 class StacReader {
 public:
     StacReader(Gatherer& g, std::string asset_key) : m_g(g), m_asset_key(std::move(asset_key)) {}
@@ -569,12 +616,8 @@ public:
         if (!m_visited.insert(key.string()).second) return;  // each file once (cycles, shared children)
 
         const std::string text = read_text_file(file, "STAC");
-        ojson doc;
-        try {
-            doc = ojson::parse(text);
-        } catch (const ojson::exception& e) {
-            throw Error(fmt::format("{}: not valid JSON: {}", file.string(), e.what()));
-        }
+        ojson doc = ojson::parse(text, nullptr, /*allow_exceptions=*/false);
+        if (doc.is_discarded()) throw Error(fmt::format("{}: not valid JSON ({})", file.string(), json_error_at(text)));
         if (!doc.is_object() || !doc.contains("type") || !doc["type"].is_string())
             throw Error(fmt::format("{}: not a STAC document (no \"type\")", file.string()));
         const std::string type = doc["type"].get<std::string>();
@@ -599,8 +642,12 @@ public:
                                         file.string(), type));
             }
         } catch (const ojson::exception& e) {
-            // A member of the wrong JSON type (e.g. a numeric "rel" or "type").
-            throw Error(fmt::format("{}: not a valid STAC document: {}", file.string(), e.what()));
+            // A member of the wrong JSON type (e.g. a numeric "rel" or "type"): nlohmann's text
+            // without its "[json.exception.type_error.302] " tag.
+            std::string what = e.what();
+            if (const auto tag = what.find("] "); what.rfind("[json.exception.", 0) == 0 && tag != std::string::npos)
+                what.erase(0, tag + 2);
+            throw Error(fmt::format("{}: not a valid STAC document: {}", file.string(), what));
         }
     }
 
@@ -681,6 +728,7 @@ private:
         BatchInput t;
         t.source = "stac";
         t.item_id = id;
+        t.origin = fmt::format("{} item '{}'", file.string(), id);
         const ojson properties = item.contains("properties") ? item["properties"] : ojson::object();
         // Item-spec common metadata `gsd` (metres); an asset's own `gsd` overrides the item's.
         std::optional<double> gsd = finite_number(*asset, "gsd");
@@ -721,6 +769,7 @@ GatheredInputs gather_batch_inputs(const BatchInputOptions& options) {
     Gatherer g;
     BatchInput arg_tmpl;
     arg_tmpl.source = "argument";
+    arg_tmpl.origin = "the arguments";
     for (const std::string& a : options.arguments)
         g.add_argument(a, arg_tmpl);
     if (options.manifest) gather_manifest(*options.manifest, g);
@@ -731,16 +780,22 @@ GatheredInputs gather_batch_inputs(const BatchInputOptions& options) {
     return std::move(g.result);
 }
 
-int shard_of(const std::string& path, int shard_count) {
-    if (shard_count < 1) throw Error(fmt::format("shard_of: the shard count must be >= 1 (got {})", shard_count));
-    // FNV-1a, 64 bits (Fowler, Noll, Vo; draft-eastlake-fnv): offset basis 14695981039346656037,
-    // prime 1099511628211; each byte is XORed in, then the hash is multiplied by the prime.
-    std::uint64_t h = 14695981039346656037ULL;
-    for (const char c : path) {
-        h ^= static_cast<std::uint64_t>(static_cast<unsigned char>(c));
-        h *= 1099511628211ULL;
-    }
-    return static_cast<int>(h % static_cast<std::uint64_t>(shard_count));
+std::set<std::string> shard_paths(const GatheredInputs& gathered, int shard_index, int shard_count) {
+    if (shard_count < 1) throw Error(fmt::format("shard_paths: the shard count must be >= 1 (got {})", shard_count));
+    if (shard_index < 0 || shard_index >= shard_count)
+        throw Error(fmt::format("shard_paths: shard {} lies outside 0..{}", shard_index, shard_count - 1));
+    // Sorted and de-duplicated (a set), so that the deal depends on the list alone, not on the
+    // order of the arguments; dealt round robin, so that the shards differ by at most one path.
+    std::set<std::string> all;
+    for (const BatchInput& in : gathered.inputs)
+        all.insert(in.path);
+    for (const auto& [path, reason] : gathered.rejected)
+        all.insert(path);
+    std::set<std::string> mine;
+    std::size_t i = 0;
+    for (const std::string& p : all)
+        if (i++ % static_cast<std::size_t>(shard_count) == static_cast<std::size_t>(shard_index)) mine.insert(p);
+    return mine;
 }
 
 }  // namespace satiq

@@ -129,6 +129,13 @@ std::string record_key(const json& r) {
            (key.is_string() ? key.get<std::string>() : std::string());
 }
 
+std::string record_row_key(const json& r) {
+    const json& path = record_field(r, "path");
+    const json& key = record_field(r, "options_key");
+    return (path.is_string() ? path.get<std::string>() : std::string()) + "\x1f" +
+           (key.is_string() ? key.get<std::string>() : std::string());
+}
+
 std::string RecordFileCheck::message(const fs::path& jsonl) const {
     std::string m;
     if (bad_lines > 0)
@@ -205,7 +212,11 @@ RecordRow record_row(const json& r) {
     const json& s = record_field(r, "summary");
     row.has_summary = s.is_object();
     row.band_used = text(record_field(s, "band_used"));
+    row.gsd_method = text(record_field(s, "gsd_method"));
+    row.elevation_source = text(record_field(s, "elevation_source"));
+    row.snr_source = text(record_field(s, "snr_source"));
     row.niirs_basis = text(record_field(s, "niirs_basis"));
+    if (const json& w = record_field(s, "warnings"); w.is_array()) row.warning_count = w.size();
     const json& src = record_field(r, "source");
     row.source_kind = text(record_field(src, "kind"));
     row.item_id = text(record_field(src, "item_id"));
@@ -299,7 +310,7 @@ RecordCollection collect_records(std::span<std::istream* const> streams, std::sp
                 return;
             }
             note_option_set(c.sets, r);
-            c.latest[record_key(r)] = {record_row(r), i, offset, line.size()};  // a later record replaces
+            c.latest[record_row_key(r)] = {record_row(r), i, offset, line.size()};  // a later record replaces
         });
         if (const std::string m = check.message(i < names.size() ? names[i] : fs::path("results.jsonl")); !m.empty())
             c.warnings.push_back(m);

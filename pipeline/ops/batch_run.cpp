@@ -268,7 +268,25 @@ void write_outputs(const fs::path& dir, RecordCollection& c, const std::string& 
     write_file_atomically(dir / "report.html", batch_report_html(rows, c.sets, title));
 }
 
+// The outputs of a batch or report in `dir`, checked before any work: a name taken by a folder,
+// FIFO or device is refused (resolve_output_target), and with --no-clobber an existing file that
+// would be replaced. `results_jsonl_replaced`: results.jsonl is replaced (--overwrite, a report),
+// not appended to.
+void check_outputs(const fs::path& dir, bool results_jsonl_replaced) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) return;  // created later, or said then not to be a folder
+    for (const char* name : {"results.jsonl", "summary.csv", "report.html"}) {
+        // Appended to (--resume), results.jsonl is checked by the FolderLock that opens it.
+        if (!results_jsonl_replaced && std::string_view(name) == "results.jsonl") continue;
+        (void)resolve_output_target(dir / name);  // throws on a folder, FIFO, device; --no-clobber
+    }
+}
+
 }  // namespace
+
+void check_batch_outputs(const BatchRunOptions& o) {
+    check_outputs(o.output_dir, /*results_jsonl_replaced=*/!o.resume);
+}
 
 std::string options_key(const json& options) {
     return fnv1a_hex(options.dump(-1, ' ', false, json::error_handler_t::replace));
@@ -378,37 +396,45 @@ BatchSummary run_batch(const GatheredInputs& gathered, const BatchRunOptions& o,
     // The work: this shard's inputs and rejections, less what --resume finds done.
     const fs::path jsonl = o.output_dir / "results.jsonl";
     std::optional<FolderLock> folder_lock;
-    if (root) folder_lock.emplace(jsonl, /*create=*/true);
-    std::set<std::string> done;
+    if (root) {
+        check_batch_outputs(o);  // before the lock creates results.jsonl, and before any work
+        folder_lock.emplace(jsonl, /*create=*/true);
+    }
+    // --resume: the last record of each row (path, options): its key (with the input's identity)
+    // when it succeeded, empty when it failed (a failure is retried: it may have been transient).
+    std::map<std::string, std::string> done;
     if (o.resume) {
         RecordFileCheck check;
-        for_each_record(jsonl, &check,
-                        [&](const json& r, std::string_view, std::uint64_t) { done.insert(record_key(r)); });
+        for_each_record(jsonl, &check, [&](const json& r, std::string_view, std::uint64_t) {
+            done[record_row_key(r)] = record_field(r, "status") == "ok" ? record_key(r) : std::string();
+        });
         if (const std::string m = check.message(jsonl); root && !m.empty()) sum.warnings.push_back(m);
     }
+    // Done: the last record of its row succeeded on the same input (path, size, modification time).
+    auto is_done = [&](const json& written) {
+        const auto it = done.find(record_row_key(written));
+        return it != done.end() && !it->second.empty() && it->second == record_key(written);
+    };
+    const std::set<std::string> shard = shard_paths(gathered, o.shard_index, o.shard_count);
     struct Item {
         const BatchInput* input = nullptr;
         std::string rejected_path, reason;
         std::uint64_t size = 0;
     };
-    // The key of a record as it reads back from results.jsonl: a path that is not UTF-8 was
+    // A probe as its record reads back from results.jsonl: a path that is not UTF-8 was
     // written with U+FFFD for its bad bytes, and must be compared so.
-    auto written_key = [](const json& probe) { return record_key(json::parse(line_of(probe))); };
+    auto written = [](const json& probe) { return json::parse(line_of(probe)); };
     std::vector<Item> items;
-    for (const auto& [path, reason] : gathered.rejected) {
-        if (shard_of(path, o.shard_count) != o.shard_index) continue;
+    for (const auto& [path, reason] : gathered.rejected) {  // failures, retried by --resume
+        if (!shard.count(path)) continue;
         ++sum.in_shard;
-        if (done.count(written_key(error_record(path, {}, input_identity(path), o.options)))) {
-            ++sum.skipped_resume;
-            continue;
-        }
         items.push_back({nullptr, path, fmt::format("{}: {}", path, reason), 0});
     }
     for (const BatchInput& in : gathered.inputs) {
-        if (shard_of(in.path, o.shard_count) != o.shard_index) continue;
+        if (!shard.count(in.path)) continue;
         ++sum.in_shard;
         const json probe{{"path", in.path}, {"input", input_identity(in.path)}, {"options_key", key}};
-        if (done.count(written_key(probe))) {
+        if (is_done(written(probe))) {
             ++sum.skipped_resume;
             continue;
         }
@@ -519,6 +545,21 @@ std::size_t merge_batches(const std::vector<fs::path>& dirs, const fs::path& out
                                               : fmt::format("{}: {}", f.string(), why));
         files.push_back(f);
     }
+    // Before any work: an output that is one of the inputs (report sh1 sh2 -o sh1) is refused,
+    // compared by identity (a symlink, "./sh1", "sh1/../sh1" are the same file), as degrade refuses
+    // an output that its input reads; then what --no-clobber or a FIFO would refuse at the end.
+    for (const char* name : {"results.jsonl", "summary.csv", "report.html"}) {
+        std::error_code ec;
+        const fs::path target = out / name;
+        if (!fs::exists(target, ec)) continue;
+        for (const fs::path& f : files)
+            if (fs::equivalent(f, target, ec))
+                throw Error(
+                    fmt::format("{}: output would overwrite {}, one of the inputs (satiq report only reads "
+                                "its inputs: choose another -o)",
+                                out.string(), f.string()));
+    }
+    check_outputs(out, /*results_jsonl_replaced=*/true);
     // Each file is opened once, for the records and then for copying their lines: a file replaced
     // meanwhile (another report writing it) is still read as it was.
     std::vector<std::ifstream> in;
@@ -547,8 +588,7 @@ std::size_t merge_batches(const std::vector<fs::path>& dirs, const fs::path& out
     // The batch's lock: replacing results.jsonl under a running batch would send its next records
     // to the replaced file. The inputs are only read: a running batch can be reported on.
     const FolderLock lock(out / "results.jsonl", /*create=*/false);
-    // A whole-file replace, not an append: each kept record's line copied from its file (they
-    // are read before the rename, so OUT may be one of the inputs).
+    // A whole-file replace, not an append: each kept record's line copied from its file.
     write_file_atomically(out / "results.jsonl", [&](const AtomicFileSink& sink) {
         std::string line;
         for (const auto& [key, kept] : c.latest) {

@@ -106,12 +106,36 @@ html::Chart histogram(const std::vector<double>& values, bool log_x, const std::
 
 }  // namespace
 
+namespace {
+
+// The text columns of summary.csv, each after the figure it describes (RecordRow::Figure order);
+// warning_count after the edges.
+struct TextColumn {
+    RecordRow::Figure after;
+    const char* name;
+    std::string (*value)(const RecordRow&);
+};
+constexpr TextColumn kTextColumns[] = {
+    {RecordRow::height_px, "band_used", [](const RecordRow& r) { return r.band_used; }},
+    {RecordRow::gsd_m, "gsd_method", [](const RecordRow& r) { return r.gsd_method; }},
+    {RecordRow::elevation_deg, "elevation_source", [](const RecordRow& r) { return r.elevation_source; }},
+    {RecordRow::snr, "snr_source", [](const RecordRow& r) { return r.snr_source; }},
+    {RecordRow::niirs_standard_error, "niirs_basis", [](const RecordRow& r) { return r.niirs_basis; }},
+    {RecordRow::edges_y, "warning_count", [](const RecordRow& r) { return std::to_string(r.warning_count); }},
+};
+
+}  // namespace
+
 std::string batch_summary_csv(const std::vector<RecordRow>& rows, const OptionSets& sets) {
     std::string out = "path,status,error";
-    for (const char* c : RecordRow::figure_names) {
-        out += std::string(",") + c;
-        if (std::string(c) == "height_px") out += ",band_used";
-        if (std::string(c) == "niirs_standard_error") out += ",niirs_basis";
+    for (std::size_t i = 0; i < RecordRow::figure_count; ++i) {
+        out += ',';
+        out += RecordRow::figure_names[i];
+        for (const TextColumn& t : kTextColumns)
+            if (t.after == i) {
+                out += ',';
+                out += t.name;
+            }
     }
     out += ",source,item_id,options_key,options\n";
     // Appends one field after a comma (separate appends: GCC 12 warns falsely, -Wrestrict, on
@@ -126,10 +150,12 @@ std::string batch_summary_csv(const std::vector<RecordRow>& rows, const OptionSe
         field(csv_field(r->error));
         for (std::size_t i = 0; i < RecordRow::figure_count; ++i) {
             const std::string c = RecordRow::figure_names[i];
-            const int prec = c == "width_px" || c == "height_px" || c.rfind("edges_", 0) == 0 ? 0 : c == "snr" ? 2 : 4;
+            const int prec = c == "width_px" || c == "height_px" || c.rfind("edges_", 0) == 0 ? 0
+                             : c == "snr" || c == "elevation_deg"                             ? 2
+                                                                                              : 4;
             field(r->has_summary ? num(r->figures[i], prec) : "");
-            if (c == "height_px") field(r->has_summary ? csv_field(r->band_used) : "");
-            if (c == "niirs_standard_error") field(r->has_summary ? csv_field(r->niirs_basis) : "");
+            for (const TextColumn& t : kTextColumns)
+                if (t.after == i) field(r->has_summary ? csv_field(t.value(*r)) : "");
         }
         field(csv_field(r->source_kind));
         field(csv_field(r->item_id));

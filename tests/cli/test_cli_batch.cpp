@@ -303,9 +303,11 @@ TEST(CliBatch, ASecondBatchOnTheSameFolderIsRefused) {
         EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
         EXPECT_EQ(satiq::test::read_file(run / "results.jsonl"), before) << mode;
     }
-    // satiq report into that folder would replace results.jsonl under the batch: refused too; a
-    // report on it (read only) goes on.
-    auto r = test::run_satiq("-q report " + test::shell_quote(run) + " -o " + test::shell_quote(run));
+    // satiq report (of another batch's copy) into that folder would replace results.jsonl under
+    // the batch: refused too; a report on it (read only) goes on.
+    fs::create_directories(dir / "copy");
+    fs::copy_file(run / "results.jsonl", dir / "copy" / "results.jsonl");
+    auto r = test::run_satiq("-q report " + test::shell_quote(dir / "copy") + " -o " + test::shell_quote(run));
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_NE(r.err.find("another satiq batch or report is writing to this folder"), std::string::npos) << r.err;
     EXPECT_EQ(satiq::test::read_file(run / "results.jsonl"), before);
@@ -520,4 +522,234 @@ TEST(CliBatch, ReportOfTwoOptionSetsSaysWhichRowIsWhich) {
     for (const char* id : {"id=\"images\"", "id=\"failures\"", "id=\"options\"", "id=\"hist-niirs\""})
         EXPECT_NE(dom.find(id), std::string::npos) << id;
     EXPECT_NE(dom.find("degraded to 1 m"), std::string::npos);
+}
+
+namespace {
+
+// The data rows of a summary.csv whose first field (the path) ends with `name`.
+int csv_rows_of(const std::string& csv, const std::string& name) {
+    int n = 0;
+    std::istringstream lines(csv);
+    std::string line;
+    std::getline(lines, line);  // header
+    while (std::getline(lines, line)) {
+        const std::string path = line.substr(0, line.find(','));
+        n += path.size() >= name.size() && path.compare(path.size() - name.size(), name.size(), name) == 0;
+    }
+    return n;
+}
+
+int lines_of(const std::string& text) {
+    return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+}  // namespace
+
+// `report DIR... -o OUT` with OUT one of the inputs (the same folder, its results.jsonl, another
+// spelling or a symlink of it) is refused before anything is written, exit 1 with one line, as
+// degrade refuses an output its input reads. Before, `report sh1 sh2 -o sh1` replaced shard 1's
+// results.jsonl with the merge, silently.
+TEST(CliBatch, ReportRefusesAnOutputThatIsAnInput) {
+    const satiq::test::TempDir dir("batch_report_self");
+    for (int k = 1; k <= 2; ++k)
+        ASSERT_EQ(batch(test::shell_quote(good_images() / fmt::format("scene{}.tif", k)) + " -o " +
+                        test::shell_quote(dir / fmt::format("sh{}", k)))
+                      .exit_code,
+                  0);
+    const std::string before = satiq::test::read_file(dir / "sh1" / "results.jsonl");
+    const std::string csv_before = satiq::test::read_file(dir / "sh1" / "summary.csv");
+    fs::create_directory_symlink(dir / "sh1", dir / "link");
+    const std::string sh1 = test::shell_quote(dir / "sh1"), sh2 = test::shell_quote(dir / "sh2");
+    for (const std::string& args : {sh1 + " " + sh2 + " -o " + sh1, sh1 + " -o " + sh1,
+                                    test::shell_quote(dir / "sh1" / "results.jsonl") + " -o " + sh1,
+                                    sh2 + " " + sh1 + " -o " + test::shell_quote(dir / "sh2" / ".." / "sh1"),
+                                    sh1 + " -o " + test::shell_quote(dir / "link")}) {
+        const auto r = test::run_satiq("-q report " + args);
+        EXPECT_EQ(r.exit_code, 1) << args << "\n" << r.err;
+        EXPECT_NE(r.err.find("output would overwrite"), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find("one of the inputs"), std::string::npos) << r.err;
+        EXPECT_EQ(lines_of(r.err), 1) << r.err;
+        EXPECT_EQ(satiq::test::read_file(dir / "sh1" / "results.jsonl"), before) << args;
+        EXPECT_EQ(satiq::test::read_file(dir / "sh1" / "summary.csv"), csv_before) << args;
+    }
+    // Into a folder of its own it goes on.
+    EXPECT_EQ(test::run_satiq("-q report " + sh1 + " " + sh2 + " -o " + test::shell_quote(dir / "merged")).exit_code,
+              0);
+}
+
+// With --no-clobber, a summary.csv or report.html that the batch would replace is refused before
+// any image is assessed: one line naming it, exit 1, results.jsonl untouched. Before, every image
+// was assessed and appended to results.jsonl, then the batch stopped on summary.csv, leaving it
+// and report.html stale. satiq report checks its outputs up front too.
+TEST(CliBatch, NoClobberRefusesBeforeAnyWork) {
+    const satiq::test::TempDir dir("batch_no_clobber");
+    const fs::path out = dir / "out";
+    ASSERT_EQ(batch(test::shell_quote(good_images() / "scene0.tif") + " -o " + test::shell_quote(out)).exit_code, 0);
+    const std::string jsonl = satiq::test::read_file(out / "results.jsonl");
+    const std::string csv = satiq::test::read_file(out / "summary.csv");
+    // scene1 is new: it would be assessed and appended.
+    const std::string more = test::shell_quote(good_images() / "scene0.tif") + " " +
+                             test::shell_quote(good_images() / "scene1.tif") + " -o " + test::shell_quote(out);
+    auto r = test::run_satiq("-q --no-clobber batch " + more + " --resume");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(r.err, "satiq: cannot write " + (out / "summary.csv").string() + ": it exists and --no-clobber is set\n");
+    EXPECT_EQ(satiq::test::read_file(out / "results.jsonl"), jsonl);
+    EXPECT_EQ(satiq::test::read_file(out / "summary.csv"), csv);
+    // --overwrite would empty results.jsonl: refused too, naming it.
+    fs::remove(out / "summary.csv");
+    fs::remove(out / "report.html");
+    r = test::run_satiq("-q --no-clobber batch " + more + " --overwrite");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(r.err,
+              "satiq: cannot write " + (out / "results.jsonl").string() + ": it exists and --no-clobber is set\n");
+    EXPECT_EQ(satiq::test::read_file(out / "results.jsonl"), jsonl);
+    // --resume appends to results.jsonl and writes the missing summary and report: allowed.
+    r = test::run_satiq("-q --no-clobber batch " + more + " --resume");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(records(out / "results.jsonl").size(), 2u);
+    // report into a folder that holds a report: refused up front, nothing replaced.
+    ASSERT_EQ(test::run_satiq("-q report " + test::shell_quote(out) + " -o " + test::shell_quote(dir / "m")).exit_code,
+              0);
+    const std::string merged_before = satiq::test::read_file(dir / "m" / "results.jsonl");
+    r = test::run_satiq("-q --no-clobber report " + test::shell_quote(out) + " -o " + test::shell_quote(dir / "m"));
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(lines_of(r.err), 1) << r.err;
+    EXPECT_NE(r.err.find("it exists and --no-clobber is set"), std::string::npos) << r.err;
+    EXPECT_EQ(satiq::test::read_file(dir / "m" / "results.jsonl"), merged_before);
+}
+
+// An input changed since its record (a new modification time) is assessed again by --resume; its
+// new record supersedes the old one in summary.csv and report.html (one row per image), while
+// results.jsonl keeps both lines. A merge keeps the last record of each image and options too.
+// Before, the summary and the report listed the file twice.
+TEST(CliBatch, ResumeAfterAChangedInputListsItOnce) {
+    const satiq::test::TempDir dir("batch_changed");
+    fs::create_directories(dir / "in");
+    for (int i = 0; i < 2; ++i)
+        fs::copy_file(good_images() / fmt::format("scene{}.tif", i), dir / "in" / fmt::format("s{}.tif", i));
+    const std::string args = test::shell_quote(dir / "in") + " -o " + test::shell_quote(dir / "out");
+    ASSERT_EQ(batch(args).exit_code, 0);
+    const fs::path s0 = dir / "in" / "s0.tif";
+    fs::last_write_time(s0, fs::last_write_time(s0) + std::chrono::hours(1));  // touched
+    const auto r = batch(args + " --resume --format json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(json::parse(r.out)["results"][0]["processed"], 1) << r.out;
+    EXPECT_EQ(records(dir / "out" / "results.jsonl").size(), 3u);  // append-only
+    const std::string csv = satiq::test::read_file(dir / "out" / "summary.csv");
+    EXPECT_EQ(lines_of(csv), 3) << csv;
+    EXPECT_EQ(csv_rows_of(csv, "s0.tif"), 1) << csv;
+    EXPECT_NE(satiq::test::read_file(dir / "out" / "report.html").find("2 images: 2 assessed, 0 failed."),
+              std::string::npos);
+    // report: one record per image and options, the last; twice the same folder changes nothing.
+    const auto m = test::run_satiq("-q report " + test::shell_quote(dir / "out") + " " +
+                                   test::shell_quote(dir / "out") + " -o " + test::shell_quote(dir / "merged"));
+    ASSERT_EQ(m.exit_code, 0) << m.err;
+    const auto merged = records(dir / "merged" / "results.jsonl");
+    ASSERT_EQ(merged.size(), 2u);
+    const auto all = records(dir / "out" / "results.jsonl");  // s0 and s1 in either order, then the new s0
+    const json& s1 = fs::path(all[0]["path"].get<std::string>()).filename() == "s1.tif" ? all[0] : all[1];
+    EXPECT_EQ(as_set(merged), as_set(std::vector<json>{s1, all[2]}));
+    EXPECT_EQ(satiq::test::read_file(dir / "merged" / "summary.csv"), csv);
+}
+
+// --resume retries an image whose last record is a failure (a failure may be transient: a file
+// still being written, a network path); failing again exits 1, and the summary keeps one row per
+// image. Before, failures were never retried and the resumed run exited 0 while its summary
+// listed them.
+TEST(CliBatch, ResumeRetriesFailures) {
+    const satiq::test::TempDir dir("batch_retry");
+    fs::create_directories(dir / "in");
+    fs::copy_file(good_images() / "scene0.tif", dir / "in" / "good.tif");
+    const std::string bytes = satiq::test::read_file(good_images() / "scene1.tif");
+    std::ofstream(dir / "in" / "late.tif", std::ios::binary) << bytes.substr(0, bytes.size() / 3);  // still arriving
+    const std::string args = test::shell_quote(dir / "in" / "good.tif") + " " +
+                             test::shell_quote(dir / "in" / "late.tif") + " " +
+                             test::shell_quote(dir / "in" / "missing.tif") + " -o " + test::shell_quote(dir / "out");
+    ASSERT_EQ(batch(args).exit_code, 1);
+    // Unchanged: retried, fails again, exit 1; one row each.
+    auto r = batch(args + " --resume --format json");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    json s = json::parse(r.out)["results"][0];
+    EXPECT_EQ(s["processed"], 2) << r.out;
+    EXPECT_EQ(s["skipped_resume"], 1) << r.out;
+    EXPECT_EQ(s["failed"], 2) << r.out;
+    std::string csv = satiq::test::read_file(dir / "out" / "summary.csv");
+    EXPECT_EQ(lines_of(csv), 4) << csv;
+    EXPECT_EQ(csv_rows_of(csv, "late.tif"), 1) << csv;
+    // The file arrives whole, the missing one appears: both succeed, exit 0, no failure left.
+    std::ofstream(dir / "in" / "late.tif", std::ios::binary | std::ios::trunc) << bytes;
+    fs::copy_file(good_images() / "scene2.tif", dir / "in" / "missing.tif");
+    r = batch(args + " --resume --format json");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    s = json::parse(r.out)["results"][0];
+    EXPECT_EQ(s["processed"], 2) << r.out;
+    EXPECT_EQ(s["failed"], 0) << r.out;
+    csv = satiq::test::read_file(dir / "out" / "summary.csv");
+    EXPECT_EQ(lines_of(csv), 4) << csv;
+    EXPECT_EQ(csv.find(",error,", csv.find('\n')), std::string::npos) << csv;
+    EXPECT_NE(satiq::test::read_file(dir / "out" / "report.html").find("3 images: 3 assessed, 0 failed."),
+              std::string::npos);
+}
+
+// A manifest that gives one file twice with different per-image values: the first row is used
+// and a warning on stderr (under -q too) names the file, both values and the rows; identical
+// duplicates stay a note. Before, the second row was dropped silently in text mode.
+TEST(CliBatch, ConflictingManifestRowsAreSaid) {
+    const satiq::test::TempDir dir("batch_manifest_conflict");
+    const std::string scene0 = (good_images() / "scene0.tif").string();
+    const std::string scene1 = (good_images() / "scene1.tif").string();
+    std::ofstream(dir / "list.csv") << "path,gsd_m\n"
+                                    << scene0 << ",0.5\n"
+                                    << scene1 << ",0.7\n"
+                                    << scene0 << ",0.6\n"
+                                    << scene1 << ",0.7\n";
+    const auto r = batch("--manifest " + test::shell_quote(dir / "list.csv") + " -o " + test::shell_quote(dir / "out"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string list = (dir / "list.csv").string();
+    EXPECT_EQ(r.err, "satiq batch: " + scene0 + ": given twice with different values, gsd_m 0.5 then 0.6 (" + list +
+                         " line 2, then " + list + " line 4): the first is used\n");
+    const auto recs = records(dir / "out" / "results.jsonl");
+    ASSERT_EQ(recs.size(), 2u);
+    for (const json& rec : recs) {
+        if (rec["path"] == scene0) {
+            EXPECT_NEAR(rec["summary"]["gsd_m"].get<double>(), 0.5, 1e-12);
+        }
+    }
+}
+
+// --stac on a file that is not JSON: one line naming it, "not valid JSON" and where; before, the
+// parser's own exception text ("[json.exception.parse_error.101] ...").
+TEST(CliBatch, StacThatIsNotJsonIsOneLine) {
+    const satiq::test::TempDir dir("batch_stac_not_json");
+    std::ofstream(dir / "catalog.json") << "{\"type\": \"Catalog\",\n  links: []}\n";
+    const auto r = batch("--stac " + test::shell_quote(dir / "catalog.json") + " -o " + test::shell_quote(dir / "out"));
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(r.err, "satiq: " + (dir / "catalog.json").string() +
+                         ": not valid JSON (line 2, column 3: syntax error while parsing object key - invalid "
+                         "literal; expected string literal)\n");
+    EXPECT_FALSE(fs::exists(dir / "out" / "results.jsonl"));
+}
+
+// --shard K/N deals the sorted inputs round robin: the shards differ in size by at most one (8
+// images over 3: 3, 3, 2; over 8: one each), and merged they equal one run
+// (ShardsMergedEqualOneRun). Before, a hash of the path split them as it fell (5 inputs: 4/1/0;
+// 8 over 8 shards are one each by chance once in 400).
+TEST(CliBatch, ShardsAreBalanced) {
+    const satiq::test::TempDir dir("batch_shard_sizes");
+    for (int n : {3, 8}) {
+        std::vector<std::size_t> sizes;
+        for (int k = 1; k <= n; ++k) {
+            const auto r =
+                batch(test::shell_quote(good_images()) + fmt::format(" --shard {}/{} --format json -o ", k, n) +
+                      test::shell_quote(dir / fmt::format("n{}_{}", n, k)));
+            ASSERT_EQ(r.exit_code, 0) << r.err;
+            sizes.push_back(json::parse(r.out)["results"][0]["in_shard"].get<std::size_t>());
+        }
+        EXPECT_LE(*std::max_element(sizes.begin(), sizes.end()) - *std::min_element(sizes.begin(), sizes.end()), 1u)
+            << n;
+        std::size_t total = 0;
+        for (std::size_t s : sizes)
+            total += s;
+        EXPECT_EQ(total, 8u);
+    }
 }

@@ -46,6 +46,7 @@
 #include <iostream>
 #include <new>
 #include <optional>
+#include <set>
 #include <span>
 #include <sstream>
 #include <streambuf>
@@ -497,8 +498,16 @@ void run_mode(int mode, std::string_view text, unsigned variant) {
                 FUZZ_CHECK(!in.path.empty());
                 if (in.gsd_m) FUZZ_CHECK(std::isfinite(*in.gsd_m) && *in.gsd_m > 0);
                 if (in.elevation_deg) FUZZ_CHECK(*in.elevation_deg > 0 && *in.elevation_deg <= 90);
-                (void)satiq::shard_of(in.path, 7);
             }
+            std::size_t in_shards = 0;  // the shards cover the list, each path once
+            for (int k = 0; k < 7; ++k)
+                in_shards += satiq::shard_paths(g, k, 7).size();
+            std::set<std::string> all;
+            for (const auto& in : g.inputs)
+                all.insert(in.path);
+            for (const auto& [path, reason] : g.rejected)
+                all.insert(path);
+            FUZZ_CHECK(in_shards == all.size());
             break;
         }
         case 10:

@@ -1,4 +1,4 @@
-// satiq::gather_batch_inputs and shard_of: files, folders, globs, virtual paths, manifests (plain
+// satiq::gather_batch_inputs and shard_paths: files, folders, globs, virtual paths, manifests (plain
 // and CSV), STAC ItemCollections and static catalogs, de-duplication and sharding.
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <fstream>
 #include <functional>
 #include <future>
@@ -480,7 +481,21 @@ TEST_F(BatchInputs, StacMalformedOrWrongTypeIsAnErrorNamingTheFile) {
     BatchInputOptions o;
     write_text(dir / "broken.json", R"({"type": "Feature", "id": )");
     o.stac = dir / "broken.json";
-    EXPECT_NE(error_of([&] { satiq::gather_batch_inputs(o); }).find("broken.json"), std::string::npos);
+    // One line: the file, "not valid JSON", where and why; not nlohmann's exception text.
+    EXPECT_EQ(error_of([&] { satiq::gather_batch_inputs(o); }),
+              (dir / "broken.json").string() +
+                  ": not valid JSON (line 1, column 27: syntax error while parsing value - unexpected end of input; "
+                  "expected '[', '{', or a literal)");
+    // A number beyond the double range is the parser's out_of_range, not a parse_error.
+    write_text(dir / "huge.json", R"({"type": "Feature", "gsd": 8e84145})");
+    o.stac = dir / "huge.json";
+    EXPECT_EQ(error_of([&] { satiq::gather_batch_inputs(o); }),
+              (dir / "huge.json").string() + ": not valid JSON (number overflow parsing '8e84145')");
+    write_text(dir / "text.json", "type: Feature\n");
+    o.stac = dir / "text.json";
+    EXPECT_EQ(error_of([&] { satiq::gather_batch_inputs(o); }),
+              (dir / "text.json").string() +
+                  ": not valid JSON (line 1, column 2: syntax error while parsing value - invalid literal)");
     write_text(dir / "point.json", R"({"type": "Point", "coordinates": [0, 0]})");
     o.stac = dir / "point.json";
     EXPECT_NE(error_of([&] { satiq::gather_batch_inputs(o); }).find("point.json"), std::string::npos);
@@ -490,7 +505,8 @@ TEST_F(BatchInputs, StacMalformedOrWrongTypeIsAnErrorNamingTheFile) {
     // A member of the wrong JSON type is an error too, not an escaping JSON exception.
     write_text(dir / "typed.json", R"({"type": "Catalog", "id": "c", "links": [{"rel": 5, "href": "x.json"}]})");
     o.stac = dir / "typed.json";
-    EXPECT_NE(error_of([&] { satiq::gather_batch_inputs(o); }).find("typed.json"), std::string::npos);
+    EXPECT_EQ(error_of([&] { satiq::gather_batch_inputs(o); }),
+              (dir / "typed.json").string() + ": not a valid STAC document: type must be string, but is number");
     // A catalog linking to a malformed item names the item file.
     write_text(dir / "cat" / "catalog.json",
                R"({"type": "Catalog", "id": "c", "links": [{"rel": "item", "href": "bad/item.json"}]})");
@@ -520,39 +536,84 @@ TEST_F(BatchInputs, OrderIsArgumentsThenManifestThenStac) {
     ASSERT_NE(find_input(g, p("data/a.tif")), nullptr);
 }
 
-TEST(ShardOf, PinnedFnv1aValues) {
-    // FNV-1a 64: "a" -> 0xaf63dc4c8601ec8c = 12638187200555641996; "" -> the offset basis
-    // 14695981039346656037; "foobar" -> 0x85944171f73967e8 (the FNV reference test vectors).
-    EXPECT_EQ(satiq::shard_of("a", 1000), 996);
-    EXPECT_EQ(satiq::shard_of("a", 7), 5);
-    EXPECT_EQ(satiq::shard_of("a", 2), 0);
-    EXPECT_EQ(satiq::shard_of("", 1000), 37);
-    EXPECT_EQ(satiq::shard_of("foobar", 1000), 968);
-    EXPECT_EQ(satiq::shard_of("scene_001.tif", 1000), 326);
-    EXPECT_EQ(satiq::shard_of("/vsizip/x.zip/a.tif", 16), 0);
-    EXPECT_EQ(satiq::shard_of("anything", 1), 0);
-    EXPECT_THROW(satiq::shard_of("a", 0), satiq::Error);
-    EXPECT_THROW(satiq::shard_of("a", -3), satiq::Error);
+// Shards deal the sorted, de-duplicated paths round robin: disjoint, covering the list, sizes
+// within one of each other, whatever the order the inputs came in. Before, a hash of the path
+// split 5 inputs 4/1/0 over 3 shards and 30 inputs 7/16/7.
+TEST(ShardPaths, BalancedDisjointCoveringAndOrderFree) {
+    for (int m = 0; m <= 31; ++m) {
+        GatheredInputs g, reversed;
+        for (int i = 0; i < m; ++i) {
+            BatchInput in;
+            in.path = "/data/scenes/scene_" + std::to_string(i) + ".tif";
+            if (i % 7 == 3)
+                g.rejected.emplace_back(in.path, "no such file");
+            else
+                g.inputs.push_back(in);
+        }
+        reversed.inputs.assign(g.inputs.rbegin(), g.inputs.rend());
+        reversed.rejected.assign(g.rejected.rbegin(), g.rejected.rend());
+        for (int n : {1, 2, 3, 5, 8}) {
+            std::set<std::string> seen;
+            std::size_t smallest = SIZE_MAX, largest = 0;
+            for (int k = 0; k < n; ++k) {
+                const std::set<std::string> shard = satiq::shard_paths(g, k, n);
+                EXPECT_EQ(shard, satiq::shard_paths(reversed, k, n)) << m << " " << n << " " << k;
+                smallest = std::min(smallest, shard.size());
+                largest = std::max(largest, shard.size());
+                for (const std::string& p : shard)
+                    EXPECT_TRUE(seen.insert(p).second) << p << " in two shards";
+            }
+            EXPECT_EQ(seen.size(), static_cast<std::size_t>(m)) << m << " " << n;
+            EXPECT_LE(largest - smallest, 1u) << m << " inputs, " << n << " shards";
+        }
+    }
+    // The UAT's cases: 5 inputs over 3 shards are 2/2/1, 30 are 10/10/10.
+    for (const auto& [m, expected] : {std::pair{5, std::vector<std::size_t>{2, 2, 1}}, {30, {10, 10, 10}}}) {
+        GatheredInputs g;
+        for (int i = 0; i < m; ++i) {
+            BatchInput in;
+            in.path = "img" + std::to_string(i) + ".tif";
+            g.inputs.push_back(in);
+        }
+        std::vector<std::size_t> sizes;
+        for (int k = 0; k < 3; ++k)
+            sizes.push_back(satiq::shard_paths(g, k, 3).size());
+        EXPECT_EQ(sizes, expected) << m;
+    }
+    // A path given twice, once rejected: one shard.
+    GatheredInputs twice;
+    twice.rejected = {{"x.tif", "no such file"}, {"x.tif", "no such file"}};
+    EXPECT_EQ(satiq::shard_paths(twice, 0, 2), std::set<std::string>{"x.tif"});
+    EXPECT_TRUE(satiq::shard_paths(twice, 1, 2).empty());
+    EXPECT_THROW(satiq::shard_paths(twice, 0, 0), satiq::Error);
+    EXPECT_THROW(satiq::shard_paths(twice, 2, 2), satiq::Error);
 }
 
-TEST(ShardOf, EveryPathInExactlyOneShard) {
-    std::vector<std::string> paths;
-    for (int i = 0; i < 300; ++i)
-        paths.push_back("/data/scenes/scene_" + std::to_string(i) + ".tif");
-    for (int n : {1, 2, 3, 5, 8}) {
-        std::vector<int> counts(static_cast<std::size_t>(n), 0);
-        for (const std::string& path : paths) {
-            const int s = satiq::shard_of(path, n);
-            ASSERT_GE(s, 0);
-            ASSERT_LT(s, n);
-            EXPECT_EQ(s, satiq::shard_of(path, n));  // stable
-            ++counts[static_cast<std::size_t>(s)];
-        }
-        int total = 0;
-        for (int c : counts) {
-            total += c;
-            EXPECT_GT(c, 0) << "n = " << n;  // 300 paths reach every shard
-        }
-        EXPECT_EQ(total, static_cast<int>(paths.size()));
-    }
+// The same file twice with different per-image values (a manifest's gsd_m 0.5 and 0.6, or a
+// folder's copy without the manifest's value): the first is kept and the conflict is said, naming
+// the file, the values and where each came from; identical duplicates are only listed. Before,
+// the second row was dropped silently.
+TEST_F(BatchInputs, ConflictingDuplicatesAreSaid) {
+    write_text(dir / "list.csv",
+               "path,gsd_m,snr\ndata/a.tif,0.5,\ndata/b.tif,0.7,30\ndata/a.tif,0.6,\n"
+               "data/b.tif,0.7,30\n");
+    BatchInputOptions o;
+    o.manifest = dir / "list.csv";
+    GatheredInputs g = satiq::gather_batch_inputs(o);
+    ASSERT_EQ(g.inputs.size(), 2u);
+    EXPECT_EQ(*g.inputs[0].gsd_m, 0.5);
+    EXPECT_EQ(g.duplicates, (std::vector<std::string>{p("data/a.tif"), p("data/b.tif")}));
+    const std::string list = (dir / "list.csv").string();
+    EXPECT_EQ(g.conflicts,
+              std::vector<std::string>{p("data/a.tif") + ": given twice with different values, gsd_m 0.5 then 0.6 (" +
+                                       list + " line 2, then " + list + " line 4): the first is used"});
+    // The folder first (no values), then the manifest's: every differing value is named.
+    o.arguments = {p("data/sub")};
+    write_text(dir / "list.csv", "path,gsd_m,snr,elevation_deg\ndata/sub/c.tif,0.5,25,60\n");
+    g = satiq::gather_batch_inputs(o);
+    ASSERT_EQ(g.conflicts.size(), 1u);
+    EXPECT_EQ(g.conflicts[0], p("data/sub/c.tif") +
+                                  ": given twice with different values, gsd_m none then 0.5, elevation_deg none "
+                                  "then 60, snr none then 25 (the arguments, then " +
+                                  list + " line 2): the first is used");
 }

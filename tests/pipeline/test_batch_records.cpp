@@ -170,52 +170,100 @@ TEST(BatchRecords, RecordFieldAndKeyOfSparseRecords) {
     EXPECT_TRUE(satiq::record_field(json(5), "path").is_null());
     EXPECT_EQ(satiq::record_field(r, "path"), "a");
     EXPECT_EQ(satiq::record_key(r), std::string("a\x1fnull\x1f"));
+    EXPECT_EQ(satiq::record_row_key(r), std::string("a\x1f"));
     json m = {{"path", "a"}};  // a mutable object: a missing key read through record_field is not added
     EXPECT_TRUE(satiq::record_field(m, "status").is_null());
     EXPECT_EQ(m.size(), 1u);
 }
 
-// The latest record of a key wins, within a file and across files (a shard merged twice counts
-// once); a key is path, input identity and options; only_key leaves out and counts the others;
-// each kept record says where its line is, so that the merge can copy it.
-TEST(BatchRecords, CollectKeepsTheLatestRecordOfEachKey) {
+// The last record of a row (path and options) wins, within a file (appended later) and across
+// files (given later): a shard merged twice counts once, and an input that changed and was
+// assessed again (another size or modification time) or a failure retried has one row, its last;
+// other options keep rows of their own; only_key leaves out and counts the others; each kept
+// record says where its line is, so that the merge can copy it. Before, a changed input kept both
+// rows (the key held the input's identity).
+TEST(BatchRecords, CollectKeepsTheLastRecordOfEachRow) {
     json a1 = good_record("a.tif", 3.0), a2 = good_record("a.tif", 4.0), b = good_record("b.tif", 5.0);
     json a_changed = good_record("a.tif", 2.0);
-    a_changed["input"]["mtime_ns"] = 2;  // the file was replaced: another record
+    a_changed["input"]["mtime_ns"] = 2;  // the file was replaced and assessed again
     json a_other = good_record("a.tif", 6.0);
     a_other["options_key"] = "other";
-    const std::string first = lines({a1.dump(), b.dump(), a2.dump()});
-    const std::string second = lines({b.dump(), a_changed.dump(), a_other.dump()}) + "{\"cut";
+    json c_failed = good_record("c.tif", 0);
+    c_failed["status"] = "error";
+    c_failed["summary"] = nullptr;
+    const json c_retried = good_record("c.tif", 1.0);
+    const std::string first = lines({a1.dump(), b.dump(), c_failed.dump(), a2.dump()});
+    const std::string second = lines({b.dump(), a_changed.dump(), a_other.dump(), c_retried.dump()}) + "{\"cut";
 
     satiq::RecordCollection c = collect({first, second});
-    ASSERT_EQ(c.latest.size(), 4u);  // a (k, mtime 1), a (k, mtime 2), a (other), b
+    ASSERT_EQ(c.latest.size(), 4u);  // a (k), a (other), b, c
     ASSERT_EQ(c.warnings.size(), 1u);
     EXPECT_EQ(c.warnings[0], "R2: the last line is cut (a killed run), skipped");
     EXPECT_EQ(c.other_options, 0u);
     for (const auto& [key, kept] : c.latest) {  // each kept line is the record's own line
         const std::string& text = kept.file == 0 ? first : second;
         const json line = json::parse(text.substr(kept.offset, kept.length));
-        EXPECT_EQ(satiq::record_key(line), key);
-        EXPECT_EQ(line["summary"]["niirs"], kept.row.figures[satiq::RecordRow::niirs]);
+        EXPECT_EQ(satiq::record_row_key(line), key);
+        if (kept.row.ok()) {
+            EXPECT_EQ(line["summary"]["niirs"], kept.row.figures[satiq::RecordRow::niirs]);
+        }
     }
-    const auto& a = c.latest.at(satiq::record_key(a1));
-    EXPECT_EQ(a.file, 0u);                                         // a2 is the last of its key...
-    EXPECT_EQ(a.offset, a1.dump().size() + b.dump().size() + 2u);  // ...on the third line
-    EXPECT_EQ(a.row.figures[satiq::RecordRow::niirs], 4.0);
-    EXPECT_EQ(c.latest.at(satiq::record_key(b)).file, 1u);  // b again in the second file
+    const auto& a = c.latest.at(satiq::record_row_key(a1));
+    EXPECT_EQ(a.file, 1u);                      // a_changed, in the second file, is the last of its row...
+    EXPECT_EQ(a.offset, b.dump().size() + 1u);  // ...on its second line
+    EXPECT_EQ(a.row.figures[satiq::RecordRow::niirs], 2.0);
+    EXPECT_EQ(c.latest.at(satiq::record_row_key(b)).file, 1u);           // b again in the second file
+    EXPECT_TRUE(c.latest.at(satiq::record_row_key(c_failed)).row.ok());  // the retry supersedes the failure
     const std::vector<satiq::RecordRow> rows = c.take_rows();
     EXPECT_TRUE(c.latest.empty());
     ASSERT_EQ(rows.size(), 4u);
-    EXPECT_EQ(rows.back().path, "b.tif");  // sorted by key: path first
+    EXPECT_EQ(rows.back().path, "c.tif");  // sorted by key: path first
 
+    // Within one file the line appended last wins.
+    EXPECT_EQ(collect({first}).latest.at(satiq::record_row_key(a1)).row.figures[satiq::RecordRow::niirs], 4.0);
     // The same text twice: nothing doubles.
-    EXPECT_EQ(collect({first, first}).latest.size(), 2u);
+    EXPECT_EQ(collect({first, first}).latest.size(), 3u);
+    // Given the other way round, the first file's a2 is the last read of its row.
+    EXPECT_EQ(collect({second, first}).latest.at(satiq::record_row_key(a1)).row.figures[satiq::RecordRow::niirs], 4.0);
 
     const std::string k = "k";
     satiq::RecordCollection only = collect({first, second}, &k);
     EXPECT_EQ(only.latest.size(), 3u);
     EXPECT_EQ(only.other_options, 1u);
     EXPECT_EQ(only.sets.size(), 1u);
+}
+
+// summary.csv has every summary column of a record (gsd_method, elevation_deg and its source,
+// edges_candidates, snr_source, niirs_low and niirs_high for an image rated from its GSD alone,
+// the count of its warnings), each text column after the figure it describes, in this order.
+// Before, those eight were missing although the README said the summary's columns were there.
+TEST(BatchRecords, SummaryCsvHasEverySummaryColumn) {
+    json r = good_record("a.tif", 2.5);
+    json& s = r["summary"];
+    s["gsd_method"] = "projected_geotransform";
+    s["elevation_deg"] = 72.5;
+    s["elevation_source"] = "assumed nadir";
+    s["edges_candidates"] = 220;
+    s["snr_source"] = "user";
+    s["niirs_basis"] = "estimated from GSD alone";
+    s["niirs_low"] = 2.25;
+    s["niirs_high"] = 2.75;
+    s["warnings"] = json::array({"one", "two"});
+    json failed = {{"path", "b.tif"}, {"status", "error"}, {"error", "b.tif: no such file"}};
+    const satiq::RecordCollection c = collect({lines({r.dump(), failed.dump()})});
+    satiq::RecordCollection copy = c;
+    const std::string csv = satiq::batch_summary_csv(copy.take_rows(), c.sets);
+    const std::string header =
+        "path,status,error,width_px,height_px,band_used,gsd_m,gsd_method,effective_gsd_m,elevation_deg,"
+        "elevation_source,rer_x,rer_y,rer_gm,mtf50_cyc_per_px,noise_sigma_dn,snr,snr_source,niirs,"
+        "niirs_standard_error,niirs_basis,niirs_low,niirs_high,edges_candidates,edges_used,edges_x,edges_y,"
+        "warning_count,source,item_id,options_key,options\n";
+    ASSERT_EQ(csv.substr(0, header.size()), header);
+    const std::string row = csv.substr(header.size(), csv.find('\n', header.size()) + 1 - header.size());
+    EXPECT_EQ(row,
+              "a.tif,ok,,64,64,band 1,0.5000,projected_geotransform,,72.50,assumed nadir,,,0.5000,,,40.00,user,"
+              "2.5000,,estimated from GSD alone,2.2500,2.7500,220,,,,2,folder,,k,\n");
+    EXPECT_NE(csv.find("\nb.tif,error,b.tif: no such file" + std::string(29, ',') + "\n"), std::string::npos) << csv;
 }
 
 // The label of a set of options says what was done to the images: a preset degradation carries

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,8 @@ struct BatchInput {
     std::optional<double> sun_elevation_deg;  ///< STAC `view:sun_elevation` (recorded)
     std::string source;                       ///< "argument", "folder", "glob", "manifest", "stac"
     std::string item_id;                      ///< STAC Item id, when any
+    std::string
+        origin;  ///< where it was given, for messages: "list.csv line 3", "items.json item 'x'", "the arguments"
 };
 
 /// A virtual path GDAL opens itself (/vsizip/, /vsicurl/, /vsis3/, ...).
@@ -42,9 +45,15 @@ struct BatchInputOptions {
 };
 
 /// Gathered inputs in a deterministic order, duplicates (same resolved path) removed and listed.
+/// The first occurrence of an input is kept with its per-image values (gsd_m, elevation_deg, snr);
+/// a later one that gives other values is a conflict, said in `conflicts`.
 struct GatheredInputs {
     std::vector<BatchInput> inputs;
-    std::vector<std::string> duplicates;                        ///< paths given more than once (processed once)
+    std::vector<std::string> duplicates;  ///< paths given more than once (processed once)
+    /// One line per duplicate whose per-image values differ from the first occurrence's, naming the
+    /// file, the values and where each was given ("x.tif: given twice with different values, gsd_m
+    /// 0.5 then 0.6 (list.csv line 2, then list.csv line 3): the first is used").
+    std::vector<std::string> conflicts;
     std::vector<std::pair<std::string, std::string>> rejected;  ///< (path, reason): missing, not a raster, ...
 };
 GatheredInputs gather_batch_inputs(const BatchInputOptions& options);
@@ -60,8 +69,11 @@ struct BatchParams {
     std::string options_json;              ///< the options that make a record (resume key)
 };
 
-/// The shard an input belongs to: a hash of its path (FNV-1a), so that the split does not depend
-/// on the order or the number of other inputs.
-int shard_of(const std::string& path, int shard_count);
+/// The paths of shard `shard_index` (0-based) of `shard_count`: the paths of every input and every
+/// rejection, de-duplicated and sorted (byte order), dealt round robin (the i-th path to shard
+/// i mod N). The shards of one input list are disjoint, cover it, differ in size by at most one,
+/// and do not depend on the order the inputs were given in; each is computed on its own from the
+/// same list (adding or removing inputs moves others between shards).
+std::set<std::string> shard_paths(const GatheredInputs& gathered, int shard_index, int shard_count);
 
 }  // namespace satiq

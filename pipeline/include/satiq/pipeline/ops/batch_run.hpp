@@ -56,10 +56,19 @@ nlohmann::json batch_record(const BatchInput& in, const BatchRunOptions& o);
 /// more with degrade_to); 0 when the header cannot be read (the assessment will report why).
 std::uint64_t batch_item_bytes(const BatchInput& in, const BatchRunOptions& o);
 
+/// The outputs in o.output_dir checked before any work (run_batch does it first, before it
+/// creates results.jsonl): summary.csv, report.html or results.jsonl taken by a folder, FIFO or
+/// device, and with --no-clobber (no_clobber()) an existing summary.csv or report.html, or an
+/// existing results.jsonl that --overwrite would empty, are refused with satiq::Error naming it.
+void check_batch_outputs(const BatchRunOptions& o);
+
 /// Runs the batch on this machine or, under mpirun/srun, over MPI ranks. Records are appended to
 /// DIR/results.jsonl as they complete; at the end summary.csv and report.html are written (rank 0
-/// only). `progress(done, total, failed)` after each image; `failure(line)` before it when the
-/// image failed: one line naming the input and the reason.
+/// only), with one row per image: its last record under these options (collect_records).
+/// --resume skips an image whose last record succeeded on the same input (path, size,
+/// modification time) and retries the others (changed, failed, rejected).
+/// `progress(done, total, failed)` after each image; `failure(line)` before it when the image
+/// failed: one line naming the input and the reason.
 BatchSummary run_batch(const GatheredInputs& inputs, const BatchRunOptions& o,
                        const std::function<void(std::int64_t, std::int64_t, std::int64_t)>& progress = {},
                        const std::function<void(const std::string&)>& failure = {});
@@ -94,8 +103,14 @@ void for_each_record(
 /// The member `key` of `o`, or a null value when `o` is not an object or has no such member
 /// (a const json's operator[] may not be used on a missing key).
 const nlohmann::json& record_field(const nlohmann::json& o, const char* key);
-/// What identifies a record for --resume and for merging: path, input identity, options key.
+/// What identifies the work a record did: path, input identity (size, modification time) and
+/// options key. --resume skips an image when the last record of its row (record_row_key) has this
+/// key and succeeded.
 std::string record_key(const nlohmann::json& r);
+/// The row a record fills in summary.csv, report.html and a merged results.jsonl: its path and
+/// options key. A later record of the same row supersedes an earlier one (the input changed and
+/// was assessed again, a failure was retried): the last one read wins.
+std::string record_row_key(const nlohmann::json& r);
 /// What summary.csv and report.html show of one record, without the rest of it (a few hundred
 /// bytes: the summary of a million records does not hold the records).
 struct RecordRow {
@@ -105,6 +120,7 @@ struct RecordRow {
         height_px,
         gsd_m,
         effective_gsd_m,
+        elevation_deg,
         rer_x,
         rer_y,
         rer_gm,
@@ -113,19 +129,37 @@ struct RecordRow {
         snr,
         niirs,
         niirs_standard_error,
+        niirs_low,
+        niirs_high,
+        edges_candidates,
         edges_used,
         edges_x,
         edges_y,
         figure_count
     };
-    static constexpr std::array<const char*, figure_count> figure_names{
-        "width_px",       "height_px", "gsd_m",  "effective_gsd_m",
-        "rer_x",          "rer_y",     "rer_gm", "mtf50_cyc_per_px",
-        "noise_sigma_dn", "snr",       "niirs",  "niirs_standard_error",
-        "edges_used",     "edges_x",   "edges_y"};
+    static constexpr std::array<const char*, figure_count> figure_names{"width_px",
+                                                                        "height_px",
+                                                                        "gsd_m",
+                                                                        "effective_gsd_m",
+                                                                        "elevation_deg",
+                                                                        "rer_x",
+                                                                        "rer_y",
+                                                                        "rer_gm",
+                                                                        "mtf50_cyc_per_px",
+                                                                        "noise_sigma_dn",
+                                                                        "snr",
+                                                                        "niirs",
+                                                                        "niirs_standard_error",
+                                                                        "niirs_low",
+                                                                        "niirs_high",
+                                                                        "edges_candidates",
+                                                                        "edges_used",
+                                                                        "edges_x",
+                                                                        "edges_y"};
     std::string path, status, error, options_key;
     bool has_summary = false;  ///< false for a failure
-    std::string band_used, niirs_basis, source_kind, item_id;
+    std::string band_used, gsd_method, elevation_source, snr_source, niirs_basis, source_kind, item_id;
+    std::size_t warning_count = 0;               ///< the summary's warnings
     std::array<double, figure_count> figures{};  ///< NaN where the record has none
     [[nodiscard]] bool ok() const { return status == "ok"; }
 };
@@ -142,9 +176,9 @@ using OptionSets = std::map<std::string, OptionSet>;
 /// Adds the set of `record`'s options to `sets` (the first record of a key names it).
 void note_option_set(OptionSets& sets, const nlohmann::json& record);
 
-/// The latest record of each (path, input, options_key) among results.jsonl files, read line by
-/// line: its row for the summary and where its line is, so that a merge can copy it. The records
-/// themselves are not held (a million of them would take gigabytes as JSON values).
+/// The last record of each row (path, options_key: record_row_key) among results.jsonl files,
+/// read line by line: its row for the summary and where its line is, so that a merge can copy
+/// it. The records themselves are not held (a million of them would take gigabytes as JSON values).
 struct RecordCollection {
     struct Kept {
         RecordRow row;
@@ -152,7 +186,7 @@ struct RecordCollection {
         std::uint64_t offset = 0;  ///< of its line in that stream
         std::size_t length = 0;    ///< of its line, without the newline
     };
-    std::map<std::string, Kept> latest;  ///< by record_key: sorted by path, then input and options
+    std::map<std::string, Kept> latest;  ///< by record_row_key: sorted by path, then options
     OptionSets sets;
     std::vector<std::string> warnings;      ///< per stream, what was skipped (RecordFileCheck::message)
     std::size_t other_options = 0;          ///< records left out by `only_key`
@@ -162,9 +196,10 @@ struct RecordCollection {
     std::vector<RecordRow> take_rows();
 };
 /// Reads `streams` (each at its start; `names[i]` names streams[i] in warnings). A later record of
-/// a key replaces an earlier one, in the same stream or a later one: merging the same results
-/// twice counts each record once. `only_key`: keep only the records made with these options (a
-/// batch's own summary) and count the others.
+/// a row replaces an earlier one, in the same stream (appended later) or a later stream (given
+/// later): merging the same results twice counts each record once, and an image assessed again
+/// (its input changed, or it failed and was retried) has one row, its last. `only_key`: keep only
+/// the records made with these options (a batch's own summary) and count the others.
 RecordCollection collect_records(std::span<std::istream* const> streams, std::span<const std::filesystem::path> names,
                                  const std::string* only_key = nullptr);
 
@@ -173,9 +208,12 @@ std::string batch_summary_csv(const std::vector<RecordRow>& rows, const OptionSe
 /// report.html of rows: the table, distributions of GSD, RER, SNR and NIIRS, the failures, the
 /// sets of options.
 std::string batch_report_html(const std::vector<RecordRow>& rows, const OptionSets& sets, const std::string& title);
-/// `satiq report DIR... -o OUT`: merges results.jsonl of several batches or shards into OUT.
-/// Returns the merged record count; a line of an input that is not a record is skipped and said
-/// in `warnings` (one line per file).
+/// `satiq report DIR... -o OUT`: merges results.jsonl of several batches or shards into OUT: the
+/// last record of each row (collect_records), so OUT/results.jsonl holds the records its summary
+/// shows. Refused before anything is written when OUT's results.jsonl, summary.csv or report.html
+/// is one of the inputs (by identity: a symlink or another spelling counts) or, with
+/// --no-clobber, exists. Returns the merged record count; a line of an input that is not a record
+/// is skipped and said in `warnings` (one line per file).
 std::size_t merge_batches(const std::vector<std::filesystem::path>& dirs, const std::filesystem::path& out,
                           std::vector<std::string>* warnings = nullptr);
 
