@@ -10,8 +10,8 @@ SceneRadiometry scene_radiometry(const ImageStats& s) {
     const double span = s.p98 - s.p02;
     if (s.valid_count == 0 || !(span > 0))
         throw Error(
-            "scene radiometry: the image has no dynamic range (2nd and 98th percentiles are equal), so the "
-            "GIQE signal cannot be estimated; give --snr");
+            "no dynamic range (its 2nd and 98th percentiles are equal), so the GIQE signal cannot be estimated "
+            "from the scene");
     // Linear DN-reflectance response through the two anchors (see the header).
     const double k = span / (kSceneBrightReflectance - kSceneDarkReflectance);
     return radiometry_from_response(

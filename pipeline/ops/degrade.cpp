@@ -407,7 +407,15 @@ NoisePlan plan_noise(const DegradeParams& p, const Raster& in, const DegradeTarg
             if (st.valid_count == 0) throw Error(fmt::format("{}: band {} has no valid pixels", p.input.string(), b));
             np.max_value = std::max(np.max_value, st.max);
             if (!target.snr) continue;
-            const SceneRadiometry rad = scene_radiometry(st);
+            SceneRadiometry rad;
+            try {
+                rad = scene_radiometry(st);
+            } catch (const Error& e) {  // the SNR is a ratio to the scene's signal: none, no noise level
+                throw Error(
+                    fmt::format("{}: band {} has {}: noise for SNR {:g} has no signal to be set against "
+                                "(degrade without --snr adds no noise)",
+                                p.input.string(), b, e.what(), *target.snr));
+            }
             np.band_radiometry.push_back(rad);
             if (b == 1) plan.assumptions.push_back(rad.assumption);
             if (target.noise_model == NoiseModel::gaussian)

@@ -338,6 +338,13 @@ TEST(Degrade, ErrorsAreClearAndLeaveNoOutput) {
     p = simple(in, dir / "o.tif", 2);
     p.bits = 0;
     expect(p, "--bits");
+    // A flat input has no signal for an SNR: the file and the reason, not "give --snr" (it was given).
+    Image flat(64, 64);
+    std::fill(flat.pixels().begin(), flat.pixels().end(), 500.f);
+    p = simple(write(dir, "flat.tif", flat, utm(0.5)), dir / "o.tif", 2);
+    p.snr = 30;
+    expect(p, "flat.tif: band 1 has no dynamic range");
+    EXPECT_EQ(error_of(p).find("give --snr"), std::string::npos);
     const fs::path plain = write(dir, "plain.tif", scene(64, 64), GeoReference{});
     expect(simple(plain, dir / "o.tif", 2), "no georeferencing");
     p = simple(plain, dir / "o.tif", 2);
