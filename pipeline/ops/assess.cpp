@@ -96,8 +96,10 @@ std::string to_text(const AssessResult& r, bool runstats) {
             typical > 0 ? fmt::format(", random halves differ by a median {:.3f}", typical) : std::string());
     } else
         s += fmt::format("  {}\n", ag.message.empty() ? "no usable edges" : ag.message);
-    s += fmt::format("  noise {:.3f} DN ({}; Immerkaer {:.3f} DN), SNR {} ({})\n", r.noise_sigma_dn, r.noise_method,
-                     r.noise_immerkaer_sigma_dn, r.snr > 0 ? fmt::format("{:.1f}", r.snr) : "n/a", r.snr_source);
+    // As the JSON: a figure that is not positive is unknown (null there, "unknown" here).
+    auto dn = [](double v) { return v > 0 ? fmt::format("{:.3f} DN", v) : std::string("unknown"); };
+    s += fmt::format("  noise {} ({}; Immerkaer {}), SNR {} ({})\n", dn(r.noise_sigma_dn), r.noise_method,
+                     dn(r.noise_immerkaer_sigma_dn), r.snr > 0 ? fmt::format("{:.1f}", r.snr) : "n/a", r.snr_source);
     // gsd: the GSD the equation was fed (weighted, ground or normal plane), for the validity note.
     auto niirs = [&](const char* name, const std::optional<giqe::NiirsPrediction>& p, double gsd) {
         if (!p) return;

@@ -90,6 +90,17 @@ TEST(CliAssess, TextSummaryAndRunstats) {
     EXPECT_NE(r.out.find("NIIRS (GIQE 5)"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("time edges"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("RER"), std::string::npos);
+    // An image too small for any noise estimate: the text says unknown where the JSON has null
+    // (it said "noise 0.000 DN").
+    Image tiny(2, 2);
+    tiny.at(1, 1) = 40.f;
+    WriteOptions o;
+    o.type = DataType::UInt16;
+    write_raster(dir / "tiny.tif", {tiny.view()}, test::north_up(32631, 600000, 5700000, 0.5), o);
+    const auto t = test::run_satiq("-q assess " + test::shell_quote(dir / "tiny.tif"));
+    EXPECT_NE(t.out.find("  noise unknown (immerkaer; Immerkaer unknown)"), std::string::npos) << t.out;
+    const auto tj = test::run_satiq("-q assess --format json " + test::shell_quote(dir / "tiny.tif"));
+    EXPECT_TRUE(json::parse(tj.out)["results"][0]["noise"]["sigma_dn"].is_null()) << tj.out;
 }
 
 TEST(CliAssess, BadArguments) {
