@@ -314,6 +314,19 @@ nlohmann::json to_json(const Gsd& g) {
             {"notes", g.notes}};
 }
 
+namespace {
+
+// A nodata value as JSON: the number, or for NaN and the infinities the strings "nan", "inf",
+// "-inf" as gdalinfo -json writes them (JSON has no such numbers; null would read as "no nodata").
+nlohmann::json nodata_json(const std::optional<double>& v) {
+    if (!v) return nullptr;
+    if (std::isnan(*v)) return "nan";
+    if (std::isinf(*v)) return *v > 0 ? "inf" : "-inf";
+    return *v;
+}
+
+}  // namespace
+
 nlohmann::json to_json(const InfoRecord& rec) {
     const RasterInfo& r = rec.raster;
     nlohmann::json bands = nlohmann::json::array();
@@ -321,7 +334,8 @@ nlohmann::json to_json(const InfoRecord& rec) {
         const auto& b = r.bands[i];
         bands.push_back({{"band", i + 1},
                          {"data_type", to_string(b.type)},
-                         {"nodata", opt(b.nodata)},
+                         {"nodata", nodata_json(b.nodata)},
+                         {"mask_band", b.has_mask},
                          {"color_interpretation", b.color_interpretation},
                          {"description", b.description},
                          {"block_size_px", {b.block_x, b.block_y}}});

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <limits>
 
 #include <ogr_spatialref.h>
 #include <nlohmann/json.hpp>
@@ -55,6 +56,21 @@ TEST(CliInfo, JsonForGoodAndBadFilesInOneRun) {
     EXPECT_EQ(good["georeferencing"]["crs_code"], "EPSG:32652");
     EXPECT_EQ(j["results"][1]["status"], "error");
     EXPECT_NE(r.err.find("missing.tif: no such file"), std::string::npos) << r.err;
+    EXPECT_EQ(good["bands"][0]["mask_band"], false);
+
+    // A NaN nodata is "nan" as gdalinfo -json writes it (null would read as no nodata); a
+    // NaN nodata in 8 bits becomes a mask band (RasterWriter), said as such.
+    opt.type = DataType::Float32;
+    opt.nodata = std::numeric_limits<double>::quiet_NaN();
+    write_raster(dir / "nan.tif", {a.view()}, geo, opt);
+    opt.type = DataType::Byte;
+    write_raster(dir / "masked.tif", {a.view()}, geo, opt);
+    const json k =
+        json::parse(test::run_satiq("info --format json " + q(dir / "nan.tif") + " " + q(dir / "masked.tif")).out);
+    EXPECT_EQ(k["results"][0]["bands"][0]["nodata"], "nan");
+    EXPECT_EQ(k["results"][0]["bands"][0]["mask_band"], false);
+    EXPECT_TRUE(k["results"][1]["bands"][0]["nodata"].is_null());
+    EXPECT_EQ(k["results"][1]["bands"][0]["mask_band"], true);
 }
 
 TEST(CliInfo, BadInputGivesOneLineErrorAndNonZeroExit) {
