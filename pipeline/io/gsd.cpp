@@ -162,6 +162,13 @@ Gsd gsd_from_transformer(const RasterInfo& info, const GsdOptions& opt) {
         OGRSpatialReference gsrs;
         if (info.geo.gcp_crs_wkt.empty() || gsrs.importFromWkt(info.geo.gcp_crs_wkt.c_str()) != OGRERR_NONE)
             throw Error(fmt::format("{}: GCPs have no coordinate reference system; give --gsd-m", info.path.string()));
+        // A first-order polynomial needs 3 GCPs. One alone is typically a GeoTIFF tiepoint whose
+        // pixel scale is missing or zero, which GDAL reports as a single GCP.
+        if (gcps.size() < 3)
+            throw Error(fmt::format(
+                "{}: only {} GCP{}, and mapping pixels to the ground needs at least 3{}; give --gsd-m",
+                info.path.string(), gcps.size(), gcps.size() == 1 ? "" : "s",
+                gcps.size() == 1 ? " (one tiepoint: typically a GeoTIFF whose pixel scale is missing or zero)" : ""));
         GDALSetGCPs2(ds, static_cast<int>(gcps.size()), gcps.data(), OGRSpatialReference::ToHandle(&gsrs));
         // First-order polynomial needs 3 GCPs; GDAL picks the order from the count.
         topts.SetNameValue("METHOD", "GCP_POLYNOMIAL");

@@ -111,6 +111,17 @@ TEST(Gsd, GcpOnlyFile) {
     EXPECT_NEAR(g.y_m, 0.5, 0.0005);
     ASSERT_TRUE(g.center_lat_deg.has_value());
     EXPECT_NEAR(*g.center_lat_deg, 51.87, 0.01);
+    // One GCP (a GeoTIFF tiepoint with a zero pixel scale reads so): said as such, not as
+    // GDAL's "not enough points" from the transformer.
+    info.geo.gcps.resize(1);
+    try {
+        (void)compute_gsd(info);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("gcp.tif: only 1 GCP, and mapping pixels to the ground needs at least 3"),
+                  std::string::npos)
+            << e.what();
+    }
 }
 
 TEST(Gsd, NoGeoreferencing) {
