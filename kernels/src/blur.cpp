@@ -17,17 +17,24 @@ std::string fixed(double v, int decimals) {
 }  // namespace
 
 void keep_confirmed_upsampling(SamplingEstimate& sampling) {
+    std::string notes;
     for (SamplingEstimate::Axis* a : {&sampling.x, &sampling.y})
         if (a->upsampled && a->kernel.empty()) {
-            sampling.message += "; along " + std::string(a == &sampling.x ? "x" : "y") + " a period of " +
-                                fixed(a->period_cyc_per_px, 3) + " cycles/px and a spectral drop of " +
-                                fixed(a->drop_db, 1) + " dB suggest " + fixed(a->factor, 2) +
-                                "x, not confirmed by an interpolation model fit (resampling by a non-integer ratio "
-                                "leaves the same period): factor 1 kept";
+            notes += "; along " + std::string(a == &sampling.x ? "x" : "y") + " a period of " +
+                     fixed(a->period_cyc_per_px, 3) + " cycles/px and a spectral drop of " + fixed(a->drop_db, 1) +
+                     " dB suggest " + fixed(a->factor, 2) +
+                     "x, not confirmed by an interpolation model fit (resampling by a non-integer ratio leaves the "
+                     "same period): factor 1 kept";
             a->upsampled = false;
             a->factor = 1.0;
             a->cutoff_cyc_per_px = 0.5;
         }
+    if (notes.empty()) return;
+    // The summary with the factors that stand (it named the reset ones too).
+    sampling.message =
+        (sampling.x.upsampled || sampling.y.upsampled ? upsampled_message(sampling)
+                                                      : std::string("no confirmed interpolation trace")) +
+        notes;
 }
 
 EdgeSfrParams blur_sfr_params(const BlurOptions& options, const NoiseEstimate& noise) {

@@ -547,16 +547,19 @@ SamplingEstimate estimate_sampling(ConstImageView<float> image, ConstImageView<s
     adopt(r.x, fx, fy);
     adopt(r.y, fy, fx);
     if (r.x.upsampled || r.y.upsampled) {
-        r.message = "upsampled: effective pixel " + fmt2(r.x.factor) + " x " + fmt2(r.y.factor) +
-                    " times the file's pixel" +
-                    (r.x.kernel.empty() && r.y.kernel.empty()
-                         ? " (interpolation period and spectral cut-off agree)"
-                         : " (an interpolation model reproduces the image to the re-quantization noise)");
+        r.message = upsampled_message(r);
     } else {
         r.message = "properly sampled: no interpolation trace (factors below " + fmt2(params.deadband_factor) +
                     " are reported as 1)";
     }
     return r;
+}
+
+std::string upsampled_message(const SamplingEstimate& s) {
+    return "upsampled: effective pixel " + fmt2(s.x.factor) + " x " + fmt2(s.y.factor) + " times the file's pixel" +
+           (s.x.kernel.empty() && s.y.kernel.empty()
+                ? " (interpolation period and spectral cut-off agree)"
+                : " (an interpolation model reproduces the image to the re-quantization noise)");
 }
 
 }  // namespace satiq

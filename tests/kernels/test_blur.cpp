@@ -77,8 +77,15 @@ TEST(Blur, UnconfirmedFactorIsReset) {
     EXPECT_EQ(s.x.cutoff_cyc_per_px, 0.5);
     EXPECT_TRUE(s.y.upsampled);
     EXPECT_EQ(s.y.factor, 3.0);
+    // The summary names the factors that stand (it said 2.00 x 3.00 before the reset), then why.
     EXPECT_EQ(s.message,
-              "upsampled; along x a period of 0.500 cycles/px and a spectral drop of 12.3 dB suggest 2.00x, not "
-              "confirmed by an interpolation model fit (resampling by a non-integer ratio leaves the same period): "
-              "factor 1 kept");
+              "upsampled: effective pixel 1.00 x 3.00 times the file's pixel (an interpolation model reproduces the "
+              "image to the re-quantization noise); along x a period of 0.500 cycles/px and a spectral drop of 12.3 "
+              "dB suggest 2.00x, not confirmed by an interpolation model fit (resampling by a non-integer ratio "
+              "leaves the same period): factor 1 kept");
+    // Both reset: no upsampling is claimed.
+    s.y.kernel.clear();
+    keep_confirmed_upsampling(s);
+    EXPECT_FALSE(s.y.upsampled);
+    EXPECT_EQ(s.message.rfind("no confirmed interpolation trace; along y", 0), 0u) << s.message;
 }

@@ -136,6 +136,10 @@ struct SamplingEstimate {
 /// Throws satiq::Error naming the bad field.
 void validate(const SamplingParams& params);
 
+/// The summary of an upsampled estimate (a factor on x or y): "upsampled: effective pixel X x Y
+/// times the file's pixel (why)", the factors as they stand.
+[[nodiscard]] std::string upsampled_message(const SamplingEstimate& s);
+
 /// `mask` may be empty (all valid); non-zero = valid.
 [[nodiscard]] SamplingEstimate estimate_sampling(ConstImageView<float> image, ConstImageView<std::uint8_t> mask = {},
                                                  const SamplingParams& params = {});
