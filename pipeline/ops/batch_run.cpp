@@ -33,6 +33,7 @@
 #include "satiq/kernels/error.hpp"
 #include "satiq/pipeline/io/file_kind.hpp"
 #include "satiq/pipeline/io/interrupt.hpp"
+#include "satiq/pipeline/io/memory.hpp"
 #include "satiq/pipeline/io/raster.hpp"
 #include "satiq/pipeline/ops/batch_mpi.hpp"
 
@@ -148,11 +149,6 @@ private:
     std::condition_variable cv_;
     std::uint64_t used_ = 0, limit_;
 };
-
-std::uint64_t physical_memory_bytes() {
-    const long pages = ::sysconf(_SC_PHYS_PAGES), size = ::sysconf(_SC_PAGE_SIZE);
-    return pages > 0 && size > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(size) : (8ULL << 30);
-}
 
 // One batch at a time per output folder: an exclusive flock(2) on results.jsonl, held for the
 // whole run and taken before the file is read for --resume or emptied for --overwrite, so that a

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <new>
 
 #include <fmt/format.h>
 #include <tbb/parallel_pipeline.h>
@@ -23,6 +24,7 @@
 #include "satiq/kernels/statistics.hpp"
 #include "satiq/pipeline/io/interrupt.hpp"
 #include "satiq/pipeline/io/measured_band.hpp"
+#include "satiq/pipeline/io/memory.hpp"
 #include "satiq/pipeline/model/predict.hpp"
 #include "satiq/pipeline/model/radiometry.hpp"
 #include "satiq/pipeline/model/sensor.hpp"
@@ -476,6 +478,7 @@ struct Streaming {
     ResampleAreaParams rp;
     std::int64_t strip_rows = 0;
     std::int64_t nstrips = 0;
+    std::size_t tokens = 1;  // strips in flight
 };
 
 Streaming plan_streaming(const DegradeParams& p, const DegradePlan& plan, const Psf& psf, const NoisePlan& noise,
@@ -489,6 +492,26 @@ Streaming plan_streaming(const DegradeParams& p, const DegradePlan& plan, const 
     if (st.strip_rows == 0)
         st.strip_rows = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(256.0 / plan.ratio_y)));
     st.nstrips = (plan.out_height + st.strip_rows - 1) / st.strip_rows;
+    // Memory: a strip in flight holds its input rows (pixels and mask of every band) and, for the
+    // band being blurred, the blurred rows and their weights; its output rows are small beside
+    // them. Strips in flight are as many as fit in half the physical memory, up to one per thread
+    // plus one; a single strip beyond it is refused before any pixel is read. The result does not
+    // depend on how many are in flight.
+    const double rows_in = static_cast<double>(st.strip_rows) * std::ceil(plan.ratio_y) + 2.0 +
+                           2.0 * static_cast<double>(psf.halo_y) + 2.0 * static_cast<double>(psf.fft_block_y);
+    const double strip_bytes = static_cast<double>(st.W) * std::min(rows_in, static_cast<double>(st.H) + 1.0) *
+                               (st.bands * (sizeof(float) + 1.0) + 2.0 * sizeof(float));
+    const double budget = static_cast<double>(physical_memory_bytes()) / 2.0;
+    if (strip_bytes > budget)
+        throw Error(fmt::format(
+            "{}: one strip of the output needs about {:.1f} GiB ({:.0f} input rows of {} px, {} band{}, at {:.4g} "
+            "input "
+            "rows per output row), more than half the physical memory ({:.1f} GiB): degrade a window of the input "
+            "(gdal_translate -srcwin) or a reduced copy (gdal_translate -outsize) first",
+            p.input.string(), strip_bytes / 1073741824.0, rows_in, st.W, st.bands, st.bands == 1 ? "" : "s",
+            plan.ratio_y, budget / 1073741824.0));
+    const auto most = static_cast<std::size_t>(std::max(1, tbb::this_task_arena::max_concurrency() + 1));
+    st.tokens = std::clamp<std::size_t>(static_cast<std::size_t>(budget / strip_bytes), 1, most);
     return st;
 }
 
@@ -599,35 +622,34 @@ void add_noise_and_quantize(const Streaming& st, Image& out, int b, std::int64_t
 std::int64_t stream_strips(const Streaming& st, RasterWriter& writer, const std::function<void(double)>& progress) {
     std::int64_t next = 0;
     std::atomic<std::int64_t> done{0};
-    const std::size_t tokens = static_cast<std::size_t>(std::max(2, tbb::this_task_arena::max_concurrency() + 1));
     tbb::parallel_pipeline(
-        tokens, tbb::make_filter<void, std::shared_ptr<Strip>>(tbb::filter_mode::serial_in_order,
-                                                               [&](tbb::flow_control& fc) -> std::shared_ptr<Strip> {
-                                                                   if (next >= st.nstrips) {
-                                                                       fc.stop();
-                                                                       return nullptr;
-                                                                   }
-                                                                   return read_strip(st, next++);
-                                                               }) &
-                    tbb::make_filter<std::shared_ptr<Strip>, std::shared_ptr<Strip>>(
-                        tbb::filter_mode::parallel,
-                        [&](std::shared_ptr<Strip> s) {
-                            for (int b = 0; b < st.bands; ++b) {
-                                Image out = blur_and_resample(st, *s, b);
-                                add_noise_and_quantize(st, out, b, s->oy0);
-                                s->out.push_back(std::move(out));
-                            }
-                            s->in.clear();
-                            s->mask.clear();
-                            return s;
-                        }) &
-                    tbb::make_filter<std::shared_ptr<Strip>, void>(
-                        tbb::filter_mode::serial_in_order, [&](const std::shared_ptr<Strip>& s) {
-                            for (int b = 0; b < st.bands; ++b)
-                                writer.write(b + 1, 0, s->oy0, s->out[static_cast<std::size_t>(b)].view());
-                            const auto d = ++done;
-                            if (progress) progress(static_cast<double>(d) / static_cast<double>(st.nstrips));
-                        }));
+        st.tokens, tbb::make_filter<void, std::shared_ptr<Strip>>(tbb::filter_mode::serial_in_order,
+                                                                  [&](tbb::flow_control& fc) -> std::shared_ptr<Strip> {
+                                                                      if (next >= st.nstrips) {
+                                                                          fc.stop();
+                                                                          return nullptr;
+                                                                      }
+                                                                      return read_strip(st, next++);
+                                                                  }) &
+                       tbb::make_filter<std::shared_ptr<Strip>, std::shared_ptr<Strip>>(
+                           tbb::filter_mode::parallel,
+                           [&](std::shared_ptr<Strip> s) {
+                               for (int b = 0; b < st.bands; ++b) {
+                                   Image out = blur_and_resample(st, *s, b);
+                                   add_noise_and_quantize(st, out, b, s->oy0);
+                                   s->out.push_back(std::move(out));
+                               }
+                               s->in.clear();
+                               s->mask.clear();
+                               return s;
+                           }) &
+                       tbb::make_filter<std::shared_ptr<Strip>, void>(
+                           tbb::filter_mode::serial_in_order, [&](const std::shared_ptr<Strip>& s) {
+                               for (int b = 0; b < st.bands; ++b)
+                                   writer.write(b + 1, 0, s->oy0, s->out[static_cast<std::size_t>(b)].view());
+                               const auto d = ++done;
+                               if (progress) progress(static_cast<double>(d) / static_cast<double>(st.nstrips));
+                           }));
     return st.nstrips;
 }
 
@@ -699,8 +721,15 @@ DegradeResult degrade(const DegradeParams& p, const std::function<void(double)>&
     const WriteOptions wo =
         output_options(p, plan, info.bands.front().nodata, info.bands.front().has_mask, noise.band_radiometry);
     const GeoReference out_geo = scale_georeference(info.geo, plan.ratio_x, plan.ratio_y);
+    const Streaming streaming = plan_streaming(p, plan, psf, noise, in);  // refuses a strip beyond memory
     RasterWriter writer(p.output, plan.out_width, plan.out_height, in.band_count(), out_geo, wo);
-    result.strips = stream_strips(plan_streaming(p, plan, psf, noise, in), writer, progress);
+    try {
+        result.strips = stream_strips(streaming, writer, progress);
+    } catch (const std::bad_alloc&) {  // the file and the figures, not a bare "out of memory"
+        throw Error(fmt::format("{}: out of memory while degrading ({} x {} px to {} x {} px, {} strips in flight)",
+                                p.input.string(), info.width, info.height, plan.out_width, plan.out_height,
+                                streaming.tokens));
+    }
     writer.commit();
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return result;

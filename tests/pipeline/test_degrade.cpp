@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <numbers>
 #include <numeric>
 
@@ -456,4 +457,30 @@ TEST(Degrade, NodataAnIntegerOutputCannotHoldIsAMaskBand) {
     for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir))
         ++files;
     EXPECT_EQ(files, 4) << "only the two inputs and the two outputs";
+}
+
+TEST(Degrade, AStripBeyondMemoryIsRefusedBeforeAnyPixelIsWritten) {
+    // 2,000,000 px square (a VRT over a small file) to 50 km: one output row needs 100,000 input
+    // rows of 2,000,000 px, terabytes: refused with the file and the figures, no output left.
+    const test::TempDir dir("deg_memory");
+    (void)write(dir, "small.tif", scene(300, 300), utm(0.5));
+    {
+        std::ofstream vrt(dir / "huge.vrt");
+        vrt << R"(<VRTDataset rasterXSize="2000000" rasterYSize="2000000"><SRS>EPSG:32652</SRS>)"
+            << R"(<GeoTransform>350000, 0.5, 0, 4300000, 0, -0.5</GeoTransform>)"
+            << R"(<VRTRasterBand dataType="UInt16" band="1"><SimpleSource>)"
+            << R"(<SourceFilename relativeToVRT="1">small.tif</SourceFilename><SourceBand>1</SourceBand>)"
+            << R"(<SrcRect xOff="0" yOff="0" xSize="300" ySize="300"/><DstRect xOff="0" yOff="0" xSize="300" ySize="300"/>)"
+            << R"(</SimpleSource></VRTRasterBand></VRTDataset>)";
+    }
+    DegradeParams p = simple(dir / "huge.vrt", dir / "o.tif", 50000);
+    p.sigma_px = 0;
+    const std::string e = error_of(p);
+    EXPECT_NE(e.find("huge.vrt: one strip of the output needs about"), std::string::npos) << e;
+    EXPECT_NE(e.find("more than half the physical memory"), std::string::npos) << e;
+    EXPECT_FALSE(fs::exists(dir / "o.tif"));
+    int files = 0;
+    for ([[maybe_unused]] const auto& f : fs::directory_iterator(dir))
+        ++files;
+    EXPECT_EQ(files, 2) << "no temporary file left";
 }
