@@ -36,6 +36,13 @@ struct PredictOptions : SensorOverrides {
         sigma_px{"--sigma-px", Bound::non_negative};
 };
 
+// --bits is a whole number of bits (degrade and sweep take an integer option).
+int whole_bits(const NumOpt& bits) {
+    const double b = bits.get();
+    if (b != std::round(b)) throw UsageError(fmt::format("predict: --bits must be a whole number of bits (got {})", b));
+    return static_cast<int>(b);
+}
+
 int list_presets(const PredictOptions& o) {
     const auto& presets = sensor::sensor_presets();
     if (o.format == "json") {
@@ -111,7 +118,7 @@ int run_predict(PredictOptions& o) {
         s.snr = o.snr.get();
         if (o.full_well_e.given()) s.full_well_e = o.full_well_e.get();
         if (o.read_noise_e.given()) s.read_noise_e = o.read_noise_e.get();
-        if (o.bits.given()) s.bits = static_cast<int>(std::lround(o.bits.get()));
+        if (o.bits.given()) s.bits = whole_bits(o.bits);
         model = as_usage_error([&] { return sensor::SensorModel::simple(s); });  // values the model refuses
     } else {
         if (o.mtf_nyquist.given() || o.sigma_px.given())
@@ -142,7 +149,7 @@ int run_predict(PredictOptions& o) {
                 throw UsageError("predict: a custom sensor needs --snr or --integration-time-s (radiometric model)");
         }
         o.apply(d);  // the shared overrides (sensor_options.cpp)
-        if (o.bits.given()) d.bits = static_cast<int>(std::lround(o.bits.get()));
+        if (o.bits.given()) d.bits = whole_bits(o.bits);
         if (o.snr.given()) d.snr = o.snr.get();
         model = as_usage_error([&] { return sensor::SensorModel::physical(d); });  // values the model refuses
     }

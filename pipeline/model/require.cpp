@@ -17,6 +17,12 @@ namespace satiq::require {
 
 namespace {
 
+// A length in metres for the text: three decimals, or three significant digits below 0.1 m (a
+// 6 mm critical dimension is not "0.00 m").
+std::string metres(double v) {
+    return v == 0 || std::abs(v) >= 0.1 ? fmt::format("{:.3f}", v) : fmt::format("{:.3g}", v);
+}
+
 using interpret::JohnsonTask;
 using interpret::NiirsCriterion;
 using interpret::NiirsScale;
@@ -89,9 +95,9 @@ RequireTask johnson_task(JohnsonTask t, const interpret::Target& target, std::st
     r.johnson_task = t;
     r.target = target;
     r.description =
-        fmt::format("{} {} {} (Johnson {}, {:.1f} cycles on {:.2f} m{})", johnson_verb(t), article(target.name),
+        fmt::format("{} {} {} (Johnson {}, {:.1f} cycles on {} m{})", johnson_verb(t), article(target.name),
                     target.name, interpret::to_string(t), interpret::johnson_n50(t),
-                    interpret::critical_dimension_m(target), target.assumed ? "; a dimension is assumed" : "");
+                    metres(interpret::critical_dimension_m(target)), target.assumed ? "; a dimension is assumed" : "");
     return r;
 }
 
@@ -389,16 +395,16 @@ std::string task_phrase(const Requirement& r) {
     const RequireTask& t = r.task;
     switch (t.kind) {
         case TaskKind::johnson:
-            return fmt::format("{} {} {} needs NIIRS {:.2f} ({:.1f} cycles on its {:.2f} m critical dimension)",
+            return fmt::format("{} {} {} needs NIIRS {:.2f} ({:.1f} cycles on its {} m critical dimension)",
                                johnson_gerund(t.johnson_task), article(t.target->name), t.target->name, r.niirs_needed,
-                               *r.cycles_needed, *r.critical_dimension_m);
+                               *r.cycles_needed, metres(*r.critical_dimension_m));
         case TaskKind::niirs_criterion:
             return fmt::format("The NIIRS {} criterion \"{}\" needs NIIRS {}", t.criterion->level, t.criterion->task,
                                t.criterion->level);
         case TaskKind::niirs_level:
             break;
     }
-    return fmt::format("NIIRS {:g} needs NIIRS {:g}", t.niirs_level, t.niirs_level);
+    return fmt::format("Reaching NIIRS {:g}", t.niirs_level);
 }
 
 std::string make_verdict(const Requirement& r, const Conditions& c) {
@@ -410,8 +416,8 @@ std::string make_verdict(const Requirement& r, const Conditions& c) {
             "validated GSD)",
             at, r.niirs_at_finest_validated_gsd, giqe::giqe5_validated_gsd_min_m);
         if (r.gsd_max_unvalidated_m)
-            s += fmt::format("; the equation extrapolated would ask for {:.3f} m, where it was not validated",
-                             *r.gsd_max_unvalidated_m);
+            s += fmt::format("; the equation extrapolated would ask for {} m, where it was not validated",
+                             metres(*r.gsd_max_unvalidated_m));
         return s + ".";
     }
     if (r.gsd_max_at_search_limit)
@@ -420,7 +426,7 @@ std::string make_verdict(const Requirement& r, const Conditions& c) {
             "its validated range)",
             *r.gsd_max_m / 1000.0, at);
     else
-        s += fmt::format(": a GSD of {:.3f} m or finer at {}{}", *r.gsd_max_m, at,
+        s += fmt::format(": a GSD of {} m or finer at {}{}", metres(*r.gsd_max_m), at,
                          r.gsd_extrapolated ? " (extrapolated: coarser than GIQE 5's validated range)" : "");
     if (r.aperture_diameter_min_m)
         s += fmt::format("; from {:g} km that takes an aperture of at least {:.3f} m at Q {:.2f}",
@@ -591,16 +597,18 @@ std::string to_text(const Requirement& r, const Conditions& c) {
     s += fmt::format("  NIIRS needed {:.2f}{}", r.niirs_needed,
                      r.niirs_needed_on_scale ? "" : " (outside the 0-9 scale: an extrapolation, not a rating)");
     if (r.cycles_needed)
-        s += fmt::format(" (P = 0.5: {:.1f} cycles, GRD {:.3f} m per cycle x kappa {:.2f}{})", *r.cycles_needed,
-                         *r.grd_m, *r.kappa, r.calibrated_on.empty() ? "" : ", calibrated on " + r.calibrated_on);
+        s += fmt::format(" (P = 0.5: {:.1f} cycles, GRD {} m per cycle x kappa {:.2f}{})", *r.cycles_needed,
+                         metres(*r.grd_m), *r.kappa,
+                         r.calibrated_on.empty() ? "" : ", calibrated on " + r.calibrated_on);
     s += "\n";
     if (r.gsd_max_m) {
         if (r.gsd_max_at_search_limit)
             s += fmt::format("  coarsest GSD: any up to the model's {:g} km limit meets it", *r.gsd_max_m / 1000.0);
         else
-            s += fmt::format("  coarsest GSD {:.3f} m{}", *r.gsd_max_m, r.gsd_extrapolated ? " (extrapolated)" : "");
+            s +=
+                fmt::format("  coarsest GSD {} m{}", metres(*r.gsd_max_m), r.gsd_extrapolated ? " (extrapolated)" : "");
         if (r.gsd_with_margin_m && !r.gsd_max_at_search_limit)
-            s += fmt::format("; {:.3f} m with one standard error ({:.2f} NIIRS) to spare", *r.gsd_with_margin_m,
+            s += fmt::format("; {} m with one standard error ({:.2f} NIIRS) to spare", metres(*r.gsd_with_margin_m),
                              c.niirs_standard_error);
         s += "\n";
     } else {

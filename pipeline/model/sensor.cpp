@@ -206,7 +206,8 @@ ViewGeometry view_from_elevation(double altitude_m, double elevation_deg) {
     const double sin_rho = r / (r + altitude_m);
     ViewGeometry g;
     g.elevation_deg = elevation_deg;
-    g.off_nadir_deg = std::asin(sin_rho * std::cos(e)) / deg;
+    // cos(90 deg) in doubles is 6e-17, not 0: nadir is exact.
+    g.off_nadir_deg = elevation_deg == 90.0 ? 0.0 : std::asin(sin_rho * std::cos(e)) / deg;
     g.earth_central_angle_deg = 90.0 - g.off_nadir_deg - elevation_deg;
     const double rc = r * std::cos(e);
     g.slant_range_m = std::sqrt((r + altitude_m) * (r + altitude_m) - rc * rc) - r * std::sin(e);

@@ -295,7 +295,8 @@ nlohmann::json to_json(const AssessResult& r, bool include_edges) {
             {"interpretability", r.interpretation ? interpret::to_json(*r.interpretation) : json(nullptr)},
             {"edges", edges_json(r, include_edges)},
             {"bands", detail::bands_json(r)},
-            {"saturation_dn", r.saturation_dn},
+            // Floating-point data has no saturation level (the 3e38 stand-in): null.
+            {"saturation_dn", r.saturation_dn < 1e38 ? json(r.saturation_dn) : json(nullptr)},
             {"warnings", r.warnings},
             {"runstats", runstats}};
 }

@@ -101,6 +101,12 @@ TEST(CliAssess, TextSummaryAndRunstats) {
     EXPECT_NE(t.out.find("  noise unknown (immerkaer; Immerkaer unknown)"), std::string::npos) << t.out;
     const auto tj = test::run_satiq("-q assess --format json " + test::shell_quote(dir / "tiny.tif"));
     EXPECT_TRUE(json::parse(tj.out)["results"][0]["noise"]["sigma_dn"].is_null()) << tj.out;
+    // The saturation level: the integer type's maximum; none (null) for floating-point data.
+    EXPECT_EQ(json::parse(tj.out)["results"][0]["saturation_dn"], 65535.0);
+    o.type = DataType::Float32;
+    write_raster(dir / "tiny_f.tif", {tiny.view()}, test::north_up(32631, 600000, 5700000, 0.5), o);
+    const auto tf = test::run_satiq("-q assess --format json " + test::shell_quote(dir / "tiny_f.tif"));
+    EXPECT_TRUE(json::parse(tf.out)["results"][0]["saturation_dn"].is_null()) << tf.out;
 }
 
 TEST(CliAssess, BadArguments) {

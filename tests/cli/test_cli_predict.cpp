@@ -134,6 +134,9 @@ TEST(CliPredict, RejectsZeroOrNegativeParametersNamingThem) {
     const auto custom = predict("--altitude-m 500000 --aperture-m 0.3");
     EXPECT_EQ(custom.exit_code, 2);
     EXPECT_NE(custom.err.find("--focal-length-m"), std::string::npos) << custom.err;
+    const auto bits = predict("--sensor worldview-3 --bits 1.5");  // degrade and sweep take an integer
+    EXPECT_EQ(bits.exit_code, 2);
+    EXPECT_NE(bits.err.find("--bits must be a whole number"), std::string::npos) << bits.err;
 }
 
 TEST(CliPredict, CustomSensor) {

@@ -97,6 +97,15 @@ TEST(CliRequire, TaskNoGsdMeetsSaysSoInTextAndJson) {
     EXPECT_TRUE(r["gsd_max_m"].is_null());
     EXPECT_TRUE(r["aperture_diameter_min_m"].is_null());
     EXPECT_LT(r["gsd_max_unvalidated_m"].get<double>(), 0.08);
+    // Small lengths keep their digits in the text (a 6 mm target is not "0.00 m"), and a NIIRS
+    // level is not "NIIRS 9 needs NIIRS 9".
+    const auto small = run_satiq("require identify:bolt:0.006:0.004");
+    ASSERT_EQ(small.exit_code, 0) << small.err;
+    EXPECT_EQ(small.out.find(" 0.00 m"), std::string::npos) << small.out;
+    EXPECT_EQ(small.out.find(" 0.000 m"), std::string::npos) << small.out;
+    const auto nine = run_satiq("require niirs:9");
+    EXPECT_EQ(nine.out.find("NIIRS 9 needs NIIRS 9"), std::string::npos) << nine.out;
+    EXPECT_NE(nine.out.find("Reaching NIIRS 9: no GSD"), std::string::npos) << nine.out;
 }
 
 TEST(CliRequire, SeveralTasksAndDefaultsStated) {

@@ -285,6 +285,7 @@ TEST(SensorGeometry, NadirAndRoundTrip) {
     const ViewGeometry n = view_from_off_nadir(617000.0, 0.0);
     EXPECT_NEAR(n.slant_range_m, 617000.0, 1e-6);
     EXPECT_NEAR(n.elevation_deg, 90.0, 1e-9);
+    EXPECT_EQ(view_from_elevation(617000.0, 90.0).off_nadir_deg, 0.0);  // exact, not 3e-15
     for (double off : {5.0, 20.0, 30.0, 45.0}) {
         const ViewGeometry g = view_from_off_nadir(500000.0, off);
         const ViewGeometry back = view_from_elevation(500000.0, g.elevation_deg);
