@@ -67,10 +67,7 @@ TEST(CliDegrade, ErrorsGiveOneLineAndNoOutput) {
         }
         EXPECT_FALSE(fs::exists(dir / "out.tif")) << c.args;
     }
-    int files = 0;
-    for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir))
-        ++files;
-    EXPECT_EQ(files, 1) << "temporary files left behind";
+    EXPECT_EQ(test::count_entries(dir), 1) << "temporary files left behind";
 }
 
 TEST(CliDegrade, JsonSaysEveryFigureUsedAndWhereItComesFrom) {

@@ -453,10 +453,7 @@ TEST(Degrade, NodataAnIntegerOutputCannotHoldIsAMaskBand) {
         // Nothing beside the file (GDAL 3.6 writes a .msk sidecar unless told otherwise).
         EXPECT_FALSE(fs::exists(fs::path(p.output.string() + ".msk"))) << in;
     }
-    int files = 0;
-    for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir))
-        ++files;
-    EXPECT_EQ(files, 4) << "only the two inputs and the two outputs";
+    EXPECT_EQ(test::count_entries(dir), 4) << "only the two inputs and the two outputs";
 }
 
 TEST(Degrade, AStripBeyondMemoryIsRefusedBeforeAnyPixelIsWritten) {
@@ -479,8 +476,5 @@ TEST(Degrade, AStripBeyondMemoryIsRefusedBeforeAnyPixelIsWritten) {
     EXPECT_NE(e.find("huge.vrt: one strip of the output needs about"), std::string::npos) << e;
     EXPECT_NE(e.find("more than half the physical memory"), std::string::npos) << e;
     EXPECT_FALSE(fs::exists(dir / "o.tif"));
-    int files = 0;
-    for ([[maybe_unused]] const auto& f : fs::directory_iterator(dir))
-        ++files;
-    EXPECT_EQ(files, 2) << "no temporary file left";
+    EXPECT_EQ(test::count_entries(dir), 2) << "no temporary file left";
 }

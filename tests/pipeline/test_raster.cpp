@@ -176,10 +176,7 @@ TEST(Raster, CloudOptimizedOption) {
     EXPECT_EQ(r.info().metadata.at("IMAGE_STRUCTURE").at("LAYOUT"), "COG");
     EXPECT_EQ(*r.info().geo.geotransform, *geo.geotransform);
     EXPECT_EQ(r.read(1).at(699, 649), 7.f);
-    int files = 0;
-    for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir))
-        ++files;
-    EXPECT_EQ(files, 1) << "intermediate files left behind";
+    EXPECT_EQ(test::count_entries(dir), 1) << "intermediate files left behind";
 }
 
 TEST(Raster, OpenErrorsNameTheFileAndReason) {

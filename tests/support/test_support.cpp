@@ -121,6 +121,13 @@ std::string read_file(const fs::path& p) {
     return ss.str();
 }
 
+int count_entries(const fs::path& dir) {
+    int n = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir))
+        ++n;
+    return n;
+}
+
 CommandResult run_command(const std::string& command) {
     const TempDir dir("cmd");
     const std::string full = command + " >" + (dir / "out").string() + " 2>" + (dir / "err").string() + " </dev/null";

@@ -75,6 +75,9 @@ CommandResult run_satiq(const std::string& args);
 /// The whole file as bytes (empty when it cannot be read).
 std::string read_file(const std::filesystem::path& p);
 
+/// The number of entries in a folder (hidden ones included): what a test expects to be left.
+int count_entries(const std::filesystem::path& dir);
+
 /// Single-quotes a path for the shell.
 std::string shell_quote(const std::filesystem::path& p);
 
