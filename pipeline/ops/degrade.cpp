@@ -138,12 +138,13 @@ DataType output_type_for(DataType in, std::optional<int> bits) {
     return DataType::UInt32;
 }
 
-// Electrons per DN such that SNR = dL k / sqrt(L15 k + read^2) (shot noise on the 15 % level
-// plus read noise, Leachtenauer et al., Appl. Opt. 36(32), 1997; R. D. Fiete, Modeling the Imaging Chain of Digital
-// Cameras, SPIE Press, 2010): the positive root of dL^2 k^2 - S^2 L15 k - S^2 r^2 = 0.
-double electrons_per_dn_for_snr(double snr, double level15_dn, double delta_dn, double read_e) {
-    const double a = delta_dn * delta_dn, b = snr * snr * std::max(level15_dn, 1e-9), c = snr * snr * read_e * read_e;
-    return (b + std::sqrt(b * b + 4 * a * c)) / (2 * a);
+// Electrons per DN such that the noise added at the 15 % level has variance `t` DN^2: shot noise
+// on the level plus read noise, (L15 k + r^2) / k^2 = t (Leachtenauer et al., Appl. Opt. 36(32),
+// 1997; R. D. Fiete, Modeling the Imaging Chain of Digital Cameras, SPIE Press, 2010): the
+// positive root of t k^2 - L15 k - r^2 = 0.
+double electrons_per_dn_for_variance(double t, double level15_dn, double read_e) {
+    const double l = std::max(level15_dn, 1e-9);
+    return (l + std::sqrt(l * l + 4 * t * read_e * read_e)) / (2 * t);
 }
 
 struct Strip {
@@ -352,11 +353,10 @@ struct NoisePlan {
     double max_value = 0;  // largest input value (for the output gain)
 };
 
-// Gaussian model: the input's own noise, reduced by the blur and the area integration (their
-// noise gain on white noise), is part of the total: add only what is missing. Texture-robust
-// estimate (weak-texture patches and PCA); Immerkaer's if it fails.
-void plan_gaussian_noise(int b, const Image& sample, const SceneRadiometry& rad, double snr, DegradePlan& plan,
-                         NoisePlan& np) {
+// The input's own noise, reduced by the blur and the area integration (their noise gain on white
+// noise): part of the output's, so each noise model adds only what is missing. Texture-robust
+// estimate (weak-texture patches and PCA); Immerkaer's if it fails. On band 1 the plan says so.
+double residual_input_noise(int b, const Image& sample, double want, DegradePlan& plan) {
     NoiseEstimate ne = estimate_noise_pca(sample.view());
     const char* estimator = "weak-texture PCA";
     if (!ne.valid) {
@@ -364,34 +364,48 @@ void plan_gaussian_noise(int b, const Image& sample, const SceneRadiometry& rad,
         estimator = "Immerkaer";
     }
     const double residual = ne.valid ? ne.sigma_dn * plan.input_noise_gain : 0.0;
+    if (b == 1) {
+        if (residual > want)
+            plan.warnings.push_back(
+                fmt::format("the input's own noise ({:.3f} DN after integration) already exceeds the target noise "
+                            "{:.3f} DN: the output SNR is below the target",
+                            residual, want));
+        else if (ne.valid)
+            plan.assumptions.push_back(
+                fmt::format("input noise {:.3f} DN ({}) reduced to {:.3f} DN by the integration is part of the "
+                            "target noise",
+                            ne.sigma_dn, estimator, residual));
+    }
+    return residual;
+}
+
+// Gaussian model: the noise added makes up the target noise at the 15 % level with the input's.
+void plan_gaussian_noise(int b, const Image& sample, const SceneRadiometry& rad, double snr, DegradePlan& plan,
+                         NoisePlan& np) {
     const double want = rad.signal_difference_dn / snr;
+    const double residual = residual_input_noise(b, sample, want, plan);
     np.sigma_band[static_cast<std::size_t>(b - 1)] = std::sqrt(std::max(0.0, want * want - residual * residual));
-    if (b != 1) return;
-    plan.noise_sigma_dn_at_15 = want;
-    if (residual > want)
-        plan.warnings.push_back(
-            fmt::format("the input's own noise ({:.3f} DN after integration) already exceeds the target noise "
-                        "{:.3f} DN: the output SNR is below the target",
-                        residual, want));
-    else if (ne.valid)
-        plan.assumptions.push_back(
-            fmt::format("input noise {:.3f} DN ({}) reduced to {:.3f} DN by the integration is part of the "
-                        "target noise",
-                        ne.sigma_dn, estimator, residual));
+    if (b == 1) plan.noise_sigma_dn_at_15 = want;
 }
 
 // Shot + read model: electrons per DN such that the 15 % level has the target SNR.
-void plan_sensor_noise(int b, const SceneRadiometry& rad, double snr, const DegradeTarget& target, DegradePlan& plan,
-                       NoisePlan& np) {
-    const double k = electrons_per_dn_for_snr(snr, rad.level_15_dn, rad.signal_difference_dn, target.read_noise_e);
+// The shot and read noise added make up the target noise at the 15 % level with the input's own
+// (what is missing: want^2 - residual^2; where the input's already exceeds it, a hundredth of the
+// target's variance, so that the electrons per DN stay finite).
+void plan_sensor_noise(int b, const Image& sample, const SceneRadiometry& rad, double snr, const DegradeTarget& target,
+                       DegradePlan& plan, NoisePlan& np) {
+    const double want = rad.signal_difference_dn / snr;
+    const double residual = residual_input_noise(b, sample, want, plan);
+    const double missing = std::max(want * want - residual * residual, 1e-2 * want * want);
+    const double k = electrons_per_dn_for_variance(missing, rad.level_15_dn, target.read_noise_e);
     np.electrons_per_dn[static_cast<std::size_t>(b - 1)] = k;
     if (b != 1) return;
     plan.electrons_per_dn = k;
     plan.read_noise_e = target.read_noise_e;
-    plan.noise_sigma_dn_at_15 = std::sqrt(rad.level_15_dn * k + target.read_noise_e * target.read_noise_e) / k;
+    plan.noise_sigma_dn_at_15 = want;
     plan.assumptions.push_back(
         fmt::format("shot + read noise: {:.4g} electrons per input DN, read noise {} e-, chosen so the 15 % level "
-                    "has SNR {:.1f}; the input's own noise is taken as negligible",
+                    "has SNR {:.1f} with the input's own noise",
                     k, target.read_noise_e, snr));
 }
 
@@ -423,7 +437,7 @@ NoisePlan plan_noise(const DegradeParams& p, const Raster& in, const DegradeTarg
             if (target.noise_model == NoiseModel::gaussian)
                 plan_gaussian_noise(b, sample, rad, *target.snr, plan, np);
             else
-                plan_sensor_noise(b, rad, *target.snr, target, plan, np);
+                plan_sensor_noise(b, sample, rad, *target.snr, target, plan, np);
         }
     }
     plan.snr = target.snr;

@@ -478,3 +478,34 @@ TEST(Degrade, AStripBeyondMemoryIsRefusedBeforeAnyPixelIsWritten) {
     EXPECT_FALSE(fs::exists(dir / "o.tif"));
     EXPECT_EQ(test::count_entries(dir), 2) << "no temporary file left";
 }
+
+TEST(Degrade, APresetsNoiseCountsTheInputsOwn) {
+    // The shot + read model makes up the target noise with the input's own noise (after the blur
+    // and the integration), as the Gaussian model does: here the input's residual noise already
+    // exceeds the target's, so almost nothing is added and a warning says so. Taking the input's
+    // noise as negligible would add the whole target noise on top (about 1.4x the residual).
+    const test::TempDir dir("deg_preset_noise");
+    Image img(1200, 1200);
+    for (std::int64_t y = 0; y < 1200; ++y)
+        for (std::int64_t x = 0; x < 1200; ++x)
+            img.at(x, y) = x < 600 ? 500.f : 1500.f;
+    add_gaussian_noise(img.view(), 60.0, 7);
+    DegradeParams p;
+    p.input = write(dir, "noisy_in.tif", img, utm(0.5), DataType::Float32);
+    p.output = dir / "out.tif";
+    p.sensor = "pleiades";
+    sensor::SensorDescription d = sensor::find_sensor_preset("pleiades").description;
+    d.altitude_m *= 2.0 / sensor::SensorModel::physical(d).gsd_m();  // ground GSD 2 m: ratio 4
+    p.sensor_description = d;
+    p.snr = 50;
+    const DegradeResult r = degrade(p);
+    ASSERT_EQ(r.plan.noise_model, NoiseModel::shot_read);
+    const double residual = 60.0 * r.plan.input_noise_gain;
+    ASSERT_GT(residual, r.plan.noise_sigma_dn_at_15);  // the input's noise alone exceeds the target's
+    bool warned = false;
+    for (const auto& w : r.plan.warnings)
+        warned = warned || w.find("already exceeds the target noise") != std::string::npos;
+    EXPECT_TRUE(warned);
+    const double sigma = column_band_sigma(Raster::open(dir / "out.tif").read(1), 5, 140);
+    EXPECT_NEAR(sigma, residual, 0.1 * residual) << "target " << r.plan.noise_sigma_dn_at_15;
+}
