@@ -48,6 +48,16 @@ fs::path write(const fs::path& dir, const std::string& name, const Image& img, c
     return dir / name;
 }
 
+// 1200 x 1200: 500 DN on the left half, 1500 on the right, with white Gaussian noise of `sigma`.
+Image noisy_step(double sigma) {
+    Image img(1200, 1200);
+    for (std::int64_t y = 0; y < 1200; ++y)
+        for (std::int64_t x = 0; x < 1200; ++x)
+            img.at(x, y) = x < 600 ? 500.f : 1500.f;
+    add_gaussian_noise(img.view(), sigma, 7);
+    return img;
+}
+
 // Standard deviation of the pixels in columns [x0, x1) over all rows (a flat part of a scene).
 double column_band_sigma(const Image& o, std::int64_t x0, std::int64_t x1) {
     double s = 0, s2 = 0;
@@ -233,12 +243,8 @@ TEST(Degrade, NoiseReachesTheTargetSnr) {
 // noise of 20 DN at 0.5 m; target 2 m (ratio 4), Gaussian sigma 0.5 target px, SNR 25.
 TEST(Degrade, InputNoiseIsCountedThroughTheBlurAndTheIntegration) {
     const test::TempDir dir("deg_gain");
-    Image img(1200, 1200);
-    for (std::int64_t y = 0; y < 1200; ++y)
-        for (std::int64_t x = 0; x < 1200; ++x)
-            img.at(x, y) = x < 600 ? 500.f : 1500.f;
-    add_gaussian_noise(img.view(), 20.0, 7);
-    DegradeParams p = simple(write(dir, "noisy_in.tif", img, utm(0.5), DataType::Float32), dir / "out.tif", 2.0);
+    DegradeParams p =
+        simple(write(dir, "noisy_in.tif", noisy_step(20.0), utm(0.5), DataType::Float32), dir / "out.tif", 2.0);
     p.snr = 25;
     const DegradeResult r = degrade(p);
     // Hand value: the applied Gaussian has sigma^2 = (0.5 * 4)^2 - 1/12 input px^2 on each axis;
@@ -485,13 +491,8 @@ TEST(Degrade, APresetsNoiseCountsTheInputsOwn) {
     // exceeds the target's, so almost nothing is added and a warning says so. Taking the input's
     // noise as negligible would add the whole target noise on top (about 1.4x the residual).
     const test::TempDir dir("deg_preset_noise");
-    Image img(1200, 1200);
-    for (std::int64_t y = 0; y < 1200; ++y)
-        for (std::int64_t x = 0; x < 1200; ++x)
-            img.at(x, y) = x < 600 ? 500.f : 1500.f;
-    add_gaussian_noise(img.view(), 60.0, 7);
     DegradeParams p;
-    p.input = write(dir, "noisy_in.tif", img, utm(0.5), DataType::Float32);
+    p.input = write(dir, "noisy_in.tif", noisy_step(60.0), utm(0.5), DataType::Float32);
     p.output = dir / "out.tif";
     p.sensor = "pleiades";
     sensor::SensorDescription d = sensor::find_sensor_preset("pleiades").description;
