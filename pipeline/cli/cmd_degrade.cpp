@@ -28,7 +28,7 @@ void add_degrade_command(CLI::App& app, Runner& run) {
                            "Simulate what another (coarser) sensor would record of the same ground: its PSF, area "
                            "integration to its pixel, noise at its SNR, quantization. Writes a tiled GeoTIFF.");
     cmd->add_option("input", a->input, "Input raster")->required();
-    cmd->add_option("output", a->output, "Output GeoTIFF")->required();
+    cmd->add_option("output,-o,--output", a->output, "Output GeoTIFF (positional or -o)")->required();
     auto* sensor = cmd->add_option("--sensor", a->p.sensor, "Target sensor preset (satiq predict --list)");
     auto* gsd = cmd->add_option("--target-gsd-m", a->p.target_gsd_m, "Simple form: target GSD, metres");
     sensor->excludes(gsd);

@@ -40,6 +40,22 @@ TEST(CliDegrade, JsonDescribesThePlan) {
     EXPECT_EQ(out.width(), 60);
 }
 
+// The output may be named with -o, as sweep's and batch's are; giving it twice is a usage error.
+TEST(CliDegrade, OutputAlsoTakesDashO) {
+    const test::TempDir dir("cli_deg_o");
+    const std::string syn = test::shell_quote(dir / "syn.tif");
+    ASSERT_EQ(test::run_satiq("-q synth edge --size 64 -o " + syn).exit_code, 0);
+    ASSERT_TRUE(fs::exists(dir / "syn.tif"));
+    const std::string args = "-q degrade --target-gsd-m 2 --sigma-px 0 " + test::shell_quote(make_input(dir));
+    ASSERT_EQ(test::run_satiq(args + " -o " + test::shell_quote(dir / "o.tif")).exit_code, 0);
+    EXPECT_EQ(Raster::open(dir / "o.tif").width(), 60);
+    const auto r = test::run_satiq(args + " " + test::shell_quote(dir / "p.tif") + " -o " +
+                                   test::shell_quote(dir / "q.tif"));
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_FALSE(fs::exists(dir / "p.tif"));
+    EXPECT_FALSE(fs::exists(dir / "q.tif"));
+}
+
 TEST(CliDegrade, ErrorsGiveOneLineAndNoOutput) {
     const test::TempDir dir("cli_deg_err");
     const fs::path in = make_input(dir);

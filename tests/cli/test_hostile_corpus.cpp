@@ -116,7 +116,7 @@ TEST(HostileCorpus, F1_EdgesCsvOntoTheInputIsRefused) {
     fs::copy_file(kTribar, d / "v.tif");
     const std::string before = test::read_file(d / "v.tif");
     const auto r = test::run_satiq("-q assess " + q(d / "v.tif") + " --edges-csv " + q(d / "v.tif"));
-    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_EQ(test::read_file(d / "v.tif"), before);
 }
 
