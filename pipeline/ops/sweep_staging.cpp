@@ -346,6 +346,13 @@ void SweepStaging::commit() {
     }
     committed_ = true;
     guard_->remove_now();  // the staging folder with the backups
+    // A folder the earlier sweep filled and this one leaves empty (steps/ after a run without
+    // --keep-steps) goes too; rmdir(2) leaves it when the user keeps files of their own there.
+    for (const char* sub : {"chips", "steps"}) {
+        const auto under = [&](const fs::path& rel) { return *rel.begin() == sub; };
+        if (std::any_of(old.begin(), old.end(), under) && std::none_of(files.begin(), files.end(), under))
+            ::rmdir((out_ / sub).c_str());
+    }
     // Make the renames durable; best effort (some file systems refuse fsync on a folder).
     const int dfd = ::open(out_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
