@@ -21,6 +21,8 @@
 #include <vector>
 
 #include <cpl_error.h>
+#include <cpl_string.h>
+#include <cpl_vsi.h>
 #include <fmt/format.h>
 #include <gdal.h>
 #include <nlohmann/json.hpp>
@@ -79,6 +81,29 @@ bool gdal_identifies_raster(const fs::path& p) {
     CPLPopErrorHandler();
     CPLErrorReset();
     return driver != nullptr;
+}
+
+/// GDAL's file system for an archive named like `path` (https://gdal.org/user/virtual_file_systems.html):
+/// "/vsizip/" for .zip, "/vsitar/" for .tar, .tgz, .tar.gz; null for anything else.
+const char* archive_file_system(const std::string& path) {
+    if (ends_with_ci(path, ".zip")) return "/vsizip/";
+    for (std::string_view ext : {".tar", ".tgz", ".tar.gz"})
+        if (ends_with_ci(path, ext)) return "/vsitar/";
+    return nullptr;
+}
+
+/// A virtual path naming a folder: a folder of an archive (/vsizip/, /vsitar/, its root
+/// included), or any virtual path ending in '/' (a /vsis3/ prefix). Other virtual paths are not
+/// looked at here (a /vsicurl/ file costs a request).
+bool is_virtual_folder(const std::string& path) {
+    const bool archive = path.rfind("/vsizip/", 0) == 0 || path.rfind("/vsitar/", 0) == 0;
+    if (!archive && path.back() != '/') return false;
+    VSIStatBufL st{};
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    const bool dir = VSIStatL(path.c_str(), &st) == 0 && VSI_ISDIR(st.st_mode);
+    CPLPopErrorHandler();
+    CPLErrorReset();
+    return dir;
 }
 
 /// A URL or a local path where a STAC href or manifest line holds a remote location: GDAL's
@@ -207,7 +232,10 @@ public:
     /// A file, folder, glob or virtual path, with the metadata its source knows (`tmpl`).
     void add_argument(const std::string& arg, const BatchInput& tmpl) {
         if (is_gdal_virtual_path(arg)) {
-            add_input(arg, tmpl);
+            if (is_virtual_folder(arg))
+                add_virtual_folder(arg, tmpl);
+            else
+                add_input(arg, tmpl);
             return;
         }
         std::error_code ec;
@@ -247,7 +275,47 @@ public:
                                          fs::is_directory(st) ? "not a regular file (a folder)" : "not a regular file");
             return;
         }
+        // An archive named as a file (delivery.zip, scenes.tar.gz) is walked as a folder through
+        // GDAL's /vsizip/ or /vsitar/, unless GDAL reads the file itself as a raster.
+        if (const char* fs_prefix = archive_file_system(path); fs_prefix && !gdal_identifies_raster(path)) {
+            add_virtual_folder(fs_prefix + path, tmpl);
+            return;
+        }
         add_input(path, tmpl);
+    }
+
+    /// Every file under a virtual folder (an archive, or a /vsis3/-style prefix ending in '/')
+    /// that GDAL identifies as a raster, sorted by path; hidden entries and sidecars are skipped
+    /// as in a folder on disk. The listing is GDAL's (VSIReadDirRecursive).
+    void add_virtual_folder(const std::string& dir, const BatchInput& tmpl) {
+        const std::string base = dir.back() == '/' ? dir : dir + "/";
+        CPLPushErrorHandler(CPLQuietErrorHandler);
+        char** list = VSIReadDirRecursive(dir.c_str());
+        CPLPopErrorHandler();
+        CPLErrorReset();
+        std::vector<std::string> files;
+        for (char** e = list; e && *e; ++e) {
+            const std::string rel = *e;
+            if (rel.empty() || rel.back() == '/') continue;  // a folder
+            bool hidden = false;
+            for (const fs::path& part : fs::path(rel))
+                hidden |= part.string().front() == '.';
+            if (hidden || is_sidecar(fs::path(rel))) continue;
+            VSIStatBufL st{};
+            if (VSIStatL((base + rel).c_str(), &st) != 0 || !VSI_ISREG(st.st_mode)) continue;
+            files.push_back(base + rel);
+        }
+        CSLDestroy(list);
+        std::sort(files.begin(), files.end());
+        BatchInput t = tmpl;
+        if (t.source == "argument" || t.source == "glob") t.source = "archive";
+        std::size_t taken = 0;
+        for (const std::string& f : files) {
+            if (!gdal_identifies_raster(f)) continue;
+            add_input(f, t);
+            ++taken;
+        }
+        if (taken == 0) result.rejected.emplace_back(dir, "no raster file in the archive or virtual folder");
     }
 
     /// A pattern's matches, sorted (byte order); each match is taken as a file.

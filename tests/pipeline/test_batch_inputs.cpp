@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include <cpl_vsi.h>
 #include <gtest/gtest.h>
 
 #include "satiq/kernels/error.hpp"
@@ -266,6 +267,44 @@ TEST_F(BatchInputs, VirtualPathsArePassedUnchanged) {
     EXPECT_TRUE(g.rejected.empty());
     for (const BatchInput& in : g.inputs)
         EXPECT_EQ(in.source, "argument");
+}
+
+// Copies the files `rels` of `from` into a new zip archive through GDAL's /vsizip/ writer.
+void write_zip(const fs::path& zip, const fs::path& from, const std::vector<std::string>& rels) {
+    for (const std::string& rel : rels) {
+        const std::string bytes = satiq::test::read_file(from / rel);
+        VSILFILE* f = VSIFOpenL(("/vsizip/" + zip.string() + "/" + rel).c_str(), "wb");
+        ASSERT_NE(f, nullptr) << rel;
+        ASSERT_EQ(VSIFWriteL(bytes.data(), 1, bytes.size(), f), bytes.size());
+        VSIFCloseL(f);
+    }
+}
+
+// An archive is walked as a folder: named as a file (.zip, .tar.gz) or as a virtual folder
+// (/vsizip/x.zip, one of its folders), rasters recognised by content, hidden entries and
+// sidecars skipped; an archive without a raster is rejected.
+TEST_F(BatchInputs, ArchivesAreWalkedAsFolders) {
+    const fs::path data = dir / "data";
+    write_zip(dir / "d.zip", data, {"a.tif", "README.md", "a.ovr", ".hidden.tif", "sub/c.tif", "sub/deeper/d.tif"});
+    write_zip(dir / "text.zip", data, {"README.md"});
+    ASSERT_EQ(satiq::test::run_command("tar -czf " + satiq::test::shell_quote(dir / "d.tar.gz") + " -C " +
+                                       satiq::test::shell_quote(data) + " b.tif sub/notes.txt sub/c.tif")
+                  .exit_code,
+              0);
+    const std::string zip = "/vsizip/" + p("d.zip"), tar = "/vsitar/" + p("d.tar.gz");
+    BatchInputOptions o;
+    o.arguments = {p("d.zip"), p("d.tar.gz"), zip + "/sub/deeper", p("text.zip")};
+    const GatheredInputs g = satiq::gather_batch_inputs(o);
+    const std::vector<std::string> expected = {zip + "/a.tif", zip + "/sub/c.tif", zip + "/sub/deeper/d.tif",
+                                               tar + "/b.tif", tar + "/sub/c.tif"};
+    EXPECT_EQ(paths_of(g), expected);
+    for (const BatchInput& in : g.inputs)
+        EXPECT_EQ(in.source, "archive");
+    EXPECT_EQ(g.duplicates, std::vector<std::string>{zip + "/sub/deeper/d.tif"});  // given twice
+    EXPECT_EQ(reason_for(g, "/vsizip/" + p("text.zip")), "no raster file in the archive or virtual folder");
+    // A virtual path to one file is still passed as it is.
+    o.arguments = {zip + "/a.tif"};
+    EXPECT_EQ(satiq::gather_batch_inputs(o).inputs.at(0).source, "argument");
 }
 
 TEST_F(BatchInputs, PlainManifestWithCommentsResolvesRelativeToItsFolder) {
