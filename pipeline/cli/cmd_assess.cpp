@@ -200,9 +200,9 @@ void refuse_outputs_over_inputs(const AssessArgs& a) {
             for (const std::string& r : read) {
                 std::error_code ec;
                 if (std::filesystem::equivalent(r, target, ec))
-                    throw Error(r == f ? fmt::format("{}: output would overwrite the input {}", out, f)
-                                       : fmt::format("{}: output would overwrite {}, which the input {} reads", out, r,
-                                                     f));
+                    throw Error(
+                        r == f ? fmt::format("{}: output would overwrite the input {}", out, f)
+                               : fmt::format("{}: output would overwrite {}, which the input {} reads", out, r, f));
             }
     }
 }

@@ -68,7 +68,8 @@ struct Common {
 
 void add_common(CLI::App* cmd, Common& c, const char* default_size, const char* default_gsd) {
     cmd->add_option("output,-o,--output", c.output,
-                    "Output GeoTIFF (positional or -o); the truth goes beside it as <stem>.json")->required();
+                    "Output GeoTIFF (positional or -o); the truth goes beside it as <stem>.json")
+        ->required();
     cmd->add_option("--bits", c.bits, "Output bits per pixel: 8 (Byte) or 16 (UInt16)")
         ->check(CLI::IsMember({8, 16}))
         ->capture_default_str();

@@ -49,8 +49,8 @@ TEST(CliDegrade, OutputAlsoTakesDashO) {
     const std::string args = "-q degrade --target-gsd-m 2 --sigma-px 0 " + test::shell_quote(make_input(dir));
     ASSERT_EQ(test::run_satiq(args + " -o " + test::shell_quote(dir / "o.tif")).exit_code, 0);
     EXPECT_EQ(Raster::open(dir / "o.tif").width(), 60);
-    const auto r = test::run_satiq(args + " " + test::shell_quote(dir / "p.tif") + " -o " +
-                                   test::shell_quote(dir / "q.tif"));
+    const auto r =
+        test::run_satiq(args + " " + test::shell_quote(dir / "p.tif") + " -o " + test::shell_quote(dir / "q.tif"));
     EXPECT_EQ(r.exit_code, 2) << r.err;
     EXPECT_FALSE(fs::exists(dir / "p.tif"));
     EXPECT_FALSE(fs::exists(dir / "q.tif"));

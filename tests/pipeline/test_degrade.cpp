@@ -440,26 +440,28 @@ TEST(Degrade, NodataAnIntegerOutputCannotHoldIsAMaskBand) {
     const fs::path f32 =
         write(dir, "f32.tif", img, utm(0.5), DataType::Float32, std::numeric_limits<double>::quiet_NaN());
     const fs::path u = write(dir, "u16.tif", u16, utm(0.5), DataType::UInt16, 65535.0);
-    for (const fs::path& in : {f32, u}) {
-        DegradeParams p = simple(in, dir / ("out_" + in.stem().string() + ".tif"), 2.0);
-        p.bits = 8;
-        (void)degrade(p);
-        Raster out = Raster::open(p.output);
-        ASSERT_EQ(out.info().bands[0].type, DataType::Byte) << in;
-        EXPECT_FALSE(out.info().bands[0].nodata.has_value()) << in;
-        EXPECT_TRUE(out.info().bands[0].has_mask) << in;
-        const MaskedImage m = out.read_masked(1, {0, 0, out.width(), out.height()});
-        // Input rows 40..79 at ratio 4: output rows 10..19 are nodata, rows far from them valid.
-        for (std::int64_t x = 0; x < out.width(); ++x) {
-            for (std::int64_t y = 10; y < 20; ++y)
-                EXPECT_FALSE(m.valid(x, y)) << in << " x " << x << " y " << y;
-            for (std::int64_t y : {0, 5, 25, 49})
-                EXPECT_TRUE(m.valid(x, y)) << in << " x " << x << " y " << y;
+    for (const fs::path& in : {f32, u})
+        for (const bool cog : {false, true}) {  // through GDAL's COG driver too
+            DegradeParams p = simple(in, dir / ("out_" + in.stem().string() + (cog ? "_cog.tif" : ".tif")), 2.0);
+            p.bits = 8;
+            p.cloud_optimized = cog;
+            (void)degrade(p);
+            Raster out = Raster::open(p.output);
+            ASSERT_EQ(out.info().bands[0].type, DataType::Byte) << in;
+            EXPECT_FALSE(out.info().bands[0].nodata.has_value()) << in;
+            EXPECT_TRUE(out.info().bands[0].has_mask) << in;
+            const MaskedImage m = out.read_masked(1, {0, 0, out.width(), out.height()});
+            // Input rows 40..79 at ratio 4: output rows 10..19 are nodata, rows far from them valid.
+            for (std::int64_t x = 0; x < out.width(); ++x) {
+                for (std::int64_t y = 10; y < 20; ++y)
+                    EXPECT_FALSE(m.valid(x, y)) << in << " x " << x << " y " << y;
+                for (std::int64_t y : {0, 5, 25, 49})
+                    EXPECT_TRUE(m.valid(x, y)) << in << " x " << x << " y " << y;
+            }
+            // Nothing beside the file (GDAL 3.6 writes a .msk sidecar unless told otherwise).
+            EXPECT_FALSE(fs::exists(fs::path(p.output.string() + ".msk"))) << in;
         }
-        // Nothing beside the file (GDAL 3.6 writes a .msk sidecar unless told otherwise).
-        EXPECT_FALSE(fs::exists(fs::path(p.output.string() + ".msk"))) << in;
-    }
-    EXPECT_EQ(test::count_entries(dir), 4) << "only the two inputs and the two outputs";
+    EXPECT_EQ(test::count_entries(dir), 6) << "only the two inputs and the four outputs";
 }
 
 TEST(Degrade, AStripBeyondMemoryIsRefusedBeforeAnyPixelIsWritten) {
