@@ -132,6 +132,11 @@ void SensorOverrides::apply(sensor::SensorDescription& d) const {
     if (aperture_m.given()) d.aperture_diameter_m = aperture_m.get();
     if (obscuration.given()) d.central_obscuration_ratio = obscuration.get();
     if (focal_length_m.given()) d.focal_length_m = focal_length_m.get();
+    if ((aperture_m.given() || focal_length_m.given()) && d.focal_length_m / d.aperture_diameter_m < 0.5)
+        throw UsageError(fmt::format(  // the model's bound (SensorDescription::validate), named by the options
+            "{}: --focal-length-m {:g} / --aperture-m {:g} is f/{:.3g}, faster than f/0.5, the limit of any imaging "
+            "optics in air",
+            cmd, d.focal_length_m, d.aperture_diameter_m, d.focal_length_m / d.aperture_diameter_m));
     if (pitch_um.given()) d.detector_pitch_m = pitch_um.get() * 1e-6;
     if (fill_factor.given()) d.fill_factor = fill_factor.get();
     if (wavelength_um.given()) d.wavelength_m = wavelength_um.get() * 1e-6;

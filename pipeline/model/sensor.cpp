@@ -276,6 +276,13 @@ void SensorDescription::validate() const {
         throw Error(
             fmt::format("sensor: central_obscuration_ratio must be in [0, 1) (got {})", central_obscuration_ratio));
     require_positive("focal_length_m", focal_length_m);
+    // No imaging optics in air is faster than f/0.5: F = 1 / (2 NA) for an aplanatic system and the
+    // numerical aperture NA = n sin(theta) < 1 (Born & Wolf, Principles of Optics, 7th ed., §4.5).
+    if (const double f_number = focal_length_m / aperture_diameter_m; f_number < 0.5)
+        throw Error(
+            fmt::format("sensor: focal_length_m / aperture_diameter_m = {:g} / {:g} is f/{:.3g}, faster than "
+                        "f/0.5, the limit of any imaging optics in air (numerical aperture 1)",
+                        focal_length_m, aperture_diameter_m, f_number));
     require_positive("detector_pitch_m", detector_pitch_m);
     require_positive("fill_factor", fill_factor);
     if (fill_factor > 1.0) throw Error(fmt::format("sensor: fill_factor must be in (0, 1] (got {})", fill_factor));
@@ -514,6 +521,13 @@ void SensorModel::compute_figures() {
         }
     }
     if (d.snr) f.snr = *d.snr;
+    // Earth-observation telescopes are built between about f/3 and f/20 (the presets: f/3.9 to f/19.8);
+    // outside f/1..f/40 the focal length or the aperture is more likely mistyped than designed.
+    if (f.f_number < 1.0 || f.f_number > 40.0)
+        f.warnings.push_back(fmt::format(
+            "sensor: f/{:.3g} (focal length {:g} m / aperture {:g} m) is outside the f/1 to f/40 of imaging "
+            "telescopes; check --focal-length-m and --aperture-m",
+            f.f_number, d.focal_length_m, d.aperture_diameter_m));
     if (g.elevation_deg < 30.0)
         f.warnings.push_back(fmt::format(
             "sensor: elevation {:.1f} deg: low-angle views add obscuration and atmosphere the model ignores",

@@ -69,6 +69,7 @@ TEST(CliExitCodes, UsageErrorsExitTwoAndInputFailuresOne) {
         {"predict --sensor worldview-3 --target nosuch", 2},
         {"predict --sensor worldview-3 --resolution-rule nosuch", 2},
         {"predict --sensor worldview-3 --aperture-m abc", 2},  // CLI11
+        {"predict --sensor worldview-3 --aperture-m 50", 2},   // f/0.32: faster than any optics in air
         // degrade
         {"degrade --sensor nosuch " + missing + " " + out, 2},
         {"degrade " + missing + " " + out, 2},  // neither --sensor nor --target-gsd-m

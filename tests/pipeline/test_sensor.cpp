@@ -354,6 +354,24 @@ TEST(SensorValidation, RejectsBadFieldsNamingThem) {
     d = ideal(1.0);
     d.wavefront_error_rms_waves = 0.2;
     expect_msg(d, "wavefront_error_rms_waves");
+    d = ideal(1.0);
+    d.focal_length_m = 0.2;  // f/0.4: no optics in air is that fast
+    expect_msg(d, "faster than f/0.5");
+}
+
+TEST(SensorValidation, ImplausibleFNumberIsWarned) {
+    auto f_warning = [](const SensorDescription& d) {
+        const SensorModel m = SensorModel::physical(d);
+        for (const std::string& w : m.figures().warnings)
+            if (w.find("outside the f/1 to f/40") != std::string::npos) return true;
+        return false;
+    };
+    SensorDescription d = ideal(1.0);  // f/20
+    EXPECT_FALSE(f_warning(d));
+    d.aperture_diameter_m = 0.1;  // f/100
+    EXPECT_TRUE(f_warning(d));
+    d.aperture_diameter_m = 12.0;  // f/0.83
+    EXPECT_TRUE(f_warning(d));
 }
 
 TEST(SensorRadiometry, SnrFromModelIsShotNoiseLimited) {
