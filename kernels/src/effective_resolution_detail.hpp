@@ -27,12 +27,13 @@ struct FitData {
 
 struct ModelFit {
     double sigma2 = 1e300;  // residual variance per degree of freedom of the best kernel and offset
-    double k = 0.0;         // factor used (refined to extent / round(extent / k) when close)
+    double k = 0.0;         // factor used (k, or extent / round(extent / k) when close and better)
     double offset = 0.0;
     int kernel = -1;
 };
 
-// Best kernel and grid offset for factor k, and the residual variance of that model.
+// Best kernel and offset for factor k (the whole-image factor extent / n when it differs from k
+// by less than 1 %, and k itself), and the residual variance of that model.
 ModelFit fit_factor(const FitData& fd, double k);
 
 // The most active fully valid segments of one axis (rows when transpose is false).

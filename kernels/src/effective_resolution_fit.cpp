@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <numbers>
+#include <utility>
 #include <vector>
 
 #include "effective_resolution_detail.hpp"
@@ -232,44 +233,103 @@ double upper_median(std::vector<double> v) {
     return *mid;
 }
 
-// Best kernel and grid offset for factor k (offsets on a quarter-pixel grid over one source
-// pixel, which holds the half-pixel and corner conventions), chosen on the most active segments,
-// then the residual variance over more segments.
-ModelFit fit_factor(const FitData& fd, double k) {
+namespace {
+
+// Best factor of `ks` (one or two values of the same factor), kernel and offset (on a
+// quarter-pixel grid over one source pixel, which holds the half-pixel and corner conventions,
+// then between them), chosen on the most active segments, then the residual variance over more
+// segments.
+ModelFit fit_factors(const FitData& fd, const std::vector<double>& ks) {
     ModelFit best;
-    if (fd.segs.empty() || !(k > 1.0)) return best;
-    // A whole-image upsampling maps n source pixels to extent output pixels: the exact factor is
-    // extent / n (e.g. 1502 / 1001 for 1.5x of an odd size), which matters over long lines.
-    const double n = std::round(static_cast<double>(fd.extent) / k);
-    const double ke = n > 0 ? static_cast<double>(fd.extent) / n : k;
-    best.k = std::abs(ke / k - 1.0) < 0.01 ? ke : k;
     std::vector<double> N, b, w;
     std::vector<int> jb;
     const std::size_t ns = std::min<std::size_t>(fd.segs.size(), kFitSearchSegs);
-    const int nd = static_cast<int>(std::ceil(4.0 * best.k - 1e-9));
-    double bs = 1e300;
     std::vector<double> seg_s2;
-    // The upper median of ns values is at most bs only when at least ns/2 + 1 of them are: once
-    // ns - ns/2 segments exceed bs, this (kernel, offset) cannot win and its other segments are
-    // not fitted (the choice is the same as with every segment fitted).
+    // The upper median of ns values is at most `bound` only when at least ns/2 + 1 of them are:
+    // once ns - ns/2 segments exceed it, the model cannot win and its other segments are not
+    // fitted (1e300 is returned; the choice is the same as with every segment fitted).
     const std::size_t prune_after = ns - ns / 2;
-    for (int kern = 0; kern < kKernels; ++kern)
-        for (int di = 0; di < nd; ++di) {
-            const double d = 0.25 * di;
-            seg_s2.clear();
-            std::size_t above = 0;
-            for (std::size_t i = 0; i < ns && above < prune_after; ++i) {
-                double r, f;
-                fit_segment(fd.segs[i], best.k, d, kern, N, b, w, jb, r, f);
-                seg_s2.push_back(r / f);
-                if (r / f > bs) ++above;
-            }
-            if (above >= prune_after) continue;
-            const double s2 = upper_median(seg_s2);
-            if (s2 < bs) bs = s2, best.kernel = kern, best.offset = d;
+    const auto score = [&](double k, int kern, double d, double bound) {
+        seg_s2.clear();
+        std::size_t above = 0;
+        for (std::size_t i = 0; i < ns && above < prune_after; ++i) {
+            double r, f;
+            fit_segment(fd.segs[i], k, d, kern, N, b, w, jb, r, f);
+            seg_s2.push_back(r / f);
+            if (r / f > bound) ++above;
         }
-    // Median over segments of the per-segment residual variance: a few segments with clipped
-    // values (overshoot of cubic or Lanczos cut at 0 or at the type's maximum) do not count.
+        return above >= prune_after ? 1e300 : upper_median(seg_s2);
+    };
+    const auto offsets = [](double k) { return static_cast<int>(std::ceil(4.0 * k - 1e-9)); };
+    double bs = 1e300;
+    // Each factor's and kernel's best grid offset and residual (1e300 where the search pruned it).
+    std::vector<std::array<double, kKernels>> kern_s2(ks.size()), kern_d(ks.size());
+    for (std::size_t c = 0; c < ks.size(); ++c) {
+        kern_s2[c].fill(1e300);
+        for (int kern = 0; kern < kKernels; ++kern)
+            for (int di = 0; di < offsets(ks[c]); ++di) {
+                const double d = 0.25 * di;
+                const double s2 = score(ks[c], kern, d, bs);
+                const auto ki = static_cast<std::size_t>(kern);
+                if (s2 < kern_s2[c][ki]) kern_s2[c][ki] = s2, kern_d[c][ki] = d;
+                if (s2 < bs) bs = s2, best.k = ks[c], best.kernel = kern, best.offset = d;
+            }
+    }
+    // Between the grid's offsets. A warp onto a grid shifted by a fraction of a pixel (gdalwarp -te
+    // on another origin) puts the output at any phase. A model whose offset is off by delta output
+    // pixels errs by about delta times the local slope, so on the grid (|delta| <= 1/8) the right
+    // model leaves at most about (1/8)^2 = 1/64 of the mean squared first difference of the
+    // segments, plus the re-quantization noise; there the right kernel can still rank below a
+    // wrong one. When the best grid model is within that bound and not already at the noise (as
+    // after cv::resize or gdal_translate), every kernel's best grid offset is refined by
+    // successive parabolic interpolation (Brent, "Algorithms for Minimization without
+    // Derivatives", 1973, ch. 5) within one grid step either side. An original leaves more than
+    // the bound at every offset (at least 1/52 of it on the real images and the samples) and costs
+    // the grid alone.
+    constexpr double kQ = 1.0 / 12.0;  // re-quantization noise of integer data
+    constexpr int kRefineSteps = 8;
+    double slope2 = 0.0, count = 0.0;
+    for (std::size_t i = 0; i < ns; ++i)
+        for (std::size_t j = 1; j < fd.segs[i].y.size(); ++j) {
+            const double dy = fd.segs[i].y[j] - fd.segs[i].y[j - 1];
+            slope2 += dy * dy;
+            count += 1.0;
+        }
+    slope2 /= std::max(count, 1.0);
+    if (bs > 2.0 * kQ && bs <= slope2 / 64.0 + kQ)
+        for (std::size_t c = 0; c < ks.size(); ++c)
+            for (int kern = 0; kern < kKernels; ++kern) {
+                const double k = ks[c];
+                const auto ki = static_cast<std::size_t>(kern);
+                // The kernel's best grid offset, when the search pruned it.
+                if (!(kern_s2[c][ki] < 1e300))
+                    for (int di = 0; di < offsets(k); ++di)
+                        if (const double s2 = score(k, kern, 0.25 * di, 1e300); s2 < kern_s2[c][ki])
+                            kern_s2[c][ki] = s2, kern_d[c][ki] = 0.25 * di;
+                const double mid = kern_d[c][ki];
+                std::array<double, 3> xs = {mid - 0.25, mid, mid + 0.25};
+                std::array<double, 3> fs = {score(k, kern, xs[0], 1e300), kern_s2[c][ki], score(k, kern, xs[2], 1e300)};
+                for (int step = 0; step < kRefineSteps; ++step) {
+                    // Vertex of the parabola through the three points.
+                    const double x0 = xs[0], x1 = xs[1], x2 = xs[2], f0 = fs[0], f1 = fs[1], f2 = fs[2];
+                    const double num = (x1 - x0) * (x1 - x0) * (f1 - f2) - (x1 - x2) * (x1 - x2) * (f1 - f0);
+                    const double den = (x1 - x0) * (f1 - f2) - (x1 - x2) * (f1 - f0);
+                    if (!(std::abs(den) > 1e-300)) break;
+                    const double v = std::clamp(x1 - 0.5 * num / den, mid - 0.25, mid + 0.25);
+                    if (std::abs(v - x0) < 1e-3 || std::abs(v - x1) < 1e-3 || std::abs(v - x2) < 1e-3) break;
+                    const double fv = score(k, kern, v, 1e300);
+                    // The new point replaces the worst of the three.
+                    const auto worst = static_cast<std::size_t>(std::max_element(fs.begin(), fs.end()) - fs.begin());
+                    if (fv >= fs[worst]) break;
+                    xs[worst] = v;
+                    fs[worst] = fv;
+                }
+                const auto at = static_cast<std::size_t>(std::min_element(fs.begin(), fs.end()) - fs.begin());
+                if (fs[at] < bs) bs = fs[at], best.k = k, best.kernel = kern, best.offset = xs[at];
+            }
+    // The chosen model's residual variance: the median over more segments of the per-segment
+    // variance, so that a few segments with clipped values (overshoot of cubic or Lanczos cut at 0
+    // or at the type's maximum) do not count.
     seg_s2.clear();
     const std::size_t ne = std::min<std::size_t>(fd.segs.size(), kFitEvalSegs);
     for (std::size_t i = 0; i < ne; ++i) {
@@ -279,6 +339,20 @@ ModelFit fit_factor(const FitData& fd, double k) {
     }
     best.sigma2 = upper_median(seg_s2);
     return best;
+}
+
+}  // namespace
+
+ModelFit fit_factor(const FitData& fd, double k) {
+    if (fd.segs.empty() || !(k > 1.0)) return {};
+    // A whole-image upsampling maps n source pixels to extent output pixels: the factor is then
+    // extent / n (e.g. 1502 / 1001 for 1.5x of an odd size), which matters over long lines. A warp
+    // or a crop need not span whole source pixels (1159 output pixels at exactly 2x), so when the
+    // two differ both are searched, together (a model of one prunes the other's worse ones).
+    const double n = std::round(static_cast<double>(fd.extent) / k);
+    const double ke = n > 0 ? static_cast<double>(fd.extent) / n : k;
+    if (ke == k || !(std::abs(ke / k - 1.0) < 0.01)) return fit_factors(fd, {k});
+    return fit_factors(fd, {ke, k});
 }
 
 // Fully valid segments of kFitSeg pixels on evenly spaced lines of the central crop, ranked by

@@ -6,7 +6,9 @@
 // cubic a = -0.5, Lanczos-3, cubic B-spline; the file's data type, so GDAL rounds and clips).
 // Measured with the real folder present: 0 of 108 cv::resize copies and 0 of 144 GDAL copies
 // outside tolerance, all 12 originals at 1; the test asserts the originals strictly, prints the
-// table and allows 0 failures of either kind.
+// table and allows 0 failures of either kind. Then 2x and 3x copies warped as gdalwarp -r
+// bilinear|cubic|lanczos|cubicspline makes them onto a grid shifted by a fraction of a pixel (the
+// phase of an orthorectified or reprojected product): 4 of 96 outside, allowed 4.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -110,6 +112,40 @@ Loaded gdal_copy(const fs::path& src, double k, const char* method) {
     return U;
 }
 
+// A warped copy as gdalwarp -r <method> -tr <res/k> -te makes it (GDALWarp), onto a grid shifted
+// by a fraction of a source pixel (0.3 in x, 0.45 in y) and cut where no whole number of source
+// pixels ends: the output's phase is on no quarter-pixel grid and its extent no multiple of k.
+// Empty (no name) for an input without a north-up geotransform.
+Loaded gdal_warp_copy(const fs::path& src, double k, const char* method) {
+    GDALAllRegister();
+    GDALDatasetH in = GDALOpen(src.string().c_str(), GA_ReadOnly);
+    if (in == nullptr) throw std::runtime_error("gdal_warp_copy: cannot open " + src.string());
+    double gt[6];
+    if (GDALGetGeoTransform(in, gt) != CE_None || gt[2] != 0.0 || gt[4] != 0.0 || gt[5] >= 0.0 ||
+        GDALGetProjectionRef(in)[0] == '\0') {
+        GDALClose(in);
+        return {};
+    }
+    const double w = GDALGetRasterXSize(in), h = GDALGetRasterYSize(in);
+    const std::string xmin = std::to_string(gt[0] + 0.3 * gt[1]), xmax = std::to_string(gt[0] + (w - 1.17) * gt[1]);
+    const std::string ymax = std::to_string(gt[3] + 0.45 * gt[5]), ymin = std::to_string(gt[3] + (h - 1.29) * gt[5]);
+    const std::string rx = std::to_string(gt[1] / k), ry = std::to_string(-gt[5] / k);
+    const fs::path out =
+        fs::temp_directory_path() / ("satiq_effres_warp_" + src.stem().string() + "_" + method + ".tif");
+    const char* args[] = {"-of", "GTiff",      "-r",         method,       "-tr",        rx.c_str(),   ry.c_str(),
+                          "-te", xmin.c_str(), ymin.c_str(), xmax.c_str(), ymax.c_str(), "-overwrite", nullptr};
+    GDALWarpAppOptions* opt = GDALWarpAppOptionsNew(const_cast<char**>(args), nullptr);
+    int err = 0;
+    GDALDatasetH o = GDALWarp(out.string().c_str(), nullptr, 1, &in, opt, &err);
+    GDALWarpAppOptionsFree(opt);
+    GDALClose(in);
+    if (o == nullptr || err) throw std::runtime_error("gdal_warp_copy: GDALWarp failed for " + src.string());
+    GDALClose(o);
+    Loaded U = load(out);
+    fs::remove(out);
+    return U;
+}
+
 std::vector<fs::path> images() {
     std::vector<fs::path> v;
     const fs::path s = fs::path(SATIQ_SOURCE_DIR) / "samples";
@@ -150,7 +186,7 @@ TEST(EffectiveResolutionReal, OriginalsNotFlaggedAndUpsampledCopiesMeasured) {
     const Interp interps[] = {
         {"linear", cv::INTER_LINEAR}, {"cubic", cv::INTER_CUBIC}, {"lanczos", cv::INTER_LANCZOS4}};
     const double factors[] = {1.5, 2.0, 3.0};
-    int failures = 0, upsampled_failures = 0, gdal_failures = 0, cases = 0;
+    int failures = 0, upsampled_failures = 0, gdal_failures = 0, warp_failures = 0, cases = 0;
     for (const auto& p : images()) {
         const Loaded L = load(p);
         const SamplingEstimate e0 = run(L.img, L.mask);
@@ -182,9 +218,22 @@ TEST(EffectiveResolutionReal, OriginalsNotFlaggedAndUpsampledCopiesMeasured) {
                             ok ? "" : "FAIL");
                 gdal_failures += ok ? 0 : 1;
             }
+        for (const char* method : {"bilinear", "cubic", "lanczos", "cubicspline"})
+            for (double k : {2.0, 3.0}) {
+                const Loaded U = gdal_warp_copy(p, k, method);
+                if (U.name.empty()) break;  // not georeferenced north-up
+                const SamplingEstimate e = run(U.img, U.mask);
+                ++cases;
+                const bool ok =
+                    e.valid && std::abs(e.x.factor / k - 1.0) <= 0.10 && std::abs(e.y.factor / k - 1.0) <= 0.10;
+                std::printf("%-36s warp-%-11s x%3.1f  %s %s\n", L.name.c_str(), method, k, cell(e).c_str(),
+                            ok ? "" : "FAIL");
+                warp_failures += ok ? 0 : 1;
+            }
     }
-    std::printf("%d originals flagged, %d cv::resize copies and %d GDAL copies outside 10 %% (of %d cases)\n", failures,
-                upsampled_failures, gdal_failures, cases);
+    std::printf(
+        "%d originals flagged, %d cv::resize copies, %d GDAL copies and %d shifted warps outside 10 %% (of %d cases)\n",
+        failures, upsampled_failures, gdal_failures, warp_failures, cases);
     // Measured: 0 of 108 cv::resize copies outside tolerance with the real folder present (airfield,
     // pan1, sample_geotiff, hro, UTM2GTIF, l8, s2 and the samples; was 47 before the model fit) and
     // 0 of 144 GDAL copies (before GDAL's kernels were fitted, satiq assess gave 1.5 for the airfield's
@@ -194,4 +243,11 @@ TEST(EffectiveResolutionReal, OriginalsNotFlaggedAndUpsampledCopiesMeasured) {
     EXPECT_LE(upsampled_failures, kAllowedFailures);
     constexpr int kAllowedGdalFailures = 0;
     EXPECT_LE(gdal_failures, kAllowedGdalFailures);
+    // Shifted warps, measured with the real folder present: 4 of 96 outside (three cubic B-spline
+    // 3x copies read as 1.5x: that kernel smooths so much that a 1.5x model of them fits nearly as
+    // well; one 3x tri-bar axis). Before the offset was refined between the quarter-pixel grid's
+    // points and k fitted beside extent / round(extent / k): 57 (27 on the natural images, most
+    // 3x copies read as 1.5x).
+    constexpr int kAllowedWarpFailures = 4;
+    EXPECT_LE(warp_failures, kAllowedWarpFailures);
 }
