@@ -615,6 +615,7 @@ TEST(ShardPaths, BalancedDisjointCoveringAndOrderFree) {
             g.inputs.push_back(in);
         }
         std::vector<std::size_t> sizes;
+        sizes.reserve(3);
         for (int k = 0; k < 3; ++k)
             sizes.push_back(satiq::shard_paths(g, k, 3).size());
         EXPECT_EQ(sizes, expected) << m;

@@ -323,7 +323,7 @@ TEST(Degrade, NodataIsExcludedAndMultiBandAndByte) {
 TEST(Degrade, ErrorsAreClearAndLeaveNoOutput) {
     const test::TempDir dir("deg_err");
     const fs::path in = write(dir, "in.tif", scene(64, 64), utm(0.5));
-    auto expect = [&](DegradeParams p, const std::string& needle) {
+    auto expect = [&](const DegradeParams& p, const std::string& needle) {
         const std::string e = error_of(p);
         EXPECT_NE(e.find(needle), std::string::npos) << "got: " << e;
         EXPECT_FALSE(fs::exists(p.output));

@@ -318,7 +318,7 @@ TEST(SensorGeometry, GsdDefinitions) {
 }
 
 TEST(SensorValidation, RejectsBadFieldsNamingThem) {
-    auto expect_msg = [](SensorDescription d, const std::string& field) {
+    auto expect_msg = [](const SensorDescription& d, const std::string& field) {
         try {
             SensorModel::physical(d);
             ADD_FAILURE() << "no throw for " << field;
@@ -449,7 +449,7 @@ TEST(SensorPresets, LookupAndUnknownNameListsPresets) {
 }
 
 TEST(SensorPresets, ParserRejectsMissingProvenance) {
-    const std::string base = sensor_presets_json();
+    const std::string& base = sensor_presets_json();
     EXPECT_NO_THROW(parse_sensor_presets(base));
     const std::string doc = R"({"sensors":[{"name":"x","figures":{"altitude_m":{"value":1}}}]})";
     EXPECT_THROW(parse_sensor_presets(doc), satiq::Error);
