@@ -132,7 +132,8 @@ void SensorOverrides::apply(sensor::SensorDescription& d) const {
     if (aperture_m.given()) d.aperture_diameter_m = aperture_m.get();
     if (obscuration.given()) d.central_obscuration_ratio = obscuration.get();
     if (focal_length_m.given()) d.focal_length_m = focal_length_m.get();
-    if ((aperture_m.given() || focal_length_m.given()) && d.focal_length_m / d.aperture_diameter_m < 0.5)
+    if ((aperture_m.given() || focal_length_m.given()) &&
+        d.focal_length_m / d.aperture_diameter_m < sensor::kFastestFNumber)
         throw UsageError(fmt::format(  // the model's bound (SensorDescription::validate), named by the options
             "{}: --focal-length-m {:g} / --aperture-m {:g} is f/{:.3g}, faster than f/0.5, the limit of any imaging "
             "optics in air",

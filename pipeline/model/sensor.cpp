@@ -276,9 +276,7 @@ void SensorDescription::validate() const {
         throw Error(
             fmt::format("sensor: central_obscuration_ratio must be in [0, 1) (got {})", central_obscuration_ratio));
     require_positive("focal_length_m", focal_length_m);
-    // No imaging optics in air is faster than f/0.5: F = 1 / (2 NA) for an aplanatic system and the
-    // numerical aperture NA = n sin(theta) < 1 (Born & Wolf, Principles of Optics, 7th ed., §4.5).
-    if (const double f_number = focal_length_m / aperture_diameter_m; f_number < 0.5)
+    if (const double f_number = focal_length_m / aperture_diameter_m; f_number < kFastestFNumber)
         throw Error(
             fmt::format("sensor: focal_length_m / aperture_diameter_m = {:g} / {:g} is f/{:.3g}, faster than "
                         "f/0.5, the limit of any imaging optics in air (numerical aperture 1)",

@@ -293,8 +293,12 @@ public:
         char** list = VSIReadDirRecursive(dir.c_str());
         CPLPopErrorHandler();
         CPLErrorReset();
+        if (list == nullptr) {  // a corrupt or truncated archive, or an unreachable prefix
+            result.rejected.emplace_back(dir, "cannot be listed as an archive or folder (corrupt or unreadable)");
+            return;
+        }
         std::vector<std::string> files;
-        for (char** e = list; e && *e; ++e) {
+        for (char** e = list; *e; ++e) {
             const std::string rel = *e;
             if (rel.empty() || rel.back() == '/') continue;  // a folder
             bool hidden = false;

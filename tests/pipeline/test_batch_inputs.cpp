@@ -302,6 +302,11 @@ TEST_F(BatchInputs, ArchivesAreWalkedAsFolders) {
         EXPECT_EQ(in.source, "archive");
     EXPECT_EQ(g.duplicates, std::vector<std::string>{zip + "/sub/deeper/d.tif"});  // given twice
     EXPECT_EQ(reason_for(g, "/vsizip/" + p("text.zip")), "no raster file in the archive or virtual folder");
+    // A corrupt archive says so.
+    write_text(dir / "bad.zip", "not a zip archive at all\n");
+    o.arguments = {p("bad.zip")};
+    EXPECT_EQ(reason_for(satiq::gather_batch_inputs(o), "/vsizip/" + p("bad.zip")),
+              "cannot be listed as an archive or folder (corrupt or unreadable)");
     // A virtual path to one file is still passed as it is.
     o.arguments = {zip + "/a.tif"};
     EXPECT_EQ(satiq::gather_batch_inputs(o).inputs.at(0).source, "argument");

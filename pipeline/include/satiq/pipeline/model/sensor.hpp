@@ -49,6 +49,11 @@ struct Radiometry {
     double path_radiance_w_m2_sr_um = 10.0;    ///< atmospheric path radiance added to every target
 };
 
+/// The fastest F-number any imaging optics in air can have: F = 1 / (2 NA) for an aplanatic system
+/// and the numerical aperture NA = n sin(theta) < 1 (Born & Wolf, Principles of Optics, 7th ed.,
+/// §4.5). SensorDescription::validate refuses a faster one.
+inline constexpr double kFastestFNumber = 0.5;
+
 /// Physical description of a sensor. Lengths in metres; detector figures per pixel.
 struct SensorDescription {
     std::string name = "custom";
